@@ -1,0 +1,1 @@
+//! Benchmarks of prow-rs; run with `cargo bench -p prow-benches`.

@@ -1,0 +1,4 @@
+//! Integration tests of prow-cli: the workspace's layering and the binaries' behaviour.
+
+mod prow;
+mod workspace;

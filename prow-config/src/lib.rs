@@ -1,0 +1,9 @@
+//! prow-config: everything read from Prow configuration.
+//!
+//! Owns `config.yaml`, job-config folders, presets, `plugins.yaml`, supplemental config
+//! directories and in-repo `.prow.yaml` / `.prow/`; defaulting; validation that reports every
+//! problem with file, line, field path and reason; and the rules that decide whether a job
+//! matches a change (branches, `run_if_changed`, triggers).
+//!
+//! Must never know about: GitHub, Kubernetes, the network. Configuration is data in, values and
+//! problems out.

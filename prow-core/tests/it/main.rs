@@ -1,0 +1,6 @@
+//! Integration tests of prow-core: ProwJob fixtures, the CRD, and property tests.
+
+mod corpus;
+mod crd;
+mod properties;
+mod prowjob;

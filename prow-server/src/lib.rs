@@ -1,0 +1,7 @@
+//! prow-server: Prow's long-running components as one process.
+//!
+//! Owns hook (the webhook endpoint and plugins), the tide controller, deck (web UI and JSON
+//! API), Prometheus metrics, health endpoints and graceful shutdown, wired over prow-jobs'
+//! store and runners.
+//!
+//! Must never know about: command-line parsing, exit codes, terminal output.
