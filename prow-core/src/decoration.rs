@@ -587,10 +587,7 @@ mod tests {
     }
 
     fn check(config: DecorationConfig, expected: Result<(), &str>) {
-        assert_eq!(
-            config.validate(),
-            expected.map_err(str::to_owned)
-        );
+        assert_eq!(config.validate(), expected.map_err(str::to_owned));
     }
 
     #[test]
