@@ -7,6 +7,7 @@
 //! Must never know about: tokio, HTTP, files on disk, GitHub or Kubernetes clients. Everything
 //! here is a value or a pure function over values, so every other crate can build on it.
 
+pub mod buildid;
 pub mod crd;
 pub mod decoration;
 pub mod duration;
