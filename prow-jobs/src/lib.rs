@@ -6,3 +6,18 @@
 //!
 //! Must never know about: HTTP servers, webhooks' wire format, command-line parsing. It sees
 //! GitHub only through the prow-github trait.
+//!
+//! Today: [`decorate`] turns a ProwJob into its pod exactly as Prow does, with the
+//! [`downwardapi`] environment, the [`labels`] and the [`podutils`] options.
+
+pub mod decorate;
+pub mod downwardapi;
+mod error;
+mod gojson;
+pub mod labels;
+mod paths;
+pub mod podutils;
+
+pub use decorate::{decorate_pod_spec, prow_job_to_pod, prow_job_to_pod_local, sidecar};
+pub use downwardapi::JobSpec;
+pub use error::Error;

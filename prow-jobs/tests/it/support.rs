@@ -1,0 +1,130 @@
+//! Test support: locating fixtures and the corpus, building ProwJobs, comparing documents.
+
+use std::path::{Path, PathBuf};
+
+use prow_core::ProwJob;
+use serde_json::{Map, Value, json};
+
+/// The committed fixture directory `prow-jobs/tests/data/<relative>`.
+pub(crate) fn data_dir(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(relative)
+}
+
+/// The shared corpus (`PROW_CORPUS`, else `../shared/corpus` beside the repository), or `None`
+/// with a notice when it is absent.
+pub(crate) fn corpus_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("PROW_CORPUS") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+    };
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "notice: corpus not found at {}; set PROW_CORPUS to run the real-world tests",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Reads a file, naming it when that fails.
+pub(crate) fn read(path: &Path) -> String {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("failed to read {}: {e}", path.display()))
+}
+
+/// A ProwJob named `name` with `labels` and `spec` (written as Prow's JSON).
+pub(crate) fn prowjob(name: &str, labels: Value, spec: Value) -> ProwJob {
+    let doc = json!({
+        "apiVersion": "prow.k8s.io/v1",
+        "kind": "ProwJob",
+        "metadata": {"name": name, "labels": labels},
+        "spec": spec,
+    });
+    serde_json::from_value(doc).unwrap_or_else(|e| panic!("bad ProwJob for {name}: {e}"))
+}
+
+/// `base` with the top-level keys of `patch` set over it.
+pub(crate) fn merged(base: &Value, patch: Value) -> Value {
+    let mut out = base.clone();
+    let object = out.as_object_mut().expect("base is an object");
+    for (k, v) in patch.as_object().expect("patch is an object") {
+        object.insert(k.clone(), v.clone());
+    }
+    out
+}
+
+/// Removes what Go's YAML shows but a Kubernetes API server treats as absent: `null` fields
+/// (`creationTimestamp: null`) and empty `resources` and `status` objects, which Go writes
+/// because they are value structs. Everything else, list order included, stays significant.
+pub(crate) fn normalise(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|key, v| {
+                !(v.is_null()
+                    || (matches!(key.as_str(), "resources" | "status") && is_empty_object(v)))
+            });
+            map.values_mut().for_each(normalise);
+        }
+        Value::Array(items) => items.iter_mut().for_each(normalise),
+        _ => {}
+    }
+}
+
+fn is_empty_object(value: &Value) -> bool {
+    value.as_object().is_some_and(Map::is_empty)
+}
+
+/// The first place where `actual` differs from `expected`, as a path and both values.
+pub(crate) fn first_difference(expected: &Value, actual: &Value, path: &str) -> Option<String> {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            for (k, ev) in e {
+                let here = format!("{path}.{k}");
+                match a.get(k) {
+                    None => return Some(format!("{here}: missing, expected {ev}")),
+                    Some(av) => {
+                        if let Some(d) = first_difference(ev, av, &here) {
+                            return Some(d);
+                        }
+                    }
+                }
+            }
+            a.keys()
+                .find(|k| !e.contains_key(*k))
+                .map(|k| format!("{path}.{k}: unexpected {}", a[k]))
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            for (i, (ev, av)) in e.iter().zip(a).enumerate() {
+                if let Some(d) = first_difference(ev, av, &format!("{path}[{i}]")) {
+                    return Some(d);
+                }
+            }
+            (e.len() != a.len()).then(|| {
+                format!(
+                    "{path}: expected {} items, got {}: {}",
+                    e.len(),
+                    a.len(),
+                    Value::Array(a.clone())
+                )
+            })
+        }
+        _ => (expected != actual).then(|| format!("{path}:\n  expected {expected}\n  actual   {actual}")),
+    }
+}
+
+/// Compares `actual` with a YAML golden after [`normalise`]-ing both; `Err` says where they
+/// first differ.
+pub(crate) fn check_against_yaml(golden_yaml: &str, mut actual: Value) -> Result<(), String> {
+    let mut expected: Value =
+        serde_yaml::from_str(golden_yaml).map_err(|e| format!("golden is not YAML: {e}"))?;
+    normalise(&mut expected);
+    normalise(&mut actual);
+    match first_difference(&expected, &actual, "") {
+        None => Ok(()),
+        Some(d) => Err(d),
+    }
+}
