@@ -10,6 +10,7 @@ use prow_core::k8s_openapi::api::core::v1::{
 use prow_core::k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use prow_core::{DecorationConfig, Duration, ProwJob, Refs};
 
+use crate::Error;
 use crate::downwardapi::{self, JOB_SPEC, JobSpec, kube_env};
 use crate::labels::labels_and_annotations_for_job;
 use crate::paths;
@@ -19,7 +20,6 @@ use crate::podutils::{
     INITUPLOAD_OPTIONS, InitUploadOptions, SIDECAR_OPTIONS, SidecarCensoringOptions,
     SidecarOptions, StorageClientOptions, WrapperOptions,
 };
-use crate::Error;
 
 /// Name of the single test container of a pod.
 pub const TEST_CONTAINER_NAME: &str = "test";
@@ -101,7 +101,10 @@ fn build_pod(pj: &ProwJob, build_id: &str, output_dir: Option<&str>) -> Result<P
         None => {
             let env = kube_env(&raw_env);
             for container in &mut spec.containers {
-                container.env.get_or_insert_default().extend(env.iter().cloned());
+                container
+                    .env
+                    .get_or_insert_default()
+                    .extend(env.iter().cloned());
             }
         }
         Some(_) => decorate_pod_spec(&mut spec, pj, &mut raw_env, output_dir)?,
@@ -405,7 +408,10 @@ fn place_entrypoint(dc: &DecorationConfig, image: &str, tools_mount: &VolumeMoun
         image: Some(image.to_owned()),
         args: Some(vec!["--copy-mode-only".to_owned()]),
         volume_mounts: Some(vec![tools_mount.clone()]),
-        resources: dc.resources.as_ref().and_then(|r| r.place_entrypoint.clone()),
+        resources: dc
+            .resources
+            .as_ref()
+            .and_then(|r| r.place_entrypoint.clone()),
         ..Container::default()
     }
 }
@@ -658,7 +664,10 @@ pub fn decorate_pod_spec(
 
     let env = kube_env(raw_env);
     for container in &mut spec.containers {
-        container.env.get_or_insert_default().extend(env.iter().cloned());
+        container
+            .env
+            .get_or_insert_default()
+            .extend(env.iter().cloned());
     }
 
     // Secrets the job mounts itself; with censor_secrets their values are kept out of uploads.
@@ -676,7 +685,11 @@ pub fn decorate_pod_spec(
     let mut secret_volume_mounts = Vec::new();
     let mut entries = Vec::new();
     for container in &mut spec.containers {
-        let prefix = if single { String::new() } else { container.name.clone() };
+        let prefix = if single {
+            String::new()
+        } else {
+            container.name.clone()
+        };
         let wrapper = inject_entrypoint(
             container,
             timeout,
@@ -793,10 +806,12 @@ pub fn decorate_pod_spec(
     }
 
     if is_empty(&spec.service_account_name)
-        && let Some(name) = dc.default_service_account_name.as_deref().filter(|n| !n.is_empty())
+        && let Some(name) = dc
+            .default_service_account_name
+            .as_deref()
+            .filter(|n| !n.is_empty())
     {
         spec.service_account_name = Some(name.to_owned());
     }
     Ok(())
 }
-

@@ -6,7 +6,8 @@ use prow_core::k8s_openapi::api::core::v1::EnvVar;
 use prow_core::{DecorationConfig, ProwJobAgent, ProwJobSpec, ProwJobType, Refs};
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, gojson};
+use crate::Error;
+use crate::gojson::{self, Shape, shapes};
 
 /// `CI`: always `true` in a job.
 pub const CI: &str = "CI";
@@ -61,7 +62,11 @@ pub struct JobSpec {
     #[serde(default, rename = "buildid", skip_serializing_if = "String::is_empty")]
     pub build_id: String,
     /// The ProwJob's name.
-    #[serde(default, rename = "prowjobid", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        rename = "prowjobid",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub prow_job_id: String,
     /// The refs under test.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,7 +99,8 @@ impl JobSpec {
 
     /// The `JOB_SPEC` value: this spec as Go would marshal it.
     pub fn to_json(&self) -> Result<String, Error> {
-        gojson::to_string(self, JOB_SPEC)
+        const SHAPE: Shape = Shape::Within(&[("decoration_config", shapes::DECORATION_CONFIG)]);
+        gojson::to_string_shaped(self, &SHAPE, JOB_SPEC)
     }
 }
 
@@ -131,10 +137,7 @@ pub fn env_for_spec(spec: &JobSpec) -> Result<BTreeMap<String, String>, Error> {
     set(PULL_BASE_SHA, refs.base_sha.clone());
     set(PULL_REFS, refs.pull_refs());
 
-    if matches!(
-        spec.job_type,
-        ProwJobType::Postsubmit | ProwJobType::Batch
-    ) {
+    if matches!(spec.job_type, ProwJobType::Postsubmit | ProwJobType::Batch) {
         return Ok(env);
     }
     let pull = refs.pulls.first().ok_or_else(|| Error::MissingPull {
@@ -161,7 +164,10 @@ fn source_host_and_base(refs: &Refs) -> (String, String) {
         let without_scheme = refs.repo_link.rsplit("://").next().unwrap_or_default();
         split(without_scheme)
     } else {
-        (DEFAULT_HOST.to_owned(), format!("{}/{}", refs.org, refs.repo))
+        (
+            DEFAULT_HOST.to_owned(),
+            format!("{}/{}", refs.org, refs.repo),
+        )
     }
 }
 

@@ -9,15 +9,16 @@ use prow_jobs::podutils::{GcsUploadOptions, WrapperOptions};
 use prow_jobs::{decorate_pod_spec, prow_job_to_pod, sidecar};
 use serde_json::{Value, json};
 
-use crate::support::{
-    check_against_yaml, corpus_dir, data_dir, merged, prowjob, read,
-};
+use crate::support::{check_against_yaml, corpus_dir, data_dir, merged, prowjob, read};
 
 const CORPUS_GOLDENS: &str = "prow-testdata/pkg/pod-utils/decorate/testdata";
 const COMMITTED_GOLDENS: &str = "decorate/upstream";
 
-/// Every upstream golden and how to produce our version of it.
-const CASES: [(&str, fn() -> Value); 18] = [
+/// An upstream golden's file name and how to produce our version of it.
+type Case = (&'static str, fn() -> Value);
+
+/// Every upstream golden.
+const CASES: [Case; 18] = [
     ("TestProwJobToPod_0.yaml", || to_pod_case(0)),
     ("TestProwJobToPod_1.yaml", || to_pod_case(1)),
     ("TestProwJobToPod_2.yaml", || to_pod_case(2)),
@@ -32,20 +33,28 @@ const CASES: [(&str, fn() -> Value); 18] = [
     ("zz_fixture_TestDecorate_basic_happy_case.yaml", || {
         decorate_case("basic happy case")
     }),
-    ("zz_fixture_TestDecorate_enforcing_memory_limit.yaml", || {
-        decorate_case("enforcing memory limit")
+    (
+        "zz_fixture_TestDecorate_enforcing_memory_limit.yaml",
+        || decorate_case("enforcing memory limit"),
+    ),
+    (
+        "zz_fixture_TestDecorate_default_memory_request.yaml",
+        || decorate_case("default memory request"),
+    ),
+    (
+        "zz_fixture_TestDecorate_censor_secrets_in_sidecar.yaml",
+        || decorate_case("censor secrets in sidecar"),
+    ),
+    (
+        "zz_fixture_TestDecorate_ignore_interrupts_in_sidecar.yaml",
+        || decorate_case("ignore interrupts in sidecar"),
+    ),
+    ("zz_fixture_TestSidecar_basic_case.yaml", || {
+        sidecar_case(false)
     }),
-    ("zz_fixture_TestDecorate_default_memory_request.yaml", || {
-        decorate_case("default memory request")
+    ("zz_fixture_TestSidecar_with_secrets.yaml", || {
+        sidecar_case(true)
     }),
-    ("zz_fixture_TestDecorate_censor_secrets_in_sidecar.yaml", || {
-        decorate_case("censor secrets in sidecar")
-    }),
-    ("zz_fixture_TestDecorate_ignore_interrupts_in_sidecar.yaml", || {
-        decorate_case("ignore interrupts in sidecar")
-    }),
-    ("zz_fixture_TestSidecar_basic_case.yaml", || sidecar_case(false)),
-    ("zz_fixture_TestSidecar_with_secrets.yaml", || sidecar_case(true)),
 ];
 
 /// Checks every case whose golden is in `dir`; returns how many were found, failing with
@@ -93,7 +102,10 @@ fn committed_goldens_match_corpus() {
         let ours = committed.join(file);
         if ours.exists() {
             let upstream = read(&corpus.join(CORPUS_GOLDENS).join(file));
-            assert!(read(&ours) == upstream, "{file} differs from the corpus copy");
+            assert!(
+                read(&ours) == upstream,
+                "{file} differs from the corpus copy"
+            );
         }
     }
 }
@@ -217,7 +229,10 @@ fn to_pod_case(index: usize) -> Value {
                 json!({"ssh_key_secrets": ["ssh-1", "ssh-2"], "ssh_host_fingerprints": ["hello", "world"]}),
             )),
             refs("fixes-fixes-fixes", true),
-            json!([merged(&tester(), json!({"terminationMessagePolicy": "File"}))]),
+            json!([merged(
+                &tester(),
+                json!({"terminationMessagePolicy": "File"})
+            )]),
         ),
         4 => presubmit(
             Some(merged(&base_decoration(false), ssh.clone())),
@@ -266,7 +281,10 @@ fn to_pod_case(index: usize) -> Value {
             spec
         }
         8 => presubmit(
-            Some(without_nulls(merged(&base_decoration(true), service_account))),
+            Some(without_nulls(merged(
+                &base_decoration(true),
+                service_account,
+            ))),
             refs("orig-branch-name", true),
             json!([tester()]),
         ),

@@ -112,7 +112,8 @@ pub(crate) fn first_difference(expected: &Value, actual: &Value, path: &str) -> 
                 )
             })
         }
-        _ => (expected != actual).then(|| format!("{path}:\n  expected {expected}\n  actual   {actual}")),
+        _ => (expected != actual)
+            .then(|| format!("{path}:\n  expected {expected}\n  actual   {actual}")),
     }
 }
 
