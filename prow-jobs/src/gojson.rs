@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::Error;
+use crate::{Error, quantity};
 
 /// Serialises `value` compactly and escapes what Go's `json.Marshal` escapes on top of serde_json.
 ///
@@ -58,6 +58,10 @@ pub(crate) fn to_string_shaped<T: Serialize + ?Sized>(
 pub(crate) enum Shape {
     /// A scalar or a map with sorted keys: nothing to reorder.
     Leaf,
+    /// A resource quantity, printed canonically like Go.
+    Quantity,
+    /// A map of resource quantities.
+    QuantityMap,
     /// Every item of a list has this shape.
     List(&'static Shape),
     /// An object whose own fields keep their order; the named ones have the given shapes.
@@ -81,6 +85,16 @@ enum Ordered {
 impl Ordered {
     fn reshape(&mut self, shape: &Shape) {
         match (self, shape) {
+            (Ordered::String(text), Shape::Quantity) => {
+                if let Some(canonical) = quantity::canonical(text) {
+                    *text = canonical;
+                }
+            }
+            (Ordered::Object(fields), Shape::QuantityMap) => {
+                for (_, value) in fields.iter_mut() {
+                    value.reshape(&Shape::Quantity);
+                }
+            }
             (Ordered::Array(items), Shape::List(item)) => {
                 items.iter_mut().for_each(|i| i.reshape(item));
             }
@@ -190,7 +204,7 @@ impl<'de> serde::de::Visitor<'de> for OrderedVisitor {
 
 /// Go's field order for the Kubernetes objects that Prow's own types embed.
 pub(crate) mod shapes {
-    use super::Shape::{self, Leaf, List, Struct, Within};
+    use super::Shape::{self, Leaf, List, Quantity, QuantityMap, Struct, Within};
 
     const SELECTOR_REQUIREMENT: Shape =
         Struct(&[("key", Leaf), ("operator", Leaf), ("values", Leaf)]);
@@ -252,8 +266,8 @@ pub(crate) mod shapes {
     ]);
     /// `core/v1.ResourceRequirements`; its quantity maps have sorted keys in both languages.
     pub(crate) const RESOURCE_REQUIREMENTS: Shape = Struct(&[
-        ("limits", Leaf),
-        ("requests", Leaf),
+        ("limits", QuantityMap),
+        ("requests", QuantityMap),
         (
             "claims",
             List(&Struct(&[("name", Leaf), ("request", Leaf)])),
@@ -274,6 +288,7 @@ pub(crate) mod shapes {
             "scheduling_options",
             Within(&[("affinity", AFFINITY), ("tolerations", List(&TOLERATION))]),
         ),
+        ("default_memory_request", Quantity),
     ]);
 }
 

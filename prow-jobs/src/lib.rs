@@ -17,6 +17,7 @@ mod gojson;
 pub mod labels;
 mod paths;
 pub mod podutils;
+mod quantity;
 
 pub use decorate::{decorate_pod_spec, prow_job_to_pod, prow_job_to_pod_local, sidecar};
 pub use downwardapi::JobSpec;

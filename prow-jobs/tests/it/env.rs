@@ -93,3 +93,26 @@ fn reserved_names_per_type() {
     assert_eq!(presubmit.len(), 18);
     assert!(presubmit.contains(&"PULL_TITLE") && presubmit.contains(&"SRC_HOST"));
 }
+
+#[test]
+fn job_spec_writes_kubernetes_parts_like_go() {
+    let spec = job_spec(json!({
+        "type": "periodic",
+        "job": "p",
+        "decoration_config": {
+            "resources": {"sidecar": {
+                "requests": {"memory": "1024Mi", "cpu": "0.5"},
+                "limits": {"cpu": "2000m"},
+            }},
+            "default_memory_request": "2048Mi",
+            "scheduling_options": {"tolerations": [
+                {"effect": "NoExecute", "tolerationSeconds": 5, "value": "v", "operator": "Equal", "key": "k"},
+            ]},
+        },
+    }));
+    // Go declares limits before requests, key before operator; quantities are canonical.
+    assert_eq!(
+        spec.to_json().unwrap(),
+        r#"{"type":"periodic","job":"p","buildid":"1234","prowjobid":"uuid","decoration_config":{"resources":{"sidecar":{"limits":{"cpu":"2"},"requests":{"cpu":"500m","memory":"1Gi"}}},"default_memory_request":"2Gi","scheduling_options":{"tolerations":[{"key":"k","operator":"Equal","value":"v","effect":"NoExecute","tolerationSeconds":5}]}}}"#
+    );
+}
