@@ -222,7 +222,7 @@ fn cookiefile_volume(secret: &str) -> (Volume, VolumeMount, String) {
 }
 
 /// What cloning adds to a pod: the clonerefs container, the refs it clones and its volumes.
-struct Clone {
+struct Cloning {
     container: Container,
     refs: Vec<Refs>,
     volumes: Vec<Volume>,
@@ -236,7 +236,7 @@ fn clone_refs(
     clonerefs_image: &str,
     code_mount: &VolumeMount,
     log_mount: &VolumeMount,
-) -> Result<Option<Clone>, Error> {
+) -> Result<Option<Cloning>, Error> {
     if dc.skip_cloning == Some(true) {
         return Ok(None);
     }
@@ -323,7 +323,7 @@ fn clone_refs(
         resources: dc.resources.as_ref().and_then(|r| r.clone_refs.clone()),
         ..Container::default()
     };
-    Ok(Some(Clone {
+    Ok(Some(Cloning {
         container,
         refs,
         volumes,
