@@ -1,5 +1,7 @@
 //! The error type of prow-jobs.
 
+use std::path::PathBuf;
+
 use prow_core::ProwJobType;
 
 /// Everything that can go wrong in prow-jobs.
@@ -41,4 +43,67 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A pod utility's options are not usable.
+    #[error("load {utility} options: {reason}")]
+    InvalidOptions {
+        /// The pod utility: entrypoint, clonerefs, initupload or sidecar.
+        utility: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file or directory could not be created, read or written.
+    #[error("{action} {}", path.display())]
+    Io {
+        /// What was being done, such as `create process log`.
+        action: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A bucket setting names no usable storage.
+    #[error("open bucket {bucket:?}: {reason}")]
+    InvalidBucket {
+        /// The bucket as configured.
+        bucket: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// Object storage refused or failed a write.
+    #[error("upload {path}")]
+    Upload {
+        /// The object's path.
+        path: String,
+        /// The storage backend's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Clone records could not be read.
+    #[error("read clone records {}: {reason}", path.display())]
+    CloneRecords {
+        /// The records file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Cloning failed for some refs (clonerefs with `fail`, and initupload, report this).
+    #[error("clone refs: {failed} clone records failed")]
+    CloneFailed {
+        /// How many records failed.
+        failed: usize,
+    },
+}
+
+/// An [`Error::Io`] maker for `map_err`.
+pub(crate) fn io_error(
+    action: &'static str,
+    path: impl Into<PathBuf>,
+) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.into();
+    move |source| Error::Io {
+        action,
+        path,
+        source,
+    }
 }

@@ -10,14 +10,21 @@
 //! Today: [`decorate`] turns a ProwJob into its pod exactly as Prow does, with the
 //! [`downwardapi`] environment, the [`labels`] and the [`podutils`] options.
 
+pub mod clonerefs;
 pub mod decorate;
 pub mod downwardapi;
+pub mod entrypoint;
 mod error;
+pub mod gcsupload;
 mod gojson;
+pub mod initupload;
 pub mod labels;
+pub mod metadata;
 mod paths;
 pub mod podutils;
 mod quantity;
+pub mod sidecar;
+pub mod storage;
 
 pub use decorate::{decorate_pod_spec, prow_job_to_pod, prow_job_to_pod_local, sidecar};
 pub use downwardapi::JobSpec;

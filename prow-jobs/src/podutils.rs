@@ -165,6 +165,9 @@ pub struct SidecarCensoringOptions {
 pub struct SidecarOptions {
     /// Where and how to upload; written as `null` when unset, like Go.
     pub gcs_options: Option<GcsUploadOptions>,
+    /// The single entry of ProwJobs decorated before `entries` existed (read, never written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapper_options: Option<WrapperOptions>,
     /// The wrapped processes to wait for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entries: Vec<WrapperOptions>,
@@ -180,6 +183,15 @@ pub struct SidecarOptions {
     /// What to censor before upload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub censoring_options: Option<SidecarCensoringOptions>,
+    /// Deprecated form of `censoring_options.secret_directories`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_directories: Option<Vec<String>>,
+    /// Deprecated form of `censoring_options.censoring_concurrency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub censoring_concurrency: Option<i64>,
+    /// Deprecated form of `censoring_options.censoring_buffer_size`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub censoring_buffer_size: Option<i64>,
 }
 
 /// clonerefs' settings (`CLONEREFS_OPTIONS`).

@@ -1,7 +1,12 @@
-//! Integration tests of prow-jobs: decoration against upstream goldens, env, labels, options.
+//! Integration tests of prow-jobs: decoration against upstream goldens, env, labels, and the
+//! pod utilities (entrypoint, clonerefs, initupload, sidecar) with real processes, git
+//! repositories and stores.
 
+mod clonerefs;
 mod decorate;
+mod entrypoint;
 mod env;
 mod goldens;
 mod labels;
 mod support;
+mod upload;

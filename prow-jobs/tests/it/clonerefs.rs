@@ -1,0 +1,238 @@
+//! clonerefs against real git repositories in temp dirs.
+
+use std::path::Path;
+
+use git2::{Oid, Repository, Signature};
+use prow_core::{Pull, Refs};
+use prow_jobs::clonerefs::{self, ClonerefsOptions};
+
+fn commit(
+    repo: &Repository,
+    branch: &str,
+    parents: &[Oid],
+    files: &[(&str, &str)],
+    time: i64,
+) -> Oid {
+    let sig = Signature::new("dev", "dev@example.com", &git2::Time::new(time, 0)).unwrap();
+    let mut builder = repo
+        .treebuilder(
+            parents
+                .first()
+                .map(|p| repo.find_commit(*p).unwrap().tree().unwrap())
+                .as_ref(),
+        )
+        .unwrap();
+    for (name, content) in files {
+        let blob = repo.blob(content.as_bytes()).unwrap();
+        builder.insert(name, blob, 0o100644).unwrap();
+    }
+    let tree = repo.find_tree(builder.write().unwrap()).unwrap();
+    let parents: Vec<_> = parents
+        .iter()
+        .map(|p| repo.find_commit(*p).unwrap())
+        .collect();
+    let parent_refs: Vec<_> = parents.iter().collect();
+    repo.commit(
+        Some(&format!("refs/heads/{branch}")),
+        &sig,
+        &sig,
+        "change",
+        &tree,
+        &parent_refs,
+    )
+    .unwrap()
+}
+
+struct Origin {
+    _dir: tempfile::TempDir,
+    path: String,
+    base: Oid,
+    pr1: Oid,
+    pr2: Oid,
+}
+
+fn origin() -> Origin {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = Repository::init_bare(dir.path()).unwrap();
+    let first = commit(&repo, "main", &[], &[("README", "hello\n")], 1_700_000_000);
+    let base = commit(
+        &repo,
+        "main",
+        &[first],
+        &[("main.txt", "main\n")],
+        1_700_000_100,
+    );
+    let pr1 = commit(
+        &repo,
+        "feature",
+        &[first],
+        &[("feature.txt", "feature\n")],
+        1_700_000_200,
+    );
+    repo.reference("refs/pull/1/head", pr1, true, "pr").unwrap();
+    let pr2 = commit(
+        &repo,
+        "other",
+        &[first],
+        &[("other.txt", "other\n")],
+        1_700_000_300,
+    );
+    repo.reference("refs/pull/2/head", pr2, true, "pr").unwrap();
+    let path = dir.path().display().to_string();
+    Origin {
+        _dir: dir,
+        path,
+        base,
+        pr1,
+        pr2,
+    }
+}
+
+fn options(root: &Path, refs: Vec<Refs>) -> ClonerefsOptions {
+    ClonerefsOptions {
+        src_root: root.display().to_string(),
+        log: root.join("clone-records.json").display().to_string(),
+        git_refs: refs,
+        ..ClonerefsOptions::default()
+    }
+}
+
+#[test]
+fn base_and_pulls_are_merged_in_order_reproducibly() {
+    let origin = origin();
+    let refs = Refs {
+        org: "org".into(),
+        repo: "repo".into(),
+        base_ref: "main".into(),
+        base_sha: origin.base.to_string(),
+        clone_uri: origin.path.clone(),
+        pulls: vec![
+            Pull {
+                number: 1,
+                sha: origin.pr1.to_string(),
+                ..Pull::default()
+            },
+            Pull {
+                number: 2,
+                ..Pull::default()
+            },
+        ],
+        ..Refs::default()
+    };
+    let mut finals = Vec::new();
+    for _ in 0..2 {
+        let root = tempfile::tempdir().unwrap();
+        let records =
+            clonerefs::run_with_retries(&options(root.path(), vec![refs.clone()]), vec![]).unwrap();
+        assert_eq!(records.len(), 2);
+        let record = &records[1];
+        assert!(!record.failed, "{record:#?}");
+        let clone = root.path().join("src/github.com/org/repo");
+        for file in ["README", "main.txt", "feature.txt", "other.txt"] {
+            assert!(clone.join(file).is_file(), "{file} missing");
+        }
+        let repo = Repository::open(&clone).unwrap();
+        let head = repo.head().unwrap();
+        assert_eq!(head.shorthand().unwrap(), "main");
+        let merge = head.peel_to_commit().unwrap();
+        assert_eq!(merge.parent_id(1).unwrap(), origin.pr2);
+        assert_eq!(merge.parent(0).unwrap().parent_id(1).unwrap(), origin.pr1);
+        assert_eq!(merge.time().seconds(), 1_700_000_100 + 2);
+        assert_eq!(record.final_sha, merge.id().to_string());
+        let written: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.path().join("clone-records.json")).unwrap())
+                .unwrap();
+        assert_eq!(written[1]["final_sha"], record.final_sha.as_str());
+        let commands: Vec<String> = record
+            .commands
+            .iter()
+            .map(|c| {
+                c.command
+                    .replace(&origin.path, "ORIGIN")
+                    .replace(&origin.base.to_string(), "BASE")
+                    .replace(&origin.pr1.to_string(), "PR1")
+                    .replace(&root.path().display().to_string(), "ROOT")
+            })
+            .collect();
+        insta::allow_duplicates! { insta::assert_snapshot!(commands.join("\n"), @r"
+        mkdir -p ROOT/src/github.com/org/repo
+        git init ROOT/src/github.com/org/repo
+        git config user.name ci-robot
+        git config user.email ci-robot@k8s.io
+        git fetch ORIGIN --tags --prune
+        git fetch ORIGIN BASE
+        git checkout BASE
+        git branch --force main BASE
+        git checkout main
+        git fetch ORIGIN PR1
+        GIT_AUTHOR_DATE=1700000101 GIT_COMMITTER_DATE=1700000101 git merge --no-ff PR1
+        git fetch ORIGIN pull/2/head
+        GIT_AUTHOR_DATE=1700000102 GIT_COMMITTER_DATE=1700000102 git merge --no-ff FETCH_HEAD
+        git submodule update --init --recursive
+        "); }
+        finals.push(record.final_sha.clone());
+    }
+    assert_eq!(finals[0], finals[1], "merges must be reproducible");
+}
+
+#[test]
+fn a_conflicting_pull_fails_the_record_and_fail_flag_errors() {
+    let origin = origin();
+    let repo = Repository::open_bare(&origin.path).unwrap();
+    let conflict = commit(
+        &repo,
+        "conflict",
+        &[origin.base],
+        &[("main.txt", "theirs\n")],
+        1_700_000_400,
+    );
+    let main = commit(
+        &repo,
+        "main",
+        &[origin.base],
+        &[("main.txt", "ours\n")],
+        1_700_000_500,
+    );
+    let refs = Refs {
+        org: "org".into(),
+        repo: "repo".into(),
+        base_ref: "main".into(),
+        base_sha: main.to_string(),
+        clone_uri: origin.path.clone(),
+        path_alias: "k8s.io/repo".into(),
+        pulls: vec![Pull {
+            number: 3,
+            sha: conflict.to_string(),
+            ..Pull::default()
+        }],
+        ..Refs::default()
+    };
+    let root = tempfile::tempdir().unwrap();
+    let mut opts = options(root.path(), vec![refs]);
+    let records = clonerefs::run_with_retries(&opts, vec![]).unwrap();
+    assert!(records[1].failed);
+    let last = records[1].commands.last().unwrap();
+    assert!(
+        last.error.contains("merge conflict in main.txt"),
+        "{last:?}"
+    );
+    assert!(root.path().join("src/k8s.io/repo/main.txt").is_file());
+    opts.fail = true;
+    let err = clonerefs::run_with_retries(&opts, vec![]).unwrap_err();
+    assert_eq!(err.to_string(), "clone refs: 1 clone records failed");
+}
+
+#[test]
+fn unreachable_remote_is_recorded_not_fatal() {
+    let root = tempfile::tempdir().unwrap();
+    let refs = Refs {
+        org: "org".into(),
+        repo: "gone".into(),
+        base_ref: "main".into(),
+        clone_uri: root.path().join("missing.git").display().to_string(),
+        skip_fetch_head: true,
+        ..Refs::default()
+    };
+    let records = clonerefs::run_with_retries(&options(root.path(), vec![refs]), vec![]).unwrap();
+    assert!(records[1].failed);
+}
