@@ -210,3 +210,15 @@ pub fn kube_env(env: &BTreeMap<String, String>) -> Vec<EnvVar> {
         })
         .collect()
 }
+
+/// Reads the job spec from a `JOB_SPEC` value, as the pod utilities do at start.
+pub fn resolve_spec(job_spec: Option<&str>) -> Result<JobSpec, Error> {
+    let text = job_spec.ok_or_else(|| Error::InvalidOptions {
+        utility: "job spec",
+        reason: format!("${JOB_SPEC} unset"),
+    })?;
+    serde_json::from_str(text).map_err(|e| Error::InvalidOptions {
+        utility: "job spec",
+        reason: format!("malformed ${JOB_SPEC}: {e}"),
+    })
+}

@@ -20,6 +20,7 @@ mod gojson;
 pub mod initupload;
 pub mod labels;
 pub mod metadata;
+pub mod mkpod;
 mod paths;
 pub mod podutils;
 mod quantity;

@@ -1,4 +1,5 @@
 //! Integration tests of prow-cli: the workspace's layering and the binaries' behaviour.
 
+mod podutils;
 mod prow;
 mod workspace;
