@@ -579,21 +579,35 @@ impl Cloner<'_> {
         let command = format!("git fetch {depth_arg}{} {what}", self.uri);
         let uri = self.uri.clone();
         let settings = self.settings;
+        // libgit2 cannot fetch shallowly from a local repository; a local clone is cheap, so
+        // fetch it whole rather than fail (git's CLI makes the same trade for plain paths).
+        let (depth, note) = if depth.is_some() && is_local(&uri) {
+            (
+                None,
+                "depth ignored: shallow fetches need a network remote\n".to_owned(),
+            )
+        } else {
+            (depth, String::new())
+        };
         self.step(command, || {
             let mut attempt = 0;
             loop {
                 match fetch_once(repo, &uri, refspecs, depth, tags, settings) {
-                    Ok(oid) => return Ok((oid, String::new())),
-                    Err(e) if attempt < settings.fetch_retries.len() => {
+                    Ok(oid) => return Ok((oid, note)),
+                    Err(_) if attempt < settings.fetch_retries.len() => {
                         std::thread::sleep(settings.fetch_retries[attempt]);
                         attempt += 1;
-                        let _ = e;
                     }
                     Err(e) => return Err(e),
                 }
             }
         })
     }
+}
+
+/// Whether `uri` names a repository on this machine (a path or `file://`).
+fn is_local(uri: &str) -> bool {
+    uri.starts_with("file://") || uri.starts_with('/') || uri.starts_with('.')
 }
 
 fn fetch_once(

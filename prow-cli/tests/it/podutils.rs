@@ -284,3 +284,49 @@ fn entrypoint_exit_codes_wrap_like_go() {
         "1130"
     );
 }
+
+#[test]
+fn entrypoint_forwards_a_termination_signal_and_records_the_abort() {
+    let tmp = tempfile::tempdir().unwrap();
+    let started = tmp.path().join("started");
+    let script = format!(
+        "trap 'echo got-signal; exit 7' INT TERM; touch {}; sleep 30 & wait",
+        started.display()
+    );
+    let options = serde_json::json!({
+        "timeout": 600_000_000_000_i64,
+        "grace_period": 10_000_000_000_i64,
+        "args": ["sh", "-c", script],
+        "process_log": tmp.path().join("log.txt"),
+        "marker_file": tmp.path().join("marker.txt"),
+        "metadata_file": "",
+    });
+    let child = bin("entrypoint")
+        .env("ENTRYPOINT_OPTIONS", options.to_string())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for the command to be running (a backstop, not a timing assumption).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the command never started"
+        );
+        std::thread::yield_now();
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("marker.txt")).unwrap(),
+        "130"
+    );
+    let log = std::fs::read_to_string(tmp.path().join("log.txt")).unwrap();
+    assert!(log.contains("got-signal"), "{log}");
+    assert!(log.contains("received interrupt: Terminate"), "{log}");
+}

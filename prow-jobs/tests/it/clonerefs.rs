@@ -236,3 +236,93 @@ fn unreachable_remote_is_recorded_not_fatal() {
     let records = clonerefs::run_with_retries(&options(root.path(), vec![refs]), vec![]).unwrap();
     assert!(records[1].failed);
 }
+
+#[test]
+fn clone_depth_from_a_local_remote_fetches_everything_and_says_so() {
+    let origin = origin();
+    let refs = Refs {
+        org: "org".into(),
+        repo: "repo".into(),
+        base_ref: "main".into(),
+        clone_uri: format!("file://{}", origin.path),
+        clone_depth: 1,
+        ..Refs::default()
+    };
+    let root = tempfile::tempdir().unwrap();
+    let records = clonerefs::run_with_retries(&options(root.path(), vec![refs]), vec![]).unwrap();
+    assert!(!records[1].failed, "{:#?}", records[1]);
+    assert_eq!(records[1].final_sha, origin.base.to_string());
+    let fetches: Vec<&str> = records[1]
+        .commands
+        .iter()
+        .filter(|c| c.command.starts_with("git fetch --depth 1"))
+        .map(|c| c.output.as_str())
+        .collect();
+    assert_eq!(
+        fetches,
+        ["depth ignored: shallow fetches need a network remote\n"; 2]
+    );
+}
+
+#[test]
+fn submodules_are_checked_out_and_refs_clone_in_parallel() {
+    // A library repository, used as a submodule of the app and cloned on its own too.
+    let library_dir = tempfile::tempdir().unwrap();
+    let library = Repository::init_bare(library_dir.path()).unwrap();
+    let lib_commit = commit(
+        &library,
+        "main",
+        &[],
+        &[("lib.txt", "library\n")],
+        1_700_000_000,
+    );
+    let app_dir = tempfile::tempdir().unwrap();
+    let app = Repository::init_bare(app_dir.path()).unwrap();
+    let gitmodules = format!(
+        "[submodule \"vendor/lib\"]\n\tpath = vendor/lib\n\turl = {}\n",
+        library_dir.path().display()
+    );
+    let sig = Signature::new("dev", "dev@example.com", &git2::Time::new(1_700_000_000, 0)).unwrap();
+    let mut vendor = app.treebuilder(None).unwrap();
+    vendor.insert("lib", lib_commit, 0o160000).unwrap();
+    let vendor = vendor.write().unwrap();
+    let mut tree = app.treebuilder(None).unwrap();
+    tree.insert(
+        ".gitmodules",
+        app.blob(gitmodules.as_bytes()).unwrap(),
+        0o100644,
+    )
+    .unwrap();
+    tree.insert("vendor", vendor, 0o040000).unwrap();
+    let tree = app.find_tree(tree.write().unwrap()).unwrap();
+    app.commit(Some("refs/heads/main"), &sig, &sig, "app", &tree, &[])
+        .unwrap();
+
+    let refs = |repo: &str, uri: &Path| Refs {
+        org: "org".into(),
+        repo: repo.into(),
+        base_ref: "main".into(),
+        clone_uri: uri.display().to_string(),
+        ..Refs::default()
+    };
+    let root = tempfile::tempdir().unwrap();
+    let mut opts = options(
+        root.path(),
+        vec![refs("app", app_dir.path()), refs("lib", library_dir.path())],
+    );
+    opts.max_parallel_workers = 2;
+    let records = clonerefs::run_with_retries(&opts, vec![]).unwrap();
+    let repos: Vec<&str> = records.iter().map(|r| r.refs.repo.as_str()).collect();
+    assert_eq!(
+        repos,
+        ["", "app", "lib"],
+        "records keep the order of the refs"
+    );
+    assert!(records.iter().all(|r| !r.failed), "{records:#?}");
+    let app_clone = root.path().join("src/github.com/org/app");
+    assert_eq!(
+        std::fs::read_to_string(app_clone.join("vendor/lib/lib.txt")).unwrap(),
+        "library\n"
+    );
+    assert!(root.path().join("src/github.com/org/lib/lib.txt").is_file());
+}
