@@ -525,3 +525,28 @@ async fn uploaded_trees_for_a_presubmit_and_a_periodic() {
         insta::assert_snapshot!(name, in_memory.join("\n"));
     }
 }
+
+#[tokio::test]
+async fn sidecar_ignores_interrupts_when_told_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut options = sidecar_options(d, vec![entry(d, "test")]);
+    options.ignore_interrupts = true;
+    std::fs::write(d.join("test-log.txt"), "ok\n").unwrap();
+    let (tx, rx) = mpsc::unbounded_channel();
+    tx.send(Interrupt::Interrupt).unwrap();
+    let spec = spec(ProwJobType::Periodic, "o", "r");
+    // The sidecar is polled first: it takes the interrupt, finds no marker and waits; only
+    // then is the marker written.
+    let sidecar = sidecar::run(&options, &spec, rx, StdDuration::from_millis(10));
+    let finish = async { std::fs::write(d.join("test-marker.txt"), "0").unwrap() };
+    let (result, ()) = futures::future::join(sidecar, finish).await;
+    let (outcome, _) = result.unwrap();
+    assert!(outcome.passed);
+    let log = std::fs::read_to_string(d.join("out/sidecar-logs.json")).unwrap();
+    assert!(
+        log.contains("received an interrupt: Interrupt, ignoring"),
+        "{log}"
+    );
+    assert!(!log.contains("uploading what there is"), "{log}");
+}
