@@ -5,3 +5,15 @@
 //! an in-memory fake), webhook payload types and HMAC signature checks.
 //!
 //! Must never know about: configuration files, ProwJobs' execution, Kubernetes.
+//!
+//! Today: [`hmac`] signing and verification, [`webhook`] request validation in Prow's order
+//! and wording, and [`phony`] for sending signed webhooks.
+
+mod error;
+pub mod hmac;
+pub mod phony;
+pub mod webhook;
+
+pub use error::Error;
+pub use hmac::{HmacSecrets, sign, validate_payload};
+pub use webhook::{Delivery, Rejection, validate_webhook};

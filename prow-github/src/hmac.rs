@@ -1,0 +1,132 @@
+//! Webhook signatures: HMAC-SHA256 signing and constant-time verification against the secrets
+//! of Prow's HMAC file.
+//!
+//! The file is either one raw token (the legacy form) or YAML mapping `org/repo`, `org` or `*`
+//! to a list of `{value, created_at}` tokens. Only the most specific level that is configured
+//! for an event's repository counts, and any token listed there may match, which is how
+//! secrets are rotated without dropping events.
+
+use std::collections::BTreeMap;
+
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+/// The prefix of `X-Hub-Signature-256` values.
+pub const SIGNATURE_PREFIX: &str = "sha256=";
+
+/// The `X-Hub-Signature-256` value for `payload` signed with `key`.
+pub fn sign(payload: &[u8], key: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(payload);
+    format!(
+        "{SIGNATURE_PREFIX}{}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+/// One token of the hierarchical HMAC file.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct HmacToken {
+    /// The secret.
+    pub value: String,
+    /// When it was created (kept as written).
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+/// The secrets webhooks are checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HmacSecrets {
+    /// One token for every repository (the legacy file form).
+    Single(Vec<u8>),
+    /// Tokens by `org/repo`, `org` or `*`.
+    ByRepo(BTreeMap<String, Vec<HmacToken>>),
+}
+
+impl HmacSecrets {
+    /// Reads an HMAC file the way Prow's hook does: YAML of tokens by repository when it parses
+    /// as such, else the whole (trimmed) content is one token.
+    pub fn parse(content: &[u8]) -> Self {
+        let trimmed = content.trim_ascii();
+        match serde_yaml::from_slice::<Option<BTreeMap<String, Vec<HmacToken>>>>(trimmed) {
+            Ok(map) => HmacSecrets::ByRepo(map.unwrap_or_default()),
+            Err(_) => HmacSecrets::Single(trimmed.to_vec()),
+        }
+    }
+
+    /// The tokens for `org_repo` (`org/repo`, or `org` for organisation events): those of the
+    /// repository if it has any, else of its org, else of `*`.
+    pub fn tokens_for(&self, org_repo: &str) -> Result<Vec<&[u8]>, String> {
+        let map = match self {
+            HmacSecrets::Single(token) => return Ok(vec![token.as_slice()]),
+            HmacSecrets::ByRepo(map) => map,
+        };
+        let org = org_repo.split('/').next().unwrap_or_default();
+        [org_repo, org, "*"]
+            .into_iter()
+            .find_map(|key| map.get(key))
+            .map(|tokens| tokens.iter().map(|t| t.value.as_bytes()).collect())
+            .ok_or_else(|| {
+                format!(
+                    "no hmac is configured for the org/repo {org_repo:?} and no legacy global token is configured"
+                )
+            })
+    }
+}
+
+/// The part of any event payload that says whose it is.
+#[derive(Deserialize)]
+struct Owner {
+    #[serde(default)]
+    repository: Option<RepoName>,
+    #[serde(default)]
+    organization: Option<OrgName>,
+}
+
+#[derive(Deserialize)]
+struct RepoName {
+    #[serde(default)]
+    full_name: String,
+}
+
+#[derive(Deserialize)]
+struct OrgName {
+    #[serde(default)]
+    login: String,
+}
+
+/// Checks `signature` (`sha256=<hex>`) over `payload` against the secrets configured for the
+/// payload's repository, in constant time; the error is Prow's reason text.
+pub fn validate_payload(
+    payload: &[u8],
+    signature: &str,
+    secrets: &HmacSecrets,
+) -> Result<(), String> {
+    let owner: Owner = serde_json::from_slice(payload).map_err(|_| "invalid payload".to_owned())?;
+    let hex_sig = signature
+        .strip_prefix(SIGNATURE_PREFIX)
+        .ok_or_else(|| "invalid signature".to_owned())?;
+    let expected = hex::decode(hex_sig).map_err(|_| "invalid signature".to_owned())?;
+    let mut org_repo = owner.repository.map(|r| r.full_name).unwrap_or_default();
+    if org_repo.is_empty() {
+        org_repo = owner.organization.map(|o| o.login).unwrap_or_default();
+    }
+    let tokens = secrets
+        .tokens_for(&org_repo)
+        .map_err(|_| "failed to get an appropriate hmac secret".to_owned())?;
+    // Every token is tried, matched or not, so timing says nothing about which one matched.
+    let mut matched = false;
+    for key in tokens {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+        mac.update(payload);
+        matched |= mac.verify_slice(&expected).is_ok();
+    }
+    if matched {
+        Ok(())
+    } else {
+        Err(format!(
+            "misconfigured webhook secret from organization/repo: {org_repo}"
+        ))
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests of prow-github: HMAC, webhook validation and phony over real payloads and
+//! a real HTTP server on 127.0.0.1.
+
+mod hmac;
+mod phony;
+mod support;
+mod webhook;

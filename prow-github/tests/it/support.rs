@@ -1,0 +1,47 @@
+//! Test support: fixtures and the shared corpus.
+
+use std::path::{Path, PathBuf};
+
+/// A committed fixture under `prow-github/tests/data`.
+pub(crate) fn fixture(relative: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(relative);
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("failed to read fixture {}: {e}", path.display()))
+}
+
+/// The shared corpus, or `None` with a notice when it is absent.
+pub(crate) fn corpus_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("PROW_CORPUS") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+    };
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "notice: corpus not found at {}; set PROW_CORPUS to run the real-world tests",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Every file under `dir`, sorted.
+pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
