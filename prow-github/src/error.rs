@@ -21,4 +21,14 @@ pub enum Error {
         /// The response body.
         body: String,
     },
+    /// A webhook payload does not have the shape of its event.
+    #[error("read {event} payload: {path}: {reason}")]
+    Payload {
+        /// The event name.
+        event: String,
+        /// The field path of the problem.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
 }

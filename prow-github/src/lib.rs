@@ -6,14 +6,16 @@
 //!
 //! Must never know about: configuration files, ProwJobs' execution, Kubernetes.
 //!
-//! Today: [`hmac`] signing and verification, [`webhook`] request validation in Prow's order
+//! Today: [`events`] (the webhook payloads Prow handles), [`hmac`] signing and verification, [`webhook`] request validation in Prow's order
 //! and wording, and [`phony`] for sending signed webhooks.
 
 mod error;
+pub mod events;
 pub mod hmac;
 pub mod phony;
 pub mod webhook;
 
 pub use error::Error;
+pub use events::{Event, GenericCommentEvent};
 pub use hmac::{HmacSecrets, sign, validate_payload};
 pub use webhook::{Delivery, Rejection, validate_webhook};

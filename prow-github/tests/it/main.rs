@@ -1,6 +1,7 @@
 //! Integration tests of prow-github: HMAC, webhook validation and phony over real payloads and
 //! a real HTTP server on 127.0.0.1.
 
+mod events;
 mod hmac;
 mod phony;
 mod support;

@@ -1,0 +1,686 @@
+//! Webhook events: the payloads Prow acts on, as a closed enum, and the generic comment event
+//! hook derives from every comment-like one.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+
+/// A GitHub account (user, bot or organisation).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct User {
+    /// The login.
+    pub login: String,
+    /// The numeric ID.
+    pub id: u64,
+    /// `User`, `Bot` or `Organization`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The profile page.
+    pub html_url: String,
+}
+
+/// A repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Repo {
+    /// The numeric ID.
+    pub id: u64,
+    /// The name within its owner.
+    pub name: String,
+    /// `owner/name`.
+    pub full_name: String,
+    /// The owner (`login`, or `name` in push events).
+    pub owner: Owner,
+    /// The repository's page.
+    pub html_url: String,
+    /// Whether it is private.
+    pub private: bool,
+    /// Whether it is a fork.
+    pub fork: bool,
+    /// The default branch.
+    pub default_branch: String,
+    /// Whether it is archived.
+    pub archived: bool,
+}
+
+/// A repository owner; push events name it by `name`, the others by `login`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Owner {
+    /// The login.
+    pub login: String,
+    /// The name (push events).
+    pub name: Option<String>,
+    /// The numeric ID.
+    pub id: u64,
+}
+
+impl Repo {
+    /// The organisation (or user) owning the repository.
+    pub fn org(&self) -> &str {
+        if self.owner.login.is_empty() {
+            self.owner.name.as_deref().unwrap_or_default()
+        } else {
+            &self.owner.login
+        }
+    }
+}
+
+/// A label on an issue or pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Label {
+    /// The label's name.
+    pub name: String,
+    /// Its colour, as hex.
+    pub color: String,
+    /// Its description.
+    pub description: Option<String>,
+}
+
+/// An issue, or the issue side of a pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Issue {
+    /// The numeric ID.
+    pub id: u64,
+    /// The issue number.
+    pub number: u64,
+    /// The title.
+    pub title: String,
+    /// The body, when there is one.
+    pub body: Option<String>,
+    /// `open` or `closed`.
+    pub state: String,
+    /// The author.
+    pub user: User,
+    /// Its labels.
+    pub labels: Vec<Label>,
+    /// Its assignees.
+    pub assignees: Vec<User>,
+    /// Its page.
+    pub html_url: String,
+    /// Present when the issue is a pull request.
+    pub pull_request: Option<serde_json::Value>,
+}
+
+impl Issue {
+    /// Whether this issue is a pull request.
+    pub fn is_pull_request(&self) -> bool {
+        self.pull_request.is_some()
+    }
+}
+
+/// A comment on an issue or pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Comment {
+    /// The numeric ID.
+    pub id: u64,
+    /// The text.
+    pub body: Option<String>,
+    /// The author.
+    pub user: User,
+    /// The comment's link.
+    pub html_url: String,
+    /// When it was written.
+    pub created_at: String,
+    /// When it was last edited.
+    pub updated_at: String,
+}
+
+/// One end of a pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Branch {
+    /// The branch name.
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// The commit.
+    pub sha: String,
+    /// `owner:branch`.
+    pub label: String,
+    /// The repository (absent when a fork was deleted).
+    pub repo: Option<Repo>,
+}
+
+/// A pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PullRequest {
+    /// The numeric ID.
+    pub id: u64,
+    /// The pull request number.
+    pub number: u64,
+    /// The title.
+    pub title: String,
+    /// The description, when there is one.
+    pub body: Option<String>,
+    /// `open` or `closed`.
+    pub state: String,
+    /// The author.
+    pub user: User,
+    /// Its labels.
+    pub labels: Vec<Label>,
+    /// Where it comes from.
+    pub head: Branch,
+    /// Where it goes.
+    pub base: Branch,
+    /// Its page.
+    pub html_url: String,
+    /// Whether it was merged.
+    pub merged: Option<bool>,
+    /// Whether GitHub can merge it (unknown while GitHub computes it).
+    pub mergeable: Option<bool>,
+    /// The merge commit, once merged (or GitHub's test merge).
+    pub merge_commit_sha: Option<String>,
+    /// Whether it is a draft.
+    pub draft: Option<bool>,
+    /// Its assignees.
+    pub assignees: Vec<User>,
+    /// Reviewers asked for.
+    pub requested_reviewers: Vec<User>,
+}
+
+/// A pull request review.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Review {
+    /// The numeric ID.
+    pub id: u64,
+    /// The reviewer.
+    pub user: User,
+    /// The review text.
+    pub body: Option<String>,
+    /// `approved`, `changes_requested`, `commented` or `dismissed`.
+    pub state: String,
+    /// The review's link.
+    pub html_url: String,
+    /// When it was submitted.
+    pub submitted_at: Option<String>,
+}
+
+/// A comment on a pull request's diff.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ReviewComment {
+    /// The numeric ID.
+    pub id: u64,
+    /// The text.
+    pub body: Option<String>,
+    /// The author.
+    pub user: User,
+    /// The file commented on.
+    pub path: String,
+    /// The commit commented on.
+    pub commit_id: String,
+    /// The comment's link.
+    pub html_url: String,
+}
+
+/// A commit in a push.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PushCommit {
+    /// The SHA.
+    pub id: String,
+    /// The message.
+    pub message: String,
+    /// Files added.
+    pub added: Vec<String>,
+    /// Files removed.
+    pub removed: Vec<String>,
+    /// Files modified.
+    pub modified: Vec<String>,
+}
+
+/// A check run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct CheckRun {
+    /// The numeric ID.
+    pub id: u64,
+    /// The check's name (its context).
+    pub name: String,
+    /// The commit checked.
+    pub head_sha: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    /// How it ended, once completed.
+    pub conclusion: Option<String>,
+    /// Its page.
+    pub html_url: Option<String>,
+}
+
+/// A check suite.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct CheckSuite {
+    /// The numeric ID.
+    pub id: u64,
+    /// The branch, when there is one.
+    pub head_branch: Option<String>,
+    /// The commit checked.
+    pub head_sha: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: Option<String>,
+    /// How it ended, once completed.
+    pub conclusion: Option<String>,
+}
+
+/// `issues`: an issue was opened, edited, labelled, closed, ...
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct IssueEvent {
+    /// What happened.
+    pub action: String,
+    /// The issue.
+    pub issue: Issue,
+    /// The label added or removed, for `labeled`/`unlabeled`.
+    pub label: Option<Label>,
+    /// The user assigned or unassigned.
+    pub assignee: Option<User>,
+    /// The repository.
+    pub repository: Repo,
+    /// Who did it.
+    pub sender: User,
+}
+
+/// `issue_comment`: a comment on an issue or pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct IssueCommentEvent {
+    /// `created`, `edited` or `deleted`.
+    pub action: String,
+    /// The issue (or pull request) commented on.
+    pub issue: Issue,
+    /// The comment.
+    pub comment: Comment,
+    /// The repository.
+    pub repository: Repo,
+    /// Who did it.
+    pub sender: User,
+}
+
+/// `pull_request`: a pull request was opened, pushed to, labelled, closed, ...
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PullRequestEvent {
+    /// What happened.
+    pub action: String,
+    /// The pull request number.
+    pub number: u64,
+    /// The pull request.
+    pub pull_request: PullRequest,
+    /// The label added or removed, for `labeled`/`unlabeled`.
+    pub label: Option<Label>,
+    /// What changed, for `edited` (the base branch, title or body).
+    pub changes: Option<serde_json::Value>,
+    /// The repository.
+    pub repository: Repo,
+    /// Who did it.
+    pub sender: User,
+}
+
+/// `pull_request_review`: a review was submitted, edited or dismissed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ReviewEvent {
+    /// What happened.
+    pub action: String,
+    /// The review.
+    pub review: Review,
+    /// The pull request reviewed.
+    pub pull_request: PullRequest,
+    /// The repository.
+    pub repository: Repo,
+    /// Who did it.
+    pub sender: User,
+}
+
+/// `pull_request_review_comment`: a comment on a pull request's diff.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ReviewCommentEvent {
+    /// `created`, `edited` or `deleted`.
+    pub action: String,
+    /// The comment.
+    pub comment: ReviewComment,
+    /// The pull request.
+    pub pull_request: PullRequest,
+    /// The repository.
+    pub repository: Repo,
+    /// Who did it.
+    pub sender: User,
+}
+
+/// `push`: commits were pushed to a branch or tag.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PushEvent {
+    /// The full ref pushed, such as `refs/heads/main`.
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// The SHA before.
+    pub before: String,
+    /// The SHA after (all zeros for a deletion).
+    pub after: String,
+    /// Whether the ref was created.
+    pub created: bool,
+    /// Whether the ref was deleted.
+    pub deleted: bool,
+    /// Whether it was a force push.
+    pub forced: bool,
+    /// A link comparing before and after.
+    pub compare: String,
+    /// The commits pushed.
+    pub commits: Vec<PushCommit>,
+    /// The repository.
+    pub repository: Repo,
+    /// Who pushed.
+    pub sender: User,
+}
+
+impl PushEvent {
+    /// The branch pushed to (`refs/heads/` removed).
+    pub fn branch(&self) -> &str {
+        self.git_ref
+            .strip_prefix("refs/heads/")
+            .unwrap_or(&self.git_ref)
+    }
+
+    /// Whether the push deleted the ref (Prow ignores these).
+    pub fn is_deletion(&self) -> bool {
+        self.deleted || (!self.after.is_empty() && self.after.bytes().all(|b| b == b'0'))
+    }
+
+    /// Every file added, removed or modified by the pushed commits.
+    pub fn changed_files(&self) -> Vec<&str> {
+        let mut files: Vec<&str> = self
+            .commits
+            .iter()
+            .flat_map(|c| c.added.iter().chain(&c.removed).chain(&c.modified))
+            .map(String::as_str)
+            .collect();
+        files.sort_unstable();
+        files.dedup();
+        files
+    }
+}
+
+/// `status`: a commit status was set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct StatusEvent {
+    /// The commit.
+    pub sha: String,
+    /// The status context.
+    pub context: String,
+    /// `pending`, `success`, `failure` or `error`.
+    pub state: String,
+    /// The description.
+    pub description: Option<String>,
+    /// The link.
+    pub target_url: Option<String>,
+    /// The repository.
+    pub repository: Repo,
+    /// Who set it.
+    pub sender: User,
+}
+
+/// `check_run`: a check run was created, completed or re-requested.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct CheckRunEvent {
+    /// What happened.
+    pub action: String,
+    /// The check run.
+    pub check_run: CheckRun,
+    /// The repository.
+    pub repository: Repo,
+    /// Who did it.
+    pub sender: User,
+}
+
+/// `check_suite`: a check suite was requested or completed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct CheckSuiteEvent {
+    /// What happened.
+    pub action: String,
+    /// The check suite.
+    pub check_suite: CheckSuite,
+    /// The repository.
+    pub repository: Repo,
+    /// Who did it.
+    pub sender: User,
+}
+
+/// `ping`: sent when a webhook is set up.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PingEvent {
+    /// GitHub's zen saying.
+    pub zen: Option<String>,
+    /// The hook's ID.
+    pub hook_id: Option<u64>,
+}
+
+/// A webhook event Prow handles; others are kept by name only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// `ping`.
+    Ping(PingEvent),
+    /// `issues`.
+    Issues(Box<IssueEvent>),
+    /// `issue_comment`.
+    IssueComment(Box<IssueCommentEvent>),
+    /// `pull_request`.
+    PullRequest(Box<PullRequestEvent>),
+    /// `pull_request_review`.
+    PullRequestReview(Box<ReviewEvent>),
+    /// `pull_request_review_comment`.
+    PullRequestReviewComment(Box<ReviewCommentEvent>),
+    /// `push`.
+    Push(Box<PushEvent>),
+    /// `status`.
+    Status(Box<StatusEvent>),
+    /// `check_run`.
+    CheckRun(Box<CheckRunEvent>),
+    /// `check_suite`.
+    CheckSuite(Box<CheckSuiteEvent>),
+    /// An event Prow has no handler for (`create`, `delete`, ...), by name.
+    Other(String),
+}
+
+fn parse<T: DeserializeOwned>(event: &str, payload: &[u8]) -> Result<T, Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(payload);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| Error::Payload {
+        event: event.to_owned(),
+        path: e.path().to_string(),
+        reason: e.into_inner().to_string(),
+    })
+}
+
+impl Event {
+    /// Reads the payload of an `X-GitHub-Event: name` delivery.
+    pub fn parse(name: &str, payload: &[u8]) -> Result<Event, Error> {
+        Ok(match name {
+            "ping" => Event::Ping(parse(name, payload)?),
+            "issues" => Event::Issues(parse(name, payload)?),
+            "issue_comment" => Event::IssueComment(parse(name, payload)?),
+            "pull_request" => Event::PullRequest(parse(name, payload)?),
+            "pull_request_review" => Event::PullRequestReview(parse(name, payload)?),
+            "pull_request_review_comment" => Event::PullRequestReviewComment(parse(name, payload)?),
+            "push" => Event::Push(parse(name, payload)?),
+            "status" => Event::Status(parse(name, payload)?),
+            "check_run" => Event::CheckRun(parse(name, payload)?),
+            "check_suite" => Event::CheckSuite(parse(name, payload)?),
+            other => Event::Other(other.to_owned()),
+        })
+    }
+
+    /// The comment-like view of this event, when it has one (see [`GenericCommentEvent`]).
+    pub fn generic_comment(&self) -> Option<GenericCommentEvent> {
+        let (action, is_pr, body, html_url, number, repo, user, issue) = match self {
+            Event::Issues(e) => (
+                &e.action,
+                e.issue.is_pull_request(),
+                &e.issue.body,
+                &e.issue.html_url,
+                e.issue.number,
+                &e.repository,
+                &e.issue.user,
+                IssueSide::of_issue(&e.issue),
+            ),
+            Event::IssueComment(e) => (
+                &e.action,
+                e.issue.is_pull_request(),
+                &e.comment.body,
+                &e.comment.html_url,
+                e.issue.number,
+                &e.repository,
+                &e.comment.user,
+                IssueSide::of_issue(&e.issue),
+            ),
+            Event::PullRequest(e) => (
+                &e.action,
+                true,
+                &e.pull_request.body,
+                &e.pull_request.html_url,
+                e.pull_request.number,
+                &e.repository,
+                &e.pull_request.user,
+                IssueSide::of_pull(&e.pull_request),
+            ),
+            Event::PullRequestReview(e) => (
+                &e.action,
+                true,
+                &e.review.body,
+                &e.review.html_url,
+                e.pull_request.number,
+                &e.repository,
+                &e.review.user,
+                IssueSide::of_pull(&e.pull_request),
+            ),
+            Event::PullRequestReviewComment(e) => (
+                &e.action,
+                true,
+                &e.comment.body,
+                &e.comment.html_url,
+                e.pull_request.number,
+                &e.repository,
+                &e.comment.user,
+                IssueSide::of_pull(&e.pull_request),
+            ),
+            _ => return None,
+        };
+        Some(GenericCommentEvent {
+            action: CommentAction::from_action(action)?,
+            is_pr,
+            body: body.clone().unwrap_or_default(),
+            html_url: html_url.clone(),
+            number,
+            repo: repo.clone(),
+            user: user.clone(),
+            issue_author: issue.author.clone(),
+            assignees: issue.assignees.to_vec(),
+            issue_state: issue.state.to_owned(),
+            issue_title: issue.title.to_owned(),
+            issue_body: issue.body.clone().unwrap_or_default(),
+            issue_html_url: issue.html_url.to_owned(),
+        })
+    }
+}
+
+/// The issue (or pull request) a comment-like event is about.
+struct IssueSide<'a> {
+    author: &'a User,
+    assignees: &'a [User],
+    state: &'a str,
+    title: &'a str,
+    body: &'a Option<String>,
+    html_url: &'a str,
+}
+
+impl<'a> IssueSide<'a> {
+    fn of_issue(issue: &'a Issue) -> Self {
+        IssueSide {
+            author: &issue.user,
+            assignees: &issue.assignees,
+            state: &issue.state,
+            title: &issue.title,
+            body: &issue.body,
+            html_url: &issue.html_url,
+        }
+    }
+
+    fn of_pull(pull: &'a PullRequest) -> Self {
+        IssueSide {
+            author: &pull.user,
+            assignees: &pull.assignees,
+            state: &pull.state,
+            title: &pull.title,
+            body: &pull.body,
+            html_url: &pull.html_url,
+        }
+    }
+}
+
+/// What happened to the text of a comment-like event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentAction {
+    /// Written (`created`, `opened`, `submitted`).
+    Created,
+    /// Changed (`edited`).
+    Edited,
+    /// Removed (`deleted`, `dismissed`).
+    Deleted,
+}
+
+impl CommentAction {
+    /// Prow's mapping of event actions; actions that do not touch the text give `None`.
+    pub fn from_action(action: &str) -> Option<Self> {
+        match action {
+            "created" | "opened" | "submitted" => Some(CommentAction::Created),
+            "edited" => Some(CommentAction::Edited),
+            "deleted" | "dismissed" => Some(CommentAction::Deleted),
+            _ => None,
+        }
+    }
+}
+
+/// Any event carrying comment-like text (issue and PR comments, reviews, review comments, and
+/// issue or PR descriptions when opened or edited), in one shape, as hook gives plugins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenericCommentEvent {
+    /// What happened to the text.
+    pub action: CommentAction,
+    /// Whether the issue is a pull request.
+    pub is_pr: bool,
+    /// The text.
+    pub body: String,
+    /// The link to the text.
+    pub html_url: String,
+    /// The issue or pull request number.
+    pub number: u64,
+    /// The repository.
+    pub repo: Repo,
+    /// Who wrote the text.
+    pub user: User,
+    /// Who opened the issue or pull request.
+    pub issue_author: User,
+    /// The issue's assignees.
+    pub assignees: Vec<User>,
+    /// The issue's state.
+    pub issue_state: String,
+    /// The issue's title.
+    pub issue_title: String,
+    /// The issue's body.
+    pub issue_body: String,
+    /// The issue's link.
+    pub issue_html_url: String,
+}
