@@ -13,6 +13,7 @@ mod error;
 pub mod events;
 pub mod hmac;
 pub mod phony;
+pub mod types;
 pub mod webhook;
 
 pub use error::Error;

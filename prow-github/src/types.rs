@@ -1,0 +1,268 @@
+//! GitHub's objects as its API and webhooks return them: users, repositories, issues, pull
+//! requests, comments, reviews, statuses and checks (the fields Prow uses).
+
+use serde::{Deserialize, Serialize};
+
+/// A GitHub account (user, bot or organisation).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct User {
+    /// The login.
+    pub login: String,
+    /// The numeric ID.
+    pub id: u64,
+    /// `User`, `Bot` or `Organization`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The profile page.
+    pub html_url: String,
+}
+
+/// A repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Repo {
+    /// The numeric ID.
+    pub id: u64,
+    /// The name within its owner.
+    pub name: String,
+    /// `owner/name`.
+    pub full_name: String,
+    /// The owner (`login`, or `name` in push events).
+    pub owner: Owner,
+    /// The repository's page.
+    pub html_url: String,
+    /// Whether it is private.
+    pub private: bool,
+    /// Whether it is a fork.
+    pub fork: bool,
+    /// The default branch.
+    pub default_branch: String,
+    /// Whether it is archived.
+    pub archived: bool,
+}
+
+/// A repository owner; push events name it by `name`, the others by `login`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Owner {
+    /// The login.
+    pub login: String,
+    /// The name (push events).
+    pub name: Option<String>,
+    /// The numeric ID.
+    pub id: u64,
+}
+
+impl Repo {
+    /// The organisation (or user) owning the repository.
+    pub fn org(&self) -> &str {
+        if self.owner.login.is_empty() {
+            self.owner.name.as_deref().unwrap_or_default()
+        } else {
+            &self.owner.login
+        }
+    }
+}
+
+/// A label on an issue or pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Label {
+    /// The label's name.
+    pub name: String,
+    /// Its colour, as hex.
+    pub color: String,
+    /// Its description.
+    pub description: Option<String>,
+}
+
+/// An issue, or the issue side of a pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Issue {
+    /// The numeric ID.
+    pub id: u64,
+    /// The issue number.
+    pub number: u64,
+    /// The title.
+    pub title: String,
+    /// The body, when there is one.
+    pub body: Option<String>,
+    /// `open` or `closed`.
+    pub state: String,
+    /// The author.
+    pub user: User,
+    /// Its labels.
+    pub labels: Vec<Label>,
+    /// Its assignees.
+    pub assignees: Vec<User>,
+    /// Its page.
+    pub html_url: String,
+    /// Present when the issue is a pull request.
+    pub pull_request: Option<serde_json::Value>,
+}
+
+impl Issue {
+    /// Whether this issue is a pull request.
+    pub fn is_pull_request(&self) -> bool {
+        self.pull_request.is_some()
+    }
+}
+
+/// A comment on an issue or pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Comment {
+    /// The numeric ID.
+    pub id: u64,
+    /// The text.
+    pub body: Option<String>,
+    /// The author.
+    pub user: User,
+    /// The comment's link.
+    pub html_url: String,
+    /// When it was written.
+    pub created_at: String,
+    /// When it was last edited.
+    pub updated_at: String,
+}
+
+/// One end of a pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Branch {
+    /// The branch name.
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// The commit.
+    pub sha: String,
+    /// `owner:branch`.
+    pub label: String,
+    /// The repository (absent when a fork was deleted).
+    pub repo: Option<Repo>,
+}
+
+/// A pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PullRequest {
+    /// The numeric ID.
+    pub id: u64,
+    /// The pull request number.
+    pub number: u64,
+    /// The title.
+    pub title: String,
+    /// The description, when there is one.
+    pub body: Option<String>,
+    /// `open` or `closed`.
+    pub state: String,
+    /// The author.
+    pub user: User,
+    /// Its labels.
+    pub labels: Vec<Label>,
+    /// Where it comes from.
+    pub head: Branch,
+    /// Where it goes.
+    pub base: Branch,
+    /// Its page.
+    pub html_url: String,
+    /// Whether it was merged.
+    pub merged: Option<bool>,
+    /// Whether GitHub can merge it (unknown while GitHub computes it).
+    pub mergeable: Option<bool>,
+    /// The merge commit, once merged (or GitHub's test merge).
+    pub merge_commit_sha: Option<String>,
+    /// Whether it is a draft.
+    pub draft: Option<bool>,
+    /// Its assignees.
+    pub assignees: Vec<User>,
+    /// Reviewers asked for.
+    pub requested_reviewers: Vec<User>,
+}
+
+/// A pull request review.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Review {
+    /// The numeric ID.
+    pub id: u64,
+    /// The reviewer.
+    pub user: User,
+    /// The review text.
+    pub body: Option<String>,
+    /// `approved`, `changes_requested`, `commented` or `dismissed`.
+    pub state: String,
+    /// The review's link.
+    pub html_url: String,
+    /// When it was submitted.
+    pub submitted_at: Option<String>,
+}
+
+/// A comment on a pull request's diff.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ReviewComment {
+    /// The numeric ID.
+    pub id: u64,
+    /// The text.
+    pub body: Option<String>,
+    /// The author.
+    pub user: User,
+    /// The file commented on.
+    pub path: String,
+    /// The commit commented on.
+    pub commit_id: String,
+    /// The comment's link.
+    pub html_url: String,
+}
+
+/// A commit in a push.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PushCommit {
+    /// The SHA.
+    pub id: String,
+    /// The message.
+    pub message: String,
+    /// Files added.
+    pub added: Vec<String>,
+    /// Files removed.
+    pub removed: Vec<String>,
+    /// Files modified.
+    pub modified: Vec<String>,
+}
+
+/// A check run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CheckRun {
+    /// The numeric ID.
+    pub id: u64,
+    /// The check's name (its context).
+    pub name: String,
+    /// The commit checked.
+    pub head_sha: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: String,
+    /// How it ended, once completed.
+    pub conclusion: Option<String>,
+    /// Its page.
+    pub html_url: Option<String>,
+}
+
+/// A check suite.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CheckSuite {
+    /// The numeric ID.
+    pub id: u64,
+    /// The branch, when there is one.
+    pub head_branch: Option<String>,
+    /// The commit checked.
+    pub head_sha: String,
+    /// `queued`, `in_progress` or `completed`.
+    pub status: Option<String>,
+    /// How it ended, once completed.
+    pub conclusion: Option<String>,
+}
