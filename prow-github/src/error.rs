@@ -31,4 +31,52 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The thing asked for does not exist (or the credentials may not see it).
+    #[error("find {what}: not found")]
+    NotFound {
+        /// What was looked up, such as `pull request o/r#1`.
+        what: String,
+    },
+    /// GitHub refused the request for these credentials.
+    #[error("{what}: forbidden: {message}")]
+    Forbidden {
+        /// What was attempted.
+        what: String,
+        /// GitHub's message.
+        message: String,
+    },
+    /// The rate limit is spent until `reset`.
+    #[error("{what}: rate limited until {reset} (Unix seconds)")]
+    RateLimited {
+        /// What was attempted.
+        what: String,
+        /// When the limit resets, in Unix seconds.
+        reset: u64,
+    },
+    /// GitHub will not merge the pull request (conflict, failing protection, closed).
+    #[error("merge {what}: not mergeable: {reason}")]
+    NotMergeable {
+        /// The pull request.
+        what: String,
+        /// GitHub's reason.
+        reason: String,
+    },
+    /// The pull request's head moved since it was tested.
+    #[error("merge {what}: head is {actual}, not the tested {expected}")]
+    HeadChanged {
+        /// The pull request.
+        what: String,
+        /// The SHA that was tested.
+        expected: String,
+        /// The SHA the head is now.
+        actual: String,
+    },
+    /// GitHub rejected the request as invalid.
+    #[error("{what}: invalid request: {message}")]
+    Validation {
+        /// What was attempted.
+        what: String,
+        /// GitHub's message.
+        message: String,
+    },
 }

@@ -6,16 +6,21 @@
 //!
 //! Must never know about: configuration files, ProwJobs' execution, Kubernetes.
 //!
-//! Today: [`events`] (the webhook payloads Prow handles), [`hmac`] signing and verification, [`webhook`] request validation in Prow's order
+//! Today: the [`client::GitHubClient`] trait (with an in-memory fake behind the `test-util`
+//! feature), [`events`] (the webhook payloads Prow handles), [`hmac`] signing and verification, [`webhook`] request validation in Prow's order
 //! and wording, and [`phony`] for sending signed webhooks.
 
+pub mod client;
 mod error;
 pub mod events;
+#[cfg(feature = "test-util")]
+pub mod fake;
 pub mod hmac;
 pub mod phony;
 pub mod types;
 pub mod webhook;
 
+pub use client::GitHubClient;
 pub use error::Error;
 pub use events::{Event, GenericCommentEvent};
 pub use hmac::{HmacSecrets, sign, validate_payload};

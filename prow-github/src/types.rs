@@ -101,6 +101,8 @@ pub struct Issue {
     pub html_url: String,
     /// Present when the issue is a pull request.
     pub pull_request: Option<serde_json::Value>,
+    /// The API URL of the issue's repository (search results name the repository this way).
+    pub repository_url: String,
 }
 
 impl Issue {
@@ -265,4 +267,168 @@ pub struct CheckSuite {
     pub status: Option<String>,
     /// How it ended, once completed.
     pub conclusion: Option<String>,
+}
+
+/// A file changed by a pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PullRequestFile {
+    /// The path.
+    pub filename: String,
+    /// `added`, `removed`, `modified`, `renamed`, ...
+    pub status: String,
+    /// Lines added.
+    pub additions: u64,
+    /// Lines removed.
+    pub deletions: u64,
+    /// Lines changed.
+    pub changes: u64,
+    /// The old path of a renamed file.
+    pub previous_filename: Option<String>,
+}
+
+/// A commit of a pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CommitInfo {
+    /// The SHA.
+    pub sha: String,
+    /// The message.
+    pub message: String,
+    /// The tree the commit records.
+    pub tree_sha: String,
+    /// The author's GitHub login, when GitHub knows it.
+    pub author_login: Option<String>,
+}
+
+/// The state of a commit status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusState {
+    /// Still running.
+    #[default]
+    Pending,
+    /// Passed.
+    Success,
+    /// Failed.
+    Failure,
+    /// Could not run.
+    Error,
+}
+
+/// A commit status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Status {
+    /// The state.
+    pub state: StatusState,
+    /// Where to see details.
+    pub target_url: Option<String>,
+    /// A short description (GitHub keeps 140 characters).
+    pub description: Option<String>,
+    /// The context, such as `pull-unit` or `tide`.
+    pub context: String,
+}
+
+/// Every status of a ref, latest per context.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CombinedStatus {
+    /// The commit.
+    pub sha: String,
+    /// The combined state.
+    pub state: StatusState,
+    /// The statuses, one per context.
+    pub statuses: Vec<Status>,
+}
+
+/// A collaborator's permission on a repository.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Permission {
+    /// No access.
+    #[default]
+    None,
+    /// Read.
+    Read,
+    /// Triage.
+    Triage,
+    /// Write.
+    Write,
+    /// Maintain.
+    Maintain,
+    /// Admin.
+    Admin,
+}
+
+/// How a pull request is merged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MergeMethod {
+    /// A merge commit.
+    #[default]
+    Merge,
+    /// One squashed commit.
+    Squash,
+    /// The commits rebased onto the base.
+    Rebase,
+}
+
+/// A request to merge a pull request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeRequest {
+    /// Merge only if the head is still this commit.
+    pub sha: Option<String>,
+    /// How to merge.
+    pub method: MergeMethod,
+    /// The merge commit's title.
+    pub commit_title: Option<String>,
+    /// The merge commit's message.
+    pub commit_message: Option<String>,
+}
+
+/// A branch and its head.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchHead {
+    /// The branch name.
+    pub name: String,
+    /// Its head commit.
+    pub sha: String,
+    /// Whether branch protection is on.
+    pub protected: bool,
+}
+
+/// The parts of branch protection Prow reads and writes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BranchProtection {
+    /// Contexts that must pass before merging.
+    pub required_status_checks: Option<RequiredStatusChecks>,
+    /// Whether admins are held to the rules.
+    pub enforce_admins: bool,
+    /// Approving reviews needed, when reviews are required.
+    pub required_approving_review_count: Option<u32>,
+}
+
+/// Required status checks of a protected branch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RequiredStatusChecks {
+    /// Whether the branch must be up to date before merging.
+    pub strict: bool,
+    /// The required contexts.
+    pub contexts: Vec<String>,
+}
+
+/// The rate limit of the credentials in use.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Requests allowed per window.
+    pub limit: u64,
+    /// Requests left in this window.
+    pub remaining: u64,
+    /// When the window resets, in Unix seconds.
+    pub reset: u64,
 }

@@ -2,6 +2,7 @@
 //! a real HTTP server on 127.0.0.1.
 
 mod events;
+mod fake;
 mod hmac;
 mod phony;
 mod support;

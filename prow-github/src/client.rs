@@ -1,0 +1,146 @@
+//! The GitHub client trait: everything hook, the plugins, trigger, tide, crier and mkpj ask of
+//! GitHub, with typed errors.
+//!
+//! It is an object-safe async trait (`async_trait`) so components hold `Arc<dyn GitHubClient>`
+//! and tests swap in the in-memory fake without generics spreading through every signature.
+//! Listing methods return every page.
+
+use async_trait::async_trait;
+
+use crate::error::Error;
+use crate::types::{
+    BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
+    MergeRequest, Permission, PullRequest, PullRequestFile, RateLimit, Review, Status, User,
+};
+
+/// A shorthand for results of [`GitHubClient`] calls.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// The GitHub operations Prow needs.
+#[async_trait]
+pub trait GitHubClient: Send + Sync {
+    /// The account these credentials act as.
+    async fn bot_user(&self) -> Result<User>;
+
+    /// A pull request.
+    async fn pull_request(&self, org: &str, repo: &str, number: u64) -> Result<PullRequest>;
+    /// Every file a pull request changes.
+    async fn pull_request_files(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<PullRequestFile>>;
+    /// Every commit of a pull request.
+    async fn pull_request_commits(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<CommitInfo>>;
+    /// Every review of a pull request.
+    async fn reviews(&self, org: &str, repo: &str, number: u64) -> Result<Vec<Review>>;
+    /// Asks these users to review a pull request.
+    async fn request_review(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()>;
+    /// Merges a pull request, refusing if its head is no longer `request.sha`.
+    async fn merge(&self, org: &str, repo: &str, number: u64, request: &MergeRequest)
+    -> Result<()>;
+
+    /// The latest status per context of a ref.
+    async fn combined_status(&self, org: &str, repo: &str, git_ref: &str)
+    -> Result<CombinedStatus>;
+    /// The check runs of a ref.
+    async fn check_runs(&self, org: &str, repo: &str, git_ref: &str) -> Result<Vec<CheckRun>>;
+    /// Sets a commit status.
+    async fn create_status(&self, org: &str, repo: &str, sha: &str, status: &Status) -> Result<()>;
+
+    /// The labels of an issue or pull request.
+    async fn issue_labels(&self, org: &str, repo: &str, number: u64) -> Result<Vec<Label>>;
+    /// Adds labels to an issue or pull request.
+    async fn add_labels(&self, org: &str, repo: &str, number: u64, labels: &[String])
+    -> Result<()>;
+    /// Removes a label from an issue or pull request.
+    async fn remove_label(&self, org: &str, repo: &str, number: u64, label: &str) -> Result<()>;
+    /// The labels defined in a repository.
+    async fn repo_labels(&self, org: &str, repo: &str) -> Result<Vec<Label>>;
+    /// Defines a label in a repository.
+    async fn create_repo_label(&self, org: &str, repo: &str, label: &Label) -> Result<()>;
+    /// Changes a repository label (renaming it from `name`).
+    async fn update_repo_label(
+        &self,
+        org: &str,
+        repo: &str,
+        name: &str,
+        label: &Label,
+    ) -> Result<()>;
+
+    /// Every comment on an issue or pull request.
+    async fn issue_comments(&self, org: &str, repo: &str, number: u64) -> Result<Vec<Comment>>;
+    /// Comments on an issue or pull request; returns the comment's ID.
+    async fn create_comment(&self, org: &str, repo: &str, number: u64, body: &str) -> Result<u64>;
+    /// Replaces a comment's text.
+    async fn edit_comment(&self, org: &str, repo: &str, id: u64, body: &str) -> Result<()>;
+    /// Deletes a comment.
+    async fn delete_comment(&self, org: &str, repo: &str, id: u64) -> Result<()>;
+
+    /// Assigns users to an issue or pull request.
+    async fn add_assignees(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()>;
+    /// Unassigns users from an issue or pull request.
+    async fn remove_assignees(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()>;
+
+    /// A user's permission on a repository.
+    async fn collaborator_permission(
+        &self,
+        org: &str,
+        repo: &str,
+        user: &str,
+    ) -> Result<Permission>;
+    /// Whether a user belongs to an organisation.
+    async fn is_org_member(&self, org: &str, user: &str) -> Result<bool>;
+    /// Whether a user belongs to a team of an organisation.
+    async fn is_team_member(&self, org: &str, team_slug: &str, user: &str) -> Result<bool>;
+
+    /// Issues and pull requests matching a search query (every page).
+    async fn search_issues(&self, query: &str) -> Result<Vec<Issue>>;
+
+    /// A file's contents at a ref, `None` when the file does not exist.
+    async fn file_contents(
+        &self,
+        org: &str,
+        repo: &str,
+        path: &str,
+        git_ref: &str,
+    ) -> Result<Option<Vec<u8>>>;
+    /// The commit a ref (`heads/main`, a branch name or a SHA) points at.
+    async fn ref_sha(&self, org: &str, repo: &str, git_ref: &str) -> Result<String>;
+    /// The branches of a repository.
+    async fn branches(&self, org: &str, repo: &str) -> Result<Vec<BranchHead>>;
+    /// A branch's protection, `None` when it is not protected.
+    async fn branch_protection(
+        &self,
+        org: &str,
+        repo: &str,
+        branch: &str,
+    ) -> Result<Option<BranchProtection>>;
+
+    /// The rate limit of these credentials.
+    async fn rate_limit(&self) -> Result<RateLimit>;
+}

@@ -1,0 +1,711 @@
+//! An in-memory GitHub for tests and demos: stateful, with the same errors as the real one.
+//!
+//! Seed it with repositories, pull requests, members and files; the code under test then acts
+//! through [`GitHubClient`] and the test reads the state back. Every call is counted, so tests
+//! of caching can see how many requests reached "GitHub".
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use crate::client::{GitHubClient, Result};
+use crate::error::Error;
+use crate::types::{
+    BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
+    MergeRequest, Permission, PullRequest, PullRequestFile, RateLimit, Review, Status, StatusState,
+    User,
+};
+
+type RepoKey = (String, String);
+type IssueKey = (String, String, u64);
+
+/// Everything the fake knows; public so tests can seed and inspect it directly.
+#[derive(Debug, Clone, Default)]
+pub struct FakeState {
+    /// The account the fake acts as.
+    pub bot: User,
+    /// Issues and the issue side of pull requests (labels, assignees), by `(org, repo, number)`.
+    pub issues: BTreeMap<IssueKey, Issue>,
+    /// Pull requests by `(org, repo, number)`.
+    pub pulls: BTreeMap<IssueKey, PullRequest>,
+    /// Files changed by each pull request.
+    pub pull_files: BTreeMap<IssueKey, Vec<PullRequestFile>>,
+    /// Commits of each pull request.
+    pub pull_commits: BTreeMap<IssueKey, Vec<CommitInfo>>,
+    /// Reviews of each pull request.
+    pub reviews: BTreeMap<IssueKey, Vec<Review>>,
+    /// Review requests made, by pull request.
+    pub review_requests: BTreeMap<IssueKey, Vec<String>>,
+    /// Comments by issue.
+    pub comments: BTreeMap<IssueKey, Vec<Comment>>,
+    /// Labels defined per repository.
+    pub repo_labels: BTreeMap<RepoKey, Vec<Label>>,
+    /// Every status set, oldest first, by `(org, repo, sha)`.
+    pub statuses: BTreeMap<(String, String, String), Vec<Status>>,
+    /// Check runs by `(org, repo, sha)`.
+    pub check_runs: BTreeMap<(String, String, String), Vec<CheckRun>>,
+    /// Collaborator permissions by `(org, repo, login)`.
+    pub collaborators: BTreeMap<(String, String, String), Permission>,
+    /// Organisation members.
+    pub org_members: BTreeMap<String, BTreeSet<String>>,
+    /// Team members by `(org, team slug)`.
+    pub team_members: BTreeMap<(String, String), BTreeSet<String>>,
+    /// File contents by `(org, repo, ref, path)`.
+    pub files: BTreeMap<(String, String, String, String), Vec<u8>>,
+    /// Branch heads by `(org, repo, branch)`.
+    pub branches: BTreeMap<(String, String, String), String>,
+    /// Branch protection by `(org, repo, branch)`.
+    pub protections: BTreeMap<(String, String, String), BranchProtection>,
+    /// Merges carried out, in order.
+    pub merges: Vec<(IssueKey, MergeRequest)>,
+    /// The rate limit reported.
+    pub rate_limit: RateLimit,
+    /// Calls per method name.
+    pub calls: BTreeMap<&'static str, u64>,
+    next_id: u64,
+}
+
+/// An in-memory GitHub.
+#[derive(Debug, Default)]
+pub struct FakeGitHub {
+    state: Mutex<FakeState>,
+}
+
+fn key(org: &str, repo: &str, number: u64) -> IssueKey {
+    (org.to_owned(), repo.to_owned(), number)
+}
+
+fn not_found(what: String) -> Error {
+    Error::NotFound { what }
+}
+
+impl FakeGitHub {
+    /// A fake acting as the user `bot`.
+    pub fn new(bot: &str) -> Self {
+        let state = FakeState {
+            bot: User {
+                login: bot.to_owned(),
+                kind: "Bot".to_owned(),
+                ..User::default()
+            },
+            rate_limit: RateLimit {
+                limit: 5000,
+                remaining: 5000,
+                reset: 0,
+            },
+            next_id: 1,
+            ..FakeState::default()
+        };
+        FakeGitHub {
+            state: Mutex::new(state),
+        }
+    }
+
+    /// The state, to seed or inspect.
+    pub fn state(&self) -> MutexGuard<'_, FakeState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a pull request (and its issue side) to `org/repo`.
+    pub fn add_pull_request(&self, org: &str, repo: &str, pr: PullRequest) {
+        let mut state = self.state();
+        let k = key(org, repo, pr.number);
+        state.issues.insert(
+            k.clone(),
+            Issue {
+                id: pr.id,
+                number: pr.number,
+                title: pr.title.clone(),
+                body: pr.body.clone(),
+                state: pr.state.clone(),
+                user: pr.user.clone(),
+                labels: pr.labels.clone(),
+                assignees: pr.assignees.clone(),
+                html_url: pr.html_url.clone(),
+                pull_request: Some(serde_json::json!({})),
+                repository_url: format!("https://api.github.com/repos/{org}/{repo}"),
+            },
+        );
+        state.pulls.insert(k, pr);
+    }
+
+    /// Adds an issue (not a pull request) to `org/repo`.
+    pub fn add_issue(&self, org: &str, repo: &str, mut issue: Issue) {
+        issue.repository_url = format!("https://api.github.com/repos/{org}/{repo}");
+        self.state()
+            .issues
+            .insert(key(org, repo, issue.number), issue);
+    }
+
+    fn call(&self, name: &'static str) -> MutexGuard<'_, FakeState> {
+        let mut state = self.state();
+        *state.calls.entry(name).or_default() += 1;
+        state
+    }
+}
+
+fn issue<'a>(
+    state: &'a mut FakeState,
+    org: &str,
+    repo: &str,
+    number: u64,
+) -> Result<&'a mut Issue> {
+    state
+        .issues
+        .get_mut(&key(org, repo, number))
+        .ok_or_else(|| not_found(format!("issue {org}/{repo}#{number}")))
+}
+
+fn pull(state: &FakeState, org: &str, repo: &str, number: u64) -> Result<PullRequest> {
+    let k = key(org, repo, number);
+    let mut pr = state
+        .pulls
+        .get(&k)
+        .cloned()
+        .ok_or_else(|| not_found(format!("pull request {org}/{repo}#{number}")))?;
+    // Labels and assignees live on the issue side, as on GitHub.
+    if let Some(issue) = state.issues.get(&k) {
+        pr.labels.clone_from(&issue.labels);
+        pr.assignees.clone_from(&issue.assignees);
+    }
+    Ok(pr)
+}
+
+/// One term of the search syntax the fake understands.
+fn matches_term(
+    term: &str,
+    issue: &Issue,
+    pr: Option<&PullRequest>,
+    org_repo: (&str, &str),
+) -> bool {
+    let (negated, term) = match term.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, term),
+    };
+    let Some((qualifier, value)) = term.split_once(':') else {
+        // Free text: matched against the title.
+        return issue.title.contains(term) != negated;
+    };
+    let value = value.trim_matches('"');
+    let result = match qualifier {
+        "is" => match value {
+            "pr" => issue.is_pull_request(),
+            "issue" => !issue.is_pull_request(),
+            "open" | "closed" => issue.state == value,
+            "merged" => pr.is_some_and(|p| p.merged == Some(true)),
+            _ => true,
+        },
+        "state" => issue.state == value,
+        "repo" => format!("{}/{}", org_repo.0, org_repo.1) == value,
+        "org" | "user" => org_repo.0 == value,
+        "label" => value
+            .split(',')
+            .any(|l| issue.labels.iter().any(|x| x.name == l)),
+        "author" => issue.user.login == value,
+        "base" => pr.is_some_and(|p| p.base.git_ref == value),
+        "head" => pr.is_some_and(|p| p.head.git_ref == value),
+        "milestone" | "review" | "archived" | "sort" | "in" => true,
+        _ => true,
+    };
+    result != negated
+}
+
+/// Splits a query into terms, keeping quoted values together.
+fn query_terms(query: &str) -> Vec<String> {
+    let mut terms = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in query.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                current.push(c);
+            }
+            c if c.is_whitespace() && !quoted => {
+                if !current.is_empty() {
+                    terms.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        terms.push(current);
+    }
+    terms
+}
+
+#[async_trait]
+impl GitHubClient for FakeGitHub {
+    async fn bot_user(&self) -> Result<User> {
+        Ok(self.call("bot_user").bot.clone())
+    }
+
+    async fn pull_request(&self, org: &str, repo: &str, number: u64) -> Result<PullRequest> {
+        pull(&self.call("pull_request"), org, repo, number)
+    }
+
+    async fn pull_request_files(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<PullRequestFile>> {
+        let state = self.call("pull_request_files");
+        pull(&state, org, repo, number)?;
+        Ok(state
+            .pull_files
+            .get(&key(org, repo, number))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn pull_request_commits(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<CommitInfo>> {
+        let state = self.call("pull_request_commits");
+        pull(&state, org, repo, number)?;
+        Ok(state
+            .pull_commits
+            .get(&key(org, repo, number))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn reviews(&self, org: &str, repo: &str, number: u64) -> Result<Vec<Review>> {
+        let state = self.call("reviews");
+        pull(&state, org, repo, number)?;
+        Ok(state
+            .reviews
+            .get(&key(org, repo, number))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn request_review(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()> {
+        let mut state = self.call("request_review");
+        pull(&state, org, repo, number)?;
+        state
+            .review_requests
+            .entry(key(org, repo, number))
+            .or_default()
+            .extend(logins.iter().cloned());
+        Ok(())
+    }
+
+    async fn merge(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        request: &MergeRequest,
+    ) -> Result<()> {
+        let mut state = self.call("merge");
+        let what = format!("{org}/{repo}#{number}");
+        let pr = pull(&state, org, repo, number)?;
+        if pr.state != "open" {
+            return Err(Error::NotMergeable {
+                what,
+                reason: "Pull Request is not open".into(),
+            });
+        }
+        if let Some(sha) = &request.sha
+            && *sha != pr.head.sha
+        {
+            return Err(Error::HeadChanged {
+                what,
+                expected: sha.clone(),
+                actual: pr.head.sha,
+            });
+        }
+        if pr.mergeable == Some(false) {
+            return Err(Error::NotMergeable {
+                what,
+                reason: "Merge conflict".into(),
+            });
+        }
+        let k = key(org, repo, number);
+        let merge_sha = format!("merge-{}-{}", number, pr.head.sha);
+        if let Some(p) = state.pulls.get_mut(&k) {
+            p.merged = Some(true);
+            p.state = "closed".into();
+            p.merge_commit_sha = Some(merge_sha.clone());
+        }
+        if let Some(i) = state.issues.get_mut(&k) {
+            i.state = "closed".into();
+        }
+        state.branches.insert(
+            (org.to_owned(), repo.to_owned(), pr.base.git_ref.clone()),
+            merge_sha,
+        );
+        state.merges.push((k, request.clone()));
+        Ok(())
+    }
+
+    async fn combined_status(
+        &self,
+        org: &str,
+        repo: &str,
+        git_ref: &str,
+    ) -> Result<CombinedStatus> {
+        let state = self.call("combined_status");
+        let sha = state
+            .branches
+            .get(&(org.to_owned(), repo.to_owned(), git_ref.to_owned()))
+            .cloned()
+            .unwrap_or_else(|| git_ref.to_owned());
+        let mut latest: BTreeMap<String, Status> = BTreeMap::new();
+        for status in state
+            .statuses
+            .get(&(org.to_owned(), repo.to_owned(), sha.clone()))
+            .into_iter()
+            .flatten()
+        {
+            latest.insert(status.context.clone(), status.clone());
+        }
+        let statuses: Vec<Status> = latest.into_values().collect();
+        let combined = if statuses
+            .iter()
+            .any(|s| matches!(s.state, StatusState::Failure | StatusState::Error))
+        {
+            StatusState::Failure
+        } else if statuses.is_empty() || statuses.iter().any(|s| s.state == StatusState::Pending) {
+            StatusState::Pending
+        } else {
+            StatusState::Success
+        };
+        Ok(CombinedStatus {
+            sha,
+            state: combined,
+            statuses,
+        })
+    }
+
+    async fn check_runs(&self, org: &str, repo: &str, git_ref: &str) -> Result<Vec<CheckRun>> {
+        let state = self.call("check_runs");
+        Ok(state
+            .check_runs
+            .get(&(org.to_owned(), repo.to_owned(), git_ref.to_owned()))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn create_status(&self, org: &str, repo: &str, sha: &str, status: &Status) -> Result<()> {
+        let mut state = self.call("create_status");
+        if status.context.is_empty() {
+            return Err(Error::Validation {
+                what: format!("create status on {org}/{repo}@{sha}"),
+                message: "context must not be empty".into(),
+            });
+        }
+        state
+            .statuses
+            .entry((org.to_owned(), repo.to_owned(), sha.to_owned()))
+            .or_default()
+            .push(status.clone());
+        Ok(())
+    }
+
+    async fn issue_labels(&self, org: &str, repo: &str, number: u64) -> Result<Vec<Label>> {
+        let mut state = self.call("issue_labels");
+        Ok(issue(&mut state, org, repo, number)?.labels.clone())
+    }
+
+    async fn add_labels(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        labels: &[String],
+    ) -> Result<()> {
+        let mut state = self.call("add_labels");
+        let defined = state
+            .repo_labels
+            .get(&(org.to_owned(), repo.to_owned()))
+            .cloned()
+            .unwrap_or_default();
+        let issue = issue(&mut state, org, repo, number)?;
+        for name in labels {
+            if !issue.labels.iter().any(|l| l.name == *name) {
+                let label = defined
+                    .iter()
+                    .find(|l| l.name == *name)
+                    .cloned()
+                    .unwrap_or_else(|| Label {
+                        name: name.clone(),
+                        ..Label::default()
+                    });
+                issue.labels.push(label);
+            }
+        }
+        Ok(())
+    }
+
+    async fn remove_label(&self, org: &str, repo: &str, number: u64, label: &str) -> Result<()> {
+        let mut state = self.call("remove_label");
+        let issue = issue(&mut state, org, repo, number)?;
+        let before = issue.labels.len();
+        issue.labels.retain(|l| l.name != label);
+        if issue.labels.len() == before {
+            return Err(not_found(format!(
+                "label {label:?} on {org}/{repo}#{number}"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn repo_labels(&self, org: &str, repo: &str) -> Result<Vec<Label>> {
+        let state = self.call("repo_labels");
+        Ok(state
+            .repo_labels
+            .get(&(org.to_owned(), repo.to_owned()))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn create_repo_label(&self, org: &str, repo: &str, label: &Label) -> Result<()> {
+        let mut state = self.call("create_repo_label");
+        let labels = state
+            .repo_labels
+            .entry((org.to_owned(), repo.to_owned()))
+            .or_default();
+        if labels
+            .iter()
+            .any(|l| l.name.eq_ignore_ascii_case(&label.name))
+        {
+            return Err(Error::Validation {
+                what: format!("create label {:?} in {org}/{repo}", label.name),
+                message: "already_exists".into(),
+            });
+        }
+        labels.push(label.clone());
+        Ok(())
+    }
+
+    async fn update_repo_label(
+        &self,
+        org: &str,
+        repo: &str,
+        name: &str,
+        label: &Label,
+    ) -> Result<()> {
+        let mut state = self.call("update_repo_label");
+        let labels = state
+            .repo_labels
+            .entry((org.to_owned(), repo.to_owned()))
+            .or_default();
+        let existing = labels
+            .iter_mut()
+            .find(|l| l.name == name)
+            .ok_or_else(|| not_found(format!("label {name:?} in {org}/{repo}")))?;
+        *existing = label.clone();
+        Ok(())
+    }
+
+    async fn issue_comments(&self, org: &str, repo: &str, number: u64) -> Result<Vec<Comment>> {
+        let mut state = self.call("issue_comments");
+        issue(&mut state, org, repo, number)?;
+        Ok(state
+            .comments
+            .get(&key(org, repo, number))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn create_comment(&self, org: &str, repo: &str, number: u64, body: &str) -> Result<u64> {
+        let mut state = self.call("create_comment");
+        issue(&mut state, org, repo, number)?;
+        let id = state.next_id;
+        state.next_id += 1;
+        let user = state.bot.clone();
+        state
+            .comments
+            .entry(key(org, repo, number))
+            .or_default()
+            .push(Comment {
+                id,
+                body: Some(body.to_owned()),
+                user,
+                html_url: format!(
+                    "https://github.com/{org}/{repo}/issues/{number}#issuecomment-{id}"
+                ),
+                ..Comment::default()
+            });
+        Ok(id)
+    }
+
+    async fn edit_comment(&self, org: &str, repo: &str, id: u64, body: &str) -> Result<()> {
+        let mut state = self.call("edit_comment");
+        let comment = state
+            .comments
+            .iter_mut()
+            .filter(|((o, r, _), _)| o == org && r == repo)
+            .flat_map(|(_, comments)| comments.iter_mut())
+            .find(|c| c.id == id)
+            .ok_or_else(|| not_found(format!("comment {id} in {org}/{repo}")))?;
+        comment.body = Some(body.to_owned());
+        Ok(())
+    }
+
+    async fn delete_comment(&self, org: &str, repo: &str, id: u64) -> Result<()> {
+        let mut state = self.call("delete_comment");
+        for ((o, r, _), comments) in state.comments.iter_mut() {
+            if o == org
+                && r == repo
+                && let Some(i) = comments.iter().position(|c| c.id == id)
+            {
+                comments.remove(i);
+                return Ok(());
+            }
+        }
+        Err(not_found(format!("comment {id} in {org}/{repo}")))
+    }
+
+    async fn add_assignees(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()> {
+        let mut state = self.call("add_assignees");
+        let issue = issue(&mut state, org, repo, number)?;
+        for login in logins {
+            if !issue.assignees.iter().any(|u| u.login == *login) {
+                issue.assignees.push(User {
+                    login: login.clone(),
+                    ..User::default()
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn remove_assignees(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()> {
+        let mut state = self.call("remove_assignees");
+        let issue = issue(&mut state, org, repo, number)?;
+        issue.assignees.retain(|u| !logins.contains(&u.login));
+        Ok(())
+    }
+
+    async fn collaborator_permission(
+        &self,
+        org: &str,
+        repo: &str,
+        user: &str,
+    ) -> Result<Permission> {
+        let state = self.call("collaborator_permission");
+        Ok(state
+            .collaborators
+            .get(&(org.to_owned(), repo.to_owned(), user.to_owned()))
+            .copied()
+            .unwrap_or_default())
+    }
+
+    async fn is_org_member(&self, org: &str, user: &str) -> Result<bool> {
+        let state = self.call("is_org_member");
+        Ok(state.org_members.get(org).is_some_and(|m| m.contains(user)))
+    }
+
+    async fn is_team_member(&self, org: &str, team_slug: &str, user: &str) -> Result<bool> {
+        let state = self.call("is_team_member");
+        Ok(state
+            .team_members
+            .get(&(org.to_owned(), team_slug.to_owned()))
+            .is_some_and(|m| m.contains(user)))
+    }
+
+    async fn search_issues(&self, query: &str) -> Result<Vec<Issue>> {
+        let state = self.call("search_issues");
+        let terms = query_terms(query);
+        Ok(state
+            .issues
+            .iter()
+            .filter(|((org, repo, _), issue)| {
+                let pr = state.pulls.get(&key(org, repo, issue.number));
+                terms
+                    .iter()
+                    .all(|t| matches_term(t, issue, pr, (org, repo)))
+            })
+            .map(|(_, issue)| issue.clone())
+            .collect())
+    }
+
+    async fn file_contents(
+        &self,
+        org: &str,
+        repo: &str,
+        path: &str,
+        git_ref: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        let state = self.call("file_contents");
+        Ok(state
+            .files
+            .get(&(
+                org.to_owned(),
+                repo.to_owned(),
+                git_ref.to_owned(),
+                path.to_owned(),
+            ))
+            .cloned())
+    }
+
+    async fn ref_sha(&self, org: &str, repo: &str, git_ref: &str) -> Result<String> {
+        let state = self.call("ref_sha");
+        let branch = git_ref.strip_prefix("heads/").unwrap_or(git_ref);
+        state
+            .branches
+            .get(&(org.to_owned(), repo.to_owned(), branch.to_owned()))
+            .cloned()
+            .ok_or_else(|| not_found(format!("ref {git_ref} in {org}/{repo}")))
+    }
+
+    async fn branches(&self, org: &str, repo: &str) -> Result<Vec<BranchHead>> {
+        let state = self.call("branches");
+        Ok(state
+            .branches
+            .iter()
+            .filter(|((o, r, _), _)| o == org && r == repo)
+            .map(|((o, r, name), sha)| BranchHead {
+                name: name.clone(),
+                sha: sha.clone(),
+                protected: state
+                    .protections
+                    .contains_key(&(o.clone(), r.clone(), name.clone())),
+            })
+            .collect())
+    }
+
+    async fn branch_protection(
+        &self,
+        org: &str,
+        repo: &str,
+        branch: &str,
+    ) -> Result<Option<BranchProtection>> {
+        let state = self.call("branch_protection");
+        Ok(state
+            .protections
+            .get(&(org.to_owned(), repo.to_owned(), branch.to_owned()))
+            .cloned())
+    }
+
+    async fn rate_limit(&self) -> Result<RateLimit> {
+        Ok(self.call("rate_limit").rate_limit)
+    }
+}

@@ -1,0 +1,247 @@
+//! The in-memory fake, used through the trait as the components will use it.
+
+use std::sync::Arc;
+
+use prow_github::Error;
+use prow_github::GitHubClient;
+use prow_github::fake::FakeGitHub;
+use prow_github::types::{
+    Branch, MergeMethod, MergeRequest, Permission, PullRequest, Status, StatusState, User,
+};
+
+fn pr(number: u64, author: &str, sha: &str, title: &str) -> PullRequest {
+    PullRequest {
+        number,
+        title: title.into(),
+        state: "open".into(),
+        user: User {
+            login: author.into(),
+            ..User::default()
+        },
+        head: Branch {
+            git_ref: format!("feature-{number}"),
+            sha: sha.into(),
+            ..Branch::default()
+        },
+        base: Branch {
+            git_ref: "main".into(),
+            sha: "base".into(),
+            ..Branch::default()
+        },
+        mergeable: Some(true),
+        ..PullRequest::default()
+    }
+}
+
+fn seeded() -> (Arc<FakeGitHub>, Arc<dyn GitHubClient>) {
+    let fake = Arc::new(FakeGitHub::new("ci-bot"));
+    fake.add_pull_request("o", "r", pr(1, "alice", "a1", "Fix the parser"));
+    fake.add_pull_request("o", "r", pr(2, "bob", "b2", "WIP: rewrite"));
+    fake.add_pull_request("o", "other", pr(3, "alice", "c3", "Docs"));
+    {
+        let mut state = fake.state();
+        state
+            .branches
+            .insert(("o".into(), "r".into(), "main".into()), "base".into());
+        state
+            .org_members
+            .entry("o".into())
+            .or_default()
+            .insert("alice".into());
+        state
+            .collaborators
+            .insert(("o".into(), "r".into(), "bob".into()), Permission::Write);
+        state.files.insert(
+            ("o".into(), "r".into(), "main".into(), "OWNERS".into()),
+            b"approvers: [alice]\n".to_vec(),
+        );
+    }
+    let client: Arc<dyn GitHubClient> = fake.clone();
+    (fake, client)
+}
+
+#[tokio::test]
+async fn labels_comments_and_assignees_round_trip() {
+    let (fake, gh) = seeded();
+    gh.add_labels("o", "r", 1, &["lgtm".into(), "approved".into()])
+        .await
+        .unwrap();
+    gh.remove_label("o", "r", 1, "approved").await.unwrap();
+    let labels: Vec<String> = gh
+        .issue_labels("o", "r", 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
+    assert_eq!(labels, ["lgtm"]);
+    assert_eq!(gh.pull_request("o", "r", 1).await.unwrap().labels.len(), 1);
+    assert!(matches!(
+        gh.remove_label("o", "r", 1, "approved").await,
+        Err(Error::NotFound { .. })
+    ));
+    let id = gh.create_comment("o", "r", 1, "/test all").await.unwrap();
+    gh.edit_comment("o", "r", id, "/retest").await.unwrap();
+    let comments = gh.issue_comments("o", "r", 1).await.unwrap();
+    assert_eq!(
+        (comments[0].body.as_deref(), comments[0].user.login.as_str()),
+        (Some("/retest"), "ci-bot")
+    );
+    gh.delete_comment("o", "r", id).await.unwrap();
+    assert!(gh.issue_comments("o", "r", 1).await.unwrap().is_empty());
+    gh.add_assignees("o", "r", 1, &["bob".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        gh.pull_request("o", "r", 1).await.unwrap().assignees[0].login,
+        "bob"
+    );
+    assert!(matches!(
+        gh.issue_labels("o", "r", 99).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(fake.state().calls["add_labels"], 1);
+}
+
+#[tokio::test]
+async fn merges_are_guarded_by_the_head_sha() {
+    let (fake, gh) = seeded();
+    let stale = MergeRequest {
+        sha: Some("old".into()),
+        method: MergeMethod::Squash,
+        ..MergeRequest::default()
+    };
+    let err = gh.merge("o", "r", 1, &stale).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "merge o/r#1: head is a1, not the tested old"
+    );
+    fake.state()
+        .pulls
+        .get_mut(&("o".into(), "r".into(), 2))
+        .unwrap()
+        .mergeable = Some(false);
+    let err = gh
+        .merge("o", "r", 2, &MergeRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "merge o/r#2: not mergeable: Merge conflict"
+    );
+    let good = MergeRequest {
+        sha: Some("a1".into()),
+        ..MergeRequest::default()
+    };
+    gh.merge("o", "r", 1, &good).await.unwrap();
+    assert_eq!(
+        gh.pull_request("o", "r", 1).await.unwrap().merged,
+        Some(true)
+    );
+    assert_eq!(
+        gh.ref_sha("o", "r", "heads/main").await.unwrap(),
+        "merge-1-a1"
+    );
+    assert!(matches!(
+        gh.merge("o", "r", 1, &good).await,
+        Err(Error::NotMergeable { .. })
+    ));
+    assert_eq!(fake.state().merges.len(), 1);
+}
+
+#[tokio::test]
+async fn combined_status_keeps_the_latest_per_context() {
+    let (_, gh) = seeded();
+    let status = |context: &str, state| Status {
+        state,
+        context: context.into(),
+        ..Status::default()
+    };
+    gh.create_status("o", "r", "a1", &status("unit", StatusState::Pending))
+        .await
+        .unwrap();
+    gh.create_status("o", "r", "a1", &status("unit", StatusState::Success))
+        .await
+        .unwrap();
+    gh.create_status("o", "r", "a1", &status("lint", StatusState::Success))
+        .await
+        .unwrap();
+    let combined = gh.combined_status("o", "r", "a1").await.unwrap();
+    assert_eq!(combined.state, StatusState::Success);
+    assert_eq!(combined.statuses.len(), 2);
+    gh.create_status("o", "r", "a1", &status("lint", StatusState::Failure))
+        .await
+        .unwrap();
+    assert_eq!(
+        gh.combined_status("o", "r", "a1").await.unwrap().state,
+        StatusState::Failure
+    );
+    assert!(matches!(
+        gh.create_status("o", "r", "a1", &status("", StatusState::Success))
+            .await,
+        Err(Error::Validation { .. })
+    ));
+}
+
+#[tokio::test]
+async fn search_understands_tides_query_terms() {
+    let (_, gh) = seeded();
+    gh.add_labels("o", "r", 1, &["lgtm".into(), "approved".into()])
+        .await
+        .unwrap();
+    gh.add_labels(
+        "o",
+        "r",
+        2,
+        &["lgtm".into(), "approved".into(), "do-not-merge/hold".into()],
+    )
+    .await
+    .unwrap();
+    let numbers = |issues: Vec<prow_github::types::Issue>| {
+        issues.into_iter().map(|i| i.number).collect::<Vec<_>>()
+    };
+    let query = r#"is:pr state:open archived:false repo:"o/r" label:"lgtm" label:approved -label:"do-not-merge/hold""#;
+    assert_eq!(numbers(gh.search_issues(query).await.unwrap()), [1]);
+    assert_eq!(
+        numbers(gh.search_issues("is:pr org:o author:alice").await.unwrap()),
+        [3, 1]
+    );
+    assert_eq!(
+        numbers(
+            gh.search_issues("is:pr org:o base:main head:feature-2")
+                .await
+                .unwrap()
+        ),
+        [2]
+    );
+}
+
+#[tokio::test]
+async fn membership_permissions_and_files() {
+    let (_, gh) = seeded();
+    assert!(gh.is_org_member("o", "alice").await.unwrap());
+    assert!(!gh.is_org_member("o", "bob").await.unwrap());
+    assert_eq!(
+        gh.collaborator_permission("o", "r", "bob").await.unwrap(),
+        Permission::Write
+    );
+    assert_eq!(
+        gh.collaborator_permission("o", "r", "eve").await.unwrap(),
+        Permission::None
+    );
+    assert_eq!(
+        gh.file_contents("o", "r", "OWNERS", "main")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&b"approvers: [alice]\n"[..])
+    );
+    assert_eq!(
+        gh.file_contents("o", "r", ".prow.yaml", "main")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(gh.bot_user().await.unwrap().login, "ci-bot");
+    assert_eq!(gh.rate_limit().await.unwrap().remaining, 5000);
+}
