@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 
+use prow_github::phony::{deliver, payload_files};
 use prow_github::{HmacSecrets, validate_webhook};
 
 use crate::support::fixture;
@@ -77,10 +78,78 @@ async fn phony_sends_a_signed_webhook_hook_accepts() {
         .await
         .unwrap();
     assert_eq!(body, "Event received. Have a nice day.");
-    assert_eq!(
-        server.join().unwrap(),
-        Some(("push".to_owned(), "GUID".to_owned()))
+    let (event, guid) = server.join().unwrap().expect("hook accepted the delivery");
+    assert_eq!(event, "push");
+    assert!(uuid::Uuid::parse_str(&guid).is_ok(), "{guid} is not a UUID");
+}
+
+#[tokio::test]
+async fn every_delivery_has_a_fresh_id() {
+    let client = reqwest::Client::new();
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let (address, server) = one_shot_hook(b"abcde12345");
+        let reply = deliver(&client, &address, "ping", b"{}", b"abcde12345")
+            .await
+            .unwrap();
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let (_, guid) = server.join().unwrap().unwrap();
+        assert_eq!(guid, reply.delivery);
+        seen.push(guid);
+    }
+    assert_ne!(seen[0], seen[1]);
+}
+
+#[tokio::test]
+async fn deliver_returns_a_refusal_as_a_reply() {
+    let (address, server) = one_shot_hook(b"the-real-secret");
+    let reply = deliver(&reqwest::Client::new(), &address, "ping", b"{}", b"wrong")
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 403);
+    assert!(
+        reply
+            .body
+            .starts_with("403 Forbidden: Invalid X-Hub-Signature-256")
     );
+    assert_eq!(server.join().unwrap(), None);
+}
+
+#[test]
+fn payload_files_take_their_event_from_their_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("pull_request");
+    std::fs::create_dir_all(root.join("issue_comment")).unwrap();
+    for file in [
+        "pull_request/opened.json",
+        "pull_request/closed.json",
+        "pull_request/issue_comment/created.json",
+    ] {
+        std::fs::write(dir.path().join(file), "{}").unwrap();
+    }
+    let found: Vec<(String, String)> = payload_files(&root)
+        .unwrap()
+        .into_iter()
+        .map(|f| {
+            let relative = f.path.strip_prefix(dir.path()).unwrap();
+            (f.event, relative.to_string_lossy().into_owned())
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("pull_request", "pull_request/closed.json"),
+            ("issue_comment", "pull_request/issue_comment/created.json"),
+            ("pull_request", "pull_request/opened.json"),
+        ]
+        .map(|(e, p)| (e.to_owned(), p.to_owned()))
+    );
+}
+
+#[test]
+fn payload_files_of_a_missing_folder_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(payload_files(&dir.path().join("absent")).is_err());
 }
 
 #[tokio::test]
