@@ -134,20 +134,13 @@ impl ClonerefsOptions {
     }
 }
 
-/// Where a ref is cloned: `<root>/src/<path_alias | repo_link without scheme | github.com/org/repo>`.
+/// Where a ref is cloned under `root` (see [`crate::decorate::path_for_refs`], which decides
+/// the same path for the pod's working directory).
 pub fn path_for_refs(root: &Path, refs: &Refs) -> PathBuf {
-    let relative = if !refs.path_alias.is_empty() {
-        refs.path_alias.clone()
-    } else if !refs.repo_link.is_empty() {
-        refs.repo_link
-            .rsplit("://")
-            .next()
-            .unwrap_or_default()
-            .to_owned()
-    } else {
-        format!("{DEFAULT_HOST}/{}/{}", refs.org, refs.repo)
-    };
-    root.join("src").join(relative)
+    PathBuf::from(crate::decorate::path_for_refs(
+        &root.to_string_lossy(),
+        refs,
+    ))
 }
 
 /// The URL a ref is fetched from: `clone_uri`, else `<repo_link>.git`, else GitHub's.

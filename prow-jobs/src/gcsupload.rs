@@ -13,6 +13,7 @@ use prow_core::{GcsConfiguration, PathStrategy, ProwJobType, Refs};
 
 use crate::downwardapi::JobSpec;
 use crate::error::Error;
+use crate::paths::join;
 use crate::storage::{self, ArtifactStore, LocalDirStore};
 
 pub use crate::podutils::{GCSUPLOAD_OPTIONS, GcsUploadOptions};
@@ -55,88 +56,51 @@ pub fn repo_path_segment(config: &GcsConfiguration, org: &str, repo: &str) -> St
     }
 }
 
-/// Joins path segments like Go's `path.Join`: empty segments vanish, no doubled slashes.
-fn join(parts: &[&str]) -> String {
-    parts
-        .iter()
-        .flat_map(|p| p.split('/'))
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
 fn first_pull(refs: Option<&Refs>) -> String {
     refs.and_then(|r| r.pulls.first())
         .map(|p| p.number.to_string())
         .unwrap_or_default()
 }
 
+/// `pr-logs/pull/<org_repo>/<number>/<job>`: where a presubmit's builds live.
+fn pull_job_dir(spec: &JobSpec, config: &GcsConfiguration) -> String {
+    let refs = spec.refs.as_ref();
+    let segment = refs
+        .map(|r| repo_path_segment(config, &r.org, &r.repo))
+        .unwrap_or_default();
+    join(&["pr-logs", "pull", &segment, &first_pull(refs), &spec.job])
+}
+
+/// `<root>/<job>`: where builds of other job types (and the presubmit directory) live.
+fn job_dir(spec: &JobSpec) -> String {
+    match spec.job_type {
+        ProwJobType::Periodic | ProwJobType::Postsubmit => join(&["logs", &spec.job]),
+        ProwJobType::Presubmit | ProwJobType::Batch => join(&["pr-logs", "directory", &spec.job]),
+    }
+}
+
 /// The job's directory in the bucket, before `path_prefix`.
 pub fn path_for_spec(spec: &JobSpec, config: &GcsConfiguration) -> String {
     match spec.job_type {
-        ProwJobType::Periodic | ProwJobType::Postsubmit => {
-            join(&["logs", &spec.job, &spec.build_id])
-        }
-        ProwJobType::Presubmit => {
-            let refs = spec.refs.as_ref();
-            let segment = refs
-                .map(|r| repo_path_segment(config, &r.org, &r.repo))
-                .unwrap_or_default();
-            join(&[
-                "pr-logs",
-                "pull",
-                &segment,
-                &first_pull(refs),
-                &spec.job,
-                &spec.build_id,
-            ])
-        }
+        ProwJobType::Periodic | ProwJobType::Postsubmit => join(&[&job_dir(spec), &spec.build_id]),
+        ProwJobType::Presubmit => join(&[&pull_job_dir(spec, config), &spec.build_id]),
         ProwJobType::Batch => join(&["pr-logs", "pull", "batch", &spec.job, &spec.build_id]),
     }
 }
 
 /// The `pr-logs/directory/<job>/<build>.txt` alias that points presubmit results back.
 pub fn alias_for_spec(spec: &JobSpec) -> Option<String> {
-    (spec.job_type == ProwJobType::Presubmit).then(|| {
-        join(&[
-            "pr-logs",
-            "directory",
-            &spec.job,
-            &format!("{}.txt", spec.build_id),
-        ])
-    })
+    (spec.job_type == ProwJobType::Presubmit)
+        .then(|| join(&[&job_dir(spec), &format!("{}.txt", spec.build_id)]))
 }
 
 /// The `latest-build.txt` files that name this build.
 pub fn latest_build_for_spec(spec: &JobSpec, config: &GcsConfiguration) -> Vec<String> {
-    match spec.job_type {
-        ProwJobType::Periodic | ProwJobType::Postsubmit => {
-            vec![join(&["logs", &spec.job, "latest-build.txt"])]
-        }
-        ProwJobType::Presubmit => {
-            let refs = spec.refs.as_ref();
-            let segment = refs
-                .map(|r| repo_path_segment(config, &r.org, &r.repo))
-                .unwrap_or_default();
-            vec![
-                join(&["pr-logs", "directory", &spec.job, "latest-build.txt"]),
-                join(&[
-                    "pr-logs",
-                    "pull",
-                    &segment,
-                    &first_pull(refs),
-                    &spec.job,
-                    "latest-build.txt",
-                ]),
-            ]
-        }
-        ProwJobType::Batch => vec![join(&[
-            "pr-logs",
-            "directory",
-            &spec.job,
-            "latest-build.txt",
-        ])],
+    let mut files = vec![join(&[&job_dir(spec), "latest-build.txt"])];
+    if spec.job_type == ProwJobType::Presubmit {
+        files.push(join(&[&pull_job_dir(spec, config), "latest-build.txt"]));
     }
+    files
 }
 
 /// What an upload target holds.
