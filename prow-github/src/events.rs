@@ -208,7 +208,39 @@ pub struct PingEvent {
     pub hook_id: Option<u64>,
 }
 
-/// A webhook event Prow handles; others are kept by name only.
+/// `create`: a branch or tag was created.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct CreateEvent {
+    /// The branch or tag name (without `refs/heads/` or `refs/tags/`).
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// `branch` or `tag`.
+    pub ref_type: String,
+    /// The repository's default branch.
+    pub master_branch: String,
+    /// The repository.
+    pub repository: Repo,
+    /// Who created it.
+    pub sender: User,
+}
+
+/// `delete`: a branch or tag was deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct DeleteEvent {
+    /// The branch or tag name (without `refs/heads/` or `refs/tags/`).
+    #[serde(rename = "ref")]
+    pub git_ref: String,
+    /// `branch` or `tag`.
+    pub ref_type: String,
+    /// The repository.
+    pub repository: Repo,
+    /// Who deleted it.
+    pub sender: User,
+}
+
+/// A webhook event Prow handles; others are kept as raw JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
@@ -232,8 +264,18 @@ pub enum Event {
     CheckRun(Box<CheckRunEvent>),
     /// `check_suite`.
     CheckSuite(Box<CheckSuiteEvent>),
-    /// An event Prow has no handler for (`create`, `delete`, ...), by name.
-    Other(String),
+    /// `create`.
+    Create(Box<CreateEvent>),
+    /// `delete`.
+    Delete(Box<DeleteEvent>),
+    /// An event Prow has no typed form for (`release`, `member`, ...), as it came: external
+    /// plugins still receive it.
+    Other {
+        /// The event name.
+        name: String,
+        /// The payload.
+        payload: serde_json::Value,
+    },
 }
 
 fn parse<T: DeserializeOwned>(event: &str, payload: &[u8]) -> Result<T, Error> {
@@ -259,8 +301,52 @@ impl Event {
             "status" => Event::Status(parse(name, payload)?),
             "check_run" => Event::CheckRun(parse(name, payload)?),
             "check_suite" => Event::CheckSuite(parse(name, payload)?),
-            other => Event::Other(other.to_owned()),
+            "create" => Event::Create(parse(name, payload)?),
+            "delete" => Event::Delete(parse(name, payload)?),
+            other => Event::Other {
+                name: other.to_owned(),
+                payload: parse(name, payload)?,
+            },
         })
+    }
+
+    /// The event name, as in `X-GitHub-Event`.
+    pub fn name(&self) -> &str {
+        match self {
+            Event::Ping(_) => "ping",
+            Event::Issues(_) => "issues",
+            Event::IssueComment(_) => "issue_comment",
+            Event::PullRequest(_) => "pull_request",
+            Event::PullRequestReview(_) => "pull_request_review",
+            Event::PullRequestReviewComment(_) => "pull_request_review_comment",
+            Event::Push(_) => "push",
+            Event::Status(_) => "status",
+            Event::CheckRun(_) => "check_run",
+            Event::CheckSuite(_) => "check_suite",
+            Event::Create(_) => "create",
+            Event::Delete(_) => "delete",
+            Event::Other { name, .. } => name,
+        }
+    }
+
+    /// The repository the event happened in; `None` for `ping`, other untyped events and
+    /// organisation-level deliveries without one.
+    pub fn repository(&self) -> Option<&Repo> {
+        let repo = match self {
+            Event::Ping(_) | Event::Other { .. } => return None,
+            Event::Issues(e) => &e.repository,
+            Event::IssueComment(e) => &e.repository,
+            Event::PullRequest(e) => &e.repository,
+            Event::PullRequestReview(e) => &e.repository,
+            Event::PullRequestReviewComment(e) => &e.repository,
+            Event::Push(e) => &e.repository,
+            Event::Status(e) => &e.repository,
+            Event::CheckRun(e) => &e.repository,
+            Event::CheckSuite(e) => &e.repository,
+            Event::Create(e) => &e.repository,
+            Event::Delete(e) => &e.repository,
+        };
+        Some(repo).filter(|r| !r.full_name.is_empty())
     }
 
     /// The comment-like view of this event, when it has one (see [`GenericCommentEvent`]).

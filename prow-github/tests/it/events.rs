@@ -46,10 +46,108 @@ fn malformed_payloads_name_the_field() {
         err.to_string(),
         "read push payload: commits[0].added: invalid type: string \"not a list\", expected a sequence at line 1 column 35"
     );
-    assert_eq!(
-        Event::parse("create", b"{}").unwrap(),
-        Event::Other("create".into())
+}
+
+#[test]
+fn unknown_events_are_kept_as_raw_json() {
+    let event = Event::parse(
+        "release",
+        br#"{"action": "published", "release": {"id": 1}}"#,
+    )
+    .unwrap();
+    assert_eq!(event.name(), "release");
+    assert_eq!(event.repository(), None);
+    let Event::Other { payload, .. } = event else {
+        panic!("not kept raw: {event:?}")
+    };
+    assert_eq!(payload["release"]["id"], 1);
+    let err = Event::parse("release", b"not json").unwrap_err();
+    assert!(
+        err.to_string().starts_with("read release payload: "),
+        "{err}"
     );
+}
+
+#[test]
+fn create_and_delete_name_the_ref() {
+    let Event::Create(create) = Event::parse(
+        "create",
+        br#"{"ref": "release-1.0", "ref_type": "branch", "master_branch": "main", "repository": {"full_name": "o/r"}}"#,
+    )
+    .unwrap() else {
+        panic!("not a create")
+    };
+    assert_eq!(
+        (
+            create.git_ref.as_str(),
+            create.ref_type.as_str(),
+            create.master_branch.as_str()
+        ),
+        ("release-1.0", "branch", "main")
+    );
+    let delete = Event::parse(
+        "delete",
+        br#"{"ref": "v1", "ref_type": "tag", "repository": {"full_name": "o/r"}}"#,
+    )
+    .unwrap();
+    assert_eq!(delete.name(), "delete");
+    assert_eq!(
+        delete.repository().map(|r| r.full_name.as_str()),
+        Some("o/r")
+    );
+}
+
+/// The event each upstream phony example is sent as (its file names say it only loosely).
+const PHONY_EXAMPLES: &[(&str, &str)] = &[
+    ("lgtm_comment.json", "issue_comment"),
+    ("opened_pr.json", "pull_request"),
+    ("push.json", "push"),
+    ("reopened_pr.json", "pull_request"),
+    ("review_approve_submitted.json", "pull_request_review"),
+    ("review_changes_submitted.json", "pull_request_review"),
+    ("review_comment_submitted.json", "pull_request_review"),
+    ("test_comment.json", "issue_comment"),
+];
+
+/// Every upstream phony example parses as the event phony would send it as.
+#[test]
+fn every_phony_example_parses() {
+    let Some(corpus) = corpus_dir() else { return };
+    let dir = corpus.join("prow-testdata/cmd/phony/examples");
+    let files: Vec<String> = files_under(&dir)
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let known: Vec<&str> = PHONY_EXAMPLES.iter().map(|(f, _)| *f).collect();
+    assert_eq!(files, known, "the examples changed; map each to its event");
+    let mut seen = Vec::new();
+    for (file, name) in PHONY_EXAMPLES {
+        let event = Event::parse(name, &std::fs::read(dir.join(file)).unwrap())
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(event.name(), *name);
+        let repo = event
+            .repository()
+            .unwrap_or_else(|| panic!("{file}: no repository"));
+        let comment = event.generic_comment();
+        seen.push(format!(
+            "{file}: {} {:?}",
+            repo.full_name,
+            comment.map(|c| (
+                c.action,
+                c.body.lines().next().unwrap_or_default().to_owned()
+            ))
+        ));
+    }
+    insta::assert_snapshot!(seen.join("\n"), @r#"
+    lgtm_comment.json: kubernetes/test-infra Some((Created, "/lgtm"))
+    opened_pr.json: kubernetes/test-infra Some((Created, "<!-- Reviewable:start -->"))
+    push.json: kubernetes/test-infra None
+    reopened_pr.json: kubernetes/test-infra None
+    review_approve_submitted.json: kubernetes/kubernetes Some((Created, "This LGTM now"))
+    review_changes_submitted.json: kubernetes/kubernetes Some((Created, ""))
+    review_comment_submitted.json: kubernetes/kubernetes Some((Created, ""))
+    test_comment.json: kubernetes/test-infra Some((Created, "/area kubectl"))
+    "#);
 }
 
 /// Every body in the corpus parses as its event; the comment-like ones are listed.
@@ -68,6 +166,10 @@ fn every_corpus_payload_parses() {
         let event = Event::parse(name, &std::fs::read(&path).unwrap())
             .unwrap_or_else(|e| panic!("{relative}: {e}"));
         parsed += 1;
+        assert_eq!(event.name(), name, "{relative}");
+        if !matches!(name, "ping") {
+            assert!(event.repository().is_some(), "{relative}: no repository");
+        }
         if let Some(c) = event.generic_comment() {
             let first_line = c.body.lines().next().unwrap_or_default().to_owned();
             generic.push(format!(
