@@ -16,20 +16,51 @@ pub struct Delivery {
     pub payload: Vec<u8>,
 }
 
-/// Why a delivery was refused: the HTTP status and body hook answers with.
+/// Why a delivery was refused; `Display` is the response body hook answers with, in Prow's
+/// wording, and [`Rejection::status`] its HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct Rejection {
-    /// The HTTP status code.
-    pub status: u16,
-    /// The response body, Prow's wording.
-    pub message: String,
+#[non_exhaustive]
+pub enum Rejection {
+    /// Not a POST (405).
+    #[error("405 Method not allowed")]
+    MethodNotAllowed,
+    /// No `X-GitHub-Event` header (400).
+    #[error("400 Bad Request: Missing X-GitHub-Event Header")]
+    MissingEvent,
+    /// No `X-GitHub-Delivery` header (400).
+    #[error("400 Bad Request: Missing X-GitHub-Delivery Header")]
+    MissingDelivery,
+    /// No `X-Hub-Signature-256` header (403).
+    #[error("403 Forbidden: Missing X-Hub-Signature-256")]
+    MissingSignature,
+    /// A content type other than exactly `application/json` (400).
+    #[error(
+        "400 Bad Request: Hook only accepts content-type: application/json - please reconfigure this hook on GitHub"
+    )]
+    WrongContentType,
+    /// A body over [`MAX_PAYLOAD_BYTES`] (413; upstream reads any size).
+    #[error("413 Payload Too Large")]
+    TooLarge,
+    /// The body is not JSON, the signature is malformed, no secret is configured for the
+    /// repository or none matches (403); the reason is Prow's.
+    #[error("403 Forbidden: Invalid X-Hub-Signature-256 - {reason}")]
+    InvalidSignature {
+        /// Why, in Prow's words (`invalid payload`, `invalid signature`, ...).
+        reason: String,
+    },
 }
 
-fn reject(status: u16, message: impl Into<String>) -> Rejection {
-    Rejection {
-        status,
-        message: message.into(),
+impl Rejection {
+    /// The HTTP status hook answers with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Rejection::MethodNotAllowed => 405,
+            Rejection::MissingEvent | Rejection::MissingDelivery | Rejection::WrongContentType => {
+                400
+            }
+            Rejection::MissingSignature | Rejection::InvalidSignature { .. } => 403,
+            Rejection::TooLarge => 413,
+        }
     }
 }
 
@@ -43,39 +74,20 @@ pub fn validate_webhook<'a>(
     secrets: &HmacSecrets,
 ) -> Result<Delivery, Rejection> {
     if method != "POST" {
-        return Err(reject(405, "405 Method not allowed"));
+        return Err(Rejection::MethodNotAllowed);
     }
-    let event = header("X-GitHub-Event").filter(|v| !v.is_empty());
-    let Some(event) = event else {
-        return Err(reject(
-            400,
-            "400 Bad Request: Missing X-GitHub-Event Header",
-        ));
-    };
-    let Some(guid) = header("X-GitHub-Delivery").filter(|v| !v.is_empty()) else {
-        return Err(reject(
-            400,
-            "400 Bad Request: Missing X-GitHub-Delivery Header",
-        ));
-    };
-    let Some(signature) = header("X-Hub-Signature-256").filter(|v| !v.is_empty()) else {
-        return Err(reject(403, "403 Forbidden: Missing X-Hub-Signature-256"));
-    };
+    let present = |name| header(name).filter(|v| !v.is_empty());
+    let event = present("X-GitHub-Event").ok_or(Rejection::MissingEvent)?;
+    let guid = present("X-GitHub-Delivery").ok_or(Rejection::MissingDelivery)?;
+    let signature = present("X-Hub-Signature-256").ok_or(Rejection::MissingSignature)?;
     if header("content-type") != Some("application/json") {
-        return Err(reject(
-            400,
-            "400 Bad Request: Hook only accepts content-type: application/json - please reconfigure this hook on GitHub",
-        ));
+        return Err(Rejection::WrongContentType);
     }
     if body.len() > MAX_PAYLOAD_BYTES {
-        return Err(reject(413, "413 Payload Too Large"));
+        return Err(Rejection::TooLarge);
     }
-    validate_payload(body, signature, secrets).map_err(|reason| {
-        reject(
-            403,
-            format!("403 Forbidden: Invalid X-Hub-Signature-256 - {reason}"),
-        )
-    })?;
+    validate_payload(body, signature, secrets)
+        .map_err(|reason| Rejection::InvalidSignature { reason })?;
     Ok(Delivery {
         event: event.to_owned(),
         guid: guid.to_owned(),

@@ -56,7 +56,7 @@ fn one_shot_hook(
                 "Event received. Have a nice day.".to_owned(),
                 Some((d.event, d.guid)),
             ),
-            Err(r) => (r.status, r.message, None),
+            Err(r) => (r.status(), r.to_string(), None),
         };
         let mut stream = stream;
         write!(

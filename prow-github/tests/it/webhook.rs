@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use prow_github::webhook::MAX_PAYLOAD_BYTES;
 use prow_github::{HmacSecrets, sign, validate_webhook};
 
 fn check(method: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
@@ -17,7 +18,7 @@ fn check(method: &str, headers: &[(&str, &str)], body: &[u8]) -> String {
         &secrets,
     ) {
         Ok(d) => format!("200 {} {} {}", d.event, d.guid, d.payload.len()),
-        Err(r) => format!("{} {}", r.status, r.message),
+        Err(r) => format!("{} {r}", r.status()),
     }
 }
 
@@ -56,6 +57,7 @@ fn requests_are_checked_in_prows_order() {
             body,
         ),
         check("POST", &all, b"{oops"),
+        check("POST", &all, &vec![b' '; MAX_PAYLOAD_BYTES + 1]),
         check("POST", &all, body),
     ];
     insta::assert_snapshot!(cases.join("\n"), @r"
@@ -67,6 +69,7 @@ fn requests_are_checked_in_prows_order() {
     400 400 Bad Request: Hook only accepts content-type: application/json - please reconfigure this hook on GitHub
     403 403 Forbidden: Invalid X-Hub-Signature-256 - misconfigured webhook secret from organization/repo: o/r
     403 403 Forbidden: Invalid X-Hub-Signature-256 - invalid payload
+    413 413 Payload Too Large
     200 push 72d3162e-cc78-11e3-81ab-4c9367dc0958 34
     ");
 }
