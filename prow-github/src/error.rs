@@ -71,6 +71,25 @@ pub enum Error {
         /// The SHA the head is now.
         actual: String,
     },
+    /// GitHub answered with a status no other variant covers.
+    #[error("{what}: github answered {status}: {message}")]
+    Api {
+        /// What was attempted.
+        what: String,
+        /// The HTTP status.
+        status: u16,
+        /// GitHub's message.
+        message: String,
+    },
+    /// GitHub could not be reached, or its answer could not be read.
+    #[error("{what}")]
+    Transport {
+        /// What was attempted.
+        what: String,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// GitHub rejected the request as invalid.
     #[error("{what}: invalid request: {message}")]
     Validation {

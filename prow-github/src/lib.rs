@@ -6,9 +6,11 @@
 //!
 //! Must never know about: configuration files, ProwJobs' execution, Kubernetes.
 //!
-//! Today: the [`client::GitHubClient`] trait (with an in-memory fake behind the `test-util`
-//! feature), [`events`] (the webhook payloads Prow handles), [`hmac`] signing and verification, [`webhook`] request validation in Prow's order
-//! and wording, and [`phony`] for sending signed webhooks.
+//! Today: the [`client::GitHubClient`] trait, implemented over octocrab ([`octo`]) and by an
+//! in-memory fake (`fake`, behind the `test-util` feature); [`events`] (the webhook payloads
+//! Prow handles), [`hmac`] signing and verification, [`webhook`] request validation in Prow's
+//! order and wording, and [`phony`] for sending signed webhooks. Not yet: GitHub App set-up
+//! helpers and the caching, rate-limit-spreading layer.
 
 pub mod client;
 mod error;
@@ -16,6 +18,7 @@ pub mod events;
 #[cfg(feature = "test-util")]
 pub mod fake;
 pub mod hmac;
+pub mod octo;
 pub mod phony;
 pub mod types;
 pub mod webhook;

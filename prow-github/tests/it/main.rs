@@ -1,9 +1,10 @@
-//! Integration tests of prow-github: HMAC, webhook validation and phony over real payloads and
-//! a real HTTP server on 127.0.0.1.
+//! Integration tests of prow-github: HMAC, webhook validation, events, the fake, the octocrab
+//! client and phony, over real payloads and real HTTP servers on 127.0.0.1.
 
 mod events;
 mod fake;
 mod hmac;
+mod octo;
 mod phony;
 mod support;
 mod webhook;

@@ -1,0 +1,751 @@
+//! The GitHub client over octocrab: a token (`--github-token-path`) or any configured
+//! `Octocrab` (GitHub App installations included), against github.com or an Enterprise endpoint.
+//!
+//! octocrab is used as an authenticated transport: every call reads the raw response, so the
+//! status and rate-limit headers become this crate's typed errors, and listings follow the
+//! `Link: rel="next"` pages themselves.
+
+use async_trait::async_trait;
+use base64::Engine;
+use octocrab::Octocrab;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::client::{GitHubClient, Result};
+use crate::error::Error;
+use crate::types::{
+    BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
+    MergeRequest, Permission, PullRequest, PullRequestFile, RateLimit, RequiredStatusChecks,
+    Review, Status, User,
+};
+
+/// GitHub's public API.
+pub const DEFAULT_ENDPOINT: &str = "https://api.github.com";
+
+/// Items per page asked for in listings (GitHub's maximum).
+const PER_PAGE: u32 = 100;
+
+/// The GitHub client over octocrab.
+#[derive(Debug, Clone)]
+pub struct OctocrabClient {
+    octocrab: Octocrab,
+}
+
+/// A response read whole.
+struct Response {
+    status: u16,
+    next: Option<String>,
+    body: Vec<u8>,
+}
+
+enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+/// Percent-encodes one path segment (label names hold `/` and spaces).
+fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The `rel="next"` target of a `Link` header.
+fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == r#"rel="next""#)
+            .then(|| {
+                target
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
+    })
+}
+
+fn message_of(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct Message {
+        message: String,
+    }
+    serde_json::from_slice::<Message>(body)
+        .map(|m| m.message)
+        .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned())
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// The rate-limit headers of an answer.
+#[derive(Default)]
+struct Limits {
+    remaining: Option<u64>,
+    reset: Option<u64>,
+    retry_after: Option<u64>,
+}
+
+/// The typed error for a non-success answer.
+fn error_for(what: &str, status: u16, limits: &Limits, body: &[u8]) -> Error {
+    let what = what.to_owned();
+    let message = message_of(body);
+    match status {
+        404 => Error::NotFound { what },
+        403 | 429 if limits.remaining == Some(0) => Error::RateLimited {
+            what,
+            reset: limits.reset.unwrap_or_default(),
+        },
+        403 | 429 if limits.retry_after.is_some() => Error::RateLimited {
+            what,
+            reset: now_unix() + limits.retry_after.unwrap_or_default(),
+        },
+        401 | 403 => Error::Forbidden { what, message },
+        422 => Error::Validation { what, message },
+        _ => Error::Api {
+            what,
+            status,
+            message,
+        },
+    }
+}
+
+fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| Error::Transport {
+        what: format!("read the answer to {what}"),
+        source: Box::new(e),
+    })
+}
+
+/// A commit as the pull request commits listing returns it.
+#[derive(Deserialize)]
+struct WireCommit {
+    sha: String,
+    commit: WireCommitDetail,
+    author: Option<User>,
+}
+
+#[derive(Deserialize)]
+struct WireCommitDetail {
+    message: String,
+    tree: WireSha,
+}
+
+#[derive(Deserialize)]
+struct WireSha {
+    sha: String,
+}
+
+impl OctocrabClient {
+    /// A client acting with `token` against `endpoint` (such as [`DEFAULT_ENDPOINT`], an
+    /// Enterprise `https://host/api/v3`, or a fake).
+    pub fn with_token(endpoint: &str, token: &str) -> Result<Self> {
+        let octocrab = Octocrab::builder()
+            .base_uri(endpoint)
+            .and_then(|b| b.personal_token(token.to_owned()).build())
+            .map_err(|e| Error::Transport {
+                what: format!("set up a github client for {endpoint}"),
+                source: Box::new(e),
+            })?;
+        Ok(Self::from_octocrab(octocrab))
+    }
+
+    /// A client over an already configured octocrab (a GitHub App installation, say, whose
+    /// tokens octocrab refreshes before they expire).
+    pub fn from_octocrab(octocrab: Octocrab) -> Self {
+        OctocrabClient { octocrab }
+    }
+
+    /// Sends one request and reads the answer; non-success statuses are typed errors.
+    async fn send(
+        &self,
+        method: Method,
+        what: &str,
+        uri: &str,
+        body: Option<&Value>,
+    ) -> Result<Response> {
+        let transport = |e: octocrab::Error| Error::Transport {
+            what: what.to_owned(),
+            source: Box::new(e),
+        };
+        let o = &self.octocrab;
+        let response = match method {
+            Method::Get => o._get(uri).await,
+            Method::Post => o._post(uri, body).await,
+            Method::Put => o._put(uri, body).await,
+            Method::Patch => o._patch(uri, body).await,
+            Method::Delete => o._delete(uri, body).await,
+        }
+        .map_err(transport)?;
+        let status = response.status().as_u16();
+        let headers = response.headers();
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let number = |name: &str| header(name).and_then(|v| v.trim().parse::<u64>().ok());
+        let next = header("link").and_then(next_link);
+        let limits = Limits {
+            remaining: number("x-ratelimit-remaining"),
+            reset: number("x-ratelimit-reset"),
+            retry_after: number("retry-after"),
+        };
+        let body = o
+            .body_to_string(response)
+            .await
+            .map_err(transport)?
+            .into_bytes();
+        if !(200..300).contains(&status) {
+            return Err(error_for(what, status, &limits, &body));
+        }
+        Ok(Response { status, next, body })
+    }
+
+    async fn get<T: DeserializeOwned>(&self, what: &str, uri: &str) -> Result<T> {
+        let response = self.send(Method::Get, what, uri, None).await?;
+        decode(what, &response.body)
+    }
+
+    /// Every page of a listing; `field` names the array inside wrapped answers (search).
+    async fn all_pages<T: DeserializeOwned>(
+        &self,
+        what: &str,
+        uri: &str,
+        field: Option<&str>,
+    ) -> Result<Vec<T>> {
+        let separator = if uri.contains('?') { '&' } else { '?' };
+        let mut next = Some(format!("{uri}{separator}per_page={PER_PAGE}"));
+        let mut items = Vec::new();
+        while let Some(uri) = next {
+            let response = self.send(Method::Get, what, &uri, None).await?;
+            let page: Vec<T> = match field {
+                None => decode(what, &response.body)?,
+                Some(field) => {
+                    let mut wrapped: Value = decode(what, &response.body)?;
+                    serde_json::from_value(wrapped[field].take()).map_err(|e| Error::Transport {
+                        what: format!("read the answer to {what}"),
+                        source: Box::new(e),
+                    })?
+                }
+            };
+            items.extend(page);
+            next = response.next;
+        }
+        Ok(items)
+    }
+
+    async fn write(&self, method: Method, what: &str, uri: &str, body: &Value) -> Result<Response> {
+        self.send(method, what, uri, Some(body)).await
+    }
+}
+
+fn repo_path(org: &str, repo: &str) -> String {
+    format!("/repos/{}/{}", segment(org), segment(repo))
+}
+
+#[async_trait]
+impl GitHubClient for OctocrabClient {
+    async fn bot_user(&self) -> Result<User> {
+        self.get("get the authenticated user", "/user").await
+    }
+
+    async fn pull_request(&self, org: &str, repo: &str, number: u64) -> Result<PullRequest> {
+        let what = format!("pull request {org}/{repo}#{number}");
+        self.get(&what, &format!("{}/pulls/{number}", repo_path(org, repo)))
+            .await
+    }
+
+    async fn pull_request_files(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<PullRequestFile>> {
+        let what = format!("files of {org}/{repo}#{number}");
+        self.all_pages(
+            &what,
+            &format!("{}/pulls/{number}/files", repo_path(org, repo)),
+            None,
+        )
+        .await
+    }
+
+    async fn pull_request_commits(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<CommitInfo>> {
+        let what = format!("commits of {org}/{repo}#{number}");
+        let commits: Vec<WireCommit> = self
+            .all_pages(
+                &what,
+                &format!("{}/pulls/{number}/commits", repo_path(org, repo)),
+                None,
+            )
+            .await?;
+        Ok(commits
+            .into_iter()
+            .map(|c| CommitInfo {
+                sha: c.sha,
+                message: c.commit.message,
+                tree_sha: c.commit.tree.sha,
+                author_login: c.author.map(|a| a.login),
+            })
+            .collect())
+    }
+
+    async fn reviews(&self, org: &str, repo: &str, number: u64) -> Result<Vec<Review>> {
+        let what = format!("reviews of {org}/{repo}#{number}");
+        self.all_pages(
+            &what,
+            &format!("{}/pulls/{number}/reviews", repo_path(org, repo)),
+            None,
+        )
+        .await
+    }
+
+    async fn request_review(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()> {
+        let what = format!("request reviews on {org}/{repo}#{number}");
+        let uri = format!(
+            "{}/pulls/{number}/requested_reviewers",
+            repo_path(org, repo)
+        );
+        self.write(Method::Post, &what, &uri, &json!({ "reviewers": logins }))
+            .await?;
+        Ok(())
+    }
+
+    async fn merge(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        request: &MergeRequest,
+    ) -> Result<()> {
+        let what = format!("{org}/{repo}#{number}");
+        let uri = format!("{}/pulls/{number}/merge", repo_path(org, repo));
+        let mut body = json!({ "merge_method": request.method });
+        for (key, value) in [
+            ("sha", &request.sha),
+            ("commit_title", &request.commit_title),
+            ("commit_message", &request.commit_message),
+        ] {
+            if let Some(value) = value {
+                body[key] = json!(value);
+            }
+        }
+        match self.write(Method::Put, &what, &uri, &body).await {
+            Ok(_) => Ok(()),
+            // 405: GitHub will not merge (conflict, protection, closed); 409: the head moved.
+            Err(Error::Api {
+                status: 405,
+                message,
+                ..
+            }) => Err(Error::NotMergeable {
+                what,
+                reason: message,
+            }),
+            Err(Error::Api { status: 409, .. }) => {
+                let actual = match self.pull_request(org, repo, number).await {
+                    Ok(pr) => pr.head.sha,
+                    Err(_) => "unknown".to_owned(),
+                };
+                Err(Error::HeadChanged {
+                    what,
+                    expected: request.sha.clone().unwrap_or_default(),
+                    actual,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn combined_status(
+        &self,
+        org: &str,
+        repo: &str,
+        git_ref: &str,
+    ) -> Result<CombinedStatus> {
+        let what = format!("combined status of {org}/{repo}@{git_ref}");
+        let uri = format!(
+            "{}/commits/{}/status?per_page={PER_PAGE}",
+            repo_path(org, repo),
+            segment(git_ref)
+        );
+        self.get(&what, &uri).await
+    }
+
+    async fn check_runs(&self, org: &str, repo: &str, git_ref: &str) -> Result<Vec<CheckRun>> {
+        let what = format!("check runs of {org}/{repo}@{git_ref}");
+        let uri = format!(
+            "{}/commits/{}/check-runs",
+            repo_path(org, repo),
+            segment(git_ref)
+        );
+        self.all_pages(&what, &uri, Some("check_runs")).await
+    }
+
+    async fn create_status(&self, org: &str, repo: &str, sha: &str, status: &Status) -> Result<()> {
+        let what = format!("set status {} on {org}/{repo}@{sha}", status.context);
+        let mut body = json!({ "state": status.state, "context": status.context });
+        if let Some(url) = &status.target_url {
+            body["target_url"] = json!(url);
+        }
+        if let Some(description) = &status.description {
+            body["description"] = json!(description);
+        }
+        let uri = format!("{}/statuses/{}", repo_path(org, repo), segment(sha));
+        self.write(Method::Post, &what, &uri, &body).await?;
+        Ok(())
+    }
+
+    async fn issue_labels(&self, org: &str, repo: &str, number: u64) -> Result<Vec<Label>> {
+        let what = format!("labels of {org}/{repo}#{number}");
+        self.all_pages(
+            &what,
+            &format!("{}/issues/{number}/labels", repo_path(org, repo)),
+            None,
+        )
+        .await
+    }
+
+    async fn add_labels(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        labels: &[String],
+    ) -> Result<()> {
+        let what = format!("add labels to {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}/labels", repo_path(org, repo));
+        self.write(Method::Post, &what, &uri, &json!({ "labels": labels }))
+            .await?;
+        Ok(())
+    }
+
+    async fn remove_label(&self, org: &str, repo: &str, number: u64, label: &str) -> Result<()> {
+        let what = format!("label {label:?} on {org}/{repo}#{number}");
+        let uri = format!(
+            "{}/issues/{number}/labels/{}",
+            repo_path(org, repo),
+            segment(label)
+        );
+        self.send(Method::Delete, &what, &uri, None).await?;
+        Ok(())
+    }
+
+    async fn repo_labels(&self, org: &str, repo: &str) -> Result<Vec<Label>> {
+        let what = format!("labels of {org}/{repo}");
+        self.all_pages(&what, &format!("{}/labels", repo_path(org, repo)), None)
+            .await
+    }
+
+    async fn create_repo_label(&self, org: &str, repo: &str, label: &Label) -> Result<()> {
+        let what = format!("create label {:?} in {org}/{repo}", label.name);
+        let body =
+            json!({ "name": label.name, "color": label.color, "description": label.description });
+        self.write(
+            Method::Post,
+            &what,
+            &format!("{}/labels", repo_path(org, repo)),
+            &body,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn update_repo_label(
+        &self,
+        org: &str,
+        repo: &str,
+        name: &str,
+        label: &Label,
+    ) -> Result<()> {
+        let what = format!("label {name:?} in {org}/{repo}");
+        let body = json!({ "new_name": label.name, "color": label.color, "description": label.description });
+        let uri = format!("{}/labels/{}", repo_path(org, repo), segment(name));
+        self.write(Method::Patch, &what, &uri, &body).await?;
+        Ok(())
+    }
+
+    async fn issue_comments(&self, org: &str, repo: &str, number: u64) -> Result<Vec<Comment>> {
+        let what = format!("comments of {org}/{repo}#{number}");
+        self.all_pages(
+            &what,
+            &format!("{}/issues/{number}/comments", repo_path(org, repo)),
+            None,
+        )
+        .await
+    }
+
+    async fn create_comment(&self, org: &str, repo: &str, number: u64, body: &str) -> Result<u64> {
+        let what = format!("comment on {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}/comments", repo_path(org, repo));
+        let response = self
+            .write(Method::Post, &what, &uri, &json!({ "body": body }))
+            .await?;
+        Ok(decode::<Comment>(&what, &response.body)?.id)
+    }
+
+    async fn edit_comment(&self, org: &str, repo: &str, id: u64, body: &str) -> Result<()> {
+        let what = format!("comment {id} in {org}/{repo}");
+        let uri = format!("{}/issues/comments/{id}", repo_path(org, repo));
+        self.write(Method::Patch, &what, &uri, &json!({ "body": body }))
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_comment(&self, org: &str, repo: &str, id: u64) -> Result<()> {
+        let what = format!("comment {id} in {org}/{repo}");
+        let uri = format!("{}/issues/comments/{id}", repo_path(org, repo));
+        self.send(Method::Delete, &what, &uri, None).await?;
+        Ok(())
+    }
+
+    async fn add_assignees(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()> {
+        let what = format!("assign {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}/assignees", repo_path(org, repo));
+        self.write(Method::Post, &what, &uri, &json!({ "assignees": logins }))
+            .await?;
+        Ok(())
+    }
+
+    async fn remove_assignees(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()> {
+        let what = format!("unassign {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}/assignees", repo_path(org, repo));
+        self.write(Method::Delete, &what, &uri, &json!({ "assignees": logins }))
+            .await?;
+        Ok(())
+    }
+
+    async fn collaborator_permission(
+        &self,
+        org: &str,
+        repo: &str,
+        user: &str,
+    ) -> Result<Permission> {
+        #[derive(Deserialize)]
+        struct Answer {
+            permission: Permission,
+            /// `maintain` and `triage` only show here; `permission` folds them into write/read.
+            role_name: Option<String>,
+        }
+        let what = format!("permission of {user} on {org}/{repo}");
+        let uri = format!(
+            "{}/collaborators/{}/permission",
+            repo_path(org, repo),
+            segment(user)
+        );
+        let answer: Answer = self.get(&what, &uri).await?;
+        Ok(match answer.role_name.as_deref() {
+            Some("maintain") => Permission::Maintain,
+            Some("triage") => Permission::Triage,
+            _ => answer.permission,
+        })
+    }
+
+    async fn is_org_member(&self, org: &str, user: &str) -> Result<bool> {
+        let what = format!("membership of {user} in {org}");
+        let uri = format!("/orgs/{}/members/{}", segment(org), segment(user));
+        match self.send(Method::Get, &what, &uri, None).await {
+            Ok(response) => Ok(response.status == 204),
+            Err(Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn is_team_member(&self, org: &str, team_slug: &str, user: &str) -> Result<bool> {
+        #[derive(Deserialize)]
+        struct Membership {
+            state: String,
+        }
+        let what = format!("membership of {user} in {org}/{team_slug}");
+        let uri = format!(
+            "/orgs/{}/teams/{}/memberships/{}",
+            segment(org),
+            segment(team_slug),
+            segment(user)
+        );
+        match self.get::<Membership>(&what, &uri).await {
+            Ok(m) => Ok(m.state == "active"),
+            Err(Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn search_issues(&self, query: &str) -> Result<Vec<Issue>> {
+        let what = format!("search {query:?}");
+        let mut q = String::new();
+        for byte in query.bytes() {
+            match byte {
+                b' ' => q.push('+'),
+                b if b.is_ascii_alphanumeric() || b"-._~".contains(&b) => q.push(char::from(b)),
+                b => q.push_str(&format!("%{b:02X}")),
+            }
+        }
+        self.all_pages(&what, &format!("/search/issues?q={q}"), Some("items"))
+            .await
+    }
+
+    async fn file_contents(
+        &self,
+        org: &str,
+        repo: &str,
+        path: &str,
+        git_ref: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        #[derive(Deserialize)]
+        struct Contents {
+            content: String,
+        }
+        let what = format!("{path} in {org}/{repo}@{git_ref}");
+        let path: Vec<String> = path.split('/').map(segment).collect();
+        let uri = format!(
+            "{}/contents/{}?ref={}",
+            repo_path(org, repo),
+            path.join("/"),
+            segment(git_ref)
+        );
+        let contents: Contents = match self.get(&what, &uri).await {
+            Ok(contents) => contents,
+            Err(Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let encoded: String = contents.content.split_ascii_whitespace().collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map(Some)
+            .map_err(|e| Error::Transport {
+                what: format!("decode {what}"),
+                source: Box::new(e),
+            })
+    }
+
+    async fn ref_sha(&self, org: &str, repo: &str, git_ref: &str) -> Result<String> {
+        #[derive(Deserialize)]
+        struct Ref {
+            object: WireSha,
+        }
+        if git_ref.len() == 40 && git_ref.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(git_ref.to_owned());
+        }
+        let full = if git_ref.starts_with("heads/") || git_ref.starts_with("tags/") {
+            git_ref.to_owned()
+        } else {
+            format!("heads/{git_ref}")
+        };
+        let what = format!("ref {full} of {org}/{repo}");
+        let path: Vec<String> = full.split('/').map(segment).collect();
+        let uri = format!("{}/git/ref/{}", repo_path(org, repo), path.join("/"));
+        Ok(self.get::<Ref>(&what, &uri).await?.object.sha)
+    }
+
+    async fn branches(&self, org: &str, repo: &str) -> Result<Vec<BranchHead>> {
+        #[derive(Deserialize)]
+        struct Branch {
+            name: String,
+            commit: WireSha,
+            #[serde(default)]
+            protected: bool,
+        }
+        let what = format!("branches of {org}/{repo}");
+        let branches: Vec<Branch> = self
+            .all_pages(&what, &format!("{}/branches", repo_path(org, repo)), None)
+            .await?;
+        Ok(branches
+            .into_iter()
+            .map(|b| BranchHead {
+                name: b.name,
+                sha: b.commit.sha,
+                protected: b.protected,
+            })
+            .collect())
+    }
+
+    async fn branch_protection(
+        &self,
+        org: &str,
+        repo: &str,
+        branch: &str,
+    ) -> Result<Option<BranchProtection>> {
+        #[derive(Deserialize)]
+        struct Protection {
+            required_status_checks: Option<RequiredStatusChecks>,
+            enforce_admins: Option<Enabled>,
+            required_pull_request_reviews: Option<Reviews>,
+        }
+        #[derive(Deserialize)]
+        struct Enabled {
+            enabled: bool,
+        }
+        #[derive(Deserialize)]
+        struct Reviews {
+            required_approving_review_count: Option<u32>,
+        }
+        let what = format!("protection of {org}/{repo}:{branch}");
+        let uri = format!(
+            "{}/branches/{}/protection",
+            repo_path(org, repo),
+            segment(branch)
+        );
+        match self.get::<Protection>(&what, &uri).await {
+            Ok(p) => Ok(Some(BranchProtection {
+                required_status_checks: p.required_status_checks,
+                enforce_admins: p.enforce_admins.is_some_and(|e| e.enabled),
+                required_approving_review_count: p
+                    .required_pull_request_reviews
+                    .and_then(|r| r.required_approving_review_count),
+            })),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn rate_limit(&self) -> Result<RateLimit> {
+        #[derive(Deserialize)]
+        struct Answer {
+            resources: Resources,
+        }
+        #[derive(Deserialize)]
+        struct Resources {
+            core: RateLimit,
+        }
+        Ok(self
+            .get::<Answer>("get the rate limit", "/rate_limit")
+            .await?
+            .resources
+            .core)
+    }
+}

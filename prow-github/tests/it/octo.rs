@@ -1,0 +1,338 @@
+//! The octocrab client against a fake GitHub served over HTTP on 127.0.0.1: methods, paths,
+//! auth, bodies, pagination and the typed errors.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use prow_github::Error;
+use prow_github::GitHubClient;
+use prow_github::octo::OctocrabClient;
+use prow_github::types::{MergeRequest, Permission, Status, StatusState};
+
+/// One request as the fake GitHub saw it.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    path: String,
+    authorization: String,
+    body: String,
+}
+
+/// An answer: status, extra headers and body.
+type Answer = (u16, Vec<(String, String)>, String);
+
+/// Serves every request on 127.0.0.1 with `route`; returns the endpoint and the log.
+fn fake_github(
+    route: impl Fn(&Seen, &str) -> Answer + Send + 'static,
+) -> (String, Arc<Mutex<Vec<Seen>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let seen_log = Arc::clone(&log);
+    let base = endpoint.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut parts = request_line.split_whitespace();
+            let method = parts.next().unwrap_or_default().to_owned();
+            let path = parts.next().unwrap_or_default().to_owned();
+            let mut length = 0;
+            let mut authorization = String::new();
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                let (name, value) = line.split_once(':').unwrap();
+                match name.to_lowercase().as_str() {
+                    "content-length" => length = value.trim().parse().unwrap(),
+                    "authorization" => authorization = value.trim().to_owned(),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let seen = Seen {
+                method,
+                path,
+                authorization,
+                body: String::from_utf8(body).unwrap(),
+            };
+            let (status, headers, text) = route(&seen, &base);
+            seen_log.lock().unwrap().push(seen);
+            let mut reply = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+                text.len()
+            );
+            for (name, value) in headers {
+                reply.push_str(&format!("{name}: {value}\r\n"));
+            }
+            reply.push_str("\r\n");
+            reply.push_str(&text);
+            stream.write_all(reply.as_bytes()).unwrap();
+        }
+    });
+    (endpoint, log)
+}
+
+fn ok(body: &str) -> Answer {
+    (200, Vec::new(), body.to_owned())
+}
+
+fn client(endpoint: &str) -> OctocrabClient {
+    OctocrabClient::with_token(endpoint, "t0ken").unwrap()
+}
+
+#[tokio::test]
+async fn listings_follow_every_page_with_the_token() {
+    let (endpoint, log) = fake_github(|seen, base| match seen.path.as_str() {
+        "/repos/o/r/labels?per_page=100" => (
+            200,
+            vec![(
+                "link".into(),
+                format!(
+                    r#"<{base}/repos/o/r/labels?per_page=100&page=2>; rel="next", <{base}/repos/o/r/labels?per_page=100&page=2>; rel="last""#
+                ),
+            )],
+            r#"[{"name": "lgtm", "color": "15dd18"}]"#.into(),
+        ),
+        "/repos/o/r/labels?per_page=100&page=2" => ok(r#"[{"name": "approved"}]"#),
+        _ => (404, Vec::new(), r#"{"message": "Not Found"}"#.into()),
+    });
+    let labels = client(&endpoint).repo_labels("o", "r").await.unwrap();
+    let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["lgtm", "approved"]);
+    let log = log.lock().unwrap();
+    assert_eq!(log.len(), 2);
+    for seen in log.iter() {
+        assert_eq!(seen.method, "GET");
+        assert_eq!(seen.authorization, "Bearer t0ken");
+    }
+}
+
+#[tokio::test]
+async fn search_reads_items_from_every_page() {
+    let (endpoint, log) = fake_github(|seen, base| {
+        if seen.path.ends_with("&page=2") {
+            ok(r#"{"total_count": 2, "items": [{"number": 2}]}"#)
+        } else {
+            (
+                200,
+                vec![(
+                    "link".into(),
+                    format!(r#"<{base}{}&page=2>; rel="next""#, seen.path),
+                )],
+                r#"{"total_count": 2, "items": [{"number": 1, "pull_request": {}}]}"#.into(),
+            )
+        }
+    });
+    let found = client(&endpoint)
+        .search_issues(r#"is:pr state:open repo:"o/r" label:lgtm -label:do-not-merge/hold"#)
+        .await
+        .unwrap();
+    let numbers: Vec<u64> = found.iter().map(|i| i.number).collect();
+    assert_eq!(numbers, [1, 2]);
+    assert!(found[0].is_pull_request());
+    assert_eq!(
+        log.lock().unwrap()[0].path,
+        "/search/issues?q=is%3Apr+state%3Aopen+repo%3A%22o%2Fr%22+label%3Algtm+-label%3Ado-not-merge%2Fhold&per_page=100"
+    );
+}
+
+#[tokio::test]
+async fn writes_send_githubs_methods_paths_and_bodies() {
+    let (endpoint, log) = fake_github(|seen, _| match seen.method.as_str() {
+        "POST" if seen.path.ends_with("/comments") => {
+            (201, Vec::new(), r#"{"id": 42, "body": "hi"}"#.into())
+        }
+        "DELETE" => (204, Vec::new(), String::new()),
+        _ => (201, Vec::new(), "{}".into()),
+    });
+    let github = client(&endpoint);
+    let status = Status {
+        state: StatusState::Success,
+        context: "pull-unit".into(),
+        target_url: Some("https://prow/view/1".into()),
+        description: None,
+    };
+    github
+        .create_status("o", "r", "abc", &status)
+        .await
+        .unwrap();
+    github
+        .remove_label("o", "r", 7, "do-not-merge/hold")
+        .await
+        .unwrap();
+    assert_eq!(github.create_comment("o", "r", 7, "hi").await.unwrap(), 42);
+    github
+        .add_labels("o", "r", 7, &["lgtm".to_owned()])
+        .await
+        .unwrap();
+    let seen: Vec<String> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!("{} {} {}", s.method, s.path, s.body)
+                .trim_end()
+                .to_owned()
+        })
+        .collect();
+    insta::assert_snapshot!(seen.join("\n"), @r#"
+    POST /repos/o/r/statuses/abc {"context":"pull-unit","state":"success","target_url":"https://prow/view/1"}
+    DELETE /repos/o/r/issues/7/labels/do-not-merge%2Fhold
+    POST /repos/o/r/issues/7/comments {"body":"hi"}
+    POST /repos/o/r/issues/7/labels {"labels":["lgtm"]}
+    "#);
+}
+
+#[tokio::test]
+async fn answers_become_typed_errors() {
+    let (endpoint, _) = fake_github(|seen, _| match seen.path.as_str() {
+        "/repos/o/r/pulls/1" => (404, Vec::new(), r#"{"message": "Not Found"}"#.into()),
+        "/repos/o/r/pulls/2" => (
+            403,
+            vec![
+                ("x-ratelimit-remaining".into(), "0".into()),
+                ("x-ratelimit-reset".into(), "1700000000".into()),
+            ],
+            r#"{"message": "API rate limit exceeded"}"#.into(),
+        ),
+        "/repos/o/r/pulls/3" => (
+            403,
+            Vec::new(),
+            r#"{"message": "Resource not accessible"}"#.into(),
+        ),
+        "/repos/o/r/pulls/4/merge" => (
+            405,
+            Vec::new(),
+            r#"{"message": "Pull Request is not mergeable"}"#.into(),
+        ),
+        "/repos/o/r/pulls/5/merge" => (
+            409,
+            Vec::new(),
+            r#"{"message": "Head branch was modified. Review and try the merge again."}"#.into(),
+        ),
+        "/repos/o/r/pulls/5" => ok(r#"{"number": 5, "head": {"sha": "new"}}"#),
+        "/repos/o/r/labels" => (
+            422,
+            Vec::new(),
+            r#"{"message": "Validation Failed"}"#.into(),
+        ),
+        _ => (500, Vec::new(), "boom".into()),
+    });
+    let github = client(&endpoint);
+    let merge = MergeRequest {
+        sha: Some("old".into()),
+        ..MergeRequest::default()
+    };
+    let errors = [
+        github.pull_request("o", "r", 1).await.unwrap_err(),
+        github.pull_request("o", "r", 2).await.unwrap_err(),
+        github.pull_request("o", "r", 3).await.unwrap_err(),
+        github.merge("o", "r", 4, &merge).await.unwrap_err(),
+        github.merge("o", "r", 5, &merge).await.unwrap_err(),
+        github
+            .create_repo_label("o", "r", &prow_github::types::Label::default())
+            .await
+            .unwrap_err(),
+        github.pull_request("o", "r", 6).await.unwrap_err(),
+    ];
+    assert!(matches!(errors[0], Error::NotFound { .. }));
+    assert!(matches!(
+        errors[1],
+        Error::RateLimited {
+            reset: 1_700_000_000,
+            ..
+        }
+    ));
+    assert!(matches!(errors[2], Error::Forbidden { .. }));
+    assert!(matches!(errors[3], Error::NotMergeable { .. }));
+    assert!(matches!(errors[4], Error::HeadChanged { .. }));
+    assert!(matches!(errors[5], Error::Validation { .. }));
+    assert!(matches!(errors[6], Error::Api { status: 500, .. }));
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    insta::assert_snapshot!(messages.join("\n"), @r#"
+    find pull request o/r#1: not found
+    pull request o/r#2: rate limited until 1700000000 (Unix seconds)
+    pull request o/r#3: forbidden: Resource not accessible
+    merge o/r#4: not mergeable: Pull Request is not mergeable
+    merge o/r#5: head is new, not the tested old
+    create label "" in o/r: invalid request: Validation Failed
+    pull request o/r#6: github answered 500: boom
+    "#);
+}
+
+#[tokio::test]
+async fn contents_permissions_and_membership() {
+    let (endpoint, _) = fake_github(|seen, _| match seen.path.as_str() {
+        "/repos/o/r/contents/OWNERS?ref=main" => {
+            ok(r#"{"content": "YXBwcm92ZXJz\nOgotIGFsaWNl\n", "encoding": "base64"}"#)
+        }
+        "/repos/o/r/collaborators/alice/permission" => {
+            ok(r#"{"permission": "write", "role_name": "maintain"}"#)
+        }
+        "/repos/o/r/collaborators/bob/permission" => {
+            ok(r#"{"permission": "read", "role_name": "read"}"#)
+        }
+        "/orgs/o/members/alice" => (204, Vec::new(), String::new()),
+        "/orgs/o/teams/t/memberships/alice" => ok(r#"{"state": "pending"}"#),
+        "/repos/o/r/branches/main/protection" => ok(
+            r#"{"required_status_checks": {"strict": true, "contexts": ["tide"]}, "enforce_admins": {"enabled": true}}"#,
+        ),
+        _ => (404, Vec::new(), r#"{"message": "Not Found"}"#.into()),
+    });
+    let github = client(&endpoint);
+    assert_eq!(
+        github
+            .file_contents("o", "r", "OWNERS", "main")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&b"approvers:\n- alice"[..])
+    );
+    assert_eq!(
+        github
+            .file_contents("o", "r", "OWNERS", "dev")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        github
+            .collaborator_permission("o", "r", "alice")
+            .await
+            .unwrap(),
+        Permission::Maintain
+    );
+    assert_eq!(
+        github
+            .collaborator_permission("o", "r", "bob")
+            .await
+            .unwrap(),
+        Permission::Read
+    );
+    assert!(github.is_org_member("o", "alice").await.unwrap());
+    assert!(!github.is_org_member("o", "bob").await.unwrap());
+    assert!(!github.is_team_member("o", "t", "alice").await.unwrap());
+    let protection = github
+        .branch_protection("o", "r", "main")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(protection.enforce_admins);
+    assert_eq!(
+        protection.required_status_checks.unwrap().contexts,
+        ["tide"]
+    );
+    assert_eq!(
+        github.branch_protection("o", "r", "dev").await.unwrap(),
+        None
+    );
+}
