@@ -166,6 +166,36 @@ impl OctocrabClient {
         Ok(Self::from_octocrab(octocrab))
     }
 
+    /// A client acting as installation `installation_id` of GitHub App `app_id`, signing its
+    /// JWTs with `private_key_pem` (the App's RSA key); octocrab mints installation tokens and
+    /// mints a fresh one when the current one has less than 30 seconds left.
+    pub fn with_app(
+        endpoint: &str,
+        app_id: u64,
+        private_key_pem: &[u8],
+        installation_id: u64,
+    ) -> Result<Self> {
+        let setup = |e: octocrab::Error| Error::Transport {
+            what: format!("set up github app {app_id} for {endpoint}"),
+            source: Box::new(e),
+        };
+        let key =
+            octocrab::EncodingKey::from_rsa_pem(private_key_pem).map_err(|e| Error::Transport {
+                what: format!("read the private key of github app {app_id}"),
+                source: Box::new(e),
+            })?;
+        let app = Octocrab::builder()
+            .base_uri(endpoint)
+            .map_err(setup)?
+            .app(octocrab::models::AppId(app_id), key)
+            .build()
+            .map_err(setup)?;
+        let installation = app
+            .installation(octocrab::models::InstallationId(installation_id))
+            .map_err(setup)?;
+        Ok(Self::from_octocrab(installation))
+    }
+
     /// A client over an already configured octocrab (a GitHub App installation, say, whose
     /// tokens octocrab refreshes before they expire).
     pub fn from_octocrab(octocrab: Octocrab) -> Self {

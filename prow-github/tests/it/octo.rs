@@ -336,3 +336,80 @@ async fn contents_permissions_and_membership() {
         None
     );
 }
+
+/// The claims of a JWT, unverified (the fake GitHub only checks who the App says it is).
+fn jwt_claims(bearer: &str) -> serde_json::Value {
+    use base64::Engine;
+    let jwt = bearer.strip_prefix("Bearer ").unwrap();
+    let claims = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(claims)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[tokio::test]
+async fn app_installation_tokens_are_minted_and_refreshed() {
+    let minted = Arc::new(Mutex::new(0));
+    let counter = Arc::clone(&minted);
+    let (endpoint, log) = fake_github(move |seen, _| match seen.path.as_str() {
+        "/app/installations/7/access_tokens" => {
+            let claims = jwt_claims(&seen.authorization);
+            if claims["iss"] != serde_json::json!(42) {
+                return (401, Vec::new(), r#"{"message": "wrong app"}"#.into());
+            }
+            let mut n = counter.lock().unwrap();
+            *n += 1;
+            // The first token is already expired, so the next call must mint another.
+            let expires = if *n == 1 {
+                "2020-01-01T00:00:00Z"
+            } else {
+                "2999-01-01T00:00:00Z"
+            };
+            (
+                201,
+                Vec::new(),
+                format!(
+                    r#"{{"token": "inst-{n}", "expires_at": "{expires}", "permissions": {{}}}}"#
+                ),
+            )
+        }
+        "/user" => ok(r#"{"login": "prow-bot[bot]", "type": "Bot"}"#),
+        _ => (404, Vec::new(), r#"{"message": "Not Found"}"#.into()),
+    });
+    let key = crate::support::fixture("keys/test-app.pem");
+    let github = OctocrabClient::with_app(&endpoint, 42, &key, 7).unwrap();
+    for _ in 0..3 {
+        assert_eq!(github.bot_user().await.unwrap().login, "prow-bot[bot]");
+    }
+    let seen: Vec<String> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let auth = if s.path.starts_with("/app/") {
+                "Bearer <jwt>"
+            } else {
+                &s.authorization
+            };
+            format!("{} {} {auth}", s.method, s.path)
+        })
+        .collect();
+    insta::assert_snapshot!(seen.join("\n"), @r"
+    POST /app/installations/7/access_tokens Bearer <jwt>
+    GET /user Bearer inst-1
+    POST /app/installations/7/access_tokens Bearer <jwt>
+    GET /user Bearer inst-2
+    GET /user Bearer inst-2
+    ");
+}
+
+#[test]
+fn a_malformed_app_key_is_refused() {
+    let err = OctocrabClient::with_app("http://127.0.0.1:1", 42, b"not a key", 7).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("read the private key of github app 42"),
+        "{err}"
+    );
+}
