@@ -3,11 +3,18 @@
 //!
 //! octocrab is used as an authenticated transport: every call reads the raw response, so the
 //! status and rate-limit headers become this crate's typed errors, and listings follow the
-//! `Link: rel="next"` pages themselves.
+//! `Link: rel="next"` pages themselves. Clients built here keep an ETag cache, as ghproxy
+//! does: a repeated GET carries `If-None-Match`, and GitHub's `304 Not Modified` answer (which
+//! costs no rate limit) is served from the cache.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use base64::Engine;
 use octocrab::Octocrab;
+use octocrab::service::middleware::cache::mem::InMemoryCache;
+use octocrab::service::middleware::cache::{CacheKey, CacheStorage, CacheWriter, CachedResponse};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -30,6 +37,51 @@ const PER_PAGE: u32 = 100;
 #[derive(Debug, Clone)]
 pub struct OctocrabClient {
     octocrab: Octocrab,
+    counters: Arc<Counters>,
+}
+
+/// Requests sent and answered from the ETag cache, shared by the clones of a client.
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    cache_hits: AtomicU64,
+}
+
+/// How many requests a client sent, and how many of them GitHub answered `304 Not Modified`
+/// (served from the cache, free of rate limit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RequestStats {
+    /// Requests sent to GitHub.
+    pub requests: u64,
+    /// Requests answered from the ETag cache.
+    pub cache_hits: u64,
+}
+
+/// octocrab's in-memory ETag cache, counting the answers it serves.
+struct CountingCache {
+    inner: InMemoryCache,
+    counters: Arc<Counters>,
+}
+
+impl CacheStorage for CountingCache {
+    fn try_hit(&self, uri: &http::Uri) -> Option<CacheKey> {
+        self.inner.try_hit(uri)
+    }
+
+    /// Called only when GitHub answered 304, so each call is one request that cost nothing.
+    fn load(&self, uri: &http::Uri) -> Option<CachedResponse> {
+        self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+        self.inner.load(uri)
+    }
+
+    fn writer(
+        &self,
+        uri: &http::Uri,
+        key: CacheKey,
+        headers: http::HeaderMap,
+    ) -> Box<dyn CacheWriter> {
+        self.inner.writer(uri, key, headers)
+    }
 }
 
 /// A response read whole.
@@ -156,14 +208,16 @@ impl OctocrabClient {
     /// A client acting with `token` against `endpoint` (such as [`DEFAULT_ENDPOINT`], an
     /// Enterprise `https://host/api/v3`, or a fake).
     pub fn with_token(endpoint: &str, token: &str) -> Result<Self> {
+        let counters = Arc::default();
         let octocrab = Octocrab::builder()
+            .cache(counting_cache(&counters))
             .base_uri(endpoint)
             .and_then(|b| b.personal_token(token.to_owned()).build())
             .map_err(|e| Error::Transport {
                 what: format!("set up a github client for {endpoint}"),
                 source: Box::new(e),
             })?;
-        Ok(Self::from_octocrab(octocrab))
+        Ok(OctocrabClient { octocrab, counters })
     }
 
     /// A client acting as installation `installation_id` of GitHub App `app_id`, signing its
@@ -184,7 +238,9 @@ impl OctocrabClient {
                 what: format!("read the private key of github app {app_id}"),
                 source: Box::new(e),
             })?;
+        let counters = Arc::default();
         let app = Octocrab::builder()
+            .cache(counting_cache(&counters))
             .base_uri(endpoint)
             .map_err(setup)?
             .app(octocrab::models::AppId(app_id), key)
@@ -193,13 +249,27 @@ impl OctocrabClient {
         let installation = app
             .installation(octocrab::models::InstallationId(installation_id))
             .map_err(setup)?;
-        Ok(Self::from_octocrab(installation))
+        Ok(OctocrabClient {
+            octocrab: installation,
+            counters,
+        })
     }
 
-    /// A client over an already configured octocrab (a GitHub App installation, say, whose
-    /// tokens octocrab refreshes before they expire).
+    /// A client over an already configured octocrab; it caches only if that octocrab was built
+    /// with a cache, and then [`RequestStats::cache_hits`] stays 0.
     pub fn from_octocrab(octocrab: Octocrab) -> Self {
-        OctocrabClient { octocrab }
+        OctocrabClient {
+            octocrab,
+            counters: Arc::default(),
+        }
+    }
+
+    /// The requests sent so far, and how many the cache answered.
+    pub fn stats(&self) -> RequestStats {
+        RequestStats {
+            requests: self.counters.requests.load(Ordering::Relaxed),
+            cache_hits: self.counters.cache_hits.load(Ordering::Relaxed),
+        }
     }
 
     /// Sends one request and reads the answer; non-success statuses are typed errors.
@@ -215,6 +285,7 @@ impl OctocrabClient {
             source: Box::new(e),
         };
         let o = &self.octocrab;
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
         let response = match method {
             Method::Get => o._get(uri).await,
             Method::Post => o._post(uri, body).await,
@@ -279,6 +350,13 @@ impl OctocrabClient {
 
     async fn write(&self, method: Method, what: &str, uri: &str, body: &Value) -> Result<Response> {
         self.send(method, what, uri, Some(body)).await
+    }
+}
+
+fn counting_cache(counters: &Arc<Counters>) -> CountingCache {
+    CountingCache {
+        inner: InMemoryCache::new(),
+        counters: Arc::clone(counters),
     }
 }
 

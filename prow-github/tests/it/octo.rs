@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use prow_github::Error;
 use prow_github::GitHubClient;
-use prow_github::octo::OctocrabClient;
+use prow_github::octo::{OctocrabClient, RequestStats};
 use prow_github::types::{MergeRequest, Permission, Status, StatusState};
 
 /// One request as the fake GitHub saw it.
@@ -16,6 +16,7 @@ struct Seen {
     method: String,
     path: String,
     authorization: String,
+    if_none_match: String,
     body: String,
 }
 
@@ -42,6 +43,7 @@ fn fake_github(
             let path = parts.next().unwrap_or_default().to_owned();
             let mut length = 0;
             let mut authorization = String::new();
+            let mut if_none_match = String::new();
             loop {
                 let mut line = String::new();
                 reader.read_line(&mut line).unwrap();
@@ -53,6 +55,7 @@ fn fake_github(
                 match name.to_lowercase().as_str() {
                     "content-length" => length = value.trim().parse().unwrap(),
                     "authorization" => authorization = value.trim().to_owned(),
+                    "if-none-match" => if_none_match = value.trim().to_owned(),
                     _ => {}
                 }
             }
@@ -62,6 +65,7 @@ fn fake_github(
                 method,
                 path,
                 authorization,
+                if_none_match,
                 body: String::from_utf8(body).unwrap(),
             };
             let (status, headers, text) = route(&seen, &base);
@@ -411,5 +415,47 @@ fn a_malformed_app_key_is_refused() {
         err.to_string()
             .starts_with("read the private key of github app 42"),
         "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_get_is_a_free_304_served_from_the_cache() {
+    let remaining = Arc::new(Mutex::new(5000_u64));
+    let budget = Arc::clone(&remaining);
+    let (endpoint, log) = fake_github(move |seen, _| {
+        // Like GitHub: a conditional request that matches costs no rate limit.
+        if seen.if_none_match == r#""v1""# {
+            return (304, vec![("etag".into(), r#""v1""#.into())], String::new());
+        }
+        let mut left = budget.lock().unwrap();
+        *left -= 1;
+        (
+            200,
+            vec![
+                ("etag".into(), r#""v1""#.into()),
+                ("x-ratelimit-remaining".into(), left.to_string()),
+            ],
+            r#"{"number": 1, "title": "Fix it", "head": {"sha": "abc"}}"#.into(),
+        )
+    });
+    let github = client(&endpoint);
+    for _ in 0..3 {
+        let pr = github.pull_request("o", "r", 1).await.unwrap();
+        assert_eq!((pr.title.as_str(), pr.head.sha.as_str()), ("Fix it", "abc"));
+    }
+    let conditional: Vec<String> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.if_none_match.clone())
+        .collect();
+    assert_eq!(conditional, ["", r#""v1""#, r#""v1""#]);
+    assert_eq!(*remaining.lock().unwrap(), 4999);
+    assert_eq!(
+        github.stats(),
+        RequestStats {
+            requests: 3,
+            cache_hits: 2
+        }
     );
 }
