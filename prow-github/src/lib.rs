@@ -6,11 +6,12 @@
 //!
 //! Must never know about: configuration files, ProwJobs' execution, Kubernetes.
 //!
-//! Today: the [`client::GitHubClient`] trait, implemented over octocrab ([`octo`]) and by an
+//! Today: the [`client::GitHubClient`] trait, implemented over octocrab ([`octo`]: token or
+//! GitHub App, ETag cache, rate-limit tracking with [`throttle`], `Retry-After`) and by an
 //! in-memory fake (`fake`, behind the `test-util` feature); [`events`] (the webhook payloads
 //! Prow handles), [`hmac`] signing and verification, [`webhook`] request validation in Prow's
-//! order and wording, and [`phony`] for sending signed webhooks. Not yet: GitHub App set-up
-//! helpers and the caching, rate-limit-spreading layer.
+//! order and wording, and [`phony`] for sending signed webhooks. Not yet: finding a GitHub App's
+//! installation per organisation, and coalescing identical concurrent GETs.
 
 pub mod client;
 mod error;
@@ -20,6 +21,7 @@ pub mod fake;
 pub mod hmac;
 pub mod octo;
 pub mod phony;
+pub mod throttle;
 pub mod types;
 pub mod webhook;
 

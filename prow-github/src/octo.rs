@@ -9,6 +9,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use base64::Engine;
@@ -21,6 +22,7 @@ use serde_json::{Value, json};
 
 use crate::client::{GitHubClient, Result};
 use crate::error::Error;
+use crate::throttle::{self, Throttle};
 use crate::types::{
     BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
     MergeRequest, Permission, PullRequest, PullRequestFile, RateLimit, RequiredStatusChecks,
@@ -45,6 +47,7 @@ pub struct OctocrabClient {
 struct Counters {
     requests: AtomicU64,
     cache_hits: AtomicU64,
+    last_limit: std::sync::Mutex<Option<RateLimit>>,
 }
 
 /// How many requests a client sent, and how many of them GitHub answered `304 Not Modified`
@@ -91,6 +94,7 @@ struct Response {
     body: Vec<u8>,
 }
 
+#[derive(Clone, Copy)]
 enum Method {
     Get,
     Post,
@@ -149,6 +153,7 @@ fn now_unix() -> u64 {
 /// The rate-limit headers of an answer.
 #[derive(Default)]
 struct Limits {
+    limit: Option<u64>,
     remaining: Option<u64>,
     reset: Option<u64>,
     retry_after: Option<u64>,
@@ -272,7 +277,18 @@ impl OctocrabClient {
         }
     }
 
-    /// Sends one request and reads the answer; non-success statuses are typed errors.
+    /// The rate limit GitHub reported with its last answer, if it reported one.
+    pub fn rate_limit_seen(&self) -> Option<RateLimit> {
+        *self
+            .counters
+            .last_limit
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sends a request and reads the answer; non-success statuses are typed errors. Waits
+    /// first when the budget is nearly spent ([`throttle::decide`]), and retries once after a
+    /// secondary limit's `Retry-After` when that is short.
     async fn send(
         &self,
         method: Method,
@@ -280,6 +296,62 @@ impl OctocrabClient {
         uri: &str,
         body: Option<&Value>,
     ) -> Result<Response> {
+        let mut retried = false;
+        loop {
+            if let Some(limit) = self.rate_limit_seen() {
+                match throttle::decide(&limit, now_unix()) {
+                    Throttle::Go => {}
+                    Throttle::Wait(wait) => tokio::time::sleep(wait).await,
+                    Throttle::GiveUp { reset } => {
+                        return Err(Error::RateLimited {
+                            what: what.to_owned(),
+                            reset,
+                        });
+                    }
+                }
+            }
+            let (status, next, limits, answer) = self.send_once(method, what, uri, body).await?;
+            if let (Some(limit), Some(remaining), Some(reset)) =
+                (limits.limit, limits.remaining, limits.reset)
+            {
+                *self
+                    .counters
+                    .last_limit
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Some(RateLimit {
+                    limit,
+                    remaining,
+                    reset,
+                });
+            }
+            if (200..300).contains(&status) {
+                return Ok(Response {
+                    status,
+                    next,
+                    body: answer,
+                });
+            }
+            let retry_after = limits.retry_after.map(Duration::from_secs);
+            match retry_after {
+                Some(wait)
+                    if matches!(status, 403 | 429) && !retried && wait <= throttle::MAX_WAIT =>
+                {
+                    retried = true;
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return Err(error_for(what, status, &limits, &answer)),
+            }
+        }
+    }
+
+    /// One request: the status, the next page, the rate-limit headers and the body.
+    async fn send_once(
+        &self,
+        method: Method,
+        what: &str,
+        uri: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Option<String>, Limits, Vec<u8>)> {
         let transport = |e: octocrab::Error| Error::Transport {
             what: what.to_owned(),
             source: Box::new(e),
@@ -300,19 +372,17 @@ impl OctocrabClient {
         let number = |name: &str| header(name).and_then(|v| v.trim().parse::<u64>().ok());
         let next = header("link").and_then(next_link);
         let limits = Limits {
+            limit: number("x-ratelimit-limit"),
             remaining: number("x-ratelimit-remaining"),
             reset: number("x-ratelimit-reset"),
             retry_after: number("retry-after"),
         };
-        let body = o
+        let answer = o
             .body_to_string(response)
             .await
             .map_err(transport)?
             .into_bytes();
-        if !(200..300).contains(&status) {
-            return Err(error_for(what, status, &limits, &body));
-        }
-        Ok(Response { status, next, body })
+        Ok((status, next, limits, answer))
     }
 
     async fn get<T: DeserializeOwned>(&self, what: &str, uri: &str) -> Result<T> {

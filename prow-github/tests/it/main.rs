@@ -7,4 +7,5 @@ mod hmac;
 mod octo;
 mod phony;
 mod support;
+mod throttle;
 mod webhook;

@@ -459,3 +459,72 @@ async fn a_repeated_get_is_a_free_304_served_from_the_cache() {
         }
     );
 }
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test]
+async fn a_spent_budget_fails_fast_without_asking_github() {
+    let reset = unix_now() + 3600;
+    let (endpoint, log) = fake_github(move |_, _| {
+        (
+            200,
+            vec![
+                ("x-ratelimit-limit".into(), "5000".into()),
+                ("x-ratelimit-remaining".into(), "0".into()),
+                ("x-ratelimit-reset".into(), reset.to_string()),
+            ],
+            r#"{"login": "prow-bot"}"#.into(),
+        )
+    });
+    let github = client(&endpoint);
+    assert_eq!(github.bot_user().await.unwrap().login, "prow-bot");
+    assert_eq!(
+        github.rate_limit_seen(),
+        Some(prow_github::types::RateLimit {
+            limit: 5000,
+            remaining: 0,
+            reset
+        })
+    );
+    let err = github.bot_user().await.unwrap_err();
+    assert!(
+        matches!(err, Error::RateLimited { reset: r, .. } if r == reset),
+        "{err}"
+    );
+    assert_eq!(
+        log.lock().unwrap().len(),
+        1,
+        "the spent budget was not respected"
+    );
+}
+
+#[tokio::test]
+async fn a_short_retry_after_is_waited_out_once() {
+    let calls = Arc::new(Mutex::new(0));
+    let counter = Arc::clone(&calls);
+    let (endpoint, log) = fake_github(move |seen, _| {
+        let mut n = counter.lock().unwrap();
+        *n += 1;
+        if seen.path == "/user" && *n == 1 || seen.path == "/rate_limit" {
+            // A secondary limit: come back in 0 seconds.
+            return (
+                403,
+                vec![("retry-after".into(), "0".into())],
+                r#"{"message": "You have exceeded a secondary rate limit"}"#.into(),
+            );
+        }
+        ok(r#"{"login": "prow-bot"}"#)
+    });
+    let github = client(&endpoint);
+    assert_eq!(github.bot_user().await.unwrap().login, "prow-bot");
+    assert_eq!(log.lock().unwrap().len(), 2);
+    // Still limited after the one retry: a typed error.
+    let err = github.rate_limit().await.unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err}");
+    assert_eq!(log.lock().unwrap().len(), 4);
+}
