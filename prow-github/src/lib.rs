@@ -7,11 +7,11 @@
 //! Must never know about: configuration files, ProwJobs' execution, Kubernetes.
 //!
 //! Today: the [`client::GitHubClient`] trait, implemented over octocrab ([`octo`]: token or
-//! GitHub App, ETag cache, rate-limit tracking with [`throttle`], `Retry-After`) and by an
-//! in-memory fake (`fake`, behind the `test-util` feature); [`events`] (the webhook payloads
-//! Prow handles), [`hmac`] signing and verification, [`webhook`] request validation in Prow's
-//! order and wording, and [`phony`] for sending signed webhooks. Not yet: finding a GitHub App's
-//! installation per organisation, and coalescing identical concurrent GETs.
+//! GitHub App, ETag cache, coalesced GETs, rate-limit tracking with [`throttle`],
+//! `Retry-After`) and by an in-memory fake (`fake`, behind the `test-util` feature);
+//! [`events`] (the webhook payloads Prow handles), [`hmac`] signing and verification,
+//! [`webhook`] request validation in Prow's order and wording, and [`phony`] for sending signed
+//! webhooks. Not yet: finding a GitHub App's installation per organisation.
 
 pub mod client;
 mod error;

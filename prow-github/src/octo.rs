@@ -5,8 +5,10 @@
 //! status and rate-limit headers become this crate's typed errors, and listings follow the
 //! `Link: rel="next"` pages themselves. Clients built here keep an ETag cache, as ghproxy
 //! does: a repeated GET carries `If-None-Match`, and GitHub's `304 Not Modified` answer (which
-//! costs no rate limit) is served from the cache.
+//! costs no rate limit) is served from the cache; identical concurrent GETs share one request;
+//! the rate limit of every answer is kept, and requests are spread when it runs low.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -48,7 +50,18 @@ struct Counters {
     requests: AtomicU64,
     cache_hits: AtomicU64,
     last_limit: std::sync::Mutex<Option<RateLimit>>,
+    /// GETs on their way, by URI: identical concurrent GETs share one request.
+    in_flight: std::sync::Mutex<HashMap<String, Arc<InFlight>>>,
 }
+
+impl Counters {
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<InFlight>>> {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The shared answer of a GET on its way; `None` when it failed (each waiter then asks itself).
+type InFlight = tokio::sync::OnceCell<Option<Response>>;
 
 /// How many requests a client sent, and how many of them GitHub answered `304 Not Modified`
 /// (served from the cache, free of rate limit).
@@ -88,6 +101,7 @@ impl CacheStorage for CountingCache {
 }
 
 /// A response read whole.
+#[derive(Debug, Clone)]
 struct Response {
     status: u16,
     next: Option<String>,
@@ -286,10 +300,48 @@ impl OctocrabClient {
             .unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Sends a request and reads the answer; non-success statuses are typed errors. A GET
+    /// identical to one on its way waits for that one's answer instead of asking again (as
+    /// ghproxy coalesces); if that one fails, it asks itself.
+    async fn send(
+        &self,
+        method: Method,
+        what: &str,
+        uri: &str,
+        body: Option<&Value>,
+    ) -> Result<Response> {
+        if !matches!(method, Method::Get) {
+            return self.send_alone(method, what, uri, body).await;
+        }
+        let cell = Arc::clone(self.counters.in_flight().entry(uri.to_owned()).or_default());
+        let mut own_error = None;
+        let shared = cell
+            .get_or_init(|| async {
+                let result = self.send_alone(method, what, uri, body).await;
+                let mut in_flight = self.counters.in_flight();
+                if in_flight.get(uri).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
+                    in_flight.remove(uri);
+                }
+                match result {
+                    Ok(response) => Some(response),
+                    Err(e) => {
+                        own_error = Some(e);
+                        None
+                    }
+                }
+            })
+            .await;
+        match (shared, own_error) {
+            (Some(response), _) => Ok(response.clone()),
+            (None, Some(e)) => Err(e),
+            (None, None) => self.send_alone(method, what, uri, body).await,
+        }
+    }
+
     /// Sends a request and reads the answer; non-success statuses are typed errors. Waits
     /// first when the budget is nearly spent ([`throttle::decide`]), and retries once after a
     /// secondary limit's `Retry-After` when that is short.
-    async fn send(
+    async fn send_alone(
         &self,
         method: Method,
         what: &str,

@@ -528,3 +528,43 @@ async fn a_short_retry_after_is_waited_out_once() {
     assert!(matches!(err, Error::RateLimited { .. }), "{err}");
     assert_eq!(log.lock().unwrap().len(), 4);
 }
+
+/// A backstop for tests that wait on a server; never reached when they pass.
+const BACKSTOP: std::time::Duration = std::time::Duration::from_secs(30);
+
+#[tokio::test]
+async fn identical_concurrent_gets_share_one_request() {
+    let (arrived, mut arrivals) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let (release, gate) = std::sync::mpsc::channel::<()>();
+    let (endpoint, log) = fake_github(move |_, _| {
+        arrived.send(()).unwrap();
+        // Hold each answer until the test task has yielded, with both callers registered.
+        gate.recv().unwrap();
+        ok(r#"{"number": 1, "title": "Fix it"}"#)
+    });
+    // Answers every request that arrives; runs only once the test task yields.
+    tokio::spawn(async move {
+        while arrivals.recv().await.is_some() {
+            release.send(()).unwrap();
+        }
+    });
+    let github = client(&endpoint);
+    // join! polls both callers before either can be answered, so the second finds the first
+    // on its way.
+    let both = async {
+        tokio::join!(
+            github.pull_request("o", "r", 1),
+            github.pull_request("o", "r", 1)
+        )
+    };
+    let (a, b) = tokio::time::timeout(BACKSTOP, both).await.unwrap();
+    assert_eq!(a.unwrap().title, "Fix it");
+    assert_eq!(b.unwrap().title, "Fix it");
+    assert_eq!(log.lock().unwrap().len(), 1);
+    // Once answered, the next GET asks again.
+    let c = tokio::time::timeout(BACKSTOP, github.pull_request("o", "r", 1))
+        .await
+        .unwrap();
+    assert_eq!(c.unwrap().number, 1);
+    assert_eq!(log.lock().unwrap().len(), 2);
+}
