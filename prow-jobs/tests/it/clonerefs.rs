@@ -326,3 +326,75 @@ fn submodules_are_checked_out_and_refs_clone_in_parallel() {
     );
     assert!(root.path().join("src/github.com/org/lib/lib.txt").is_file());
 }
+
+/// Over smart HTTP: the OAuth token authenticates, the cookie file's cookie is sent, a shallow
+/// fetch stays shallow, and the token never appears in the records.
+#[test]
+fn oauth_token_cookie_file_and_depth_over_http() {
+    use base64::Engine as _;
+    let origin = origin();
+    let served = tempfile::tempdir().unwrap();
+    let target = served.path().join("org/repo.git");
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::rename(&origin.path, &target).unwrap();
+    let token = "tok-0123456789";
+    let expected = format!(
+        "Basic {}",
+        base64::prelude::BASE64_STANDARD.encode(format!("{token}:x-oauth-basic"))
+    );
+    let server = crate::githttp::serve(served.path().to_owned(), expected.clone());
+
+    let secrets = tempfile::tempdir().unwrap();
+    std::fs::write(secrets.path().join("oauth"), format!("{token}\n")).unwrap();
+    std::fs::write(
+        secrets.path().join("cookies"),
+        "# Netscape HTTP Cookie File\n127.0.0.1\tFALSE\t/\tFALSE\t0\tsession\tabc123\n",
+    )
+    .unwrap();
+    let refs = Refs {
+        org: "org".into(),
+        repo: "repo".into(),
+        base_ref: "main".into(),
+        repo_link: format!("{}/org/repo", server.base),
+        clone_depth: 1,
+        skip_fetch_head: true,
+        ..Refs::default()
+    };
+    let root = tempfile::tempdir().unwrap();
+    let mut opts = options(root.path(), vec![refs]);
+    opts.oauth_token_file = secrets.path().join("oauth").display().to_string();
+    opts.cookie_path = secrets.path().join("cookies").display().to_string();
+    let records = clonerefs::run_with_retries(&opts, vec![]).unwrap();
+    assert!(!records[1].failed, "{:#?}", records[1]);
+    assert_eq!(records[1].final_sha, origin.base.to_string());
+
+    let clone = root
+        .path()
+        .join("src")
+        .join(server.base.trim_start_matches("http://"))
+        .join("org/repo");
+    assert!(
+        Repository::open(&clone).unwrap().is_shallow(),
+        "clone_depth 1 should be shallow"
+    );
+    let seen = server.seen.lock().unwrap().clone();
+    assert!(
+        seen.iter()
+            .any(|s| s.authorization.as_deref() == Some(expected.as_str())),
+        "{seen:#?}"
+    );
+    assert_eq!(
+        seen[0].target,
+        "/org/repo.git/info/refs?service=git-upload-pack"
+    );
+    assert!(
+        seen.iter()
+            .all(|s| s.cookie.as_deref() == Some("session=abc123")),
+        "{seen:#?}"
+    );
+    let records_json = serde_json::to_string(&records).unwrap();
+    assert!(
+        !records_json.contains(token),
+        "the token leaked into the records"
+    );
+}

@@ -6,6 +6,7 @@ mod clonerefs;
 mod decorate;
 mod entrypoint;
 mod env;
+mod githttp;
 mod goldens;
 mod labels;
 mod support;
