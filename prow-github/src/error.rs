@@ -71,6 +71,15 @@ pub enum Error {
         /// The SHA the head is now.
         actual: String,
     },
+    /// A credential file (`--github-token-path`, an App's private key) could not be read.
+    #[error("read {path}")]
+    ReadFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// GitHub answered with a status no other variant covers.
     #[error("{what}: github answered {status}: {message}")]
     Api {

@@ -11,7 +11,7 @@
 //! `Retry-After`) and by an in-memory fake (`fake`, behind the `test-util` feature);
 //! [`events`] (the webhook payloads Prow handles), [`hmac`] signing and verification,
 //! [`webhook`] request validation in Prow's order and wording, and [`phony`] for sending signed
-//! webhooks. Not yet: finding a GitHub App's installation per organisation.
+//! webhooks.
 
 pub mod client;
 mod error;

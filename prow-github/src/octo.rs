@@ -239,6 +239,16 @@ impl OctocrabClient {
         Ok(OctocrabClient { octocrab, counters })
     }
 
+    /// A client acting with the token in `path` (Prow's `--github-token-path`; surrounding
+    /// whitespace is ignored, as Prow's secret agent does).
+    pub fn with_token_file(endpoint: &str, path: &std::path::Path) -> Result<Self> {
+        let token = std::fs::read_to_string(path).map_err(|source| Error::ReadFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::with_token(endpoint, token.trim())
+    }
+
     /// A client acting as installation `installation_id` of GitHub App `app_id`, signing its
     /// JWTs with `private_key_pem` (the App's RSA key); octocrab mints installation tokens and
     /// mints a fresh one when the current one has less than 30 seconds left.
@@ -248,6 +258,32 @@ impl OctocrabClient {
         private_key_pem: &[u8],
         installation_id: u64,
     ) -> Result<Self> {
+        let app = Self::app(endpoint, app_id, private_key_pem)?;
+        app.installation(app_id, installation_id)
+    }
+
+    /// A client acting as the installation of GitHub App `app_id` in organisation `org` (the
+    /// installation is looked up with the App's JWT), as Prow uses one App across orgs.
+    pub async fn with_app_for_org(
+        endpoint: &str,
+        app_id: u64,
+        private_key_pem: &[u8],
+        org: &str,
+    ) -> Result<Self> {
+        #[derive(Deserialize)]
+        struct Installation {
+            id: u64,
+        }
+        let app = Self::app(endpoint, app_id, private_key_pem)?;
+        let what = format!("installation of github app {app_id} in {org}");
+        let found: Installation = app
+            .get(&what, &format!("/orgs/{}/installation", segment(org)))
+            .await?;
+        app.installation(app_id, found.id)
+    }
+
+    /// A client acting as GitHub App `app_id` itself (JWT auth), with an ETag cache.
+    fn app(endpoint: &str, app_id: u64, private_key_pem: &[u8]) -> Result<Self> {
         let setup = |e: octocrab::Error| Error::Transport {
             what: format!("set up github app {app_id} for {endpoint}"),
             source: Box::new(e),
@@ -258,19 +294,28 @@ impl OctocrabClient {
                 source: Box::new(e),
             })?;
         let counters = Arc::default();
-        let app = Octocrab::builder()
+        let octocrab = Octocrab::builder()
             .cache(counting_cache(&counters))
             .base_uri(endpoint)
             .map_err(setup)?
             .app(octocrab::models::AppId(app_id), key)
             .build()
             .map_err(setup)?;
-        let installation = app
+        Ok(OctocrabClient { octocrab, counters })
+    }
+
+    /// The client of one installation of the App this client acts as; it shares the counters.
+    fn installation(&self, app_id: u64, installation_id: u64) -> Result<Self> {
+        let octocrab = self
+            .octocrab
             .installation(octocrab::models::InstallationId(installation_id))
-            .map_err(setup)?;
+            .map_err(|e| Error::Transport {
+                what: format!("use installation {installation_id} of github app {app_id}"),
+                source: Box::new(e),
+            })?;
         Ok(OctocrabClient {
-            octocrab: installation,
-            counters,
+            octocrab,
+            counters: Arc::clone(&self.counters),
         })
     }
 

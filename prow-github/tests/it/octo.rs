@@ -568,3 +568,53 @@ async fn identical_concurrent_gets_share_one_request() {
     assert_eq!(c.unwrap().number, 1);
     assert_eq!(log.lock().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn the_token_file_is_read_trimmed() {
+    let (endpoint, log) = fake_github(|_, _| ok(r#"{"login": "prow-bot"}"#));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("oauth");
+    std::fs::write(&path, "  t0ken\n").unwrap();
+    let github = OctocrabClient::with_token_file(&endpoint, &path).unwrap();
+    github.bot_user().await.unwrap();
+    assert_eq!(log.lock().unwrap()[0].authorization, "Bearer t0ken");
+    let err = OctocrabClient::with_token_file(&endpoint, &dir.path().join("absent")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!("read {}", dir.path().join("absent").display())
+    );
+}
+
+#[tokio::test]
+async fn an_apps_installation_is_found_by_org() {
+    let (endpoint, log) = fake_github(|seen, _| match seen.path.as_str() {
+        "/orgs/kubernetes/installation" if jwt_claims(&seen.authorization)["iss"] == 42 => {
+            ok(r#"{"id": 99, "account": {"login": "kubernetes"}}"#)
+        }
+        "/app/installations/99/access_tokens" => (
+            201,
+            Vec::new(),
+            r#"{"token": "k8s-token", "expires_at": "2999-01-01T00:00:00Z", "permissions": {}}"#
+                .into(),
+        ),
+        "/user" => ok(r#"{"login": "prow-bot[bot]"}"#),
+        _ => (404, Vec::new(), r#"{"message": "Not Found"}"#.into()),
+    });
+    let key = crate::support::fixture("keys/test-app.pem");
+    let github = OctocrabClient::with_app_for_org(&endpoint, 42, &key, "kubernetes")
+        .await
+        .unwrap();
+    github.bot_user().await.unwrap();
+    let last = log.lock().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last.path.as_str(), last.authorization.as_str()),
+        ("/user", "Bearer k8s-token")
+    );
+    let err = OctocrabClient::with_app_for_org(&endpoint, 42, &key, "elsewhere")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "find installation of github app 42 in elsewhere: not found"
+    );
+}
