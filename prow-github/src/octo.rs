@@ -42,19 +42,27 @@ const PER_PAGE: u32 = 100;
 pub struct OctocrabClient {
     octocrab: Octocrab,
     counters: Arc<Counters>,
+    identity: Arc<Identity>,
 }
 
-/// Requests sent and answered from the ETag cache, shared by the clones of a client.
+/// Requests sent and answered from the ETag cache, shared by the clones of a client and by
+/// the installations of one App (they share its cache).
 #[derive(Debug, Default)]
 struct Counters {
     requests: AtomicU64,
     cache_hits: AtomicU64,
+}
+
+/// What belongs to one identity (a token, an App, one installation): its rate limit and its
+/// GETs on their way. Two installations never share answers or budgets.
+#[derive(Debug, Default)]
+struct Identity {
     last_limit: std::sync::Mutex<Option<RateLimit>>,
     /// GETs on their way, by URI: identical concurrent GETs share one request.
     in_flight: std::sync::Mutex<HashMap<String, Arc<InFlight>>>,
 }
 
-impl Counters {
+impl Identity {
     fn in_flight(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<InFlight>>> {
         self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -236,7 +244,11 @@ impl OctocrabClient {
                 what: format!("set up a github client for {endpoint}"),
                 source: Box::new(e),
             })?;
-        Ok(OctocrabClient { octocrab, counters })
+        Ok(OctocrabClient {
+            octocrab,
+            counters,
+            identity: Arc::default(),
+        })
     }
 
     /// A client acting with the token in `path` (Prow's `--github-token-path`; surrounding
@@ -301,10 +313,15 @@ impl OctocrabClient {
             .app(octocrab::models::AppId(app_id), key)
             .build()
             .map_err(setup)?;
-        Ok(OctocrabClient { octocrab, counters })
+        Ok(OctocrabClient {
+            octocrab,
+            counters,
+            identity: Arc::default(),
+        })
     }
 
-    /// The client of one installation of the App this client acts as; it shares the counters.
+    /// The client of one installation of the App this client acts as; it shares the App's
+    /// cache and counters, not its rate limit.
     fn installation(&self, app_id: u64, installation_id: u64) -> Result<Self> {
         let octocrab = self
             .octocrab
@@ -316,6 +333,7 @@ impl OctocrabClient {
         Ok(OctocrabClient {
             octocrab,
             counters: Arc::clone(&self.counters),
+            identity: Arc::default(),
         })
     }
 
@@ -325,6 +343,7 @@ impl OctocrabClient {
         OctocrabClient {
             octocrab,
             counters: Arc::default(),
+            identity: Arc::default(),
         }
     }
 
@@ -339,7 +358,7 @@ impl OctocrabClient {
     /// The rate limit GitHub reported with its last answer, if it reported one.
     pub fn rate_limit_seen(&self) -> Option<RateLimit> {
         *self
-            .counters
+            .identity
             .last_limit
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -358,12 +377,12 @@ impl OctocrabClient {
         if !matches!(method, Method::Get) {
             return self.send_alone(method, what, uri, body).await;
         }
-        let cell = Arc::clone(self.counters.in_flight().entry(uri.to_owned()).or_default());
+        let cell = Arc::clone(self.identity.in_flight().entry(uri.to_owned()).or_default());
         let mut own_error = None;
         let shared = cell
             .get_or_init(|| async {
                 let result = self.send_alone(method, what, uri, body).await;
-                let mut in_flight = self.counters.in_flight();
+                let mut in_flight = self.identity.in_flight();
                 if in_flight.get(uri).is_some_and(|c| Arc::ptr_eq(c, &cell)) {
                     in_flight.remove(uri);
                 }
@@ -412,7 +431,7 @@ impl OctocrabClient {
                 (limits.limit, limits.remaining, limits.reset)
             {
                 *self
-                    .counters
+                    .identity
                     .last_limit
                     .lock()
                     .unwrap_or_else(|e| e.into_inner()) = Some(RateLimit {
