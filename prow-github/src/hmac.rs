@@ -103,7 +103,17 @@ pub fn validate_payload(
     signature: &str,
     secrets: &HmacSecrets,
 ) -> Result<(), String> {
-    let owner: Owner = serde_json::from_slice(payload).map_err(|_| "invalid payload".to_owned())?;
+    // Go decodes into a struct only from an object or `null`; serde would also take an array.
+    let first = payload.iter().find(|b| !b.is_ascii_whitespace());
+    if !matches!(first, Some(b'{' | b'n')) {
+        return Err("invalid payload".to_owned());
+    }
+    let owner: Option<Owner> =
+        serde_json::from_slice(payload).map_err(|_| "invalid payload".to_owned())?;
+    let owner = owner.unwrap_or(Owner {
+        repository: None,
+        organization: None,
+    });
     let hex_sig = signature
         .strip_prefix(SIGNATURE_PREFIX)
         .ok_or_else(|| "invalid signature".to_owned())?;

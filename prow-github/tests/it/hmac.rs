@@ -71,6 +71,14 @@ fn malformed_signatures_and_payloads_are_refused() {
     assert_eq!(validate_payload(b"{}", &good, &secrets), Ok(()));
     for (payload, signature, reason) in [
         (&b"not json"[..], good.as_str(), "invalid payload"),
+        // Go's json.Unmarshal refuses anything but an object (or null) for its event struct.
+        (b"[]", sign(b"[]", b"abcde12345").leak(), "invalid payload"),
+        (
+            b"\"x\"",
+            sign(b"\"x\"", b"abcde12345").leak(),
+            "invalid payload",
+        ),
+        (b"7", sign(b"7", b"abcde12345").leak(), "invalid payload"),
         (b"{}", "sha1=abc", "invalid signature"),
         (b"{}", "sha256=zz", "invalid signature"),
         (
@@ -84,6 +92,11 @@ fn malformed_signatures_and_payloads_are_refused() {
             Err(reason.to_owned())
         );
     }
+    // `null` decodes to an empty event in Go, so only the signature decides.
+    assert_eq!(
+        validate_payload(b"null", &sign(b"null", b"abcde12345"), &secrets),
+        Ok(())
+    );
     let none = HmacSecrets::parse(b"");
     assert_eq!(
         validate_payload(b"{}", &good, &none),
