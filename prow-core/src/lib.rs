@@ -32,7 +32,7 @@ pub use prowjob::{
     JenkinsSpec, ProwJob, ProwJobAgent, ProwJobSpec, ProwJobState, ProwJobStatus, ProwJobType,
     TektonPipelineRunSpec,
 };
-pub use refs::{Pull, PullRefsError, Refs};
+pub use refs::{MergeMethod, Pull, PullRefsError, Refs};
 pub use reporting::{
     GitHubTeamSlug, ProwJobDefault, ReporterConfig, RerunAuthConfig, ResultStoreConfig,
     SlackReporterConfig,

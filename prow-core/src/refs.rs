@@ -236,3 +236,28 @@ mod tests {
         }
     }
 }
+
+/// How a pull request is merged into its base: Prow's `merge`, `squash` and `rebase`, as tide's
+/// `merge_method` names them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MergeMethod {
+    /// A merge commit with the pull request's head as second parent.
+    #[default]
+    Merge,
+    /// The pull request's changes as one commit on the base.
+    Squash,
+    /// Each of the pull request's commits replayed on the base.
+    Rebase,
+}
+
+impl MergeMethod {
+    /// The name Prow uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MergeMethod::Merge => "merge",
+            MergeMethod::Squash => "squash",
+            MergeMethod::Rebase => "rebase",
+        }
+    }
+}

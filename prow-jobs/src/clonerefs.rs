@@ -7,7 +7,7 @@
 //! setup record, then one record per ref with the commands run, their output, failures and the
 //! final SHA. Secrets never reach the records.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -18,7 +18,7 @@ use git2::{
     AutotagOption, CertificateCheckStatus, Cred, CredentialType, FetchOptions, FetchPrune,
     RemoteCallbacks, Repository, Signature, build::CheckoutBuilder,
 };
-use prow_core::{Duration, Refs};
+use prow_core::{Duration, MergeMethod, Refs};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -174,6 +174,8 @@ pub struct CloneSettings {
     pub cookie_header: Option<String>,
     /// Delays between fetch attempts; empty means one attempt.
     pub fetch_retries: Vec<std::time::Duration>,
+    /// How pulls are merged, by `org/repo` (default `merge`).
+    pub merge_methods: BTreeMap<String, MergeMethod>,
 }
 
 /// Prow's fetch back-off: 0.1s doubling to 30s over nine retries.
@@ -225,6 +227,7 @@ fn prepare(options: &ClonerefsOptions) -> (CloneRecord, CloneSettings) {
         user_email: non_empty_or(&options.git_user_email, DEFAULT_GIT_USER_EMAIL),
         host_fingerprints: options.host_fingerprints.clone(),
         fetch_retries: default_fetch_retries(),
+        merge_methods: options.merge_methods.clone(),
         ..CloneSettings::default()
     };
     let mut step = |command: String, result: Result<(), String>| {
@@ -516,6 +519,12 @@ impl Cloner<'_> {
             .map(|c| c.time().seconds())
             .unwrap_or(0);
         let mut timestamp = base_time;
+        let method = self
+            .settings
+            .merge_methods
+            .get(&refs.org_repo())
+            .copied()
+            .unwrap_or_default();
         for pull in &refs.pulls {
             let fetch_ref = if !pull.git_ref.is_empty() {
                 pull.git_ref.clone()
@@ -541,12 +550,28 @@ impl Cloner<'_> {
                 self.settings.user_name.clone(),
                 self.settings.user_email.clone(),
             );
+            let command = match method {
+                MergeMethod::Merge => format!("git merge --no-ff {merge_name}"),
+                MergeMethod::Squash => format!("git merge --squash {merge_name} && git commit"),
+                MergeMethod::Rebase => {
+                    format!("git cherry-pick $(git merge-base HEAD {merge_name})..{merge_name}")
+                }
+            };
+            let signer = Signer {
+                name: &name,
+                email: &email,
+                timestamp,
+            };
             self.step(
-                format!("GIT_AUTHOR_DATE={timestamp} GIT_COMMITTER_DATE={timestamp} git merge --no-ff {merge_name}"),
+                format!("GIT_AUTHOR_DATE={timestamp} GIT_COMMITTER_DATE={timestamp} {command}"),
                 || {
                     let oid = merge_id?;
-                    merge_no_ff(&repo, oid, &merge_name, &name, &email, timestamp)
-                        .map(|sha| ((), format!("Merge made by git2: {sha}")))
+                    let sha = match method {
+                        MergeMethod::Merge => merge_no_ff(&repo, oid, &merge_name, &signer)?,
+                        MergeMethod::Squash => squash(&repo, oid, pull, &signer)?,
+                        MergeMethod::Rebase => rebase(&repo, oid, &signer)?,
+                    };
+                    Ok(((), format!("{} made by git2: {sha}", method.as_str())))
                 },
             )?;
         }
@@ -702,48 +727,147 @@ fn callbacks(settings: &CloneSettings) -> RemoteCallbacks<'_> {
     callbacks
 }
 
-/// `git merge --no-ff <commit>` at a fixed time: always a merge commit, conflicts fail.
+/// Who commits merges, and when (fixed, so that merges are reproducible).
+struct Signer<'a> {
+    name: &'a str,
+    email: &'a str,
+    timestamp: i64,
+}
+
+impl Signer<'_> {
+    fn signature(&self) -> Result<Signature<'static>, String> {
+        Signature::new(self.name, self.email, &git2::Time::new(self.timestamp, 0))
+            .map_err(|e| e.message().to_owned())
+    }
+}
+
+fn git_error(e: git2::Error) -> String {
+    e.message().to_owned()
+}
+
+/// The conflicting paths of `index`, as an error.
+fn conflicts(index: &git2::Index, what: &str) -> Result<(), String> {
+    if !index.has_conflicts() {
+        return Ok(());
+    }
+    let paths: Vec<String> = index
+        .conflicts()
+        .map_err(git_error)?
+        .filter_map(Result::ok)
+        .filter_map(|c| c.our.or(c.their))
+        .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+        .collect();
+    Err(format!("{what} conflict in {}", paths.join(", ")))
+}
+
+/// Commits `index` as a child of `parents` on HEAD and checks it out.
+fn commit_index(
+    repo: &Repository,
+    mut index: git2::Index,
+    author: &Signature<'_>,
+    committer: &Signature<'_>,
+    message: &str,
+    parents: &[&git2::Commit<'_>],
+) -> Result<git2::Oid, String> {
+    let tree = repo
+        .find_tree(index.write_tree_to(repo).map_err(git_error)?)
+        .map_err(git_error)?;
+    let oid = repo
+        .commit(Some("HEAD"), author, committer, message, &tree, parents)
+        .map_err(git_error)?;
+    repo.checkout_head(Some(CheckoutBuilder::new().force()))
+        .map_err(git_error)?;
+    Ok(oid)
+}
+
+fn head_commit(repo: &Repository) -> Result<git2::Commit<'_>, String> {
+    repo.head()
+        .and_then(|h| h.peel_to_commit())
+        .map_err(git_error)
+}
+
+/// `git merge --no-ff <commit>`: always a merge commit; conflicts fail.
 fn merge_no_ff(
     repo: &Repository,
     oid: git2::Oid,
     name: &str,
-    user: &str,
-    email: &str,
-    timestamp: i64,
+    signer: &Signer<'_>,
 ) -> Result<String, String> {
-    let message = |e: git2::Error| e.message().to_owned();
-    let head = repo
-        .head()
-        .and_then(|h| h.peel_to_commit())
-        .map_err(message)?;
-    let theirs = repo.find_commit(oid).map_err(message)?;
-    let mut index = repo.merge_commits(&head, &theirs, None).map_err(message)?;
-    if index.has_conflicts() {
-        let paths: Vec<String> = index
-            .conflicts()
-            .map_err(message)?
-            .filter_map(Result::ok)
-            .filter_map(|c| c.our.or(c.their))
-            .map(|e| String::from_utf8_lossy(&e.path).into_owned())
-            .collect();
-        return Err(format!("merge conflict in {}", paths.join(", ")));
+    let head = head_commit(repo)?;
+    let theirs = repo.find_commit(oid).map_err(git_error)?;
+    let index = repo
+        .merge_commits(&head, &theirs, None)
+        .map_err(git_error)?;
+    conflicts(&index, "merge")?;
+    let signature = signer.signature()?;
+    let message = format!("Merge commit '{name}'");
+    commit_index(
+        repo,
+        index,
+        &signature,
+        &signature,
+        &message,
+        &[&head, &theirs],
+    )
+    .map(|o| o.to_string())
+}
+
+/// The pull request's changes as one commit on HEAD, titled like GitHub's squash merges.
+fn squash(
+    repo: &Repository,
+    oid: git2::Oid,
+    pull: &prow_core::Pull,
+    signer: &Signer<'_>,
+) -> Result<String, String> {
+    let head = head_commit(repo)?;
+    let theirs = repo.find_commit(oid).map_err(git_error)?;
+    let index = repo
+        .merge_commits(&head, &theirs, None)
+        .map_err(git_error)?;
+    conflicts(&index, "squash")?;
+    let signature = signer.signature()?;
+    let message = if pull.title.is_empty() {
+        format!("Squashed pull request #{}", pull.number)
+    } else {
+        format!("{} (#{})", pull.title, pull.number)
+    };
+    commit_index(repo, index, &signature, &signature, &message, &[&head]).map(|o| o.to_string())
+}
+
+/// Each commit of the pull request (since its merge base with HEAD) replayed on HEAD in order,
+/// keeping its author and message.
+fn rebase(repo: &Repository, oid: git2::Oid, signer: &Signer<'_>) -> Result<String, String> {
+    let base = repo
+        .merge_base(head_commit(repo)?.id(), oid)
+        .map_err(git_error)?;
+    let mut walk = repo.revwalk().map_err(git_error)?;
+    walk.push(oid).map_err(git_error)?;
+    walk.hide(base).map_err(git_error)?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)
+        .map_err(git_error)?;
+    let committer = signer.signature()?;
+    let mut last = head_commit(repo)?.id();
+    for commit in walk {
+        let commit = repo
+            .find_commit(commit.map_err(git_error)?)
+            .map_err(git_error)?;
+        let onto = head_commit(repo)?;
+        let mainline = u32::from(commit.parent_count() > 1);
+        let index = repo
+            .cherrypick_commit(&commit, &onto, mainline, None)
+            .map_err(git_error)?;
+        conflicts(&index, "rebase")?;
+        let message = commit.message().unwrap_or_default().to_owned();
+        last = commit_index(
+            repo,
+            index,
+            &commit.author(),
+            &committer,
+            &message,
+            &[&onto],
+        )?;
     }
-    let tree_id = index.write_tree_to(repo).map_err(message)?;
-    let tree = repo.find_tree(tree_id).map_err(message)?;
-    let signature = Signature::new(user, email, &git2::Time::new(timestamp, 0)).map_err(message)?;
-    let merge = repo
-        .commit(
-            Some("HEAD"),
-            &signature,
-            &signature,
-            &format!("Merge commit '{name}'"),
-            &tree,
-            &[&head, &theirs],
-        )
-        .map_err(message)?;
-    repo.checkout_head(Some(CheckoutBuilder::new().force()))
-        .map_err(message)?;
-    Ok(merge.to_string())
+    Ok(last.to_string())
 }
 
 fn update_submodules(repo: &Repository) -> Result<(), String> {

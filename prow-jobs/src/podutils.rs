@@ -4,7 +4,10 @@
 //! exactly the bytes Prow's Go structs write: same field names, same order, Go's `omitempty`,
 //! Go's embedded structs flattened in place, and Go `time.Duration`s as integer nanoseconds.
 
-use prow_core::{Duration, GcsConfiguration, Refs};
+use std::collections::BTreeMap;
+
+use prow_core::{Duration, GcsConfiguration, MergeMethod, Refs};
+
 use serde::{Deserialize, Serialize};
 
 use crate::{Error, gojson};
@@ -239,6 +242,11 @@ pub struct ClonerefsOptions {
     /// The GitHub App's private key file.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub github_app_private_key_file: String,
+    /// How pulls are merged per `org/repo` (default `merge`, as Prow's clonerefs always does);
+    /// set so a batch is tested as tide will merge it. A prow-rs extension Prow's clonerefs
+    /// ignores.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub merge_methods: BTreeMap<String, MergeMethod>,
 }
 
 fn null_if_empty<S: serde::Serializer>(refs: &[Refs], s: S) -> Result<S::Ok, S::Error> {

@@ -398,3 +398,125 @@ fn oauth_token_cookie_file_and_depth_over_http() {
         "the token leaked into the records"
     );
 }
+
+/// A repository whose pull request has two commits, for the squash and rebase methods.
+fn two_commit_pull() -> (Origin, Oid) {
+    let origin = origin();
+    let repo = Repository::open_bare(&origin.path).unwrap();
+    let second = commit(
+        &repo,
+        "feature",
+        &[origin.pr1],
+        &[("feature.txt", "feature, improved\n")],
+        1_700_000_250,
+    );
+    (origin, second)
+}
+
+fn merged_with(
+    method: prow_core::MergeMethod,
+    head: Oid,
+    origin: &Origin,
+) -> (tempfile::TempDir, Vec<clonerefs::CloneRecord>) {
+    let refs = Refs {
+        org: "org".into(),
+        repo: "repo".into(),
+        base_ref: "main".into(),
+        base_sha: origin.base.to_string(),
+        clone_uri: origin.path.clone(),
+        pulls: vec![Pull {
+            number: 9,
+            sha: head.to_string(),
+            title: "Improve the feature".into(),
+            ..Pull::default()
+        }],
+        ..Refs::default()
+    };
+    let root = tempfile::tempdir().unwrap();
+    let mut opts = options(root.path(), vec![refs]);
+    opts.merge_methods.insert("org/repo".into(), method);
+    let records = clonerefs::run_with_retries(&opts, vec![]).unwrap();
+    (root, records)
+}
+
+#[test]
+fn squash_makes_one_commit_titled_like_github() {
+    let (origin, head) = two_commit_pull();
+    let (root, records) = merged_with(prow_core::MergeMethod::Squash, head, &origin);
+    assert!(!records[1].failed, "{:#?}", records[1]);
+    let repo = Repository::open(root.path().join("src/github.com/org/repo")).unwrap();
+    let tip = repo.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(tip.parent_ids().collect::<Vec<_>>(), [origin.base]);
+    assert_eq!(tip.message().unwrap(), "Improve the feature (#9)");
+    let dir = root.path().join("src/github.com/org/repo");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("feature.txt")).unwrap(),
+        "feature, improved\n"
+    );
+    assert!(records[1].commands.iter().any(|c| {
+        c.command
+            .ends_with(&format!("git merge --squash {head} && git commit"))
+    }));
+}
+
+#[test]
+fn rebase_replays_each_commit_on_the_base() {
+    let (origin, head) = two_commit_pull();
+    let (root, records) = merged_with(prow_core::MergeMethod::Rebase, head, &origin);
+    assert!(!records[1].failed, "{:#?}", records[1]);
+    let repo = Repository::open(root.path().join("src/github.com/org/repo")).unwrap();
+    let tip = repo.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(tip.parent_count(), 1);
+    let first = tip.parent(0).unwrap();
+    assert_eq!(
+        first.parent_ids().collect::<Vec<_>>(),
+        [origin.base],
+        "two replayed commits on the base"
+    );
+    assert_eq!(tip.author().name().unwrap(), "dev", "authors are kept");
+    assert_eq!(tip.committer().name().unwrap(), "ci-robot");
+    assert_eq!(records[1].final_sha, tip.id().to_string());
+}
+
+#[test]
+fn a_rebase_conflict_fails_the_record() {
+    let origin = origin();
+    let repo = Repository::open_bare(&origin.path).unwrap();
+    let theirs = commit(
+        &repo,
+        "conflict",
+        &[origin.base],
+        &[("main.txt", "theirs\n")],
+        1_700_000_400,
+    );
+    let ours = commit(
+        &repo,
+        "main",
+        &[origin.base],
+        &[("main.txt", "ours\n")],
+        1_700_000_500,
+    );
+    let refs = Refs {
+        org: "org".into(),
+        repo: "repo".into(),
+        base_ref: "main".into(),
+        base_sha: ours.to_string(),
+        clone_uri: origin.path.clone(),
+        pulls: vec![Pull {
+            number: 4,
+            sha: theirs.to_string(),
+            ..Pull::default()
+        }],
+        ..Refs::default()
+    };
+    let root = tempfile::tempdir().unwrap();
+    let mut opts = options(root.path(), vec![refs]);
+    opts.merge_methods
+        .insert("org/repo".into(), prow_core::MergeMethod::Rebase);
+    let records = clonerefs::run_with_retries(&opts, vec![]).unwrap();
+    assert!(records[1].failed);
+    assert_eq!(
+        records[1].commands.last().unwrap().error,
+        "rebase conflict in main.txt"
+    );
+}
