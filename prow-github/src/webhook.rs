@@ -5,6 +5,9 @@ use crate::hmac::{HmacSecrets, validate_payload};
 /// GitHub's cap on webhook payloads; larger bodies are refused before reading on.
 pub const MAX_PAYLOAD_BYTES: usize = 25 * 1024 * 1024;
 
+/// The body hook answers an accepted delivery with (status 200), as Prow's does.
+pub const ACCEPTED: &str = "Event received. Have a nice day.";
+
 /// A delivery that passed every check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {

@@ -4,6 +4,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 
 use prow_github::phony::{deliver, payload_files};
+use prow_github::webhook::ACCEPTED;
 use prow_github::{HmacSecrets, validate_webhook};
 
 use crate::support::fixture;
@@ -51,11 +52,7 @@ fn one_shot_hook(
                 .map(|(_, v)| v.as_str())
         };
         let (status, text, delivery) = match validate_webhook(&method, lookup, &body, &secrets) {
-            Ok(d) => (
-                200,
-                "Event received. Have a nice day.".to_owned(),
-                Some((d.event, d.guid)),
-            ),
+            Ok(d) => (200, ACCEPTED.to_owned(), Some((d.event, d.guid))),
             Err(r) => (r.status(), r.to_string(), None),
         };
         let mut stream = stream;
@@ -77,7 +74,7 @@ async fn phony_sends_a_signed_webhook_hook_accepts() {
     let body = prow_github::phony::send(&address, "push", &payload, b"abcde12345")
         .await
         .unwrap();
-    assert_eq!(body, "Event received. Have a nice day.");
+    assert_eq!(body, ACCEPTED);
     let (event, guid) = server.join().unwrap().expect("hook accepted the delivery");
     assert_eq!(event, "push");
     assert!(uuid::Uuid::parse_str(&guid).is_ok(), "{guid} is not a UUID");
