@@ -4,7 +4,7 @@
 //! through [`GitHubClient`] and the test reads the state back. Every call is counted, so tests
 //! of caching can see how many requests reached "GitHub".
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -70,6 +70,8 @@ pub struct FakeState {
 #[derive(Debug, Default)]
 pub struct FakeGitHub {
     state: Mutex<FakeState>,
+    /// Errors to answer with, by method name, in order (see [`FakeGitHub::fail_next`]).
+    failures: Mutex<BTreeMap<&'static str, VecDeque<Error>>>,
 }
 
 fn key(org: &str, repo: &str, number: u64) -> IssueKey {
@@ -99,6 +101,7 @@ impl FakeGitHub {
         };
         FakeGitHub {
             state: Mutex::new(state),
+            failures: Mutex::default(),
         }
     }
 
@@ -138,10 +141,41 @@ impl FakeGitHub {
             .insert(key(org, repo, issue.number), issue);
     }
 
-    fn call(&self, name: &'static str) -> MutexGuard<'_, FakeState> {
+    /// Makes the next call of `method` (a trait method's name, such as `"merge"`) fail with
+    /// `error`; several queue up in order. The call is still counted.
+    pub fn fail_next(&self, method: &'static str, error: Error) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(method)
+            .or_default()
+            .push_back(error);
+    }
+
+    /// Counts a call, spends one request of the rate limit (when one is set; asking for the
+    /// rate limit is free, as on GitHub) and answers a queued failure or the spent budget.
+    fn call(&self, name: &'static str) -> Result<MutexGuard<'_, FakeState>> {
         let mut state = self.state();
         *state.calls.entry(name).or_default() += 1;
-        state
+        let queued = self
+            .failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(name)
+            .and_then(VecDeque::pop_front);
+        if let Some(error) = queued {
+            return Err(error);
+        }
+        if name != "rate_limit" && state.rate_limit.limit > 0 {
+            if state.rate_limit.remaining == 0 {
+                return Err(Error::RateLimited {
+                    what: name.to_owned(),
+                    reset: state.rate_limit.reset,
+                });
+            }
+            state.rate_limit.remaining -= 1;
+        }
+        Ok(state)
     }
 }
 
@@ -239,11 +273,12 @@ fn query_terms(query: &str) -> Vec<String> {
 #[async_trait]
 impl GitHubClient for FakeGitHub {
     async fn bot_user(&self) -> Result<User> {
-        Ok(self.call("bot_user").bot.clone())
+        Ok(self.call("bot_user")?.bot.clone())
     }
 
     async fn pull_request(&self, org: &str, repo: &str, number: u64) -> Result<PullRequest> {
-        pull(&self.call("pull_request"), org, repo, number)
+        let state = self.call("pull_request")?;
+        pull(&state, org, repo, number)
     }
 
     async fn pull_request_files(
@@ -252,7 +287,7 @@ impl GitHubClient for FakeGitHub {
         repo: &str,
         number: u64,
     ) -> Result<Vec<PullRequestFile>> {
-        let state = self.call("pull_request_files");
+        let state = self.call("pull_request_files")?;
         pull(&state, org, repo, number)?;
         Ok(state
             .pull_files
@@ -267,7 +302,7 @@ impl GitHubClient for FakeGitHub {
         repo: &str,
         number: u64,
     ) -> Result<Vec<CommitInfo>> {
-        let state = self.call("pull_request_commits");
+        let state = self.call("pull_request_commits")?;
         pull(&state, org, repo, number)?;
         Ok(state
             .pull_commits
@@ -277,7 +312,7 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn reviews(&self, org: &str, repo: &str, number: u64) -> Result<Vec<Review>> {
-        let state = self.call("reviews");
+        let state = self.call("reviews")?;
         pull(&state, org, repo, number)?;
         Ok(state
             .reviews
@@ -293,7 +328,7 @@ impl GitHubClient for FakeGitHub {
         number: u64,
         logins: &[String],
     ) -> Result<()> {
-        let mut state = self.call("request_review");
+        let mut state = self.call("request_review")?;
         pull(&state, org, repo, number)?;
         state
             .review_requests
@@ -310,7 +345,7 @@ impl GitHubClient for FakeGitHub {
         number: u64,
         request: &MergeRequest,
     ) -> Result<()> {
-        let mut state = self.call("merge");
+        let mut state = self.call("merge")?;
         let what = format!("{org}/{repo}#{number}");
         let pr = pull(&state, org, repo, number)?;
         if pr.state != "open" {
@@ -358,7 +393,7 @@ impl GitHubClient for FakeGitHub {
         repo: &str,
         git_ref: &str,
     ) -> Result<CombinedStatus> {
-        let state = self.call("combined_status");
+        let state = self.call("combined_status")?;
         let sha = state
             .branches
             .get(&(org.to_owned(), repo.to_owned(), git_ref.to_owned()))
@@ -392,7 +427,7 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn check_runs(&self, org: &str, repo: &str, git_ref: &str) -> Result<Vec<CheckRun>> {
-        let state = self.call("check_runs");
+        let state = self.call("check_runs")?;
         Ok(state
             .check_runs
             .get(&(org.to_owned(), repo.to_owned(), git_ref.to_owned()))
@@ -401,7 +436,7 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn create_status(&self, org: &str, repo: &str, sha: &str, status: &Status) -> Result<()> {
-        let mut state = self.call("create_status");
+        let mut state = self.call("create_status")?;
         if status.context.is_empty() {
             return Err(Error::Validation {
                 what: format!("create status on {org}/{repo}@{sha}"),
@@ -417,7 +452,7 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn issue_labels(&self, org: &str, repo: &str, number: u64) -> Result<Vec<Label>> {
-        let mut state = self.call("issue_labels");
+        let mut state = self.call("issue_labels")?;
         Ok(issue(&mut state, org, repo, number)?.labels.clone())
     }
 
@@ -428,7 +463,7 @@ impl GitHubClient for FakeGitHub {
         number: u64,
         labels: &[String],
     ) -> Result<()> {
-        let mut state = self.call("add_labels");
+        let mut state = self.call("add_labels")?;
         let defined = state
             .repo_labels
             .get(&(org.to_owned(), repo.to_owned()))
@@ -452,7 +487,7 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn remove_label(&self, org: &str, repo: &str, number: u64, label: &str) -> Result<()> {
-        let mut state = self.call("remove_label");
+        let mut state = self.call("remove_label")?;
         let issue = issue(&mut state, org, repo, number)?;
         let before = issue.labels.len();
         issue.labels.retain(|l| l.name != label);
@@ -465,7 +500,7 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn repo_labels(&self, org: &str, repo: &str) -> Result<Vec<Label>> {
-        let state = self.call("repo_labels");
+        let state = self.call("repo_labels")?;
         Ok(state
             .repo_labels
             .get(&(org.to_owned(), repo.to_owned()))
@@ -474,7 +509,7 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn create_repo_label(&self, org: &str, repo: &str, label: &Label) -> Result<()> {
-        let mut state = self.call("create_repo_label");
+        let mut state = self.call("create_repo_label")?;
         let labels = state
             .repo_labels
             .entry((org.to_owned(), repo.to_owned()))
@@ -499,7 +534,7 @@ impl GitHubClient for FakeGitHub {
         name: &str,
         label: &Label,
     ) -> Result<()> {
-        let mut state = self.call("update_repo_label");
+        let mut state = self.call("update_repo_label")?;
         let labels = state
             .repo_labels
             .entry((org.to_owned(), repo.to_owned()))
@@ -513,7 +548,7 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn issue_comments(&self, org: &str, repo: &str, number: u64) -> Result<Vec<Comment>> {
-        let mut state = self.call("issue_comments");
+        let mut state = self.call("issue_comments")?;
         issue(&mut state, org, repo, number)?;
         Ok(state
             .comments
@@ -523,7 +558,7 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn create_comment(&self, org: &str, repo: &str, number: u64, body: &str) -> Result<u64> {
-        let mut state = self.call("create_comment");
+        let mut state = self.call("create_comment")?;
         issue(&mut state, org, repo, number)?;
         let id = state.next_id;
         state.next_id += 1;
@@ -545,7 +580,7 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn edit_comment(&self, org: &str, repo: &str, id: u64, body: &str) -> Result<()> {
-        let mut state = self.call("edit_comment");
+        let mut state = self.call("edit_comment")?;
         let comment = state
             .comments
             .iter_mut()
@@ -558,7 +593,7 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn delete_comment(&self, org: &str, repo: &str, id: u64) -> Result<()> {
-        let mut state = self.call("delete_comment");
+        let mut state = self.call("delete_comment")?;
         for ((o, r, _), comments) in state.comments.iter_mut() {
             if o == org
                 && r == repo
@@ -578,7 +613,7 @@ impl GitHubClient for FakeGitHub {
         number: u64,
         logins: &[String],
     ) -> Result<()> {
-        let mut state = self.call("add_assignees");
+        let mut state = self.call("add_assignees")?;
         let issue = issue(&mut state, org, repo, number)?;
         for login in logins {
             if !issue.assignees.iter().any(|u| u.login == *login) {
@@ -598,7 +633,7 @@ impl GitHubClient for FakeGitHub {
         number: u64,
         logins: &[String],
     ) -> Result<()> {
-        let mut state = self.call("remove_assignees");
+        let mut state = self.call("remove_assignees")?;
         let issue = issue(&mut state, org, repo, number)?;
         issue.assignees.retain(|u| !logins.contains(&u.login));
         Ok(())
@@ -610,7 +645,7 @@ impl GitHubClient for FakeGitHub {
         repo: &str,
         user: &str,
     ) -> Result<Permission> {
-        let state = self.call("collaborator_permission");
+        let state = self.call("collaborator_permission")?;
         Ok(state
             .collaborators
             .get(&(org.to_owned(), repo.to_owned(), user.to_owned()))
@@ -619,12 +654,12 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn is_org_member(&self, org: &str, user: &str) -> Result<bool> {
-        let state = self.call("is_org_member");
+        let state = self.call("is_org_member")?;
         Ok(state.org_members.get(org).is_some_and(|m| m.contains(user)))
     }
 
     async fn is_team_member(&self, org: &str, team_slug: &str, user: &str) -> Result<bool> {
-        let state = self.call("is_team_member");
+        let state = self.call("is_team_member")?;
         Ok(state
             .team_members
             .get(&(org.to_owned(), team_slug.to_owned()))
@@ -632,7 +667,7 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn search_issues(&self, query: &str) -> Result<Vec<Issue>> {
-        let state = self.call("search_issues");
+        let state = self.call("search_issues")?;
         let terms = query_terms(query);
         Ok(state
             .issues
@@ -654,7 +689,7 @@ impl GitHubClient for FakeGitHub {
         path: &str,
         git_ref: &str,
     ) -> Result<Option<Vec<u8>>> {
-        let state = self.call("file_contents");
+        let state = self.call("file_contents")?;
         Ok(state
             .files
             .get(&(
@@ -667,7 +702,7 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn ref_sha(&self, org: &str, repo: &str, git_ref: &str) -> Result<String> {
-        let state = self.call("ref_sha");
+        let state = self.call("ref_sha")?;
         let branch = git_ref.strip_prefix("heads/").unwrap_or(git_ref);
         state
             .branches
@@ -677,7 +712,7 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn branches(&self, org: &str, repo: &str) -> Result<Vec<BranchHead>> {
-        let state = self.call("branches");
+        let state = self.call("branches")?;
         Ok(state
             .branches
             .iter()
@@ -698,7 +733,7 @@ impl GitHubClient for FakeGitHub {
         repo: &str,
         branch: &str,
     ) -> Result<Option<BranchProtection>> {
-        let state = self.call("branch_protection");
+        let state = self.call("branch_protection")?;
         Ok(state
             .protections
             .get(&(org.to_owned(), repo.to_owned(), branch.to_owned()))
@@ -706,6 +741,6 @@ impl GitHubClient for FakeGitHub {
     }
 
     async fn rate_limit(&self) -> Result<RateLimit> {
-        Ok(self.call("rate_limit").rate_limit)
+        Ok(self.call("rate_limit")?.rate_limit)
     }
 }

@@ -243,5 +243,57 @@ async fn membership_permissions_and_files() {
         None
     );
     assert_eq!(gh.bot_user().await.unwrap().login, "ci-bot");
-    assert_eq!(gh.rate_limit().await.unwrap().remaining, 5000);
+    // The seven calls above each spent one request; asking for the rate limit is free.
+    assert_eq!(gh.rate_limit().await.unwrap().remaining, 5000 - 7);
+}
+
+#[tokio::test]
+async fn every_call_spends_the_rate_limit_until_it_is_gone() {
+    let github = FakeGitHub::new("prow-bot");
+    github.state().rate_limit = prow_github::types::RateLimit {
+        limit: 5000,
+        remaining: 2,
+        reset: 1_700_000_000,
+    };
+    github.bot_user().await.unwrap();
+    github.bot_user().await.unwrap();
+    let err = github.bot_user().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::RateLimited {
+                reset: 1_700_000_000,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // Asking for the rate limit is free, as on GitHub.
+    assert_eq!(github.rate_limit().await.unwrap().remaining, 0);
+    assert_eq!(github.state().calls["bot_user"], 3);
+}
+
+#[tokio::test]
+async fn queued_failures_answer_the_next_calls_in_order() {
+    let github = FakeGitHub::new("prow-bot");
+    github.fail_next(
+        "create_comment",
+        Error::Forbidden {
+            what: "comment".into(),
+            message: "Resource not accessible by integration".into(),
+        },
+    );
+    github.fail_next(
+        "create_comment",
+        Error::NotFound {
+            what: "issue o/r#1".into(),
+        },
+    );
+    let first = github.create_comment("o", "r", 1, "hi").await.unwrap_err();
+    let second = github.create_comment("o", "r", 1, "hi").await.unwrap_err();
+    assert!(matches!(first, Error::Forbidden { .. }), "{first}");
+    assert!(matches!(second, Error::NotFound { .. }), "{second}");
+    // Other methods are unaffected, and the queue is used up.
+    github.bot_user().await.unwrap();
+    assert_eq!(github.state().calls["create_comment"], 2);
 }
