@@ -7,3 +7,16 @@
 //!
 //! Must never know about: GitHub, Kubernetes, the network. Configuration is data in, values and
 //! problems out.
+
+mod defaults;
+mod error;
+mod jobs;
+mod load;
+mod prow;
+mod validate;
+
+pub use defaults::default_trigger_for;
+pub use error::{Error, Finding, Severity};
+pub use jobs::{BaseMut, JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit};
+pub use load::{Config, LoadOptions, load, read_job_config};
+pub use prow::{DefaultDecorationConfigEntry, InRepoConfig, Plank, ProwConfig, Raw, Sinker};

@@ -1,0 +1,341 @@
+//! Job configuration: presubmits, postsubmits, periodics and presets, with Prow's YAML names.
+
+use std::collections::BTreeMap;
+
+use prow_core::k8s_openapi::api::core::v1::{EnvVar, PodSpec, Volume, VolumeMount};
+use prow_core::{DecorationConfig, ProwJobDefault, Refs, ReporterConfig, RerunAuthConfig};
+use serde::{Deserialize, Deserializer};
+
+/// Reads YAML `null` as the type's default, like Go's JSON decoding does.
+pub(crate) fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Declares a job struct carrying Prow's inline `JobBase` and `UtilityConfig` fields.
+///
+/// Go embeds these structs; serde's `flatten` would drop unknown fields silently and lose
+/// error locations, so the fields are written out inline instead.
+macro_rules! job_struct {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty,)* }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+        #[non_exhaustive]
+        pub struct $name {
+            /// The job name (required).
+            pub name: String,
+            /// Labels copied to the ProwJob and pod; they select presets.
+            #[serde(default, deserialize_with = "nullable")]
+            pub labels: BTreeMap<String, String>,
+            /// Most runs at once; 0 is unlimited.
+            #[serde(default)]
+            pub max_concurrency: i64,
+            /// Which controller runs the job (default `kubernetes`).
+            #[serde(default, deserialize_with = "nullable")]
+            pub agent: String,
+            /// Build cluster alias (default `default`).
+            #[serde(default, deserialize_with = "nullable")]
+            pub cluster: String,
+            /// Namespace of the pod (default `pod_namespace`).
+            #[serde(default)]
+            pub namespace: Option<String>,
+            /// Re-run the job when its pod is evicted.
+            #[serde(default)]
+            pub error_on_eviction: bool,
+            /// Pod spec for the kubernetes agent.
+            #[serde(default)]
+            pub spec: Option<PodSpec>,
+            /// Tekton pipeline run spec, kept raw.
+            #[serde(default)]
+            pub pipeline_run_spec: Option<serde_yaml::Value>,
+            /// Versioned Tekton pipeline run spec, kept raw.
+            #[serde(default)]
+            pub tekton_pipeline_run_spec: Option<serde_yaml::Value>,
+            /// Annotations copied to the ProwJob and pod.
+            #[serde(default, deserialize_with = "nullable")]
+            pub annotations: BTreeMap<String, String>,
+            /// Reporting settings (Slack).
+            #[serde(default)]
+            pub reporter_config: Option<ReporterConfig>,
+            /// Who may rerun the job.
+            #[serde(default)]
+            pub rerun_auth_config: Option<RerunAuthConfig>,
+            /// Hidden from deck.
+            #[serde(default)]
+            pub hidden: bool,
+            /// Defaults for the ProwJob (tenant, result store).
+            #[serde(default, rename = "prowjob_defaults")]
+            pub prowjob_defaults: Option<ProwJobDefault>,
+            /// Name of a queue in `plank.job_queue_capacities`.
+            #[serde(default, deserialize_with = "nullable")]
+            pub job_queue_name: String,
+            /// Decorate the pod with the pod utilities (default `decorate_all_jobs`).
+            #[serde(default)]
+            pub decorate: Option<bool>,
+            /// Import path to clone to, instead of `github.com/org/repo`.
+            #[serde(default, deserialize_with = "nullable")]
+            pub path_alias: String,
+            /// URI to clone from instead of GitHub.
+            #[serde(default, deserialize_with = "nullable")]
+            pub clone_uri: String,
+            /// Do not clone submodules.
+            #[serde(default)]
+            pub skip_submodules: bool,
+            /// Shallow clone depth (0 = full).
+            #[serde(default)]
+            pub clone_depth: i64,
+            /// Do not fetch `FETCH_HEAD`.
+            #[serde(default)]
+            pub skip_fetch_head: bool,
+            /// More repositories to clone.
+            #[serde(default, deserialize_with = "nullable")]
+            pub extra_refs: Vec<Refs>,
+            /// Decoration settings, merged over the defaults.
+            #[serde(default)]
+            pub decoration_config: Option<DecorationConfig>,
+            /// Path of the file the job came from (not read from YAML).
+            #[serde(skip)]
+            pub source_path: String,
+            $($(#[$fm])* pub $field: $ty,)*
+        }
+
+        impl JobBase for $name {
+            fn name(&self) -> &str { &self.name }
+            fn labels(&self) -> &BTreeMap<String, String> { &self.labels }
+            fn agent(&self) -> &str { &self.agent }
+            fn spec(&self) -> Option<&PodSpec> { self.spec.as_ref() }
+            fn spec_mut(&mut self) -> Option<&mut PodSpec> { self.spec.as_mut() }
+            fn decorate(&self) -> Option<bool> { self.decorate }
+            fn source_path(&self) -> &str { &self.source_path }
+            fn base_mut(&mut self) -> BaseMut<'_> {
+                BaseMut {
+                    agent: &mut self.agent,
+                    cluster: &mut self.cluster,
+                    namespace: &mut self.namespace,
+                    decorate: &mut self.decorate,
+                    decoration_config: &mut self.decoration_config,
+                    prowjob_defaults: &mut self.prowjob_defaults,
+                    extra_refs: &self.extra_refs,
+                }
+            }
+        }
+    };
+}
+
+/// The fields every job kind shares (Prow's `JobBase` with its inline `UtilityConfig`).
+pub trait JobBase {
+    /// The job name.
+    fn name(&self) -> &str;
+    /// The job's labels.
+    fn labels(&self) -> &BTreeMap<String, String>;
+    /// The agent, after defaulting `kubernetes`.
+    fn agent(&self) -> &str;
+    /// The pod spec, if any.
+    fn spec(&self) -> Option<&PodSpec>;
+    /// The pod spec, mutable, if any.
+    fn spec_mut(&mut self) -> Option<&mut PodSpec>;
+    /// Whether the job is decorated, when set.
+    fn decorate(&self) -> Option<bool>;
+    /// The file the job was read from.
+    fn source_path(&self) -> &str;
+    /// The fields defaulting writes.
+    fn base_mut(&mut self) -> BaseMut<'_>;
+}
+
+/// Mutable view of the shared fields that defaulting fills in.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct BaseMut<'a> {
+    /// `agent`.
+    pub agent: &'a mut String,
+    /// `cluster`.
+    pub cluster: &'a mut String,
+    /// `namespace`.
+    pub namespace: &'a mut Option<String>,
+    /// `decorate`.
+    pub decorate: &'a mut Option<bool>,
+    /// `decoration_config`.
+    pub decoration_config: &'a mut Option<DecorationConfig>,
+    /// `prowjob_defaults`.
+    pub prowjob_defaults: &'a mut Option<ProwJobDefault>,
+    /// `extra_refs` (read only; periodics match defaults by the first).
+    pub extra_refs: &'a [Refs],
+}
+
+job_struct! {
+    /// A job run against pull requests.
+    Presubmit {
+        /// Run on every pull request.
+        #[serde(default)]
+        always_run: bool,
+        /// A failure does not block merging.
+        #[serde(default)]
+        optional: bool,
+        /// Comment regex that triggers the job (default from the name).
+        #[serde(default, deserialize_with = "nullable")]
+        trigger: String,
+        /// Comment that reruns the job (default `/test <name>`).
+        #[serde(default, deserialize_with = "nullable")]
+        rerun_command: String,
+        /// Tide runs it before merging even if it would not otherwise run.
+        #[serde(default)]
+        run_before_merge: bool,
+        /// Branch regexes the job runs on.
+        #[serde(default, deserialize_with = "nullable")]
+        branches: Vec<String>,
+        /// Branch regexes the job never runs on.
+        #[serde(default, deserialize_with = "nullable")]
+        skip_branches: Vec<String>,
+        /// Run when a changed file matches this regex.
+        #[serde(default, deserialize_with = "nullable")]
+        run_if_changed: String,
+        /// Skip when every changed file matches this regex.
+        #[serde(default, deserialize_with = "nullable")]
+        skip_if_only_changed: String,
+        /// GitHub status context (default: the name).
+        #[serde(default, deserialize_with = "nullable")]
+        context: String,
+        /// Do not report a status.
+        #[serde(default)]
+        skip_report: bool,
+        /// Jenkins settings, kept raw.
+        #[serde(default)]
+        jenkins_spec: Option<serde_yaml::Value>,
+    }
+}
+
+job_struct! {
+    /// A job run after a push to a branch.
+    Postsubmit {
+        /// Run on every push; unset means true unless a change matcher decides.
+        #[serde(default)]
+        always_run: Option<bool>,
+        /// Branch regexes the job runs on.
+        #[serde(default, deserialize_with = "nullable")]
+        branches: Vec<String>,
+        /// Branch regexes the job never runs on.
+        #[serde(default, deserialize_with = "nullable")]
+        skip_branches: Vec<String>,
+        /// Run when a changed file matches this regex.
+        #[serde(default, deserialize_with = "nullable")]
+        run_if_changed: String,
+        /// Skip when every changed file matches this regex.
+        #[serde(default, deserialize_with = "nullable")]
+        skip_if_only_changed: String,
+        /// GitHub status context (default: the name).
+        #[serde(default, deserialize_with = "nullable")]
+        context: String,
+        /// Do not report a status.
+        #[serde(default)]
+        skip_report: bool,
+        /// Jenkins settings, kept raw.
+        #[serde(default)]
+        jenkins_spec: Option<serde_yaml::Value>,
+    }
+}
+
+job_struct! {
+    /// A job run on a schedule.
+    Periodic {
+        /// Go duration between starts (deprecated in favour of `cron`).
+        #[serde(default, deserialize_with = "nullable")]
+        interval: String,
+        /// Go duration between the end of one run and the next start.
+        #[serde(default, deserialize_with = "nullable")]
+        minimum_interval: String,
+        /// Cron schedule, evaluated in UTC.
+        #[serde(default, deserialize_with = "nullable")]
+        cron: String,
+        /// Free-form tags.
+        #[serde(default, deserialize_with = "nullable")]
+        tags: Vec<String>,
+        /// Retry settings, kept raw.
+        #[serde(default)]
+        retry: Option<serde_yaml::Value>,
+    }
+}
+
+/// Environment, volumes and mounts added to jobs whose labels match.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct Preset {
+    /// Labels a job must carry (all of them) to get this preset.
+    #[serde(default, deserialize_with = "nullable")]
+    pub labels: BTreeMap<String, String>,
+    /// Environment variables added to every container.
+    #[serde(default, deserialize_with = "nullable")]
+    pub env: Vec<EnvVar>,
+    /// Volumes added to the pod.
+    #[serde(default, deserialize_with = "nullable")]
+    pub volumes: Vec<Volume>,
+    /// Mounts added to every container.
+    #[serde(default, rename = "volumeMounts", deserialize_with = "nullable")]
+    pub volume_mounts: Vec<VolumeMount>,
+}
+
+/// The job part of Prow's configuration, as read from one file or merged from many.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct JobConfig {
+    /// Presets applied by label.
+    #[serde(default, deserialize_with = "nullable")]
+    pub presets: Vec<Preset>,
+    /// Presubmits by `org/repo`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub presubmits: BTreeMap<String, Vec<Presubmit>>,
+    /// Postsubmits by `org/repo`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub postsubmits: BTreeMap<String, Vec<Postsubmit>>,
+    /// Periodic jobs.
+    #[serde(default, deserialize_with = "nullable")]
+    pub periodics: Vec<Periodic>,
+    /// Anything, ignored; lets YAML anchors live in strictly parsed files.
+    #[serde(default)]
+    pub prow_ignored: Option<serde_yaml::Value>,
+    /// Decorate every job that does not set `decorate`.
+    #[serde(default)]
+    pub decorate_all_jobs: bool,
+}
+
+impl JobConfig {
+    /// Counts of presubmits, postsubmits and periodics.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (
+            self.presubmits.values().map(Vec::len).sum(),
+            self.postsubmits.values().map(Vec::len).sum(),
+            self.periodics.len(),
+        )
+    }
+
+    /// Records `path` as the source of every job.
+    pub(crate) fn with_source(mut self, path: &std::path::Path) -> Self {
+        let path = path.display().to_string();
+        self.presubmits
+            .values_mut()
+            .flatten()
+            .for_each(|j| j.source_path.clone_from(&path));
+        self.postsubmits
+            .values_mut()
+            .flatten()
+            .for_each(|j| j.source_path.clone_from(&path));
+        self.periodics
+            .iter_mut()
+            .for_each(|j| j.source_path.clone_from(&path));
+        self
+    }
+
+    /// Appends another file's jobs and presets (no de-duplication; validation finds duplicates).
+    pub fn merge(&mut self, other: JobConfig) {
+        self.presets.extend(other.presets);
+        for (repo, jobs) in other.presubmits {
+            self.presubmits.entry(repo).or_default().extend(jobs);
+        }
+        for (repo, jobs) in other.postsubmits {
+            self.postsubmits.entry(repo).or_default().extend(jobs);
+        }
+        self.periodics.extend(other.periodics);
+    }
+}
