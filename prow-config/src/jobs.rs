@@ -99,6 +99,9 @@ macro_rules! job_struct {
             /// Path of the file the job came from (not read from YAML).
             #[serde(skip)]
             pub source_path: String,
+            /// Position of the job in its list in the source file (not read from YAML).
+            #[serde(skip)]
+            pub source_index: usize,
             $($(#[$fm])* pub $field: $ty,)*
         }
 
@@ -313,17 +316,22 @@ impl JobConfig {
     /// Records `path` as the source of every job.
     pub(crate) fn with_source(mut self, path: &std::path::Path) -> Self {
         let path = path.display().to_string();
-        self.presubmits
-            .values_mut()
-            .flatten()
-            .for_each(|j| j.source_path.clone_from(&path));
-        self.postsubmits
-            .values_mut()
-            .flatten()
-            .for_each(|j| j.source_path.clone_from(&path));
-        self.periodics
-            .iter_mut()
-            .for_each(|j| j.source_path.clone_from(&path));
+        for list in self.presubmits.values_mut() {
+            for (i, j) in list.iter_mut().enumerate() {
+                j.source_path.clone_from(&path);
+                j.source_index = i;
+            }
+        }
+        for list in self.postsubmits.values_mut() {
+            for (i, j) in list.iter_mut().enumerate() {
+                j.source_path.clone_from(&path);
+                j.source_index = i;
+            }
+        }
+        for (i, j) in self.periodics.iter_mut().enumerate() {
+            j.source_path.clone_from(&path);
+            j.source_index = i;
+        }
         self
     }
 

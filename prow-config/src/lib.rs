@@ -14,6 +14,7 @@ mod jobs;
 mod load;
 mod prow;
 mod validate;
+mod yaml11;
 
 pub use defaults::default_trigger_for;
 pub use error::{Error, Finding, Severity};

@@ -149,9 +149,38 @@ pub fn read_job_config(path: &Path) -> Result<(JobConfig, Vec<Finding>), Error> 
 
 /// Parses one document, turning the first error into a located finding and unknown fields into
 /// warnings.
+///
+/// Go's YAML parser lets a repeated key win over earlier ones, so a document failing only on a
+/// duplicate field is read again that way, with a warning naming the field.
 fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<(T, Vec<Finding>), Finding> {
+    let text = crate::yaml11::octal_modes(text);
+    match parse_from(serde_yaml::Deserializer::from_str(&text), file) {
+        Err(first) if first.message.starts_with("duplicate field") => {
+            let Ok(crate::yaml11::LastWins(value)) = serde_yaml::from_str(&text) else {
+                return Err(first);
+            };
+            let (parsed, mut warnings) = parse_from(value, file)?;
+            let mut warning = first;
+            warning.severity = crate::Severity::Warning;
+            warning
+                .message
+                .push_str("; the last value wins, as in Prow");
+            warnings.insert(0, warning);
+            Ok((parsed, warnings))
+        }
+        other => other,
+    }
+}
+
+fn parse_from<'de, T: DeserializeOwned, D>(
+    deserializer: D,
+    file: &Path,
+) -> Result<(T, Vec<Finding>), Finding>
+where
+    D: serde::Deserializer<'de>,
+    D::Error: LocatedError,
+{
     let mut unknown = Vec::new();
-    let deserializer = serde_yaml::Deserializer::from_str(text);
     let mut record = |path: serde_ignored::Path<'_>| unknown.push(ignored_path(&path));
     let ignoring = serde_ignored::Deserializer::new(deserializer, &mut record);
     match serde_path_to_error::deserialize::<_, T>(ignoring) {
@@ -168,9 +197,20 @@ fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<(T, Vec<Finding
             let mut finding = Finding::error(bare_reason(&inner.to_string()))
                 .in_file(file)
                 .at(field);
-            finding.line = inner.location().map(|l| l.line());
+            finding.line = inner.line();
             Err(finding)
         }
+    }
+}
+
+/// An error that may know the line it happened on.
+trait LocatedError: std::fmt::Display {
+    fn line(&self) -> Option<usize>;
+}
+
+impl LocatedError for serde_yaml::Error {
+    fn line(&self) -> Option<usize> {
+        self.location().map(|l| l.line())
     }
 }
 

@@ -99,7 +99,7 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
         let mut seen: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         let mut duplicates = BTreeSet::new();
         for (i, ps) in list.iter().enumerate() {
-            let at = |f: &str| format!("presubmits[{repo:?}][{i}]{f}");
+            let at = |f: &str| format!("presubmits[{repo:?}][{}]{f}", ps.source_index);
             let who = || (ps.source_path.clone(), ps.name.clone());
             let brancher = (&ps.branches[..], &ps.skip_branches[..]);
             for &j in seen.get(ps.name.as_str()).into_iter().flatten() {
@@ -176,7 +176,7 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
     for (repo, list) in &jobs.postsubmits {
         let mut duplicates = BTreeSet::new();
         for (i, ps) in list.iter().enumerate() {
-            let at = |f: &str| format!("postsubmits[{repo:?}][{i}]{f}");
+            let at = |f: &str| format!("postsubmits[{repo:?}][{}]{f}", ps.source_index);
             let who = || (ps.source_path.clone(), ps.name.clone());
             for other in &list[..i] {
                 if other.name == ps.name
@@ -219,8 +219,8 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
     }
 
     let mut seen = BTreeSet::new();
-    for (i, p) in jobs.periodics.iter().enumerate() {
-        let at = |f: &str| format!("periodics[{i}]{f}");
+    for p in &jobs.periodics {
+        let at = |f: &str| format!("periodics[{}]{f}", p.source_index);
         let who = || (p.source_path.clone(), p.name.clone());
         if !seen.insert(&p.name) {
             errors.push(err(

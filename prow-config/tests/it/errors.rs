@@ -1,0 +1,84 @@
+//! Broken configurations report every problem with file, line, field path and reason.
+
+use std::path::Path;
+
+use prow_config::{Error, LoadOptions, load};
+
+/// Writes `config.yaml` and job files into a temporary tree, loads it, and lists the findings
+/// (errors, or warnings when it loads) with paths relative to the tree.
+fn check(config: &str, jobs: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    std::fs::write(root.join("config.yaml"), config).expect("write config");
+    for (name, text) in jobs {
+        let path = root.join("jobs").join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write job file");
+    }
+    let job_dir = (!jobs.is_empty()).then(|| root.join("jobs"));
+    let findings = match load(&LoadOptions::new(root.join("config.yaml"), job_dir)) {
+        Ok(config) => config.warnings,
+        Err(Error::Invalid { errors }) => errors,
+        Err(e) => return format!("{e}"),
+    };
+    findings
+        .iter()
+        .map(|f| relative(&f.to_string(), root))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn relative(text: &str, root: &Path) -> String {
+    text.replace(&format!("{}/", root.display()), "")
+}
+
+#[test]
+fn parse_error_names_file_line_and_field() {
+    let jobs = "presubmits:\n  org/repo:\n  - name: a\n    always_run: yes please\n";
+    insta::assert_snapshot!(check("", &[("a.yaml", jobs)]));
+}
+
+#[test]
+fn unknown_fields_are_warnings() {
+    let jobs = "presubmits:\n  org/repo:\n  - name: a\n    always_runn: true\n    spec: {containers: [{image: x}]}\n";
+    insta::assert_snapshot!(check("surprise: 1\n", &[("a.yaml", jobs)]));
+}
+
+#[test]
+fn every_file_is_reported() {
+    let a = "periodics:\n- name: p\n  interval: 1h\n  cron: '@daily'\n";
+    let b = "presubmits:\n  org/repo:\n  - name: bad name\n    trigger: /x\n  - name: b\n    always_run: true\n    run_if_changed: foo\n  - name: b\n";
+    let c = "periodics: [ {name: q, interval: nonsense}, {name: q, interval: 1h}, {name: r} ]\n";
+    let d = "postsubmits: {org/repo: [{name: x, branches: ['(']}]}\n";
+    insta::assert_snapshot!(check(
+        "",
+        &[
+            ("a.yaml", a),
+            ("b.yml", b),
+            ("sub/c.yaml", c),
+            ("d.yaml", d)
+        ]
+    ));
+}
+
+#[test]
+fn duplicate_basenames_and_skipped_files() {
+    let ok = "periodics: [{name: p, interval: 1h}]\n";
+    insta::assert_snapshot!(check(
+        "",
+        &[
+            ("x/a.yaml", ok),
+            ("y/a.yaml", "periodics: [{name: p2, interval: 1h}]\n"),
+            ("..data/z.yaml", "not: [valid"),
+            ("notes.txt", "not: [valid"),
+            ("ignored/bad.yaml", "not: [valid"),
+            (".prowignore", "ignored/\n"),
+        ]
+    ));
+}
+
+#[test]
+fn decoration_default_forms_are_exclusive() {
+    let config = "plank:\n  default_decoration_configs: {'*': {timeout: 1h}}\n  default_decoration_config_entries: [{config: {timeout: 2h}}]\n";
+    insta::assert_snapshot!(check(config, &[]));
+}

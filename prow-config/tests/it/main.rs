@@ -1,0 +1,4 @@
+//! Integration tests of prow-config.
+
+mod corpus;
+mod errors;
