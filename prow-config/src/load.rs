@@ -115,9 +115,8 @@ pub fn read_job_config(path: &Path) -> Result<(JobConfig, Vec<Finding>), Error> 
         source,
     })?;
     let files = if meta.is_dir() {
-        let ignore = prowignore(path)?;
         let mut files = Vec::new();
-        walk(path, path, &ignore, &mut files)?;
+        walk(path, &mut Vec::new(), &mut files)?;
         files
     } else {
         vec![path.to_owned()]
@@ -295,7 +294,7 @@ fn read_maybe_gzip(path: &Path) -> Result<String, Error> {
         .map_err(|e| io(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
 }
 
-/// The `.prowignore` rules at the root of a job-config tree (gitignore syntax).
+/// The rules of one `.prowignore` file (gitignore syntax), relative to its directory.
 #[derive(Debug, Default)]
 struct Ignore {
     rules: Vec<(GlobSet, bool, bool)>,
@@ -304,8 +303,7 @@ struct Ignore {
 impl Ignore {
     /// Whether `rel` (relative to the root, `/`-separated) is ignored; the last matching rule
     /// wins, as in gitignore.
-    fn ignored(&self, rel: &str, is_dir: bool) -> bool {
-        let mut ignored = false;
+    fn ignored(&self, rel: &str, is_dir: bool, mut ignored: bool) -> bool {
         for (set, negate, dir_only) in &self.rules {
             if *dir_only && !is_dir {
                 continue;
@@ -362,12 +360,20 @@ fn prowignore(root: &Path) -> Result<Ignore, Error> {
 }
 
 /// Collects `.yaml`/`.yml` files under `dir` in name order, skipping `..`-prefixed entries and
-/// ignored paths.
-fn walk(root: &Path, dir: &Path, ignore: &Ignore, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+/// paths matched by a `.prowignore` in `dir` or above (nested files apply like `.gitignore`s).
+fn walk(
+    dir: &Path,
+    ignores: &mut Vec<(PathBuf, Ignore)>,
+    out: &mut Vec<PathBuf>,
+) -> Result<(), Error> {
     let io = |source| Error::Io {
         path: dir.to_owned(),
         source,
     };
+    let pushed = dir.join(".prowignore").is_file();
+    if pushed {
+        ignores.push((dir.to_owned(), prowignore(dir)?));
+    }
     let mut entries = std::fs::read_dir(dir)
         .map_err(io)?
         .collect::<Result<Vec<_>, _>>()
@@ -380,19 +386,25 @@ fn walk(root: &Path, dir: &Path, ignore: &Ignore, out: &mut Vec<PathBuf>) -> Res
         }
         let path = entry.path();
         let is_dir = std::fs::metadata(&path).map_err(io)?.is_dir();
-        let rel = path
-            .strip_prefix(root)
-            .unwrap_or(&path)
-            .to_string_lossy()
-            .replace('\\', "/");
-        if ignore.ignored(&rel, is_dir) {
+        let ignored = ignores.iter().fold(false, |ignored, (base, rules)| {
+            let rel = path
+                .strip_prefix(base)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            rules.ignored(&rel, is_dir, ignored)
+        });
+        if ignored {
             continue;
         }
         if is_dir {
-            walk(root, &path, ignore, out)?;
+            walk(&path, ignores, out)?;
         } else if name.ends_with(".yaml") || name.ends_with(".yml") {
             out.push(path);
         }
+    }
+    if pushed {
+        ignores.pop();
     }
     Ok(())
 }

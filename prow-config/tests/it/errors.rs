@@ -73,6 +73,12 @@ fn duplicate_basenames_and_skipped_files() {
             ("notes.txt", "not: [valid"),
             ("ignored/bad.yaml", "not: [valid"),
             (".prowignore", "ignored/\n"),
+            ("deep/er/bad.yaml", "not: [valid"),
+            ("deep/.prowignore", "er/bad.yaml\n"),
+            (
+                "deep/er/ok.yaml",
+                "periodics: [{name: p3, interval: 1h, what: 1}]\n"
+            ),
         ]
     ));
 }

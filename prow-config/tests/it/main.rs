@@ -1,4 +1,6 @@
 //! Integration tests of prow-config.
 
+mod committed;
 mod corpus;
 mod errors;
+mod triggers;

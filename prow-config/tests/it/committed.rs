@@ -1,0 +1,54 @@
+//! The committed corpus subset under `tests/data/corpus`, run by every checkout.
+
+use std::path::PathBuf;
+
+use prow_config::{LoadOptions, Severity, load, read_job_config};
+
+fn data(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/corpus")
+        .join(path)
+}
+
+#[test]
+fn jetstack_testing_subset_loads() {
+    let options = LoadOptions::new(
+        data("jetstack-testing/config/config.yaml"),
+        Some(data("jetstack-testing/config/jobs/testing")),
+    );
+    let config = load(&options).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(config.jobs.counts(), (4, 8, 4));
+    // The secret mode written `0400` is octal, as Go reads it.
+    let mode = config
+        .jobs
+        .presets
+        .iter()
+        .flat_map(|p| &p.volumes)
+        .filter_map(|v| v.secret.as_ref())
+        .find(|s| s.secret_name.as_deref() == Some("jetstack-bot-ssh-keys"))
+        .and_then(|s| s.default_mode);
+    assert_eq!(mode, Some(0o400));
+    // Every job got the defaults Prow gives it.
+    let ps = &config.jobs.presubmits.values().next().expect("presubmits")[0];
+    assert_eq!(ps.context, ps.name);
+    assert!(!ps.trigger.is_empty() && !ps.rerun_command.is_empty());
+    assert_eq!(
+        ps.namespace.as_deref(),
+        Some(config.prow.pod_namespace.as_str())
+    );
+}
+
+#[test]
+fn repeated_key_last_wins_with_a_warning() {
+    let (jobs, findings) =
+        read_job_config(&data("knative-infra/prow/jobs/custom/peribolos.yaml")).expect("read");
+    assert_eq!(jobs.counts(), (2, 2, 2));
+    let listing: Vec<_> = findings
+        .iter()
+        .map(|f| {
+            assert_eq!(f.severity, Severity::Warning);
+            f.to_string().replace(env!("CARGO_MANIFEST_DIR"), "")
+        })
+        .collect();
+    insta::assert_snapshot!(listing.join("\n"));
+}
