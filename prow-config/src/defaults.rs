@@ -42,6 +42,7 @@ pub(crate) fn finalize(config: &mut Config) -> Vec<Finding> {
     let jobs = &mut config.jobs;
     let decorate_all = jobs.decorate_all_jobs;
     let presets = jobs.presets.clone();
+    errors.extend(duplicate_preset_pairs(&presets));
     let ctx = Ctx {
         pod_namespace: &pod_namespace,
         decorate_all,
@@ -57,7 +58,8 @@ pub(crate) fn finalize(config: &mut Config) -> Vec<Finding> {
                 job.trigger = default_trigger_for(&job.name);
                 job.rerun_command = default_rerun_command_for(&job.name);
             }
-            ctx.apply(job, repo);
+            let at = format!("presubmits[{repo:?}][{}].spec", job.source_index);
+            errors.extend(ctx.apply(job, repo, at));
         }
     }
     for (repo, list) in &mut jobs.postsubmits {
@@ -65,7 +67,8 @@ pub(crate) fn finalize(config: &mut Config) -> Vec<Finding> {
             if job.context.is_empty() {
                 job.context.clone_from(&job.name);
             }
-            ctx.apply(job, repo);
+            let at = format!("postsubmits[{repo:?}][{}].spec", job.source_index);
+            errors.extend(ctx.apply(job, repo, at));
         }
     }
     for job in &mut jobs.periodics {
@@ -74,7 +77,8 @@ pub(crate) fn finalize(config: &mut Config) -> Vec<Finding> {
             .first()
             .map(|r| format!("{}/{}", r.org, r.repo))
             .unwrap_or_default();
-        ctx.apply(job, &repo);
+        let at = format!("periodics[{}].spec", job.source_index);
+        errors.extend(ctx.apply(job, &repo, at));
     }
     errors
 }
@@ -88,7 +92,7 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn apply(&self, job: &mut impl JobBase, repo: &str) {
+    fn apply(&self, job: &mut impl JobBase, repo: &str, at: String) -> Option<Finding> {
         let labels = job.labels().clone();
         let base = job.base_mut();
         if base.agent.is_empty() {
@@ -119,11 +123,23 @@ impl Ctx<'_> {
                 (own, def) => own.or(def),
             };
         }
+        let name = job.name().to_owned();
+        let file = job.source_path().to_owned();
         if let Some(spec) = job.spec_mut() {
             for preset in self.presets {
-                merge_preset(preset, &labels, spec);
+                if let Err(e) = merge_preset(preset, &labels, spec) {
+                    return Some(
+                        Finding::error(format!(
+                            "job {name} failed to merge presets for podspec: {e}"
+                        ))
+                        .in_file(file)
+                        .at(at)
+                        .for_job(name),
+                    );
+                }
             }
         }
+        None
     }
 }
 
@@ -177,26 +193,65 @@ fn decoration_entries(plank: &Plank) -> Result<Vec<DefaultDecorationConfigEntry>
     Ok(out)
 }
 
-/// Adds a preset's env, volumes and mounts when the job carries all of its labels.
+/// Adds a preset's env, volumes, mounts and tolerations when the job carries all of its
+/// labels; like Prow, anything the pod already has is an error.
 fn merge_preset(
     preset: &Preset,
     labels: &std::collections::BTreeMap<String, String>,
     spec: &mut PodSpec,
-) {
+) -> Result<(), String> {
     if !preset.labels.iter().all(|(k, v)| labels.get(k) == Some(v)) {
-        return;
+        return Ok(());
     }
-    for container in &mut spec.containers {
-        container
-            .env
-            .get_or_insert_with(Vec::new)
-            .extend(preset.env.iter().cloned());
-        container
-            .volume_mounts
-            .get_or_insert_with(Vec::new)
-            .extend(preset.volume_mounts.iter().cloned());
+    for e1 in &preset.env {
+        for container in &mut spec.containers {
+            let env = container.env.get_or_insert_with(Vec::new);
+            if env.iter().any(|e2| e2.name == e1.name) {
+                return Err(format!("env var duplicated in pod spec: {}", e1.name));
+            }
+            env.push(e1.clone());
+        }
     }
-    spec.volumes
-        .get_or_insert_with(Vec::new)
-        .extend(preset.volumes.iter().cloned());
+    let volumes = spec.volumes.get_or_insert_with(Vec::new);
+    for v1 in &preset.volumes {
+        if volumes.iter().any(|v2| v2.name == v1.name) {
+            return Err(format!("volume duplicated in pod spec: {}", v1.name));
+        }
+        volumes.push(v1.clone());
+    }
+    for m1 in &preset.volume_mounts {
+        for container in &mut spec.containers {
+            let mounts = container.volume_mounts.get_or_insert_with(Vec::new);
+            if mounts.iter().any(|m2| m2.name == m1.name) {
+                return Err(format!("volume mount duplicated in pod spec: {}", m1.name));
+            }
+            mounts.push(m1.clone());
+        }
+    }
+    let tolerations = spec.tolerations.get_or_insert_with(Vec::new);
+    for t1 in &preset.tolerations {
+        if tolerations.contains(t1) {
+            return Err(format!("toleration duplicated in pod spec: {t1:?}"));
+        }
+        tolerations.push(t1.clone());
+    }
+    Ok(())
+}
+
+/// Prow's check that no two presets share a `label:value` pair.
+fn duplicate_preset_pairs(presets: &[Preset]) -> Vec<Finding> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut errors = Vec::new();
+    for (i, preset) in presets.iter().enumerate() {
+        for (label, value) in &preset.labels {
+            let pair = format!("{label}:{value}");
+            if !seen.insert(pair.clone()) {
+                errors.push(
+                    Finding::error(format!("duplicated preset 'label:value' pair : {pair}"))
+                        .at(format!("presets[{i}].labels")),
+                );
+            }
+        }
+    }
+    errors
 }

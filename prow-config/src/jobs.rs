@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use prow_core::k8s_openapi::api::core::v1::{EnvVar, PodSpec, Volume, VolumeMount};
+use prow_core::k8s_openapi::api::core::v1::{EnvVar, PodSpec, Toleration, Volume, VolumeMount};
 use prow_core::{DecorationConfig, ProwJobDefault, Refs, ReporterConfig, RerunAuthConfig};
 use serde::{Deserialize, Deserializer};
 
@@ -277,6 +277,9 @@ pub struct Preset {
     /// Mounts added to every container.
     #[serde(default, rename = "volumeMounts", deserialize_with = "nullable")]
     pub volume_mounts: Vec<VolumeMount>,
+    /// Tolerations added to the pod.
+    #[serde(default, deserialize_with = "nullable")]
+    pub tolerations: Vec<Toleration>,
 }
 
 /// The job part of Prow's configuration, as read from one file or merged from many.

@@ -52,3 +52,28 @@ fn repeated_key_last_wins_with_a_warning() {
         .collect();
     insta::assert_snapshot!(listing.join("\n"));
 }
+
+#[test]
+fn decoration_defaults_merge_in_order() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = "decorate_all_jobs: true\nplank:\n  default_decoration_config_entries:\n  - config: {timeout: 1h, grace_period: 1m, gcs_credentials_secret: all}\n  - repo: org\n    config: {timeout: 2h}\n  - repo: other\n    config: {timeout: 3h}\n  - cluster: other\n    config: {grace_period: 9m}\n";
+    // Like Prow, `decorate_all_jobs` counts only in config.yaml.
+    let jobs = "decorate_all_jobs: false\npostsubmits:\n  org/repo:\n  - name: a\n    decoration_config: {gcs_credentials_secret: mine}\n    spec: {containers: [{image: i}]}\n  - name: b\n    decorate: false\n    spec: {containers: [{image: i}]}\n";
+    std::fs::write(dir.path().join("config.yaml"), config).expect("write");
+    std::fs::write(dir.path().join("jobs.yaml"), jobs).expect("write");
+    let loaded = load(&LoadOptions::new(
+        dir.path().join("config.yaml"),
+        Some(dir.path().join("jobs.yaml")),
+    ))
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let list = &loaded.jobs.postsubmits["org/repo"];
+    let a = list[0].decoration_config.as_ref().expect("decorated");
+    assert_eq!(a.timeout.map(|t| t.to_string()).as_deref(), Some("2h0m0s"));
+    assert_eq!(
+        a.grace_period.map(|t| t.to_string()).as_deref(),
+        Some("1m0s")
+    );
+    assert_eq!(a.gcs_credentials_secret.as_deref(), Some("mine"));
+    assert_eq!(list[1].decorate, Some(false));
+    assert!(list[1].decoration_config.is_none());
+}

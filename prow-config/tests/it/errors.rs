@@ -88,3 +88,20 @@ fn decoration_default_forms_are_exclusive() {
     let config = "plank:\n  default_decoration_configs: {'*': {timeout: 1h}}\n  default_decoration_config_entries: [{config: {timeout: 2h}}]\n";
     insta::assert_snapshot!(check(config, &[]));
 }
+
+#[test]
+fn preset_conflicts() {
+    let presets = "presets:\n- labels: {a: 'true'}\n  env: [{name: X, value: '1'}]\n- labels: {a: 'true'}\n  volumes: [{name: v, emptyDir: {}}]\n";
+    let jobs = "periodics:\n- name: p\n  interval: 1h\n  labels: {a: 'true'}\n  spec:\n    containers: [{image: i, env: [{name: X, value: '2'}]}]\n";
+    insta::assert_snapshot!(check("", &[("presets.yaml", presets), ("jobs.yaml", jobs)]));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Loading arbitrary text never panics; it loads or reports findings.
+    #[test]
+    fn proptest_arbitrary_yaml_never_panics(text in "(presubmits|periodics|name|spec|- |: |\\{|\\}|\\[|\\]|\\n|  |[a-z0-9/]{1,6}|'|\"){0,40}") {
+        let _ = check("", &[("a.yaml", &text)]);
+    }
+}
