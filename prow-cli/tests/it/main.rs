@@ -1,5 +1,6 @@
 //! Integration tests of prow-cli: the workspace's layering and the binaries' behaviour.
 
+mod checkconfig;
 mod phony;
 mod podutils;
 mod prow;
