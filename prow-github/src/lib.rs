@@ -29,4 +29,4 @@ pub use client::GitHubClient;
 pub use error::Error;
 pub use events::{Event, GenericCommentEvent};
 pub use hmac::{HmacSecrets, sign, validate_payload};
-pub use webhook::{Delivery, Rejection, validate_webhook};
+pub use webhook::{Delivery, Rejection, validate_webhook, verify_and_parse};

@@ -190,3 +190,12 @@ proptest! {
         let _ = secrets.tokens_for("org/repo");
     }
 }
+
+#[test]
+fn rotated_tokens_are_tried_newest_first() {
+    let secrets = HmacSecrets::parse(HIERARCHY.as_bytes());
+    assert_eq!(
+        secrets.tokens_for("kubernetes/test-infra").unwrap(),
+        [&b"repo-new"[..], b"repo-old"]
+    );
+}

@@ -73,3 +73,55 @@ fn requests_are_checked_in_prows_order() {
     200 push 72d3162e-cc78-11e3-81ab-4c9367dc0958 34
     ");
 }
+
+/// The one-pass check agrees with Prow's two-pass one on every real payload: same acceptance,
+/// same refusal reason, and the event it returns is the event `Event::parse` reads.
+#[test]
+fn verify_and_parse_agrees_with_validate_payload_on_the_corpus() {
+    let Some(corpus) = crate::support::corpus_dir() else {
+        return;
+    };
+    let roots = [
+        corpus.join("webhooks"),
+        corpus.join("prow-testdata/cmd/phony/examples"),
+    ];
+    let secrets = prow_github::HmacSecrets::parse(b"right");
+    let mut checked = 0;
+    for root in roots {
+        for path in crate::support::files_under(&root) {
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let payload = std::fs::read(&path).unwrap();
+            // The octokit corpus is filed by event name; phony's examples name it in the file.
+            let relative = path.strip_prefix(&root).unwrap().display().to_string();
+            let name = if relative.contains('/') {
+                relative.split('/').next().unwrap().to_owned()
+            } else {
+                continue;
+            };
+            for key in [&b"right"[..], b"wrong"] {
+                let signature = prow_github::sign(&payload, key);
+                let two_pass = prow_github::validate_payload(&payload, &signature, &secrets);
+                let one_pass = prow_github::verify_and_parse(&name, &payload, &signature, &secrets);
+                match (two_pass, one_pass) {
+                    (Ok(()), Ok(Ok(event))) => {
+                        assert_eq!(
+                            event,
+                            prow_github::Event::parse(&name, &payload).unwrap(),
+                            "{relative}"
+                        )
+                    }
+                    (Err(reason), Err(rejection)) => assert_eq!(
+                        rejection.to_string(),
+                        format!("403 Forbidden: Invalid X-Hub-Signature-256 - {reason}"),
+                        "{relative}"
+                    ),
+                    (two, one) => panic!("{relative}: two-pass {two:?}, one-pass {one:?}"),
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 200, "only {checked} checks");
+}
