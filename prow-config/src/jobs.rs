@@ -113,6 +113,8 @@ macro_rules! job_struct {
             fn spec_mut(&mut self) -> Option<&mut PodSpec> { self.spec.as_mut() }
             fn decorate(&self) -> Option<bool> { self.decorate }
             fn source_path(&self) -> &str { &self.source_path }
+            fn max_concurrency(&self) -> i64 { self.max_concurrency }
+            fn job_queue_name(&self) -> &str { &self.job_queue_name }
             fn base_mut(&mut self) -> BaseMut<'_> {
                 BaseMut {
                     agent: &mut self.agent,
@@ -144,6 +146,10 @@ pub trait JobBase {
     fn decorate(&self) -> Option<bool>;
     /// The file the job was read from.
     fn source_path(&self) -> &str;
+    /// Most runs at once (0 = unlimited).
+    fn max_concurrency(&self) -> i64;
+    /// The job's queue in `plank.job_queue_capacities`, if any.
+    fn job_queue_name(&self) -> &str;
     /// The fields defaulting writes.
     fn base_mut(&mut self) -> BaseMut<'_>;
 }

@@ -153,6 +153,14 @@ pub fn read_job_config(path: &Path) -> Result<(JobConfig, Vec<Finding>), Error> 
 /// duplicate field is read again that way, with a warning naming the field.
 fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<(T, Vec<Finding>), Finding> {
     let text = crate::yaml11::octal_modes(text);
+    // Merge keys (`<<: *anchor`) are YAML 1.1, which Go applies; serde_yaml needs them applied
+    // on a value first (lines are lost for such files).
+    if text.contains("<<:")
+        && let Ok(crate::yaml11::LastWins(mut value)) = serde_yaml::from_str(&text)
+        && value.apply_merge().is_ok()
+    {
+        return parse_from(value, file);
+    }
     match parse_from(serde_yaml::Deserializer::from_str(&text), file) {
         Err(first) if first.message.starts_with("duplicate field") => {
             let Ok(crate::yaml11::LastWins(value)) = serde_yaml::from_str(&text) else {

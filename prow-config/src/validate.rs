@@ -82,6 +82,59 @@ fn check_name(job: &impl JobBase) -> Option<String> {
     })
 }
 
+/// Labels Prow sets itself, which jobs may not set.
+const RESERVED_LABELS: &[&str] = &["prow.k8s.io/type", "created-by-prow", "prow.k8s.io/id"];
+
+/// Prow's `validateJobBase` rules that need no cluster knowledge; each reason unwrapped.
+fn job_base(job: &impl JobBase, config: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(m) = check_name(job) {
+        out.push(m);
+    }
+    if job.max_concurrency() < 0 {
+        out.push(format!(
+            "max_concurrency: {} must be a non-negative number",
+            job.max_concurrency()
+        ));
+    }
+    let agent = job.agent();
+    if job.spec().is_some() && agent != "kubernetes" {
+        out.push(format!(
+            "job specs require agent: kubernetes (found {agent:?})"
+        ));
+    }
+    if agent == "kubernetes" {
+        match job.spec() {
+            None => out.push("kubernetes jobs require a spec".to_owned()),
+            Some(spec) if spec.containers.is_empty() => {
+                out.push("pod spec must specify at least 1 container, found: 0".to_owned())
+            }
+            Some(spec) if spec.containers.len() > 1 && job.decorate() != Some(true) => {
+                out.push(format!(
+                    "pod utility decoration must be enabled to use multiple containers: {}",
+                    spec.containers.len()
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if job.decorate() == Some(true) && agent != "kubernetes" {
+        out.push(format!(
+            "decoration requires agent: kubernetes (found {agent:?})"
+        ));
+    }
+    for label in job.labels().keys() {
+        if RESERVED_LABELS.contains(&label.as_str()) {
+            out.push(format!("label {label} is reserved for decoration"));
+        }
+    }
+    let queue = job.job_queue_name();
+    if !queue.is_empty() && !config.prow.plank.job_queue_capacities.contains_key(queue) {
+        out.push(format!("invalid job queue name {queue}"));
+    }
+    out
+}
+
 /// Every load-time error in the job configuration.
 pub(crate) fn validate(config: &Config) -> Vec<Finding> {
     let mut errors = Vec::new();
@@ -124,10 +177,10 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
                     ));
                 }
             }
-            if let Some(m) = check_name(ps) {
+            for m in job_base(ps, config) {
                 errors.push(err(
                     &who,
-                    at(".name"),
+                    at(""),
                     format!("invalid presubmit job {}: {m}", ps.name),
                 ));
             }
@@ -188,10 +241,10 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
                     duplicates.insert(ps.name.clone());
                 }
             }
-            if let Some(m) = check_name(ps) {
+            for m in job_base(ps, config) {
                 errors.push(err(
                     &who,
-                    at(".name"),
+                    at(""),
                     format!("invalid postsubmit job {}: {m}", ps.name),
                 ));
             }
@@ -229,10 +282,10 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
                 format!("duplicated periodic job: {}", p.name),
             ));
         }
-        if let Some(m) = check_name(p) {
+        for m in job_base(p, config) {
             errors.push(err(
                 &who,
-                at(".name"),
+                at(""),
                 format!("invalid periodic job {}: {m}", p.name),
             ));
         }

@@ -77,3 +77,22 @@ fn decoration_defaults_merge_in_order() {
     assert_eq!(list[1].decorate, Some(false));
     assert!(list[1].decoration_config.is_none());
 }
+
+#[test]
+fn yaml_merge_keys_apply_as_in_go() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jobs = "prow_ignored:\n  base: &base\n    interval: 1h\n    spec: {containers: [{image: i, command: [x]}]}\nperiodics:\n- name: a\n  <<: *base\n- <<: *base\n  name: b\n  interval: 2h\n";
+    std::fs::write(dir.path().join("config.yaml"), "").expect("write");
+    std::fs::write(dir.path().join("jobs.yaml"), jobs).expect("write");
+    let loaded = load(&LoadOptions::new(
+        dir.path().join("config.yaml"),
+        Some(dir.path().join("jobs.yaml")),
+    ))
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let p = &loaded.jobs.periodics;
+    assert_eq!(
+        (p[0].interval.as_str(), p[1].interval.as_str()),
+        ("1h", "2h")
+    );
+    assert!(p.iter().all(|j| j.spec.is_some()));
+}
