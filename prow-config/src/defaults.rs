@@ -1,13 +1,13 @@
 //! Defaulting as Prow's `finalizeJobConfig`: agents, clusters, namespaces, triggers, contexts,
 //! decoration defaults and presets.
 
-use prow_core::DecorationConfig;
 use prow_core::k8s_openapi::api::core::v1::PodSpec;
+use prow_core::{DecorationConfig, MetaDuration};
 
 use crate::error::Finding;
 use crate::jobs::{JobBase, Preset};
 use crate::load::Config;
-use crate::prow::{DefaultDecorationConfigEntry, Plank};
+use crate::prow::{DefaultDecorationConfigEntry, Plank, ProwConfig};
 
 /// The trigger regex Prow gives a presubmit that sets none.
 ///
@@ -31,6 +31,7 @@ pub(crate) fn finalize(config: &mut Config) -> Vec<Finding> {
     if prow.prowjob_namespace.is_empty() {
         prow.prowjob_namespace = "default".to_owned();
     }
+    component_defaults(prow);
     let entries = match decoration_entries(&prow.plank) {
         Ok(entries) => entries,
         Err(e) => {
@@ -81,6 +82,32 @@ pub(crate) fn finalize(config: &mut Config) -> Vec<Finding> {
         errors.extend(ctx.apply(job, &repo, at));
     }
     errors
+}
+
+/// A Go duration known to parse.
+fn duration(text: &str) -> Option<MetaDuration> {
+    prow_core::Duration::parse(text).ok().map(MetaDuration)
+}
+
+/// Prow's defaults for the component sections prow-rs types.
+fn component_defaults(prow: &mut ProwConfig) {
+    let plank = &mut prow.plank;
+    plank.pod_pending_timeout = plank.pod_pending_timeout.or_else(|| duration("10m"));
+    plank.pod_running_timeout = plank.pod_running_timeout.or_else(|| duration("48h"));
+    plank.pod_unscheduled_timeout = plank.pod_unscheduled_timeout.or_else(|| duration("5m"));
+    plank.max_revivals = plank.max_revivals.or(Some(3));
+    if plank.max_goroutines == 0 {
+        plank.max_goroutines = 20;
+    }
+    let sinker = &mut prow.sinker;
+    sinker.resync_period = sinker.resync_period.or_else(|| duration("1h"));
+    sinker.max_prowjob_age = sinker.max_prowjob_age.or_else(|| duration("168h"));
+    sinker.max_pod_age = sinker.max_pod_age.or_else(|| duration("24h"));
+    sinker.terminated_pod_ttl = sinker.terminated_pod_ttl.or(sinker.max_pod_age);
+    prow.default_job_timeout = prow.default_job_timeout.or_else(|| duration("24h"));
+    if prow.log_level.is_empty() {
+        prow.log_level = "info".to_owned();
+    }
 }
 
 /// What every job's defaulting needs.

@@ -75,6 +75,15 @@ fn decoration_defaults_merge_in_order() {
     );
     assert_eq!(a.gcs_credentials_secret.as_deref(), Some("mine"));
     assert_eq!(list[1].decorate, Some(false));
+    // Component defaults as Prow's.
+    let sinker = &loaded.prow.sinker;
+    assert_eq!(
+        sinker.max_prowjob_age.map(|d| d.to_string()).as_deref(),
+        Some("168h0m0s")
+    );
+    assert_eq!(sinker.terminated_pod_ttl, sinker.max_pod_age);
+    assert_eq!(loaded.prow.plank.max_revivals, Some(3));
+    assert_eq!(loaded.prow.pod_namespace, "default");
     assert!(list[1].decoration_config.is_none());
 }
 
