@@ -15,6 +15,7 @@
 
 pub mod client;
 mod error;
+pub mod etag_cache;
 pub mod events;
 #[cfg(feature = "test-util")]
 pub mod fake;

@@ -16,7 +16,6 @@ use std::time::Duration;
 use async_trait::async_trait;
 use base64::Engine;
 use octocrab::Octocrab;
-use octocrab::service::middleware::cache::mem::InMemoryCache;
 use octocrab::service::middleware::cache::{CacheKey, CacheStorage, CacheWriter, CachedResponse};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -24,6 +23,7 @@ use serde_json::{Value, json};
 
 use crate::client::{GitHubClient, Result};
 use crate::error::Error;
+use crate::etag_cache::BoundedCache;
 use crate::throttle::{self, Throttle};
 use crate::types::{
     BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
@@ -81,9 +81,9 @@ pub struct RequestStats {
     pub cache_hits: u64,
 }
 
-/// octocrab's in-memory ETag cache, counting the answers it serves.
+/// The bounded ETag cache, counting the answers it serves.
 struct CountingCache {
-    inner: InMemoryCache,
+    inner: BoundedCache,
     counters: Arc<Counters>,
 }
 
@@ -541,7 +541,7 @@ impl OctocrabClient {
 
 fn counting_cache(counters: &Arc<Counters>) -> CountingCache {
     CountingCache {
-        inner: InMemoryCache::new(),
+        inner: BoundedCache::default(),
         counters: Arc::clone(counters),
     }
 }
