@@ -248,6 +248,14 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
                     format!("invalid postsubmit job {}: {m}", ps.name),
                 ));
             }
+            if let Some(m) = always_run(
+                &ps.name,
+                ps.always_run == Some(true),
+                &ps.run_if_changed,
+                &ps.skip_if_only_changed,
+            ) {
+                errors.push(err(&who, at(""), m));
+            }
             regexes(
                 &mut res,
                 &mut errors,
@@ -326,23 +334,41 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
     errors
 }
 
-/// Prow's `validateTriggering` for presubmits.
-fn triggering(job: &crate::jobs::Presubmit) -> Option<String> {
-    let name = &job.name;
-    if job.always_run && !job.run_if_changed.is_empty() {
+/// Prow's `validateAlwaysRun` and the matcher half of `validateTriggering`.
+fn always_run(
+    name: &str,
+    always_run: bool,
+    run_if_changed: &str,
+    skip_if_only_changed: &str,
+) -> Option<String> {
+    if always_run && !run_if_changed.is_empty() {
         return Some(format!(
             "job {name} is set to always run but also declares run_if_changed targets, which are mutually exclusive"
         ));
     }
-    if job.always_run && !job.skip_if_only_changed.is_empty() {
+    if always_run && !skip_if_only_changed.is_empty() {
         return Some(format!(
             "job {name} is set to always run but also declares skip_if_only_changed targets, which are mutually exclusive"
         ));
     }
-    if !job.run_if_changed.is_empty() && !job.skip_if_only_changed.is_empty() {
+    if !run_if_changed.is_empty() && !skip_if_only_changed.is_empty() {
         return Some(format!(
             "job {name} declares run_if_changed and skip_if_only_changed, which are mutually exclusive"
         ));
+    }
+    None
+}
+
+/// Prow's `validateTriggering` for presubmits.
+fn triggering(job: &crate::jobs::Presubmit) -> Option<String> {
+    let name = &job.name;
+    if let Some(m) = always_run(
+        name,
+        job.always_run,
+        &job.run_if_changed,
+        &job.skip_if_only_changed,
+    ) {
+        return Some(m);
     }
     if job.trigger.is_empty() != job.rerun_command.is_empty() {
         return Some(format!(

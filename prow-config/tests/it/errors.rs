@@ -49,7 +49,7 @@ fn every_file_is_reported() {
     let a = "periodics:\n- name: p\n  interval: 1h\n  cron: '@daily'\n";
     let b = "presubmits:\n  org/repo:\n  - name: bad name\n    trigger: /x\n  - name: b\n    always_run: true\n    run_if_changed: foo\n  - name: b\n";
     let c = "periodics: [ {name: q, interval: nonsense}, {name: q, interval: 1h}, {name: r} ]\n";
-    let d = "postsubmits: {org/repo: [{name: x, branches: ['(']}]}\n";
+    let d = "postsubmits: {org/repo: [{name: x, branches: ['('], always_run: true, skip_if_only_changed: y}]}\n";
     insta::assert_snapshot!(check(
         "",
         &[
