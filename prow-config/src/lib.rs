@@ -7,6 +7,12 @@
 //!
 //! Must never know about: GitHub, Kubernetes, the network. Configuration is data in, values and
 //! problems out.
+//!
+//! Entry point: [`load`] reads `--config-path` and `--job-config-path` as Prow does, applies
+//! Prow's defaults (`defaults`) and load-time rules (`validate`), and returns the [`Config`]
+//! with its warnings, or every error as [`Finding`]s (file, line when the YAML parser knows it,
+//! field path, job, reason). `yaml11` bridges the YAML 1.1 habits Go accepts (octal modes,
+//! merge keys, repeated keys).
 
 mod defaults;
 mod error;
