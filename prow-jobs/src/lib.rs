@@ -22,6 +22,7 @@ pub mod labels;
 pub mod metadata;
 pub mod mkpod;
 mod paths;
+pub mod pjutil;
 pub mod podutils;
 mod quantity;
 pub mod sidecar;

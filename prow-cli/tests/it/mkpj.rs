@@ -1,0 +1,181 @@
+//! `mkpj` on real configuration, piped into `mkpod`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use prow_core::k8s_openapi::api::core::v1::Pod;
+
+fn jetstack() -> (PathBuf, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../prow-config/tests/data/corpus/jetstack-testing/config");
+    (root.join("config.yaml"), root.join("jobs"))
+}
+
+const PULL: [&str; 10] = [
+    "--base-ref",
+    "master",
+    "--base-sha",
+    "0123abc",
+    "--pull-number",
+    "7",
+    "--pull-sha",
+    "fedc987",
+    "--pull-author",
+    "alice",
+];
+
+/// Runs mkpj with `args`, then mkpod on its output; returns the ProwJob and the Pod.
+fn mkpj_then_mkpod(
+    config: &Path,
+    jobs: &Path,
+    job: &str,
+    args: &[&str],
+) -> (prow_core::ProwJob, Pod) {
+    let out = Command::new(env!("CARGO_BIN_EXE_mkpj"))
+        .args(["--job", job, "--config-path"])
+        .arg(config)
+        .arg("--job-config-path")
+        .arg(jobs)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "mkpj: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let prowjob = prow_core::prowjob_from_yaml(std::str::from_utf8(&out.stdout).unwrap())
+        .unwrap()
+        .value;
+    let mut mkpod = Command::new(env!("CARGO_BIN_EXE_mkpod"))
+        .args(["--prow-job", "-", "--build-id", "1001"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    mkpod.stdin.take().unwrap().write_all(&out.stdout).unwrap();
+    let pod = mkpod.wait_with_output().unwrap();
+    assert!(
+        pod.status.success(),
+        "mkpod: {}",
+        String::from_utf8_lossy(&pod.stderr)
+    );
+    (prowjob, serde_yaml::from_slice(&pod.stdout).unwrap())
+}
+
+fn env_of(pod: &Pod, container: &str, name: &str) -> Option<String> {
+    let spec = pod.spec.as_ref().unwrap();
+    spec.containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .find(|c| c.name == container)?
+        .env
+        .iter()
+        .flatten()
+        .find(|e| e.name == name)?
+        .value
+        .clone()
+}
+
+#[test]
+fn a_jetstack_presubmit_becomes_a_decorated_pod() {
+    let (config, jobs) = jetstack();
+    let (prowjob, pod) = mkpj_then_mkpod(&config, &jobs, "pull-testing-build", &PULL);
+    assert_eq!(prowjob.problems(&Default::default()), vec![]);
+    assert_eq!(
+        prowjob.spec.refs.as_ref().unwrap().pull_refs(),
+        "master:0123abc,7:fedc987"
+    );
+    let labels = pod.metadata.labels.clone().unwrap();
+    assert_eq!(labels["prow.k8s.io/refs.org"], "jetstack");
+    assert_eq!(labels["prow.k8s.io/refs.pull"], "7");
+    assert_eq!(labels["prow.k8s.io/is-optional"], "false");
+    assert_eq!(labels["prow.k8s.io/id"], prowjob.name());
+    let init: Vec<String> = pod
+        .spec
+        .as_ref()
+        .unwrap()
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|c| c.name.clone())
+        .collect();
+    assert_eq!(init, ["clonerefs", "initupload", "place-entrypoint"]);
+    assert_eq!(
+        env_of(&pod, "test", "PULL_REFS").as_deref(),
+        Some("master:0123abc,7:fedc987")
+    );
+    assert_eq!(
+        env_of(&pod, "test", "PULL_PULL_SHA").as_deref(),
+        Some("fedc987")
+    );
+}
+
+#[test]
+fn a_k8s_corpus_presubmit_goes_through_mkpj_and_mkpod() {
+    let Some(corpus) = prow_corpus() else { return };
+    let root = corpus.join("k8s-test-infra/config");
+    let (prowjob, pod) = mkpj_then_mkpod(
+        &root.join("prow/config.yaml"),
+        &root.join("jobs"),
+        "pull-test-infra-unit-test",
+        &PULL,
+    );
+    assert_eq!(
+        prowjob.spec.refs.as_ref().unwrap().org_repo(),
+        "kubernetes/test-infra"
+    );
+    assert_eq!(
+        env_of(&pod, "test", "JOB_NAME").as_deref(),
+        Some("pull-test-infra-unit-test")
+    );
+    assert!(
+        env_of(&pod, "test", "ENTRYPOINT_OPTIONS").is_some(),
+        "the job is decorated"
+    );
+}
+
+#[test]
+fn mkpj_names_the_flags_it_needs() {
+    let (config, jobs) = jetstack();
+    let out = Command::new(env!("CARGO_BIN_EXE_mkpj"))
+        .args(["--job", "pull-testing-build", "--config-path"])
+        .arg(&config)
+        .arg("--job-config-path")
+        .arg(&jobs)
+        .args(["--base-ref", "master"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "mkpj: presubmit pull-testing-build needs --base-sha, --pull-sha, --pull-author, --pull-number (GitHub look-ups are not wired yet)\n"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_mkpj"))
+        .args(["--job", "no-such-job", "--config-path"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("\"no-such-job\" is not a presubmit, postsubmit or periodic")
+    );
+}
+
+fn prow_corpus() -> Option<PathBuf> {
+    let dir = match std::env::var_os("PROW_CORPUS") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
+    };
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "notice: corpus not found at {}; set PROW_CORPUS to run the real-world tests",
+            dir.display()
+        );
+        None
+    }
+}
