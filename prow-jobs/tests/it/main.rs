@@ -9,5 +9,6 @@ mod env;
 mod githttp;
 mod goldens;
 mod labels;
+mod pjutil;
 mod support;
 mod upload;
