@@ -175,24 +175,31 @@ fn base_and_pulls_are_merged_in_order_reproducibly() {
     assert_eq!(finals[0], finals[1], "merges must be reproducible");
 }
 
-#[test]
-fn a_conflicting_pull_fails_the_record_and_fail_flag_errors() {
+/// An origin whose `main` and `conflict` branches both change `main.txt` from the base:
+/// returns it with the two commits (ours on `main`, theirs on `conflict`).
+fn conflicting_origin() -> (Origin, Oid, Oid) {
     let origin = origin();
     let repo = Repository::open_bare(&origin.path).unwrap();
-    let conflict = commit(
+    let theirs = commit(
         &repo,
         "conflict",
         &[origin.base],
         &[("main.txt", "theirs\n")],
         1_700_000_400,
     );
-    let main = commit(
+    let ours = commit(
         &repo,
         "main",
         &[origin.base],
         &[("main.txt", "ours\n")],
         1_700_000_500,
     );
+    (origin, ours, theirs)
+}
+
+#[test]
+fn a_conflicting_pull_fails_the_record_and_fail_flag_errors() {
+    let (origin, main, conflict) = conflicting_origin();
     let refs = Refs {
         org: "org".into(),
         repo: "repo".into(),
@@ -480,22 +487,7 @@ fn rebase_replays_each_commit_on_the_base() {
 
 #[test]
 fn a_rebase_conflict_fails_the_record() {
-    let origin = origin();
-    let repo = Repository::open_bare(&origin.path).unwrap();
-    let theirs = commit(
-        &repo,
-        "conflict",
-        &[origin.base],
-        &[("main.txt", "theirs\n")],
-        1_700_000_400,
-    );
-    let ours = commit(
-        &repo,
-        "main",
-        &[origin.base],
-        &[("main.txt", "ours\n")],
-        1_700_000_500,
-    );
+    let (origin, ours, theirs) = conflicting_origin();
     let refs = Refs {
         org: "org".into(),
         repo: "repo".into(),
