@@ -249,3 +249,55 @@ pub fn find_job<'a>(jobs: &'a prow_config::JobConfig, name: &str) -> Option<Foun
     };
     presubmit.or_else(postsubmit).or_else(periodic)
 }
+
+/// What mkpj knows of a pull request before asking GitHub; empty fields are looked up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PullQuery {
+    /// The base branch.
+    pub base_ref: String,
+    /// The base commit.
+    pub base_sha: String,
+    /// The pull request (its number must be set).
+    pub pull: prow_core::Pull,
+}
+
+/// Fills what `query` leaves empty from GitHub, as mkpj does: the pull request's author, head
+/// SHA, head ref, title and base branch, and the base branch's head commit.
+pub async fn complete_pull(
+    github: &dyn prow_github::GitHubClient,
+    org: &str,
+    repo: &str,
+    mut query: PullQuery,
+) -> Result<PullQuery, prow_github::Error> {
+    let needs_pr =
+        query.pull.author.is_empty() || query.pull.sha.is_empty() || query.base_ref.is_empty();
+    if needs_pr {
+        let pr = github.pull_request(org, repo, query.pull.number).await?;
+        let fill = |field: &mut String, value: &str| {
+            if field.is_empty() {
+                *field = value.to_owned();
+            }
+        };
+        fill(&mut query.pull.author, &pr.user.login);
+        fill(&mut query.pull.sha, &pr.head.sha);
+        fill(&mut query.pull.head_ref, &pr.head.git_ref);
+        fill(&mut query.pull.title, &pr.title);
+        fill(&mut query.base_ref, &pr.base.git_ref);
+    }
+    if query.base_sha.is_empty() {
+        query.base_sha = github
+            .ref_sha(org, repo, &format!("heads/{}", query.base_ref))
+            .await?;
+    }
+    Ok(query)
+}
+
+/// The head commit of `branch`, for a postsubmit whose base SHA was not given.
+pub async fn branch_sha(
+    github: &dyn prow_github::GitHubClient,
+    org: &str,
+    repo: &str,
+    branch: &str,
+) -> Result<String, prow_github::Error> {
+    github.ref_sha(org, repo, &format!("heads/{branch}")).await
+}

@@ -1,7 +1,7 @@
 //! `mkpj`: prints the ProwJob Prow would create for a configured job (`prow_jobs::pjutil`).
 //!
-//! Works offline: the refs come from the flags. Looking missing values up on GitHub, as
-//! upstream's mkpj does, is not wired yet; mkpj names the flags it needs instead.
+//! Works offline when the refs are all given; otherwise, with `--github-token-path`, it looks
+//! the missing ones up on GitHub like upstream's mkpj (it does not prompt).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +42,26 @@ struct Flags {
     /// Git pull head ref under test.
     #[arg(long, default_value = "")]
     pull_head_ref: String,
+    /// GitHub's API endpoint (GitHub Enterprise or a fake).
+    #[arg(long, default_value = "https://api.github.com")]
+    github_endpoint: String,
+    /// A file holding a GitHub token, to look up what the flags leave out.
+    #[arg(long)]
+    github_token_path: Option<PathBuf>,
+}
+
+fn github(f: &Flags, missing: &[&str]) -> anyhow::Result<prow_github::octo::OctocrabClient> {
+    let Some(path) = &f.github_token_path else {
+        bail!(
+            "job {} needs {} (or --github-token-path to look them up)",
+            f.job,
+            missing.join(", ")
+        );
+    };
+    Ok(prow_github::octo::OctocrabClient::with_token_file(
+        &f.github_endpoint,
+        path,
+    )?)
 }
 
 fn require(missing: &mut Vec<&'static str>, value: &str, flag: &'static str) {
@@ -52,6 +72,7 @@ fn require(missing: &mut Vec<&'static str>, value: &str, flag: &'static str) {
 
 fn run() -> anyhow::Result<()> {
     let f = Flags::parse();
+    let f = &f;
     let options = prow_config::LoadOptions::new(&f.config_path, f.job_config_path.clone());
     let config = prow_config::load(&options).context("could not load the configuration")?;
     let Some(found) = pjutil::find_job(&config.jobs, &f.job) else {
@@ -64,29 +85,36 @@ fn run() -> anyhow::Result<()> {
     let mut missing = Vec::new();
     let job = match found {
         FoundJob::Presubmit(org_repo, job) => {
+            let Some(number) = f.pull_number else {
+                bail!(
+                    "presubmit {} needs --pull-number (mkpj does not prompt)",
+                    f.job
+                );
+            };
             require(&mut missing, &f.base_ref, "--base-ref");
             require(&mut missing, &f.base_sha, "--base-sha");
             require(&mut missing, &f.pull_sha, "--pull-sha");
             require(&mut missing, &f.pull_author, "--pull-author");
-            if f.pull_number.is_none() {
-                missing.push("--pull-number");
-            }
-            if !missing.is_empty() {
-                bail!(
-                    "presubmit {} needs {} (GitHub look-ups are not wired yet)",
-                    f.job,
-                    missing.join(", ")
-                );
-            }
             let (org, repo) = org_repo.rsplit_once('/').unwrap_or((org_repo, ""));
-            let pull = prow_core::Pull {
-                number: f.pull_number.unwrap_or_default(),
-                author: f.pull_author,
-                sha: f.pull_sha,
-                head_ref: f.pull_head_ref,
-                ..prow_core::Pull::default()
+            let mut query = pjutil::PullQuery {
+                base_ref: f.base_ref.clone(),
+                base_sha: f.base_sha.clone(),
+                pull: prow_core::Pull {
+                    number,
+                    author: f.pull_author.clone(),
+                    sha: f.pull_sha.clone(),
+                    head_ref: f.pull_head_ref.clone(),
+                    ..prow_core::Pull::default()
+                },
             };
-            let refs = pjutil::pull_refs(org, repo, &f.base_ref, &f.base_sha, pull);
+            if !missing.is_empty() {
+                // octocrab's client must be made inside the runtime that drives it.
+                query = prow_cli::runtime()?.block_on(async {
+                    let gh = github(f, &missing)?;
+                    anyhow::Ok(pjutil::complete_pull(&gh, org, repo, query).await?)
+                })?;
+            }
+            let refs = pjutil::pull_refs(org, repo, &query.base_ref, &query.base_sha, query.pull);
             let labels = pjutil::presubmit_labels(job, "", &Default::default());
             pjutil::new_prowjob(
                 pjutil::presubmit_spec(job, refs)?,
@@ -96,17 +124,21 @@ fn run() -> anyhow::Result<()> {
             )
         }
         FoundJob::Postsubmit(org_repo, job) => {
-            require(&mut missing, &f.base_ref, "--base-ref");
-            require(&mut missing, &f.base_sha, "--base-sha");
-            if !missing.is_empty() {
+            if f.base_ref.is_empty() {
                 bail!(
-                    "postsubmit {} needs {} (GitHub look-ups are not wired yet)",
-                    f.job,
-                    missing.join(", ")
+                    "postsubmit {} needs --base-ref (mkpj does not prompt)",
+                    f.job
                 );
             }
             let (org, repo) = org_repo.rsplit_once('/').unwrap_or((org_repo, ""));
-            let refs = pjutil::branch_refs(org, repo, &f.base_ref, &f.base_sha);
+            let mut base_sha = f.base_sha.clone();
+            if base_sha.is_empty() {
+                base_sha = prow_cli::runtime()?.block_on(async {
+                    let gh = github(f, &["--base-sha"])?;
+                    anyhow::Ok(pjutil::branch_sha(&gh, org, repo, &f.base_ref).await?)
+                })?;
+            }
+            let refs = pjutil::branch_refs(org, repo, &f.base_ref, &base_sha);
             pjutil::new_prowjob(
                 pjutil::postsubmit_spec(job, refs)?,
                 &job.labels,

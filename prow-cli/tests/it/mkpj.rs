@@ -151,7 +151,20 @@ fn mkpj_names_the_flags_it_needs() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
-        "mkpj: presubmit pull-testing-build needs --base-sha, --pull-sha, --pull-author, --pull-number (GitHub look-ups are not wired yet)\n"
+        "mkpj: presubmit pull-testing-build needs --pull-number (mkpj does not prompt)\n"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_mkpj"))
+        .args(["--job", "pull-testing-build", "--config-path"])
+        .arg(&config)
+        .arg("--job-config-path")
+        .arg(&jobs)
+        .args(["--base-ref", "master", "--pull-number", "7"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "mkpj: job pull-testing-build needs --base-sha, --pull-sha, --pull-author (or --github-token-path to look them up)\n"
     );
     let out = Command::new(env!("CARGO_BIN_EXE_mkpj"))
         .args(["--job", "no-such-job", "--config-path"])
@@ -178,4 +191,110 @@ fn prow_corpus() -> Option<PathBuf> {
         );
         None
     }
+}
+
+/// A fake GitHub on 127.0.0.1 answering the two look-ups mkpj makes; returns its address and
+/// the request paths it saw with their `Authorization` headers.
+fn fake_github() -> (String, std::thread::JoinHandle<Vec<(String, String)>>) {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let path = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            let mut auth = String::new();
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                if header.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = header
+                    .strip_prefix("authorization:")
+                    .or_else(|| header.strip_prefix("Authorization:"))
+                {
+                    auth = v.trim().to_owned();
+                }
+            }
+            let body = match path.as_str() {
+                "/repos/jetstack/testing/pulls/7" => serde_json::json!({
+                    "number": 7, "title": "Fix", "state": "open",
+                    "user": {"login": "carol"},
+                    "head": {"ref": "fix", "sha": "feed7"},
+                    "base": {"ref": "main", "sha": "stale"},
+                }),
+                "/repos/jetstack/testing/git/ref/heads/main" => {
+                    serde_json::json!({"object": {"sha": "base1"}})
+                }
+                _ => serde_json::json!({"message": "Not Found"}),
+            }
+            .to_string();
+            let mut stream = stream;
+            write!(stream, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).unwrap();
+            seen.push((path, auth));
+        }
+        seen
+    });
+    (address, handle)
+}
+
+#[test]
+fn mkpj_looks_missing_refs_up_on_github() {
+    let (config, jobs) = jetstack();
+    let (endpoint, server) = fake_github();
+    let token = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(token.path(), "s3cr3t\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mkpj"))
+        .args(["--job", "pull-testing-build", "--config-path"])
+        .arg(&config)
+        .arg("--job-config-path")
+        .arg(&jobs)
+        .args([
+            "--pull-number",
+            "7",
+            "--github-endpoint",
+            &endpoint,
+            "--github-token-path",
+        ])
+        .arg(token.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let job = prow_core::prowjob_from_yaml(std::str::from_utf8(&out.stdout).unwrap())
+        .unwrap()
+        .value;
+    let refs = job.spec.refs.unwrap();
+    assert_eq!(refs.pull_refs(), "main:base1,7:feed7");
+    assert_eq!(
+        (
+            refs.pulls[0].author.as_str(),
+            refs.pulls[0].head_ref.as_str()
+        ),
+        ("carol", "fix")
+    );
+    let seen = server.join().unwrap();
+    assert_eq!(
+        seen.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(),
+        [
+            "/repos/jetstack/testing/pulls/7",
+            "/repos/jetstack/testing/git/ref/heads/main"
+        ]
+    );
+    assert!(
+        seen.iter().all(|(_, auth)| auth == "Bearer s3cr3t"),
+        "{seen:?}"
+    );
 }

@@ -160,3 +160,92 @@ fn long_job_names_are_cut_for_labels_but_kept_in_annotations() {
         name
     );
 }
+
+#[tokio::test]
+async fn missing_pull_details_come_from_github() {
+    use prow_github::fake::FakeGitHub;
+    use prow_github::types::{Branch, PullRequest, User};
+    let fake = FakeGitHub::new("bot");
+    fake.add_pull_request(
+        "o",
+        "r",
+        PullRequest {
+            number: 12,
+            title: "Add the thing".into(),
+            state: "open".into(),
+            user: User {
+                login: "carol".into(),
+                ..User::default()
+            },
+            head: Branch {
+                git_ref: "thing".into(),
+                sha: "h12".into(),
+                ..Branch::default()
+            },
+            base: Branch {
+                git_ref: "release-1.0".into(),
+                sha: "old".into(),
+                ..Branch::default()
+            },
+            ..PullRequest::default()
+        },
+    );
+    fake.state()
+        .branches
+        .insert(("o".into(), "r".into(), "release-1.0".into()), "b10".into());
+    let query = pjutil::PullQuery {
+        pull: Pull {
+            number: 12,
+            ..Pull::default()
+        },
+        ..Default::default()
+    };
+    let done = pjutil::complete_pull(&fake, "o", "r", query).await.unwrap();
+    assert_eq!(
+        (done.base_ref.as_str(), done.base_sha.as_str()),
+        ("release-1.0", "b10")
+    );
+    assert_eq!(
+        (
+            done.pull.author.as_str(),
+            done.pull.sha.as_str(),
+            done.pull.head_ref.as_str()
+        ),
+        ("carol", "h12", "thing")
+    );
+    assert_eq!(done.pull.title, "Add the thing");
+    // Given values win, and nothing is asked when nothing is missing.
+    let given = pjutil::PullQuery {
+        base_ref: "main".into(),
+        base_sha: "b0".into(),
+        pull: Pull {
+            number: 12,
+            author: "dave".into(),
+            sha: "s".into(),
+            ..Pull::default()
+        },
+    };
+    assert_eq!(
+        pjutil::complete_pull(&fake, "o", "r", given.clone())
+            .await
+            .unwrap(),
+        given
+    );
+    assert_eq!(fake.state().calls.get("pull_request"), Some(&1));
+    assert!(matches!(
+        pjutil::complete_pull(
+            &fake,
+            "o",
+            "r",
+            pjutil::PullQuery {
+                pull: Pull {
+                    number: 99,
+                    ..Pull::default()
+                },
+                ..Default::default()
+            }
+        )
+        .await,
+        Err(prow_github::Error::NotFound { .. })
+    ));
+}
