@@ -2,12 +2,12 @@
 //! decoration defaults and presets.
 
 use prow_core::k8s_openapi::api::core::v1::PodSpec;
-use prow_core::{DecorationConfig, MetaDuration};
+use prow_core::{DecorationConfig, MetaDuration, ProwJobDefault};
 
 use crate::error::Finding;
 use crate::jobs::{JobBase, Preset};
 use crate::load::Config;
-use crate::prow::{DefaultDecorationConfigEntry, Plank, ProwConfig};
+use crate::prow::{DefaultDecorationConfigEntry, Plank, ProwConfig, ProwJobDefaultEntry};
 
 /// The trigger regex Prow gives a presubmit that sets none.
 ///
@@ -40,6 +40,7 @@ pub(crate) fn finalize(config: &mut Config) -> Vec<Finding> {
         }
     };
     let pod_namespace = prow.pod_namespace.clone();
+    let job_defaults = prow.prowjob_default_entries.clone();
     let jobs = &mut config.jobs;
     let decorate_all = jobs.decorate_all_jobs;
     let presets = jobs.presets.clone();
@@ -48,6 +49,7 @@ pub(crate) fn finalize(config: &mut Config) -> Vec<Finding> {
         pod_namespace: &pod_namespace,
         decorate_all,
         entries: &entries,
+        job_defaults: &job_defaults,
         presets: &presets,
     };
     for (repo, list) in &mut jobs.presubmits {
@@ -115,6 +117,7 @@ struct Ctx<'a> {
     pod_namespace: &'a str,
     decorate_all: bool,
     entries: &'a [DefaultDecorationConfigEntry],
+    job_defaults: &'a [ProwJobDefaultEntry],
     presets: &'a [Preset],
 }
 
@@ -131,6 +134,29 @@ impl Ctx<'_> {
         if base.namespace.as_deref().unwrap_or_default().is_empty() {
             *base.namespace = Some(self.pod_namespace.to_owned());
         }
+        // Prow's mergeProwJobDefault: matching entries in order, the job's own on top, and the
+        // global tenant when none is named.
+        let cluster = base.cluster.clone();
+        let mut merged: Option<ProwJobDefault> = None;
+        for entry in self.job_defaults {
+            if matches(&entry.org_repo, &entry.cluster, repo, &cluster)
+                && let Some(cfg) = &entry.config
+            {
+                let mut next = cfg.clone();
+                if let Some(earlier) = &merged {
+                    next.apply_default(earlier);
+                }
+                merged = Some(next);
+            }
+        }
+        let mut own = base.prowjob_defaults.take().unwrap_or_default();
+        if let Some(defaults) = &merged {
+            own.apply_default(defaults);
+        }
+        if own.tenant_id.is_empty() {
+            own.tenant_id = prow_core::reporting::DEFAULT_TENANT_ID.to_owned();
+        }
+        *base.prowjob_defaults = Some(own);
         let decorate = *base.decorate.get_or_insert(self.decorate_all);
         if decorate {
             let cluster = base.cluster.clone();

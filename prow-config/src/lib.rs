@@ -26,4 +26,6 @@ pub use defaults::default_trigger_for;
 pub use error::{Error, Finding, Severity};
 pub use jobs::{BaseMut, JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit};
 pub use load::{Config, LoadOptions, load, read_job_config};
-pub use prow::{DefaultDecorationConfigEntry, InRepoConfig, Plank, ProwConfig, Raw, Sinker};
+pub use prow::{
+    DefaultDecorationConfigEntry, InRepoConfig, Plank, ProwConfig, ProwJobDefaultEntry, Raw, Sinker,
+};

@@ -95,9 +95,9 @@ pub struct ProwConfig {
     /// Managed webhooks (raw for now).
     #[serde(default)]
     pub managed_webhooks: Raw,
-    /// ProwJob default entries (raw for now).
-    #[serde(default)]
-    pub prowjob_default_entries: Raw,
+    /// Defaults stamped on ProwJobs by repository and cluster, merged in order.
+    #[serde(default, deserialize_with = "nullable")]
+    pub prowjob_default_entries: Vec<ProwJobDefaultEntry>,
     /// Clusters not to schedule on (raw for now).
     #[serde(default)]
     pub disabled_clusters: Raw,
@@ -167,6 +167,21 @@ pub struct DefaultDecorationConfigEntry {
     /// The decoration defaults.
     #[serde(default)]
     pub config: Option<DecorationConfig>,
+}
+
+/// One ProwJob default: applies to jobs of `repo` (or org, or all when empty) on `cluster`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[non_exhaustive]
+pub struct ProwJobDefaultEntry {
+    /// `org`, `org/repo`, or empty/`*` for all.
+    #[serde(default, rename = "repo", deserialize_with = "nullable")]
+    pub org_repo: String,
+    /// Build cluster, or empty/`*` for all.
+    #[serde(default, deserialize_with = "nullable")]
+    pub cluster: String,
+    /// The defaults.
+    #[serde(default)]
+    pub config: Option<prow_core::ProwJobDefault>,
 }
 
 /// Sinker's settings.

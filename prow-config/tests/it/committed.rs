@@ -105,3 +105,51 @@ fn yaml_merge_keys_apply_as_in_go() {
     );
     assert!(p.iter().all(|j| j.spec.is_some()));
 }
+
+#[test]
+fn prowjob_defaults_merge_in_order_with_the_global_tenant_last() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = "prowjob_default_entries:\n- config: {tenant_id: everyone, resultstore_config: {project_id: all}}\n- repo: org\n  config: {tenant_id: org-tenant}\n- cluster: other\n  config: {tenant_id: other-cluster}\n";
+    let jobs = "postsubmits:\n  org/repo:\n  - name: a\n    spec: {containers: [{image: i}]}\n  - name: b\n    prowjob_defaults: {tenant_id: mine}\n    spec: {containers: [{image: i}]}\n  elsewhere/repo:\n  - name: c\n    spec: {containers: [{image: i}]}\nperiodics:\n- name: d\n  interval: 1h\n  spec: {containers: [{image: i}]}\n";
+    std::fs::write(dir.path().join("config.yaml"), config).expect("write");
+    std::fs::write(dir.path().join("jobs.yaml"), jobs).expect("write");
+    let loaded = load(&LoadOptions::new(
+        dir.path().join("config.yaml"),
+        Some(dir.path().join("jobs.yaml")),
+    ))
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let tenant = |job: &Option<prow_core::ProwJobDefault>| {
+        job.as_ref().expect("defaulted").tenant_id.clone()
+    };
+    let org = &loaded.jobs.postsubmits["org/repo"];
+    assert_eq!(tenant(&org[0].prowjob_defaults), "org-tenant");
+    assert_eq!(
+        org[0]
+            .prowjob_defaults
+            .as_ref()
+            .unwrap()
+            .resultstore_config
+            .as_ref()
+            .unwrap()
+            .project_id,
+        "all",
+        "earlier entries fill what later ones leave unset"
+    );
+    assert_eq!(tenant(&org[1].prowjob_defaults), "mine");
+    assert_eq!(
+        tenant(&loaded.jobs.postsubmits["elsewhere/repo"][0].prowjob_defaults),
+        "everyone"
+    );
+
+    // With no entries, every job gets Prow's global tenant.
+    std::fs::write(dir.path().join("config.yaml"), "{}\n").expect("write");
+    let loaded = load(&LoadOptions::new(
+        dir.path().join("config.yaml"),
+        Some(dir.path().join("jobs.yaml")),
+    ))
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        tenant(&loaded.jobs.periodics[0].prowjob_defaults),
+        "GlobalDefaultID"
+    );
+}
