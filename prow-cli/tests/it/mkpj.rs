@@ -131,6 +131,12 @@ fn a_k8s_corpus_presubmit_goes_through_mkpj_and_mkpod() {
         env_of(&pod, "test", "JOB_NAME").as_deref(),
         Some("pull-test-infra-unit-test")
     );
+    // What Prow's mkpj makes for these inputs, but for the random name and the start time.
+    let value = serde_json::to_value(&prowjob).unwrap();
+    insta::assert_yaml_snapshot!("k8s-pull-test-infra-unit-test", value, {
+        ".metadata.name" => "[uuid]",
+        ".status.startTime" => "[time]",
+    });
     assert!(
         env_of(&pod, "test", "ENTRYPOINT_OPTIONS").is_some(),
         "the job is decorated"
