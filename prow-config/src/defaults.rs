@@ -265,8 +265,10 @@ fn merge_preset(
             env.push(e1.clone());
         }
     }
-    let volumes = spec.volumes.get_or_insert_with(Vec::new);
+    // Lists are created only when there is something to add, so a pod without volumes or
+    // tolerations serialises as Go's does (no empty lists).
     for v1 in &preset.volumes {
+        let volumes = spec.volumes.get_or_insert_with(Vec::new);
         if volumes.iter().any(|v2| v2.name == v1.name) {
             return Err(format!("volume duplicated in pod spec: {}", v1.name));
         }
@@ -281,8 +283,8 @@ fn merge_preset(
             mounts.push(m1.clone());
         }
     }
-    let tolerations = spec.tolerations.get_or_insert_with(Vec::new);
     for t1 in &preset.tolerations {
+        let tolerations = spec.tolerations.get_or_insert_with(Vec::new);
         if tolerations.contains(t1) {
             return Err(format!("toleration duplicated in pod spec: {t1:?}"));
         }
