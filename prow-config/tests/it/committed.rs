@@ -55,17 +55,10 @@ fn repeated_key_last_wins_with_a_warning() {
 
 #[test]
 fn decoration_defaults_merge_in_order() {
-    let dir = tempfile::tempdir().expect("temp dir");
     let config = "decorate_all_jobs: true\nplank:\n  default_decoration_config_entries:\n  - config: {timeout: 1h, grace_period: 1m, gcs_credentials_secret: all}\n  - repo: org\n    config: {timeout: 2h}\n  - repo: other\n    config: {timeout: 3h}\n  - cluster: other\n    config: {grace_period: 9m}\n";
     // Like Prow, `decorate_all_jobs` counts only in config.yaml.
     let jobs = "decorate_all_jobs: false\npostsubmits:\n  org/repo:\n  - name: a\n    decoration_config: {gcs_credentials_secret: mine}\n    spec: {containers: [{image: i}]}\n  - name: b\n    decorate: false\n    spec: {containers: [{image: i}]}\n";
-    std::fs::write(dir.path().join("config.yaml"), config).expect("write");
-    std::fs::write(dir.path().join("jobs.yaml"), jobs).expect("write");
-    let loaded = load(&LoadOptions::new(
-        dir.path().join("config.yaml"),
-        Some(dir.path().join("jobs.yaml")),
-    ))
-    .unwrap_or_else(|e| panic!("{e:?}"));
+    let loaded = load_strs(config, jobs);
     let list = &loaded.jobs.postsubmits["org/repo"];
     let a = list[0].decoration_config.as_ref().expect("decorated");
     assert_eq!(a.timeout.map(|t| t.to_string()).as_deref(), Some("2h0m0s"));
@@ -89,15 +82,8 @@ fn decoration_defaults_merge_in_order() {
 
 #[test]
 fn yaml_merge_keys_apply_as_in_go() {
-    let dir = tempfile::tempdir().expect("temp dir");
     let jobs = "prow_ignored:\n  base: &base\n    interval: 1h\n    spec: {containers: [{image: i, command: [x]}]}\nperiodics:\n- name: a\n  <<: *base\n- <<: *base\n  name: b\n  interval: 2h\n";
-    std::fs::write(dir.path().join("config.yaml"), "").expect("write");
-    std::fs::write(dir.path().join("jobs.yaml"), jobs).expect("write");
-    let loaded = load(&LoadOptions::new(
-        dir.path().join("config.yaml"),
-        Some(dir.path().join("jobs.yaml")),
-    ))
-    .unwrap_or_else(|e| panic!("{e:?}"));
+    let loaded = load_strs("", jobs);
     let p = &loaded.jobs.periodics;
     assert_eq!(
         (p[0].interval.as_str(), p[1].interval.as_str()),
@@ -108,16 +94,9 @@ fn yaml_merge_keys_apply_as_in_go() {
 
 #[test]
 fn prowjob_defaults_merge_in_order_with_the_global_tenant_last() {
-    let dir = tempfile::tempdir().expect("temp dir");
     let config = "prowjob_default_entries:\n- config: {tenant_id: everyone, resultstore_config: {project_id: all}}\n- repo: org\n  config: {tenant_id: org-tenant}\n- cluster: other\n  config: {tenant_id: other-cluster}\n";
     let jobs = "postsubmits:\n  org/repo:\n  - name: a\n    spec: {containers: [{image: i}]}\n  - name: b\n    prowjob_defaults: {tenant_id: mine}\n    spec: {containers: [{image: i}]}\n  elsewhere/repo:\n  - name: c\n    spec: {containers: [{image: i}]}\nperiodics:\n- name: d\n  interval: 1h\n  spec: {containers: [{image: i}]}\n";
-    std::fs::write(dir.path().join("config.yaml"), config).expect("write");
-    std::fs::write(dir.path().join("jobs.yaml"), jobs).expect("write");
-    let loaded = load(&LoadOptions::new(
-        dir.path().join("config.yaml"),
-        Some(dir.path().join("jobs.yaml")),
-    ))
-    .unwrap_or_else(|e| panic!("{e:?}"));
+    let loaded = load_strs(config, jobs);
     let tenant = |job: &Option<prow_core::ProwJobDefault>| {
         job.as_ref().expect("defaulted").tenant_id.clone()
     };
@@ -142,14 +121,21 @@ fn prowjob_defaults_merge_in_order_with_the_global_tenant_last() {
     );
 
     // With no entries, every job gets Prow's global tenant.
-    std::fs::write(dir.path().join("config.yaml"), "{}\n").expect("write");
-    let loaded = load(&LoadOptions::new(
-        dir.path().join("config.yaml"),
-        Some(dir.path().join("jobs.yaml")),
-    ))
-    .unwrap_or_else(|e| panic!("{e:?}"));
+    let loaded = load_strs("{}\n", jobs);
     assert_eq!(
         tenant(&loaded.jobs.periodics[0].prowjob_defaults),
         "GlobalDefaultID"
     );
+}
+
+/// Loads `config` as config.yaml and `jobs` as the job config, from a temp dir.
+fn load_strs(config: &str, jobs: &str) -> prow_config::Config {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("config.yaml"), config).expect("write");
+    std::fs::write(dir.path().join("jobs.yaml"), jobs).expect("write");
+    load(&LoadOptions::new(
+        dir.path().join("config.yaml"),
+        Some(dir.path().join("jobs.yaml")),
+    ))
+    .unwrap_or_else(|e| panic!("{e:?}"))
 }
