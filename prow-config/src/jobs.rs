@@ -20,7 +20,7 @@ where
 /// Go embeds these structs; serde's `flatten` would drop unknown fields silently and lose
 /// error locations, so the fields are written out inline instead.
 macro_rules! job_struct {
-    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty,)* }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $vis:vis $field:ident : $ty:ty,)* }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
         #[non_exhaustive]
@@ -102,7 +102,7 @@ macro_rules! job_struct {
             /// Position of the job in its list in the source file (not read from YAML).
             #[serde(skip)]
             pub source_index: usize,
-            $($(#[$fm])* pub $field: $ty,)*
+            $($(#[$fm])* $vis $field: $ty,)*
         }
 
         impl JobBase for $name {
@@ -179,40 +179,43 @@ job_struct! {
     Presubmit {
         /// Run on every pull request.
         #[serde(default)]
-        always_run: bool,
+        pub always_run: bool,
         /// A failure does not block merging.
         #[serde(default)]
-        optional: bool,
+        pub optional: bool,
         /// Comment regex that triggers the job (default from the name).
         #[serde(default, deserialize_with = "nullable")]
-        trigger: String,
+        pub trigger: String,
         /// Comment that reruns the job (default `/test <name>`).
         #[serde(default, deserialize_with = "nullable")]
-        rerun_command: String,
+        pub rerun_command: String,
         /// Tide runs it before merging even if it would not otherwise run.
         #[serde(default)]
-        run_before_merge: bool,
+        pub run_before_merge: bool,
         /// Branch regexes the job runs on.
         #[serde(default, deserialize_with = "nullable")]
-        branches: Vec<String>,
+        pub branches: Vec<String>,
         /// Branch regexes the job never runs on.
         #[serde(default, deserialize_with = "nullable")]
-        skip_branches: Vec<String>,
+        pub skip_branches: Vec<String>,
         /// Run when a changed file matches this regex.
         #[serde(default, deserialize_with = "nullable")]
-        run_if_changed: String,
+        pub run_if_changed: String,
         /// Skip when every changed file matches this regex.
         #[serde(default, deserialize_with = "nullable")]
-        skip_if_only_changed: String,
+        pub skip_if_only_changed: String,
         /// GitHub status context (default: the name).
         #[serde(default, deserialize_with = "nullable")]
-        context: String,
+        pub context: String,
         /// Do not report a status.
         #[serde(default)]
-        skip_report: bool,
+        pub skip_report: bool,
         /// Jenkins settings, kept raw.
         #[serde(default)]
-        jenkins_spec: Option<serde_yaml::Value>,
+        pub jenkins_spec: Option<serde_yaml::Value>,
+        /// Compiled trigger, branch and change regexes (built once, on first use).
+        #[serde(skip)]
+        pub(crate) matchers: crate::matching::Compiled,
     }
 }
 
@@ -221,28 +224,31 @@ job_struct! {
     Postsubmit {
         /// Run on every push; unset means true unless a change matcher decides.
         #[serde(default)]
-        always_run: Option<bool>,
+        pub always_run: Option<bool>,
         /// Branch regexes the job runs on.
         #[serde(default, deserialize_with = "nullable")]
-        branches: Vec<String>,
+        pub branches: Vec<String>,
         /// Branch regexes the job never runs on.
         #[serde(default, deserialize_with = "nullable")]
-        skip_branches: Vec<String>,
+        pub skip_branches: Vec<String>,
         /// Run when a changed file matches this regex.
         #[serde(default, deserialize_with = "nullable")]
-        run_if_changed: String,
+        pub run_if_changed: String,
         /// Skip when every changed file matches this regex.
         #[serde(default, deserialize_with = "nullable")]
-        skip_if_only_changed: String,
+        pub skip_if_only_changed: String,
         /// GitHub status context (default: the name).
         #[serde(default, deserialize_with = "nullable")]
-        context: String,
+        pub context: String,
         /// Do not report a status.
         #[serde(default)]
-        skip_report: bool,
+        pub skip_report: bool,
         /// Jenkins settings, kept raw.
         #[serde(default)]
-        jenkins_spec: Option<serde_yaml::Value>,
+        pub jenkins_spec: Option<serde_yaml::Value>,
+        /// Compiled trigger, branch and change regexes (built once, on first use).
+        #[serde(skip)]
+        pub(crate) matchers: crate::matching::Compiled,
     }
 }
 
@@ -251,19 +257,19 @@ job_struct! {
     Periodic {
         /// Go duration between starts (deprecated in favour of `cron`).
         #[serde(default, deserialize_with = "nullable")]
-        interval: String,
+        pub interval: String,
         /// Go duration between the end of one run and the next start.
         #[serde(default, deserialize_with = "nullable")]
-        minimum_interval: String,
+        pub minimum_interval: String,
         /// Cron schedule, evaluated in UTC.
         #[serde(default, deserialize_with = "nullable")]
-        cron: String,
+        pub cron: String,
         /// Free-form tags.
         #[serde(default, deserialize_with = "nullable")]
-        tags: Vec<String>,
+        pub tags: Vec<String>,
         /// Retry settings, kept raw.
         #[serde(default)]
-        retry: Option<serde_yaml::Value>,
+        pub retry: Option<serde_yaml::Value>,
     }
 }
 
@@ -310,6 +316,9 @@ pub struct JobConfig {
     /// Decorate every job that does not set `decorate`.
     #[serde(default)]
     pub decorate_all_jobs: bool,
+    /// Presubmits indexed by repository (built on first use).
+    #[serde(skip)]
+    pub(crate) index: crate::index::IndexCache,
 }
 
 impl JobConfig {
@@ -346,6 +355,7 @@ impl JobConfig {
 
     /// Appends another file's jobs and presets (no de-duplication; validation finds duplicates).
     pub fn merge(&mut self, other: JobConfig) {
+        self.reindex();
         self.presets.extend(other.presets);
         for (repo, jobs) in other.presubmits {
             self.presubmits.entry(repo).or_default().extend(jobs);

@@ -16,16 +16,29 @@
 
 mod defaults;
 mod error;
+pub mod filter;
+mod index;
 mod jobs;
 mod load;
+mod matching;
 mod prow;
 mod validate;
 mod yaml11;
 
 pub use defaults::default_trigger_for;
 pub use error::{Error, Finding, Severity};
+pub use filter::{
+    Available, Contexts, NotSelected, Outcome, PresubmitFilter, Selected, available_presubmits,
+    evaluate, explain_postsubmit, explain_presubmit, filter_presubmits, help_message, help_note,
+    is_help_comment, may_need_help_comment, prunes_help,
+};
+pub use index::PresubmitIndex;
 pub use jobs::{BaseMut, JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit};
 pub use load::{Config, LoadOptions, load, read_job_config};
+pub use matching::{
+    BranchVerdict, Brancher, ChangeMatcher, ChangeRule, ChangedFiles, ChangesError, Decision,
+    LazyChanges, Why,
+};
 pub use prow::{
     DefaultDecorationConfigEntry, InRepoConfig, Plank, ProwConfig, ProwJobDefaultEntry, Raw, Sinker,
 };
