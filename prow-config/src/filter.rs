@@ -370,6 +370,58 @@ pub fn explain_postsubmit(
     })
 }
 
+/// One job in a "why did it (not) run" report.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct JobReason {
+    /// The job name.
+    pub name: String,
+    /// Its GitHub status context.
+    pub context: String,
+    /// Whether it runs.
+    pub runs: bool,
+    /// Why, in one sentence.
+    pub reason: String,
+}
+
+/// For every presubmit, whether `filter` starts it on `branch` and why.
+pub fn why_presubmits(
+    filter: &PresubmitFilter,
+    changes: &(impl ChangedFiles + ?Sized),
+    branch: &str,
+    presubmits: &[Presubmit],
+) -> Result<Vec<JobReason>, ChangesError> {
+    let mut out = Vec::with_capacity(presubmits.len());
+    for job in presubmits {
+        let outcome = evaluate(filter, job, branch, changes)?;
+        out.push(JobReason {
+            name: job.name.clone(),
+            context: job.context.clone(),
+            runs: outcome.runs(),
+            reason: explain_presubmit(job, branch, &outcome, filter.comment()),
+        });
+    }
+    Ok(out)
+}
+
+/// For every postsubmit, whether a push to `branch` starts it and why.
+pub fn why_postsubmits(
+    changes: &(impl ChangedFiles + ?Sized),
+    branch: &str,
+    postsubmits: &[crate::jobs::Postsubmit],
+) -> Result<Vec<JobReason>, ChangesError> {
+    let mut out = Vec::with_capacity(postsubmits.len());
+    for job in postsubmits {
+        let decision = job.decide(branch, changes)?;
+        out.push(JobReason {
+            name: job.name.clone(),
+            context: job.context.clone(),
+            runs: decision.runs,
+            reason: explain_postsubmit(job, branch, &decision),
+        });
+    }
+    Ok(out)
+}
+
 /// The reason a branch verdict names, with the deciding patterns.
 pub(crate) fn explain_branch(
     brancher: Option<&crate::matching::Brancher>,

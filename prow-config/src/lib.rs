@@ -28,9 +28,10 @@ mod yaml11;
 pub use defaults::default_trigger_for;
 pub use error::{Error, Finding, Severity};
 pub use filter::{
-    Available, Contexts, NotSelected, Outcome, PresubmitFilter, Selected, available_presubmits,
-    evaluate, explain_postsubmit, explain_presubmit, filter_presubmits, help_message, help_note,
-    is_help_comment, may_need_help_comment, prunes_help,
+    Available, Contexts, JobReason, NotSelected, Outcome, PresubmitFilter, Selected,
+    available_presubmits, evaluate, explain_postsubmit, explain_presubmit, filter_presubmits,
+    help_message, help_note, is_help_comment, may_need_help_comment, prunes_help, why_postsubmits,
+    why_presubmits,
 };
 pub use index::PresubmitIndex;
 pub use jobs::{BaseMut, JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit};

@@ -1,4 +1,5 @@
-//! `prow`: the prow-rs multi-tool. Today: print the ProwJob CRD, check ProwJob files.
+//! `prow`: the prow-rs multi-tool. Today: print the ProwJob CRD, check ProwJob files, explain
+//! which jobs a change triggers.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +29,149 @@ enum Command {
         #[arg(long = "cluster", value_name = "ALIAS")]
         clusters: Vec<String>,
     },
+    /// For every job of a repository, say whether a change runs it and why.
+    Triggers(TriggersArgs),
+}
+
+/// `prow triggers`: "why did my job (not) run?".
+#[derive(clap::Args)]
+struct TriggersArgs {
+    /// Path to config.yaml.
+    #[arg(long, value_name = "FILE")]
+    config_path: PathBuf,
+    /// Path to the job config file or directory.
+    #[arg(long, value_name = "PATH")]
+    job_config_path: Option<PathBuf>,
+    /// The repository, as org/repo.
+    #[arg(long, value_name = "ORG/REPO")]
+    repo: String,
+    /// The target branch of the pull request, or the pushed branch.
+    #[arg(long, value_name = "BRANCH", default_value = "main")]
+    base_ref: String,
+    /// A changed file (repeatable).
+    #[arg(long = "changed-file", value_name = "PATH")]
+    changed_files: Vec<String>,
+    /// A file listing changed files, one per line (`-` for standard input), e.g. the output of
+    /// `git diff --name-only`.
+    #[arg(long, value_name = "FILE")]
+    changed_files_from: Option<PathBuf>,
+    /// A pull request comment, e.g. `/test all` or `/retest`; without one, a new pull request.
+    #[arg(long, value_name = "BODY")]
+    comment: Option<String>,
+    /// A context that failed on the head commit (repeatable; for `/retest`).
+    #[arg(long = "failed-context", value_name = "CONTEXT")]
+    failed_contexts: Vec<String>,
+    /// A context already reported and not failed (repeatable; for `/retest`).
+    #[arg(long = "reported-context", value_name = "CONTEXT")]
+    reported_contexts: Vec<String>,
+    /// The event: a pull request (presubmits) or a push (postsubmits).
+    #[arg(long, value_enum, default_value = "pull_request")]
+    event: Event,
+    /// Honour `/ok-to-test` (false when the repo sets `ignore_ok_to_test`).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    honor_ok_to_test: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    output: Output,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Event {
+    #[value(name = "pull_request")]
+    PullRequest,
+    Push,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Output {
+    Text,
+    Json,
+}
+
+fn triggers(args: TriggersArgs) -> anyhow::Result<ExitCode> {
+    let options = prow_config::LoadOptions::new(&args.config_path, args.job_config_path.clone());
+    let config = match prow_config::load(&options) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("error loading prow config: {err}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut changes = args.changed_files.clone();
+    if let Some(path) = &args.changed_files_from {
+        let text = prow_cli::read_input(path)?;
+        changes.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    let branch = args.base_ref.as_str();
+    let known = config.jobs.presubmits.contains_key(&args.repo)
+        || config.jobs.postsubmits.contains_key(&args.repo);
+    if !known {
+        eprintln!(
+            "warning: no presubmits or postsubmits are configured for {}",
+            args.repo
+        );
+    }
+    let rows = match args.event {
+        Event::Push => {
+            let jobs = config
+                .jobs
+                .postsubmits
+                .get(&args.repo)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            prow_config::why_postsubmits(&changes, branch, jobs)?
+        }
+        Event::PullRequest => {
+            let filter = match &args.comment {
+                None => prow_config::PresubmitFilter::test_all(),
+                Some(body) => {
+                    let failed: std::collections::HashSet<String> =
+                        args.failed_contexts.iter().cloned().collect();
+                    let all = failed
+                        .iter()
+                        .chain(&args.reported_contexts)
+                        .cloned()
+                        .collect();
+                    prow_config::PresubmitFilter::for_comment(body, args.honor_ok_to_test, || {
+                        Ok::<_, std::convert::Infallible>(prow_config::Contexts { failed, all })
+                    })?
+                }
+            };
+            let jobs = config.jobs.presubmits_for(&args.repo);
+            prow_config::why_presubmits(&filter, &changes, branch, jobs)?
+        }
+    };
+    match args.output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
+        Output::Text => {
+            let mut rows = rows;
+            rows.sort_by(|a, b| b.runs.cmp(&a.runs).then_with(|| a.name.cmp(&b.name)));
+            let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
+            for row in &rows {
+                let runs = if row.runs { "runs" } else { "skip" };
+                println!("{runs}  {:width$}  {}", row.name, row.reason);
+            }
+            if let Some(body) = &args.comment {
+                let count = rows.iter().filter(|r| r.runs).count();
+                if let Some(note) = prow_config::help_note(body, count) {
+                    let presubmits = config.jobs.presubmits_for(&args.repo);
+                    let available =
+                        prow_config::available_presubmits(&changes, branch, presubmits)?;
+                    let (org, repo) = args.repo.split_once('/').unwrap_or((&args.repo, ""));
+                    println!(
+                        "\nProw would reply:\n{}",
+                        prow_config::help_message(org, repo, branch, note, &available)
+                    );
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
@@ -95,5 +239,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Triggers(args) => triggers(args),
     }
 }

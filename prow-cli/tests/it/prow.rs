@@ -1,4 +1,4 @@
-//! The `prow` binary: `prow crd` and `prow check-prowjob`.
+//! The `prow` binary: `prow crd`, `prow check-prowjob` and `prow triggers`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -67,4 +67,85 @@ fn check_prowjob_reads_standard_input() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("-: ok: periodic job"));
+}
+
+/// `prow triggers` over the example configuration, as JSON.
+fn triggers(args: &[&str]) -> serde_json::Value {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/config");
+    let out = prow()
+        .arg("triggers")
+        .arg("--config-path")
+        .arg(root.join("config.yaml"))
+        .arg("--job-config-path")
+        .arg(root.join("jobs"))
+        .args(["--repo", "example-org/example-repo", "--output", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn triggers_explains_every_job_of_the_repo() {
+    let new_pr = triggers(&["--base-ref", "main", "--changed-file", "docs/intro.md"]);
+    let comment = triggers(&[
+        "--base-ref",
+        "release-1.0",
+        "--changed-file",
+        "main.go",
+        "--comment",
+        "/test pull-example-docs\n/test pull-example-e2e",
+    ]);
+    let retest = triggers(&[
+        "--changed-file",
+        "README.md",
+        "--comment",
+        "/retest",
+        "--failed-context",
+        "pull-example-unit",
+    ]);
+    let push = triggers(&[
+        "--event",
+        "push",
+        "--base-ref",
+        "main-2",
+        "--changed-files-from",
+        "-",
+    ]);
+    insta::assert_json_snapshot!(serde_json::json!({
+        "new pull request touching docs": new_pr,
+        "/test on a release branch": comment,
+        "/retest with a failed context": retest,
+        "push to main-2 with no files": push,
+    }));
+}
+
+#[test]
+fn triggers_text_lists_running_jobs_first_and_the_help_reply() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/config");
+    let out = prow()
+        .arg("triggers")
+        .arg("--config-path")
+        .arg(root.join("config.yaml"))
+        .arg("--job-config-path")
+        .arg(root.join("jobs"))
+        .args([
+            "--repo",
+            "example-org/example-repo",
+            "--comment",
+            "/test nope",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }

@@ -810,3 +810,107 @@ proptest! {
         prop_assert_eq!(&plain, &expected);
     }
 }
+
+// ----- kubernetes/kubernetes from the shared corpus. -----
+
+/// `count` paths spread over directories the kubernetes/kubernetes jobs watch.
+fn k8s_paths(count: usize) -> Vec<String> {
+    let dirs = [
+        "pkg/kubelet/",
+        "test/e2e/network/",
+        "staging/src/k8s.io/kms/",
+        "vendor/x/",
+        "docs/",
+    ];
+    (0..count)
+        .map(|i| format!("{}f{i}.{}", dirs[i % dirs.len()], ["go", "md"][i % 2]))
+        .collect()
+}
+
+#[test]
+fn k8s_kubernetes_indexed_equals_plain_and_known_jobs_decide() {
+    let dir = std::env::var_os("PROW_CORPUS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus")
+        });
+    if !dir.is_dir() {
+        eprintln!("notice: corpus not found at {}; skipping", dir.display());
+        return;
+    }
+    let root = dir.join("k8s-test-infra/config");
+    let options =
+        prow_config::LoadOptions::new(root.join("prow/config.yaml"), Some(root.join("jobs")));
+    let config = prow_config::load(&options).expect("k8s loads");
+    let jobs = &config.jobs;
+    let repo = "kubernetes/kubernetes";
+    assert!(jobs.presubmits_for(repo).len() > 100);
+    let failed = Contexts {
+        failed: set(&["pull-kubernetes-unit", "pull-kubernetes-e2e-kind"]),
+        all: set(&[
+            "pull-kubernetes-unit",
+            "pull-kubernetes-e2e-kind",
+            "pull-kubernetes-verify",
+        ]),
+    };
+    let change_sets = [
+        Vec::new(),
+        files(&["pkg/kubelet/kubelet.go"]),
+        files(&["go.mod", "vendor/modules.txt"]),
+        files(&["pkg/cloudprovider/azure_disk.go"]),
+        k8s_paths(100),
+        k8s_paths(3000),
+    ];
+    for body in [
+        None,
+        Some("/test all"),
+        Some("/retest"),
+        Some("/test pull-kubernetes-e2e-gce-cos"),
+    ] {
+        let filter = match body {
+            None => PresubmitFilter::test_all(),
+            Some(b) => {
+                PresubmitFilter::for_comment(b, true, || Ok::<_, ()>(failed.clone())).expect("ok")
+            }
+        };
+        for branch in ["master", "release-1.30"] {
+            for changes in &change_sets {
+                let plain = filter_presubmits(&filter, changes, branch, jobs.presubmits_for(repo))
+                    .expect("ok");
+                let indexed = jobs
+                    .filter_presubmits(repo, &filter, branch, changes)
+                    .expect("ok");
+                assert_eq!(
+                    plain,
+                    indexed,
+                    "{body:?} on {branch} with {} files",
+                    changes.len()
+                );
+            }
+        }
+    }
+    let names = |changes: &[String]| -> Vec<String> {
+        jobs.filter_presubmits(repo, &PresubmitFilter::test_all(), "master", changes)
+            .expect("ok")
+            .into_iter()
+            .map(|p| p.name.clone())
+            .collect()
+    };
+    let kubelet = names(&files(&["pkg/kubelet/kubelet.go"]));
+    let deps = names(&files(&["go.mod"]));
+    let azure = names(&files(&["pkg/cloudprovider/azure_disk.go"]));
+    let has = |list: &[String], name: &str| list.iter().any(|n| n == name);
+    assert!(
+        has(&kubelet, "pull-kubernetes-e2e-gce"),
+        "always_run job runs"
+    );
+    assert!(!has(&kubelet, "check-dependency-stats") && has(&deps, "check-dependency-stats"));
+    assert!(
+        !has(&kubelet, "pull-kubernetes-e2e-capz-azure-disk")
+            && has(&azure, "pull-kubernetes-e2e-capz-azure-disk")
+    );
+    assert!(
+        !has(&kubelet, "pull-kubernetes-e2e-gce-cos"),
+        "explicit-trigger job does not run"
+    );
+}
