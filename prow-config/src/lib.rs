@@ -14,6 +14,7 @@
 //! field path, job, reason). `yaml11` bridges the YAML 1.1 habits Go accepts (octal modes,
 //! merge keys, repeated keys).
 
+mod branches;
 mod defaults;
 mod error;
 pub mod filter;
@@ -25,6 +26,7 @@ mod prow;
 mod validate;
 mod yaml11;
 
+pub use branches::{UNANCHORED_BRANCHES, unanchored_branches};
 pub use defaults::default_trigger_for;
 pub use error::{Error, Finding, Severity};
 pub use filter::{

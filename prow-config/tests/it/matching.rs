@@ -15,7 +15,8 @@ use prow_config::{
 fn jobs(yaml: &str) -> JobConfig {
     let mut config: JobConfig = serde_yaml::from_str(yaml).expect("job config parses");
     for list in config.presubmits.values_mut() {
-        for job in list {
+        for (i, job) in list.iter_mut().enumerate() {
+            job.source_index = i;
             if job.trigger.is_empty() {
                 job.trigger = default_trigger_for(&job.name);
                 job.rerun_command = format!("/test {}", job.name);
@@ -843,6 +844,14 @@ fn k8s_kubernetes_indexed_equals_plain_and_known_jobs_decide() {
         prow_config::LoadOptions::new(root.join("prow/config.yaml"), Some(root.join("jobs")));
     let config = prow_config::load(&options).expect("k8s loads");
     let jobs = &config.jobs;
+    let unanchored = prow_config::unanchored_branches(jobs);
+    eprintln!(
+        "k8s: {} unanchored branch entries match other branches in use",
+        unanchored.len()
+    );
+    for finding in unanchored.iter().take(5) {
+        eprintln!("  {finding}");
+    }
     let repo = "kubernetes/kubernetes";
     assert!(jobs.presubmits_for(repo).len() > 100);
     let failed = Contexts {
@@ -913,4 +922,47 @@ fn k8s_kubernetes_indexed_equals_plain_and_known_jobs_decide() {
         !has(&kubelet, "pull-kubernetes-e2e-gce-cos"),
         "explicit-trigger job does not run"
     );
+}
+
+#[test]
+fn unanchored_branches_warning_names_the_trap() {
+    let config = jobs(
+        r#"
+presubmits:
+  o/r:
+  - name: on-4-1
+    always_run: true
+    branches: [release-4.1]
+  - name: on-4-10
+    always_run: true
+    branches: [^release-4.10$]
+  - name: anchored
+    always_run: true
+    branches: [^release-4.1$]
+  - name: pattern
+    always_run: true
+    branches: [release-.*]
+  - name: skip-main
+    always_run: true
+    skip_branches: [main]
+  other/repo:
+  - name: elsewhere
+    always_run: true
+    branches: [release-4.1]
+postsubmits:
+  o/r:
+  - name: post-main
+    branches: [main]
+periodics:
+- name: nightly
+  cron: "0 0 * * *"
+  extra_refs:
+  - {org: o, repo: r, base_ref: main-next}
+"#,
+    );
+    let listing: Vec<String> = prow_config::unanchored_branches(&config)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    insta::assert_snapshot!(listing.join("\n"));
 }
