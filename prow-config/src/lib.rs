@@ -18,7 +18,7 @@ mod defaults;
 mod error;
 mod jobs;
 mod load;
-mod prow;
+pub mod prow;
 mod validate;
 mod yaml11;
 
