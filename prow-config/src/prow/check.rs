@@ -203,7 +203,7 @@ impl ProwConfig {
             self.plank.max_goroutines,
             &mut err,
         );
-        if let Err(e) = regex::Regex::new(&self.gerrit.allowed_presubmit_trigger_re) {
+        if let Err(e) = super::compile_regex(&self.gerrit.allowed_presubmit_trigger_re) {
             err(
                 "gerrit.allowed_presubmit_trigger_re".into(),
                 format!(
@@ -375,7 +375,7 @@ impl ProwConfig {
             if !seen.insert(pattern.as_str()) {
                 continue;
             }
-            if let Err(e) = regex::Regex::new(pattern) {
+            if let Err(e) = super::compile_regex(pattern) {
                 err(at, format!("cannot compile regexp {pattern:?}, err: {e}"));
             }
         }
@@ -696,10 +696,8 @@ pub(crate) fn go_template(name: &str, text: &str) -> Result<(), String> {
         if !action.starts_with("/*") {
             match word {
                 "if" | "range" | "with" | "define" | "block" => open_blocks.push(line),
-                "end" => {
-                    if open_blocks.pop().is_none() {
-                        return Err(format!("template: {name}:{line}: unexpected {{{{end}}}}"));
-                    }
+                "end" if open_blocks.pop().is_none() => {
+                    return Err(format!("template: {name}:{line}: unexpected {{{{end}}}}"));
                 }
                 "" => {
                     return Err(format!(
@@ -712,8 +710,7 @@ pub(crate) fn go_template(name: &str, text: &str) -> Result<(), String> {
         line += after[..end].matches('\n').count();
         rest = &after[end + 2..];
     }
-    if let Some(open) = open_blocks.last() {
-        let _ = open;
+    if !open_blocks.is_empty() {
         return Err(format!("template: {name}:{line}: unexpected EOF"));
     }
     Ok(())

@@ -12,7 +12,10 @@ mod deck;
 mod plank;
 mod tide;
 
+use std::collections::BTreeMap;
+
 use prow_core::MetaDuration;
+use serde::{Deserialize, Deserializer};
 
 pub use branch_protection::{
     BranchPolicy, BranchProtection, BypassRestrictions, ContextPolicy, DismissalRestrictions,
@@ -44,6 +47,73 @@ pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
     *value == T::default()
 }
 
+/// How a config value reads YAML `null`: as its default, like Go's JSON decoding, also inside
+/// lists and map values (`viewers: {"": null}` is an empty list of viewers).
+pub(crate) trait Nullable: Sized {
+    /// Reads the value, `null` giving the default.
+    fn from_yaml<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error>;
+}
+
+/// A value read through [`Nullable`].
+struct NullOr<T>(T);
+
+impl<'de, T: Nullable> Deserialize<'de> for NullOr<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::from_yaml(d).map(NullOr)
+    }
+}
+
+/// `deserialize_with` for every field of a [`section!`] struct.
+pub(crate) fn nullable<'de, D: Deserializer<'de>, T: Nullable>(d: D) -> Result<T, D::Error> {
+    T::from_yaml(d)
+}
+
+/// Implements [`Nullable`] for types whose `null` is their default and that hold no nested
+/// nullable values.
+macro_rules! nullable_leaf {
+    ($($ty:ty),* $(,)?) => {
+        $(
+            impl crate::prow::Nullable for $ty {
+                fn from_yaml<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                    Ok(<Option<$ty> as serde::Deserialize>::deserialize(d)?.unwrap_or_default())
+                }
+            }
+        )*
+    };
+}
+pub(crate) use nullable_leaf;
+
+nullable_leaf!(
+    String,
+    bool,
+    i64,
+    u64,
+    MetaDuration,
+    prow_core::DecorationConfig,
+    prow_core::ProwJobDefault,
+    prow_core::RerunAuthConfig,
+);
+
+impl<T: for<'a> Deserialize<'a>> Nullable for Option<T> {
+    fn from_yaml<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Option::<T>::deserialize(d)
+    }
+}
+
+impl<T: Nullable> Nullable for Vec<T> {
+    fn from_yaml<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let list = Option::<Vec<NullOr<T>>>::deserialize(d)?.unwrap_or_default();
+        Ok(list.into_iter().map(|v| v.0).collect())
+    }
+}
+
+impl<V: Nullable> Nullable for BTreeMap<String, V> {
+    fn from_yaml<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = Option::<BTreeMap<String, NullOr<V>>>::deserialize(d)?.unwrap_or_default();
+        Ok(map.into_iter().map(|(k, v)| (k, v.0)).collect())
+    }
+}
+
 /// Declares a config struct whose every field defaults when absent or `null` and is written
 /// only when set, so the YAML names, docs and extra serde attributes are all a field needs.
 macro_rules! section {
@@ -56,12 +126,14 @@ macro_rules! section {
                 $(#[$fm])*
                 #[serde(
                     default,
-                    deserialize_with = "crate::jobs::nullable",
+                    deserialize_with = "crate::prow::nullable",
                     skip_serializing_if = "crate::prow::is_default"
                 )]
                 pub $field: $ty,
             )*
         }
+
+        crate::prow::nullable_leaf!($name);
     };
 }
 pub(crate) use section;
@@ -89,7 +161,7 @@ section! {
         /// Horologium: periodic job trigger.
         pub horologium: Horologium,
         /// Slack reporters by `*`, org or org/repo.
-        pub slack_reporter_configs: std::collections::BTreeMap<String, SlackReporter>,
+        pub slack_reporter_configs: BTreeMap<String, SlackReporter>,
         /// In-repo `.prow.yaml` settings.
         pub in_repo_config: InRepoConfig,
         /// Gangway: the API server that triggers jobs for allowed clients.
@@ -111,7 +183,7 @@ section! {
         /// Directories ignored when looking for OWNERS files.
         pub owners_dir_denylist: Option<OwnersDirDenylist>,
         /// Pub/Sub subscription ids by GCP project (older form of `pubsub_triggers`).
-        pub pubsub_subscriptions: std::collections::BTreeMap<String, Vec<String>>,
+        pub pubsub_subscriptions: BTreeMap<String, Vec<String>>,
         /// Pub/Sub subscriptions that trigger jobs.
         pub pubsub_triggers: Vec<PubSubTrigger>,
         /// How GitHub links are written.
@@ -129,4 +201,18 @@ section! {
         /// Set from the `VERSION` file next to `config.yaml`.
         pub config_version_sha: String,
     }
+}
+
+/// Compiles a regex, describing a failure on one line like Go's `regexp.Compile`
+/// (``error parsing regexp: unclosed group: `(x` ``).
+pub(crate) fn compile_regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(pattern).map_err(|e| {
+        let text = e.to_string();
+        let reason = text
+            .lines()
+            .rev()
+            .find_map(|l| l.strip_prefix("error: "))
+            .unwrap_or(text.trim());
+        format!("error parsing regexp: {reason}: `{pattern}`")
+    })
 }

@@ -369,13 +369,14 @@ impl Tide {
         let repo_entry = org_entry
             .filter(|_| !repo.is_empty())
             .and_then(|o| o.repos.get(repo).or_else(|| o.repos.get("*")));
-        if !org.is_empty() && !repo.is_empty() && !branch.is_empty() {
-            if let Some(m) = methods
+        if !org.is_empty()
+            && !repo.is_empty()
+            && !branch.is_empty()
+            && let Some(m) = methods
                 .get(&format!("{org}/{repo}@{branch}"))
                 .and_then(|e| set(&e.merge_type))
-            {
-                return m;
-            }
+        {
+            return m;
         }
         if let Some(repo_entry) = repo_entry {
             for (pattern, method) in &repo_entry.branches {
@@ -387,13 +388,13 @@ impl Tide {
                 }
             }
         }
-        if !org.is_empty() && !repo.is_empty() {
-            if let Some(m) = methods
+        if !org.is_empty()
+            && !repo.is_empty()
+            && let Some(m) = methods
                 .get(&format!("{org}/{repo}"))
                 .and_then(|e| set(&e.merge_type))
-            {
-                return m;
-            }
+        {
+            return m;
         }
         repo_entry
             .and_then(|r| set(&r.merge_type))
@@ -738,7 +739,7 @@ impl TideContextPolicy {
             }
         }
         for pattern in &self.optional_regex_contexts {
-            let re = regex::Regex::new(pattern)
+            let re = super::compile_regex(pattern)
                 .map_err(|e| format!("optional context regex {pattern:?} doesn't compile: {e}"))?;
             if let Some(c) = self.required_contexts.iter().find(|c| re.is_match(c)) {
                 return Err(format!(
@@ -813,3 +814,5 @@ impl TideContextPolicyOptions {
         policy
     }
 }
+
+super::nullable_leaf!(TideOrgMergeType, TideRepoMergeType, TideBranchMergeType);

@@ -3,4 +3,5 @@
 mod committed;
 mod corpus;
 mod errors;
+mod schema;
 mod triggers;
