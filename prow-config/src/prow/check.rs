@@ -13,12 +13,16 @@ use crate::error::Finding;
 /// Slack's report template when a reporter sets none.
 const SLACK_REPORT_TEMPLATE: &str = "Job {{.Spec.Job}} of type {{.Spec.Type}} ended with state {{.Status.State}}. <{{.Status.URL}}|View logs>";
 
-/// Validates `prow` as read from `file`, then applies Prow's defaults; returns the errors.
-pub fn check(prow: &mut ProwConfig, file: &Path) -> Vec<Finding> {
+/// Validates `prow` as read from `file` (whose YAML is `text`), then applies Prow's defaults;
+/// returns the errors, each with the line of its field when it can be found.
+pub fn check(prow: &mut ProwConfig, file: &Path, text: &str) -> Vec<Finding> {
     let errors = prow
         .validate()
         .into_iter()
-        .map(|f| f.in_file(file))
+        .map(|mut f| {
+            f.line = super::locate::line_of(text, &f.field);
+            f.in_file(file)
+        })
         .collect();
     prow.apply_defaults();
     errors

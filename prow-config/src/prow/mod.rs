@@ -9,6 +9,7 @@ mod branch_protection;
 mod check;
 mod components;
 mod deck;
+mod locate;
 mod plank;
 mod tide;
 
