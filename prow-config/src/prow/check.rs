@@ -147,6 +147,8 @@ impl ProwConfig {
             tide.max_goroutines = 20;
         }
         move_default(&mut tide.target_url, &mut tide.target_urls);
+        self.tide.queries = self.deduplicated_tide_queries();
+        let tide = &mut self.tide;
         move_default(&mut tide.pr_status_base_url, &mut tide.pr_status_base_urls);
 
         for namespace in [&mut self.prowjob_namespace, &mut self.pod_namespace] {

@@ -816,3 +816,137 @@ impl TideContextPolicyOptions {
 }
 
 super::nullable_leaf!(TideOrgMergeType, TideRepoMergeType, TideBranchMergeType);
+
+impl super::ProwConfig {
+    /// The tenant of ProwJobs of `org_repo` (org or org/repo) on `cluster`: the last
+    /// matching `prowjob_default_entries` entry that names one, else the global default.
+    pub fn tenant_id(&self, org_repo: &str, cluster: &str) -> String {
+        self.prowjob_default_entries
+            .iter()
+            .filter(|e| default_entry_matches(&e.org_repo, &e.cluster, org_repo, cluster))
+            .filter_map(|e| e.config.as_ref())
+            .map(|c| c.tenant_id.as_str())
+            .rfind(|t| !t.is_empty())
+            .unwrap_or(prow_core::reporting::DEFAULT_TENANT_ID)
+            .to_owned()
+    }
+
+    /// Tide's queries with the ones that differ only in their orgs and repos merged, ordered
+    /// by their JSON form, as Prow does at load (`deduplicateTideQueries`). Queries whose
+    /// repos belong to different tenants stay apart.
+    pub fn deduplicated_tide_queries(&self) -> Vec<TideQuery> {
+        let mut groups: Vec<(String, TideQuery)> = Vec::new();
+        for query in &self.tide.queries {
+            let sorted = |v: &[String]| {
+                let mut v = v.to_vec();
+                v.sort();
+                v
+            };
+            let mut shape = TideQuery {
+                author: query.author.clone(),
+                excluded_branches: sorted(&query.excluded_branches),
+                included_branches: sorted(&query.included_branches),
+                labels: sorted(&query.labels),
+                missing_labels: sorted(&query.missing_labels),
+                milestone: query.milestone.clone(),
+                review_approved_required: query.review_approved_required,
+                ..TideQuery::default()
+            };
+            let tenants: BTreeSet<String> = query
+                .orgs
+                .iter()
+                .chain(&query.repos)
+                .map(|r| self.tenant_id(r, "*"))
+                .collect();
+            let key = format!("{}{tenants:?}", go_json(&shape));
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, merged)) => {
+                    merged.orgs.extend(query.orgs.iter().cloned());
+                    merged.repos.extend(query.repos.iter().cloned());
+                    merged
+                        .excluded_repos
+                        .extend(query.excluded_repos.iter().cloned());
+                }
+                None => {
+                    shape.orgs.clone_from(&query.orgs);
+                    shape.repos.clone_from(&query.repos);
+                    shape.excluded_repos.clone_from(&query.excluded_repos);
+                    groups.push((key, shape));
+                }
+            }
+        }
+        let mut out: Vec<TideQuery> = groups.into_iter().map(|(_, q)| q).collect();
+        out.sort_by_cached_key(go_json);
+        out
+    }
+}
+
+/// Whether a default entry for `given_repo`/`given_cluster` applies to `repo` on `cluster`
+/// (Prow's `matches`).
+fn default_entry_matches(given_repo: &str, given_cluster: &str, repo: &str, cluster: &str) -> bool {
+    if !given_cluster.is_empty() && given_cluster != "*" && given_cluster != cluster {
+        return false;
+    }
+    if given_repo.is_empty() || given_repo == "*" || given_repo == repo {
+        return true;
+    }
+    let repo = repo
+        .trim_start_matches("https://")
+        .trim_start_matches("http://");
+    given_repo == repo || repo.split('/').next() == Some(given_repo)
+}
+
+/// A query as Go's `encoding/json` writes it (field order and `omitempty` of `TideQuery`),
+/// which is what Prow sorts deduplicated queries by.
+fn go_json(q: &TideQuery) -> String {
+    fn string(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '<' | '>' | '&' => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+    let mut fields = Vec::new();
+    if !q.author.is_empty() {
+        fields.push(format!("\"author\":{}", string(&q.author)));
+    }
+    let lists = [
+        ("labels", &q.labels),
+        ("missingLabels", &q.missing_labels),
+        ("excludedBranches", &q.excluded_branches),
+        ("includedBranches", &q.included_branches),
+    ];
+    for (name, list) in lists {
+        if !list.is_empty() {
+            let items: Vec<String> = list.iter().map(|s| string(s)).collect();
+            fields.push(format!("\"{name}\":[{}]", items.join(",")));
+        }
+    }
+    if !q.milestone.is_empty() {
+        fields.push(format!("\"milestone\":{}", string(&q.milestone)));
+    }
+    if q.review_approved_required {
+        fields.push("\"reviewApprovedRequired\":true".to_owned());
+    }
+    for (name, list) in [
+        ("orgs", &q.orgs),
+        ("repos", &q.repos),
+        ("excludedRepos", &q.excluded_repos),
+    ] {
+        if !list.is_empty() {
+            let items: Vec<String> = list.iter().map(|s| string(s)).collect();
+            fields.push(format!("\"{name}\":[{}]", items.join(",")));
+        }
+    }
+    format!("{{{}}}", fields.join(","))
+}

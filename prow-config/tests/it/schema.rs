@@ -159,8 +159,23 @@ fn k8s_test_infra_values() {
     let config = load_config(&root.join("k8s-test-infra/config/prow/config.yaml"));
     let prow = &config.prow;
     let tide = &prow.tide;
-    assert_eq!(tide.queries.len(), 9);
-    assert_eq!(tide.queries[0].orgs[0], "kubernetes");
+    // Nine queries are written; two differ only in their repos and are merged, as in Prow.
+    let path = root.join("k8s-test-infra/config/prow/config.yaml");
+    let (raw, _) = parse(&std::fs::read_to_string(&path).expect("read"));
+    assert_eq!(raw.tide.queries.len(), 9);
+    assert_eq!(tide.queries.len(), 8);
+    let (seven, eight) = (&raw.tide.queries[7].repos, &raw.tide.queries[8].repos);
+    let merged = tide.queries.iter().filter(|q| q.repos.contains(&seven[0]));
+    assert_eq!(
+        merged.map(|q| q.repos.clone()).collect::<Vec<_>>(),
+        [[seven[0].clone(), eight[0].clone()]]
+    );
+    assert!(tide.queries.iter().any(|q| {
+        q.orgs.first().map(String::as_str) == Some("kubernetes")
+            && q.excluded_repos
+                .iter()
+                .any(|r| r == "kubernetes/kubernetes")
+    }));
     assert_eq!(tide.batch_size_limit_for("kubernetes", "kubernetes"), 15);
     assert_eq!(tide.batch_size_limit_for("kubernetes", "enhancements"), -1);
     assert_eq!(tide.batch_size_limit_for("kubernetes", "test-infra"), 0);
@@ -731,4 +746,34 @@ fn documented_config_round_trips() {
     // Spot-check that a merged policy is reported from the right levels.
     let policy: Policy = config.branch_protection.policy();
     assert_eq!(policy.include, [""]);
+}
+
+#[test]
+fn tide_queries_are_deduplicated_per_tenant() {
+    let (config, _) = parse(
+        "
+prowjob_default_entries:
+- repo: private
+  config: {tenant_id: secret}
+tide:
+  queries:
+  - {orgs: [b], labels: [lgtm, approved]}
+  - {repos: [a/r], labels: [approved, lgtm]}
+  - {orgs: [private], labels: [lgtm, approved]}
+  - {orgs: [c], labels: [lgtm], author: bot}
+",
+    );
+    assert_eq!(config.tenant_id("private", "*"), "secret");
+    assert_eq!(config.tenant_id("private/repo", "*"), "secret");
+    assert_eq!(config.tenant_id("b", "*"), "GlobalDefaultID");
+    let queries = config.deduplicated_tide_queries();
+    let shown: Vec<String> = queries.iter().map(TideQuery::query_string).collect();
+    insta::assert_snapshot!(shown.join("\n"), @r#"
+    is:pr state:open archived:false author:"bot" label:"lgtm" org:"c"
+    is:pr state:open archived:false label:"approved" label:"lgtm" repo:"a/r" org:"b"
+    is:pr state:open archived:false label:"approved" label:"lgtm" org:"private"
+    "#);
+    let mut again = config.clone();
+    again.tide.queries = queries.clone();
+    assert_eq!(again.deduplicated_tide_queries(), queries, "idempotent");
 }
