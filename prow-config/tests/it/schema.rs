@@ -777,3 +777,40 @@ tide:
     again.tide.queries = queries.clone();
     assert_eq!(again.deduplicated_tide_queries(), queries, "idempotent");
 }
+
+#[test]
+fn plain_scalars_read_as_strings_like_go() {
+    let (config, unknown) = parse(
+        "tide: {queries: [{orgs: [o], milestone: 1.0, labels: [123, 'true']}]}\nlog_level: 5\n",
+    );
+    assert!(unknown.is_empty());
+    assert_eq!(config.tide.queries[0].milestone, "1.0");
+    assert_eq!(config.tide.queries[0].labels, ["123", "true"]);
+    assert_eq!(config.log_level, "5");
+}
+
+#[test]
+fn type_errors_in_typed_sections_name_line_and_field() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("config.yaml");
+    std::fs::write(
+        &path,
+        "tide:\n  merge_method:\n    org:\n      repo: [squash]\n",
+    )
+    .expect("write");
+    let errors = match load(&LoadOptions::new(&path, None)) {
+        Err(Error::Invalid { errors }) => errors,
+        other => panic!("expected errors, got {other:?}"),
+    };
+    let shown: Vec<String> = errors
+        .iter()
+        .map(|f| {
+            f.to_string()
+                .replace(&path.display().to_string(), "config.yaml")
+        })
+        .collect();
+    insta::assert_snapshot!(
+        shown.join("\n"),
+        @"config.yaml:4: tide.merge_method.org.repo: invalid type: sequence, expected a merge method (merge, squash, rebase) or a map of them"
+    );
+}
