@@ -814,3 +814,48 @@ fn type_errors_in_typed_sections_name_line_and_field() {
         @"config.yaml:4: tide.merge_method.org.repo: invalid type: sequence, expected a merge method (merge, squash, rebase) or a map of them"
     );
 }
+
+#[test]
+fn unknown_fields_deep_in_typed_sections_are_warnings() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("config.yaml");
+    std::fs::write(
+        &path,
+        "\
+tide:
+  queries:
+  - orgs: [o]
+    lables: [lgtm]
+  context_options:
+    orgs:
+      o:
+        repos:
+          r:
+            branches:
+              main: {requird-contexts: [x]}
+branch-protection:
+  orgs:
+    o:
+      repos:
+        r: {protekt: true}
+deck:
+  spyglass:
+    lenses:
+    - lens: {name: x, config: {anything: goes}}
+      required_files: [x]
+      remote_config: {endpont: y}
+",
+    )
+    .expect("write");
+    let config = load_config(&path);
+    let shown: Vec<String> = unknown_fields(&config)
+        .iter()
+        .map(|f| f.replace(&path.display().to_string(), "config.yaml"))
+        .collect();
+    insta::assert_snapshot!(shown.join("\n"), @r"
+    config.yaml: tide.queries[0].lables: unknown field
+    config.yaml: tide.context_options.orgs.o.repos.r.branches.main.requird-contexts: unknown field
+    config.yaml: branch-protection.orgs.o.repos.r.protekt: unknown field
+    config.yaml: deck.spyglass.lenses[0].remote_config.endpont: unknown field
+    ");
+}
