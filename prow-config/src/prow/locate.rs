@@ -166,6 +166,84 @@ fn segments(path: &str) -> Vec<Segment> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use serde_yaml::{Mapping, Value};
+
+    /// A YAML tree with maps, lists of maps and scalars (what config files hold).
+    fn tree() -> impl Strategy<Value = Value> {
+        let leaf = "[a-z ]{0,6}".prop_map(Value::String);
+        leaf.prop_recursive(4, 40, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 1..4).prop_map(|values| {
+                    let mut map = Mapping::new();
+                    for (i, v) in values.into_iter().enumerate() {
+                        map.insert(Value::String(i.to_string()), v);
+                    }
+                    Value::Mapping(map)
+                }),
+                prop::collection::vec(inner, 1..4).prop_map(|items| {
+                    Value::Sequence(
+                        items
+                            .into_iter()
+                            .map(|v| {
+                                let mut map = Mapping::new();
+                                map.insert(Value::String(String::new()), v);
+                                Value::Mapping(map)
+                            })
+                            .collect(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    /// Gives every key a unique name and collects every key's path and name.
+    fn name_keys(value: &mut Value, path: &str, next: &mut usize, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Mapping(map) => {
+                let entries: Vec<Value> = map.values().cloned().collect();
+                map.clear();
+                for mut v in entries {
+                    *next += 1;
+                    let name = format!("k{next}");
+                    let at = format!("{path}.{name}");
+                    out.push((at.clone(), name.clone()));
+                    name_keys(&mut v, &at, next, out);
+                    map.insert(Value::String(name), v);
+                }
+            }
+            Value::Sequence(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    name_keys(item, &format!("{path}[{i}]"), next, out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn proptest_every_key_is_found_on_its_line(mut value in tree()) {
+            let mut keys = Vec::new();
+            let mut root = Mapping::new();
+            root.insert(Value::String("top".into()), Value::Null);
+            name_keys(&mut value, "top", &mut 0, &mut keys);
+            root.insert(Value::String("top".into()), value);
+            let yaml = serde_yaml::to_string(&Value::Mapping(root)).expect("yaml");
+            let lines: Vec<&str> = yaml.lines().collect();
+            for (path, name) in keys {
+                let line = line_of(&yaml, &path);
+                let text = line.and_then(|l| lines.get(l - 1)).copied().unwrap_or("");
+                let key = format!("{name}:");
+                prop_assert!(
+                    text.trim_start().trim_start_matches("- ").starts_with(&key),
+                    "{path} -> {line:?} {text:?} in\n{yaml}"
+                );
+            }
+        }
+    }
 
     const YAML: &str = "\
 # comment
