@@ -859,3 +859,56 @@ deck:
     config.yaml: deck.spyglass.lenses[0].remote_config.endpont: unknown field
     ");
 }
+
+#[test]
+fn component_lookups_by_org_and_repo() {
+    let (config, unknown) = parse(
+        "
+plank:
+  job_url_prefix_config: {'*': https://all/, o: '', o/r: https://repo/}
+in_repo_config:
+  enabled: {'*': true, o: false, o/r: null, o/yes: true}
+owners_dir_denylist:
+  default: [docs]
+  repos: {o: [vendor], o/r: [third_party]}
+deck:
+  spyglass:
+    gcs_browser_prefixes: {'*': https://any/, o/r: https://repo/}
+    gcs_browser_prefixes_by_bucket: {b: https://bucket/}
+",
+    );
+    assert!(unknown.is_empty());
+    let plank = &config.plank;
+    assert_eq!(plank.job_url_prefix_for("o", "r"), "https://repo/");
+    // An empty org entry falls through to `*`, as in Prow.
+    assert_eq!(plank.job_url_prefix_for("o", "x"), "https://all/");
+    let in_repo = &config.in_repo_config;
+    assert!(
+        !in_repo.enabled_for("o", "r"),
+        "null falls through to the org"
+    );
+    assert!(in_repo.enabled_for("o", "yes"));
+    assert!(in_repo.enabled_for("p", "x"));
+    let denylist = config.owners_dir_denylist.as_ref().expect("denylist");
+    assert_eq!(
+        denylist.ignored_dirs("o", "r"),
+        [
+            "docs",
+            "vendor",
+            "third_party",
+            r"\.git$",
+            "_output$",
+            "vendor/.*/.*"
+        ]
+    );
+    let spyglass = &config.deck.spyglass;
+    assert_eq!(
+        spyglass.gcs_browser_prefix_for("o", "r", "b"),
+        "https://repo/"
+    );
+    assert_eq!(
+        spyglass.gcs_browser_prefix_for("o", "x", "b"),
+        "https://bucket/"
+    );
+    assert_eq!(spyglass.gcs_browser_prefix_for("", "", "c"), "https://any/");
+}
