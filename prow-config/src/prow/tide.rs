@@ -357,7 +357,7 @@ impl Tide {
     /// The merge method for a pull request to `branch` of `org/repo`, with Prow's precedence:
     /// `org/repo@branch`, then the first branch regex (in key order) of the repo (or repo `*`)
     /// under the org, then `org/repo`, then the repo under the org, then the org; `merge` when
-    /// nothing matches. An empty `branch` skips the branch rules.
+    /// nothing matches. Branch regexes are tried even for an empty `branch`, as in Prow.
     pub fn merge_method(&self, org: &str, repo: &str, branch: &str) -> MergeMethod {
         let methods = &self.merge_method;
         let set = |text: &str| {
