@@ -22,7 +22,7 @@ mod index;
 mod jobs;
 mod load;
 mod matching;
-mod prow;
+pub mod prow;
 mod validate;
 mod yaml11;
 

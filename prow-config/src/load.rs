@@ -96,6 +96,7 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
         }
         config.jobs.merge(jobs);
     }
+    errors.extend(crate::prow::check(&mut config.prow, path, &text));
     errors.extend(crate::defaults::finalize(&mut config));
     errors.extend(crate::validate::validate(&config));
     if errors.is_empty() {

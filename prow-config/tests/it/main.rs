@@ -4,4 +4,5 @@ mod committed;
 mod corpus;
 mod errors;
 mod matching;
+mod schema;
 mod triggers;
