@@ -14,7 +14,9 @@ fn corpus() -> Option<PathBuf> {
 }
 
 fn options() -> prow_config::LoadOptions {
-    let root = corpus().expect("corpus present").join("k8s-test-infra/config");
+    let root = corpus()
+        .expect("corpus present")
+        .join("k8s-test-infra/config");
     prow_config::LoadOptions::new(root.join("prow/config.yaml"), Some(root.join("jobs")))
 }
 

@@ -3,6 +3,7 @@
 mod committed;
 mod corpus;
 mod errors;
+mod fuzz;
 mod matching;
 mod schema;
 mod triggers;
