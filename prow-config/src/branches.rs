@@ -40,41 +40,50 @@ struct Entry<'a> {
 }
 
 fn entries(jobs: &JobConfig) -> Vec<Entry<'_>> {
+    let pre = jobs.presubmits.iter().flat_map(|(repo, list)| {
+        list.iter().map(move |j| {
+            let lists = [
+                ("branches", &j.branches),
+                ("skip_branches", &j.skip_branches),
+            ];
+            (
+                "presubmits",
+                repo,
+                &j.name,
+                j.source_index,
+                &j.source_path,
+                lists,
+            )
+        })
+    });
+    let post = jobs.postsubmits.iter().flat_map(|(repo, list)| {
+        list.iter().map(move |j| {
+            let lists = [
+                ("branches", &j.branches),
+                ("skip_branches", &j.skip_branches),
+            ];
+            (
+                "postsubmits",
+                repo,
+                &j.name,
+                j.source_index,
+                &j.source_path,
+                lists,
+            )
+        })
+    });
     let mut out = Vec::new();
-    for (repo, list) in &jobs.presubmits {
-        for j in list {
-            for (name, patterns) in [
-                ("branches", &j.branches),
-                ("skip_branches", &j.skip_branches),
-            ] {
-                out.push(Entry {
-                    kind: "presubmits",
-                    repo,
-                    index: j.source_index,
-                    job: &j.name,
-                    file: &j.source_path,
-                    list: name,
-                    patterns,
-                });
-            }
-        }
-    }
-    for (repo, list) in &jobs.postsubmits {
-        for j in list {
-            for (name, patterns) in [
-                ("branches", &j.branches),
-                ("skip_branches", &j.skip_branches),
-            ] {
-                out.push(Entry {
-                    kind: "postsubmits",
-                    repo,
-                    index: j.source_index,
-                    job: &j.name,
-                    file: &j.source_path,
-                    list: name,
-                    patterns,
-                });
-            }
+    for (kind, repo, job, index, file, lists) in pre.chain(post) {
+        for (list, patterns) in lists {
+            out.push(Entry {
+                kind,
+                repo,
+                index,
+                job,
+                file,
+                list,
+                patterns,
+            });
         }
     }
     out

@@ -371,6 +371,31 @@ fn decide_changes<'a>(
     })
 }
 
+/// The accessors presubmits and postsubmits share over their compiled regexes.
+macro_rules! compiled_accessors {
+    () => {
+        /// Compiles the job's regexes now instead of on first use.
+        pub fn compile_matchers(&self) {
+            self.regexes();
+        }
+
+        /// The compiled branch rules (an error when a regex does not compile).
+        pub fn brancher(&self) -> Result<&Brancher, &str> {
+            self.regexes().brancher.as_ref().map_err(String::as_str)
+        }
+
+        /// The compiled change rule (an error when its regex does not compile).
+        pub fn change_matcher(&self) -> Result<&ChangeMatcher, &str> {
+            self.regexes().changes.as_ref().map_err(String::as_str)
+        }
+
+        /// Prow's `CouldRun`: whether the branch rules allow `branch`.
+        pub fn could_run(&self, branch: &str) -> bool {
+            self.brancher().is_ok_and(|b| b.should_run(branch))
+        }
+    };
+}
+
 impl Presubmit {
     pub(crate) fn regexes(&self) -> &JobRegexes {
         self.matchers.get_or_compile(
@@ -382,25 +407,7 @@ impl Presubmit {
         )
     }
 
-    /// Compiles the job's regexes now instead of on first use.
-    pub fn compile_matchers(&self) {
-        self.regexes();
-    }
-
-    /// The compiled branch rules (an error when a regex does not compile).
-    pub fn brancher(&self) -> Result<&Brancher, &str> {
-        self.regexes().brancher.as_ref().map_err(String::as_str)
-    }
-
-    /// The compiled change rule (an error when its regex does not compile).
-    pub fn change_matcher(&self) -> Result<&ChangeMatcher, &str> {
-        self.regexes().changes.as_ref().map_err(String::as_str)
-    }
-
-    /// Prow's `CouldRun`: whether the branch rules allow `branch`.
-    pub fn could_run(&self, branch: &str) -> bool {
-        self.brancher().is_ok_and(|b| b.should_run(branch))
-    }
+    compiled_accessors!();
 
     /// Whether `run_if_changed` or `skip_if_only_changed` is set.
     pub fn has_change_rule(&self) -> bool {
@@ -492,25 +499,7 @@ impl Postsubmit {
         )
     }
 
-    /// Compiles the job's regexes now instead of on first use.
-    pub fn compile_matchers(&self) {
-        self.regexes();
-    }
-
-    /// The compiled branch rules (an error when a regex does not compile).
-    pub fn brancher(&self) -> Result<&Brancher, &str> {
-        self.regexes().brancher.as_ref().map_err(String::as_str)
-    }
-
-    /// The compiled change rule (an error when its regex does not compile).
-    pub fn change_matcher(&self) -> Result<&ChangeMatcher, &str> {
-        self.regexes().changes.as_ref().map_err(String::as_str)
-    }
-
-    /// Prow's `CouldRun`: whether the branch rules allow `branch`.
-    pub fn could_run(&self, branch: &str) -> bool {
-        self.brancher().is_ok_and(|b| b.should_run(branch))
-    }
+    compiled_accessors!();
 
     /// Prow's `Postsubmit.ShouldRun` with its reason: the branch must match; a change rule
     /// decides when set; otherwise `always_run` when set; otherwise it runs.

@@ -6,3 +6,15 @@ mod phony;
 mod podutils;
 mod prow;
 mod workspace;
+
+/// Runs `command`, asserts that it succeeded (showing its stderr when not) and returns stdout.
+pub(crate) fn stdout_of(command: &mut std::process::Command) -> Vec<u8> {
+    let out = command.output().expect("the binary starts");
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        command.get_program(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

@@ -69,25 +69,24 @@ fn check_prowjob_reads_standard_input() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("-: ok: periodic job"));
 }
 
-/// `prow triggers` over the example configuration, as JSON.
-fn triggers(args: &[&str]) -> serde_json::Value {
+/// `prow triggers` over the example configuration's example repository.
+fn triggers_command() -> Command {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/config");
-    let out = prow()
+    let mut command = prow();
+    command
         .arg("triggers")
         .arg("--config-path")
         .arg(root.join("config.yaml"))
         .arg("--job-config-path")
         .arg(root.join("jobs"))
-        .args(["--repo", "example-org/example-repo", "--output", "json"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+        .args(["--repo", "example-org/example-repo"]);
+    command
+}
+
+/// `prow triggers ... --output json`, parsed.
+fn triggers(args: &[&str]) -> serde_json::Value {
+    let out = crate::stdout_of(triggers_command().args(["--output", "json"]).args(args));
+    serde_json::from_slice(&out).unwrap()
 }
 
 #[test]
@@ -127,25 +126,6 @@ fn triggers_explains_every_job_of_the_repo() {
 
 #[test]
 fn triggers_text_lists_running_jobs_first_and_the_help_reply() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/config");
-    let out = prow()
-        .arg("triggers")
-        .arg("--config-path")
-        .arg(root.join("config.yaml"))
-        .arg("--job-config-path")
-        .arg(root.join("jobs"))
-        .args([
-            "--repo",
-            "example-org/example-repo",
-            "--comment",
-            "/test nope",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+    let out = crate::stdout_of(triggers_command().args(["--comment", "/test nope"]));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out));
 }

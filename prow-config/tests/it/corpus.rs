@@ -6,7 +6,7 @@ use std::time::Instant;
 use prow_config::{LoadOptions, load};
 
 /// The shared corpus, or `None` (with a notice) when it is absent.
-fn corpus() -> Option<PathBuf> {
+pub(crate) fn corpus() -> Option<PathBuf> {
     let dir = std::env::var_os("PROW_CORPUS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));

@@ -830,15 +830,9 @@ fn k8s_paths(count: usize) -> Vec<String> {
 
 #[test]
 fn k8s_kubernetes_indexed_equals_plain_and_known_jobs_decide() {
-    let dir = std::env::var_os("PROW_CORPUS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus")
-        });
-    if !dir.is_dir() {
-        eprintln!("notice: corpus not found at {}; skipping", dir.display());
+    let Some(dir) = crate::corpus::corpus() else {
         return;
-    }
+    };
     let root = dir.join("k8s-test-infra/config");
     let options =
         prow_config::LoadOptions::new(root.join("prow/config.yaml"), Some(root.join("jobs")));

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::corpus::corpus;
+
 use proptest::prelude::*;
 use prow_config::prow::{
     BranchProtection, GitHubMergeBlocksPolicy, OrgPolicy, Policy, ProwConfig, Tide,
@@ -16,19 +18,6 @@ fn data(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/schema")
         .join(rel)
-}
-
-/// The shared corpus, or `None` (with a notice) when it is absent.
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("PROW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("notice: corpus not found at {}; skipping", dir.display());
-        None
-    }
 }
 
 /// Loads `config.yaml` alone; panics with every error when it does not load.
