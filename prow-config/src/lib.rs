@@ -22,6 +22,7 @@ mod index;
 mod jobs;
 mod load;
 mod matching;
+pub mod orgrepo;
 pub mod prow;
 mod validate;
 mod yaml11;

@@ -5,5 +5,6 @@ mod corpus;
 mod errors;
 mod fuzz;
 mod matching;
+mod orgrepo;
 mod schema;
 mod triggers;
