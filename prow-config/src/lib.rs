@@ -24,6 +24,7 @@ mod load;
 mod matching;
 pub mod orgrepo;
 pub mod prow;
+pub mod tide_plugins;
 mod validate;
 mod yaml11;
 

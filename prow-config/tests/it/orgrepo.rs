@@ -290,3 +290,91 @@ fn tide_and_plugin_agreement_table() {
         ["org: o without repo(s) o/a, o/b 'o/a' 'o/b'", "repo: x/y"]
     );
 }
+
+// ----- The warnings built on it. -----
+
+use prow_config::prow::TideQuery;
+use prow_config::tide_plugins::{
+    PluginEnablement, mismatched_tide, missing_trigger, needs_ok_to_test, tide_coverage,
+    validate_owners,
+};
+
+/// Plugin enablement given as a table.
+struct Enabled(Vec<(&'static str, OrgRepoSet)>);
+
+impl PluginEnablement for Enabled {
+    fn enabled_for(&self, plugin: &str, _external: bool) -> OrgRepoSet {
+        self.0
+            .iter()
+            .filter(|(p, _)| *p == plugin)
+            .map(|(_, s)| s.clone())
+            .reduce(|a, b| a.union(&b))
+            .unwrap_or_default()
+    }
+}
+
+fn queries(yaml: &str) -> Vec<TideQuery> {
+    serde_yaml::from_str(yaml).expect("queries parse")
+}
+
+fn messages(findings: &[prow_config::Finding]) -> Vec<String> {
+    findings.iter().map(|f| f.message.clone()).collect()
+}
+
+#[test]
+fn tide_coverage_as_upstream() {
+    let q = queries(
+        r#"
+- orgs: [o, p]
+  excludedRepos: [o/x, o/y, p/z, q/w]
+- orgs: [o]
+  excludedRepos: [o/x]
+- repos: [p/z, r/s]
+"#,
+    );
+    // o's exceptions intersect across queries; p/z is included by another query.
+    assert_eq!(
+        tide_coverage(&q),
+        set(&[("o", &["o/x"]), ("p", &[])], &["p/z", "r/s"])
+    );
+}
+
+#[test]
+fn mismatched_tide_and_friends() {
+    let q = queries(
+        r#"
+- repos: [o/a]
+  labels: [lgtm, approved]
+  missingLabels: [do-not-merge/hold, needs-rebase, needs-ok-to-test]
+- orgs: [p]
+  labels: [lgtm]
+"#,
+    );
+    let plugins = Enabled(vec![
+        ("lgtm", set(&[("p", &[])], &["o/a"])),
+        ("approve", set(&[("p", &[])], &[])),
+        ("trigger", set(&[("o", &[])], &[])),
+        ("blunderbuss", set(&[("p", &[])], &[])),
+        ("verify-owners", set(&[], &["p/keep"])),
+    ]);
+    let lenient = messages(&mismatched_tide(&q, &plugins, false));
+    let strict = messages(&mismatched_tide(&q, &plugins, true));
+    let mut jobs = prow_config::JobConfig::default();
+    jobs.presubmits.insert("o/a".into(), Vec::new());
+    jobs.postsubmits.insert("x/y".into(), Vec::new());
+    insta::assert_snapshot!(
+        [
+            "lenient:",
+            &lenient.join("\n"),
+            "strict:",
+            &strict.join("\n"),
+            "needs-ok-to-test:",
+            &messages(&needs_ok_to_test(&q)).join("\n"),
+            "validate-owners:",
+            &messages(&validate_owners(&plugins)).join("\n"),
+            "missing-trigger:",
+            &messages(&missing_trigger(&jobs, &plugins)).join("\n"),
+        ]
+        .join("\n")
+    );
+}
