@@ -18,6 +18,7 @@ mod defaults;
 mod error;
 mod jobs;
 mod load;
+pub mod plugins;
 mod prow;
 mod validate;
 mod yaml11;
@@ -26,6 +27,7 @@ pub use defaults::default_trigger_for;
 pub use error::{Error, Finding, Severity};
 pub use jobs::{BaseMut, JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit};
 pub use load::{Config, LoadOptions, load, read_job_config};
+pub use plugins::{PluginConfig, PluginLoadOptions, load_plugins};
 pub use prow::{
     DefaultDecorationConfigEntry, InRepoConfig, Plank, ProwConfig, ProwJobDefaultEntry, Raw, Sinker,
 };

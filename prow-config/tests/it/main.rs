@@ -4,3 +4,4 @@ mod committed;
 mod corpus;
 mod errors;
 mod triggers;
+mod plugins;

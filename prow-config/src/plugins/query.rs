@@ -1,0 +1,127 @@
+//! Per-repo look-ups hook needs: enabled plugins and each plugin's settings for a repo.
+
+use super::config::{Approve, Dco, ExternalPlugin, Lgtm, OwnersFilenames, PluginConfig, Trigger};
+
+/// The first entry listing `org/repo`, else the first listing `org` (Prow's `*For` look-ups).
+fn for_repo<'a, T>(
+    items: &'a [T],
+    repos: impl Fn(&T) -> &[String],
+    org: &str,
+    repo: &str,
+) -> Option<&'a T> {
+    let full = format!("{org}/{repo}");
+    items
+        .iter()
+        .find(|i| repos(i).contains(&full))
+        .or_else(|| items.iter().find(|i| repos(i).iter().any(|r| r == org)))
+}
+
+impl PluginConfig {
+    /// Plugins enabled for `org/repo`: the org's (unless the repo is excluded) then the
+    /// repo's own, as hook's `getPlugins`.
+    pub fn plugins_for(&self, org: &str, repo: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        if let Some(o) = self.plugins.get(org)
+            && !o.excluded_repos.iter().any(|r| r == repo)
+        {
+            out.extend(o.plugins.iter().map(String::as_str));
+        }
+        if let Some(r) = self.plugins.get(&format!("{org}/{repo}")) {
+            out.extend(r.plugins.iter().map(String::as_str));
+        }
+        out
+    }
+
+    /// External plugins for `org/repo`: the org's then the repo's (no exclusions apply).
+    pub fn external_plugins_for(&self, org: &str, repo: &str) -> Vec<&ExternalPlugin> {
+        [org.to_owned(), format!("{org}/{repo}")]
+            .iter()
+            .filter_map(|key| self.external_plugins.get(key))
+            .flatten()
+            .collect()
+    }
+
+    /// External plugins of `org/repo` that want `event` (those listing no events want all).
+    pub fn external_plugins_for_event(
+        &self,
+        org: &str,
+        repo: &str,
+        event: &str,
+    ) -> Vec<&ExternalPlugin> {
+        self.external_plugins_for(org, repo)
+            .into_iter()
+            .filter(|p| p.events.is_empty() || p.events.iter().any(|e| e == event))
+            .collect()
+    }
+
+    /// Trigger settings for `org/repo` (defaults when no entry lists it).
+    pub fn trigger_for(&self, org: &str, repo: &str) -> Trigger {
+        for_repo(&self.triggers, |t| &t.repos, org, repo)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Lgtm settings for `org/repo` (defaults when no entry lists it).
+    pub fn lgtm_for(&self, org: &str, repo: &str) -> Lgtm {
+        for_repo(&self.lgtm, |l| &l.repos, org, repo)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Approve settings for `org/repo`, with Prow's default help and process links.
+    pub fn approve_for(&self, org: &str, repo: &str) -> Approve {
+        let mut a = for_repo(&self.approve, |a| &a.repos, org, repo)
+            .cloned()
+            .unwrap_or_default();
+        if a.command_help_link.is_empty() {
+            a.command_help_link = "https://go.k8s.io/bot-commands".to_owned();
+        }
+        if a.pr_process_link.is_empty() {
+            a.pr_process_link =
+                "https://git.k8s.io/community/contributors/guide/owners.md#the-code-review-process"
+                    .to_owned();
+        }
+        a
+    }
+
+    /// Dco settings: `org/repo`, else `org`, else `*`, else defaults.
+    pub fn dco_for(&self, org: &str, repo: &str) -> Dco {
+        [format!("{org}/{repo}"), org.to_owned(), "*".to_owned()]
+            .iter()
+            .find_map(|k| self.dco.get(k))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Names of the OWNERS files of `org/repo` (`OWNERS` and `OWNERS_ALIASES` by default).
+    pub fn owners_filenames(&self, org: &str, repo: &str) -> OwnersFilenames {
+        let names = [format!("{org}/{repo}"), org.to_owned()]
+            .iter()
+            .find_map(|k| self.owners.filenames.get(k))
+            .cloned();
+        names.unwrap_or_else(|| {
+            let mut d = OwnersFilenames::default();
+            d.owners = "OWNERS".to_owned();
+            d.owners_aliases = "OWNERS_ALIASES".to_owned();
+            d
+        })
+    }
+
+    /// Whether markdown files of `org/repo` may carry an OWNERS header.
+    pub fn mdyaml_enabled(&self, org: &str, repo: &str) -> bool {
+        let full = format!("{org}/{repo}");
+        self.owners
+            .mdyamlrepos
+            .iter()
+            .any(|e| *e == org || *e == full)
+    }
+
+    /// Whether approve and lgtm trust OWNERS files only in `org/repo`.
+    pub fn skip_collaborators(&self, org: &str, repo: &str) -> bool {
+        let full = format!("{org}/{repo}");
+        self.owners
+            .skip_collaborators
+            .iter()
+            .any(|e| *e == org || *e == full)
+    }
+}
