@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use std::ops::{Deref, DerefMut};
 
+use serde::Deserialize;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
 
 use crate::jobs::nullable;
 

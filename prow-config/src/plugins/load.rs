@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::config::{Label, PluginConfig};
-use super::locate::{Seg, line_of, path, render};
+use super::locate::{Seg, line_of, parse_rendered, path, render};
 use super::validate::{Issue, validate};
 use crate::error::{Error, Finding, Severity};
 
@@ -53,8 +53,7 @@ pub fn load_plugins(options: &PluginLoadOptions) -> Result<(PluginConfig, Vec<Fi
     let mut findings = Vec::new();
 
     let main = sources.read(&options.path)?;
-    let mut config = match crate::load::parse::<PluginConfig>(&sources.texts[main], &options.path)
-    {
+    let mut config = match parse_plugin_config(&sources.texts[main], &options.path) {
         Ok((config, unknown)) => {
             findings.extend(unknown);
             Some(config)
@@ -81,17 +80,21 @@ pub fn load_plugins(options: &PluginLoadOptions) -> Result<(PluginConfig, Vec<Fi
             }
             for file in files {
                 let index = sources.read(&file)?;
-                let (other, unknown) =
-                    match crate::load::parse::<PluginConfig>(&sources.texts[index], &file) {
-                        Ok(parsed) => parsed,
-                        Err(finding) => {
-                            findings.push(finding);
-                            continue;
-                        }
-                    };
+                let (other, unknown) = match parse_plugin_config(&sources.texts[index], &file) {
+                    Ok(parsed) => parsed,
+                    Err(finding) => {
+                        findings.push(finding);
+                        continue;
+                    }
+                };
                 findings.extend(unknown);
                 if other.plugins.is_legacy() {
-                    issues.push((index, path!["plugins"], Severity::Warning, LEGACY.to_owned()));
+                    issues.push((
+                        index,
+                        path!["plugins"],
+                        Severity::Warning,
+                        LEGACY.to_owned(),
+                    ));
                 }
                 if let Some(config) = &mut config {
                     for (p, message) in merge(config, other, index, &mut origins) {
@@ -104,7 +107,11 @@ pub fn load_plugins(options: &PluginLoadOptions) -> Result<(PluginConfig, Vec<Fi
 
     let mut config = match config {
         Some(config) => config,
-        None => return Err(Error::Invalid { errors: errors_of(findings) }),
+        None => {
+            return Err(Error::Invalid {
+                errors: errors_of(findings),
+            });
+        }
     };
     for Issue {
         severity,
@@ -116,6 +123,16 @@ pub fn load_plugins(options: &PluginLoadOptions) -> Result<(PluginConfig, Vec<Fi
         issues.push((file, path_in_file, severity, message));
     }
 
+    // Unknown-field warnings come without a line; find it from their path.
+    for finding in &mut findings {
+        if finding.line.is_none()
+            && let Some(file) = &finding.file
+            && let Some(index) = sources.paths.iter().position(|p| p == file)
+            && let Some(p) = parse_rendered(&finding.field)
+        {
+            finding.line = line_of(&sources.texts[index], &p);
+        }
+    }
     for (file, p, severity, message) in issues {
         let mut finding = Finding::error(message)
             .in_file(&sources.paths[file])
@@ -131,6 +148,15 @@ pub fn load_plugins(options: &PluginLoadOptions) -> Result<(PluginConfig, Vec<Fi
     } else {
         Ok((config, findings))
     }
+}
+
+/// Parses one plugin config document as written, without supplements, defaults or checks:
+/// the value and its unknown-field warnings, or the located parse error.
+pub fn parse_plugin_config(
+    text: &str,
+    file: &Path,
+) -> Result<(PluginConfig, Vec<Finding>), Finding> {
+    crate::load::parse::<PluginConfig>(text, file)
 }
 
 const LEGACY: &str = "plugins declaration uses a deprecated config style, see https://github.com/kubernetes/test-infra/issues/20631#issuecomment-787693609 for a migration guide";
@@ -292,7 +318,11 @@ fn merge(
         ("welcome", c.welcome.len()),
     ];
     for (section, start) in lists {
-        origins.lists.entry(section).or_default().push((start, file));
+        origins
+            .lists
+            .entry(section)
+            .or_default()
+            .push((start, file));
     }
     c.approve.extend(other.approve);
     c.lgtm.extend(other.lgtm);
@@ -333,7 +363,11 @@ fn merge(
                 ));
             }
         }
-        c.label.restricted_labels.entry(key).or_default().extend(labels);
+        c.label
+            .restricted_labels
+            .entry(key)
+            .or_default()
+            .extend(labels);
     }
     out
 }
@@ -377,7 +411,10 @@ fn unmergeable(other: &PluginConfig) -> Vec<&'static str> {
         ("release_note", other.release_note != d.release_note),
         ("repo_milestone", other.repo_milestone != d.repo_milestone),
         ("project_config", other.project != d.project),
-        ("project_manager", other.project_manager != d.project_manager),
+        (
+            "project_manager",
+            other.project_manager != d.project_manager,
+        ),
         (
             "require_matching_label",
             other.require_matching_label != d.require_matching_label,

@@ -1,8 +1,9 @@
 //! Field paths inside `plugins.yaml` and the line a path starts on.
 //!
 //! serde_yaml keeps no positions in values, but it does put one on every error. To find where
-//! a field is, the document is walked again along the path and made to fail on the last
-//! segment: the error then carries that key's (or list item's) line.
+//! a field is, the document is walked again along the path and made to fail at the start of
+//! the value sought: the error then carries that value's line, and for a key the nearest line
+//! above that writes `key:` is taken.
 
 use std::fmt;
 
@@ -74,20 +75,75 @@ pub(crate) fn render(path: &[Seg]) -> String {
     out
 }
 
+/// Reads back a path [`render`] wrote (also the job loader's form); `None` if it cannot.
+pub(crate) fn parse_rendered(field: &str) -> Option<Vec<Seg>> {
+    let mut out = Vec::new();
+    let mut rest = field;
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix("[\"") {
+            // A quoted key ends at the first `"]` not escaped; keys with quotes are rare
+            // enough that giving up on them is fine.
+            let end = r.find("\"]")?;
+            let key = &r[..end];
+            if key.contains('\\') {
+                return None;
+            }
+            out.push(Seg::Key(key.to_owned()));
+            rest = &r[end + 2..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            out.push(Seg::Index(r[..end].parse().ok()?));
+            rest = &r[end + 1..];
+        } else {
+            let r = rest.strip_prefix('.').unwrap_or(rest);
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            if end == 0 {
+                return None;
+            }
+            out.push(Seg::Key(r[..end].to_owned()));
+            rest = &r[end..];
+        }
+    }
+    Some(out)
+}
+
 /// Marks the error raised on purpose, so it is not mistaken for a parse error.
 const FOUND: &str = "\u{0}prow-rs: located";
 
 /// The 1-based line where `path` (or its longest present prefix) starts in `text`.
 pub(crate) fn line_of(text: &str, path: &[Seg]) -> Option<usize> {
-    (1..=path.len()).rev().find_map(|len| exact_line(text, &path[..len]))
+    (1..=path.len())
+        .rev()
+        .find_map(|len| exact_line(text, &path[..len]))
 }
 
 fn exact_line(text: &str, path: &[Seg]) -> Option<usize> {
     let deserializer = serde_yaml::Deserializer::from_str(text);
-    match (Walk { path }).deserialize(deserializer) {
-        Err(e) if e.to_string().contains(FOUND) => e.location().map(|l| l.line()),
-        _ => None,
+    let value_line = match (Walk { path }).deserialize(deserializer) {
+        Err(e) if e.to_string().contains(FOUND) => e.location()?.line(),
+        _ => return None,
+    };
+    match path.last() {
+        // The error sits on the value, which for a block mapping or list starts below its
+        // key (after any comments): walk back up to the key.
+        Some(Seg::Key(key)) => Some(key_line(text, key, value_line).unwrap_or(value_line)),
+        _ => Some(value_line),
     }
+}
+
+/// The nearest line at or above `below` (1-based) that writes `key:`.
+fn key_line(text: &str, key: &str, below: usize) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().take(below).collect();
+    let forms = [format!("{key}:"), format!("{key:?}:"), format!("'{key}':")];
+    lines.iter().enumerate().rev().find_map(|(i, line)| {
+        let line = line.trim_start();
+        let line = line.strip_prefix("- ").unwrap_or(line).trim_start();
+        let line = line.strip_prefix('{').unwrap_or(line).trim_start();
+        let hit = forms.iter().any(|f| line.starts_with(f.as_str()))
+            || line.contains(&format!(" {key}:"))
+            || line.contains(&format!("{{{key}:"));
+        hit.then_some(i + 1)
+    })
 }
 
 /// Walks along `path`, skipping everything else.
@@ -137,11 +193,10 @@ impl<'de> Visitor<'de> for Walk<'_> {
             while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
             return Ok(());
         };
-        while let Some(hit) = map.next_key_seed(Key {
-            want,
-            last: rest.is_empty(),
-        })? {
-            if hit {
+        while let Some(hit) = map.next_key_seed(Key { want })? {
+            if hit && rest.is_empty() {
+                map.next_value_seed(Found)?;
+            } else if hit {
                 map.next_value_seed(Walk { path: rest })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -173,20 +228,15 @@ impl<'de> Visitor<'de> for Walk<'_> {
     }
 }
 
-/// Reads a mapping key; fails on purpose when it is the last segment sought.
+/// Reads a mapping key and tells whether it is the one sought.
 struct Key<'a> {
     want: &'a str,
-    last: bool,
 }
 
 impl<'de> DeserializeSeed<'de> for Key<'_> {
     type Value = bool;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
-        let key = d.deserialize_any(KeyText)?;
-        if key == self.want && self.last {
-            return Err(de::Error::custom(FOUND));
-        }
-        Ok(key == self.want)
+        Ok(d.deserialize_any(KeyText)? == self.want)
     }
 }
 

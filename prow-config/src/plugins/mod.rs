@@ -11,5 +11,5 @@ mod query;
 mod validate;
 
 pub use config::*;
-pub use load::{DEFAULT_SUPPLEMENTAL_SUFFIX, PluginLoadOptions, load_plugins};
+pub use load::{DEFAULT_SUPPLEMENTAL_SUFFIX, PluginLoadOptions, load_plugins, parse_plugin_config};
 pub use validate::KNOWN_PLUGINS;

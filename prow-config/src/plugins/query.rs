@@ -99,11 +99,9 @@ impl PluginConfig {
             .iter()
             .find_map(|k| self.owners.filenames.get(k))
             .cloned();
-        names.unwrap_or_else(|| {
-            let mut d = OwnersFilenames::default();
-            d.owners = "OWNERS".to_owned();
-            d.owners_aliases = "OWNERS_ALIASES".to_owned();
-            d
+        names.unwrap_or_else(|| OwnersFilenames {
+            owners: "OWNERS".to_owned(),
+            owners_aliases: "OWNERS_ALIASES".to_owned(),
         })
     }
 

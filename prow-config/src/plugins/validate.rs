@@ -3,7 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::config::{Blunderbuss, ConfigMapSpec, PluginConfig, Plugins, RequireMatchingLabel, Size};
+use super::config::{
+    Blunderbuss, ConfigMapSpec, PluginConfig, Plugins, RequireMatchingLabel, Size,
+};
 use super::locate::{Seg, path};
 use crate::error::Severity;
 
@@ -168,14 +170,17 @@ fn config_updater_defaults(c: &mut PluginConfig) {
             ("config/prow/config.yaml", "config"),
             ("config/prow/plugins.yaml", "plugins"),
         ] {
-            let mut spec = ConfigMapSpec::default();
-            spec.name = name.to_owned();
+            let spec = ConfigMapSpec {
+                name: name.to_owned(),
+                ..ConfigMapSpec::default()
+            };
             maps.insert(file.to_owned(), spec);
         }
     }
     for spec in maps.values_mut() {
         if spec.clusters.is_empty() && spec.cluster_groups.is_empty() {
-            spec.clusters.insert("default".to_owned(), vec![String::new()]);
+            spec.clusters
+                .insert("default".to_owned(), vec![String::new()]);
         }
     }
 }
@@ -297,11 +302,22 @@ fn compile(c: &PluginConfig, out: &mut Vec<Issue>) {
             });
         }
     }
-    re(path!["heart", "commentregexp"], &c.heart.commentregexp, &plain);
+    re(
+        path!["heart", "commentregexp"],
+        &c.heart.commentregexp,
+        &plain,
+    );
     for (i, r) in c.require_matching_label.iter().enumerate() {
-        re(path!["require_matching_label", i, "regexp"], &r.regexp, &|reason| {
-            format!("failed to compile label regexp: {:?}, error: {reason}", r.regexp)
-        });
+        re(
+            path!["require_matching_label", i, "regexp"],
+            &r.regexp,
+            &|reason| {
+                format!(
+                    "failed to compile label regexp: {:?}, error: {reason}",
+                    r.regexp
+                )
+            },
+        );
         if let Err(e) = prow_core::Duration::parse(&r.grace_period) {
             errors.push(Issue::error(
                 path!["require_matching_label", i, "grace_period"],
@@ -325,7 +341,6 @@ fn compile(c: &PluginConfig, out: &mut Vec<Issue>) {
             ));
         }
     }
-    drop(re);
     out.extend(errors);
 }
 

@@ -3,5 +3,5 @@
 mod committed;
 mod corpus;
 mod errors;
-mod triggers;
 mod plugins;
+mod triggers;
