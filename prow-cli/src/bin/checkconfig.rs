@@ -25,9 +25,56 @@ struct Flags {
     /// Warnings not to report (repeatable).
     #[arg(long = "exclude-warning")]
     exclude_warning: Vec<String>,
-    /// Path to plugins.yaml (accepted; not checked yet).
+    /// Path to plugins.yaml; checked as Prow's checkconfig does (unknown plugin names fail).
     #[arg(long = "plugin-config")]
     plugin_config: Option<PathBuf>,
+    /// Directory of supplemental plugin configs merged into plugins.yaml (repeatable).
+    #[arg(long = "supplemental-plugin-config-dir")]
+    supplemental_plugin_config_dir: Vec<PathBuf>,
+    /// File-name suffix of supplemental plugin configs.
+    #[arg(
+        long = "supplemental-plugin-configs-filename-suffix",
+        default_value = prow_config::plugins::DEFAULT_SUPPLEMENTAL_SUFFIX
+    )]
+    supplemental_plugin_configs_filename_suffix: String,
+}
+
+/// Checks `--plugin-config` when given, printing its findings: whether it failed, and how many
+/// warnings count for `--strict`.
+///
+/// Only unknown fields count, as in Prow, where the deprecation notices are plain log lines.
+fn check_plugins(flags: &Flags, unknown_fields_excluded: bool) -> (bool, usize) {
+    let Some(path) = &flags.plugin_config else {
+        return (false, 0);
+    };
+    let options = prow_config::PluginLoadOptions::new(path).with_supplements(
+        &flags.supplemental_plugin_config_dir,
+        &flags.supplemental_plugin_configs_filename_suffix,
+    );
+    match prow_config::load_plugins(&options) {
+        Ok((plugins, warnings)) => {
+            let warnings: Vec<Finding> = warnings
+                .into_iter()
+                .filter(|w| !(unknown_fields_excluded && w.message == "unknown field"))
+                .collect();
+            print(&warnings, "warning");
+            eprintln!(
+                "checkconfig: plugin config ok ({} orgs and repos)",
+                plugins.plugins.len()
+            );
+            let strict = warnings.iter().filter(|w| w.message == "unknown field");
+            (false, strict.count())
+        }
+        Err(Error::Invalid { errors }) => {
+            print(&errors, "error");
+            eprintln!("checkconfig: {} plugin config error(s)", errors.len());
+            (true, 0)
+        }
+        Err(e) => {
+            eprintln!("checkconfig: plugin config: {e}");
+            (true, 0)
+        }
+    }
 }
 
 fn print(findings: &[Finding], label: &str) {
@@ -42,7 +89,8 @@ fn main() -> ExitCode {
         .exclude_warning
         .iter()
         .any(|w| w == "unknown-fields" || w == "unknown-fields-all");
-    let _ = (&flags.warnings, &flags.plugin_config);
+    let _ = &flags.warnings;
+    let (plugins_failed, plugin_warnings) = check_plugins(&flags, unknown_fields_excluded);
     let options = LoadOptions::new(flags.config_path, flags.job_config_path);
     match load(&options) {
         Ok(config) => {
@@ -52,8 +100,12 @@ fn main() -> ExitCode {
                 config.warnings
             };
             print(&warnings, "warning");
-            if flags.strict && !warnings.is_empty() {
-                eprintln!("checkconfig: {} warning(s) with --strict", warnings.len());
+            if plugins_failed {
+                return ExitCode::from(1);
+            }
+            let counted = warnings.len() + plugin_warnings;
+            if flags.strict && counted > 0 {
+                eprintln!("checkconfig: {counted} warning(s) with --strict");
                 return ExitCode::from(1);
             }
             let (pre, post, periodic) = config.jobs.counts();
