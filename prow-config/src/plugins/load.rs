@@ -1,8 +1,12 @@
 //! Reading `plugins.yaml` and supplemental plugin configs, merged and validated as Prow's
 //! `ConfigAgent.Load` does with `CheckUnknownPlugins` on (checkconfig's setting).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use super::config::{Label, PluginConfig};
 use super::locate::{Seg, line_of, parse_rendered, path, render};
@@ -156,7 +160,54 @@ pub fn parse_plugin_config(
     text: &str,
     file: &Path,
 ) -> Result<(PluginConfig, Vec<Finding>), Finding> {
-    crate::load::parse::<PluginConfig>(text, file)
+    crate::load::parse::<PluginConfig>(&yaml11_bools(text), file)
+}
+
+/// The boolean fields of plugins.yaml written the YAML 1.1 way (`prs: yes`, `gzip: off`),
+/// which Go reads as booleans and YAML 1.2 as strings.
+static YAML11_BOOL: LazyLock<Regex> = LazyLock::new(|| {
+    let keys = [
+        "allow_closed_issues",
+        "allow_missing_approved_label",
+        "allow_missing_lgtm_label",
+        "allow_top_level_owners",
+        "always_post",
+        "disabled",
+        "exclude_approvers",
+        "gzip",
+        "ignore_drafts",
+        "ignore_ok_to_test",
+        "ignore_review_state",
+        "issue_required",
+        "issues",
+        "lgtm_acts_as_approve",
+        "only_org_members",
+        "prs",
+        "require_self_approval",
+        "review_acts_as_lgtm",
+        "skip_dco_check_for_collaborators",
+        "skip_dco_check_for_members",
+        "store_tree_hash",
+        "trigger_github_workflows",
+        "use_full_path_as_key",
+        "use_status_availability",
+    ];
+    Regex::new(&format!(
+        r"(?m)^(\s*(?:-\s+)?(?:{}):[ \t]+)(y|Y|yes|Yes|YES|on|On|ON|n|N|no|No|NO|off|Off|OFF)([ \t]*(?:#.*)?)$",
+        keys.join("|")
+    ))
+    .expect("static regex")
+});
+
+/// Rewrites YAML 1.1 booleans of known boolean fields as `true`/`false`; lines stay put.
+fn yaml11_bools(text: &str) -> Cow<'_, str> {
+    YAML11_BOOL.replace_all(text, |c: &regex::Captures<'_>| {
+        let value = matches!(
+            &c[2],
+            "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON"
+        );
+        format!("{}{value}{}", &c[1], &c[3])
+    })
 }
 
 const LEGACY: &str = "plugins declaration uses a deprecated config style, see https://github.com/kubernetes/test-infra/issues/20631#issuecomment-787693609 for a migration guide";

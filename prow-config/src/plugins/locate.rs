@@ -131,19 +131,26 @@ fn exact_line(text: &str, path: &[Seg]) -> Option<usize> {
     }
 }
 
-/// The nearest line at or above `below` (1-based) that writes `key:`.
-fn key_line(text: &str, key: &str, below: usize) -> Option<usize> {
-    let lines: Vec<&str> = text.lines().take(below).collect();
+/// The nearest line at or above `value_line` (1-based) that writes `key:`, else the first one
+/// below it (an alias's value sits at its anchor, which may come before the key).
+fn key_line(text: &str, key: &str, value_line: usize) -> Option<usize> {
     let forms = [format!("{key}:"), format!("{key:?}:"), format!("'{key}':")];
-    lines.iter().enumerate().rev().find_map(|(i, line)| {
+    let writes_key = |line: &str| {
         let line = line.trim_start();
         let line = line.strip_prefix("- ").unwrap_or(line).trim_start();
         let line = line.strip_prefix('{').unwrap_or(line).trim_start();
-        let hit = forms.iter().any(|f| line.starts_with(f.as_str()))
+        forms.iter().any(|f| line.starts_with(f.as_str()))
             || line.contains(&format!(" {key}:"))
-            || line.contains(&format!("{{{key}:"));
-        hit.then_some(i + 1)
-    })
+            || line.contains(&format!("{{{key}:"))
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let split = value_line.min(lines.len());
+    let (above, below) = lines.split_at(split);
+    above
+        .iter()
+        .rposition(|l| writes_key(l))
+        .or_else(|| below.iter().position(|l| writes_key(l)).map(|i| i + split))
+        .map(|i| i + 1)
 }
 
 /// Walks along `path`, skipping everything else.

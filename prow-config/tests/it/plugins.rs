@@ -303,6 +303,37 @@ fn unknown_fields_are_warnings() {
 }
 
 #[test]
+fn unknown_fields_inside_maps_and_lists_are_located() {
+    let text = "plugins:\n  org: {plugins: [trigger]}\ndco:\n  org: {trusted_orgg: x}\nconfig_updater:\n  maps:\n    a.yaml: {nme: a}\nlabel:\n  restricted_labels:\n    org:\n    - label: x\n      allowed_user: [me]\n";
+    insta::assert_snapshot!(check(text), @r#"
+    warning: plugins.yaml:4: dco.org.trusted_orgg: unknown field
+    warning: plugins.yaml:7: config_updater.maps["a.yaml"].nme: unknown field
+    warning: plugins.yaml:12: label.restricted_labels.org[0].allowed_user: unknown field
+    "#);
+}
+
+#[test]
+fn yaml11_booleans_are_read_as_go_does() {
+    let (c, warnings) = load_text(
+        "plugins:\n  org: {plugins: [trigger]}\ntriggers:\n- repos: [org]\n  only_org_members: yes\n  org_invite:\n    prominent:\n      disabled: Off  # comment\nlgtm:\n- repos: [org]\n  store_tree_hash: n\nwelcome:\n- repos: [org]\n  message_template: yes\n",
+    );
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    let trigger = c.trigger_for("org", "repo");
+    assert!(trigger.only_org_members);
+    assert!(!trigger.org_invite.prominent.disabled);
+    assert!(!c.lgtm_for("org", "repo").store_tree_hash);
+    // Only boolean fields are rewritten; a string field keeps the text.
+    assert_eq!(c.welcome[0].message_template, "yes");
+}
+
+#[test]
+fn findings_through_aliases_point_at_the_key() {
+    let text = "base: &b\n  plugins: [trigger]\nplugins:\n  org:\n    <<: *b\n    excluded_repos: [x]\n  org/y: *b\n";
+    // `org/y` gets the org's `trigger` again through the alias, which Prow rejects.
+    insta::assert_snapshot!(check(text), @r#"error: plugins.yaml:7: plugins["org/y"]: plugins [trigger] are duplicated for y and org"#);
+}
+
+#[test]
 fn parse_errors_name_file_line_and_field() {
     insta::assert_snapshot!(check("plugins:\n  org:\n    plugins: trigger\n"), @r#"error: plugins.yaml:3: plugins.org.plugins: invalid type: string "trigger", expected a sequence"#);
     insta::assert_snapshot!(check("size:\n  s: ten\n"), @r#"error: plugins.yaml:2: size.s: invalid type: string "ten", expected i64"#);
