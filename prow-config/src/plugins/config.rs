@@ -77,7 +77,7 @@ section! {
         blunderbuss: Blunderbuss,
         /// The rifle plugin: reviewer requests from git blame (same settings as blunderbuss).
         rifle: Blunderbuss,
-        /// The bugzilla plugin (branch options kept raw).
+        /// The bugzilla plugin.
         bugzilla: Bugzilla,
         /// The branchcleaner plugin.
         branch_cleaner: BranchCleaner,
@@ -364,10 +364,10 @@ section! {
 }
 
 section! {
-    /// Bugzilla settings; branch options stay raw YAML.
+    /// Bugzilla settings: global, per org, per repo, each per branch (`*` for all).
     Bugzilla {
         /// Branch (or `*`) to options, for every org.
-        default: Option<LenientMap<serde_yaml::Value>>,
+        default: Option<LenientMap<BugzillaBranchOptions>>,
         /// Per-org settings.
         orgs: LenientMap<BugzillaOrg>,
     }
@@ -377,7 +377,7 @@ section! {
     /// Bugzilla settings of one org.
     BugzillaOrg {
         /// Branch (or `*`) to options.
-        default: Option<LenientMap<serde_yaml::Value>>,
+        default: Option<LenientMap<BugzillaBranchOptions>>,
         /// Per-repo settings.
         repos: LenientMap<BugzillaRepo>,
     }
@@ -387,7 +387,59 @@ section! {
     /// Bugzilla settings of one repo.
     BugzillaRepo {
         /// Branch (or `*`) to options.
-        branches: LenientMap<serde_yaml::Value>,
+        branches: LenientMap<BugzillaBranchOptions>,
+    }
+}
+
+section! {
+    /// What makes a Bugzilla bug valid for a branch, and what happens to it.
+    BugzillaBranchOptions {
+        /// Ignore the options inherited from wider levels.
+        exclude_defaults: Option<bool>,
+        /// Allow cherry-pick clones of bugs.
+        enable_backporting: Option<bool>,
+        /// Validate bugs without a `/bugzilla refresh`.
+        validate_by_default: Option<bool>,
+        /// The bug must be open.
+        is_open: Option<bool>,
+        /// Required target release.
+        target_release: Option<String>,
+        /// Valid statuses (deprecated, use `valid_states`).
+        statuses: Option<Vec<String>>,
+        /// Valid states.
+        valid_states: Option<Vec<BugzillaBugState>>,
+        /// Valid statuses of dependent bugs (deprecated).
+        dependent_bug_statuses: Option<Vec<String>>,
+        /// Valid states of dependent bugs.
+        dependent_bug_states: Option<Vec<BugzillaBugState>>,
+        /// Valid target releases of dependent bugs.
+        dependent_bug_target_releases: Option<Vec<String>>,
+        /// One valid target release of dependent bugs (deprecated).
+        dependent_bug_target_release: Option<String>,
+        /// Status after validation (deprecated).
+        status_after_validation: Option<String>,
+        /// State after validation.
+        state_after_validation: Option<BugzillaBugState>,
+        /// Link the PR from the bug.
+        add_external_link: Option<bool>,
+        /// Status after merge (deprecated).
+        status_after_merge: Option<String>,
+        /// State after merge.
+        state_after_merge: Option<BugzillaBugState>,
+        /// State after the PR closes unmerged.
+        state_after_close: Option<BugzillaBugState>,
+        /// Bugzilla groups a bug may belong to.
+        allowed_groups: Vec<String>,
+    }
+}
+
+section! {
+    /// A Bugzilla status with an optional resolution.
+    BugzillaBugState {
+        /// Status.
+        status: String,
+        /// Resolution.
+        resolution: String,
     }
 }
 

@@ -167,18 +167,22 @@ pub fn parse_plugin_config(
 /// which Go reads as booleans and YAML 1.2 as strings.
 static YAML11_BOOL: LazyLock<Regex> = LazyLock::new(|| {
     let keys = [
+        "add_external_link",
         "allow_closed_issues",
         "allow_missing_approved_label",
         "allow_missing_lgtm_label",
         "allow_top_level_owners",
         "always_post",
         "disabled",
+        "enable_backporting",
+        "exclude_defaults",
         "exclude_approvers",
         "gzip",
         "ignore_drafts",
         "ignore_ok_to_test",
         "ignore_review_state",
         "issue_required",
+        "is_open",
         "issues",
         "lgtm_acts_as_approve",
         "only_org_members",
@@ -191,6 +195,7 @@ static YAML11_BOOL: LazyLock<Regex> = LazyLock::new(|| {
         "trigger_github_workflows",
         "use_full_path_as_key",
         "use_status_availability",
+        "validate_by_default",
     ];
     Regex::new(&format!(
         r"(?m)^(\s*(?:-\s+)?(?:{}):[ \t]+)(y|Y|yes|Yes|YES|on|On|ON|n|N|no|No|NO|off|Off|OFF)([ \t]*(?:#.*)?)$",

@@ -279,7 +279,16 @@ fn documented_config_has_no_unknown_fields() {
         Some(0)
     );
     assert_eq!(c.owners.filenames[""].owners_aliases, " ");
-    assert!(c.bugzilla.orgs[""].repos[""].branches.contains_key(""));
+    let branch = &c.bugzilla.orgs[""].repos[""].branches[""];
+    assert_eq!(branch.allowed_groups, [""]);
+    assert_eq!(branch.valid_states, None);
+    assert_eq!(
+        branch
+            .state_after_close
+            .as_ref()
+            .map(|s| s.resolution.as_str()),
+        Some(" ")
+    );
     assert_eq!(c.invalid_commit_msg[0].checks[0].name, " ");
     // Its placeholder values break these rules, each reported where it is written.
     insta::assert_snapshot!(listing(&PluginLoadOptions::new(&path), &root));
