@@ -155,12 +155,19 @@ enum Form {
 pub struct Plugins {
     entries: BTreeMap<String, OrgPlugins>,
     legacy: bool,
+    mixed: Option<(String, String)>,
 }
 
 impl Plugins {
     /// Whether the map was written in the deprecated list form (`org: [trigger, lgtm]`).
     pub fn is_legacy(&self) -> bool {
         self.legacy
+    }
+
+    /// When both forms are used, which Prow cannot read: the first key in the list form and
+    /// the first in the map form.
+    pub fn mixed_forms(&self) -> Option<(&str, &str)> {
+        self.mixed.as_ref().map(|(l, m)| (l.as_str(), m.as_str()))
     }
 }
 
@@ -182,6 +189,7 @@ impl FromIterator<(String, OrgPlugins)> for Plugins {
         Plugins {
             entries: iter.into_iter().collect(),
             legacy: false,
+            mixed: None,
         }
     }
 }
@@ -189,19 +197,20 @@ impl FromIterator<(String, OrgPlugins)> for Plugins {
 impl<'de> Deserialize<'de> for Plugins {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = BTreeMap::<String, Entry>::deserialize(d)?;
-        let lists = raw.values().any(|e| e.1 == Form::List);
-        let maps = raw.values().any(|e| e.1 == Form::Map);
-        if lists && maps {
-            return Err(serde::de::Error::custom(
-                "plugins mixes the deprecated list form (org: [plugin]) with the map form \
-                 (org: {plugins: [plugin]}); Prow accepts only one form per file",
-            ));
-        }
+        let first = |form| {
+            raw.iter()
+                .find(|(_, e)| e.1 == form)
+                .map(|(k, _)| k.clone())
+        };
+        let (list, map) = (first(Form::List), first(Form::Map));
+        let legacy = map.is_none();
         Ok(Plugins {
             entries: raw.into_iter().map(|(k, e)| (k, e.0)).collect(),
             // Go tries the list form first, so a map without any `{plugins: ...}` value is
             // read as the deprecated form.
-            legacy: !maps,
+            legacy,
+            // Reported by the loader, which knows where the keys are.
+            mixed: list.zip(map),
         })
     }
 }

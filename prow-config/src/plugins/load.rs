@@ -67,10 +67,8 @@ pub fn load_plugins(options: &PluginLoadOptions) -> Result<(PluginConfig, Vec<Fi
             None
         }
     };
-    if let Some(c) = &config
-        && c.plugins.is_legacy()
-    {
-        issues.push((main, path!["plugins"], Severity::Warning, LEGACY.to_owned()));
+    if let Some(c) = &config {
+        issues.extend(form_issues(c, main));
     }
 
     let mut origins = Origins::default();
@@ -92,14 +90,7 @@ pub fn load_plugins(options: &PluginLoadOptions) -> Result<(PluginConfig, Vec<Fi
                     }
                 };
                 findings.extend(unknown);
-                if other.plugins.is_legacy() {
-                    issues.push((
-                        index,
-                        path!["plugins"],
-                        Severity::Warning,
-                        LEGACY.to_owned(),
-                    ));
-                }
+                issues.extend(form_issues(&other, index));
                 if let Some(config) = &mut config {
                     for (p, message) in merge(config, other, index, &mut origins) {
                         issues.push((index, p, Severity::Error, message));
@@ -213,6 +204,24 @@ fn yaml11_bools(text: &str) -> Cow<'_, str> {
         );
         format!("{}{value}{}", &c[1], &c[3])
     })
+}
+
+/// The deprecation warning of the list form, or the error of mixing both forms.
+fn form_issues(c: &PluginConfig, file: usize) -> Option<(usize, Vec<Seg>, Severity, String)> {
+    if let Some((list, map)) = c.plugins.mixed_forms() {
+        return Some((
+            file,
+            path!["plugins", list],
+            Severity::Error,
+            format!(
+                "plugins mixes the deprecated list form (here) with the map form (as in {map:?}); \
+                 Prow reads only one form per file"
+            ),
+        ));
+    }
+    c.plugins
+        .is_legacy()
+        .then(|| (file, path!["plugins"], Severity::Warning, LEGACY.to_owned()))
 }
 
 const LEGACY: &str = "plugins declaration uses a deprecated config style, see https://github.com/kubernetes/test-infra/issues/20631#issuecomment-787693609 for a migration guide";
