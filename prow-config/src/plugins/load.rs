@@ -81,7 +81,18 @@ pub fn load_plugins(options: &PluginLoadOptions) -> Result<(PluginConfig, Vec<Fi
                 );
             }
             for file in files {
-                let index = sources.read(&file)?;
+                // Prow reports an unreadable supplement and goes on with the others.
+                let index = match sources.read(&file) {
+                    Ok(index) => index,
+                    Err(e) => {
+                        let cause = std::error::Error::source(&e)
+                            .map(|s| format!(": {s}"))
+                            .unwrap_or_default();
+                        findings
+                            .push(Finding::error(format!("failed to {e}{cause}")).in_file(&file));
+                        continue;
+                    }
+                };
                 let (other, unknown) = match parse_plugin_config(&sources.texts[index], &file) {
                     Ok(parsed) => parsed,
                     Err(finding) => {

@@ -431,6 +431,31 @@ fn supplemental_conflicts_point_into_the_supplement() {
 }
 
 #[test]
+fn an_unreadable_supplement_is_reported_with_the_rest() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    std::fs::write(
+        root.join("plugins.yaml"),
+        "plugins:\n  org: {plugins: [trigger]}\n",
+    )
+    .expect("write main");
+    let extra = root.join("extra");
+    std::fs::create_dir(&extra).expect("mkdir");
+    std::fs::write(extra.join("a_pluginconfig.yaml"), b"plugins: \xff\n").expect("write bad");
+    std::fs::write(
+        extra.join("b_pluginconfig.yaml"),
+        "plugins:\n  other: {plugins: [nope]}\n",
+    )
+    .expect("write good");
+    let options = PluginLoadOptions::new(root.join("plugins.yaml"))
+        .with_supplements(&[extra], "_pluginconfig.yaml");
+    insta::assert_snapshot!(listing(&options, root), @"
+    error: extra/a_pluginconfig.yaml: failed to read extra/a_pluginconfig.yaml: invalid utf-8 sequence of 1 bytes from index 9
+    error: extra/b_pluginconfig.yaml:2: plugins.other.plugins[0]: unknown plugin: nope
+    ");
+}
+
+#[test]
 fn gzipped_config_is_read() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("plugins.yaml");
