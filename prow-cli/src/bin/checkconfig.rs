@@ -42,7 +42,8 @@ struct Flags {
 /// Checks `--plugin-config` when given, printing its findings: whether it failed, and how many
 /// warnings count for `--strict`.
 ///
-/// Only unknown fields count, as in Prow, where the deprecation notices are plain log lines.
+/// Unknown fields and checkconfig's plugin checks count, as in Prow, where the deprecation
+/// notices are plain log lines.
 fn check_plugins(flags: &Flags, unknown_fields_excluded: bool) -> (bool, usize) {
     let Some(path) = &flags.plugin_config else {
         return (false, 0);
@@ -58,12 +59,23 @@ fn check_plugins(flags: &Flags, unknown_fields_excluded: bool) -> (bool, usize) 
                 .filter(|w| !(unknown_fields_excluded && w.message == "unknown field"))
                 .collect();
             print(&warnings, "warning");
+            // checkconfig's own plugin checks (validate-owners, validate-label, ...).
+            let enabled = |name: &str| {
+                (flags.warnings.is_empty() || flags.warnings.iter().any(|w| w == name))
+                    && !flags.exclude_warning.iter().any(|w| w == name)
+            };
+            let checks: Vec<Finding> = prow_config::plugins::checkconfig_warnings(&plugins)
+                .into_iter()
+                .filter(|w| enabled(w.name))
+                .map(|w| w.finding.in_file(path))
+                .collect();
+            print(&checks, "warning");
             eprintln!(
                 "checkconfig: plugin config ok ({} orgs and repos)",
                 plugins.plugins.len()
             );
             let strict = warnings.iter().filter(|w| w.message == "unknown field");
-            (false, strict.count())
+            (false, strict.count() + checks.len())
         }
         Err(Error::Invalid { errors }) => {
             print(&errors, "error");

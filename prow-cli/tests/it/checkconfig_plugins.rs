@@ -78,3 +78,22 @@ fn checkconfig_strict_fails_on_unknown_plugin_fields_only() {
         String::from_utf8_lossy(&out.stdout).contains("plugins.yaml:3: surprise: unknown field")
     );
 }
+
+#[test]
+fn checkconfig_plugin_warnings_fail_strict_unless_excluded() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("plugins.yaml");
+    std::fs::write(&path, "plugins:\n  org:\n    plugins: [approve]\n").expect("write");
+    let strict = [Path::new("--plugin-config"), &path, Path::new("--strict")];
+    let out = run(&strict);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("do not enable the verify-owners plugin"),
+        "{}",
+        text(&out)
+    );
+    let mut excluded = strict.to_vec();
+    excluded.extend([Path::new("--exclude-warning"), Path::new("validate-owners")]);
+    let out = run(&excluded);
+    assert!(out.status.success(), "{}", text(&out));
+}

@@ -391,7 +391,7 @@ fn supplemental_configs_are_merged() {
     assert_eq!(keys, ["org", "team-a", "team-a/special", "team-b"]);
     assert_eq!(
         c.plugins_for("team-a", "special"),
-        ["trigger", "approve", "hold"]
+        ["trigger", "approve", "verify-owners", "hold"]
     );
     assert_eq!(c.plugins_for("team-b", "x"), ["size", "lgtm"]);
     assert_eq!(
@@ -521,6 +521,45 @@ fn defaults_and_lookups() {
 #[test]
 fn an_empty_file_loads_with_a_warning() {
     insta::assert_snapshot!(check(""), @"warning: plugins.yaml: plugins: no plugins specified-- check syntax?");
+}
+
+/// checkconfig's plugin-only warnings for `text`, one per line as `name: finding`.
+fn checkconfig_warnings(text: &str) -> String {
+    let (c, _) = load_text(text);
+    prow_config::plugins::checkconfig_warnings(&c)
+        .iter()
+        .map(|w| format!("{}: {}", w.name, w.finding))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn checkconfig_validate_owners() {
+    // verify-owners on one repo only leaves the rest of the org unchecked.
+    insta::assert_snapshot!(checkconfig_warnings(
+        "plugins:\n  o: {plugins: [approve]}\n  o/a: {plugins: [verify-owners]}\n"
+    ), @"validate-owners: plugins: the following orgs or repos enable at least one plugin that uses OWNERS files (approve, blunderbuss, rifle, owners-label) but do not enable the verify-owners plugin to ensure validity of OWNERS files: [org: o without repo(s) o/a 'o/a']");
+    // An org-wide verify-owners covers the org's excluded repo too.
+    insta::assert_snapshot!(checkconfig_warnings(
+        "plugins:\n  o: {plugins: [approve, verify-owners], excluded_repos: [x]}\n  o/x: {plugins: [verify-owners]}\n"
+    ), @"");
+    // verify-owners excluding a repo the approve plugin still reaches.
+    insta::assert_snapshot!(checkconfig_warnings(
+        "plugins:\n  o: {plugins: [verify-owners], excluded_repos: [x]}\n  o/x: {plugins: [approve]}\n  o/y: {plugins: [blunderbuss]}\n  p/r: {plugins: [owners-label]}\n"
+    ), @"validate-owners: plugins: the following orgs or repos enable at least one plugin that uses OWNERS files (approve, blunderbuss, rifle, owners-label) but do not enable the verify-owners plugin to ensure validity of OWNERS files: [repo: o/x repo: p/r]");
+}
+
+#[test]
+fn checkconfig_validate_label_and_config_updater_acls() {
+    insta::assert_snapshot!(checkconfig_warnings(
+        "plugins:\n  o: {plugins: [label]}\nlabel:\n  additional_labels: [api-review]\n  restricted_labels:\n    o:\n    - label: api-review\n    - label: ''\n    '*':\n    - label: api-review\nconfig_updater:\n  maps:\n    config.yaml:\n      name: config\n      allowed_repos: [o/r, a/b/c]\n      denied_repos: ['', /r]\n"
+    ), @r#"
+    validate-label: label.restricted_labels: the following orgs or repos have configuration of label plugin using the restricted label api-review which is also configured as an additional label: *, o
+    validate-label: label.restricted_labels: the following orgs or repos have configuration of label plugin using the empty string as label name in restricted labels: o
+    validate-config-updater-acls: config_updater.maps["config.yaml"].allowed_repos[1]: org/repo contains too many slashes '/'
+    validate-config-updater-acls: config_updater.maps["config.yaml"].denied_repos[0]: org/repo cannot be empty
+    validate-config-updater-acls: config_updater.maps["config.yaml"].denied_repos[1]: you cannot set a repo without an org
+    "#);
 }
 
 mod proptests {
