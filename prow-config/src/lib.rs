@@ -12,7 +12,7 @@
 //! Prow's defaults (`defaults`) and load-time rules (`validate`), and returns the [`Config`]
 //! with its warnings, or every error as [`Finding`]s (file, line when the YAML parser knows it,
 //! field path, job, reason). `yaml11` bridges the YAML 1.1 habits Go accepts (octal modes,
-//! merge keys, repeated keys).
+//! merge keys, repeated keys). [`load_plugins`] does the same for `plugins.yaml` ([`plugins`]).
 
 mod defaults;
 mod error;

@@ -1,6 +1,11 @@
 //! Per-repo look-ups hook needs: enabled plugins and each plugin's settings for a repo.
 
-use super::config::{Approve, Dco, ExternalPlugin, Lgtm, OwnersFilenames, PluginConfig, Trigger};
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::config::{
+    Approve, ConfigMapSpec, ConfigUpdater, Dco, ExternalPlugin, Lgtm, OwnersFilenames,
+    PluginConfig, RestrictedLabel, Trigger,
+};
 
 /// The first entry listing `org/repo`, else the first listing `org` (Prow's `*For` look-ups).
 fn for_repo<'a, T>(
@@ -121,5 +126,66 @@ impl PluginConfig {
             .skip_collaborators
             .iter()
             .any(|e| *e == org || *e == full)
+    }
+
+    /// Restricted labels of `org/repo`, keyed by lower-cased label: entries for `*`, the org
+    /// and the repo are merged, allowed users and teams united (as the label plugin does).
+    pub fn restricted_labels_for(
+        &self,
+        org: &str,
+        repo: &str,
+    ) -> BTreeMap<String, RestrictedLabel> {
+        let mut out: BTreeMap<String, RestrictedLabel> = BTreeMap::new();
+        for key in ["*".to_owned(), org.to_owned(), format!("{org}/{repo}")] {
+            for label in self.label.restricted_labels.get(&key).into_iter().flatten() {
+                let slot = out.entry(label.label.to_lowercase());
+                let std::collections::btree_map::Entry::Occupied(mut existing) = slot else {
+                    slot.or_insert_with(|| label.clone());
+                    continue;
+                };
+                let merged = existing.get_mut();
+                let union = |a: &[String], b: &[String]| -> Vec<String> {
+                    a.iter()
+                        .chain(b)
+                        .cloned()
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect()
+                };
+                merged.allowed_users = union(&merged.allowed_users, &label.allowed_users);
+                merged.allowed_teams = union(&merged.allowed_teams, &label.allowed_teams);
+                let mut assign: BTreeMap<String, _> = merged
+                    .assign_on
+                    .drain(..)
+                    .map(|a| (a.label.clone(), a))
+                    .collect();
+                assign.extend(label.assign_on.iter().map(|a| (a.label.clone(), a.clone())));
+                merged.assign_on = assign.into_values().collect();
+            }
+        }
+        out
+    }
+}
+
+impl ConfigUpdater {
+    /// Cluster alias to namespaces a ConfigMap goes to: its `clusters`, or else the union of
+    /// its `cluster_groups` (Prow's `resolve`).
+    pub fn clusters_for(&self, spec: &ConfigMapSpec) -> BTreeMap<String, Vec<String>> {
+        if !spec.clusters.is_empty() {
+            return spec.clusters.0.clone();
+        }
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for group in spec
+            .cluster_groups
+            .iter()
+            .filter_map(|g| self.cluster_groups.get(g))
+        {
+            for cluster in &group.clusters {
+                out.entry(cluster.clone())
+                    .or_default()
+                    .extend(group.namespaces.iter().cloned());
+            }
+        }
+        out
     }
 }

@@ -523,6 +523,34 @@ fn an_empty_file_loads_with_a_warning() {
     insta::assert_snapshot!(check(""), @"warning: plugins.yaml: plugins: no plugins specified-- check syntax?");
 }
 
+#[test]
+fn restricted_labels_and_config_updater_clusters() {
+    let (c, _) = load_text(
+        "plugins:\n  org: {plugins: [label, config-updater]}\nlabel:\n  restricted_labels:\n    '*':\n    - label: Priority/Critical\n      allowed_teams: [release]\n      assign_on: [{label: urgent}]\n    org:\n    - label: priority/critical\n      allowed_users: [bob, alice]\n      allowed_teams: [leads, release]\n      assign_on: [{label: blocker}]\n    org/other:\n    - label: other-only\nconfig_updater:\n  cluster_groups:\n    build: {clusters: [b1, b2], namespaces: [ci]}\n    prow: {clusters: [b1], namespaces: [prow]}\n  maps:\n    jobs/*.yaml: {name: job-config, cluster_groups: [build, prow]}\n    config.yaml: {name: config, clusters: {app: [default]}}\n",
+    );
+    let labels = c.restricted_labels_for("org", "repo");
+    let keys: Vec<&str> = labels.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["priority/critical"]);
+    let critical = &labels["priority/critical"];
+    // The first spelling wins; people and teams are united.
+    assert_eq!(critical.label, "Priority/Critical");
+    assert_eq!(critical.allowed_users, ["alice", "bob"]);
+    assert_eq!(critical.allowed_teams, ["leads", "release"]);
+    let assign: Vec<&str> = critical
+        .assign_on
+        .iter()
+        .map(|a| a.label.as_str())
+        .collect();
+    assert_eq!(assign, ["blocker", "urgent"]);
+    assert_eq!(c.restricted_labels_for("org", "other").len(), 2);
+    let updater = &c.config_updater;
+    let jobs = updater.clusters_for(&updater.maps["jobs/*.yaml"]);
+    assert_eq!(jobs["b1"], ["ci", "prow"]);
+    assert_eq!(jobs["b2"], ["ci"]);
+    let config = updater.clusters_for(&updater.maps["config.yaml"]);
+    assert_eq!(config.keys().collect::<Vec<_>>(), ["app"]);
+}
+
 /// checkconfig's plugin-only warnings for `text`, one per line as `name: finding`.
 fn checkconfig_warnings(text: &str) -> String {
     let (c, _) = load_text(text);
