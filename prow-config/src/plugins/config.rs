@@ -1,6 +1,6 @@
 //! The typed form of `plugins.yaml` (Prow's `plugins.Configuration`), with Prow's YAML names.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::{Deref, DerefMut};
 
 use serde::Deserialize;
@@ -156,6 +156,8 @@ pub struct Plugins {
     entries: BTreeMap<String, OrgPlugins>,
     legacy: bool,
     mixed: Option<(String, String)>,
+    /// Keys written in the list form, whose plugins sit at `plugins.<key>[i]`.
+    listed: BTreeSet<String>,
 }
 
 impl Plugins {
@@ -168,6 +170,21 @@ impl Plugins {
     /// the first in the map form.
     pub fn mixed_forms(&self) -> Option<(&str, &str)> {
         self.mixed.as_ref().map(|(l, m)| (l.as_str(), m.as_str()))
+    }
+
+    /// Whether `key` was written in the list form.
+    pub(crate) fn is_listed(&self, key: &str) -> bool {
+        self.listed.contains(key)
+    }
+
+    /// Takes `key` over from another file's map, keeping how it was written.
+    pub(crate) fn adopt(&mut self, other: &Plugins, key: &str) {
+        if let Some(value) = other.entries.get(key) {
+            self.entries.insert(key.to_owned(), value.clone());
+            if other.listed.contains(key) {
+                self.listed.insert(key.to_owned());
+            }
+        }
     }
 }
 
@@ -190,6 +207,7 @@ impl FromIterator<(String, OrgPlugins)> for Plugins {
             entries: iter.into_iter().collect(),
             legacy: false,
             mixed: None,
+            listed: BTreeSet::new(),
         }
     }
 }
@@ -204,6 +222,11 @@ impl<'de> Deserialize<'de> for Plugins {
         };
         let (list, map) = (first(Form::List), first(Form::Map));
         let legacy = map.is_none();
+        let listed = raw
+            .iter()
+            .filter(|(_, e)| e.1 == Form::List)
+            .map(|(k, _)| k.clone())
+            .collect();
         Ok(Plugins {
             entries: raw.into_iter().map(|(k, e)| (k, e.0)).collect(),
             // Go tries the list form first, so a map without any `{plugins: ...}` value is
@@ -211,6 +234,7 @@ impl<'de> Deserialize<'de> for Plugins {
             legacy,
             // Reported by the loader, which knows where the keys are.
             mixed: list.zip(map),
+            listed,
         })
     }
 }

@@ -333,7 +333,7 @@ fn merge(
         }
         c.plugins = other.plugins.clone();
     } else {
-        for (key, value) in other.plugins.iter() {
+        for key in other.plugins.keys() {
             if c.plugins.contains_key(key) {
                 out.push((
                     path!["plugins", key],
@@ -344,7 +344,7 @@ fn merge(
                 continue;
             }
             origins.keys.insert(("plugins", key.clone()), file);
-            c.plugins.insert(key.clone(), value.clone());
+            c.plugins.adopt(&other.plugins, key);
         }
     }
 

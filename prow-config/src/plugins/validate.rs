@@ -254,7 +254,7 @@ pub(crate) fn validate(c: &mut PluginConfig, check_unknown: bool) -> Vec<Issue> 
 
 /// Where the `i`th plugin of `key` is written, in either form.
 fn plugin_path(plugins: &Plugins, key: &str, i: usize) -> Vec<Seg> {
-    if plugins.is_legacy() {
+    if plugins.is_listed(key) {
         path!["plugins", key, i]
     } else {
         path!["plugins", key, "plugins", i]

@@ -456,6 +456,30 @@ fn an_unreadable_supplement_is_reported_with_the_rest() {
 }
 
 #[test]
+fn each_file_keeps_its_own_form() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    std::fs::write(
+        root.join("plugins.yaml"),
+        "plugins:\n  org:\n    plugins: [nope-a]\n",
+    )
+    .expect("write main");
+    let extra = root.join("extra");
+    std::fs::create_dir(&extra).expect("mkdir");
+    std::fs::write(
+        extra.join("team_pluginconfig.yaml"),
+        "plugins:\n  team:\n  - trigger\n  - nope-b\n",
+    )
+    .expect("write supplement");
+    let options = PluginLoadOptions::new(root.join("plugins.yaml"))
+        .with_supplements(&[extra], "_pluginconfig.yaml");
+    insta::assert_snapshot!(listing(&options, root), @"
+    error: plugins.yaml:3: plugins.org.plugins[0]: unknown plugin: nope-a
+    error: extra/team_pluginconfig.yaml:4: plugins.team[1]: unknown plugin: nope-b
+    ");
+}
+
+#[test]
 fn gzipped_config_is_read() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("plugins.yaml");
