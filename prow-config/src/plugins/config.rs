@@ -820,25 +820,20 @@ section! {
     }
 }
 
-/// Lower bounds (lines changed) of each size label; XS starts at 0.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[non_exhaustive]
-pub struct Size {
-    /// Size S.
-    #[serde(default, deserialize_with = "nullable")]
-    pub s: i64,
-    /// Size M.
-    #[serde(default, deserialize_with = "nullable")]
-    pub m: i64,
-    /// Size L.
-    #[serde(default, deserialize_with = "nullable")]
-    pub l: i64,
-    /// Size XL.
-    #[serde(default, deserialize_with = "nullable")]
-    pub xl: i64,
-    /// Size XXL.
-    #[serde(default, deserialize_with = "nullable")]
-    pub xxl: i64,
+section! {
+    /// Lower bounds (lines changed) of each size label; XS starts at 0.
+    Size {
+        /// Size S.
+        s: i64,
+        /// Size M.
+        m: i64,
+        /// Size L.
+        l: i64,
+        /// Size XL.
+        xl: i64,
+        /// Size XXL.
+        xxl: i64,
+    }
 }
 
 section! {
@@ -857,7 +852,6 @@ section! {
         /// Ignore `/ok-to-test`.
         ignore_ok_to_test: bool,
         /// Also re-run GitHub workflows on `/retest`.
-        #[serde(rename = "trigger_github_workflows")]
         trigger_github_workflows: bool,
         /// How untrusted authors are invited to the org.
         org_invite: OrgInviteConfig,
