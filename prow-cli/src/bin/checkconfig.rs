@@ -39,14 +39,31 @@ struct Flags {
     supplemental_plugin_configs_filename_suffix: String,
 }
 
-/// Checks `--plugin-config` when given, printing its findings: whether it failed, and how many
-/// warnings count for `--strict`.
+/// What checking `--plugin-config` found.
+#[derive(Default)]
+struct PluginCheck {
+    /// The plugin config has errors.
+    failed: bool,
+    /// Warnings that fail `--strict`.
+    strict_warnings: usize,
+    /// The loaded plugin config, for checks that also need the jobs.
+    config: Option<prow_config::PluginConfig>,
+}
+
+/// Whether checkconfig warning `name` is on: all are unless `--warnings` names some, and
+/// `--exclude-warning` turns one off.
+fn warning_enabled(flags: &Flags, name: &str) -> bool {
+    (flags.warnings.is_empty() || flags.warnings.iter().any(|w| w == name))
+        && !flags.exclude_warning.iter().any(|w| w == name)
+}
+
+/// Checks `--plugin-config` when given, printing its findings.
 ///
-/// Unknown fields and checkconfig's plugin checks count, as in Prow, where the deprecation
-/// notices are plain log lines.
-fn check_plugins(flags: &Flags, unknown_fields_excluded: bool) -> (bool, usize) {
+/// Unknown fields and checkconfig's plugin checks count for `--strict`, as in Prow, where the
+/// deprecation notices are plain log lines.
+fn check_plugins(flags: &Flags, unknown_fields_excluded: bool) -> PluginCheck {
     let Some(path) = &flags.plugin_config else {
-        return (false, 0);
+        return PluginCheck::default();
     };
     let options = prow_config::PluginLoadOptions::new(path).with_supplements(
         &flags.supplemental_plugin_config_dir,
@@ -59,14 +76,9 @@ fn check_plugins(flags: &Flags, unknown_fields_excluded: bool) -> (bool, usize) 
                 .filter(|w| !(unknown_fields_excluded && w.message == "unknown field"))
                 .collect();
             print(&warnings, "warning");
-            // checkconfig's own plugin checks (validate-owners, validate-label, ...).
-            let enabled = |name: &str| {
-                (flags.warnings.is_empty() || flags.warnings.iter().any(|w| w == name))
-                    && !flags.exclude_warning.iter().any(|w| w == name)
-            };
             let checks: Vec<Finding> = prow_config::plugins::checkconfig_warnings(&plugins)
                 .into_iter()
-                .filter(|w| enabled(w.name))
+                .filter(|w| warning_enabled(flags, w.name))
                 .map(|w| w.finding.in_file(path))
                 .collect();
             print(&checks, "warning");
@@ -74,17 +86,27 @@ fn check_plugins(flags: &Flags, unknown_fields_excluded: bool) -> (bool, usize) 
                 "checkconfig: plugin config ok ({} orgs and repos)",
                 plugins.plugins.len()
             );
-            let strict = warnings.iter().filter(|w| w.message == "unknown field");
-            (false, strict.count() + checks.len())
+            let unknown = warnings.iter().filter(|w| w.message == "unknown field");
+            PluginCheck {
+                failed: false,
+                strict_warnings: unknown.count() + checks.len(),
+                config: Some(plugins),
+            }
         }
         Err(Error::Invalid { errors }) => {
             print(&errors, "error");
             eprintln!("checkconfig: {} plugin config error(s)", errors.len());
-            (true, 0)
+            PluginCheck {
+                failed: true,
+                ..PluginCheck::default()
+            }
         }
         Err(e) => {
             eprintln!("checkconfig: plugin config: {e}");
-            (true, 0)
+            PluginCheck {
+                failed: true,
+                ..PluginCheck::default()
+            }
         }
     }
 }
@@ -102,7 +124,8 @@ fn main() -> ExitCode {
         .iter()
         .any(|w| w == "unknown-fields" || w == "unknown-fields-all");
     let _ = &flags.warnings;
-    let (plugins_failed, plugin_warnings) = check_plugins(&flags, unknown_fields_excluded);
+    let plugins = check_plugins(&flags, unknown_fields_excluded);
+    let missing_trigger_enabled = warning_enabled(&flags, "missing-trigger");
     let options = LoadOptions::new(flags.config_path, flags.job_config_path);
     match load(&options) {
         Ok(config) => {
@@ -112,7 +135,15 @@ fn main() -> ExitCode {
                 config.warnings
             };
             print(&warnings, "warning");
-            if plugins_failed {
+            let mut plugin_warnings = plugins.strict_warnings;
+            if let (Some(pcfg), Some(path)) = (&plugins.config, &flags.plugin_config)
+                && missing_trigger_enabled
+                && let Some(w) = prow_config::plugins::missing_trigger_warning(pcfg, &config.jobs)
+            {
+                print(&[w.finding.in_file(path)], "warning");
+                plugin_warnings += 1;
+            }
+            if plugins.failed {
                 return ExitCode::from(1);
             }
             let counted = warnings.len() + plugin_warnings;

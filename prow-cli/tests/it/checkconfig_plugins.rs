@@ -97,3 +97,29 @@ fn checkconfig_plugin_warnings_fail_strict_unless_excluded() {
     let out = run(&excluded);
     assert!(out.status.success(), "{}", text(&out));
 }
+
+#[test]
+fn checkconfig_warns_when_jobs_have_no_trigger() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("plugins.yaml");
+    let jobs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/config/jobs");
+    std::fs::write(&path, "plugins:\n  other-org:\n    plugins: [trigger]\n").expect("write");
+    let args = [
+        Path::new("--plugin-config"),
+        &path,
+        Path::new("--job-config-path"),
+        &jobs,
+        Path::new("--strict"),
+    ];
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("do not have the trigger plugin enabled: repo: example-org/example-repo"),
+        "{}",
+        text(&out)
+    );
+    std::fs::write(&path, "plugins:\n  example-org:\n    plugins: [trigger]\n").expect("write");
+    let out = run(&args);
+    assert!(out.status.success(), "{}", text(&out));
+}

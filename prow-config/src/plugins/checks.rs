@@ -1,11 +1,13 @@
-//! checkconfig's warnings about `plugins.yaml` alone (`validate-owners`, `validate-label`,
-//! `validate-config-updater-acls`): Prow still loads such a file, `--strict` refuses it.
+//! checkconfig's warnings about `plugins.yaml` (`validate-owners`, `validate-label`,
+//! `validate-config-updater-acls`, and with the jobs `missing-trigger`): Prow still loads such
+//! a file, `--strict` refuses it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::config::PluginConfig;
 use super::locate::{Seg, render};
 use crate::error::Finding;
+use crate::jobs::JobConfig;
 
 /// One checkconfig warning and the name `--warnings` / `--exclude-warning` know it by.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +110,31 @@ pub fn checkconfig_warnings(c: &PluginConfig) -> Vec<NamedWarning> {
         }
     }
     out
+}
+
+/// checkconfig's `missing-trigger` warning: repos with presubmits or postsubmits where the
+/// trigger plugin is not enabled, so their jobs would never run.
+pub fn missing_trigger_warning(c: &PluginConfig, jobs: &JobConfig) -> Option<NamedWarning> {
+    let configured = OrgRepos {
+        org_exceptions: BTreeMap::new(),
+        repos: jobs
+            .presubmits
+            .keys()
+            .chain(jobs.postsubmits.keys())
+            .cloned()
+            .collect(),
+    };
+    let missing = configured
+        .difference(&OrgRepos::enabled(c, "trigger"))
+        .items();
+    (!missing.is_empty()).then(|| NamedWarning {
+        name: "missing-trigger",
+        finding: Finding::warning(format!(
+            "the following repos have jobs configured but do not have the trigger plugin enabled: {}",
+            missing.join(", ")
+        ))
+        .at("plugins"),
+    })
 }
 
 /// checkconfig's `validateRepoName`.

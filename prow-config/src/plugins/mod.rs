@@ -12,7 +12,7 @@ mod locate;
 mod query;
 mod validate;
 
-pub use checks::{NamedWarning, checkconfig_warnings};
+pub use checks::{NamedWarning, checkconfig_warnings, missing_trigger_warning};
 pub use config::*;
 pub use load::{DEFAULT_SUPPLEMENTAL_SUFFIX, PluginLoadOptions, load_plugins, parse_plugin_config};
 pub use validate::KNOWN_PLUGINS;

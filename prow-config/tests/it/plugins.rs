@@ -602,6 +602,27 @@ fn checkconfig_validate_owners() {
 }
 
 #[test]
+fn checkconfig_missing_trigger() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let jobs = dir.path().join("jobs.yaml");
+    std::fs::write(
+        &jobs,
+        "presubmits:\n  org/a: [{name: a}]\n  org/b: [{name: b}]\npostsubmits:\n  other/c: [{name: c}]\n",
+    )
+    .expect("write jobs");
+    let (jobs, _) = prow_config::read_job_config(&jobs).expect("read jobs");
+    let (c, _) = load_text("plugins:\n  org:\n    plugins: [trigger]\n    excluded_repos: [a]\n");
+    let warning = prow_config::plugins::missing_trigger_warning(&c, &jobs).expect("a warning");
+    assert_eq!(warning.name, "missing-trigger");
+    insta::assert_snapshot!(warning.finding, @"plugins: the following repos have jobs configured but do not have the trigger plugin enabled: repo: org/a, repo: other/c");
+    let (all, _) = load_text("plugins:\n  org: [trigger]\n  other/c: [trigger]\n");
+    assert_eq!(
+        prow_config::plugins::missing_trigger_warning(&all, &jobs),
+        None
+    );
+}
+
+#[test]
 fn checkconfig_validate_label_and_config_updater_acls() {
     insta::assert_snapshot!(checkconfig_warnings(
         "plugins:\n  o: {plugins: [label]}\nlabel:\n  additional_labels: [api-review]\n  restricted_labels:\n    o:\n    - label: api-review\n    - label: ''\n    '*':\n    - label: api-review\nconfig_updater:\n  maps:\n    config.yaml:\n      name: config\n      allowed_repos: [o/r, a/b/c]\n      denied_repos: ['', /r]\n"
