@@ -12,7 +12,7 @@
 //! Prow's defaults (`defaults`) and load-time rules (`validate`), and returns the [`Config`]
 //! with its warnings, or every error as [`Finding`]s (file, line when the YAML parser knows it,
 //! field path, job, reason). `yaml11` bridges the YAML 1.1 habits Go accepts (octal modes,
-//! merge keys, repeated keys).
+//! merge keys, repeated keys). [`load_plugins`] does the same for `plugins.yaml` ([`plugins`]).
 
 mod branches;
 mod defaults;
@@ -23,6 +23,7 @@ mod jobs;
 mod load;
 mod matching;
 pub mod orgrepo;
+pub mod plugins;
 pub mod prow;
 pub mod tide_plugins;
 mod validate;
@@ -44,6 +45,7 @@ pub use matching::{
     BranchVerdict, Brancher, ChangeMatcher, ChangeRule, ChangedFiles, ChangesError, Decision,
     LazyChanges, Why,
 };
+pub use plugins::{PluginConfig, PluginLoadOptions, load_plugins};
 pub use prow::{
     DefaultDecorationConfigEntry, InRepoConfig, Plank, ProwConfig, ProwJobDefaultEntry, Raw, Sinker,
 };

@@ -152,7 +152,10 @@ pub fn read_job_config(path: &Path) -> Result<(JobConfig, Vec<Finding>), Error> 
 ///
 /// Go's YAML parser lets a repeated key win over earlier ones, so a document failing only on a
 /// duplicate field is read again that way, with a warning naming the field.
-fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<(T, Vec<Finding>), Finding> {
+pub(crate) fn parse<T: DeserializeOwned>(
+    text: &str,
+    file: &Path,
+) -> Result<(T, Vec<Finding>), Finding> {
     let text = crate::yaml11::octal_modes(text);
     // Merge keys (`<<: *anchor`) are YAML 1.1, which Go applies; serde_yaml needs them applied
     // on a value first (lines are lost for such files).
@@ -284,7 +287,7 @@ fn bare_reason(message: &str) -> String {
 }
 
 /// Reads a file as UTF-8, gunzipping it first when it starts with gzip's magic bytes.
-fn read_maybe_gzip(path: &Path) -> Result<String, Error> {
+pub(crate) fn read_maybe_gzip(path: &Path) -> Result<String, Error> {
     let io = |source| Error::Io {
         path: path.to_owned(),
         source,

@@ -6,5 +6,6 @@ mod errors;
 mod fuzz;
 mod matching;
 mod orgrepo;
+mod plugins;
 mod schema;
 mod triggers;

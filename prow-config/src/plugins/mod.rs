@@ -1,0 +1,18 @@
+//! `plugins.yaml`: which hook plugins run for which org or repo, and their settings.
+//!
+//! `config` holds the typed sections with Prow's YAML names, `load` reads the file and its
+//! supplemental configs and merges them, `validate` applies Prow's defaults and checks, and
+//! `query` answers per-repo look-ups for hook, `checks` has checkconfig's plugin-only warnings.
+//! `locate` turns field paths into lines.
+
+mod checks;
+mod config;
+mod load;
+mod locate;
+mod query;
+mod validate;
+
+pub use checks::{NamedWarning, checkconfig_warnings, missing_trigger_warning};
+pub use config::*;
+pub use load::{DEFAULT_SUPPLEMENTAL_SUFFIX, PluginLoadOptions, load_plugins, parse_plugin_config};
+pub use validate::KNOWN_PLUGINS;
