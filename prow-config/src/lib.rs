@@ -16,6 +16,7 @@
 
 mod defaults;
 mod error;
+pub mod inrepo;
 mod jobs;
 mod load;
 mod prow;
@@ -25,7 +26,11 @@ mod yaml11;
 pub use defaults::default_trigger_for;
 pub use error::{Error, Finding, Severity};
 pub use jobs::{BaseMut, JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit};
-pub use load::{Config, LoadOptions, load, read_job_config};
+pub use load::{Config, DEFAULT_SUPPLEMENTAL_SUFFIX, LoadOptions, load, read_job_config};
 pub use prow::{
     DefaultDecorationConfigEntry, InRepoConfig, Plank, ProwConfig, ProwJobDefaultEntry, Raw, Sinker,
+};
+pub use validate::{
+    DEFAULT_WARNINGS, EXPENSIVE_WARNINGS, OPTIONAL_WARNINGS, WarningOptions, all_warnings,
+    check_warnings,
 };

@@ -11,14 +11,32 @@ use crate::error::{Error, Finding};
 use crate::jobs::JobConfig;
 use crate::prow::ProwConfig;
 
+/// The suffix Prow gives supplemental prow-config files by default.
+pub const DEFAULT_SUPPLEMENTAL_SUFFIX: &str = "_prowconfig.yaml";
+
 /// Where to read configuration from.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct LoadOptions {
     /// `--config-path`: `config.yaml` (a file).
     pub config_path: PathBuf,
     /// `--job-config-path`: a file or a directory tree, if any.
     pub job_config_path: Option<PathBuf>,
+    /// `--supplemental-prow-config-dir` (repeatable): trees of extra prow-config files.
+    pub supplemental_prow_config_dirs: Vec<PathBuf>,
+    /// `--supplemental-prow-configs-filename-suffix`: which files in those trees are read.
+    pub supplemental_prow_configs_suffix: String,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            config_path: PathBuf::new(),
+            job_config_path: None,
+            supplemental_prow_config_dirs: Vec::new(),
+            supplemental_prow_configs_suffix: DEFAULT_SUPPLEMENTAL_SUFFIX.to_owned(),
+        }
+    }
 }
 
 impl LoadOptions {
@@ -27,7 +45,15 @@ impl LoadOptions {
         LoadOptions {
             config_path: config_path.into(),
             job_config_path,
+            ..LoadOptions::default()
         }
+    }
+
+    /// Adds supplemental prow-config directories, read for files ending in `suffix`.
+    pub fn with_supplemental(mut self, dirs: Vec<PathBuf>, suffix: impl Into<String>) -> Self {
+        self.supplemental_prow_config_dirs = dirs;
+        self.supplemental_prow_configs_suffix = suffix.into();
+        self
     }
 }
 
@@ -78,6 +104,28 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
         }
         Err(finding) => errors.push(finding),
     }
+    if !options.supplemental_prow_config_dirs.is_empty() {
+        let (merged, found) = supplemental_merge(&text, options)?;
+        let mut failed = false;
+        for f in found {
+            match f.severity {
+                crate::Severity::Error => {
+                    failed = true;
+                    errors.push(f);
+                }
+                crate::Severity::Warning => warnings.push(f),
+            }
+        }
+        if !failed
+            && errors.is_empty()
+            && let Some(merged) = merged
+        {
+            match parse_from::<ProwConfig, _>(merged, path) {
+                Ok((prow, _)) => config.prow = prow,
+                Err(finding) => errors.push(finding),
+            }
+        }
+    }
     if let Ok((jobs, _)) = parse::<JobConfig>(&text, path) {
         config.jobs = jobs.with_source(path);
     }
@@ -98,6 +146,8 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
     }
     errors.extend(crate::defaults::finalize(&mut config));
     errors.extend(crate::validate::validate(&config));
+    fill_lines(&mut errors);
+    fill_lines(&mut warnings);
     if errors.is_empty() {
         config.warnings = warnings;
         Ok(config)
@@ -151,7 +201,100 @@ pub fn read_job_config(path: &Path) -> Result<(JobConfig, Vec<Finding>), Error> 
 ///
 /// Go's YAML parser lets a repeated key win over earlier ones, so a document failing only on a
 /// duplicate field is read again that way, with a warning naming the field.
-fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<(T, Vec<Finding>), Finding> {
+pub(crate) fn parse<T: DeserializeOwned>(
+    text: &str,
+    file: &Path,
+) -> Result<(T, Vec<Finding>), Finding> {
+    let (parsed, unknown) = parse_plain::<T>(text, file)?;
+    if unknown.iter().any(|w| w.message == UNKNOWN_FIELD) {
+        return Ok(fold_case::<T>(text, file).unwrap_or((parsed, unknown)));
+    }
+    Ok((parsed, unknown))
+}
+
+/// The message of unknown-field warnings.
+pub(crate) const UNKNOWN_FIELD: &str = "unknown field";
+
+/// Go's JSON decoding matches a key to a struct field ignoring case (`NAME` is `name`). Keys
+/// that serde did not know are renamed to a case variant it does know, one at a time, keeping a
+/// rename only when it makes that warning go away without a new one at the renamed path.
+/// Returns `None` when no rename helped.
+fn fold_case<T: DeserializeOwned>(text: &str, file: &Path) -> Option<(T, Vec<Finding>)> {
+    let text = crate::yaml11::octal_modes(text);
+    let crate::yaml11::LastWins(mut value) = serde_yaml::from_str(&text).ok()?;
+    if text.contains("<<:") {
+        value.apply_merge().ok()?;
+    }
+    let (_, mut unknown) = parse_from::<T, _>(value.clone(), file).ok()?;
+    let mut renamed = false;
+    let targets: Vec<String> = unknown
+        .iter()
+        .filter(|w| w.message == UNKNOWN_FIELD)
+        .map(|w| w.field.clone())
+        .collect();
+    for target in targets {
+        let segments = parse_field_path(&target);
+        let Some((FieldSegment::Key(key), parent)) = segments.split_last() else {
+            continue;
+        };
+        let mut first_lower: String = key.chars().take(1).flat_map(char::to_lowercase).collect();
+        first_lower.extend(key.chars().skip(1));
+        for candidate in [key.to_lowercase(), first_lower] {
+            if candidate == *key {
+                continue;
+            }
+            let mut trial = value.clone();
+            let Some(map) = value_at(&mut trial, parent).and_then(|v| v.as_mapping_mut()) else {
+                break;
+            };
+            if map.contains_key(candidate.as_str()) {
+                continue;
+            }
+            let Some(v) = map.remove(key.as_str()) else {
+                break;
+            };
+            map.insert(serde_yaml::Value::String(candidate.clone()), v);
+            let Ok((_, found)) = parse_from::<T, _>(trial.clone(), file) else {
+                continue;
+            };
+            let mut new_path = parent.to_vec();
+            new_path.push(FieldSegment::Key(candidate));
+            let new_path = render_field_path(&new_path);
+            if !found
+                .iter()
+                .any(|w| w.field == target || w.field == new_path)
+            {
+                value = trial;
+                unknown = found;
+                renamed = true;
+                break;
+            }
+        }
+    }
+    if !renamed {
+        return None;
+    }
+    let (parsed, _) = parse_from::<T, _>(value, file).ok()?;
+    Some((parsed, unknown))
+}
+
+/// The node at `path` inside `value`, if it exists.
+fn value_at<'v>(
+    value: &'v mut serde_yaml::Value,
+    path: &[FieldSegment],
+) -> Option<&'v mut serde_yaml::Value> {
+    let mut current = value;
+    for segment in path {
+        current = match segment {
+            FieldSegment::Key(k) => current.as_mapping_mut()?.get_mut(k.as_str())?,
+            FieldSegment::Index(i) => current.as_sequence_mut()?.get_mut(*i)?,
+        };
+    }
+    Some(current)
+}
+
+/// Parses one document without the case-folding retry.
+fn parse_plain<T: DeserializeOwned>(text: &str, file: &Path) -> Result<(T, Vec<Finding>), Finding> {
     let text = crate::yaml11::octal_modes(text);
     // Merge keys (`<<: *anchor`) are YAML 1.1, which Go applies; serde_yaml needs them applied
     // on a value first (lines are lost for such files).
@@ -175,11 +318,21 @@ fn parse<T: DeserializeOwned>(text: &str, file: &Path) -> Result<(T, Vec<Finding
             warnings.insert(0, warning);
             Ok((parsed, warnings))
         }
+        // Go converts YAML to JSON before decoding, so broken YAML anywhere in the file is
+        // what it reports, even when a type error comes earlier in the text.
+        Err(first) => match serde_yaml::from_str::<serde::de::IgnoredAny>(&text) {
+            Err(syntax) if syntax.location().is_some() => {
+                let mut finding = Finding::error(bare_reason(&syntax.to_string())).in_file(file);
+                finding.line = syntax.location().map(|l| l.line());
+                Err(finding)
+            }
+            _ => Err(first),
+        },
         other => other,
     }
 }
 
-fn parse_from<'de, T: DeserializeOwned, D>(
+pub(crate) fn parse_from<'de, T: DeserializeOwned, D>(
     deserializer: D,
     file: &Path,
 ) -> Result<(T, Vec<Finding>), Finding>
@@ -195,7 +348,7 @@ where
             value,
             unknown
                 .into_iter()
-                .map(|field| Finding::warning("unknown field").in_file(file).at(field))
+                .map(|field| Finding::warning(UNKNOWN_FIELD).in_file(file).at(field))
                 .collect(),
         )),
         Err(err) => {
@@ -211,7 +364,7 @@ where
 }
 
 /// An error that may know the line it happened on.
-trait LocatedError: std::fmt::Display {
+pub(crate) trait LocatedError: std::fmt::Display {
     fn line(&self) -> Option<usize>;
 }
 
@@ -272,18 +425,18 @@ fn ignored_path(path: &serde_ignored::Path<'_>) -> String {
 /// Drops the path prefix and ` at line L column C` suffix the YAML library adds, since field
 /// and line are reported separately.
 fn bare_reason(message: &str) -> String {
+    static POSITION: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r" at line \d+ column \d+").expect("static regex")
+    });
     let message = match message.find(": ") {
         Some(i) if !message[..i].contains(' ') => &message[i + 2..],
         _ => message,
     };
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
+    POSITION.replace_all(message, "").into_owned()
 }
 
 /// Reads a file as UTF-8, gunzipping it first when it starts with gzip's magic bytes.
-fn read_maybe_gzip(path: &Path) -> Result<String, Error> {
+pub(crate) fn read_maybe_gzip(path: &Path) -> Result<String, Error> {
     let io = |source| Error::Io {
         path: path.to_owned(),
         source,
@@ -304,7 +457,7 @@ fn read_maybe_gzip(path: &Path) -> Result<String, Error> {
 
 /// The rules of one `.prowignore` file (gitignore syntax), relative to its directory.
 #[derive(Debug, Default)]
-struct Ignore {
+pub(crate) struct Ignore {
     rules: Vec<(GlobSet, bool, bool)>,
 }
 
@@ -324,7 +477,7 @@ impl Ignore {
     }
 }
 
-fn prowignore(root: &Path) -> Result<Ignore, Error> {
+pub(crate) fn prowignore(root: &Path) -> Result<Ignore, Error> {
     let path = root.join(".prowignore");
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(Ignore::default());
@@ -369,7 +522,7 @@ fn prowignore(root: &Path) -> Result<Ignore, Error> {
 
 /// Collects `.yaml`/`.yml` files under `dir` in name order, skipping `..`-prefixed entries and
 /// paths matched by a `.prowignore` in `dir` or above (nested files apply like `.gitignore`s).
-fn walk(
+pub(crate) fn walk(
     dir: &Path,
     ignores: &mut Vec<(PathBuf, Ignore)>,
     out: &mut Vec<PathBuf>,
@@ -415,4 +568,548 @@ fn walk(
         ignores.pop();
     }
     Ok(())
+}
+
+/// One step of a field path: a mapping key or a list index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FieldSegment {
+    /// `.name` or `["org/repo"]`.
+    Key(String),
+    /// `[3]`.
+    Index(usize),
+}
+
+/// Renders segments as `presubmits["org/repo"][3].run_if_changed`, like [`path_string`].
+pub(crate) fn render_field_path(segments: &[FieldSegment]) -> String {
+    let mut out = String::new();
+    for segment in segments {
+        match segment {
+            FieldSegment::Key(k) => push_key(&mut out, k),
+            FieldSegment::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Splits a rendered field path back into segments; the inverse of [`render_field_path`].
+pub(crate) fn parse_field_path(path: &str) -> Vec<FieldSegment> {
+    let mut out = Vec::new();
+    let mut chars = path.chars().peekable();
+    let mut plain = String::new();
+    let flush = |plain: &mut String, out: &mut Vec<FieldSegment>| {
+        if !plain.is_empty() {
+            out.push(FieldSegment::Key(std::mem::take(plain)));
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => flush(&mut plain, &mut out),
+            '[' => {
+                flush(&mut plain, &mut out);
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                    let mut key = String::new();
+                    while let Some(c) = chars.next() {
+                        match c {
+                            '"' => break,
+                            '\\' => match chars.next() {
+                                Some('n') => key.push('\n'),
+                                Some('t') => key.push('\t'),
+                                Some('r') => key.push('\r'),
+                                Some('0') => key.push('\0'),
+                                Some('u') => {
+                                    let hex: String = chars
+                                        .by_ref()
+                                        .skip_while(|c| *c == '{')
+                                        .take_while(|c| *c != '}')
+                                        .collect();
+                                    if let Some(c) =
+                                        u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32)
+                                    {
+                                        key.push(c);
+                                    }
+                                }
+                                Some(other) => key.push(other),
+                                None => {}
+                            },
+                            other => key.push(other),
+                        }
+                    }
+                    out.push(FieldSegment::Key(key));
+                    if chars.peek() == Some(&']') {
+                        chars.next();
+                    }
+                } else {
+                    let digits: String = chars.by_ref().take_while(|c| *c != ']').collect();
+                    match digits.parse() {
+                        Ok(i) => out.push(FieldSegment::Index(i)),
+                        Err(_) => out.push(FieldSegment::Key(digits)),
+                    }
+                }
+            }
+            other => plain.push(other),
+        }
+    }
+    flush(&mut plain, &mut out);
+    out
+}
+
+/// The marker error the locator raises once it reaches its target.
+const LOCATED: &str = "\u{0}located";
+
+/// Walks a YAML document along a field path and fails on purpose at the target (or at the
+/// deepest part of the path that exists), so the parser's error carries that node's position.
+struct Seek<'p>(&'p [FieldSegment]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Seek<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// A mapping key rendered as text, whatever its YAML type.
+struct KeyText(String);
+
+impl<'de> serde::Deserialize<'de> for KeyText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_yaml::Value::deserialize(d)?;
+        Ok(KeyText(match value {
+            serde_yaml::Value::String(s) => s,
+            serde_yaml::Value::Number(n) => n.to_string(),
+            serde_yaml::Value::Bool(b) => b.to_string(),
+            _ => String::new(),
+        }))
+    }
+}
+
+macro_rules! located_scalar {
+    ($($name:ident: $ty:ty),*) => {
+        $(fn $name<E: serde::de::Error>(self, _: $ty) -> Result<(), E> {
+            Err(E::custom(LOCATED))
+        })*
+    };
+}
+
+impl<'de> serde::de::Visitor<'de> for Seek<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any YAML node")
+    }
+
+    located_scalar!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_f64: f64, visit_str: &str);
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        Err(E::custom(LOCATED))
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<(), E> {
+        Err(E::custom(LOCATED))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        use serde::de::Error as _;
+        if let Some((FieldSegment::Key(want), rest)) = self.0.split_first() {
+            while let Some(KeyText(key)) = map.next_key()? {
+                if key == *want {
+                    return map.next_value_seed(Seek(rest));
+                }
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Err(A::Error::custom(LOCATED))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        use serde::de::Error as _;
+        if let Some((FieldSegment::Index(want), rest)) = self.0.split_first() {
+            let mut i = 0;
+            while i < *want {
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_none() {
+                    return Err(A::Error::custom(LOCATED));
+                }
+                i += 1;
+            }
+            if let Some(()) = seq.next_element_seed(Seek(rest))? {
+                return Ok(());
+            }
+        }
+        Err(A::Error::custom(LOCATED))
+    }
+}
+
+/// The 1-based line of the node at `field` in the YAML `text`, or of its deepest ancestor
+/// present there (a defaulted field has no line of its own; its job has).
+pub(crate) fn locate(text: &str, field: &str) -> Option<usize> {
+    use serde::de::DeserializeSeed as _;
+    let segments = parse_field_path(field);
+    let de = serde_yaml::Deserializer::from_str(text);
+    match Seek(&segments).deserialize(de) {
+        Err(e) if e.to_string().contains(LOCATED) => e.location().map(|l| l.line()),
+        _ => None,
+    }
+}
+
+/// Gives findings that name a file and field but no line the line of that field.
+pub(crate) fn fill_lines(findings: &mut [Finding]) {
+    let mut texts: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
+    for finding in findings.iter_mut() {
+        if finding.line.is_some() || finding.field.is_empty() {
+            continue;
+        }
+        let Some(file) = &finding.file else { continue };
+        let text = texts
+            .entry(file.clone())
+            .or_insert_with(|| read_maybe_gzip(file).ok());
+        if let Some(text) = text {
+            finding.line = locate(text, &finding.field);
+        }
+    }
+}
+
+/// Sections a supplemental prow-config file may set.
+const SUPPLEMENTAL_ONLY: &str = "only 'branch-protection', 'slack_reporter_configs', 'tide.merge_method' and 'tide.queries' may be set via additional config, all other fields have no merging logic yet";
+
+/// The fields of a branch-protection policy, at every level.
+const POLICY_KEYS: &[&str] = &[
+    "unmanaged",
+    "protect",
+    "required_status_checks",
+    "enforce_admins",
+    "restrictions",
+    "require_manually_triggered_jobs",
+    "required_pull_request_reviews",
+    "required_linear_history",
+    "allow_force_pushes",
+    "allow_deletions",
+    "require_signed_commits",
+    "exclude",
+    "include",
+];
+
+/// Top-level branch-protection switches that only one file may set.
+const PROTECTION_SWITCHES: &[&str] = &[
+    "protect-tested-repos",
+    "allow_disabled_policies",
+    "allow_disabled_job_policies",
+    "protect_repos_with_optional_jobs",
+];
+
+/// Reads a document as a YAML value the way Go would (octal modes, last key wins, merge keys).
+fn yaml_value(text: &str) -> Option<serde_yaml::Value> {
+    let text = crate::yaml11::octal_modes(text);
+    let crate::yaml11::LastWins(mut value) = serde_yaml::from_str(&text).ok()?;
+    if text.contains("<<:") {
+        value.apply_merge().ok()?;
+    }
+    Some(value)
+}
+
+/// Files under `dir` whose path ends in `suffix`, in walk order, skipping `..` entries.
+fn supplemental_files(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let io = |source| Error::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(io)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(io)?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        if entry.file_name().to_string_lossy().starts_with("..") {
+            continue;
+        }
+        let path = entry.path();
+        if std::fs::metadata(&path).map_err(io)?.is_dir() {
+            supplemental_files(&path, suffix, out)?;
+        } else if path.to_string_lossy().ends_with(suffix) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Merges every supplemental prow-config file into `config.yaml`'s document, as Prow's
+/// `mergeFrom`: only branch protection, Slack reporter configs and Tide's merge methods and
+/// queries may be set there. Each file is parsed on its own first, so its errors carry its
+/// lines. Returns the merged document (`None` when `config.yaml` does not parse) and every
+/// problem.
+fn supplemental_merge(
+    text: &str,
+    options: &LoadOptions,
+) -> Result<(Option<serde_yaml::Value>, Vec<Finding>), Error> {
+    let mut found = Vec::new();
+    let mut base = yaml_value(text);
+    if let Some(v) = &base
+        && v.is_null()
+    {
+        base = Some(serde_yaml::Value::Mapping(serde_yaml::Mapping::new()));
+    }
+    let mut files = Vec::new();
+    for dir in &options.supplemental_prow_config_dirs {
+        supplemental_files(dir, &options.supplemental_prow_configs_suffix, &mut files)?;
+    }
+    for file in files {
+        let text = read_maybe_gzip(&file)?;
+        let unknown = match parse::<ProwConfig>(&text, &file) {
+            Ok((_, unknown)) => unknown,
+            Err(f) => {
+                found.push(f);
+                continue;
+            }
+        };
+        let Some(serde_yaml::Value::Mapping(extra)) = yaml_value(&text) else {
+            found.extend(unknown);
+            continue;
+        };
+        let mut errors = Vec::new();
+        for (key, value) in &extra {
+            let Some(key) = key.as_str() else { continue };
+            if value.is_null() || unknown.iter().any(|w| w.field == key) {
+                continue;
+            }
+            match (key, value) {
+                ("branch-protection" | "slack_reporter_configs", _) => {}
+                ("tide", serde_yaml::Value::Mapping(tide)) => {
+                    for (sub, v) in tide {
+                        let sub = sub.as_str().unwrap_or_default();
+                        if !v.is_null() && sub != "merge_method" && sub != "queries" {
+                            errors.push(
+                                Finding::error(SUPPLEMENTAL_ONLY)
+                                    .in_file(&file)
+                                    .at(format!("tide.{sub}")),
+                            );
+                        }
+                    }
+                }
+                _ => errors.push(Finding::error(SUPPLEMENTAL_ONLY).in_file(&file).at(key)),
+            }
+        }
+        found.extend(unknown);
+        if let Some(serde_yaml::Value::Mapping(base)) = &mut base {
+            merge_supplemental(base, &extra, &file, &mut errors);
+        }
+        found.extend(errors);
+    }
+    Ok((base, found))
+}
+
+/// The mapping under `key` in `map`, created when absent or null.
+fn child_mapping<'m>(map: &'m mut serde_yaml::Mapping, key: &str) -> &'m mut serde_yaml::Mapping {
+    let entry = map
+        .entry(serde_yaml::Value::String(key.to_owned()))
+        .or_insert(serde_yaml::Value::Null);
+    if !entry.is_mapping() {
+        *entry = serde_yaml::Value::Mapping(serde_yaml::Mapping::new());
+    }
+    match entry {
+        serde_yaml::Value::Mapping(m) => m,
+        _ => unreachable!("just made a mapping"),
+    }
+}
+
+/// Adds the keys of `extra` to `base`, each key only once.
+fn merge_keyed(
+    base: &mut serde_yaml::Mapping,
+    extra: &serde_yaml::Mapping,
+    what: &str,
+    at: &str,
+    file: &Path,
+    errors: &mut Vec<Finding>,
+) {
+    for (k, v) in extra {
+        if base.contains_key(k) {
+            let name = k.as_str().unwrap_or_default();
+            let mut field = at.to_owned();
+            push_key(&mut field, name);
+            errors.push(
+                Finding::error(format!(
+                    "failed to merge {what} config: config for org or repo {name} passed more than once"
+                ))
+                .in_file(file)
+                .at(field),
+            );
+        } else {
+            base.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+/// Prow's `ProwConfig.mergeFrom` over YAML values.
+fn merge_supplemental(
+    base: &mut serde_yaml::Mapping,
+    extra: &serde_yaml::Mapping,
+    file: &Path,
+    errors: &mut Vec<Finding>,
+) {
+    if let Some(serde_yaml::Value::Mapping(tide)) = extra.get("tide") {
+        let base_tide = child_mapping(base, "tide");
+        if let Some(serde_yaml::Value::Sequence(queries)) = tide.get("queries") {
+            let entry = base_tide
+                .entry(serde_yaml::Value::String("queries".to_owned()))
+                .or_insert(serde_yaml::Value::Null);
+            if !entry.is_sequence() {
+                *entry = serde_yaml::Value::Sequence(Vec::new());
+            }
+            if let serde_yaml::Value::Sequence(list) = entry {
+                list.extend(queries.iter().cloned());
+            }
+        }
+        if let Some(serde_yaml::Value::Mapping(methods)) = tide.get("merge_method") {
+            let base_methods = child_mapping(base_tide, "merge_method");
+            merge_keyed(
+                base_methods,
+                methods,
+                "tide",
+                "tide.merge_method",
+                file,
+                errors,
+            );
+        }
+    }
+    if let Some(serde_yaml::Value::Mapping(slack)) = extra.get("slack_reporter_configs") {
+        let base_slack = child_mapping(base, "slack_reporter_configs");
+        merge_keyed(
+            base_slack,
+            slack,
+            "slack-reporter",
+            "slack_reporter_configs",
+            file,
+            errors,
+        );
+    }
+    if let Some(serde_yaml::Value::Mapping(bp)) = extra.get("branch-protection") {
+        let base_bp = child_mapping(base, "branch-protection");
+        merge_protection(base_bp, bp, file, errors);
+    }
+}
+
+/// Whether a branch-protection level sets any policy field.
+fn policy_set(level: &serde_yaml::Mapping) -> bool {
+    POLICY_KEYS
+        .iter()
+        .any(|k| level.get(*k).is_some_and(|v| !v.is_null()))
+}
+
+/// Copies the policy fields of `extra` into `base` when `base` has none; both set is an error.
+fn merge_policy(
+    base: &mut serde_yaml::Mapping,
+    extra: &serde_yaml::Mapping,
+    clash: String,
+    at: &str,
+    file: &Path,
+    errors: &mut Vec<Finding>,
+) {
+    if !policy_set(extra) {
+        return;
+    }
+    if policy_set(base) {
+        errors.push(
+            Finding::error(format!("failed to merge branch protection config: {clash}"))
+                .in_file(file)
+                .at(at),
+        );
+        return;
+    }
+    for key in POLICY_KEYS {
+        if let Some(v) = extra.get(*key) {
+            base.insert(serde_yaml::Value::String((*key).to_owned()), v.clone());
+        }
+    }
+}
+
+/// Prow's `BranchProtection.merge` over YAML values: policies per org, repo and branch.
+fn merge_protection(
+    base: &mut serde_yaml::Mapping,
+    extra: &serde_yaml::Mapping,
+    file: &Path,
+    errors: &mut Vec<Finding>,
+) {
+    let at = "branch-protection";
+    merge_policy(
+        base,
+        extra,
+        "both brachprotection configs set a top-level policy".to_owned(),
+        at,
+        file,
+        errors,
+    );
+    for switch in PROTECTION_SWITCHES {
+        let Some(v) = extra.get(*switch).filter(|v| !v.is_null()) else {
+            continue;
+        };
+        if base.get(*switch).is_some_and(|v| !v.is_null()) {
+            errors.push(
+                Finding::error(format!(
+                    "failed to merge branch protection config: both branchprotection configs set {switch}"
+                ))
+                .in_file(file)
+                .at(format!("{at}.{switch}")),
+            );
+        } else {
+            base.insert(serde_yaml::Value::String((*switch).to_owned()), v.clone());
+        }
+    }
+    let Some(serde_yaml::Value::Mapping(orgs)) = extra.get("orgs") else {
+        return;
+    };
+    let empty = serde_yaml::Mapping::new();
+    for (org, org_extra) in orgs {
+        let org_name = org.as_str().unwrap_or_default();
+        let org_extra = org_extra.as_mapping().unwrap_or(&empty);
+        let base_org = child_mapping(child_mapping(base, "orgs"), org_name);
+        let mut org_at = format!("{at}.orgs");
+        push_key(&mut org_at, org_name);
+        merge_policy(
+            base_org,
+            org_extra,
+            format!("both branchprotection configs define a policy for org {org_name}"),
+            &org_at,
+            file,
+            errors,
+        );
+        let Some(serde_yaml::Value::Mapping(repos)) = org_extra.get("repos") else {
+            continue;
+        };
+        for (repo, repo_extra) in repos {
+            let repo_name = repo.as_str().unwrap_or_default();
+            let repo_extra = repo_extra.as_mapping().unwrap_or(&empty);
+            let base_repo = child_mapping(child_mapping(base_org, "repos"), repo_name);
+            let mut repo_at = format!("{org_at}.repos");
+            push_key(&mut repo_at, repo_name);
+            merge_policy(
+                base_repo,
+                repo_extra,
+                format!(
+                    "both branchprotection configs define a policy for repo {org_name}/{repo_name}"
+                ),
+                &repo_at,
+                file,
+                errors,
+            );
+            let Some(serde_yaml::Value::Mapping(branches)) = repo_extra.get("branches") else {
+                continue;
+            };
+            for (branch, branch_extra) in branches {
+                let branch_name = branch.as_str().unwrap_or_default();
+                let branch_extra = branch_extra.as_mapping().unwrap_or(&empty);
+                let base_branch = child_mapping(child_mapping(base_repo, "branches"), branch_name);
+                let mut branch_at = format!("{repo_at}.branches");
+                push_key(&mut branch_at, branch_name);
+                merge_policy(
+                    base_branch,
+                    branch_extra,
+                    format!(
+                        "both branchprotection configs define a policy for branch {branch_name} in repo {org_name}/{repo_name}"
+                    ),
+                    &branch_at,
+                    file,
+                    errors,
+                );
+            }
+        }
+    }
 }

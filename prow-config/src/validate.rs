@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use regex::Regex;
 
 use crate::error::Finding;
-use crate::jobs::JobBase;
+use crate::jobs::{JobBase, JobConfig};
 use crate::load::Config;
+use crate::prow::ProwConfig;
 
 /// Compiles each distinct regex once.
 #[derive(Default)]
@@ -86,7 +87,7 @@ fn check_name(job: &impl JobBase) -> Option<String> {
 const RESERVED_LABELS: &[&str] = &["prow.k8s.io/type", "created-by-prow", "prow.k8s.io/id"];
 
 /// Prow's `validateJobBase` rules that need no cluster knowledge; each reason unwrapped.
-fn job_base(job: &impl JobBase, config: &Config) -> Vec<String> {
+fn job_base(job: &impl JobBase, prow: &ProwConfig) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(m) = check_name(job) {
         out.push(m);
@@ -129,7 +130,7 @@ fn job_base(job: &impl JobBase, config: &Config) -> Vec<String> {
         }
     }
     let queue = job.job_queue_name();
-    if !queue.is_empty() && !config.prow.plank.job_queue_capacities.contains_key(queue) {
+    if !queue.is_empty() && !prow.plank.job_queue_capacities.contains_key(queue) {
         out.push(format!("invalid job queue name {queue}"));
     }
     out
@@ -137,9 +138,13 @@ fn job_base(job: &impl JobBase, config: &Config) -> Vec<String> {
 
 /// Every load-time error in the job configuration.
 pub(crate) fn validate(config: &Config) -> Vec<Finding> {
+    validate_jobs(&config.prow, &config.jobs)
+}
+
+/// Every load-time error in `jobs`, judged against the component configuration `prow`.
+pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding> {
     let mut errors = Vec::new();
     let mut res = Regexes::default();
-    let jobs = &config.jobs;
     let err = |job: &dyn Fn() -> (String, String), field: String, message: String| {
         let (file, name) = job();
         Finding::error(message)
@@ -151,6 +156,8 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
     for (repo, list) in &jobs.presubmits {
         let mut seen: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         let mut duplicates = BTreeSet::new();
+        // The first repeated job, so the aggregated error can point at a file.
+        let mut where_first: Option<(String, String)> = None;
         for (i, ps) in list.iter().enumerate() {
             let at = |f: &str| format!("presubmits[{repo:?}][{}]{f}", ps.source_index);
             let who = || (ps.source_path.clone(), ps.name.clone());
@@ -159,6 +166,7 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
                 let other = &list[j];
                 if res.intersects((&other.branches, &other.skip_branches), brancher) {
                     duplicates.insert(ps.name.clone());
+                    where_first.get_or_insert_with(|| (ps.source_path.clone(), at("")));
                 }
             }
             seen.entry(&ps.name).or_default().push(i);
@@ -177,7 +185,7 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
                     ));
                 }
             }
-            for m in job_base(ps, config) {
+            for m in job_base(ps, prow) {
                 errors.push(err(
                     &who,
                     at(""),
@@ -216,18 +224,22 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
         }
         if !duplicates.is_empty() {
             let names: Vec<_> = duplicates.into_iter().collect();
-            errors.push(
-                Finding::error(format!(
-                    "duplicated presubmit jobs (consider both inrepo and central config): [{}]",
-                    names.join(" ")
-                ))
-                .at(format!("presubmits[{repo:?}]")),
-            );
+            let mut finding = Finding::error(format!(
+                "duplicated presubmit jobs (consider both inrepo and central config): [{}]",
+                names.join(" ")
+            ))
+            .at(format!("presubmits[{repo:?}]"));
+            if let Some((file, field)) = where_first {
+                finding = finding.in_file(file).at(field);
+            }
+            errors.push(finding);
         }
     }
 
     for (repo, list) in &jobs.postsubmits {
         let mut duplicates = BTreeSet::new();
+        // The first repeated job, so the aggregated error can point at a file.
+        let mut where_first: Option<(String, String)> = None;
         for (i, ps) in list.iter().enumerate() {
             let at = |f: &str| format!("postsubmits[{repo:?}][{}]{f}", ps.source_index);
             let who = || (ps.source_path.clone(), ps.name.clone());
@@ -239,9 +251,10 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
                     )
                 {
                     duplicates.insert(ps.name.clone());
+                    where_first.get_or_insert_with(|| (ps.source_path.clone(), at("")));
                 }
             }
-            for m in job_base(ps, config) {
+            for m in job_base(ps, prow) {
                 errors.push(err(
                     &who,
                     at(""),
@@ -269,13 +282,15 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
         }
         if !duplicates.is_empty() {
             let names: Vec<_> = duplicates.into_iter().collect();
-            errors.push(
-                Finding::error(format!(
-                    "duplicated postsubmit jobs (consider both inrepo and central config): [{}]",
-                    names.join(" ")
-                ))
-                .at(format!("postsubmits[{repo:?}]")),
-            );
+            let mut finding = Finding::error(format!(
+                "duplicated postsubmit jobs (consider both inrepo and central config): [{}]",
+                names.join(" ")
+            ))
+            .at(format!("postsubmits[{repo:?}]"));
+            if let Some((file, field)) = where_first {
+                finding = finding.in_file(file).at(field);
+            }
+            errors.push(finding);
         }
     }
 
@@ -290,7 +305,7 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
                 format!("duplicated periodic job: {}", p.name),
             ));
         }
-        for m in job_base(p, config) {
+        for m in job_base(p, prow) {
             errors.push(err(
                 &who,
                 at(""),
@@ -410,4 +425,305 @@ fn regexes(
             check(at(&format!(".{field}")), value);
         }
     }
+}
+
+/// checkconfig's warnings enabled when `--warnings` is not given.
+pub const DEFAULT_WARNINGS: &[&str] = &[
+    "mismatched-tide",
+    "tide-strict-branch",
+    "tide-context-policy",
+    "mismatched-tide-lenient",
+    "non-decorated-jobs",
+    "long-job-names",
+    "duplicate-job-refs",
+    "needs-ok-to-test",
+    "managed-webhooks",
+    "validate-owners",
+    "missing-trigger",
+    "validate-urls",
+    "unknown-fields",
+    "validate-cluster-field",
+    "validate-supplemental-prow-config-hierarchy",
+    "validate-unmanaged-branchconfig-has-no-subconfig",
+    "validate-label",
+    "required-job-annotations",
+    "periodic-default-clone-config",
+    "validate-config-updater-acls",
+];
+
+/// checkconfig's warnings added by `--expensive-checks`.
+pub const EXPENSIVE_WARNINGS: &[&str] = &["verify-owners-presence"];
+
+/// checkconfig's warnings enabled only by name.
+pub const OPTIONAL_WARNINGS: &[&str] = &[
+    "valid-decoration-config",
+    "unknown-fields-all",
+    "validate-github-app-installation",
+];
+
+/// Every warning name checkconfig knows, in Prow's order.
+pub fn all_warnings() -> Vec<&'static str> {
+    DEFAULT_WARNINGS
+        .iter()
+        .chain(EXPENSIVE_WARNINGS)
+        .chain(OPTIONAL_WARNINGS)
+        .copied()
+        .collect()
+}
+
+/// Which of checkconfig's optional checks run, and with what.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct WarningOptions {
+    /// Enabled warning names, exclusions already removed.
+    pub enabled: BTreeSet<String>,
+    /// `--required-job-annotations`: annotations every job must carry.
+    pub required_job_annotations: Vec<String>,
+    /// `--config-path`: warnings of this file count as `unknown-fields`, of others as
+    /// `unknown-fields-all`.
+    pub config_path: std::path::PathBuf,
+}
+
+impl WarningOptions {
+    /// Resolves checkconfig's flags like Prow: no `--warnings` (or
+    /// `--include-default-warnings`) means the default set, plus the expensive ones with
+    /// `--expensive-checks`; `--exclude-warning` removes names. An unknown name is an error
+    /// with Prow's wording.
+    pub fn from_flags(
+        warnings: &[String],
+        exclude: &[String],
+        include_default: bool,
+        expensive: bool,
+    ) -> Result<Self, String> {
+        let all = all_warnings();
+        for warning in warnings {
+            if !all.contains(&warning.as_str()) {
+                return Err(format!(
+                    "no such warning {warning:?}, valid warnings: [{}]",
+                    all.join(" ")
+                ));
+            }
+        }
+        let mut enabled: BTreeSet<String> = warnings.iter().cloned().collect();
+        if warnings.is_empty() || include_default {
+            let extra: &[&str] = if expensive { &all } else { DEFAULT_WARNINGS };
+            enabled.extend(extra.iter().map(|w| (*w).to_owned()));
+        }
+        for w in exclude {
+            enabled.remove(w);
+        }
+        Ok(WarningOptions {
+            enabled,
+            ..WarningOptions::default()
+        })
+    }
+
+    /// Sets the annotations every job must carry.
+    pub fn with_required_job_annotations(mut self, annotations: Vec<String>) -> Self {
+        self.required_job_annotations = annotations;
+        self
+    }
+
+    /// Sets the path of `config.yaml`.
+    pub fn with_config_path(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.config_path = path.into();
+        self
+    }
+
+    fn on(&self, name: &str) -> bool {
+        self.enabled.contains(name)
+    }
+}
+
+/// The shared fields of one job, as the warnings need them.
+struct JobView<'a> {
+    kind: &'static str,
+    repo: Option<&'a str>,
+    field: String,
+    name: &'a str,
+    agent: &'a str,
+    file: &'a str,
+    decorate: Option<bool>,
+    annotations: &'a BTreeMap<String, String>,
+    extra_refs: &'a [prow_core::Refs],
+}
+
+impl JobView<'_> {
+    fn finding(&self, field: &str, message: String) -> Finding {
+        Finding::warning(message)
+            .in_file(self.file)
+            .at(format!("{}{field}", self.field))
+            .for_job(self.name)
+    }
+}
+
+macro_rules! view {
+    ($job:expr, $kind:expr, $repo:expr, $field:expr) => {
+        JobView {
+            kind: $kind,
+            repo: $repo,
+            field: $field,
+            name: &$job.name,
+            agent: &$job.agent,
+            file: &$job.source_path,
+            decorate: $job.decorate,
+            annotations: &$job.annotations,
+            extra_refs: &$job.extra_refs,
+        }
+    };
+}
+
+/// Longest job name that fits in a Kubernetes label value.
+const LABEL_VALUE_MAX: usize = 63;
+
+/// checkconfig's warnings that need neither plugins.yaml nor GitHub: each problem once, with
+/// the job's file, line and field. Includes the load warnings (unknown fields and repeated
+/// keys) that `unknown-fields` / `unknown-fields-all` ask for.
+pub fn check_warnings(config: &Config, options: &WarningOptions) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let all = options.on("unknown-fields-all");
+    let main = all || options.on("unknown-fields");
+    for w in &config.warnings {
+        let in_main = w.file.as_deref() == Some(options.config_path.as_path());
+        if (in_main && main) || all {
+            out.push(w.clone());
+        }
+    }
+    let jobs = &config.jobs;
+    let mut views = Vec::new();
+    for (repo, list) in &jobs.presubmits {
+        for j in list {
+            let field = format!("presubmits[{repo:?}][{}]", j.source_index);
+            views.push(view!(j, "Presubmit", Some(repo.as_str()), field));
+        }
+    }
+    for (repo, list) in &jobs.postsubmits {
+        for j in list {
+            let field = format!("postsubmits[{repo:?}][{}]", j.source_index);
+            views.push(view!(j, "Postsubmit", Some(repo.as_str()), field));
+        }
+    }
+    for j in &jobs.periodics {
+        let field = format!("periodics[{}]", j.source_index);
+        views.push(view!(j, "Periodic", None, field));
+    }
+    for v in &views {
+        if options.on("non-decorated-jobs") && v.agent == "kubernetes" && v.decorate != Some(true) {
+            out.push(v.finding(
+                ".decorate",
+                "the following jobs use the kubernetes provider but do not use the pod utilities: ["
+                    .to_owned()
+                    + v.name
+                    + "]",
+            ));
+        }
+        if options.on("long-job-names") && v.agent == "kubernetes" && v.name.len() > LABEL_VALUE_MAX
+        {
+            let message = match v.repo {
+                Some(repo) => format!(
+                    "name of {} job {:?} (for repo {repo:?}) too long (should be at most 63 characters)",
+                    v.kind, v.name
+                ),
+                None => format!(
+                    "name of {} job {:?} too long (should be at most 63 characters)",
+                    v.kind, v.name
+                ),
+            };
+            out.push(v.finding(".name", message));
+        }
+        if options.on("duplicate-job-refs")
+            && v.kind == "Presubmit"
+            && let Some(repo) = v.repo
+        {
+            let mut counts: BTreeMap<String, usize> = BTreeMap::from([(repo.to_owned(), 1)]);
+            for r in v.extra_refs {
+                *counts.entry(format!("{}/{}", r.org, r.repo)).or_default() += 1;
+            }
+            let dupes: Vec<_> = counts
+                .into_iter()
+                .filter(|(_, n)| *n > 1)
+                .map(|(r, _)| r)
+                .collect();
+            if !dupes.is_empty() {
+                out.push(v.finding(
+                    ".extra_refs",
+                    format!(
+                        "invalid job {} on repo {repo}: the following refs specified more than once: {}",
+                        v.name,
+                        dupes.join(",")
+                    ),
+                ));
+            }
+        }
+        if options.on("required-job-annotations") {
+            let missing: Vec<_> = options
+                .required_job_annotations
+                .iter()
+                .filter(|a| !v.annotations.contains_key(*a))
+                .map(String::as_str)
+                .collect();
+            let listed = match missing.as_slice() {
+                [] => None,
+                [one] => Some((*one).to_owned()),
+                many => Some(format!("[{}]", many.join(", "))),
+            };
+            if let Some(listed) = listed {
+                out.push(v.finding(
+                    ".annotations",
+                    format!("job '{}' is missing required annotations: {listed}", v.name),
+                ));
+            }
+        }
+    }
+    if options.on("periodic-default-clone-config") {
+        for p in &jobs.periodics {
+            if p.clone_depth != 0 || !p.clone_uri.is_empty() || !p.path_alias.is_empty() {
+                out.push(
+                    Finding::warning(format!(
+                        "periodic jobs might clone 0, 1, or more repos, top level `clone_depth`, `clone_uri`, and `path_alias` don't have any effect. Name: {:?}",
+                        p.name
+                    ))
+                    .in_file(&p.source_path)
+                    .at(format!("periodics[{}]", p.source_index))
+                    .for_job(&p.name),
+                );
+            }
+        }
+    }
+    if options.on("validate-urls") && !go_url_parses(&config.prow.status_error_link) {
+        out.push(
+            Finding::warning(format!(
+                "status_error_link is not a valid url: {}",
+                config.prow.status_error_link
+            ))
+            .in_file(&options.config_path)
+            .at("status_error_link"),
+        );
+    }
+    crate::load::fill_lines(&mut out);
+    out
+}
+
+/// Whether Go's `url.Parse` accepts `link` (its common failures: control characters, a
+/// missing scheme before `:`, bad `%` escapes, spaces in the host).
+fn go_url_parses(link: &str) -> bool {
+    if link.chars().any(|c| c.is_ascii_control()) || link.starts_with(':') {
+        return false;
+    }
+    let bytes = link.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'%'
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
+            return false;
+        }
+    }
+    if let Some((_, rest)) = link.split_once("://") {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if host.contains(' ') {
+            return false;
+        }
+    }
+    true
 }

@@ -1,12 +1,20 @@
 //! `checkconfig`: load Prow configuration as Prow does and print every problem with its location.
+//!
+//! Exit codes: 0 passes, 1 errors (or warnings with `--strict`), 2 bad flags.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
-use prow_config::{Error, Finding, LoadOptions, load};
+use clap::{ArgAction, Parser};
+use prow_config::inrepo::load_prow_yaml;
+use prow_config::{
+    DEFAULT_SUPPLEMENTAL_SUFFIX, Error, Finding, LoadOptions, Severity, WarningOptions,
+    check_warnings, load,
+};
 
-/// Checks Prow's config.yaml and job configs; exits 1 on errors (or warnings with --strict).
+/// Checks Prow's config.yaml, job configs and in-repo config; exits 1 on errors (or warnings
+/// with --strict), 2 on bad flags.
 #[derive(Parser)]
 #[command(name = "checkconfig", version)]
 struct Flags {
@@ -16,60 +24,188 @@ struct Flags {
     /// Path to a job config file or a directory of them.
     #[arg(long = "job-config-path")]
     job_config_path: Option<PathBuf>,
+    /// A directory of supplemental prow-config files (repeatable).
+    #[arg(long = "supplemental-prow-config-dir")]
+    supplemental_prow_config_dir: Vec<PathBuf>,
+    /// Suffix of supplemental prow-config files.
+    #[arg(long = "supplemental-prow-configs-filename-suffix")]
+    supplemental_suffix: Option<String>,
+    /// Deprecated spelling of --supplemental-prow-configs-filename-suffix.
+    #[arg(long = "supplemental-prow-configs-filename", hide = true)]
+    supplemental_filename: Option<String>,
+    /// `org/repo` whose in-repo config (.prow/ or .prow.yaml) is checked.
+    #[arg(long = "prow-yaml-repo-name")]
+    prow_yaml_repo_name: Option<String>,
+    /// Path of the .prow.yaml to check (its directory is searched for .prow/ then .prow.yaml);
+    /// default: the current directory.
+    #[arg(long = "prow-yaml-path")]
+    prow_yaml_path: Option<PathBuf>,
     /// Fail on warnings as well as errors.
-    #[arg(long)]
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
     strict: bool,
-    /// Warnings to report (repeatable); unknown-field warnings are always reported for now.
+    /// Warnings to check (repeatable); none means the default set.
     #[arg(long = "warnings")]
     warnings: Vec<String>,
-    /// Warnings not to report (repeatable).
+    /// Warnings not to check (repeatable).
     #[arg(long = "exclude-warning")]
     exclude_warning: Vec<String>,
+    /// Check the default warnings even when --warnings names some.
+    #[arg(long = "include-default-warnings", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
+    include_default_warnings: bool,
+    /// Also run the expensive checks.
+    #[arg(long = "expensive-checks", num_args = 0..=1, default_missing_value = "true", action = ArgAction::Set, default_value = "false")]
+    expensive_checks: bool,
+    /// Annotations every job must carry (repeatable).
+    #[arg(long = "required-job-annotations")]
+    required_job_annotations: Vec<String>,
     /// Path to plugins.yaml (accepted; not checked yet).
     #[arg(long = "plugin-config")]
     plugin_config: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    output: Output,
 }
 
-fn print(findings: &[Finding], label: &str) {
-    for finding in findings {
-        println!("{label}: {finding}");
-    }
+/// How findings are printed.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Output {
+    /// Grouped by file, for people.
+    Text,
+    /// A JSON list of findings, for tools.
+    Json,
 }
 
 fn main() -> ExitCode {
     let flags = Flags::parse();
-    let unknown_fields_excluded = flags
-        .exclude_warning
-        .iter()
-        .any(|w| w == "unknown-fields" || w == "unknown-fields-all");
-    let _ = (&flags.warnings, &flags.plugin_config);
-    let options = LoadOptions::new(flags.config_path, flags.job_config_path);
-    match load(&options) {
-        Ok(config) => {
-            let warnings = if unknown_fields_excluded {
-                Vec::new()
-            } else {
-                config.warnings
-            };
-            print(&warnings, "warning");
-            if flags.strict && !warnings.is_empty() {
-                eprintln!("checkconfig: {} warning(s) with --strict", warnings.len());
-                return ExitCode::from(1);
-            }
-            let (pre, post, periodic) = config.jobs.counts();
-            eprintln!(
-                "checkconfig: ok ({pre} presubmits, {post} postsubmits, {periodic} periodics)"
-            );
-            ExitCode::SUCCESS
-        }
-        Err(Error::Invalid { errors }) => {
-            print(&errors, "error");
-            eprintln!("checkconfig: {} error(s)", errors.len());
-            ExitCode::from(1)
-        }
-        Err(e) => {
-            eprintln!("checkconfig: {e}");
-            ExitCode::from(1)
-        }
+    let mut checks = match WarningOptions::from_flags(
+        &flags.warnings,
+        &flags.exclude_warning,
+        flags.include_default_warnings,
+        flags.expensive_checks,
+    ) {
+        Ok(checks) => checks,
+        Err(e) => return bad_flags(&e),
+    };
+    if flags.prow_yaml_path.is_some() && flags.prow_yaml_repo_name.is_none() {
+        return bad_flags("--prow-yaml-repo-path requires --prow-yaml-repo-name to be set");
     }
+    // Prow checks URLs only together with plugins.yaml.
+    if flags.plugin_config.is_none() {
+        checks.enabled.remove("validate-urls");
+    }
+    checks = checks
+        .with_required_job_annotations(flags.required_job_annotations.clone())
+        .with_config_path(&flags.config_path);
+    let suffix = flags
+        .supplemental_suffix
+        .clone()
+        .or(flags.supplemental_filename.clone())
+        .unwrap_or_else(|| DEFAULT_SUPPLEMENTAL_SUFFIX.to_owned());
+    let options = LoadOptions::new(&flags.config_path, flags.job_config_path.clone())
+        .with_supplemental(flags.supplemental_prow_config_dir.clone(), suffix);
+
+    let mut findings = match load(&options) {
+        Ok(config) => {
+            let mut findings = check_warnings(&config, &checks);
+            if let Some(repo) = &flags.prow_yaml_repo_name {
+                let dir = match &flags.prow_yaml_path {
+                    Some(path) => path
+                        .parent()
+                        .map(PathBuf::from)
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or_else(|| PathBuf::from(".")),
+                    None => PathBuf::from("."),
+                };
+                match load_prow_yaml(&config, repo, &dir) {
+                    Ok(prow_yaml) => {
+                        if checks.enabled.contains("unknown-fields-all") {
+                            findings.extend(prow_yaml.warnings);
+                        }
+                    }
+                    Err(Error::Invalid { errors }) => findings.extend(errors),
+                    Err(e) => findings.push(Finding::error(format!("{e}"))),
+                }
+            }
+            findings
+        }
+        Err(Error::Invalid { errors }) => errors,
+        Err(e) => vec![Finding::error(format!("{e:#}"))],
+    };
+    findings.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings.len() - errors;
+    match flags.output {
+        Output::Json => println!("{}", json(&findings)),
+        Output::Text => print_text(&findings),
+    }
+    if errors > 0 {
+        eprintln!("checkconfig: {errors} error(s), {warnings} warning(s)");
+        ExitCode::from(1)
+    } else if warnings > 0 && flags.strict {
+        eprintln!("checkconfig: Strict is set and there were warnings ({warnings})");
+        ExitCode::from(1)
+    } else {
+        eprintln!("checkconfig passes without any error!");
+        ExitCode::SUCCESS
+    }
+}
+
+/// Reports bad flags the way Prow words them; exit code 2.
+fn bad_flags(reason: &str) -> ExitCode {
+    eprintln!("checkconfig: Error parsing options - invalid options: {reason}");
+    ExitCode::from(2)
+}
+
+/// Findings grouped by file, coloured on a terminal.
+fn print_text(findings: &[Finding]) {
+    let colour = std::io::stdout().is_terminal();
+    let mut current: Option<&Option<PathBuf>> = None;
+    for finding in findings {
+        if current != Some(&finding.file) {
+            if current.is_some() {
+                println!();
+            }
+            current = Some(&finding.file);
+        }
+        let label = match (finding.severity, colour) {
+            (Severity::Error, true) => "\x1b[1;31merror\x1b[0m",
+            (Severity::Warning, true) => "\x1b[1;33mwarning\x1b[0m",
+            (Severity::Error, false) => "error",
+            (Severity::Warning, false) => "warning",
+        };
+        println!("{label}: {finding}");
+    }
+}
+
+/// One finding as printed by `--output json`.
+#[derive(serde::Serialize)]
+struct JsonFinding<'a> {
+    severity: &'static str,
+    file: Option<String>,
+    line: Option<usize>,
+    field: &'a str,
+    job: Option<&'a str>,
+    message: &'a str,
+}
+
+/// Findings as a JSON list of `{severity, file, line, field, job, message}`.
+fn json(findings: &[Finding]) -> String {
+    let list: Vec<_> = findings
+        .iter()
+        .map(|f| JsonFinding {
+            severity: match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
+            file: f.file.as_ref().map(|p| p.display().to_string()),
+            line: f.line,
+            field: &f.field,
+            job: f.job.as_deref(),
+            message: &f.message,
+        })
+        .collect();
+    serde_json::to_string_pretty(&list).unwrap_or_else(|_| "[]".to_owned())
 }
