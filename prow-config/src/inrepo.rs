@@ -107,6 +107,7 @@ pub fn read_prow_yaml_file(file: &Path) -> Result<(ProwYaml, Vec<Finding>), Erro
                 job.source_index = i;
             }
             prow_yaml.warnings = unknown;
+            crate::load::fill_lines(&mut prow_yaml.warnings);
             Ok((prow_yaml, Vec::new()))
         }
         Err(mut finding) => {
@@ -216,7 +217,6 @@ pub fn default_and_validate(config: &Config, repo: &str, prow_yaml: &mut ProwYam
         }
     }
     crate::load::fill_lines(&mut errors);
-    crate::load::fill_lines(&mut prow_yaml.warnings);
     errors
 }
 

@@ -126,8 +126,20 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
             }
         }
     }
-    if let Ok((jobs, _)) = parse::<JobConfig>(&text, path) {
-        config.jobs = jobs.with_source(path);
+    match parse::<JobConfig>(&text, path) {
+        Ok((jobs, unknown)) => {
+            config.jobs = jobs.with_source(path);
+            // Unknown keys at the top were reported by the component parse; inside jobs, here.
+            warnings.extend(unknown.into_iter().filter(|w| {
+                let top = w.field.split(['.', '[']).next().unwrap_or_default();
+                JOB_KEYS.contains(&top) && w.field != top
+            }));
+        }
+        Err(finding) => {
+            if !errors.contains(&finding) {
+                errors.push(finding);
+            }
+        }
     }
     if let Some(version) = path.parent().map(|d| d.join("VERSION"))
         && let Ok(sha) = std::fs::read_to_string(version)
@@ -144,7 +156,13 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
         }
         config.jobs.merge(jobs);
     }
-    errors.extend(crate::defaults::finalize(&mut config));
+    for mut finding in crate::defaults::finalize(&mut config) {
+        // Plank's settings come from config.yaml.
+        if finding.file.is_none() && finding.field.starts_with("plank") {
+            finding = finding.in_file(path);
+        }
+        errors.push(finding);
+    }
     errors.extend(crate::validate::validate(&config));
     fill_lines(&mut errors);
     fill_lines(&mut warnings);

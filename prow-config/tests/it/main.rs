@@ -3,4 +3,6 @@
 mod committed;
 mod corpus;
 mod errors;
+mod inrepo;
+mod scenarios;
 mod triggers;

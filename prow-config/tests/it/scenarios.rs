@@ -1,0 +1,183 @@
+//! One bad configuration per file under `tests/data/bad/`: each file's findings are snapshotted,
+//! and supplemental prow-config directories merge or fail as Prow's do.
+
+use std::path::{Path, PathBuf};
+
+use prow_config::{Error, Finding, LoadOptions, WarningOptions, check_warnings, load};
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bad")
+}
+
+/// Findings as text, with paths relative to `tests/data/bad`.
+fn listing(findings: &[Finding]) -> String {
+    let root = format!("{}/", data().display());
+    if findings.is_empty() {
+        return "(no findings)".to_owned();
+    }
+    findings
+        .iter()
+        .map(|f| {
+            let severity = match f.severity {
+                prow_config::Severity::Error => "error",
+                prow_config::Severity::Warning => "warning",
+            };
+            format!("{severity}: {}", f.to_string().replace(&root, ""))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The `--required-job-annotations` a scenario asks for on its `# flags:` line.
+fn required_annotations(text: &str) -> Vec<String> {
+    let Some(flags) = text.lines().next().and_then(|l| l.strip_prefix("# flags:")) else {
+        return Vec::new();
+    };
+    flags
+        .split_whitespace()
+        .filter_map(|f| f.strip_prefix("--required-job-annotations="))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Loads one scenario: its errors, or the warnings of checkconfig's default set.
+fn check(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).expect("read scenario");
+    match load(&LoadOptions::new(path, None)) {
+        Ok(config) => {
+            let options = WarningOptions::from_flags(&[], &[], false, false)
+                .expect("default warnings")
+                .with_required_job_annotations(required_annotations(&text))
+                .with_config_path(path);
+            listing(&check_warnings(&config, &options))
+        }
+        Err(Error::Invalid { errors }) => listing(&errors),
+        Err(e) => format!("{e}"),
+    }
+}
+
+#[test]
+fn every_bad_scenario_lists_its_findings() {
+    let mut files: Vec<_> = std::fs::read_dir(data())
+        .expect("tests/data/bad")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 25, "scenarios missing: {files:?}");
+    for file in files {
+        let name = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("utf-8 name")
+            .to_owned();
+        let out = check(&file);
+        assert_ne!(out, "(no findings)", "{name} found nothing");
+        insta::assert_snapshot!(name, out);
+    }
+}
+
+#[test]
+fn unknown_warning_names_are_refused_with_the_list() {
+    let err = WarningOptions::from_flags(&["long-names".to_owned()], &[], false, false)
+        .expect_err("unknown warning");
+    insta::assert_snapshot!(err, @r#"no such warning "long-names", valid warnings: [mismatched-tide tide-strict-branch tide-context-policy mismatched-tide-lenient non-decorated-jobs long-job-names duplicate-job-refs needs-ok-to-test managed-webhooks validate-owners missing-trigger validate-urls unknown-fields validate-cluster-field validate-supplemental-prow-config-hierarchy validate-unmanaged-branchconfig-has-no-subconfig validate-label required-job-annotations periodic-default-clone-config validate-config-updater-acls verify-owners-presence valid-decoration-config unknown-fields-all validate-github-app-installation]"#);
+}
+
+#[test]
+fn warning_sets_follow_prows_flags() {
+    let names = |w: &[&str], ex: &[&str], default: bool, expensive: bool| {
+        let own = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let options = WarningOptions::from_flags(&own(w), &own(ex), default, expensive)
+            .expect("known warnings");
+        options.enabled.into_iter().collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(&["long-job-names"], &[], false, false),
+        ["long-job-names"]
+    );
+    let defaults = names(&[], &[], false, false);
+    assert_eq!(defaults.len(), prow_config::DEFAULT_WARNINGS.len());
+    assert!(!defaults.iter().any(|w| w == "verify-owners-presence"));
+    assert!(
+        names(&[], &[], false, true)
+            .iter()
+            .any(|w| w == "verify-owners-presence")
+    );
+    let with_defaults = names(&["unknown-fields-all"], &["unknown-fields"], true, false);
+    assert!(with_defaults.iter().any(|w| w == "unknown-fields-all"));
+    assert!(with_defaults.iter().any(|w| w == "long-job-names"));
+    assert!(!with_defaults.iter().any(|w| w == "unknown-fields"));
+}
+
+/// Loads `supplemental/config.yaml` with the supplemental tree, reading files ending in
+/// `suffix`.
+fn load_supplemental(suffix: &str) -> Result<prow_config::Config, Error> {
+    let root = data().join("supplemental");
+    load(
+        &LoadOptions::new(root.join("config.yaml"), None)
+            .with_supplemental(vec![root.join("extra")], suffix),
+    )
+}
+
+#[test]
+fn supplemental_prow_configs_merge_what_prow_merges() {
+    let config = load_supplemental("a_prowconfig.yaml").unwrap_or_else(|e| panic!("{e}"));
+    let tide = config.prow.tide.clone().expect("tide");
+    insta::assert_yaml_snapshot!(tide, @r"
+    sync_period: 1m
+    merge_method:
+      org/repo: squash
+      org/other: rebase
+    queries:
+      - repos:
+          - org/repo
+        labels:
+          - lgtm
+          - approved
+      - repos:
+          - org/other
+        labels:
+          - lgtm
+    ");
+    let slack = config.prow.slack_reporter_configs.clone().expect("slack");
+    assert_eq!(slack.as_mapping().map(|m| m.len()), Some(2));
+    let bp = config
+        .prow
+        .branch_protection
+        .clone()
+        .expect("branch protection");
+    assert_eq!(
+        bp["orgs"]["org"]["repos"]["other"]["protect"].as_bool(),
+        Some(true)
+    );
+    assert_eq!(
+        bp["orgs"]["org"]["repos"]["repo"]["protect"].as_bool(),
+        Some(true)
+    );
+    assert_eq!(config.prow.config_version_sha, "4f2a9c1");
+}
+
+#[test]
+fn supplemental_prow_configs_reject_what_prow_rejects() {
+    let errors = match load_supplemental(prow_config::DEFAULT_SUPPLEMENTAL_SUFFIX) {
+        Err(Error::Invalid { errors }) => errors,
+        other => panic!("expected errors, got {other:?}"),
+    };
+    insta::assert_snapshot!(listing(&errors));
+}
+
+#[test]
+fn keys_differing_only_by_case_are_read_like_go() {
+    let config = load(&LoadOptions::new(data().join("unknown-fields.yaml"), None))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let job = &config.jobs.presubmits["org/repo"][0];
+    let env = job
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers[0].env.as_ref())
+        .expect("env");
+    assert_eq!(env[0].name, "GOFLAGS", "`NAME` is `name`, as in Go");
+    assert_eq!(env[0].value.as_deref(), Some("-mod=vendor"));
+    assert!(!config.warnings.iter().any(|w| w.field.contains("NAME")));
+}
