@@ -182,10 +182,12 @@ impl Ctx<'_> {
                     });
                 }
             }
-            *base.decoration_config = match (base.decoration_config.take(), merged) {
-                (Some(own), Some(def)) => Some(own.apply_default(&def)),
-                (own, def) => own.or(def),
-            };
+            // Like Prow, a decorated job always has a decoration config, if only an empty one,
+            // so a missing default is reported by validation rather than ignored.
+            *base.decoration_config = Some(match (base.decoration_config.take(), merged) {
+                (Some(own), Some(def)) => own.apply_default(&def),
+                (own, def) => own.or(def).unwrap_or_default(),
+            });
         }
         let name = job.name().to_owned();
         let file = job.source_path().to_owned();

@@ -86,8 +86,268 @@ fn check_name(job: &impl JobBase) -> Option<String> {
 /// Labels Prow sets itself, which jobs may not set.
 const RESERVED_LABELS: &[&str] = &["prow.k8s.io/type", "created-by-prow", "prow.k8s.io/id"];
 
-/// Prow's `validateJobBase` rules that need no cluster knowledge; each reason unwrapped.
-fn job_base(job: &impl JobBase, prow: &ProwConfig) -> Vec<String> {
+/// Names of the containers decoration adds.
+const UTILITY_CONTAINERS: &[&str] = &["clonerefs", "initupload", "place-entrypoint", "sidecar"];
+
+/// Volumes decoration adds to every decorated pod.
+const DECORATION_VOLUMES: &[&str] = &["logs", "code", "tools", "gcs-credentials", "s3-credentials"];
+
+/// Mounts decoration adds to the test container, by name and path.
+const TEST_CONTAINER_MOUNTS: &[&str] = &["logs", "code", "tools"];
+const TEST_CONTAINER_MOUNT_PATHS: &[&str] = &["/logs", "/home/prow/go", "/tools"];
+
+/// The job kind, for the environment Prow reserves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Presubmit,
+    Postsubmit,
+    Periodic,
+}
+
+/// Environment variables Prow sets in a job of `kind`, which its containers may not set.
+fn reserved_env(kind: Kind) -> Vec<&'static str> {
+    let mut env = vec![
+        "CI",
+        "JOB_NAME",
+        "JOB_SPEC",
+        "JOB_TYPE",
+        "PROW_JOB_ID",
+        "BUILD_ID",
+        "BUILD_NUMBER",
+    ];
+    if kind != Kind::Periodic {
+        env.extend([
+            "REPO_OWNER",
+            "REPO_NAME",
+            "SRC_BASE",
+            "SRC_HOST",
+            "PULL_BASE_REF",
+            "PULL_BASE_SHA",
+            "PULL_REFS",
+        ]);
+    }
+    if kind == Kind::Presubmit {
+        env.extend([
+            "PULL_NUMBER",
+            "PULL_PULL_SHA",
+            "PULL_HEAD_REF",
+            "PULL_TITLE",
+        ]);
+    }
+    env
+}
+
+/// The fields of a job that `validateJobBase` looks at.
+struct Base<'a> {
+    kind: Kind,
+    labels: &'a BTreeMap<String, String>,
+    annotations: &'a BTreeMap<String, String>,
+    namespace: Option<&'a str>,
+    error_on_eviction: bool,
+    has_pipeline_run_spec: bool,
+    decoration: Option<&'a prow_core::DecorationConfig>,
+    rerun_auth: Option<&'a prow_core::RerunAuthConfig>,
+    clone_uri: &'a str,
+}
+
+macro_rules! base {
+    ($job:expr, $kind:expr) => {
+        Base {
+            kind: $kind,
+            labels: &$job.labels,
+            annotations: &$job.annotations,
+            namespace: $job.namespace.as_deref(),
+            error_on_eviction: $job.error_on_eviction,
+            has_pipeline_run_spec: $job.pipeline_run_spec.is_some()
+                || $job
+                    .tekton_pipeline_run_spec
+                    .as_ref()
+                    .is_some_and(|t| t.get("v1beta1").is_some_and(|v| !v.is_null())),
+            decoration: $job.decoration_config.as_ref(),
+            rerun_auth: $job.rerun_auth_config.as_ref(),
+            clone_uri: &$job.clone_uri,
+        }
+    };
+}
+
+/// Kubernetes' rule for label keys and annotation keys (`IsQualifiedName`), with its wording.
+fn qualified_name_errors(name: &str) -> Vec<String> {
+    const NAME_MSG: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+    let parts: Vec<&str> = name.split('/').collect();
+    let (prefix, local) = match parts.as_slice() {
+        [local] => (None, *local),
+        [prefix, local] => (Some(*prefix), *local),
+        _ => {
+            return vec![format!(
+                "a qualified name {NAME_MSG} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+            )];
+        }
+    };
+    let mut errs = Vec::new();
+    if let Some(prefix) = prefix {
+        if prefix.is_empty() {
+            errs.push("prefix part must be non-empty".to_owned());
+        } else if !is_dns_subdomain(prefix) {
+            errs.push("prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')".to_owned());
+        }
+    }
+    if local.is_empty() {
+        errs.push("name part must be non-empty".to_owned());
+    } else if local.len() > 63 {
+        errs.push("name part must be no more than 63 bytes".to_owned());
+    }
+    if !local.is_empty() && !is_label_token(local) {
+        errs.push(format!("name part {NAME_MSG}"));
+    }
+    errs
+}
+
+/// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`.
+fn is_label_token(s: &str) -> bool {
+    let ok = |c: char| c.is_ascii_alphanumeric();
+    s.starts_with(ok)
+        && s.ends_with(ok)
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+/// A lowercase RFC 1123 subdomain.
+fn is_dns_subdomain(s: &str) -> bool {
+    s.len() <= 253
+        && s.split('.').all(|label| {
+            let ok = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+            !label.is_empty()
+                && label.starts_with(ok)
+                && label.ends_with(ok)
+                && label.chars().all(|c| ok(c) || c == '-')
+        })
+}
+
+/// Kubernetes' rule for label values (`IsValidLabelValue`), with its wording.
+fn label_value_errors(value: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if value.len() > 63 {
+        errs.push("must be no more than 63 bytes".to_owned());
+    }
+    if !value.is_empty() && !is_label_token(value) {
+        errs.push("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')".to_owned());
+    }
+    errs
+}
+
+/// Go's `%v` of a list of strings.
+fn go_list(items: &[String]) -> String {
+    format!("[{}]", items.join(" "))
+}
+
+/// Prow's `validatePodSpec`, every reason.
+fn pod_spec(
+    spec: &prow_core::k8s_openapi::api::core::v1::PodSpec,
+    kind: Kind,
+    decoration: Option<&prow_core::DecorationConfig>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let init: Vec<String> = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .filter(|c| c.restart_policy.as_deref() != Some("Always"))
+        .map(|c| c.name.clone())
+        .collect();
+    if !init.is_empty() {
+        out.push(format!(
+            "pod spec may not use init containers(sidecar container is supported): {}",
+            go_list(&init)
+        ));
+    }
+    let n = spec.containers.len();
+    if n == 0 {
+        out.push("pod spec must specify at least 1 container, found: 0".to_owned());
+        return out;
+    }
+    if n > 1 && decoration.is_none() {
+        out.push(format!(
+            "pod utility decoration must be enabled to use multiple containers: {n}"
+        ));
+        return out;
+    }
+    if n > 1 {
+        let mut names = BTreeSet::new();
+        for c in &spec.containers {
+            if c.name.is_empty() {
+                out.push("container does not have name. all containers must have names when defining multiple containers".to_owned());
+            }
+            if !names.insert(c.name.as_str()) {
+                out.push(format!(
+                    "container named {:?} is defined more than once",
+                    c.name
+                ));
+            }
+            if UTILITY_CONTAINERS.contains(&c.name.as_str()) {
+                out.push(format!("container name {} is a reserved for decoration. please specify a different container name that does not conflict with pod utility container names", c.name));
+            }
+        }
+    }
+    let reserved = reserved_env(kind);
+    for c in &spec.containers {
+        let mut names = BTreeSet::new();
+        for env in c.env.iter().flatten() {
+            if !names.insert(env.name.as_str()) {
+                out.push(format!(
+                    "env var named {:?} is defined more than once",
+                    env.name
+                ));
+            }
+            if reserved.contains(&env.name.as_str()) {
+                out.push(format!("env {} is reserved", env.name));
+            }
+        }
+    }
+    let mut decoration_volumes: Vec<String> =
+        DECORATION_VOLUMES.iter().map(|v| (*v).to_owned()).collect();
+    if let Some(d) = decoration {
+        if let Some(secret) = &d.oauth_token_secret {
+            decoration_volumes.push(secret.name.clone());
+        }
+        decoration_volumes.extend(d.ssh_key_secrets.iter().cloned());
+    }
+    let mut volumes = BTreeSet::new();
+    for v in spec.volumes.iter().flatten() {
+        if !volumes.insert(v.name.as_str()) {
+            out.push(format!(
+                "volume named {:?} is defined more than once",
+                v.name
+            ));
+        }
+        if decoration_volumes.contains(&v.name) {
+            out.push(format!("volume {} is a reserved for decoration", v.name));
+        }
+    }
+    for c in &spec.containers {
+        for m in c.volume_mounts.iter().flatten() {
+            if !volumes.contains(m.name.as_str()) && !decoration_volumes.contains(&m.name) {
+                out.push(format!("volumeMount named {:?} is undefined", m.name));
+            }
+            if TEST_CONTAINER_MOUNTS.contains(&m.name.as_str()) {
+                out.push(format!(
+                    "volumeMount name {} is reserved for decoration",
+                    m.name
+                ));
+            }
+            if TEST_CONTAINER_MOUNT_PATHS.contains(&m.mount_path.as_str()) {
+                out.push(format!(
+                    "mount {} at {} conflicts with decoration mount",
+                    m.name, m.mount_path
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Prow's `validateJobBase`: every reason, unwrapped. Prow stops at a job's first problem;
+/// every one is listed here.
+fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(m) = check_name(job) {
         out.push(m);
@@ -99,39 +359,115 @@ fn job_base(job: &impl JobBase, prow: &ProwConfig) -> Vec<String> {
         ));
     }
     let agent = job.agent();
-    if job.spec().is_some() && agent != "kubernetes" {
-        out.push(format!(
+    let known_agent = ["kubernetes", "jenkins", "tekton-pipeline"].contains(&agent);
+    // Prow checks the agent rules in order and reports the first that fails; an agent it does
+    // not know is not checked at all.
+    let pod_namespace = if prow.pod_namespace.is_empty() {
+        "default"
+    } else {
+        &prow.pod_namespace
+    };
+    let agent_problem = if !known_agent {
+        None
+    } else if job.spec().is_some() && agent != "kubernetes" {
+        Some(format!(
             "job specs require agent: kubernetes (found {agent:?})"
-        ));
-    }
-    if agent == "kubernetes" {
-        match job.spec() {
-            None => out.push("kubernetes jobs require a spec".to_owned()),
-            Some(spec) if spec.containers.is_empty() => {
-                out.push("pod spec must specify at least 1 container, found: 0".to_owned())
-            }
-            Some(spec) if spec.containers.len() > 1 && job.decorate() != Some(true) => {
-                out.push(format!(
-                    "pod utility decoration must be enabled to use multiple containers: {}",
-                    spec.containers.len()
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    if job.decorate() == Some(true) && agent != "kubernetes" {
-        out.push(format!(
+        ))
+    } else if agent == "kubernetes" && job.spec().is_none() {
+        Some("kubernetes jobs require a spec".to_owned())
+    } else if base.has_pipeline_run_spec && agent != "tekton-pipeline" {
+        Some(format!(
+            "job pipeline_run_spec require agent: tekton-pipeline (found {agent:?})"
+        ))
+    } else if agent == "tekton-pipeline" && !base.has_pipeline_run_spec {
+        Some("agent: tekton-pipeline jobs require a pipeline_run_spec".to_owned())
+    } else if base.decoration.is_some() && agent != "kubernetes" {
+        Some(format!(
             "decoration requires agent: kubernetes (found {agent:?})"
-        ));
+        ))
+    } else if base.error_on_eviction && agent != "kubernetes" {
+        Some(format!(
+            "error_on_eviction only applies to agent: kubernetes (found {agent:?})"
+        ))
+    } else if base
+        .namespace
+        .is_some_and(|n| !n.is_empty() && n != pod_namespace)
+        && agent != "tekton-pipeline"
+    {
+        Some(format!(
+            "namespace customization requires agent: tekton-pipeline (found {agent:?})"
+        ))
+    } else {
+        None
+    };
+    out.extend(agent_problem);
+    if let Some(spec) = job.spec() {
+        out.extend(pod_spec(spec, base.kind, base.decoration));
     }
-    for label in job.labels().keys() {
+    for (label, value) in base.labels {
         if RESERVED_LABELS.contains(&label.as_str()) {
             out.push(format!("label {label} is reserved for decoration"));
+            continue;
+        }
+        let errs = qualified_name_errors(label);
+        if !errs.is_empty() {
+            out.push(format!("invalid label {label}: {}", go_list(&errs)));
+            continue;
+        }
+        let errs = label_value_errors(value);
+        if !errs.is_empty() {
+            out.push(format!(
+                "label {label} has invalid value {value}: {}",
+                go_list(&errs)
+            ));
+        }
+    }
+    for key in base.annotations.keys() {
+        let errs = qualified_name_errors(key);
+        if !errs.is_empty() {
+            out.push(format!(
+                "invalid annotation key {key:?}: {}",
+                go_list(&errs)
+            ));
         }
     }
     let queue = job.job_queue_name();
     if !queue.is_empty() && !prow.plank.job_queue_capacities.contains_key(queue) {
         out.push(format!("invalid job queue name {queue}"));
+    }
+    let Some(spec) = job.spec().filter(|s| !s.containers.is_empty()) else {
+        return out;
+    };
+    if let Some(Err(e)) = base.rerun_auth.map(prow_core::RerunAuthConfig::validate) {
+        out.push(e);
+    }
+    if !base.clone_uri.is_empty() {
+        let uri = match base.clone_uri.find('@') {
+            Some(i) => &base.clone_uri[i + 1..],
+            None => base.clone_uri,
+        };
+        let oauth = base
+            .decoration
+            .is_some_and(|d| d.oauth_token_secret.is_some());
+        if oauth && !(uri.starts_with("http://") || uri.starts_with("https://")) {
+            out.push(format!(
+                "scheme must be http or https when OAuth secret is specified: {uri}"
+            ));
+        }
+    }
+    if let Some(decoration) = base.decoration {
+        if let Err(e) = decoration.validate() {
+            out.push(format!("invalid decoration config: {e}"));
+        } else if spec.containers.iter().any(|c| {
+            c.command
+                .iter()
+                .flatten()
+                .chain(c.args.iter().flatten())
+                .next()
+                .is_none_or(String::is_empty)
+        }) {
+            out.push("decorated job containers must specify command and/or args".to_owned());
+        }
     }
     out
 }
@@ -185,7 +521,7 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
                     ));
                 }
             }
-            for m in job_base(ps, prow) {
+            for m in job_base(ps, &base!(ps, Kind::Presubmit), prow) {
                 errors.push(err(
                     &who,
                     at(""),
@@ -254,7 +590,7 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
                     where_first.get_or_insert_with(|| (ps.source_path.clone(), at("")));
                 }
             }
-            for m in job_base(ps, prow) {
+            for m in job_base(ps, &base!(ps, Kind::Postsubmit), prow) {
                 errors.push(err(
                     &who,
                     at(""),
@@ -305,7 +641,7 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
                 format!("duplicated periodic job: {}", p.name),
             ));
         }
-        for m in job_base(p, prow) {
+        for m in job_base(p, &base!(p, Kind::Periodic), prow) {
             errors.push(err(
                 &who,
                 at(""),

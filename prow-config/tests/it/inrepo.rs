@@ -278,9 +278,9 @@ proptest::proptest! {
                 expected = text.lines().count() + 1;
             }
             if inline {
-                text.push_str(&format!("- {{name: job-{i}, decorate: true, max_concurrency: {concurrency}, spec: {{containers: [{{image: x, command: [y]}}]}}}}\n"));
+                text.push_str(&format!("- {{name: job-{i}, max_concurrency: {concurrency}, spec: {{containers: [{{image: x, command: [y]}}]}}}}\n"));
             } else {
-                text.push_str(&format!("- name: job-{i}\n  decorate: true\n  max_concurrency: {concurrency}\n  spec:\n    containers:\n    - image: x\n      command: [y]\n"));
+                text.push_str(&format!("- name: job-{i}\n  max_concurrency: {concurrency}\n  spec:\n    containers:\n    - image: x\n      command: [y]\n"));
             }
         }
         let dir = tempfile::tempdir().expect("temp dir");
