@@ -672,11 +672,28 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
                 ("interval", &p.interval),
                 ("minimum_interval", &p.minimum_interval),
             ] {
-                if !value.is_empty() && prow_core::Duration::parse(value).is_err() {
+                if value.is_empty() {
+                    continue;
+                }
+                if let Err(e) = prow_core::Duration::parse(value) {
                     errors.push(err(
                         &who,
                         at(&format!(".{field}")),
-                        format!("cannot parse duration for {}: {value:?}", p.name),
+                        format!("cannot parse duration for {}: time: {e}", p.name),
+                    ));
+                }
+            }
+            // Like Prow, a retry block needs an interval, even when it sets nothing else.
+            if let Some(retry) = p.retry.as_ref().filter(|r| !r.is_null()) {
+                let interval = retry
+                    .get("interval")
+                    .and_then(|i| i.as_str())
+                    .unwrap_or_default();
+                if let Err(e) = prow_core::Duration::parse(interval) {
+                    errors.push(err(
+                        &who,
+                        at(".retry.interval"),
+                        format!("cannot parse Retry duration for {}: time: {e}", p.name),
                     ));
                 }
             }
