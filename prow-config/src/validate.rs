@@ -683,6 +683,15 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
                     ));
                 }
             }
+            if !p.cron.is_empty()
+                && let Err(e) = check_cron(&p.cron)
+            {
+                errors.push(err(
+                    &who,
+                    at(".cron"),
+                    format!("invalid cron string {} in periodic {}: {e}", p.cron, p.name),
+                ));
+            }
             // Like Prow, a retry block needs an interval, even when it sets nothing else.
             if let Some(retry) = p.retry.as_ref().filter(|r| !r.is_null()) {
                 let interval = retry
@@ -1079,4 +1088,119 @@ fn go_url_parses(link: &str) -> bool {
         }
     }
     true
+}
+
+/// Checks a cron schedule the way Prow's parser (robfig/cron with optional seconds and
+/// descriptors) does, with its error wording.
+fn check_cron(spec: &str) -> Result<(), String> {
+    let mut spec = spec.trim();
+    if spec.is_empty() {
+        return Err("empty spec string".to_owned());
+    }
+    if spec.starts_with("TZ=") || spec.starts_with("CRON_TZ=") {
+        spec = spec
+            .split_once(' ')
+            .map(|(_, rest)| rest.trim())
+            .unwrap_or_default();
+    }
+    if let Some(descriptor) = spec.strip_prefix('@') {
+        return match descriptor {
+            "yearly" | "annually" | "monthly" | "weekly" | "daily" | "midnight" | "hourly" => {
+                Ok(())
+            }
+            _ => match descriptor.strip_prefix("every ") {
+                Some(d) => prow_core::Duration::parse(d)
+                    .map(|_| ())
+                    .map_err(|e| format!("failed to parse duration {spec}: time: {e}")),
+                None => Err(format!("unrecognized descriptor: {spec}")),
+            },
+        };
+    }
+    let fields: Vec<&str> = spec.split_whitespace().collect();
+    if !(5..=6).contains(&fields.len()) {
+        return Err(format!(
+            "expected 5 to 6 fields, found {}: [{}]",
+            fields.len(),
+            fields.join(" ")
+        ));
+    }
+    const MONTHS: &[&str] = &[
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    const DAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    let mut bounds: Vec<(u32, u32, &[&str], u32)> = vec![
+        (0, 59, &[], 0),
+        (0, 23, &[], 0),
+        (1, 31, &[], 0),
+        (1, 12, MONTHS, 1),
+        (0, 6, DAYS, 0),
+    ];
+    if fields.len() == 6 {
+        bounds.insert(0, (0, 59, &[], 0));
+    }
+    for (field, (min, max, names, base)) in fields.iter().zip(bounds) {
+        for expr in field.split(',') {
+            cron_range(expr, min, max, names, base)?;
+        }
+    }
+    Ok(())
+}
+
+/// One `a-b/step` expression of a cron field.
+fn cron_range(expr: &str, min: u32, max: u32, names: &[&str], base: u32) -> Result<(), String> {
+    let number = |text: &str| -> Result<u32, String> {
+        if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(text)) {
+            return Ok(i as u32 + base);
+        }
+        match text.parse::<i64>() {
+            Ok(n) if n < 0 => Err(format!("negative number ({n}) not allowed: {text}")),
+            Ok(n) => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
+            Err(_) => Err(format!(
+                "failed to parse int from {text}: strconv.Atoi: parsing {text:?}: invalid syntax"
+            )),
+        }
+    };
+    let range_and_step: Vec<&str> = expr.split('/').collect();
+    let low_high: Vec<&str> = range_and_step[0].split('-').collect();
+    let single = low_high.len() == 1;
+    let (start, mut end) = if low_high[0] == "*" || low_high[0] == "?" {
+        (min, max)
+    } else {
+        let start = number(low_high[0])?;
+        match low_high.len() {
+            1 => (start, start),
+            2 => (start, number(low_high[1])?),
+            _ => return Err(format!("too many hyphens: {expr}")),
+        }
+    };
+    let step = match range_and_step.len() {
+        1 => 1,
+        2 => {
+            let step = number(range_and_step[1])?;
+            if single {
+                end = max;
+            }
+            step
+        }
+        _ => return Err(format!("too many slashes: {expr}")),
+    };
+    if start < min {
+        return Err(format!(
+            "beginning of range ({start}) below minimum ({min}): {expr}"
+        ));
+    }
+    if end > max {
+        return Err(format!(
+            "end of range ({end}) above maximum ({max}): {expr}"
+        ));
+    }
+    if start > end {
+        return Err(format!(
+            "beginning of range ({start}) beyond end of range ({end}): {expr}"
+        ));
+    }
+    if step == 0 {
+        return Err(format!("step of range should be a positive number: {expr}"));
+    }
+    Ok(())
 }
