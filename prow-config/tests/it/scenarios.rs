@@ -181,3 +181,33 @@ fn keys_differing_only_by_case_are_read_like_go() {
     assert_eq!(env[0].value.as_deref(), Some("-mod=vendor"));
     assert!(!config.warnings.iter().any(|w| w.field.contains("NAME")));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Whatever the repository key holds (quotes, backslashes, dots, spaces, non-ASCII), an
+    /// error in one of its jobs names the key in the field path and the job's line.
+    #[test]
+    fn proptest_odd_repo_keys_keep_field_paths_and_lines(
+        repo in "[a-z0-9./\"\\\\ é-]{1,12}",
+        before in 0usize..3,
+    ) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let quoted = repo.replace('\\', "\\\\").replace('"', "\\\"");
+        let mut text = String::from("presubmits:\n");
+        text.push_str(&format!("  \"{quoted}\":\n"));
+        for i in 0..before {
+            text.push_str(&format!("  - {{name: ok-{i}, spec: {{containers: [{{image: x}}]}}}}\n"));
+        }
+        text.push_str("  - name: bad\n    max_concurrency: -1\n    spec: {containers: [{image: x}]}\n");
+        let path = dir.path().join("config.yaml");
+        std::fs::write(&path, &text).expect("write");
+        let errors = match load(&LoadOptions::new(&path, None)) {
+            Err(Error::Invalid { errors }) => errors,
+            other => panic!("expected errors, got {other:?}"),
+        };
+        proptest::prop_assert_eq!(errors.len(), 1, "{:?}", errors);
+        proptest::prop_assert_eq!(&errors[0].field, &format!("presubmits[{repo:?}][{before}]"));
+        proptest::prop_assert_eq!(errors[0].line, Some(3 + before));
+    }
+}
