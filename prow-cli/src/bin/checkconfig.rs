@@ -123,13 +123,13 @@ fn main() -> ExitCode {
                         }
                     }
                     Err(Error::Invalid { errors }) => findings.extend(errors),
-                    Err(e) => findings.push(Finding::error(format!("{e}"))),
+                    Err(e) => findings.push(Finding::error(format!("{:#}", anyhow::Error::new(e)))),
                 }
             }
             findings
         }
         Err(Error::Invalid { errors }) => errors,
-        Err(e) => vec![Finding::error(format!("{e:#}"))],
+        Err(e) => vec![Finding::error(format!("{:#}", anyhow::Error::new(e)))],
     };
     findings.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     let errors = findings

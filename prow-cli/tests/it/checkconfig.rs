@@ -242,3 +242,13 @@ fn checkconfig_passes_k8s_with_its_own_flags() {
     );
     assert_eq!(code, Some(0), "{stdout}{stderr}");
 }
+
+#[test]
+fn checkconfig_names_a_missing_file_and_why() {
+    let (code, stdout, _) = run_in(&config_data(), &["--config-path=no-such-config.yaml"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stdout.contains("error: read no-such-config.yaml: No such file or directory"),
+        "{stdout}"
+    );
+}
