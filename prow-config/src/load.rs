@@ -223,11 +223,49 @@ pub(crate) fn parse<T: DeserializeOwned>(
     text: &str,
     file: &Path,
 ) -> Result<(T, Vec<Finding>), Finding> {
-    let (parsed, unknown) = parse_plain::<T>(text, file)?;
+    let (parsed, unknown) = match parse_plain::<T>(text, file) {
+        Ok(done) => done,
+        Err(first) if first.message.starts_with("missing field") => {
+            return fold_missing::<T>(text, file).ok_or(first);
+        }
+        Err(first) => return Err(first),
+    };
     if unknown.iter().any(|w| w.message == UNKNOWN_FIELD) {
-        return Ok(fold_case::<T>(text, file).unwrap_or((parsed, unknown)));
+        let folded = yaml_value(text).and_then(|v| fold_case::<T>(v, file));
+        return Ok(folded.unwrap_or((parsed, unknown)));
     }
     Ok((parsed, unknown))
+}
+
+/// A required field spelled with other letter case (`Name:`) is that field to Go: renames such
+/// keys until the document parses. Returns `None` when that does not help.
+fn fold_missing<T: DeserializeOwned>(text: &str, file: &Path) -> Option<(T, Vec<Finding>)> {
+    let mut value = yaml_value(text)?;
+    // Each round renames one key; a document has only so many.
+    for _ in 0..1000 {
+        match parse_from::<T, _>(value.clone(), file) {
+            Ok((parsed, unknown)) => {
+                if unknown.iter().any(|w| w.message == UNKNOWN_FIELD) {
+                    return fold_case::<T>(value, file).or(Some((parsed, unknown)));
+                }
+                return Some((parsed, unknown));
+            }
+            Err(e) => {
+                let missing = e
+                    .message
+                    .strip_prefix("missing field `")?
+                    .strip_suffix('`')?;
+                let map = value_at(&mut value, &parse_field_path(&e.field))?.as_mapping_mut()?;
+                let key = map
+                    .keys()
+                    .find(|k| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(missing)))?
+                    .clone();
+                let v = map.remove(&key)?;
+                map.insert(serde_yaml::Value::String(missing.to_owned()), v);
+            }
+        }
+    }
+    None
 }
 
 /// The message of unknown-field warnings.
@@ -237,55 +275,74 @@ pub(crate) const UNKNOWN_FIELD: &str = "unknown field";
 /// that serde did not know are renamed to a case variant it does know, one at a time, keeping a
 /// rename only when it makes that warning go away without a new one at the renamed path.
 /// Returns `None` when no rename helped.
-fn fold_case<T: DeserializeOwned>(text: &str, file: &Path) -> Option<(T, Vec<Finding>)> {
-    let text = crate::yaml11::octal_modes(text);
-    let crate::yaml11::LastWins(mut value) = serde_yaml::from_str(&text).ok()?;
-    if text.contains("<<:") {
-        value.apply_merge().ok()?;
-    }
+fn fold_case<T: DeserializeOwned>(
+    mut value: serde_yaml::Value,
+    file: &Path,
+) -> Option<(T, Vec<Finding>)> {
     let (_, mut unknown) = parse_from::<T, _>(value.clone(), file).ok()?;
     let mut renamed = false;
-    let targets: Vec<String> = unknown
-        .iter()
-        .filter(|w| w.message == UNKNOWN_FIELD)
-        .map(|w| w.field.clone())
-        .collect();
-    for target in targets {
-        let segments = parse_field_path(&target);
-        let Some((FieldSegment::Key(key), parent)) = segments.split_last() else {
-            continue;
-        };
-        let mut first_lower: String = key.chars().take(1).flat_map(char::to_lowercase).collect();
-        first_lower.extend(key.chars().skip(1));
-        for candidate in [key.to_lowercase(), first_lower] {
-            if candidate == *key {
-                continue;
-            }
-            let mut trial = value.clone();
-            let Some(map) = value_at(&mut trial, parent).and_then(|v| v.as_mapping_mut()) else {
-                break;
-            };
-            if map.contains_key(candidate.as_str()) {
-                continue;
-            }
-            let Some(v) = map.remove(key.as_str()) else {
-                break;
-            };
-            map.insert(serde_yaml::Value::String(candidate.clone()), v);
-            let Ok((_, found)) = parse_from::<T, _>(trial.clone(), file) else {
+    // A renamed key can reveal unknown keys below it, so go round until nothing changes.
+    let mut tried = std::collections::BTreeSet::new();
+    loop {
+        let targets: Vec<String> = unknown
+            .iter()
+            .filter(|w| w.message == UNKNOWN_FIELD && !tried.contains(&w.field))
+            .map(|w| w.field.clone())
+            .collect();
+        if targets.is_empty() {
+            break;
+        }
+        for target in targets {
+            tried.insert(target.clone());
+            let segments = parse_field_path(&target);
+            let Some((FieldSegment::Key(key), parent)) = segments.split_last() else {
                 continue;
             };
-            let mut new_path = parent.to_vec();
-            new_path.push(FieldSegment::Key(candidate));
-            let new_path = render_field_path(&new_path);
-            if !found
-                .iter()
-                .any(|w| w.field == target || w.field == new_path)
-            {
-                value = trial;
-                unknown = found;
-                renamed = true;
-                break;
+            // The names serde knows at that place; when they cannot be found, the usual spellings.
+            let candidates: Vec<String> = match struct_fields::<T>(&value, parent) {
+                Some(fields) => fields
+                    .iter()
+                    .filter(|f| f.eq_ignore_ascii_case(key))
+                    .map(|f| (*f).to_owned())
+                    .collect(),
+                None => {
+                    let mut first_lower: String =
+                        key.chars().take(1).flat_map(char::to_lowercase).collect();
+                    first_lower.extend(key.chars().skip(1));
+                    vec![key.to_lowercase(), first_lower]
+                }
+            };
+            for candidate in candidates {
+                if candidate == *key {
+                    continue;
+                }
+                let mut trial = value.clone();
+                let Some(map) = value_at(&mut trial, parent).and_then(|v| v.as_mapping_mut())
+                else {
+                    break;
+                };
+                if map.contains_key(candidate.as_str()) {
+                    continue;
+                }
+                let Some(v) = map.remove(key.as_str()) else {
+                    break;
+                };
+                map.insert(serde_yaml::Value::String(candidate.clone()), v);
+                let Ok((_, found)) = parse_from::<T, _>(trial.clone(), file) else {
+                    continue;
+                };
+                let mut new_path = parent.to_vec();
+                new_path.push(FieldSegment::Key(candidate));
+                let new_path = render_field_path(&new_path);
+                if !found
+                    .iter()
+                    .any(|w| w.field == target || w.field == new_path)
+                {
+                    value = trial;
+                    unknown = found;
+                    renamed = true;
+                    break;
+                }
             }
         }
     }
@@ -731,7 +788,8 @@ impl<'de> serde::de::Visitor<'de> for Seek<'_> {
         use serde::de::Error as _;
         if let Some((FieldSegment::Key(want), rest)) = self.0.split_first() {
             while let Some(KeyText(key)) = map.next_key()? {
-                if key == *want {
+                // Keys match fields ignoring case, as in Go.
+                if key.eq_ignore_ascii_case(want) {
                     return map.next_value_seed(Seek(rest));
                 }
                 map.next_value::<serde::de::IgnoredAny>()?;
@@ -1128,6 +1186,217 @@ fn merge_protection(
                     errors,
                 );
             }
+        }
+    }
+}
+
+/// Finds the field names serde knows for the struct at a path of a document, by deserializing
+/// the document as `T` and stopping when that struct is asked for (its `deserialize_struct`
+/// call carries the names). Everything off the path is read normally.
+struct Probe<'de, 'p> {
+    value: &'de serde_yaml::Value,
+    path: &'p [FieldSegment],
+}
+
+/// The error a [`Probe`] stops with: the struct's field names, or why it could not find them.
+#[derive(Debug)]
+struct ProbeError(Result<Vec<&'static str>, String>);
+
+impl std::fmt::Display for ProbeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+impl std::error::Error for ProbeError {}
+
+impl serde::de::Error for ProbeError {
+    fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        ProbeError(Err(msg.to_string()))
+    }
+}
+
+/// The field names of the struct at `path` when the document is read as `T`.
+fn struct_fields<T: DeserializeOwned>(
+    value: &serde_yaml::Value,
+    path: &[FieldSegment],
+) -> Option<Vec<&'static str>> {
+    match T::deserialize(Probe { value, path }) {
+        Err(ProbeError(Ok(fields))) => Some(fields),
+        _ => None,
+    }
+}
+
+impl<'de> Probe<'de, '_> {
+    /// Reads the value normally, turning the YAML error into a probe error.
+    fn plain<V: serde::de::Visitor<'de>>(
+        value: &'de serde_yaml::Value,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        use serde::Deserializer as _;
+        value
+            .deserialize_any(visitor)
+            .map_err(|e| ProbeError(Err(e.to_string())))
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for Probe<'de, '_> {
+    type Error = ProbeError;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        match self.value {
+            serde_yaml::Value::Mapping(_) => self.deserialize_map(visitor),
+            serde_yaml::Value::Sequence(_) => self.deserialize_seq(visitor),
+            other => Probe::plain(other, visitor),
+        }
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        if self.value.is_null() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        if self.path.is_empty() {
+            return Err(ProbeError(Ok(fields.to_vec())));
+        }
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_map<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        let serde_yaml::Value::Mapping(map) = self.value else {
+            return Probe::plain(self.value, visitor);
+        };
+        visitor.visit_map(ProbeMap {
+            entries: map.iter(),
+            pending: None,
+            path: self.path,
+        })
+    }
+
+    fn deserialize_seq<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        let serde_yaml::Value::Sequence(items) = self.value else {
+            return Probe::plain(self.value, visitor);
+        };
+        visitor.visit_seq(ProbeSeq {
+            items: items.iter().enumerate(),
+            path: self.path,
+        })
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, ProbeError> {
+        self.value
+            .deserialize_enum(name, variants, visitor)
+            .map_err(|e| ProbeError(Err(e.to_string())))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct tuple tuple_struct identifier ignored_any
+    }
+}
+
+/// A mapping read by a [`Probe`]: the entry on the path is probed further, others read plainly.
+struct ProbeMap<'de, 'p> {
+    entries: serde_yaml::mapping::Iter<'de>,
+    /// The value of the last key read, with the rest of the path when it is on the path.
+    pending: Option<(&'de serde_yaml::Value, Option<&'p [FieldSegment]>)>,
+    path: &'p [FieldSegment],
+}
+
+impl<'de, 'p> serde::de::MapAccess<'de> for ProbeMap<'de, 'p> {
+    type Error = ProbeError;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, ProbeError> {
+        let Some((key, value)) = self.entries.next() else {
+            return Ok(None);
+        };
+        let on_path = match (self.path.split_first(), key.as_str()) {
+            (Some((FieldSegment::Key(want), rest)), Some(k)) if k == want => Some(rest),
+            _ => None,
+        };
+        self.pending = Some((value, on_path));
+        seed.deserialize(key)
+            .map(Some)
+            .map_err(|e| ProbeError(Err(e.to_string())))
+    }
+
+    fn next_value_seed<S: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<S::Value, ProbeError> {
+        let Some((value, path)) = self.pending.take() else {
+            return Err(ProbeError(Err("value without key".to_owned())));
+        };
+        let Some(path) = path else {
+            return seed
+                .deserialize(value)
+                .map_err(|e| ProbeError(Err(e.to_string())));
+        };
+        seed.deserialize(Probe { value, path })
+    }
+}
+
+/// A list read by a [`Probe`]: the item on the path is probed further, others read plainly.
+struct ProbeSeq<'de, 'p> {
+    items: std::iter::Enumerate<std::slice::Iter<'de, serde_yaml::Value>>,
+    path: &'p [FieldSegment],
+}
+
+impl<'de> serde::de::SeqAccess<'de> for ProbeSeq<'de, '_> {
+    type Error = ProbeError;
+
+    fn next_element_seed<S: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, ProbeError> {
+        let Some((i, value)) = self.items.next() else {
+            return Ok(None);
+        };
+        match self.path.split_first() {
+            Some((FieldSegment::Index(want), rest)) if *want == i => {
+                seed.deserialize(Probe { value, path: rest }).map(Some)
+            }
+            _ => seed
+                .deserialize(value)
+                .map(Some)
+                .map_err(|e| ProbeError(Err(e.to_string()))),
         }
     }
 }

@@ -180,6 +180,20 @@ fn keys_differing_only_by_case_are_read_like_go() {
     assert_eq!(env[0].name, "GOFLAGS", "`NAME` is `name`, as in Go");
     assert_eq!(env[0].value.as_deref(), Some("-mod=vendor"));
     assert!(!config.warnings.iter().any(|w| w.field.contains("NAME")));
+    let casey = &config.jobs.presubmits["org/repo"][1];
+    assert_eq!(casey.name, "casey");
+    assert!(casey.always_run);
+    let spec = casey.spec.as_ref().expect("Spec is spec");
+    let container = &spec.containers[0];
+    assert_eq!(container.image.as_deref(), Some("golang"));
+    assert_eq!(container.command.as_ref().map(Vec::len), Some(2));
+    let mount = &container.volume_mounts.as_ref().expect("mounts")[0];
+    assert_eq!(
+        (mount.name.as_str(), mount.mount_path.as_str()),
+        ("cache", "/cache")
+    );
+    let volume = &spec.volumes.as_ref().expect("volumes")[0];
+    assert!(volume.empty_dir.is_some(), "EmptyDir is emptyDir");
 }
 
 proptest::proptest! {
