@@ -450,7 +450,7 @@ impl LocatedError for serde_yaml::Error {
 }
 
 /// One path segment: `.name`, `[3]` or `["org/repo"]`.
-fn push_key(out: &mut String, key: &str) {
+pub(crate) fn push_key(out: &mut String, key: &str) {
     let plain = !key.is_empty()
         && key
             .chars()

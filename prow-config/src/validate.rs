@@ -245,61 +245,72 @@ fn pod_spec(
     spec: &prow_core::k8s_openapi::api::core::v1::PodSpec,
     kind: Kind,
     decoration: Option<&prow_core::DecorationConfig>,
-) -> Vec<String> {
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let init: Vec<String> = spec
+    let init: Vec<(usize, String)> = spec
         .init_containers
         .iter()
         .flatten()
-        .filter(|c| c.restart_policy.as_deref() != Some("Always"))
-        .map(|c| c.name.clone())
+        .enumerate()
+        .filter(|(_, c)| c.restart_policy.as_deref() != Some("Always"))
+        .map(|(i, c)| (i, c.name.clone()))
         .collect();
-    if !init.is_empty() {
-        out.push(format!(
-            "pod spec may not use init containers(sidecar container is supported): {}",
-            go_list(&init)
+    if let Some((first, _)) = init.first() {
+        let init: Vec<String> = init.iter().map(|(_, n)| n.clone()).collect();
+        out.push((
+            format!(".spec.initContainers[{first}]"),
+            format!(
+                "pod spec may not use init containers(sidecar container is supported): {}",
+                go_list(&init)
+            ),
         ));
     }
     let n = spec.containers.len();
     if n == 0 {
-        out.push("pod spec must specify at least 1 container, found: 0".to_owned());
+        out.push((
+            ".spec.containers".to_owned(),
+            "pod spec must specify at least 1 container, found: 0".to_owned(),
+        ));
         return out;
     }
     if n > 1 && decoration.is_none() {
-        out.push(format!(
-            "pod utility decoration must be enabled to use multiple containers: {n}"
+        out.push((
+            ".spec.containers".to_owned(),
+            format!("pod utility decoration must be enabled to use multiple containers: {n}"),
         ));
         return out;
     }
     if n > 1 {
         let mut names = BTreeSet::new();
-        for c in &spec.containers {
+        for (i, c) in spec.containers.iter().enumerate() {
+            let at = format!(".spec.containers[{i}]");
             if c.name.is_empty() {
-                out.push("container does not have name. all containers must have names when defining multiple containers".to_owned());
+                out.push((at.clone(), "container does not have name. all containers must have names when defining multiple containers".to_owned()));
             }
             if !names.insert(c.name.as_str()) {
-                out.push(format!(
-                    "container named {:?} is defined more than once",
-                    c.name
+                out.push((
+                    format!("{at}.name"),
+                    format!("container named {:?} is defined more than once", c.name),
                 ));
             }
             if UTILITY_CONTAINERS.contains(&c.name.as_str()) {
-                out.push(format!("container name {} is a reserved for decoration. please specify a different container name that does not conflict with pod utility container names", c.name));
+                out.push((format!("{at}.name"), format!("container name {} is a reserved for decoration. please specify a different container name that does not conflict with pod utility container names", c.name)));
             }
         }
     }
     let reserved = reserved_env(kind);
-    for c in &spec.containers {
+    for (i, c) in spec.containers.iter().enumerate() {
         let mut names = BTreeSet::new();
-        for env in c.env.iter().flatten() {
+        for (j, env) in c.env.iter().flatten().enumerate() {
+            let at = format!(".spec.containers[{i}].env[{j}].name");
             if !names.insert(env.name.as_str()) {
-                out.push(format!(
-                    "env var named {:?} is defined more than once",
-                    env.name
+                out.push((
+                    at.clone(),
+                    format!("env var named {:?} is defined more than once", env.name),
                 ));
             }
             if reserved.contains(&env.name.as_str()) {
-                out.push(format!("env {} is reserved", env.name));
+                out.push((at, format!("env {} is reserved", env.name)));
             }
         }
     }
@@ -312,32 +323,43 @@ fn pod_spec(
         decoration_volumes.extend(d.ssh_key_secrets.iter().cloned());
     }
     let mut volumes = BTreeSet::new();
-    for v in spec.volumes.iter().flatten() {
+    for (k, v) in spec.volumes.iter().flatten().enumerate() {
+        let at = format!(".spec.volumes[{k}].name");
         if !volumes.insert(v.name.as_str()) {
-            out.push(format!(
-                "volume named {:?} is defined more than once",
-                v.name
+            out.push((
+                at.clone(),
+                format!("volume named {:?} is defined more than once", v.name),
             ));
         }
         if decoration_volumes.contains(&v.name) {
-            out.push(format!("volume {} is a reserved for decoration", v.name));
+            out.push((
+                at,
+                format!("volume {} is a reserved for decoration", v.name),
+            ));
         }
     }
-    for c in &spec.containers {
-        for m in c.volume_mounts.iter().flatten() {
+    for (i, c) in spec.containers.iter().enumerate() {
+        for (j, m) in c.volume_mounts.iter().flatten().enumerate() {
+            let at = format!(".spec.containers[{i}].volumeMounts[{j}]");
             if !volumes.contains(m.name.as_str()) && !decoration_volumes.contains(&m.name) {
-                out.push(format!("volumeMount named {:?} is undefined", m.name));
+                out.push((
+                    format!("{at}.name"),
+                    format!("volumeMount named {:?} is undefined", m.name),
+                ));
             }
             if TEST_CONTAINER_MOUNTS.contains(&m.name.as_str()) {
-                out.push(format!(
-                    "volumeMount name {} is reserved for decoration",
-                    m.name
+                out.push((
+                    format!("{at}.name"),
+                    format!("volumeMount name {} is reserved for decoration", m.name),
                 ));
             }
             if TEST_CONTAINER_MOUNT_PATHS.contains(&m.mount_path.as_str()) {
-                out.push(format!(
-                    "mount {} at {} conflicts with decoration mount",
-                    m.name, m.mount_path
+                out.push((
+                    format!("{at}.mountPath"),
+                    format!(
+                        "mount {} at {} conflicts with decoration mount",
+                        m.name, m.mount_path
+                    ),
                 ));
             }
         }
@@ -347,16 +369,20 @@ fn pod_spec(
 
 /// Prow's `validateJobBase`: every reason, unwrapped. Prow stops at a job's first problem;
 /// every one is listed here.
-fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<String> {
-    let mut out = Vec::new();
+fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut push = |field: &str, message: String| out.push((field.to_owned(), message));
     if let Some(m) = check_name(job) {
-        out.push(m);
+        push(".name", m);
     }
     if job.max_concurrency() < 0 {
-        out.push(format!(
-            "max_concurrency: {} must be a non-negative number",
-            job.max_concurrency()
-        ));
+        push(
+            ".max_concurrency",
+            format!(
+                "max_concurrency: {} must be a non-negative number",
+                job.max_concurrency()
+            ),
+        );
     }
     let agent = job.agent();
     let known_agent = ["kubernetes", "jenkins", "tekton-pipeline"].contains(&agent);
@@ -367,79 +393,98 @@ fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<Strin
     } else {
         &prow.pod_namespace
     };
-    let agent_problem = if !known_agent {
+    let agent_problem: Option<(&str, String)> = if !known_agent {
         None
     } else if job.spec().is_some() && agent != "kubernetes" {
-        Some(format!(
-            "job specs require agent: kubernetes (found {agent:?})"
+        Some((
+            ".agent",
+            format!("job specs require agent: kubernetes (found {agent:?})"),
         ))
     } else if agent == "kubernetes" && job.spec().is_none() {
-        Some("kubernetes jobs require a spec".to_owned())
+        Some(("", "kubernetes jobs require a spec".to_owned()))
     } else if base.has_pipeline_run_spec && agent != "tekton-pipeline" {
-        Some(format!(
-            "job pipeline_run_spec require agent: tekton-pipeline (found {agent:?})"
+        Some((
+            ".pipeline_run_spec",
+            format!("job pipeline_run_spec require agent: tekton-pipeline (found {agent:?})"),
         ))
     } else if agent == "tekton-pipeline" && !base.has_pipeline_run_spec {
-        Some("agent: tekton-pipeline jobs require a pipeline_run_spec".to_owned())
+        Some((
+            ".agent",
+            "agent: tekton-pipeline jobs require a pipeline_run_spec".to_owned(),
+        ))
     } else if base.decoration.is_some() && agent != "kubernetes" {
-        Some(format!(
-            "decoration requires agent: kubernetes (found {agent:?})"
+        Some((
+            ".decorate",
+            format!("decoration requires agent: kubernetes (found {agent:?})"),
         ))
     } else if base.error_on_eviction && agent != "kubernetes" {
-        Some(format!(
-            "error_on_eviction only applies to agent: kubernetes (found {agent:?})"
+        Some((
+            ".error_on_eviction",
+            format!("error_on_eviction only applies to agent: kubernetes (found {agent:?})"),
         ))
     } else if base
         .namespace
         .is_some_and(|n| !n.is_empty() && n != pod_namespace)
         && agent != "tekton-pipeline"
     {
-        Some(format!(
-            "namespace customization requires agent: tekton-pipeline (found {agent:?})"
+        Some((
+            ".namespace",
+            format!("namespace customization requires agent: tekton-pipeline (found {agent:?})"),
         ))
     } else {
         None
     };
-    out.extend(agent_problem);
+    if let Some((field, message)) = agent_problem {
+        push(field, message);
+    }
     if let Some(spec) = job.spec() {
-        out.extend(pod_spec(spec, base.kind, base.decoration));
+        for (field, message) in pod_spec(spec, base.kind, base.decoration) {
+            push(&field, message);
+        }
     }
     for (label, value) in base.labels {
+        let mut at = ".labels".to_owned();
+        crate::load::push_key(&mut at, label);
         if RESERVED_LABELS.contains(&label.as_str()) {
-            out.push(format!("label {label} is reserved for decoration"));
+            push(&at, format!("label {label} is reserved for decoration"));
             continue;
         }
         let errs = qualified_name_errors(label);
         if !errs.is_empty() {
-            out.push(format!("invalid label {label}: {}", go_list(&errs)));
+            push(&at, format!("invalid label {label}: {}", go_list(&errs)));
             continue;
         }
         let errs = label_value_errors(value);
         if !errs.is_empty() {
-            out.push(format!(
-                "label {label} has invalid value {value}: {}",
-                go_list(&errs)
-            ));
+            push(
+                &at,
+                format!(
+                    "label {label} has invalid value {value}: {}",
+                    go_list(&errs)
+                ),
+            );
         }
     }
     for key in base.annotations.keys() {
         let errs = qualified_name_errors(key);
         if !errs.is_empty() {
-            out.push(format!(
-                "invalid annotation key {key:?}: {}",
-                go_list(&errs)
-            ));
+            let mut at = ".annotations".to_owned();
+            crate::load::push_key(&mut at, key);
+            push(
+                &at,
+                format!("invalid annotation key {key:?}: {}", go_list(&errs)),
+            );
         }
     }
     let queue = job.job_queue_name();
     if !queue.is_empty() && !prow.plank.job_queue_capacities.contains_key(queue) {
-        out.push(format!("invalid job queue name {queue}"));
+        push(".job_queue_name", format!("invalid job queue name {queue}"));
     }
     let Some(spec) = job.spec().filter(|s| !s.containers.is_empty()) else {
         return out;
     };
     if let Some(Err(e)) = base.rerun_auth.map(prow_core::RerunAuthConfig::validate) {
-        out.push(e);
+        push(".rerun_auth_config", e);
     }
     if !base.clone_uri.is_empty() {
         let uri = match base.clone_uri.find('@') {
@@ -450,15 +495,19 @@ fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<Strin
             .decoration
             .is_some_and(|d| d.oauth_token_secret.is_some());
         if oauth && !(uri.starts_with("http://") || uri.starts_with("https://")) {
-            out.push(format!(
-                "scheme must be http or https when OAuth secret is specified: {uri}"
-            ));
+            push(
+                ".clone_uri",
+                format!("scheme must be http or https when OAuth secret is specified: {uri}"),
+            );
         }
     }
     if let Some(decoration) = base.decoration {
         if let Err(e) = decoration.validate() {
-            out.push(format!("invalid decoration config: {e}"));
-        } else if spec.containers.iter().any(|c| {
+            push(
+                ".decoration_config",
+                format!("invalid decoration config: {e}"),
+            );
+        } else if let Some(i) = spec.containers.iter().position(|c| {
             c.command
                 .iter()
                 .flatten()
@@ -466,7 +515,10 @@ fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<Strin
                 .next()
                 .is_none_or(String::is_empty)
         }) {
-            out.push("decorated job containers must specify command and/or args".to_owned());
+            push(
+                &format!(".spec.containers[{i}]"),
+                "decorated job containers must specify command and/or args".to_owned(),
+            );
         }
     }
     out
@@ -521,10 +573,10 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
                     ));
                 }
             }
-            for m in job_base(ps, &base!(ps, Kind::Presubmit), prow) {
+            for (field, m) in job_base(ps, &base!(ps, Kind::Presubmit), prow) {
                 errors.push(err(
                     &who,
-                    at(""),
+                    at(&field),
                     format!("invalid presubmit job {}: {m}", ps.name),
                 ));
             }
@@ -590,10 +642,10 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
                     where_first.get_or_insert_with(|| (ps.source_path.clone(), at("")));
                 }
             }
-            for m in job_base(ps, &base!(ps, Kind::Postsubmit), prow) {
+            for (field, m) in job_base(ps, &base!(ps, Kind::Postsubmit), prow) {
                 errors.push(err(
                     &who,
-                    at(""),
+                    at(&field),
                     format!("invalid postsubmit job {}: {m}", ps.name),
                 ));
             }
@@ -641,10 +693,10 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
                 format!("duplicated periodic job: {}", p.name),
             ));
         }
-        for m in job_base(p, &base!(p, Kind::Periodic), prow) {
+        for (field, m) in job_base(p, &base!(p, Kind::Periodic), prow) {
             errors.push(err(
                 &who,
-                at(""),
+                at(&field),
                 format!("invalid periodic job {}: {m}", p.name),
             ));
         }

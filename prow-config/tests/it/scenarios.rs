@@ -200,7 +200,7 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
 
     /// Whatever the repository key holds (quotes, backslashes, dots, spaces, non-ASCII), an
-    /// error in one of its jobs names the key in the field path and the job's line.
+    /// error in one of its jobs names the key in the field path and the field's line.
     #[test]
     fn proptest_odd_repo_keys_keep_field_paths_and_lines(
         repo in "[a-z0-9./\"\\\\ é-]{1,12}",
@@ -221,7 +221,10 @@ proptest::proptest! {
             other => panic!("expected errors, got {other:?}"),
         };
         proptest::prop_assert_eq!(errors.len(), 1, "{:?}", errors);
-        proptest::prop_assert_eq!(&errors[0].field, &format!("presubmits[{repo:?}][{before}]"));
-        proptest::prop_assert_eq!(errors[0].line, Some(3 + before));
+        proptest::prop_assert_eq!(
+            &errors[0].field,
+            &format!("presubmits[{repo:?}][{before}].max_concurrency")
+        );
+        proptest::prop_assert_eq!(errors[0].line, Some(4 + before));
     }
 }
