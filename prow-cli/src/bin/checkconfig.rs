@@ -64,6 +64,49 @@ struct Flags {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     output: Output,
+    /// Flags Prow's checkconfig takes for checks that need GitHub or storage, accepted so
+    /// existing invocations keep working.
+    #[command(flatten)]
+    compat: CompatFlags,
+}
+
+/// Prow's GitHub and storage flags: accepted, not used (no check here talks to GitHub yet).
+#[derive(clap::Args)]
+struct CompatFlags {
+    #[arg(hide = true, long = "github-host")]
+    _github_host: Option<String>,
+    #[arg(hide = true, long = "github-endpoint")]
+    _github_endpoint: Vec<String>,
+    #[arg(hide = true, long = "github-graphql-endpoint")]
+    _github_graphql_endpoint: Option<String>,
+    #[arg(hide = true, long = "github-token-path")]
+    _github_token_path: Option<String>,
+    #[arg(hide = true, long = "github-app-id")]
+    _github_app_id: Option<String>,
+    #[arg(hide = true, long = "github-app-private-key-path")]
+    _github_app_private_key_path: Option<String>,
+    #[arg(hide = true, long = "github-hourly-tokens")]
+    _github_hourly_tokens: Option<String>,
+    #[arg(hide = true, long = "github-allowed-burst")]
+    _github_allowed_burst: Option<String>,
+    #[arg(hide = true, long = "github-throttle-org")]
+    _github_throttle_org: Vec<String>,
+    #[arg(hide = true, long = "github-client.request-timeout")]
+    _github_request_timeout: Option<String>,
+    #[arg(hide = true, long = "github-client.max-retries")]
+    _github_max_retries: Option<String>,
+    #[arg(hide = true, long = "github-client.max-404-retries")]
+    _github_max_404_retries: Option<String>,
+    #[arg(hide = true, long = "github-client.backoff-timeout")]
+    _github_backoff_timeout: Option<String>,
+    #[arg(hide = true, long = "github-client.initial-delay")]
+    _github_initial_delay: Option<String>,
+    #[arg(hide = true, long = "git-signing-key-path")]
+    _git_signing_key_path: Option<String>,
+    #[arg(hide = true, long = "gcs-credentials-file")]
+    _gcs_credentials_file: Option<String>,
+    #[arg(hide = true, long = "s3-credentials-file")]
+    _s3_credentials_file: Option<String>,
 }
 
 /// How findings are printed.

@@ -252,3 +252,19 @@ fn checkconfig_names_a_missing_file_and_why() {
         "{stdout}"
     );
 }
+
+#[test]
+fn checkconfig_accepts_prows_github_and_storage_flags() {
+    let (code, stdout, stderr) = run_in(
+        &config_data(),
+        &[
+            "--config-path=inrepo/config.yaml",
+            "--github-token-path=/etc/github/token",
+            "--github-endpoint=http://ghproxy",
+            "--github-endpoint=https://api.github.com",
+            "--github-hourly-tokens=3000",
+            "--gcs-credentials-file=/etc/gcs.json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+}
