@@ -119,7 +119,14 @@ enum Output {
 }
 
 fn main() -> ExitCode {
-    let flags = Flags::parse();
+    // Go's flag package reads `-config-path` like `--config-path`; so do we.
+    let args = std::env::args_os().map(|arg| match arg.to_str() {
+        Some(a) if a.len() > 2 && a.starts_with('-') && !a.starts_with("--") => {
+            std::ffi::OsString::from(format!("-{a}"))
+        }
+        _ => arg,
+    });
+    let flags = Flags::parse_from(args);
     let mut checks = match WarningOptions::from_flags(
         &flags.warnings,
         &flags.exclude_warning,

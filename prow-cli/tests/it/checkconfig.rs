@@ -254,11 +254,11 @@ fn checkconfig_names_a_missing_file_and_why() {
 }
 
 #[test]
-fn checkconfig_accepts_prows_github_and_storage_flags() {
+fn checkconfig_accepts_prows_github_and_storage_flags_and_single_dashes() {
     let (code, stdout, stderr) = run_in(
         &config_data(),
         &[
-            "--config-path=inrepo/config.yaml",
+            "-config-path=inrepo/config.yaml",
             "--github-token-path=/etc/github/token",
             "--github-endpoint=http://ghproxy",
             "--github-endpoint=https://api.github.com",
