@@ -580,8 +580,8 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
                     format!("invalid presubmit job {}: {m}", ps.name),
                 ));
             }
-            if let Some(m) = triggering(ps) {
-                errors.push(err(&who, at(""), m));
+            if let Some((field, m)) = triggering(ps) {
+                errors.push(err(&who, at(field), m));
             }
             match res.get(&ps.trigger) {
                 Err(_) => errors.push(err(
@@ -649,13 +649,13 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
                     format!("invalid postsubmit job {}: {m}", ps.name),
                 ));
             }
-            if let Some(m) = always_run(
+            if let Some((field, m)) = always_run(
                 &ps.name,
                 ps.always_run == Some(true),
                 &ps.run_if_changed,
                 &ps.skip_if_only_changed,
             ) {
-                errors.push(err(&who, at(""), m));
+                errors.push(err(&who, at(field), m));
             }
             regexes(
                 &mut res,
@@ -763,45 +763,63 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
     errors
 }
 
-/// Prow's `validateAlwaysRun` and the matcher half of `validateTriggering`.
+/// Prow's `validateAlwaysRun` and the matcher half of `validateTriggering`: the field at fault
+/// and why.
 fn always_run(
     name: &str,
     always_run: bool,
     run_if_changed: &str,
     skip_if_only_changed: &str,
-) -> Option<String> {
+) -> Option<(&'static str, String)> {
     if always_run && !run_if_changed.is_empty() {
-        return Some(format!(
-            "job {name} is set to always run but also declares run_if_changed targets, which are mutually exclusive"
+        return Some((
+            ".run_if_changed",
+            format!(
+                "job {name} is set to always run but also declares run_if_changed targets, which are mutually exclusive"
+            ),
         ));
     }
     if always_run && !skip_if_only_changed.is_empty() {
-        return Some(format!(
-            "job {name} is set to always run but also declares skip_if_only_changed targets, which are mutually exclusive"
+        return Some((
+            ".skip_if_only_changed",
+            format!(
+                "job {name} is set to always run but also declares skip_if_only_changed targets, which are mutually exclusive"
+            ),
         ));
     }
     if !run_if_changed.is_empty() && !skip_if_only_changed.is_empty() {
-        return Some(format!(
-            "job {name} declares run_if_changed and skip_if_only_changed, which are mutually exclusive"
+        return Some((
+            ".skip_if_only_changed",
+            format!(
+                "job {name} declares run_if_changed and skip_if_only_changed, which are mutually exclusive"
+            ),
         ));
     }
     None
 }
 
-/// Prow's `validateTriggering` for presubmits.
-fn triggering(job: &crate::jobs::Presubmit) -> Option<String> {
+/// Prow's `validateTriggering` for presubmits: the field at fault and why.
+fn triggering(job: &crate::jobs::Presubmit) -> Option<(&'static str, String)> {
     let name = &job.name;
-    if let Some(m) = always_run(
+    if let Some(found) = always_run(
         name,
         job.always_run,
         &job.run_if_changed,
         &job.skip_if_only_changed,
     ) {
-        return Some(m);
+        return Some(found);
     }
     if job.trigger.is_empty() != job.rerun_command.is_empty() {
-        return Some(format!(
-            "either both of job.Trigger and job.RerunCommand must be set, wasnt the case for job {name:?}"
+        let field = if job.trigger.is_empty() {
+            ".rerun_command"
+        } else {
+            ".trigger"
+        };
+        return Some((
+            field,
+            format!(
+                "either both of job.Trigger and job.RerunCommand must be set, wasnt the case for job {name:?}"
+            ),
         ));
     }
     None
