@@ -1400,3 +1400,189 @@ impl<'de> serde::de::SeqAccess<'de> for ProbeSeq<'de, '_> {
         }
     }
 }
+
+/// What a supplemental prow-config file configures: anything global, and which orgs and repos
+/// (Prow's `HasConfigFor`).
+fn supplemental_scope(
+    value: &serde_yaml::Value,
+    unknown: &[Finding],
+) -> (
+    bool,
+    std::collections::BTreeSet<String>,
+    std::collections::BTreeSet<String>,
+) {
+    let mut global = false;
+    let mut orgs = std::collections::BTreeSet::new();
+    let mut repos = std::collections::BTreeSet::new();
+    let org_or_repo = |key: &str,
+                       orgs: &mut std::collections::BTreeSet<String>,
+                       repos: &mut std::collections::BTreeSet<String>| {
+        if key.contains('/') {
+            repos.insert(key.to_owned());
+        } else {
+            orgs.insert(key.to_owned());
+        }
+    };
+    let Some(map) = value.as_mapping() else {
+        return (false, orgs, repos);
+    };
+    let keys = |v: &serde_yaml::Value| -> Vec<String> {
+        v.as_mapping()
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (key, value) in map {
+        let Some(key) = key.as_str() else { continue };
+        if value.is_null() || unknown.iter().any(|w| w.field == key) {
+            continue;
+        }
+        match key {
+            "branch-protection" => {
+                let bp = value.as_mapping();
+                if bp.is_some_and(policy_set)
+                    || PROTECTION_SWITCHES
+                        .iter()
+                        .any(|s| value.get(*s).is_some_and(|v| !v.is_null()))
+                {
+                    global = true;
+                }
+                if let Some(serde_yaml::Value::Mapping(org_map)) = value.get("orgs") {
+                    for (org, org_value) in org_map {
+                        let org = org.as_str().unwrap_or_default();
+                        if org_value.as_mapping().is_some_and(policy_set) {
+                            orgs.insert(org.to_owned());
+                        }
+                        for repo in org_value.get("repos").map(keys).unwrap_or_default() {
+                            repos.insert(format!("{org}/{repo}"));
+                        }
+                    }
+                }
+            }
+            "slack_reporter_configs" => {
+                for k in keys(value) {
+                    if k == "*" {
+                        global = true;
+                    } else {
+                        org_or_repo(&k, &mut orgs, &mut repos);
+                    }
+                }
+            }
+            "tide" => {
+                for (sub, v) in value.as_mapping().into_iter().flatten() {
+                    match sub.as_str() {
+                        Some("merge_method") => {
+                            for k in keys(v) {
+                                org_or_repo(&k, &mut orgs, &mut repos);
+                            }
+                        }
+                        Some("queries") => {
+                            for query in v.as_sequence().into_iter().flatten() {
+                                for (field, set) in [("orgs", false), ("repos", true)] {
+                                    for item in query
+                                        .get(field)
+                                        .and_then(|l| l.as_sequence())
+                                        .into_iter()
+                                        .flatten()
+                                        .filter_map(|i| i.as_str())
+                                    {
+                                        if set {
+                                            repos.insert(item.to_owned());
+                                        } else {
+                                            orgs.insert(item.to_owned());
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        _ if !v.is_null() => global = true,
+                        _ => {}
+                    }
+                }
+            }
+            _ => global = true,
+        }
+    }
+    (global, orgs, repos)
+}
+
+/// checkconfig's `validate-supplemental-prow-config-hierarchy`: a supplemental file in
+/// `<dir>/<org>/` may configure only that org, one in `<dir>/<org>/<repo>/` only that repo.
+pub(crate) fn supplemental_hierarchy(dirs: &[PathBuf], suffix: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for root in dirs {
+        let mut files = Vec::new();
+        if let Err(e) = supplemental_files(root, suffix, &mut files) {
+            out.push(Finding::warning(format!("error when walking: {e}")).in_file(root));
+            continue;
+        }
+        for file in files {
+            let rel: Vec<String> = file
+                .strip_prefix(root)
+                .unwrap_or(&file)
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            let shown = file.display();
+            let (expected, is_org) = match rel.as_slice() {
+                [_] => continue,
+                [org, _] => (org.clone(), true),
+                [org, repo, _] => (format!("{org}/{repo}"), false),
+                _ => {
+                    out.push(Finding::warning(format!(
+                        "config {shown} is at an invalid location. All configs must be below {}. If they are org-specific, they must be in a folder named like the org. If they are repo-specific, they must be in a folder named like the repo below a folder named like the org.",
+                        root.display()
+                    )).in_file(&file));
+                    continue;
+                }
+            };
+            let Ok(text) = read_maybe_gzip(&file) else {
+                continue;
+            };
+            let unknown = match parse::<ProwConfig>(&text, &file) {
+                Ok((_, unknown)) => unknown,
+                Err(_) => continue,
+            };
+            let Some(value) = yaml_value(&text) else {
+                continue;
+            };
+            let (global, mut orgs, mut repos) = supplemental_scope(&value, &unknown);
+            let fine = if is_org {
+                !global && orgs.len() == 1 && orgs.contains(&expected) && repos.is_empty()
+            } else {
+                !global && orgs.is_empty() && repos.len() == 1 && repos.contains(&expected)
+            };
+            if fine {
+                continue;
+            }
+            let mut message = if is_org {
+                orgs.remove(&expected);
+                format!(
+                    "config {shown} is invalid: Must contain only config for org {expected}, but"
+                )
+            } else {
+                repos.remove(&expected);
+                format!(
+                    "config {shown} is invalid: Must only contain config for repo {expected}, but"
+                )
+            };
+            let mut parts = Vec::new();
+            if global {
+                parts.push("contains global config".to_owned());
+            }
+            parts.extend(orgs.iter().map(|o| format!("contains config for org {o}")));
+            parts.extend(
+                repos
+                    .iter()
+                    .map(|r| format!("contains config for repo {r}")),
+            );
+            message.push(' ');
+            message.push_str(&parts.join(" and "));
+            out.push(Finding::warning(message).in_file(&file));
+        }
+    }
+    out
+}

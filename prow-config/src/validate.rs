@@ -914,6 +914,10 @@ pub struct WarningOptions {
     /// `--config-path`: warnings of this file count as `unknown-fields`, of others as
     /// `unknown-fields-all`.
     pub config_path: std::path::PathBuf,
+    /// `--supplemental-prow-config-dir`s, for `validate-supplemental-prow-config-hierarchy`.
+    pub supplemental_prow_config_dirs: Vec<std::path::PathBuf>,
+    /// The suffix of supplemental prow-config files.
+    pub supplemental_prow_configs_suffix: String,
 }
 
 impl WarningOptions {
@@ -959,6 +963,17 @@ impl WarningOptions {
     /// Sets the path of `config.yaml`.
     pub fn with_config_path(mut self, path: impl Into<std::path::PathBuf>) -> Self {
         self.config_path = path.into();
+        self
+    }
+
+    /// Sets the supplemental prow-config directories and their files' suffix.
+    pub fn with_supplemental(
+        mut self,
+        dirs: Vec<std::path::PathBuf>,
+        suffix: impl Into<String>,
+    ) -> Self {
+        self.supplemental_prow_config_dirs = dirs;
+        self.supplemental_prow_configs_suffix = suffix.into();
         self
     }
 
@@ -1131,6 +1146,15 @@ pub fn check_warnings(config: &Config, options: &WarningOptions) -> Vec<Finding>
             .in_file(&options.config_path)
             .at("status_error_link"),
         );
+    }
+    // Prow also accepts the old misspelling of this warning's name.
+    if options.on("validate-supplemental-prow-config-hierarchy")
+        || options.on("validate-supplemental-prow-config-hirarchy")
+    {
+        out.extend(crate::load::supplemental_hierarchy(
+            &options.supplemental_prow_config_dirs,
+            &options.supplemental_prow_configs_suffix,
+        ));
     }
     crate::load::fill_lines(&mut out);
     out

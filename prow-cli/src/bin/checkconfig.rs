@@ -143,14 +143,15 @@ fn main() -> ExitCode {
     if flags.plugin_config.is_none() {
         checks.enabled.remove("validate-urls");
     }
-    checks = checks
-        .with_required_job_annotations(flags.required_job_annotations.clone())
-        .with_config_path(&flags.config_path);
     let suffix = flags
         .supplemental_suffix
         .clone()
         .or(flags.supplemental_filename.clone())
         .unwrap_or_else(|| DEFAULT_SUPPLEMENTAL_SUFFIX.to_owned());
+    checks = checks
+        .with_required_job_annotations(flags.required_job_annotations.clone())
+        .with_config_path(&flags.config_path)
+        .with_supplemental(flags.supplemental_prow_config_dir.clone(), &suffix);
     let options = LoadOptions::new(&flags.config_path, flags.job_config_path.clone())
         .with_supplemental(flags.supplemental_prow_config_dir.clone(), suffix);
 

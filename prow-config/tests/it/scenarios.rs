@@ -228,3 +228,26 @@ proptest::proptest! {
         proptest::prop_assert_eq!(errors[0].line, Some(4 + before));
     }
 }
+
+#[test]
+fn supplemental_configs_must_match_their_org_and_repo_folders() {
+    let root = data().join("supplemental");
+    let dirs = vec![root.join("hierarchy")];
+    let config = load(
+        &LoadOptions::new(root.join("config.yaml"), None)
+            .with_supplemental(dirs.clone(), prow_config::DEFAULT_SUPPLEMENTAL_SUFFIX),
+    )
+    .map(|_| ())
+    .map_err(|e| e.to_string());
+    assert!(config.is_err(), "org/repo is merged twice: {config:?}");
+    let checks = WarningOptions::from_flags(
+        &["validate-supplemental-prow-config-hierarchy".to_owned()],
+        &[],
+        false,
+        false,
+    )
+    .expect("known warning")
+    .with_supplemental(dirs, prow_config::DEFAULT_SUPPLEMENTAL_SUFFIX);
+    let plain = load(&LoadOptions::new(root.join("config.yaml"), None)).expect("loads");
+    insta::assert_snapshot!(listing(&check_warnings(&plain, &checks)));
+}
