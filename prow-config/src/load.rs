@@ -146,8 +146,12 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
     {
         config.prow.config_version_sha = sha.trim().to_owned();
     }
+    // Where each preset came from: config.yaml's first, then the job files' in order.
+    let mut preset_sources: Vec<(PathBuf, usize)> = (0..config.jobs.presets.len())
+        .map(|i| (path.clone(), i))
+        .collect();
     if let Some(job_path) = &options.job_config_path {
-        let (jobs, mut found) = read_job_config(job_path)?;
+        let (jobs, mut found) = read_job_config_with_presets(job_path, &mut preset_sources)?;
         for f in found.drain(..) {
             match f.severity {
                 crate::Severity::Error => errors.push(f),
@@ -160,6 +164,18 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
         // Plank's settings come from config.yaml.
         if finding.file.is_none() && finding.field.starts_with("plank") {
             finding = finding.in_file(path);
+        }
+        // Presets are numbered across all files; name the file and the place in it.
+        if finding.file.is_none()
+            && let [FieldSegment::Key(k), FieldSegment::Index(i), rest @ ..] =
+                parse_field_path(&finding.field).as_slice()
+            && k == "presets"
+            && let Some((file, local)) = preset_sources.get(*i)
+        {
+            let mut segments = vec![FieldSegment::Key(k.clone()), FieldSegment::Index(*local)];
+            segments.extend(rest.iter().cloned());
+            finding.field = render_field_path(&segments);
+            finding = finding.in_file(file);
         }
         errors.push(finding);
     }
@@ -176,6 +192,15 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
 
 /// Reads a job-config file or tree: every job, plus every problem (errors and warnings).
 pub fn read_job_config(path: &Path) -> Result<(JobConfig, Vec<Finding>), Error> {
+    read_job_config_with_presets(path, &mut Vec::new())
+}
+
+/// [`read_job_config`], also noting the file and in-file position of every preset read, in
+/// order, so problems with presets can name their file.
+fn read_job_config_with_presets(
+    path: &Path,
+    presets: &mut Vec<(PathBuf, usize)>,
+) -> Result<(JobConfig, Vec<Finding>), Error> {
     let mut found = Vec::new();
     let mut merged = JobConfig::default();
     let meta = std::fs::metadata(path).map_err(|source| Error::Io {
@@ -206,6 +231,7 @@ pub fn read_job_config(path: &Path) -> Result<(JobConfig, Vec<Finding>), Error> 
         match parse::<JobConfig>(&text, &file) {
             Ok((jobs, unknown)) => {
                 found.extend(unknown);
+                presets.extend((0..jobs.presets.len()).map(|i| (file.clone(), i)));
                 merged.merge(jobs.with_source(&file));
             }
             Err(finding) => found.push(finding),
