@@ -251,3 +251,54 @@ fn supplemental_configs_must_match_their_org_and_repo_folders() {
     let plain = load(&LoadOptions::new(root.join("config.yaml"), None)).expect("loads");
     insta::assert_snapshot!(listing(&check_warnings(&plain, &checks)));
 }
+
+/// Loads one decorated periodic with `cron` from a fresh config.yaml; its errors, if any.
+fn cron_errors(cron: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("config.yaml");
+    let text = format!(
+        "periodics:\n- name: p\n  cron: {cron:?}\n  spec: {{containers: [{{image: x, command: [y]}}]}}\n"
+    );
+    std::fs::write(&path, text).expect("write");
+    match load(&LoadOptions::new(&path, None)) {
+        Ok(_) => Vec::new(),
+        Err(Error::Invalid { errors }) => errors.into_iter().map(|e| e.message).collect(),
+        Err(e) => vec![e.to_string()],
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+    /// Schedules built from in-range values, ranges, steps, lists and names are accepted.
+    #[test]
+    fn proptest_cron_schedules_prow_accepts_load(
+        minute in 0u32..60,
+        hour_from in 0u32..12,
+        hour_span in 0u32..12,
+        step in 1u32..10,
+        dom in proptest::option::of(1u32..32),
+        month in proptest::sample::select(vec!["*", "JAN", "feb-jun", "1,6,12", "*/3"]),
+        dow in proptest::sample::select(vec!["*", "?", "mon-fri", "0,6", "SUN"]),
+        seconds in proptest::bool::ANY,
+    ) {
+        let dom = dom.map_or("*".to_owned(), |d| d.to_string());
+        let hours = format!("{hour_from}-{}/{step}", hour_from + hour_span);
+        let mut cron = format!("{minute} {hours} {dom} {month} {dow}");
+        if seconds {
+            cron = format!("*/{step} {cron}");
+        }
+        proptest::prop_assert_eq!(cron_errors(&cron), Vec::<String>::new(), "{}", cron);
+    }
+
+    /// A minute beyond 59 is refused with Prow's wording.
+    #[test]
+    fn proptest_cron_out_of_range_minutes_are_refused(minute in 60u32..1000) {
+        let errors = cron_errors(&format!("{minute} * * * *"));
+        proptest::prop_assert_eq!(errors.len(), 1);
+        let expected = format!(
+            "invalid cron string {minute} * * * * in periodic p: end of range ({minute}) above maximum (59): {minute}"
+        );
+        proptest::prop_assert_eq!(&errors[0], &expected);
+    }
+}
