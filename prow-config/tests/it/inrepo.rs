@@ -150,6 +150,7 @@ fn committed_in_repo_configs_load_with_their_job_counts() {
             ),
             ("feast-dev-feast.prow.yaml", "feast-dev/feast", 0, 1),
             ("istio-test-infra.prow.yaml", "istio/test-infra", 1, 0),
+            ("kubermatic-dashboard.prow", "kubermatic/dashboard", 15, 0),
         ],
     );
 }
