@@ -5,7 +5,7 @@ use prow_core::k8s_openapi::api::core::v1::PodSpec;
 use prow_core::{DecorationConfig, MetaDuration, ProwJobDefault};
 
 use crate::error::Finding;
-use crate::jobs::{JobBase, Preset};
+use crate::jobs::{JobBase, JobConfig, Preset};
 use crate::load::Config;
 use crate::prow::{DefaultDecorationConfigEntry, Plank, ProwConfig, ProwJobDefaultEntry};
 
@@ -32,25 +32,36 @@ pub(crate) fn finalize(config: &mut Config) -> Vec<Finding> {
         prow.prowjob_namespace = "default".to_owned();
     }
     component_defaults(prow);
-    let entries = match decoration_entries(&prow.plank) {
-        Ok(entries) => entries,
-        Err(e) => {
-            errors.push(e);
-            Vec::new()
-        }
-    };
-    let pod_namespace = prow.pod_namespace.clone();
-    let job_defaults = prow.prowjob_default_entries.clone();
-    let jobs = &mut config.jobs;
-    let decorate_all = jobs.decorate_all_jobs;
-    let presets = jobs.presets.clone();
+    if let Err(e) = decoration_entries(&prow.plank) {
+        errors.push(e);
+    }
+    let presets = config.jobs.presets.clone();
     errors.extend(duplicate_preset_pairs(&presets));
+    errors.extend(default_jobs(&config.prow, &mut config.jobs, &presets));
+    errors
+}
+
+/// Defaults every job of `jobs` (agent, cluster, namespace, triggers, contexts, decoration,
+/// ProwJob defaults) and applies `presets`; returns the preset conflicts.
+///
+/// In-repo jobs go through here too, with the global presets followed by the repository's.
+pub(crate) fn default_jobs(
+    prow: &ProwConfig,
+    jobs: &mut JobConfig,
+    presets: &[Preset],
+) -> Vec<Finding> {
+    let mut errors = Vec::new();
+    let entries = decoration_entries(&prow.plank).unwrap_or_default();
     let ctx = Ctx {
-        pod_namespace: &pod_namespace,
-        decorate_all,
+        pod_namespace: if prow.pod_namespace.is_empty() {
+            "default"
+        } else {
+            &prow.pod_namespace
+        },
+        decorate_all: jobs.decorate_all_jobs,
         entries: &entries,
-        job_defaults: &job_defaults,
-        presets: &presets,
+        job_defaults: &prow.prowjob_default_entries,
+        presets,
     };
     for (repo, list) in &mut jobs.presubmits {
         for job in list {
@@ -171,10 +182,12 @@ impl Ctx<'_> {
                     });
                 }
             }
-            *base.decoration_config = match (base.decoration_config.take(), merged) {
-                (Some(own), Some(def)) => Some(own.apply_default(&def)),
-                (own, def) => own.or(def),
-            };
+            // Like Prow, a decorated job always has a decoration config, if only an empty one,
+            // so a missing default is reported by validation rather than ignored.
+            *base.decoration_config = Some(match (base.decoration_config.take(), merged) {
+                (Some(own), Some(def)) => own.apply_default(&def),
+                (own, def) => own.or(def).unwrap_or_default(),
+            });
         }
         let name = job.name().to_owned();
         let file = job.source_path().to_owned();

@@ -19,6 +19,7 @@ mod defaults;
 mod error;
 pub mod filter;
 mod index;
+pub mod inrepo;
 mod jobs;
 mod load;
 mod matching;
@@ -40,7 +41,9 @@ pub use filter::{
 };
 pub use index::PresubmitIndex;
 pub use jobs::{BaseMut, JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit};
-pub use load::{Config, LoadOptions, load, read_job_config};
+pub use load::{
+    Config, DEFAULT_SUPPLEMENTAL_SUFFIX, LoadOptions, UNKNOWN_FIELD, load, read_job_config,
+};
 pub use matching::{
     BranchVerdict, Brancher, ChangeMatcher, ChangeRule, ChangedFiles, ChangesError, Decision,
     LazyChanges, Why,
@@ -48,4 +51,8 @@ pub use matching::{
 pub use plugins::{PluginConfig, PluginLoadOptions, load_plugins};
 pub use prow::{
     DefaultDecorationConfigEntry, InRepoConfig, Plank, ProwConfig, ProwJobDefaultEntry, Raw, Sinker,
+};
+pub use validate::{
+    DEFAULT_WARNINGS, EXPENSIVE_WARNINGS, OPTIONAL_WARNINGS, WarningOptions, all_warnings,
+    check_warnings,
 };

@@ -6,8 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::Finding;
 use crate::jobs::JobConfig;
+use crate::load::Config;
 use crate::orgrepo::{OrgRepoSet, label_plugin_enabled, tide_and_plugin_agree};
 use crate::prow::TideQuery;
+use crate::validate::WarningOptions;
 
 /// Where plugins are enabled (implemented by the plugin configuration).
 pub trait PluginEnablement {
@@ -250,4 +252,32 @@ pub fn missing_trigger(jobs: &JobConfig, plugins: &dyn PluginEnablement) -> Vec<
         missing.join(", ")
     ))
     .at("plugins")]
+}
+
+/// Checkconfig's warnings that need `plugins.yaml`, those `options` enables: `mismatched-tide`
+/// (or else `mismatched-tide-lenient`), `validate-owners`, `missing-trigger`, `validate-label`
+/// and `validate-config-updater-acls`. Findings without a file belong to `plugins.yaml`.
+pub fn check_plugin_warnings(
+    config: &Config,
+    plugins: &crate::plugins::PluginConfig,
+    options: &WarningOptions,
+) -> Vec<Finding> {
+    let on = |name: &str| options.enabled.contains(name);
+    let queries = &config.prow.tide.queries;
+    let mut out = Vec::new();
+    let strict = on("mismatched-tide");
+    if strict || on("mismatched-tide-lenient") {
+        let found = mismatched_tide(queries, plugins, strict);
+        out.extend(found.into_iter().map(|f| f.in_file(&options.config_path)));
+    }
+    out.extend(
+        crate::plugins::checkconfig_warnings(plugins)
+            .into_iter()
+            .filter(|w| on(w.name))
+            .map(|w| w.finding),
+    );
+    if on("missing-trigger") {
+        out.extend(missing_trigger(&config.jobs, plugins));
+    }
+    out
 }

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use regex::Regex;
 
 use crate::error::Finding;
-use crate::jobs::JobBase;
+use crate::jobs::{JobBase, JobConfig};
 use crate::load::Config;
+use crate::prow::ProwConfig;
 
 /// Compiles each distinct regex once.
 #[derive(Default)]
@@ -85,61 +86,453 @@ fn check_name(job: &impl JobBase) -> Option<String> {
 /// Labels Prow sets itself, which jobs may not set.
 const RESERVED_LABELS: &[&str] = &["prow.k8s.io/type", "created-by-prow", "prow.k8s.io/id"];
 
-/// Prow's `validateJobBase` rules that need no cluster knowledge; each reason unwrapped.
-fn job_base(job: &impl JobBase, config: &Config) -> Vec<String> {
-    let mut out = Vec::new();
-    if let Some(m) = check_name(job) {
-        out.push(m);
+/// Names of the containers decoration adds.
+const UTILITY_CONTAINERS: &[&str] = &["clonerefs", "initupload", "place-entrypoint", "sidecar"];
+
+/// Volumes decoration adds to every decorated pod.
+const DECORATION_VOLUMES: &[&str] = &["logs", "code", "tools", "gcs-credentials", "s3-credentials"];
+
+/// Mounts decoration adds to the test container, by name and path.
+const TEST_CONTAINER_MOUNTS: &[&str] = &["logs", "code", "tools"];
+const TEST_CONTAINER_MOUNT_PATHS: &[&str] = &["/logs", "/home/prow/go", "/tools"];
+
+/// The job kind, for the environment Prow reserves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Presubmit,
+    Postsubmit,
+    Periodic,
+}
+
+/// Environment variables Prow sets in a job of `kind`, which its containers may not set.
+fn reserved_env(kind: Kind) -> Vec<&'static str> {
+    let mut env = vec![
+        "CI",
+        "JOB_NAME",
+        "JOB_SPEC",
+        "JOB_TYPE",
+        "PROW_JOB_ID",
+        "BUILD_ID",
+        "BUILD_NUMBER",
+    ];
+    if kind != Kind::Periodic {
+        env.extend([
+            "REPO_OWNER",
+            "REPO_NAME",
+            "SRC_BASE",
+            "SRC_HOST",
+            "PULL_BASE_REF",
+            "PULL_BASE_SHA",
+            "PULL_REFS",
+        ]);
     }
-    if job.max_concurrency() < 0 {
-        out.push(format!(
-            "max_concurrency: {} must be a non-negative number",
-            job.max_concurrency()
-        ));
+    if kind == Kind::Presubmit {
+        env.extend([
+            "PULL_NUMBER",
+            "PULL_PULL_SHA",
+            "PULL_HEAD_REF",
+            "PULL_TITLE",
+        ]);
     }
-    let agent = job.agent();
-    if job.spec().is_some() && agent != "kubernetes" {
-        out.push(format!(
-            "job specs require agent: kubernetes (found {agent:?})"
-        ));
-    }
-    if agent == "kubernetes" {
-        match job.spec() {
-            None => out.push("kubernetes jobs require a spec".to_owned()),
-            Some(spec) if spec.containers.is_empty() => {
-                out.push("pod spec must specify at least 1 container, found: 0".to_owned())
-            }
-            Some(spec) if spec.containers.len() > 1 && job.decorate() != Some(true) => {
-                out.push(format!(
-                    "pod utility decoration must be enabled to use multiple containers: {}",
-                    spec.containers.len()
-                ));
-            }
-            Some(_) => {}
+    env
+}
+
+/// The fields of a job that `validateJobBase` looks at.
+struct Base<'a> {
+    kind: Kind,
+    labels: &'a BTreeMap<String, String>,
+    annotations: &'a BTreeMap<String, String>,
+    namespace: Option<&'a str>,
+    error_on_eviction: bool,
+    has_pipeline_run_spec: bool,
+    decoration: Option<&'a prow_core::DecorationConfig>,
+    rerun_auth: Option<&'a prow_core::RerunAuthConfig>,
+    clone_uri: &'a str,
+}
+
+macro_rules! base {
+    ($job:expr, $kind:expr) => {
+        Base {
+            kind: $kind,
+            labels: &$job.labels,
+            annotations: &$job.annotations,
+            namespace: $job.namespace.as_deref(),
+            error_on_eviction: $job.error_on_eviction,
+            has_pipeline_run_spec: $job.pipeline_run_spec.is_some()
+                || $job
+                    .tekton_pipeline_run_spec
+                    .as_ref()
+                    .is_some_and(|t| t.get("v1beta1").is_some_and(|v| !v.is_null())),
+            decoration: $job.decoration_config.as_ref(),
+            rerun_auth: $job.rerun_auth_config.as_ref(),
+            clone_uri: &$job.clone_uri,
+        }
+    };
+}
+
+/// Kubernetes' rule for label keys and annotation keys (`IsQualifiedName`), with its wording.
+fn qualified_name_errors(name: &str) -> Vec<String> {
+    const NAME_MSG: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+    let parts: Vec<&str> = name.split('/').collect();
+    let (prefix, local) = match parts.as_slice() {
+        [local] => (None, *local),
+        [prefix, local] => (Some(*prefix), *local),
+        _ => {
+            return vec![format!(
+                "a qualified name {NAME_MSG} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"
+            )];
+        }
+    };
+    let mut errs = Vec::new();
+    if let Some(prefix) = prefix {
+        if prefix.is_empty() {
+            errs.push("prefix part must be non-empty".to_owned());
+        } else if !is_dns_subdomain(prefix) {
+            errs.push("prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')".to_owned());
         }
     }
-    if job.decorate() == Some(true) && agent != "kubernetes" {
-        out.push(format!(
-            "decoration requires agent: kubernetes (found {agent:?})"
+    if local.is_empty() {
+        errs.push("name part must be non-empty".to_owned());
+    } else if local.len() > 63 {
+        errs.push("name part must be no more than 63 bytes".to_owned());
+    }
+    if !local.is_empty() && !is_label_token(local) {
+        errs.push(format!("name part {NAME_MSG}"));
+    }
+    errs
+}
+
+/// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`.
+fn is_label_token(s: &str) -> bool {
+    let ok = |c: char| c.is_ascii_alphanumeric();
+    s.starts_with(ok)
+        && s.ends_with(ok)
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+/// A lowercase RFC 1123 subdomain.
+fn is_dns_subdomain(s: &str) -> bool {
+    s.len() <= 253
+        && s.split('.').all(|label| {
+            let ok = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+            !label.is_empty()
+                && label.starts_with(ok)
+                && label.ends_with(ok)
+                && label.chars().all(|c| ok(c) || c == '-')
+        })
+}
+
+/// Kubernetes' rule for label values (`IsValidLabelValue`), with its wording.
+fn label_value_errors(value: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if value.len() > 63 {
+        errs.push("must be no more than 63 bytes".to_owned());
+    }
+    if !value.is_empty() && !is_label_token(value) {
+        errs.push("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')".to_owned());
+    }
+    errs
+}
+
+/// Go's `%v` of a list of strings.
+fn go_list(items: &[String]) -> String {
+    format!("[{}]", items.join(" "))
+}
+
+/// Prow's `validatePodSpec`, every reason.
+fn pod_spec(
+    spec: &prow_core::k8s_openapi::api::core::v1::PodSpec,
+    kind: Kind,
+    decoration: Option<&prow_core::DecorationConfig>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let init: Vec<(usize, String)> = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, c)| c.restart_policy.as_deref() != Some("Always"))
+        .map(|(i, c)| (i, c.name.clone()))
+        .collect();
+    if let Some((first, _)) = init.first() {
+        let init: Vec<String> = init.iter().map(|(_, n)| n.clone()).collect();
+        out.push((
+            format!(".spec.initContainers[{first}]"),
+            format!(
+                "pod spec may not use init containers(sidecar container is supported): {}",
+                go_list(&init)
+            ),
         ));
     }
-    for label in job.labels().keys() {
+    let n = spec.containers.len();
+    if n == 0 {
+        out.push((
+            ".spec.containers".to_owned(),
+            "pod spec must specify at least 1 container, found: 0".to_owned(),
+        ));
+        return out;
+    }
+    if n > 1 && decoration.is_none() {
+        out.push((
+            ".spec.containers".to_owned(),
+            format!("pod utility decoration must be enabled to use multiple containers: {n}"),
+        ));
+        return out;
+    }
+    if n > 1 {
+        let mut names = BTreeSet::new();
+        for (i, c) in spec.containers.iter().enumerate() {
+            let at = format!(".spec.containers[{i}]");
+            if c.name.is_empty() {
+                out.push((at.clone(), "container does not have name. all containers must have names when defining multiple containers".to_owned()));
+            }
+            if !names.insert(c.name.as_str()) {
+                out.push((
+                    format!("{at}.name"),
+                    format!("container named {:?} is defined more than once", c.name),
+                ));
+            }
+            if UTILITY_CONTAINERS.contains(&c.name.as_str()) {
+                out.push((format!("{at}.name"), format!("container name {} is a reserved for decoration. please specify a different container name that does not conflict with pod utility container names", c.name)));
+            }
+        }
+    }
+    let reserved = reserved_env(kind);
+    for (i, c) in spec.containers.iter().enumerate() {
+        let mut names = BTreeSet::new();
+        for (j, env) in c.env.iter().flatten().enumerate() {
+            let at = format!(".spec.containers[{i}].env[{j}].name");
+            if !names.insert(env.name.as_str()) {
+                out.push((
+                    at.clone(),
+                    format!("env var named {:?} is defined more than once", env.name),
+                ));
+            }
+            if reserved.contains(&env.name.as_str()) {
+                out.push((at, format!("env {} is reserved", env.name)));
+            }
+        }
+    }
+    let mut decoration_volumes: Vec<String> =
+        DECORATION_VOLUMES.iter().map(|v| (*v).to_owned()).collect();
+    if let Some(d) = decoration {
+        if let Some(secret) = &d.oauth_token_secret {
+            decoration_volumes.push(secret.name.clone());
+        }
+        decoration_volumes.extend(d.ssh_key_secrets.iter().cloned());
+    }
+    let mut volumes = BTreeSet::new();
+    for (k, v) in spec.volumes.iter().flatten().enumerate() {
+        let at = format!(".spec.volumes[{k}].name");
+        if !volumes.insert(v.name.as_str()) {
+            out.push((
+                at.clone(),
+                format!("volume named {:?} is defined more than once", v.name),
+            ));
+        }
+        if decoration_volumes.contains(&v.name) {
+            out.push((
+                at,
+                format!("volume {} is a reserved for decoration", v.name),
+            ));
+        }
+    }
+    for (i, c) in spec.containers.iter().enumerate() {
+        for (j, m) in c.volume_mounts.iter().flatten().enumerate() {
+            let at = format!(".spec.containers[{i}].volumeMounts[{j}]");
+            if !volumes.contains(m.name.as_str()) && !decoration_volumes.contains(&m.name) {
+                out.push((
+                    format!("{at}.name"),
+                    format!("volumeMount named {:?} is undefined", m.name),
+                ));
+            }
+            if TEST_CONTAINER_MOUNTS.contains(&m.name.as_str()) {
+                out.push((
+                    format!("{at}.name"),
+                    format!("volumeMount name {} is reserved for decoration", m.name),
+                ));
+            }
+            if TEST_CONTAINER_MOUNT_PATHS.contains(&m.mount_path.as_str()) {
+                out.push((
+                    format!("{at}.mountPath"),
+                    format!(
+                        "mount {} at {} conflicts with decoration mount",
+                        m.name, m.mount_path
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Prow's `validateJobBase`: every reason, unwrapped. Prow stops at a job's first problem;
+/// every one is listed here.
+fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut push = |field: &str, message: String| out.push((field.to_owned(), message));
+    if let Some(m) = check_name(job) {
+        push(".name", m);
+    }
+    if job.max_concurrency() < 0 {
+        push(
+            ".max_concurrency",
+            format!(
+                "max_concurrency: {} must be a non-negative number",
+                job.max_concurrency()
+            ),
+        );
+    }
+    let agent = job.agent();
+    let known_agent = ["kubernetes", "jenkins", "tekton-pipeline"].contains(&agent);
+    // Prow checks the agent rules in order and reports the first that fails; an agent it does
+    // not know is not checked at all.
+    let pod_namespace = if prow.pod_namespace.is_empty() {
+        "default"
+    } else {
+        &prow.pod_namespace
+    };
+    let agent_problem: Option<(&str, String)> = if !known_agent {
+        None
+    } else if job.spec().is_some() && agent != "kubernetes" {
+        Some((
+            ".agent",
+            format!("job specs require agent: kubernetes (found {agent:?})"),
+        ))
+    } else if agent == "kubernetes" && job.spec().is_none() {
+        Some(("", "kubernetes jobs require a spec".to_owned()))
+    } else if base.has_pipeline_run_spec && agent != "tekton-pipeline" {
+        Some((
+            ".pipeline_run_spec",
+            format!("job pipeline_run_spec require agent: tekton-pipeline (found {agent:?})"),
+        ))
+    } else if agent == "tekton-pipeline" && !base.has_pipeline_run_spec {
+        Some((
+            ".agent",
+            "agent: tekton-pipeline jobs require a pipeline_run_spec".to_owned(),
+        ))
+    } else if base.decoration.is_some() && agent != "kubernetes" {
+        Some((
+            ".decorate",
+            format!("decoration requires agent: kubernetes (found {agent:?})"),
+        ))
+    } else if base.error_on_eviction && agent != "kubernetes" {
+        Some((
+            ".error_on_eviction",
+            format!("error_on_eviction only applies to agent: kubernetes (found {agent:?})"),
+        ))
+    } else if base
+        .namespace
+        .is_some_and(|n| !n.is_empty() && n != pod_namespace)
+        && agent != "tekton-pipeline"
+    {
+        Some((
+            ".namespace",
+            format!("namespace customization requires agent: tekton-pipeline (found {agent:?})"),
+        ))
+    } else {
+        None
+    };
+    if let Some((field, message)) = agent_problem {
+        push(field, message);
+    }
+    if let Some(spec) = job.spec() {
+        for (field, message) in pod_spec(spec, base.kind, base.decoration) {
+            push(&field, message);
+        }
+    }
+    for (label, value) in base.labels {
+        let mut at = ".labels".to_owned();
+        crate::load::push_key(&mut at, label);
         if RESERVED_LABELS.contains(&label.as_str()) {
-            out.push(format!("label {label} is reserved for decoration"));
+            push(&at, format!("label {label} is reserved for decoration"));
+            continue;
+        }
+        let errs = qualified_name_errors(label);
+        if !errs.is_empty() {
+            push(&at, format!("invalid label {label}: {}", go_list(&errs)));
+            continue;
+        }
+        let errs = label_value_errors(value);
+        if !errs.is_empty() {
+            push(
+                &at,
+                format!(
+                    "label {label} has invalid value {value}: {}",
+                    go_list(&errs)
+                ),
+            );
+        }
+    }
+    for key in base.annotations.keys() {
+        let errs = qualified_name_errors(key);
+        if !errs.is_empty() {
+            let mut at = ".annotations".to_owned();
+            crate::load::push_key(&mut at, key);
+            push(
+                &at,
+                format!("invalid annotation key {key:?}: {}", go_list(&errs)),
+            );
         }
     }
     let queue = job.job_queue_name();
-    if !queue.is_empty() && !config.prow.plank.job_queue_capacities.contains_key(queue) {
-        out.push(format!("invalid job queue name {queue}"));
+    if !queue.is_empty() && !prow.plank.job_queue_capacities.contains_key(queue) {
+        push(".job_queue_name", format!("invalid job queue name {queue}"));
+    }
+    let Some(spec) = job.spec().filter(|s| !s.containers.is_empty()) else {
+        return out;
+    };
+    if let Some(Err(e)) = base.rerun_auth.map(prow_core::RerunAuthConfig::validate) {
+        push(".rerun_auth_config", e);
+    }
+    if !base.clone_uri.is_empty() {
+        let uri = match base.clone_uri.find('@') {
+            Some(i) => &base.clone_uri[i + 1..],
+            None => base.clone_uri,
+        };
+        let oauth = base
+            .decoration
+            .is_some_and(|d| d.oauth_token_secret.is_some());
+        if oauth && !(uri.starts_with("http://") || uri.starts_with("https://")) {
+            push(
+                ".clone_uri",
+                format!("scheme must be http or https when OAuth secret is specified: {uri}"),
+            );
+        }
+    }
+    if let Some(decoration) = base.decoration {
+        if let Err(e) = decoration.validate() {
+            push(
+                ".decoration_config",
+                format!("invalid decoration config: {e}"),
+            );
+        } else if let Some(i) = spec.containers.iter().position(|c| {
+            c.command
+                .iter()
+                .flatten()
+                .chain(c.args.iter().flatten())
+                .next()
+                .is_none_or(String::is_empty)
+        }) {
+            push(
+                &format!(".spec.containers[{i}]"),
+                "decorated job containers must specify command and/or args".to_owned(),
+            );
+        }
     }
     out
 }
 
 /// Every load-time error in the job configuration.
 pub(crate) fn validate(config: &Config) -> Vec<Finding> {
+    validate_jobs(&config.prow, &config.jobs)
+}
+
+/// Every load-time error in `jobs`, judged against the component configuration `prow`.
+pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding> {
     let mut errors = Vec::new();
     let mut res = Regexes::default();
-    let jobs = &config.jobs;
     let err = |job: &dyn Fn() -> (String, String), field: String, message: String| {
         let (file, name) = job();
         Finding::error(message)
@@ -151,6 +544,8 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
     for (repo, list) in &jobs.presubmits {
         let mut seen: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         let mut duplicates = BTreeSet::new();
+        // The first repeated job, so the aggregated error can point at a file.
+        let mut where_first: Option<(String, String)> = None;
         for (i, ps) in list.iter().enumerate() {
             let at = |f: &str| format!("presubmits[{repo:?}][{}]{f}", ps.source_index);
             let who = || (ps.source_path.clone(), ps.name.clone());
@@ -159,6 +554,7 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
                 let other = &list[j];
                 if res.intersects((&other.branches, &other.skip_branches), brancher) {
                     duplicates.insert(ps.name.clone());
+                    where_first.get_or_insert_with(|| (ps.source_path.clone(), at("")));
                 }
             }
             seen.entry(&ps.name).or_default().push(i);
@@ -177,15 +573,15 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
                     ));
                 }
             }
-            for m in job_base(ps, config) {
+            for (field, m) in job_base(ps, &base!(ps, Kind::Presubmit), prow) {
                 errors.push(err(
                     &who,
-                    at(""),
+                    at(&field),
                     format!("invalid presubmit job {}: {m}", ps.name),
                 ));
             }
-            if let Some(m) = triggering(ps) {
-                errors.push(err(&who, at(""), m));
+            if let Some((field, m)) = triggering(ps) {
+                errors.push(err(&who, at(field), m));
             }
             match res.get(&ps.trigger) {
                 Err(_) => errors.push(err(
@@ -216,18 +612,22 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
         }
         if !duplicates.is_empty() {
             let names: Vec<_> = duplicates.into_iter().collect();
-            errors.push(
-                Finding::error(format!(
-                    "duplicated presubmit jobs (consider both inrepo and central config): [{}]",
-                    names.join(" ")
-                ))
-                .at(format!("presubmits[{repo:?}]")),
-            );
+            let mut finding = Finding::error(format!(
+                "duplicated presubmit jobs (consider both inrepo and central config): [{}]",
+                names.join(" ")
+            ))
+            .at(format!("presubmits[{repo:?}]"));
+            if let Some((file, field)) = where_first {
+                finding = finding.in_file(file).at(field);
+            }
+            errors.push(finding);
         }
     }
 
     for (repo, list) in &jobs.postsubmits {
         let mut duplicates = BTreeSet::new();
+        // The first repeated job, so the aggregated error can point at a file.
+        let mut where_first: Option<(String, String)> = None;
         for (i, ps) in list.iter().enumerate() {
             let at = |f: &str| format!("postsubmits[{repo:?}][{}]{f}", ps.source_index);
             let who = || (ps.source_path.clone(), ps.name.clone());
@@ -239,22 +639,23 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
                     )
                 {
                     duplicates.insert(ps.name.clone());
+                    where_first.get_or_insert_with(|| (ps.source_path.clone(), at("")));
                 }
             }
-            for m in job_base(ps, config) {
+            for (field, m) in job_base(ps, &base!(ps, Kind::Postsubmit), prow) {
                 errors.push(err(
                     &who,
-                    at(""),
+                    at(&field),
                     format!("invalid postsubmit job {}: {m}", ps.name),
                 ));
             }
-            if let Some(m) = always_run(
+            if let Some((field, m)) = always_run(
                 &ps.name,
                 ps.always_run == Some(true),
                 &ps.run_if_changed,
                 &ps.skip_if_only_changed,
             ) {
-                errors.push(err(&who, at(""), m));
+                errors.push(err(&who, at(field), m));
             }
             regexes(
                 &mut res,
@@ -269,13 +670,15 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
         }
         if !duplicates.is_empty() {
             let names: Vec<_> = duplicates.into_iter().collect();
-            errors.push(
-                Finding::error(format!(
-                    "duplicated postsubmit jobs (consider both inrepo and central config): [{}]",
-                    names.join(" ")
-                ))
-                .at(format!("postsubmits[{repo:?}]")),
-            );
+            let mut finding = Finding::error(format!(
+                "duplicated postsubmit jobs (consider both inrepo and central config): [{}]",
+                names.join(" ")
+            ))
+            .at(format!("postsubmits[{repo:?}]"));
+            if let Some((file, field)) = where_first {
+                finding = finding.in_file(file).at(field);
+            }
+            errors.push(finding);
         }
     }
 
@@ -290,10 +693,10 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
                 format!("duplicated periodic job: {}", p.name),
             ));
         }
-        for m in job_base(p, config) {
+        for (field, m) in job_base(p, &base!(p, Kind::Periodic), prow) {
             errors.push(err(
                 &who,
-                at(""),
+                at(&field),
                 format!("invalid periodic job {}: {m}", p.name),
             ));
         }
@@ -321,11 +724,37 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
                 ("interval", &p.interval),
                 ("minimum_interval", &p.minimum_interval),
             ] {
-                if !value.is_empty() && prow_core::Duration::parse(value).is_err() {
+                if value.is_empty() {
+                    continue;
+                }
+                if let Err(e) = prow_core::Duration::parse(value) {
                     errors.push(err(
                         &who,
                         at(&format!(".{field}")),
-                        format!("cannot parse duration for {}: {value:?}", p.name),
+                        format!("cannot parse duration for {}: time: {e}", p.name),
+                    ));
+                }
+            }
+            if !p.cron.is_empty()
+                && let Err(e) = check_cron(&p.cron)
+            {
+                errors.push(err(
+                    &who,
+                    at(".cron"),
+                    format!("invalid cron string {} in periodic {}: {e}", p.cron, p.name),
+                ));
+            }
+            // Like Prow, a retry block needs an interval, even when it sets nothing else.
+            if let Some(retry) = p.retry.as_ref().filter(|r| !r.is_null()) {
+                let interval = retry
+                    .get("interval")
+                    .and_then(|i| i.as_str())
+                    .unwrap_or_default();
+                if let Err(e) = prow_core::Duration::parse(interval) {
+                    errors.push(err(
+                        &who,
+                        at(".retry.interval"),
+                        format!("cannot parse Retry duration for {}: time: {e}", p.name),
                     ));
                 }
             }
@@ -334,45 +763,63 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
     errors
 }
 
-/// Prow's `validateAlwaysRun` and the matcher half of `validateTriggering`.
+/// Prow's `validateAlwaysRun` and the matcher half of `validateTriggering`: the field at fault
+/// and why.
 fn always_run(
     name: &str,
     always_run: bool,
     run_if_changed: &str,
     skip_if_only_changed: &str,
-) -> Option<String> {
+) -> Option<(&'static str, String)> {
     if always_run && !run_if_changed.is_empty() {
-        return Some(format!(
-            "job {name} is set to always run but also declares run_if_changed targets, which are mutually exclusive"
+        return Some((
+            ".run_if_changed",
+            format!(
+                "job {name} is set to always run but also declares run_if_changed targets, which are mutually exclusive"
+            ),
         ));
     }
     if always_run && !skip_if_only_changed.is_empty() {
-        return Some(format!(
-            "job {name} is set to always run but also declares skip_if_only_changed targets, which are mutually exclusive"
+        return Some((
+            ".skip_if_only_changed",
+            format!(
+                "job {name} is set to always run but also declares skip_if_only_changed targets, which are mutually exclusive"
+            ),
         ));
     }
     if !run_if_changed.is_empty() && !skip_if_only_changed.is_empty() {
-        return Some(format!(
-            "job {name} declares run_if_changed and skip_if_only_changed, which are mutually exclusive"
+        return Some((
+            ".skip_if_only_changed",
+            format!(
+                "job {name} declares run_if_changed and skip_if_only_changed, which are mutually exclusive"
+            ),
         ));
     }
     None
 }
 
-/// Prow's `validateTriggering` for presubmits.
-fn triggering(job: &crate::jobs::Presubmit) -> Option<String> {
+/// Prow's `validateTriggering` for presubmits: the field at fault and why.
+fn triggering(job: &crate::jobs::Presubmit) -> Option<(&'static str, String)> {
     let name = &job.name;
-    if let Some(m) = always_run(
+    if let Some(found) = always_run(
         name,
         job.always_run,
         &job.run_if_changed,
         &job.skip_if_only_changed,
     ) {
-        return Some(m);
+        return Some(found);
     }
     if job.trigger.is_empty() != job.rerun_command.is_empty() {
-        return Some(format!(
-            "either both of job.Trigger and job.RerunCommand must be set, wasnt the case for job {name:?}"
+        let field = if job.trigger.is_empty() {
+            ".rerun_command"
+        } else {
+            ".trigger"
+        };
+        return Some((
+            field,
+            format!(
+                "either both of job.Trigger and job.RerunCommand must be set, wasnt the case for job {name:?}"
+            ),
         ));
     }
     None
@@ -410,4 +857,452 @@ fn regexes(
             check(at(&format!(".{field}")), value);
         }
     }
+}
+
+/// checkconfig's warnings enabled when `--warnings` is not given.
+pub const DEFAULT_WARNINGS: &[&str] = &[
+    "mismatched-tide",
+    "tide-strict-branch",
+    "tide-context-policy",
+    "mismatched-tide-lenient",
+    "non-decorated-jobs",
+    "long-job-names",
+    "duplicate-job-refs",
+    "needs-ok-to-test",
+    "managed-webhooks",
+    "validate-owners",
+    "missing-trigger",
+    "validate-urls",
+    "unknown-fields",
+    "validate-cluster-field",
+    "validate-supplemental-prow-config-hierarchy",
+    "validate-unmanaged-branchconfig-has-no-subconfig",
+    "validate-label",
+    "required-job-annotations",
+    "periodic-default-clone-config",
+    "validate-config-updater-acls",
+];
+
+/// checkconfig's warnings added by `--expensive-checks`.
+pub const EXPENSIVE_WARNINGS: &[&str] = &["verify-owners-presence"];
+
+/// checkconfig's warnings enabled only by name.
+pub const OPTIONAL_WARNINGS: &[&str] = &[
+    "valid-decoration-config",
+    "unknown-fields-all",
+    "validate-github-app-installation",
+    crate::branches::UNANCHORED_BRANCHES,
+];
+
+/// Every warning name checkconfig knows, in Prow's order.
+pub fn all_warnings() -> Vec<&'static str> {
+    DEFAULT_WARNINGS
+        .iter()
+        .chain(EXPENSIVE_WARNINGS)
+        .chain(OPTIONAL_WARNINGS)
+        .copied()
+        .collect()
+}
+
+/// Which of checkconfig's optional checks run, and with what.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct WarningOptions {
+    /// Enabled warning names, exclusions already removed.
+    pub enabled: BTreeSet<String>,
+    /// `--required-job-annotations`: annotations every job must carry.
+    pub required_job_annotations: Vec<String>,
+    /// `--config-path`: warnings of this file count as `unknown-fields`, of others as
+    /// `unknown-fields-all`.
+    pub config_path: std::path::PathBuf,
+    /// `--supplemental-prow-config-dir`s, for `validate-supplemental-prow-config-hierarchy`.
+    pub supplemental_prow_config_dirs: Vec<std::path::PathBuf>,
+    /// The suffix of supplemental prow-config files.
+    pub supplemental_prow_configs_suffix: String,
+}
+
+impl WarningOptions {
+    /// Resolves checkconfig's flags like Prow: no `--warnings` (or
+    /// `--include-default-warnings`) means the default set, plus the expensive ones with
+    /// `--expensive-checks`; `--exclude-warning` removes names. An unknown name is an error
+    /// with Prow's wording.
+    pub fn from_flags(
+        warnings: &[String],
+        exclude: &[String],
+        include_default: bool,
+        expensive: bool,
+    ) -> Result<Self, String> {
+        let all = all_warnings();
+        for warning in warnings {
+            if !all.contains(&warning.as_str()) {
+                return Err(format!(
+                    "no such warning {warning:?}, valid warnings: [{}]",
+                    all.join(" ")
+                ));
+            }
+        }
+        let mut enabled: BTreeSet<String> = warnings.iter().cloned().collect();
+        if warnings.is_empty() || include_default {
+            let extra: &[&str] = if expensive { &all } else { DEFAULT_WARNINGS };
+            enabled.extend(extra.iter().map(|w| (*w).to_owned()));
+        }
+        for w in exclude {
+            enabled.remove(w);
+        }
+        Ok(WarningOptions {
+            enabled,
+            ..WarningOptions::default()
+        })
+    }
+
+    /// Sets the annotations every job must carry.
+    pub fn with_required_job_annotations(mut self, annotations: Vec<String>) -> Self {
+        self.required_job_annotations = annotations;
+        self
+    }
+
+    /// Sets the path of `config.yaml`.
+    pub fn with_config_path(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.config_path = path.into();
+        self
+    }
+
+    /// Sets the supplemental prow-config directories and their files' suffix.
+    pub fn with_supplemental(
+        mut self,
+        dirs: Vec<std::path::PathBuf>,
+        suffix: impl Into<String>,
+    ) -> Self {
+        self.supplemental_prow_config_dirs = dirs;
+        self.supplemental_prow_configs_suffix = suffix.into();
+        self
+    }
+
+    fn on(&self, name: &str) -> bool {
+        self.enabled.contains(name)
+    }
+}
+
+/// The shared fields of one job, as the warnings need them.
+struct JobView<'a> {
+    kind: &'static str,
+    repo: Option<&'a str>,
+    field: String,
+    name: &'a str,
+    agent: &'a str,
+    file: &'a str,
+    decorate: Option<bool>,
+    annotations: &'a BTreeMap<String, String>,
+    extra_refs: &'a [prow_core::Refs],
+}
+
+impl JobView<'_> {
+    fn finding(&self, field: &str, message: String) -> Finding {
+        Finding::warning(message)
+            .in_file(self.file)
+            .at(format!("{}{field}", self.field))
+            .for_job(self.name)
+    }
+}
+
+macro_rules! view {
+    ($job:expr, $kind:expr, $repo:expr, $field:expr) => {
+        JobView {
+            kind: $kind,
+            repo: $repo,
+            field: $field,
+            name: &$job.name,
+            agent: &$job.agent,
+            file: &$job.source_path,
+            decorate: $job.decorate,
+            annotations: &$job.annotations,
+            extra_refs: &$job.extra_refs,
+        }
+    };
+}
+
+/// Longest job name that fits in a Kubernetes label value.
+const LABEL_VALUE_MAX: usize = 63;
+
+/// checkconfig's warnings that need neither plugins.yaml nor GitHub: each problem once, with
+/// the job's file, line and field. Includes the load warnings (unknown fields and repeated
+/// keys) that `unknown-fields` / `unknown-fields-all` ask for.
+pub fn check_warnings(config: &Config, options: &WarningOptions) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let all = options.on("unknown-fields-all");
+    let main = all || options.on("unknown-fields");
+    for w in &config.warnings {
+        let in_main = w.file.as_deref() == Some(options.config_path.as_path());
+        if (in_main && main) || all {
+            out.push(w.clone());
+        }
+    }
+    let jobs = &config.jobs;
+    if options.on("needs-ok-to-test") {
+        let found = crate::tide_plugins::needs_ok_to_test(&config.prow.tide.queries);
+        out.extend(found.into_iter().map(|f| f.in_file(&options.config_path)));
+    }
+    if options.on(crate::branches::UNANCHORED_BRANCHES) {
+        out.extend(crate::branches::unanchored_branches(jobs));
+    }
+    let mut views = Vec::new();
+    for (repo, list) in &jobs.presubmits {
+        for j in list {
+            let field = format!("presubmits[{repo:?}][{}]", j.source_index);
+            views.push(view!(j, "Presubmit", Some(repo.as_str()), field));
+        }
+    }
+    for (repo, list) in &jobs.postsubmits {
+        for j in list {
+            let field = format!("postsubmits[{repo:?}][{}]", j.source_index);
+            views.push(view!(j, "Postsubmit", Some(repo.as_str()), field));
+        }
+    }
+    for j in &jobs.periodics {
+        let field = format!("periodics[{}]", j.source_index);
+        views.push(view!(j, "Periodic", None, field));
+    }
+    for v in &views {
+        if options.on("non-decorated-jobs") && v.agent == "kubernetes" && v.decorate != Some(true) {
+            out.push(v.finding(
+                ".decorate",
+                "the following jobs use the kubernetes provider but do not use the pod utilities: ["
+                    .to_owned()
+                    + v.name
+                    + "]",
+            ));
+        }
+        if options.on("long-job-names") && v.agent == "kubernetes" && v.name.len() > LABEL_VALUE_MAX
+        {
+            let message = match v.repo {
+                Some(repo) => format!(
+                    "name of {} job {:?} (for repo {repo:?}) too long (should be at most 63 characters)",
+                    v.kind, v.name
+                ),
+                None => format!(
+                    "name of {} job {:?} too long (should be at most 63 characters)",
+                    v.kind, v.name
+                ),
+            };
+            out.push(v.finding(".name", message));
+        }
+        if options.on("duplicate-job-refs")
+            && v.kind == "Presubmit"
+            && let Some(repo) = v.repo
+        {
+            let mut counts: BTreeMap<String, usize> = BTreeMap::from([(repo.to_owned(), 1)]);
+            for r in v.extra_refs {
+                *counts.entry(format!("{}/{}", r.org, r.repo)).or_default() += 1;
+            }
+            let dupes: Vec<_> = counts
+                .into_iter()
+                .filter(|(_, n)| *n > 1)
+                .map(|(r, _)| r)
+                .collect();
+            if !dupes.is_empty() {
+                out.push(v.finding(
+                    ".extra_refs",
+                    format!(
+                        "invalid job {} on repo {repo}: the following refs specified more than once: {}",
+                        v.name,
+                        dupes.join(",")
+                    ),
+                ));
+            }
+        }
+        if options.on("required-job-annotations") {
+            let missing: Vec<_> = options
+                .required_job_annotations
+                .iter()
+                .filter(|a| !v.annotations.contains_key(*a))
+                .map(String::as_str)
+                .collect();
+            let listed = match missing.as_slice() {
+                [] => None,
+                [one] => Some((*one).to_owned()),
+                many => Some(format!("[{}]", many.join(", "))),
+            };
+            if let Some(listed) = listed {
+                out.push(v.finding(
+                    ".annotations",
+                    format!("job '{}' is missing required annotations: {listed}", v.name),
+                ));
+            }
+        }
+    }
+    if options.on("periodic-default-clone-config") {
+        for p in &jobs.periodics {
+            if p.clone_depth != 0 || !p.clone_uri.is_empty() || !p.path_alias.is_empty() {
+                out.push(
+                    Finding::warning(format!(
+                        "periodic jobs might clone 0, 1, or more repos, top level `clone_depth`, `clone_uri`, and `path_alias` don't have any effect. Name: {:?}",
+                        p.name
+                    ))
+                    .in_file(&p.source_path)
+                    .at(format!("periodics[{}]", p.source_index))
+                    .for_job(&p.name),
+                );
+            }
+        }
+    }
+    if options.on("validate-urls") && !go_url_parses(&config.prow.status_error_link) {
+        out.push(
+            Finding::warning(format!(
+                "status_error_link is not a valid url: {}",
+                config.prow.status_error_link
+            ))
+            .in_file(&options.config_path)
+            .at("status_error_link"),
+        );
+    }
+    // Prow also accepts the old misspelling of this warning's name.
+    if options.on("validate-supplemental-prow-config-hierarchy")
+        || options.on("validate-supplemental-prow-config-hirarchy")
+    {
+        out.extend(crate::load::supplemental_hierarchy(
+            &options.supplemental_prow_config_dirs,
+            &options.supplemental_prow_configs_suffix,
+        ));
+    }
+    crate::load::fill_lines(&mut out);
+    out
+}
+
+/// Whether Go's `url.Parse` accepts `link` (its common failures: control characters, a
+/// missing scheme before `:`, bad `%` escapes, spaces in the host).
+fn go_url_parses(link: &str) -> bool {
+    if link.chars().any(|c| c.is_ascii_control()) || link.starts_with(':') {
+        return false;
+    }
+    let bytes = link.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'%'
+            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        {
+            return false;
+        }
+    }
+    if let Some((_, rest)) = link.split_once("://") {
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if host.contains(' ') {
+            return false;
+        }
+    }
+    true
+}
+
+/// Checks a cron schedule the way Prow's parser (robfig/cron with optional seconds and
+/// descriptors) does, with its error wording.
+fn check_cron(spec: &str) -> Result<(), String> {
+    let mut spec = spec.trim();
+    if spec.is_empty() {
+        return Err("empty spec string".to_owned());
+    }
+    if spec.starts_with("TZ=") || spec.starts_with("CRON_TZ=") {
+        spec = spec
+            .split_once(' ')
+            .map(|(_, rest)| rest.trim())
+            .unwrap_or_default();
+    }
+    if let Some(descriptor) = spec.strip_prefix('@') {
+        return match descriptor {
+            "yearly" | "annually" | "monthly" | "weekly" | "daily" | "midnight" | "hourly" => {
+                Ok(())
+            }
+            _ => match descriptor.strip_prefix("every ") {
+                Some(d) => prow_core::Duration::parse(d)
+                    .map(|_| ())
+                    .map_err(|e| format!("failed to parse duration {spec}: time: {e}")),
+                None => Err(format!("unrecognized descriptor: {spec}")),
+            },
+        };
+    }
+    let fields: Vec<&str> = spec.split_whitespace().collect();
+    if !(5..=6).contains(&fields.len()) {
+        return Err(format!(
+            "expected 5 to 6 fields, found {}: [{}]",
+            fields.len(),
+            fields.join(" ")
+        ));
+    }
+    const MONTHS: &[&str] = &[
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    const DAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+    let mut bounds: Vec<(u32, u32, &[&str], u32)> = vec![
+        (0, 59, &[], 0),
+        (0, 23, &[], 0),
+        (1, 31, &[], 0),
+        (1, 12, MONTHS, 1),
+        (0, 6, DAYS, 0),
+    ];
+    if fields.len() == 6 {
+        bounds.insert(0, (0, 59, &[], 0));
+    }
+    for (field, (min, max, names, base)) in fields.iter().zip(bounds) {
+        for expr in field.split(',') {
+            cron_range(expr, min, max, names, base)?;
+        }
+    }
+    Ok(())
+}
+
+/// One `a-b/step` expression of a cron field.
+fn cron_range(expr: &str, min: u32, max: u32, names: &[&str], base: u32) -> Result<(), String> {
+    let number = |text: &str| -> Result<u32, String> {
+        if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(text)) {
+            return Ok(i as u32 + base);
+        }
+        match text.parse::<i64>() {
+            Ok(n) if n < 0 => Err(format!("negative number ({n}) not allowed: {text}")),
+            Ok(n) => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
+            Err(_) => Err(format!(
+                "failed to parse int from {text}: strconv.Atoi: parsing {text:?}: invalid syntax"
+            )),
+        }
+    };
+    let range_and_step: Vec<&str> = expr.split('/').collect();
+    let low_high: Vec<&str> = range_and_step[0].split('-').collect();
+    let single = low_high.len() == 1;
+    let (start, mut end) = if low_high[0] == "*" || low_high[0] == "?" {
+        (min, max)
+    } else {
+        let start = number(low_high[0])?;
+        match low_high.len() {
+            1 => (start, start),
+            2 => (start, number(low_high[1])?),
+            _ => return Err(format!("too many hyphens: {expr}")),
+        }
+    };
+    let step = match range_and_step.len() {
+        1 => 1,
+        2 => {
+            let step = number(range_and_step[1])?;
+            if single {
+                end = max;
+            }
+            step
+        }
+        _ => return Err(format!("too many slashes: {expr}")),
+    };
+    if start < min {
+        return Err(format!(
+            "beginning of range ({start}) below minimum ({min}): {expr}"
+        ));
+    }
+    if end > max {
+        return Err(format!(
+            "end of range ({end}) above maximum ({max}): {expr}"
+        ));
+    }
+    if start > end {
+        return Err(format!(
+            "beginning of range ({start}) beyond end of range ({end}): {expr}"
+        ));
+    }
+    if step == 0 {
+        return Err(format!("step of range should be a positive number: {expr}"));
+    }
+    Ok(())
 }

@@ -8,6 +8,8 @@ use super::config::PluginConfig;
 use super::locate::{Seg, render};
 use crate::error::Finding;
 use crate::jobs::JobConfig;
+use crate::orgrepo::OrgRepoSet;
+use crate::tide_plugins::PluginEnablement;
 
 /// One checkconfig warning and the name `--warnings` / `--exclude-warning` know it by.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,9 +21,6 @@ pub struct NamedWarning {
     pub finding: Finding,
 }
 
-/// Plugins that read OWNERS files, so their repos need `verify-owners`.
-const OWNERS_PLUGINS: [&str; 4] = ["approve", "blunderbuss", "rifle", "owners-label"];
-
 /// checkconfig's default warnings that look at the plugin configuration only.
 pub fn checkconfig_warnings(c: &PluginConfig) -> Vec<NamedWarning> {
     let mut out = Vec::new();
@@ -31,24 +30,14 @@ pub fn checkconfig_warnings(c: &PluginConfig) -> Vec<NamedWarning> {
     };
 
     // validate-owners
-    let using_owners = OWNERS_PLUGINS
-        .iter()
-        .map(|p| OrgRepos::enabled(c, p))
-        .reduce(|a, b| a.union(&b))
-        .unwrap_or_default();
-    let invalid = using_owners.difference(&OrgRepos::enabled(c, "verify-owners"));
-    let items = invalid.items();
-    if !items.is_empty() {
-        out.push(warn(
-            "validate-owners",
-            "plugins".to_owned(),
-            format!(
-                "the following orgs or repos enable at least one plugin that uses OWNERS files ({}) but do not enable the verify-owners plugin to ensure validity of OWNERS files: [{}]",
-                OWNERS_PLUGINS.join(", "),
-                items.join(" ")
-            ),
-        ));
-    }
+    out.extend(
+        crate::tide_plugins::validate_owners(c)
+            .into_iter()
+            .map(|finding| NamedWarning {
+                name: "validate-owners",
+                finding,
+            }),
+    );
 
     // validate-label
     let mut both: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
@@ -115,25 +104,12 @@ pub fn checkconfig_warnings(c: &PluginConfig) -> Vec<NamedWarning> {
 /// checkconfig's `missing-trigger` warning: repos with presubmits or postsubmits where the
 /// trigger plugin is not enabled, so their jobs would never run.
 pub fn missing_trigger_warning(c: &PluginConfig, jobs: &JobConfig) -> Option<NamedWarning> {
-    let configured = OrgRepos {
-        org_exceptions: BTreeMap::new(),
-        repos: jobs
-            .presubmits
-            .keys()
-            .chain(jobs.postsubmits.keys())
-            .cloned()
-            .collect(),
-    };
-    let missing = configured
-        .difference(&OrgRepos::enabled(c, "trigger"))
-        .items();
-    (!missing.is_empty()).then(|| NamedWarning {
+    let finding = crate::tide_plugins::missing_trigger(jobs, c)
+        .into_iter()
+        .next()?;
+    Some(NamedWarning {
         name: "missing-trigger",
-        finding: Finding::warning(format!(
-            "the following repos have jobs configured but do not have the trigger plugin enabled: {}",
-            missing.join(", ")
-        ))
-        .at("plugins"),
+        finding,
     })
 }
 
@@ -152,25 +128,24 @@ fn repo_name_problem(repo: &str) -> Option<&'static str> {
     None
 }
 
-/// A set of repos: whole orgs minus some `org/repo`s, plus single `org/repo`s (checkconfig's
-/// `orgRepoConfig`).
-#[derive(Debug, Clone, Default)]
-struct OrgRepos {
-    /// Org to the `org/repo`s it leaves out.
-    org_exceptions: BTreeMap<String, BTreeSet<String>>,
-    /// Single `org/repo`s.
-    repos: BTreeSet<String>,
-}
-
-fn org_of(repo: &str) -> Option<&str> {
-    repo.split_once('/').map(|(org, _)| org)
-}
-
-impl OrgRepos {
-    /// Where `plugin` is enabled (Prow's `EnabledReposForPlugin`).
-    fn enabled(c: &PluginConfig, plugin: &str) -> Self {
-        let mut set = OrgRepos::default();
-        for (key, org_plugins) in c.plugins.iter() {
+impl PluginEnablement for PluginConfig {
+    /// Prow's `EnabledReposForPlugin` (an org's `excluded_repos` become its exceptions, and a
+    /// repo listing the plugin itself is no exception) and `EnabledReposForExternalPlugin`.
+    fn enabled_for(&self, plugin: &str, external: bool) -> OrgRepoSet {
+        let mut set = OrgRepoSet::default();
+        if external {
+            for (key, list) in self.external_plugins.iter() {
+                if list.iter().any(|p| p.name == plugin) {
+                    if key.contains('/') {
+                        set.repos.insert(key.clone());
+                    } else {
+                        set.org_exceptions.insert(key.clone(), BTreeSet::new());
+                    }
+                }
+            }
+            return set;
+        }
+        for (key, org_plugins) in self.plugins.iter() {
             if !org_plugins.plugins.iter().any(|p| p == plugin) {
                 continue;
             }
@@ -186,92 +161,12 @@ impl OrgRepos {
             }
         }
         for repo in &set.repos {
-            if let Some(org) = org_of(repo)
+            if let Some((org, _)) = repo.split_once('/')
                 && let Some(excepts) = set.org_exceptions.get_mut(org)
             {
                 excepts.remove(repo);
             }
         }
         set
-    }
-
-    fn union(&self, other: &OrgRepos) -> OrgRepos {
-        let mut res = OrgRepos::default();
-        for (org, excepts1) in &self.org_exceptions {
-            let pruned: BTreeSet<String> = excepts1.difference(&other.repos).cloned().collect();
-            let merged = match other.org_exceptions.get(org) {
-                Some(excepts2) => {
-                    let e2: BTreeSet<String> = excepts2.difference(&self.repos).cloned().collect();
-                    pruned.intersection(&e2).cloned().collect()
-                }
-                None => pruned,
-            };
-            res.org_exceptions.insert(org.clone(), merged);
-        }
-        for (org, excepts2) in &other.org_exceptions {
-            if !res.org_exceptions.contains_key(org) {
-                let e: BTreeSet<String> = excepts2.difference(&self.repos).cloned().collect();
-                res.org_exceptions.insert(org.clone(), e);
-            }
-        }
-        for repo in self.repos.union(&other.repos) {
-            // Malformed keys are only logged by Prow.
-            if let Some(org) = org_of(repo)
-                && !res.org_exceptions.contains_key(org)
-            {
-                res.repos.insert(repo.clone());
-            }
-        }
-        res
-    }
-
-    fn difference(&self, other: &OrgRepos) -> OrgRepos {
-        let mut res = OrgRepos {
-            org_exceptions: BTreeMap::new(),
-            repos: self.repos.clone(),
-        };
-        for (org, excepts1) in &self.org_exceptions {
-            match other.org_exceptions.get(org) {
-                Some(excepts2) => res.repos.extend(excepts2.difference(excepts1).cloned()),
-                None => {
-                    let mut excepts = excepts1.clone();
-                    excepts.extend(
-                        other
-                            .repos
-                            .iter()
-                            .filter(|r| org_of(r) == Some(org.as_str()))
-                            .cloned(),
-                    );
-                    res.org_exceptions.insert(org.clone(), excepts);
-                }
-            }
-        }
-        res.repos = res.repos.difference(&other.repos).cloned().collect();
-        res.repos.retain(|repo| match org_of(repo) {
-            Some(org) => other
-                .org_exceptions
-                .get(org)
-                .is_none_or(|excepts2| excepts2.contains(repo)),
-            None => true,
-        });
-        res
-    }
-
-    /// Prow's listing: `org: o without repo(s) o/a 'o/a'`, then `repo: o/r`.
-    fn items(&self) -> Vec<String> {
-        let mut items = Vec::new();
-        for (org, excepts) in &self.org_exceptions {
-            let mut item = format!("org: {org}");
-            if !excepts.is_empty() {
-                let list: Vec<&str> = excepts.iter().map(String::as_str).collect();
-                item = format!("{item} without repo(s) {}", list.join(", "));
-                for repo in list {
-                    item = format!("{item} '{repo}'");
-                }
-            }
-            items.push(item);
-        }
-        items.extend(self.repos.iter().map(|r| format!("repo: {r}")));
-        items
     }
 }

@@ -55,9 +55,9 @@ fn repeated_key_last_wins_with_a_warning() {
 
 #[test]
 fn decoration_defaults_merge_in_order() {
-    let config = "decorate_all_jobs: true\nplank:\n  default_decoration_config_entries:\n  - config: {timeout: 1h, grace_period: 1m, gcs_credentials_secret: all}\n  - repo: org\n    config: {timeout: 2h}\n  - repo: other\n    config: {timeout: 3h}\n  - cluster: other\n    config: {grace_period: 9m}\n";
+    let config = "decorate_all_jobs: true\nplank:\n  default_decoration_config_entries:\n  - config: {timeout: 1h, grace_period: 1m, gcs_credentials_secret: all, utility_images: {clonerefs: c, initupload: i, entrypoint: e, sidecar: s}, gcs_configuration: {bucket: b, path_strategy: explicit}}\n  - repo: org\n    config: {timeout: 2h}\n  - repo: other\n    config: {timeout: 3h}\n  - cluster: other\n    config: {grace_period: 9m}\n";
     // Like Prow, `decorate_all_jobs` counts only in config.yaml.
-    let jobs = "decorate_all_jobs: false\npostsubmits:\n  org/repo:\n  - name: a\n    decoration_config: {gcs_credentials_secret: mine}\n    spec: {containers: [{image: i}]}\n  - name: b\n    decorate: false\n    spec: {containers: [{image: i}]}\n";
+    let jobs = "decorate_all_jobs: false\npostsubmits:\n  org/repo:\n  - name: a\n    decoration_config: {gcs_credentials_secret: mine}\n    spec: {containers: [{image: i, command: [x]}]}\n  - name: b\n    decorate: false\n    spec: {containers: [{image: i}]}\n";
     let loaded = load_strs(config, jobs);
     let list = &loaded.jobs.postsubmits["org/repo"];
     let a = list[0].decoration_config.as_ref().expect("decorated");
