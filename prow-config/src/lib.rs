@@ -24,6 +24,7 @@ mod load;
 mod matching;
 pub mod prow;
 mod validate;
+pub mod warnings;
 mod yaml11;
 
 pub use branches::{UNANCHORED_BRANCHES, unanchored_branches};
