@@ -547,7 +547,9 @@ pub fn needs_ok_to_test(config: &Config, opts: &WarningOptions) -> Vec<Finding> 
             let message = format!(
                 "the tide query at position {i}forbids the \"needs-ok-to-test\" label and requires the \"lgtm\" label, which is not recommended; see https://docs.prow.k8s.io/docs/components/core/tide/maintainers/#best-practices for more information"
             );
-            out.push(opts.prow_finding(message, &format!("tide.queries[{i}].missingLabels")));
+            // Positions count the queries as deduplicated at load, like Prow's, so the field
+            // names no index that could point at a different entry of the file.
+            out.push(opts.prow_finding(message, "tide.queries"));
         }
     }
     out

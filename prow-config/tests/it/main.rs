@@ -6,3 +6,4 @@ mod errors;
 mod matching;
 mod schema;
 mod triggers;
+mod warnings;
