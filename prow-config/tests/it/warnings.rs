@@ -906,25 +906,125 @@ fn counts(found: &BTreeMap<&'static str, Vec<Finding>>) -> BTreeMap<&'static str
     found.iter().map(|(k, v)| (*k, v.len())).collect()
 }
 
-#[test]
-fn corpus_k8s_test_infra() {
-    let Some(found) = corpus_findings(
-        "k8s-test-infra/config/prow/config.yaml",
-        "k8s-test-infra/config/jobs",
-    ) else {
+/// Checks one deployment: the warnings its own checkconfig run enables (with `--strict`) find
+/// nothing, and every implemented warning finds the expected number of problems.
+fn check_corpus(config: &str, jobs: &str, enabled: &[&str], expected: &[(&str, usize)]) {
+    let Some(found) = corpus_findings(config, jobs) else {
         return;
     };
-    // k8s runs checkconfig --strict with these warnings, so upstream finds nothing in them.
-    for name in [
+    for name in enabled {
+        let listing: Vec<String> = found[name].iter().map(ToString::to_string).collect();
+        assert!(
+            listing.is_empty(),
+            "{config}: {name}:\n{}",
+            listing.join("\n")
+        );
+    }
+    let expected: BTreeMap<&str, usize> = expected.iter().copied().collect();
+    let got: BTreeMap<&str, usize> = counts(&found).into_iter().filter(|(_, n)| *n > 0).collect();
+    assert_eq!(got, expected, "{config}");
+}
+
+#[test]
+fn corpus_k8s_test_infra() {
+    // test-infra's ci-test-infra-prow-checkconfig runs with --strict and these warnings (the
+    // others it names need plugins.yaml); the gerrit rerun-command check always runs.
+    let enabled = [
         "tide-strict-branch",
+        "needs-ok-to-test",
         "validate-urls",
         "duplicate-job-refs",
         "non-decorated-jobs",
         "valid-decoration-config",
         "gerrit",
-    ] {
-        let listing: Vec<String> = found[name].iter().map(ToString::to_string).collect();
-        assert!(listing.is_empty(), "{name}:\n{}", listing.join("\n"));
+    ];
+    // Not enabled there, and real: 320 kubernetes jobs have names over 63 bytes and 20
+    // minikube periodics set `path_alias` (both counted independently with a YAML parser).
+    check_corpus(
+        "k8s-test-infra/config/prow/config.yaml",
+        "k8s-test-infra/config/jobs",
+        &enabled,
+        &[
+            ("long-job-names", 320),
+            ("periodic-default-clone-config", 20),
+        ],
+    );
+}
+
+#[test]
+fn corpus_knative_infra() {
+    // knative's pull-infra-validate-prow-yaml runs the default warnings with --strict, less
+    // mismatched-tide, non-decorated-jobs and long-job-names.
+    let enabled: Vec<&str> = DEFAULT_WARNINGS
+        .iter()
+        .copied()
+        .filter(|w| CONFIG_WARNINGS.contains(w))
+        .filter(|w| !["non-decorated-jobs", "long-job-names"].contains(w))
+        .chain(["gerrit"])
+        .collect();
+    // The excluded long-job-names would find 16 generated kafka/keda job names.
+    check_corpus(
+        "knative-infra/prow/config.yaml",
+        "knative-infra/prow/jobs",
+        &enabled,
+        &[("long-job-names", 16)],
+    );
+}
+
+#[test]
+fn corpus_jetstack_testing() {
+    // jetstack's pull-testing-config runs checkconfig -strict with the defaults of its day;
+    // today's defaults find nothing either.
+    let enabled: Vec<&str> = CONFIG_WARNINGS.iter().copied().chain(["gerrit"]).collect();
+    check_corpus(
+        "jetstack-testing/config/config.yaml",
+        "jetstack-testing/config/jobs",
+        &enabled,
+        &[],
+    );
+}
+
+#[test]
+fn corpus_kyma_project_test_infra() {
+    // kyma's copy runs no checkconfig. tide-strict-branch is right to complain: Tide merges
+    // the whole kyma-incubator org, yet branch protection sets `strict: true` on the main
+    // branch of compass and ord-service, so Prow's checkconfig reports those two repos.
+    let Some(found) = corpus_findings(
+        "kyma-project-test-infra/prow/config.yaml",
+        "kyma-project-test-infra/prow/jobs",
+    ) else {
+        return;
+    };
+    let strict = &found["tide-strict-branch"];
+    assert_eq!(strict.len(), 1);
+    assert!(
+        strict[0].message.starts_with("the following enable strict branchprotection context requirements even though Tide handles merges: [repo: kyma-incubator/compass; repo: kyma-incubator/ord-service]. "),
+        "{}",
+        strict[0]
+    );
+    let others: BTreeMap<&str, usize> = counts(&found)
+        .into_iter()
+        .filter(|(k, n)| *k != "tide-strict-branch" && *n > 0)
+        .collect();
+    assert!(others.is_empty(), "{others:?}");
+}
+
+#[test]
+fn committed_corpus_subset() {
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    // jetstack's config passes its own `checkconfig -strict`; nothing to report.
+    let jetstack = load(&LoadOptions::new(
+        data.join("corpus/jetstack-testing/config/config.yaml"),
+        Some(data.join("corpus/jetstack-testing/config/jobs")),
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    for name in CONFIG_WARNINGS {
+        let found = run(name, &jetstack);
+        assert!(found.is_empty(), "jetstack {name}: {found:?}");
     }
-    eprintln!("k8s-test-infra: {:?}", counts(&found));
+    // kyma's config.yaml alone: the strict-branch conflict explained in the corpus test.
+    let kyma_path = data.join("warnings/corpus/kyma-project-test-infra/prow/config.yaml");
+    let kyma = load(&LoadOptions::new(&kyma_path, None)).unwrap_or_else(|e| panic!("{e}"));
+    let found = warnings::tide_strict_branch(&kyma, &WarningOptions::new(Some(kyma_path)));
+    insta::assert_snapshot!(render(&found, &data), @"warnings/corpus/kyma-project-test-infra/prow/config.yaml: branch-protection: the following enable strict branchprotection context requirements even though Tide handles merges: [repo: kyma-incubator/compass; repo: kyma-incubator/ord-service]. See #5: https://docs.prow.k8s.io/docs/components/core/tide/maintainers/#best-practices Also note that this validation is imperfect, see the check-config code for details");
 }
