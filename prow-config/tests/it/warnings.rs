@@ -316,7 +316,15 @@ fn tide_context_policy_warning_table() {
 fn tide_context_policy_table() {
     let jobs_static = "presubmits:\n  org/repo:\n  - {name: pr1, always_run: true}\n  - {name: po1, always_run: true, optional: true}\n";
     // (name, config.yaml, jobs, required, required-if-present, optional)
-    let cases: &[(&str, &str, &str, &[&str], &[&str], &[&str])] = &[
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+        &'static [&'static str],
+        &'static [&'static str],
+    );
+    let cases: &[Case] = &[
         (
             "no policy - use prow jobs",
             "branch-protection:\n  protect: true\n  required_status_checks:\n    contexts: [r1, r2]\n",
@@ -451,7 +459,8 @@ fn branch_requirements_table() {
 #[test]
 fn branch_protection_for_follows_prow() {
     let jobs = "presubmits:\n  org/repo:\n  - {name: req, always_run: true}\n";
-    let cases: &[(&str, Result<Option<&[&str]>, &str>)] = &[
+    type Expected = Result<Option<&'static [&'static str]>, &'static str>;
+    let cases: &[(&str, Expected)] = &[
         ("", Ok(None)),
         (
             "branch-protection:\n  orgs:\n    org:\n      protect: false\n",
