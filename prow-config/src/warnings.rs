@@ -206,7 +206,22 @@ pub fn run_warning(name: &str, config: &Config, opts: &WarningOptions) -> Option
         NEEDS_OK_TO_TEST => needs_ok_to_test(config, opts),
         MANAGED_WEBHOOKS => managed_webhooks(config, opts),
         VALIDATE_URLS => validate_urls(config, opts),
-        VALIDATE_CLUSTER_FIELD => validate_cluster_field(config, opts),
+        VALIDATE_CLUSTER_FIELD => {
+            if opts.cluster_statuses.is_some() {
+                validate_cluster_field(config, opts)
+            } else {
+                match read_cluster_statuses(config) {
+                    Ok(statuses) => {
+                        let opts = WarningOptions {
+                            cluster_statuses: statuses,
+                            ..opts.clone()
+                        };
+                        validate_cluster_field(config, &opts)
+                    }
+                    Err(e) => vec![opts.prow_finding(e, "plank.build_cluster_status_file")],
+                }
+            }
+        }
         VALIDATE_UNMANAGED_BRANCHCONFIG => unmanaged_branchconfig_has_no_subconfig(config, opts),
         REQUIRED_JOB_ANNOTATIONS => required_job_annotations(config, opts),
         PERIODIC_DEFAULT_CLONE_CONFIG => periodic_default_clone_config(config),
@@ -498,6 +513,31 @@ pub fn validate_cluster_field(config: &Config, opts: &WarningOptions) -> Vec<Fin
         }
     });
     out
+}
+
+/// Reads `plank.build_cluster_status_file` when it is a local file, as Prow's checkconfig
+/// does: `Ok(None)` when it is unset or not there yet (plank writes it later), or when it is
+/// in a bucket (`gs://`, `s3://`), which this offline check does not fetch; the caller may
+/// pass such statuses in [`WarningOptions::cluster_statuses`].
+pub fn read_cluster_statuses(config: &Config) -> Result<Option<BTreeMap<String, String>>, String> {
+    let location = &config.prow.plank.build_cluster_status_file;
+    if location.is_empty() || location.starts_with("gs://") || location.starts_with("s3://") {
+        return Ok(None);
+    }
+    let path = location.strip_prefix("file://").unwrap_or(location);
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(format!(
+                "error opening build cluster status file for reading: {e}"
+            ));
+        }
+    };
+    // The file is JSON, which the YAML parser reads too.
+    serde_yaml::from_str(&text)
+        .map(Some)
+        .map_err(|e| format!("error unmarshalling build cluster status file: {e}"))
 }
 
 /// The always-on check: every presubmit's `rerun_command` matches

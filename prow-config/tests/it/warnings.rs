@@ -1037,3 +1037,93 @@ fn committed_corpus_subset() {
     let found = warnings::tide_strict_branch(&kyma, &WarningOptions::new(Some(kyma_path)));
     insta::assert_snapshot!(render(&found, &data), @"warnings/corpus/kyma-project-test-infra/prow/config.yaml: branch-protection: the following enable strict branchprotection context requirements even though Tide handles merges: [repo: kyma-incubator/compass; repo: kyma-incubator/ord-service]. See #5: https://docs.prow.k8s.io/docs/components/core/tide/maintainers/#best-practices Also note that this validation is imperfect, see the check-config code for details");
 }
+
+#[test]
+fn cluster_statuses_are_read_from_a_local_status_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let status = dir.path().join("status.json");
+    let jobs = "presubmits:\n  org1/repo1:\n  - {name: my-job, decorate: true, cluster: build3, spec: {containers: [{image: x}]}}\n";
+    let with_file = |location: &str| {
+        load_yaml(
+            &format!("{DECORATED}  build_cluster_status_file: '{location}'\n"),
+            Some(jobs),
+        )
+    };
+    let unknown =
+        "org1/repo1: job configuration for \"my-job\" specifies unknown 'cluster' value \"build3\"";
+    // Not written yet: skipped, like Prow.
+    let config = with_file(&status.display().to_string());
+    assert_eq!(run("validate-cluster-field", &config), Vec::<String>::new());
+    std::fs::write(
+        &status,
+        r#"{"default": "Reachable", "build1": "Reachable"}"#,
+    )
+    .unwrap();
+    assert_eq!(run("validate-cluster-field", &config), [unknown]);
+    std::fs::write(
+        &status,
+        r#"{"default": "Reachable", "build3": "Reachable"}"#,
+    )
+    .unwrap();
+    assert!(run("validate-cluster-field", &config).is_empty());
+    std::fs::write(&status, "[not a map").unwrap();
+    let found = run("validate-cluster-field", &config);
+    assert!(
+        found[0].starts_with("error unmarshalling build cluster status file: "),
+        "{found:?}"
+    );
+    // Buckets are not fetched offline.
+    assert!(
+        run(
+            "validate-cluster-field",
+            &with_file("gs://bucket/status.json")
+        )
+        .is_empty()
+    );
+}
+
+mod proptest_urls {
+    use super::warnings::go_url_parse_error;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// URLs made of a scheme, a host, an optional numeric port and a plain path parse.
+        #[test]
+        fn proptest_plain_urls_parse(
+            scheme in "[a-z][a-z0-9+.-]{0,6}",
+            host in "[a-z0-9]([a-z0-9.-]{0,20}[a-z0-9])?",
+            port in proptest::option::of(0u32..65536),
+            path in "(/[A-Za-z0-9._~-]{0,8}){0,4}",
+            query in proptest::option::of("[A-Za-z0-9=&]{0,10}"),
+        ) {
+            let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+            let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+            let url = format!("{scheme}://{host}{port}{path}{query}");
+            prop_assert_eq!(go_url_parse_error(&url), None, "{}", url);
+        }
+
+        /// A control character anywhere is rejected, as Go's parser does first of all.
+        #[test]
+        fn proptest_control_characters_are_rejected(
+            before in "[A-Za-z0-9:/.]{0,12}",
+            control in prop_oneof![0u8..0x20, Just(0x7f)],
+            after in "[A-Za-z0-9:/.]{0,12}",
+        ) {
+            let url = format!("{before}{}{after}", control as char);
+            let found = go_url_parse_error(&url);
+            prop_assert_eq!(
+                found.as_deref(),
+                Some("net/url: invalid control character in URL")
+            );
+        }
+
+        /// A `%` not followed by two hex digits is rejected in the path.
+        #[test]
+        fn proptest_bad_escapes_are_rejected(path in "[a-z]{0,5}", tail in "[g-z]{0,2}") {
+            let url = format!("https://example.com/{path}%{tail}");
+            prop_assert!(go_url_parse_error(&url).is_some(), "{}", url);
+        }
+    }
+}
