@@ -288,6 +288,7 @@ job_view!(
     crate::jobs::Periodic
 );
 
+/// A warning about one job, located by its file and field path.
 fn view_finding(
     kind: &Kind<'_>,
     job: &dyn JobView,
@@ -1047,6 +1048,9 @@ pub fn tide_context_policy(
 
 /// Every `org/repo` with the branches the configuration names for it: presubmits' `branches`
 /// entries, branch protection and Tide context options; `master` for repos naming none.
+///
+/// As in Prow, a `branches` entry is taken as written, so a regex such as `^release-.*$` is
+/// checked as if it were a branch name; only literal names test the branches they mean.
 pub fn known_branches(config: &Config) -> BTreeMap<String, BTreeSet<String>> {
     let mut known: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (repo, jobs) in &config.jobs.presubmits {

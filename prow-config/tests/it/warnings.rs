@@ -878,6 +878,20 @@ fn snapshots_of_bad_configs() {
     }
 }
 
+#[test]
+fn snapshot_of_gerrit_rerun_commands() {
+    let dir = data_dir();
+    let base = dir.join("gerrit-rerun-commands");
+    let config = load(&LoadOptions::new(
+        base.join("config.yaml"),
+        Some(base.join("jobs.yaml")),
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let findings = warnings::gerrit_rerun_commands(&config);
+    assert_eq!(findings.len(), 1, "only e2e's /run command breaks the rule");
+    insta::assert_snapshot!("warning_gerrit-rerun-commands", render(&findings, &dir));
+}
+
 // ---------------------------------------------------------------------------------------------
 // The corpus: what upstream's checkconfig would say for the warnings each deployment enables.
 
