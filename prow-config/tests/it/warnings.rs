@@ -1141,3 +1141,23 @@ mod proptest_urls {
         }
     }
 }
+
+#[test]
+fn tide_strict_branch_stops_at_a_branch_without_protect() {
+    // Prow's loader accepts this; the strict-branch check cannot merge the branch policy.
+    let config = load_yaml(
+        "tide:\n  queries:\n  - orgs: [acme]\nbranch-protection:\n  orgs:\n    acme:\n      repos:\n        api:\n          branches:\n            main:\n              enforce_admins: true\n",
+        None,
+    );
+    let found = run_warning("tide-strict-branch", &config, &WarningOptions::default()).unwrap();
+    assert_eq!(
+        messages(&found),
+        [
+            "error for repo=acme/api and branch=main: defined branch policies must set protect or unmanaged=true"
+        ]
+    );
+    assert_eq!(
+        found[0].field,
+        "branch-protection.orgs[\"acme\"].repos[\"api\"].branches[\"main\"]"
+    );
+}
