@@ -28,6 +28,7 @@ pub mod plugins;
 pub mod prow;
 pub mod tide_plugins;
 mod validate;
+pub mod warnings;
 mod yaml11;
 
 pub use branches::{UNANCHORED_BRANCHES, unanchored_branches};

@@ -1,6 +1,5 @@
 //! Checkconfig's warnings that compare Tide's queries and jobs with where plugins are enabled:
-//! `mismatched-tide`, `mismatched-tide-lenient`, `needs-ok-to-test`, `validate-owners` and
-//! `missing-trigger` (`cmd/checkconfig/main.go`).
+//! `mismatched-tide`, `mismatched-tide-lenient`, `validate-owners` and `missing-trigger` (`cmd/checkconfig/main.go`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -179,29 +178,6 @@ pub fn mismatched_tide(
         .into_iter()
         .map(|m| Finding::warning(m).at("tide.queries"))
         .collect()
-}
-
-/// `needs-ok-to-test`: a query requiring `lgtm` should not also forbid `needs-ok-to-test`
-/// (`validateNeedsOkToTestLabel`; the missing space after the position is Prow's).
-pub fn needs_ok_to_test(queries: &[TideQuery]) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for (i, q) in queries.iter().enumerate() {
-        let lgtm = q.labels.iter().filter(|l| *l == "lgtm").count();
-        let forbids = q
-            .missing_labels
-            .iter()
-            .filter(|l| *l == "needs-ok-to-test")
-            .count();
-        for _ in 0..lgtm * forbids {
-            out.push(
-                Finding::warning(format!(
-                    "the tide query at position {i}forbids the \"needs-ok-to-test\" label and requires the \"lgtm\" label, which is not recommended; see https://docs.prow.k8s.io/docs/components/core/tide/maintainers/#best-practices for more information"
-                ))
-                .at(format!("tide.queries[{i}]")),
-            );
-        }
-    }
-    out
 }
 
 /// The plugins that read OWNERS files.

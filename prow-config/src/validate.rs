@@ -859,49 +859,11 @@ fn regexes(
     }
 }
 
-/// checkconfig's warnings enabled when `--warnings` is not given.
-pub const DEFAULT_WARNINGS: &[&str] = &[
-    "mismatched-tide",
-    "tide-strict-branch",
-    "tide-context-policy",
-    "mismatched-tide-lenient",
-    "non-decorated-jobs",
-    "long-job-names",
-    "duplicate-job-refs",
-    "needs-ok-to-test",
-    "managed-webhooks",
-    "validate-owners",
-    "missing-trigger",
-    "validate-urls",
-    "unknown-fields",
-    "validate-cluster-field",
-    "validate-supplemental-prow-config-hierarchy",
-    "validate-unmanaged-branchconfig-has-no-subconfig",
-    "validate-label",
-    "required-job-annotations",
-    "periodic-default-clone-config",
-    "validate-config-updater-acls",
-];
+pub use crate::warnings::{DEFAULT_WARNINGS, EXPENSIVE_WARNINGS, OPTIONAL_WARNINGS};
 
-/// checkconfig's warnings added by `--expensive-checks`.
-pub const EXPENSIVE_WARNINGS: &[&str] = &["verify-owners-presence"];
-
-/// checkconfig's warnings enabled only by name.
-pub const OPTIONAL_WARNINGS: &[&str] = &[
-    "valid-decoration-config",
-    "unknown-fields-all",
-    "validate-github-app-installation",
-    crate::branches::UNANCHORED_BRANCHES,
-];
-
-/// Every warning name checkconfig knows, in Prow's order.
+/// Every warning name checkconfig knows, in Prow's order (ours last).
 pub fn all_warnings() -> Vec<&'static str> {
-    DEFAULT_WARNINGS
-        .iter()
-        .chain(EXPENSIVE_WARNINGS)
-        .chain(OPTIONAL_WARNINGS)
-        .copied()
-        .collect()
+    crate::warnings::ALL_WARNINGS.to_vec()
 }
 
 /// Which of checkconfig's optional checks run, and with what.
@@ -983,47 +945,6 @@ impl WarningOptions {
     }
 }
 
-/// The shared fields of one job, as the warnings need them.
-struct JobView<'a> {
-    kind: &'static str,
-    repo: Option<&'a str>,
-    field: String,
-    name: &'a str,
-    agent: &'a str,
-    file: &'a str,
-    decorate: Option<bool>,
-    annotations: &'a BTreeMap<String, String>,
-    extra_refs: &'a [prow_core::Refs],
-}
-
-impl JobView<'_> {
-    fn finding(&self, field: &str, message: String) -> Finding {
-        Finding::warning(message)
-            .in_file(self.file)
-            .at(format!("{}{field}", self.field))
-            .for_job(self.name)
-    }
-}
-
-macro_rules! view {
-    ($job:expr, $kind:expr, $repo:expr, $field:expr) => {
-        JobView {
-            kind: $kind,
-            repo: $repo,
-            field: $field,
-            name: &$job.name,
-            agent: &$job.agent,
-            file: &$job.source_path,
-            decorate: $job.decorate,
-            annotations: &$job.annotations,
-            extra_refs: &$job.extra_refs,
-        }
-    };
-}
-
-/// Longest job name that fits in a Kubernetes label value.
-const LABEL_VALUE_MAX: usize = 63;
-
 /// checkconfig's warnings that need neither plugins.yaml nor GitHub: each problem once, with
 /// the job's file, line and field. Includes the load warnings (unknown fields and repeated
 /// keys) that `unknown-fields` / `unknown-fields-all` ask for.
@@ -1037,123 +958,19 @@ pub fn check_warnings(config: &Config, options: &WarningOptions) -> Vec<Finding>
             out.push(w.clone());
         }
     }
-    let jobs = &config.jobs;
-    if options.on("needs-ok-to-test") {
-        let found = crate::tide_plugins::needs_ok_to_test(&config.prow.tide.queries);
-        out.extend(found.into_iter().map(|f| f.in_file(&options.config_path)));
+    let config_checks = crate::warnings::WarningOptions::new(Some(options.config_path.clone()))
+        .with_required_job_annotations(options.required_job_annotations.clone());
+    for name in crate::warnings::CONFIG_WARNINGS {
+        if options.on(name)
+            && let Some(found) = crate::warnings::run_warning(name, config, &config_checks)
+        {
+            out.extend(found);
+        }
     }
+    // Not a named warning: Prow always checks rerun commands against Gerrit's trigger regex.
+    out.extend(crate::warnings::gerrit_rerun_commands(config));
     if options.on(crate::branches::UNANCHORED_BRANCHES) {
-        out.extend(crate::branches::unanchored_branches(jobs));
-    }
-    let mut views = Vec::new();
-    for (repo, list) in &jobs.presubmits {
-        for j in list {
-            let field = format!("presubmits[{repo:?}][{}]", j.source_index);
-            views.push(view!(j, "Presubmit", Some(repo.as_str()), field));
-        }
-    }
-    for (repo, list) in &jobs.postsubmits {
-        for j in list {
-            let field = format!("postsubmits[{repo:?}][{}]", j.source_index);
-            views.push(view!(j, "Postsubmit", Some(repo.as_str()), field));
-        }
-    }
-    for j in &jobs.periodics {
-        let field = format!("periodics[{}]", j.source_index);
-        views.push(view!(j, "Periodic", None, field));
-    }
-    for v in &views {
-        if options.on("non-decorated-jobs") && v.agent == "kubernetes" && v.decorate != Some(true) {
-            out.push(v.finding(
-                ".decorate",
-                "the following jobs use the kubernetes provider but do not use the pod utilities: ["
-                    .to_owned()
-                    + v.name
-                    + "]",
-            ));
-        }
-        if options.on("long-job-names") && v.agent == "kubernetes" && v.name.len() > LABEL_VALUE_MAX
-        {
-            let message = match v.repo {
-                Some(repo) => format!(
-                    "name of {} job {:?} (for repo {repo:?}) too long (should be at most 63 characters)",
-                    v.kind, v.name
-                ),
-                None => format!(
-                    "name of {} job {:?} too long (should be at most 63 characters)",
-                    v.kind, v.name
-                ),
-            };
-            out.push(v.finding(".name", message));
-        }
-        if options.on("duplicate-job-refs")
-            && v.kind == "Presubmit"
-            && let Some(repo) = v.repo
-        {
-            let mut counts: BTreeMap<String, usize> = BTreeMap::from([(repo.to_owned(), 1)]);
-            for r in v.extra_refs {
-                *counts.entry(format!("{}/{}", r.org, r.repo)).or_default() += 1;
-            }
-            let dupes: Vec<_> = counts
-                .into_iter()
-                .filter(|(_, n)| *n > 1)
-                .map(|(r, _)| r)
-                .collect();
-            if !dupes.is_empty() {
-                out.push(v.finding(
-                    ".extra_refs",
-                    format!(
-                        "invalid job {} on repo {repo}: the following refs specified more than once: {}",
-                        v.name,
-                        dupes.join(",")
-                    ),
-                ));
-            }
-        }
-        if options.on("required-job-annotations") {
-            let missing: Vec<_> = options
-                .required_job_annotations
-                .iter()
-                .filter(|a| !v.annotations.contains_key(*a))
-                .map(String::as_str)
-                .collect();
-            let listed = match missing.as_slice() {
-                [] => None,
-                [one] => Some((*one).to_owned()),
-                many => Some(format!("[{}]", many.join(", "))),
-            };
-            if let Some(listed) = listed {
-                out.push(v.finding(
-                    ".annotations",
-                    format!("job '{}' is missing required annotations: {listed}", v.name),
-                ));
-            }
-        }
-    }
-    if options.on("periodic-default-clone-config") {
-        for p in &jobs.periodics {
-            if p.clone_depth != 0 || !p.clone_uri.is_empty() || !p.path_alias.is_empty() {
-                out.push(
-                    Finding::warning(format!(
-                        "periodic jobs might clone 0, 1, or more repos, top level `clone_depth`, `clone_uri`, and `path_alias` don't have any effect. Name: {:?}",
-                        p.name
-                    ))
-                    .in_file(&p.source_path)
-                    .at(format!("periodics[{}]", p.source_index))
-                    .for_job(&p.name),
-                );
-            }
-        }
-    }
-    if options.on("validate-urls") && !go_url_parses(&config.prow.status_error_link) {
-        out.push(
-            Finding::warning(format!(
-                "status_error_link is not a valid url: {}",
-                config.prow.status_error_link
-            ))
-            .in_file(&options.config_path)
-            .at("status_error_link"),
-        );
+        out.extend(crate::branches::unanchored_branches(&config.jobs));
     }
     // Prow also accepts the old misspelling of this warning's name.
     if options.on("validate-supplemental-prow-config-hierarchy")
@@ -1166,30 +983,6 @@ pub fn check_warnings(config: &Config, options: &WarningOptions) -> Vec<Finding>
     }
     crate::load::fill_lines(&mut out);
     out
-}
-
-/// Whether Go's `url.Parse` accepts `link` (its common failures: control characters, a
-/// missing scheme before `:`, bad `%` escapes, spaces in the host).
-fn go_url_parses(link: &str) -> bool {
-    if link.chars().any(|c| c.is_ascii_control()) || link.starts_with(':') {
-        return false;
-    }
-    let bytes = link.as_bytes();
-    for (i, b) in bytes.iter().enumerate() {
-        if *b == b'%'
-            && !(bytes.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
-                && bytes.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
-        {
-            return false;
-        }
-    }
-    if let Some((_, rest)) = link.split_once("://") {
-        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        if host.contains(' ') {
-            return false;
-        }
-    }
-    true
 }
 
 /// Checks a cron schedule the way Prow's parser (robfig/cron with optional seconds and

@@ -11,3 +11,4 @@ mod plugins;
 mod scenarios;
 mod schema;
 mod triggers;
+mod warnings;

@@ -295,8 +295,7 @@ fn tide_and_plugin_agreement_table() {
 
 use prow_config::prow::TideQuery;
 use prow_config::tide_plugins::{
-    PluginEnablement, mismatched_tide, missing_trigger, needs_ok_to_test, tide_coverage,
-    validate_owners,
+    PluginEnablement, mismatched_tide, missing_trigger, tide_coverage, validate_owners,
 };
 
 /// Plugin enablement given as a table.
@@ -368,8 +367,6 @@ fn mismatched_tide_and_friends() {
             &lenient.join("\n"),
             "strict:",
             &strict.join("\n"),
-            "needs-ok-to-test:",
-            &messages(&needs_ok_to_test(&q)).join("\n"),
             "validate-owners:",
             &messages(&validate_owners(&plugins)).join("\n"),
             "missing-trigger:",

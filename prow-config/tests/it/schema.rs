@@ -75,7 +75,7 @@ fn corpus_configs_load_with_no_unknown_fields() {
     // `rerun_auth_configs`: Prow ignores it too, so it is a warning.
     assert_eq!(
         problems,
-        ["jetstack-testing/config/config.yaml: deck.rerun_auth_config: unknown field"]
+        ["jetstack-testing/config/config.yaml:100: deck.rerun_auth_config: unknown field"]
     );
 }
 
@@ -842,10 +842,10 @@ deck:
         .map(|f| f.replace(&path.display().to_string(), "config.yaml"))
         .collect();
     insta::assert_snapshot!(shown.join("\n"), @r"
-    config.yaml: tide.queries[0].lables: unknown field
-    config.yaml: tide.context_options.orgs.o.repos.r.branches.main.requird-contexts: unknown field
-    config.yaml: branch-protection.orgs.o.repos.r.protekt: unknown field
-    config.yaml: deck.spyglass.lenses[0].remote_config.endpont: unknown field
+    config.yaml:4: tide.queries[0].lables: unknown field
+    config.yaml:11: tide.context_options.orgs.o.repos.r.branches.main.requird-contexts: unknown field
+    config.yaml:16: branch-protection.orgs.o.repos.r.protekt: unknown field
+    config.yaml:22: deck.spyglass.lenses[0].remote_config.endpont: unknown field
     ");
 }
 
