@@ -24,6 +24,7 @@ mod jobs;
 mod load;
 mod matching;
 pub mod orgrepo;
+mod parallel;
 pub mod plugins;
 pub mod prow;
 pub mod tide_plugins;

@@ -216,6 +216,7 @@ fn read_job_config_with_presets(
         vec![path.to_owned()]
     };
     let mut basenames: BTreeMap<String, PathBuf> = BTreeMap::new();
+    let mut unique = Vec::with_capacity(files.len());
     for file in files {
         let base = file
             .file_name()
@@ -228,12 +229,19 @@ fn read_job_config_with_presets(
             );
             continue;
         }
-        let text = read_maybe_gzip(&file)?;
-        match parse::<JobConfig>(&text, &file) {
+        unique.push(file);
+    }
+    // Files parse on every core; they merge in walk order, so the result does not depend on
+    // the number of threads.
+    let parsed = crate::parallel::map_ordered(&unique, |file| {
+        read_maybe_gzip(file).map(|text| parse::<JobConfig>(&text, file))
+    });
+    for (file, result) in unique.iter().zip(parsed) {
+        match result? {
             Ok((jobs, unknown)) => {
                 found.extend(unknown);
                 presets.extend((0..jobs.presets.len()).map(|i| (file.clone(), i)));
-                merged.merge(jobs.with_source(&file));
+                merged.merge(jobs.with_source(file));
             }
             Err(finding) => found.push(finding),
         }

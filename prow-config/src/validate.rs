@@ -9,17 +9,36 @@ use crate::jobs::{JobBase, JobConfig};
 use crate::load::Config;
 use crate::prow::ProwConfig;
 
-/// Compiles each distinct regex once.
+/// Checks each distinct regex once, and compiles only the few that must run.
+///
+/// Whether a pattern is valid is a parse (`regex-syntax`), much cheaper than compiling it;
+/// the thousands of trigger and change regexes of a large configuration are checked that way
+/// and compiled later, once, when a decision needs them.
 #[derive(Default)]
-struct Regexes(HashMap<String, Option<Regex>>);
+struct Regexes {
+    valid: HashMap<String, bool>,
+    compiled: HashMap<String, Option<Regex>>,
+}
 
 impl Regexes {
-    fn get(&mut self, pattern: &str) -> Result<&Regex, String> {
-        let entry = self
-            .0
+    /// Whether `pattern` is a valid regex.
+    fn check(&mut self, pattern: &str) -> Result<(), String> {
+        let ok = *self
+            .valid
             .entry(pattern.to_owned())
-            .or_insert_with(|| Regex::new(pattern).ok());
-        entry
+            .or_insert_with(|| regex_syntax::Parser::new().parse(pattern).is_ok());
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("invalid regex {pattern:?}"))
+        }
+    }
+
+    /// `pattern` compiled, if valid.
+    fn get(&mut self, pattern: &str) -> Result<&Regex, String> {
+        self.compiled
+            .entry(pattern.to_owned())
+            .or_insert_with(|| Regex::new(pattern).ok())
             .as_ref()
             .ok_or_else(|| format!("invalid regex {pattern:?}"))
     }
@@ -583,13 +602,27 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
             if let Some((field, m)) = triggering(ps) {
                 errors.push(err(&who, at(field), m));
             }
-            match res.get(&ps.trigger) {
+            // The trigger and rerun command Prow gives a job agree by construction; a job
+            // name that could break the regex is reported by the name check.
+            let defaulted = ps.trigger == crate::defaults::default_trigger_for(&ps.name)
+                && ps.rerun_command.strip_prefix("/test ") == Some(ps.name.as_str())
+                && ps
+                    .name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
+            let trigger = if defaulted {
+                Ok(())
+            } else {
+                res.check(&ps.trigger)
+            };
+            let matches = || ps.trigger_matches(&ps.rerun_command);
+            match trigger {
                 Err(_) => errors.push(err(
                     &who,
                     at(".trigger"),
                     format!("could not set regex: could not compile trigger regex for {}", ps.name),
                 )),
-                Ok(re) if !re.is_match(&ps.rerun_command) => errors.push(err(
+                Ok(()) if !defaulted && !matches() => errors.push(err(
                     &who,
                     at(".rerun_command"),
                     format!(
@@ -838,7 +871,7 @@ fn regexes(
     skip_if_only_changed: &str,
 ) {
     let mut check = |field: String, pattern: &str| {
-        if let Err(m) = res.get(pattern) {
+        if let Err(m) = res.check(pattern) {
             let (file, name) = who();
             errors.push(Finding::error(m).in_file(file).at(field).for_job(name));
         }
