@@ -1,11 +1,13 @@
 //! Defaulting as Prow's `finalizeJobConfig`: agents, clusters, namespaces, triggers, contexts,
 //! decoration defaults and presets.
 
+use std::collections::BTreeMap;
+
 use prow_core::k8s_openapi::api::core::v1::PodSpec;
 use prow_core::{DecorationConfig, MetaDuration, ProwJobDefault};
 
 use crate::error::Finding;
-use crate::jobs::{JobBase, JobConfig, Preset};
+use crate::jobs::{JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit};
 use crate::load::Config;
 use crate::prow::{DefaultDecorationConfigEntry, Plank, ProwConfig, ProwJobDefaultEntry};
 
@@ -63,37 +65,67 @@ pub(crate) fn default_jobs(
         job_defaults: &prow.prowjob_default_entries,
         presets,
     };
-    for (repo, list) in &mut jobs.presubmits {
-        for job in list {
-            if job.context.is_empty() {
-                job.context.clone_from(&job.name);
+    // Presubmits on one thread, postsubmits and periodics on another: the halves are about
+    // even in real configurations, and every job is defaulted on its own.
+    let ctx = &ctx;
+    let JobConfig {
+        presubmits,
+        postsubmits,
+        periodics,
+        ..
+    } = jobs;
+    let presubmit_errors = |presubmits: &mut BTreeMap<String, Vec<Presubmit>>| {
+        let mut errors = Vec::new();
+        for (repo, list) in presubmits {
+            for job in list {
+                if job.context.is_empty() {
+                    job.context.clone_from(&job.name);
+                }
+                if job.trigger.is_empty() && job.rerun_command.is_empty() {
+                    job.trigger = default_trigger_for(&job.name);
+                    job.rerun_command = default_rerun_command_for(&job.name);
+                }
+                let at = format!("presubmits[{repo:?}][{}].spec", job.source_index);
+                errors.extend(ctx.apply(job, repo, at));
             }
-            if job.trigger.is_empty() && job.rerun_command.is_empty() {
-                job.trigger = default_trigger_for(&job.name);
-                job.rerun_command = default_rerun_command_for(&job.name);
-            }
-            let at = format!("presubmits[{repo:?}][{}].spec", job.source_index);
-            errors.extend(ctx.apply(job, repo, at));
         }
-    }
-    for (repo, list) in &mut jobs.postsubmits {
-        for job in list {
-            if job.context.is_empty() {
-                job.context.clone_from(&job.name);
+        errors
+    };
+    let other_errors = |postsubmits: &mut BTreeMap<String, Vec<Postsubmit>>,
+                        periodics: &mut Vec<Periodic>| {
+        let mut errors = Vec::new();
+        for (repo, list) in postsubmits {
+            for job in list {
+                if job.context.is_empty() {
+                    job.context.clone_from(&job.name);
+                }
+                let at = format!("postsubmits[{repo:?}][{}].spec", job.source_index);
+                errors.extend(ctx.apply(job, repo, at));
             }
-            let at = format!("postsubmits[{repo:?}][{}].spec", job.source_index);
-            errors.extend(ctx.apply(job, repo, at));
         }
-    }
-    for job in &mut jobs.periodics {
-        let repo = job
-            .extra_refs
-            .first()
-            .map(|r| format!("{}/{}", r.org, r.repo))
-            .unwrap_or_default();
-        let at = format!("periodics[{}].spec", job.source_index);
-        errors.extend(ctx.apply(job, &repo, at));
-    }
+        for job in periodics {
+            let repo = job
+                .extra_refs
+                .first()
+                .map(|r| format!("{}/{}", r.org, r.repo))
+                .unwrap_or_default();
+            let at = format!("periodics[{}].spec", job.source_index);
+            errors.extend(ctx.apply(job, &repo, at));
+        }
+        errors
+    };
+    let (pre, other) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| other_errors(postsubmits, periodics));
+        let pre = presubmit_errors(presubmits);
+        (
+            pre,
+            other
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
+    });
+    errors.extend(pre);
+    errors.extend(other);
     errors
 }
 
