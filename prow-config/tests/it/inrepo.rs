@@ -12,18 +12,7 @@ fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/inrepo")
 }
 
-/// The shared corpus, or `None` (with a notice) when it is absent.
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("PROW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("notice: corpus not found at {}; skipping", dir.display());
-        None
-    }
-}
+use crate::corpus::corpus;
 
 /// The central config of `tests/data/inrepo/config.yaml`.
 fn central() -> Config {

@@ -7,18 +7,7 @@ use std::path::{Path, PathBuf};
 use prow_config::plugins::{PluginConfig, PluginLoadOptions, load_plugins, parse_plugin_config};
 use prow_config::{Error, Finding, Severity};
 
-/// The shared corpus, or `None` (with a notice) when it is absent.
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("PROW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("notice: corpus not found at {}; skipping", dir.display());
-        None
-    }
-}
+use crate::corpus::corpus;
 
 /// The committed fixtures, `tests/data/plugins`.
 fn data_root() -> PathBuf {

@@ -901,18 +901,7 @@ fn snapshot_of_gerrit_rerun_commands() {
 // ---------------------------------------------------------------------------------------------
 // The corpus: what upstream's checkconfig would say for the warnings each deployment enables.
 
-/// The shared corpus, or `None` (with a notice) when it is absent.
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("PROW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("notice: corpus not found at {}; skipping", dir.display());
-        None
-    }
-}
+use crate::corpus::corpus;
 
 /// Runs every implemented warning over a deployment; returns findings by warning name.
 fn corpus_findings(config: &str, jobs: &str) -> Option<BTreeMap<&'static str, Vec<Finding>>> {
