@@ -243,7 +243,7 @@ impl Ctx<'_> {
 
 /// Whether a default entry for `given_repo`/`given_cluster` applies to a job of `repo` on
 /// `cluster` (Prow's `matches`).
-fn matches(given_repo: &str, given_cluster: &str, repo: &str, cluster: &str) -> bool {
+pub(crate) fn matches(given_repo: &str, given_cluster: &str, repo: &str, cluster: &str) -> bool {
     if !given_cluster.is_empty() && given_cluster != "*" && given_cluster != cluster {
         return false;
     }

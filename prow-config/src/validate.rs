@@ -894,10 +894,7 @@ fn regexes(
 
 pub use crate::warnings::{DEFAULT_WARNINGS, EXPENSIVE_WARNINGS, OPTIONAL_WARNINGS};
 
-/// Every warning name checkconfig knows, in Prow's order (ours last).
-pub fn all_warnings() -> Vec<&'static str> {
-    crate::warnings::ALL_WARNINGS.to_vec()
-}
+pub use crate::warnings::all_warnings;
 
 /// Which of checkconfig's optional checks run, and with what.
 #[derive(Debug, Clone, Default)]

@@ -106,33 +106,14 @@ pub const OPTIONAL_WARNINGS: &[&str] = &[
 ];
 
 /// Every warning name checkconfig accepts: default, then expensive, then optional.
-pub const ALL_WARNINGS: &[&str] = &[
-    MISMATCHED_TIDE,
-    TIDE_STRICT_BRANCH,
-    TIDE_CONTEXT_POLICY,
-    MISMATCHED_TIDE_LENIENT,
-    NON_DECORATED_JOBS,
-    LONG_JOB_NAMES,
-    DUPLICATE_JOB_REFS,
-    NEEDS_OK_TO_TEST,
-    MANAGED_WEBHOOKS,
-    VALIDATE_OWNERS,
-    MISSING_TRIGGER,
-    VALIDATE_URLS,
-    UNKNOWN_FIELDS,
-    VALIDATE_CLUSTER_FIELD,
-    VALIDATE_SUPPLEMENTAL_HIERARCHY,
-    VALIDATE_UNMANAGED_BRANCHCONFIG,
-    VALIDATE_LABEL,
-    REQUIRED_JOB_ANNOTATIONS,
-    PERIODIC_DEFAULT_CLONE_CONFIG,
-    VALIDATE_CONFIG_UPDATER_ACLS,
-    VERIFY_OWNERS_PRESENCE,
-    VALID_DECORATION_CONFIG,
-    UNKNOWN_FIELDS_ALL,
-    VALIDATE_GITHUB_APP_INSTALLATION,
-    crate::branches::UNANCHORED_BRANCHES,
-];
+pub fn all_warnings() -> Vec<&'static str> {
+    DEFAULT_WARNINGS
+        .iter()
+        .chain(EXPENSIVE_WARNINGS)
+        .chain(OPTIONAL_WARNINGS)
+        .copied()
+        .collect()
+}
 
 /// The warnings [`run_warning`] implements here; the others need plugins.yaml, GitHub or the
 /// files on disk.

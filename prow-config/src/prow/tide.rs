@@ -823,7 +823,7 @@ impl super::ProwConfig {
     pub fn tenant_id(&self, org_repo: &str, cluster: &str) -> String {
         self.prowjob_default_entries
             .iter()
-            .filter(|e| default_entry_matches(&e.org_repo, &e.cluster, org_repo, cluster))
+            .filter(|e| crate::defaults::matches(&e.org_repo, &e.cluster, org_repo, cluster))
             .filter_map(|e| e.config.as_ref())
             .map(|c| c.tenant_id.as_str())
             .rfind(|t| !t.is_empty())
@@ -879,21 +879,6 @@ impl super::ProwConfig {
         out.sort_by_cached_key(go_json);
         out
     }
-}
-
-/// Whether a default entry for `given_repo`/`given_cluster` applies to `repo` on `cluster`
-/// (Prow's `matches`).
-fn default_entry_matches(given_repo: &str, given_cluster: &str, repo: &str, cluster: &str) -> bool {
-    if !given_cluster.is_empty() && given_cluster != "*" && given_cluster != cluster {
-        return false;
-    }
-    if given_repo.is_empty() || given_repo == "*" || given_repo == repo {
-        return true;
-    }
-    let repo = repo
-        .trim_start_matches("https://")
-        .trim_start_matches("http://");
-    given_repo == repo || repo.split('/').next() == Some(given_repo)
 }
 
 /// A query as Go's `encoding/json` writes it (field order and `omitempty` of `TideQuery`),
