@@ -548,8 +548,25 @@ pub(crate) fn validate(config: &Config) -> Vec<Finding> {
     validate_jobs(&config.prow, &config.jobs)
 }
 
-/// Every load-time error in `jobs`, judged against the component configuration `prow`.
+/// Every load-time error in `jobs`, judged against the component configuration `prow`:
+/// presubmits on one thread, postsubmits and periodics on another (their rules are
+/// independent), reported in that order.
 pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding> {
+    let (mut errors, rest) = std::thread::scope(|scope| {
+        let rest = scope.spawn(|| validate_part(prow, jobs, false));
+        let presubmits = validate_part(prow, jobs, true);
+        (
+            presubmits,
+            rest.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
+    });
+    errors.extend(rest);
+    errors
+}
+
+/// The presubmit half (`presubmits`) or the rest of [`validate_jobs`].
+fn validate_part(prow: &ProwConfig, jobs: &JobConfig, presubmits: bool) -> Vec<Finding> {
     let mut errors = Vec::new();
     let mut res = Regexes::default();
     let err = |job: &dyn Fn() -> (String, String), field: String, message: String| {
@@ -560,7 +577,12 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
             .for_job(name)
     };
 
-    for (repo, list) in &jobs.presubmits {
+    let (pre, post, periodics) = if presubmits {
+        (&jobs.presubmits, &BTreeMap::new(), &[][..])
+    } else {
+        (&BTreeMap::new(), &jobs.postsubmits, &jobs.periodics[..])
+    };
+    for (repo, list) in pre {
         let mut seen: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         let mut duplicates = BTreeSet::new();
         // The first repeated job, so the aggregated error can point at a file.
@@ -657,7 +679,7 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
         }
     }
 
-    for (repo, list) in &jobs.postsubmits {
+    for (repo, list) in post {
         let mut duplicates = BTreeSet::new();
         // The first repeated job, so the aggregated error can point at a file.
         let mut where_first: Option<(String, String)> = None;
@@ -716,7 +738,7 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
     }
 
     let mut seen = BTreeSet::new();
-    for p in &jobs.periodics {
+    for p in periodics {
         let at = |f: &str| format!("periodics[{}]{f}", p.source_index);
         let who = || (p.source_path.clone(), p.name.clone());
         if !seen.insert(&p.name) {
