@@ -21,8 +21,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, param
 use tokio::sync::broadcast;
 
 use super::{
-    DEFAULT_NAMESPACE, JobStore, ListParams, Operator, StoreError, WatchEvent, label_key_errors,
-    label_value_errors,
+    DEFAULT_NAMESPACE, JobStore, ListParams, Operator, Selector, StoreError, WatchEvent,
+    label_key_errors, label_value_errors,
 };
 
 /// The schema version this code writes, kept in `PRAGMA user_version`.
@@ -142,6 +142,24 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| backend(&location, "the store's task failed", e))?
+    }
+
+    /// How SQLite would run [`JobStore::list`] for `params`: the lines of `EXPLAIN QUERY
+    /// PLAN`, to check that label selectors use the index rather than reading every job.
+    pub async fn list_query_plan(&self, params: &ListParams) -> Result<Vec<String>, StoreError> {
+        let selector = params.label_selector.clone().unwrap_or_default();
+        self.run(move |conn, inner| {
+            let (sql, args) = list_query(&selector);
+            let err = sql_error(&inner.location, "*");
+            let mut stmt = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .map_err(&err)?;
+            let rows = stmt
+                .query_map(params_from_iter(args.iter()), |row| row.get::<_, String>(3))
+                .map_err(&err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(&err)
+        })
+        .await
     }
 
     /// The checks Kubernetes makes on any written object's metadata.
@@ -341,6 +359,40 @@ fn read_row(tx: &rusqlite::Transaction<'_>, name: &str) -> rusqlite::Result<Opti
     .optional()
 }
 
+/// The query listing jobs for `selector`, and its arguments. Requirements that name the values
+/// a job must carry (`=`, `==`, `in`) and `exists` narrow the rows through the label index;
+/// the full selector is then matched on what comes back.
+fn list_query(selector: &Selector) -> (String, Vec<String>) {
+    let mut sql = String::from("SELECT name, body FROM prowjobs WHERE 1 = 1");
+    let mut args: Vec<String> = Vec::new();
+    for r in selector.requirements() {
+        if let Some(values) = r.required_values() {
+            args.push(r.key().to_owned());
+            let key_arg = args.len();
+            let placeholders: Vec<String> = values
+                .iter()
+                .map(|v| {
+                    args.push(v.clone());
+                    format!("?{}", args.len())
+                })
+                .collect();
+            sql.push_str(&format!(
+                " AND name IN (SELECT name FROM prowjob_labels WHERE key = ?{key_arg} \
+                 AND value IN ({}))",
+                placeholders.join(", ")
+            ));
+        } else if r.operator() == Operator::Exists {
+            args.push(r.key().to_owned());
+            sql.push_str(&format!(
+                " AND name IN (SELECT name FROM prowjob_labels WHERE key = ?{})",
+                args.len()
+            ));
+        }
+    }
+    sql.push_str(" ORDER BY name");
+    (sql, args)
+}
+
 fn send(inner: &Inner, event: WatchEvent) {
     // No receiver is not an error: nobody is watching.
     let _ = inner.events.send(event);
@@ -410,35 +462,7 @@ impl JobStore for SqliteStore {
     async fn list(&self, params: &ListParams) -> Result<Vec<ProwJob>, StoreError> {
         let selector = params.label_selector.clone().unwrap_or_default();
         self.run(move |conn, inner| {
-            // Requirements that name the values a job must carry narrow the rows through the
-            // label index; the full selector is then matched on what comes back.
-            let mut sql = String::from("SELECT name, body FROM prowjobs WHERE 1 = 1");
-            let mut args: Vec<String> = Vec::new();
-            for r in selector.requirements() {
-                if let Some(values) = r.required_values() {
-                    args.push(r.key().to_owned());
-                    let key_arg = args.len();
-                    let placeholders: Vec<String> = values
-                        .iter()
-                        .map(|v| {
-                            args.push(v.clone());
-                            format!("?{}", args.len())
-                        })
-                        .collect();
-                    sql.push_str(&format!(
-                        " AND name IN (SELECT name FROM prowjob_labels WHERE key = ?{key_arg} \
-                         AND value IN ({}))",
-                        placeholders.join(", ")
-                    ));
-                } else if r.operator() == Operator::Exists {
-                    args.push(r.key().to_owned());
-                    sql.push_str(&format!(
-                        " AND name IN (SELECT name FROM prowjob_labels WHERE key = ?{})",
-                        args.len()
-                    ));
-                }
-            }
-            sql.push_str(" ORDER BY name");
+            let (sql, args) = list_query(&selector);
             let err = sql_error(&inner.location, "*");
             let mut stmt = conn.prepare_cached(&sql).map_err(&err)?;
             let rows = stmt

@@ -537,3 +537,33 @@ async fn upstream_prowjob_round_trips_byte_for_byte() {
             .unwrap();
     assert_eq!(names(&store.list(&params).await.unwrap()), ["test-job2"]);
 }
+
+#[tokio::test]
+async fn label_selectors_use_the_index() {
+    let store = SqliteStore::in_memory().unwrap();
+    for i in 0..50 {
+        store
+            .create(job(&format!("job-{i}"), "kubernetes", "periodic"))
+            .await
+            .unwrap();
+    }
+    let params =
+        ListParams::parse_labels("prow.k8s.io/type=presubmit,prow.k8s.io/refs.org=kubernetes")
+            .unwrap();
+    let plan = store.list_query_plan(&params).await.unwrap().join("\n");
+    assert!(
+        plan.contains("prowjob_labels_by_key_value"),
+        "the label index is not used:\n{plan}"
+    );
+    assert!(
+        !plan.contains("SCAN prowjobs"),
+        "every job is read:\n{plan}"
+    );
+    // Without a selector every job is read, of course.
+    let plan = store
+        .list_query_plan(&ListParams::default())
+        .await
+        .unwrap()
+        .join("\n");
+    assert!(plan.contains("SCAN prowjobs"), "{plan}");
+}
