@@ -60,6 +60,10 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 const WATCH_CAPACITY: usize = 1024;
 
 /// A [`JobStore`] in one SQLite file (or in memory).
+///
+/// Clones share one connection and one watch channel. Several stores may open the same file
+/// (SQLite's locks and the resource versions keep their writes consistent), but each one's
+/// [`watch`](JobStore::watch) reports only the changes made through it and its clones.
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,

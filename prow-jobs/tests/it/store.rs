@@ -567,3 +567,40 @@ async fn label_selectors_use_the_index() {
         .join("\n");
     assert!(plan.contains("SCAN prowjobs"), "{plan}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_handles_on_one_file_race_with_one_winner() {
+    let (_dir, path, left) = temp_store().await;
+    let right = SqliteStore::open(&path).await.unwrap();
+    for round in 0..10 {
+        let name = format!("race-{round}");
+        let created = left
+            .create(job(&name, "kubernetes", "presubmit"))
+            .await
+            .unwrap();
+        // The other handle sees the committed job.
+        assert_eq!(right.get(&name).await.unwrap().as_ref(), Some(&created));
+        let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let tasks: Vec<_> = [left.clone(), right.clone()]
+            .into_iter()
+            .map(|store| {
+                let barrier = barrier.clone();
+                let job = created.clone();
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    store.update(job).await
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(match task.await.unwrap() {
+                Ok(_) => "won",
+                Err(StoreError::Conflict { .. }) => "conflict",
+                Err(e) => panic!("unexpected error: {e}"),
+            });
+        }
+        outcomes.sort_unstable();
+        assert_eq!(outcomes, ["conflict", "won"], "round {round}");
+    }
+}
