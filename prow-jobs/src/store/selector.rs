@@ -645,6 +645,23 @@ fn is_dns1123_subdomain(s: &str) -> bool {
     })
 }
 
+/// The reasons `name` is not a lowercase RFC 1123 subdomain (what Kubernetes requires of object
+/// names), in Kubernetes' words; empty when it is one.
+pub(super) fn dns1123_subdomain_errors(name: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if name.len() > DNS1123_SUBDOMAIN_MAX_LEN {
+        errs.push(max_len_error(DNS1123_SUBDOMAIN_MAX_LEN));
+    }
+    if !is_dns1123_subdomain(name) {
+        errs.push(regex_error(
+            DNS1123_SUBDOMAIN_MSG,
+            DNS1123_SUBDOMAIN_FMT,
+            &["example.com"],
+        ));
+    }
+    errs
+}
+
 /// The reasons `key` is not a valid label key, in Kubernetes' words; empty when it is valid.
 pub fn label_key_errors(key: &str) -> Vec<String> {
     let mut errs = Vec::new();

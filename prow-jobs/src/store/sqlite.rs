@@ -20,6 +20,7 @@ use prow_core::k8s_openapi::jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 use tokio::sync::broadcast;
 
+use super::selector::dns1123_subdomain_errors;
 use super::{
     DEFAULT_NAMESPACE, JobStore, ListParams, Operator, Selector, StoreError, WatchEvent,
     label_key_errors, label_value_errors,
@@ -171,6 +172,14 @@ impl SqliteStore {
         let mut problems = Vec::new();
         if name.is_empty() {
             problems.push("metadata.name: Required value: name is required".to_owned());
+        } else {
+            let name_errors = dns1123_subdomain_errors(name);
+            if !name_errors.is_empty() {
+                problems.push(format!(
+                    "metadata.name: Invalid value: {name:?}: {}",
+                    name_errors.join("; ")
+                ));
+            }
         }
         if let Some(ns) = job.metadata.namespace.as_deref()
             && ns != self.namespace

@@ -340,6 +340,11 @@ async fn bad_writes_list_every_problem() {
     no_version.metadata.resource_version = None;
     let err = store.update(no_version).await.unwrap_err();
     insta::assert_snapshot!(err, @r#"prowjobs.prow.k8s.io "a" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"#);
+    let err = store
+        .create(job("Not_A.Name", "kubernetes", "presubmit"))
+        .await
+        .unwrap_err();
+    insta::assert_snapshot!(err, @r#"prowjobs.prow.k8s.io "Not_A.Name" is invalid: metadata.name: Invalid value: "Not_A.Name": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"#);
     assert!(store.list(&ListParams::default()).await.unwrap().is_empty());
 }
 
