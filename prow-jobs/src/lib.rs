@@ -27,6 +27,7 @@ pub mod podutils;
 mod quantity;
 pub mod sidecar;
 pub mod storage;
+pub mod store;
 
 pub use decorate::{decorate_pod_spec, prow_job_to_pod, prow_job_to_pod_local, sidecar};
 pub use downwardapi::JobSpec;

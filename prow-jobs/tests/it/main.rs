@@ -10,5 +10,6 @@ mod githttp;
 mod goldens;
 mod labels;
 mod pjutil;
+mod store;
 mod support;
 mod upload;

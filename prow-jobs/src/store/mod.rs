@@ -1,0 +1,155 @@
+//! The job store: where ProwJobs live, with the Kubernetes API's semantics.
+//!
+//! [`JobStore`] is written so that a store over a cluster's `prow.k8s.io/v1` custom resources
+//! implements it call for call: names are unique in the store's namespace, every write bumps
+//! `metadata.resourceVersion`, updates and deletes can be made conditional on it, and a watch
+//! reports every committed change in order. [`SqliteStore`] is the embedded default: the very
+//! same objects, as JSON, in one SQLite file.
+
+mod selector;
+mod sqlite;
+
+use async_trait::async_trait;
+use prow_core::ProwJob;
+use tokio::sync::broadcast;
+
+pub use selector::{
+    Operator, Requirement, Selector, SelectorError, label_key_errors, label_value_errors, parse,
+};
+pub use sqlite::{SCHEMA_VERSION, SqliteStore};
+
+/// The namespace a store puts jobs in when none is given; Prow's `prowjob_namespace` default.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// The Kubernetes resource name the store's messages use, as the API server words them.
+const RESOURCE: &str = "prowjobs.prow.k8s.io";
+
+/// What [`JobStore::list`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ListParams {
+    /// Only jobs whose labels match; `None` lists every job.
+    pub label_selector: Option<Selector>,
+}
+
+impl ListParams {
+    /// Lists jobs matching `selector`.
+    pub fn labels(selector: Selector) -> Self {
+        ListParams {
+            label_selector: Some(selector),
+        }
+    }
+
+    /// Lists jobs matching the selector written as `selector` (Kubernetes syntax).
+    pub fn parse_labels(selector: &str) -> Result<Self, SelectorError> {
+        Ok(Self::labels(selector.parse()?))
+    }
+}
+
+/// A committed change to the store, sent to every watcher in commit order.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum WatchEvent {
+    /// A job was created; the job as stored.
+    Added(ProwJob),
+    /// A job was updated; the job as stored after the update.
+    Modified(ProwJob),
+    /// A job was deleted; the job as it was last stored.
+    Deleted(ProwJob),
+}
+
+impl WatchEvent {
+    /// The job the event is about.
+    pub fn job(&self) -> &ProwJob {
+        match self {
+            WatchEvent::Added(j) | WatchEvent::Modified(j) | WatchEvent::Deleted(j) => j,
+        }
+    }
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No job of that name exists.
+    #[error("{RESOURCE} {name:?} not found")]
+    NotFound {
+        /// The job's name.
+        name: String,
+    },
+    /// A job of that name exists already.
+    #[error("{RESOURCE} {name:?} already exists")]
+    AlreadyExists {
+        /// The job's name.
+        name: String,
+    },
+    /// The caller's `resourceVersion` is not the stored one: someone else changed the job.
+    #[error(
+        "operation cannot be fulfilled on {RESOURCE} {name:?}: the object has been modified \
+         (resourceVersion {expected:?} given, {actual:?} stored); apply your changes to the \
+         latest version and try again"
+    )]
+    Conflict {
+        /// The job's name.
+        name: String,
+        /// The resource version the caller expected.
+        expected: String,
+        /// The resource version in the store.
+        actual: String,
+    },
+    /// The request is not acceptable, whatever the store holds.
+    #[error("{RESOURCE} {name:?} is invalid: {reason}")]
+    Invalid {
+        /// The job's name (empty when the job has none).
+        name: String,
+        /// What is wrong, with the field path.
+        reason: String,
+    },
+    /// The storage underneath failed: the file, the database or the task running it.
+    #[error("job store {location}: {reason}")]
+    Backend {
+        /// Where the store is: a file path, or `:memory:`.
+        location: String,
+        /// What went wrong.
+        reason: String,
+        /// The underlying error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+}
+
+/// Where ProwJobs are kept: create, read, list, update, delete and watch, with Kubernetes'
+/// semantics, in one namespace.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    /// The namespace the store's jobs live in.
+    fn namespace(&self) -> &str;
+
+    /// Stores a new job and returns it as stored: with `resourceVersion`, `uid`,
+    /// `creationTimestamp` and the store's namespace set. The job must have a name, no
+    /// `resourceVersion`, and no namespace other than the store's.
+    async fn create(&self, job: ProwJob) -> Result<ProwJob, StoreError>;
+
+    /// The job called `name`, if there is one.
+    async fn get(&self, name: &str) -> Result<Option<ProwJob>, StoreError>;
+
+    /// The jobs matching `params`, sorted by name.
+    async fn list(&self, params: &ListParams) -> Result<Vec<ProwJob>, StoreError>;
+
+    /// Replaces a stored job. Its `resourceVersion` must equal the stored one, else
+    /// [`StoreError::Conflict`]; returns the job as stored, with its new version. `uid` and
+    /// `creationTimestamp` stay those of the stored job.
+    async fn update(&self, job: ProwJob) -> Result<ProwJob, StoreError>;
+
+    /// Deletes the job called `name`, only if its version is `resource_version` when one is
+    /// given; returns the job as it was.
+    async fn delete(
+        &self,
+        name: &str,
+        resource_version: Option<&str>,
+    ) -> Result<ProwJob, StoreError>;
+
+    /// Every change committed from now on, in commit order. A receiver that falls behind
+    /// gets `RecvError::Lagged` and should list again.
+    fn watch(&self) -> broadcast::Receiver<WatchEvent>;
+}

@@ -1,0 +1,597 @@
+//! [`SqliteStore`]: ProwJobs as the CRD's JSON in one SQLite file, the embedded default.
+//!
+//! One row per job holds its JSON and its resource version; the versions come from one counter
+//! that every write bumps, like etcd's revision, so versions order all changes. Labels are
+//! copied to an indexed side table so that selecting on `prow.k8s.io/*` labels reads only the
+//! matching rows. All SQLite calls run on tokio's blocking pool, one at a time behind a mutex
+//! that is never held across an await; watch events are sent under that mutex, after the
+//! commit, so watchers see changes in commit order.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use prow_core::ProwJob;
+use prow_core::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use prow_core::k8s_openapi::jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+use tokio::sync::broadcast;
+
+use super::selector::dns1123_subdomain_errors;
+use super::{
+    DEFAULT_NAMESPACE, JobStore, ListParams, Operator, Selector, StoreError, WatchEvent,
+    label_key_errors, label_value_errors,
+};
+
+/// The schema version this code writes, kept in `PRAGMA user_version`.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Schema changes, in order: entry `i` takes a file from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: jobs, their labels, and the resource-version counter.
+    "CREATE TABLE prowjobs (
+         name TEXT PRIMARY KEY NOT NULL,
+         resource_version INTEGER NOT NULL,
+         body TEXT NOT NULL
+     ) WITHOUT ROWID;
+     CREATE TABLE prowjob_labels (
+         name TEXT NOT NULL,
+         key TEXT NOT NULL,
+         value TEXT NOT NULL,
+         PRIMARY KEY (name, key)
+     ) WITHOUT ROWID;
+     CREATE INDEX prowjob_labels_by_key_value ON prowjob_labels (key, value, name);
+     CREATE TABLE revision (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         value INTEGER NOT NULL
+     );
+     INSERT INTO revision (id, value) VALUES (1, 0);",
+];
+
+/// How long a write waits for another process holding the file's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The first bytes of every SQLite database file.
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// How many watch events a slow watcher may fall behind before it sees `Lagged`.
+const WATCH_CAPACITY: usize = 1024;
+
+/// A [`JobStore`] in one SQLite file (or in memory).
+///
+/// Clones share one connection and one watch channel. Several stores may open the same file
+/// (SQLite's locks and the resource versions keep their writes consistent), but each one's
+/// [`watch`](JobStore::watch) reports only the changes made through it and its clones.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+    namespace: String,
+}
+
+struct Inner {
+    conn: Mutex<Connection>,
+    location: String,
+    events: broadcast::Sender<WatchEvent>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("location", &self.inner.location)
+            .field("namespace", &self.namespace)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens the store at `path`, creating it when absent and bringing an older schema up to
+    /// date. A file that is not SQLite, or has a newer schema than this code knows, is refused
+    /// and left untouched.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let location = path.display().to_string();
+        let conn = tokio::task::spawn_blocking(move || open_file(&path))
+            .await
+            .map_err(|e| backend(&location, "the task opening the store failed", e))??;
+        Ok(Self::from_connection(conn, location))
+    }
+
+    /// A store that lives in memory only, for tests and dry runs.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let location = ":memory:".to_owned();
+        let mut conn = Connection::open_in_memory()
+            .map_err(|e| backend(&location, "cannot open an in-memory database", e))?;
+        migrate(&mut conn, 0, &location)?;
+        Ok(Self::from_connection(conn, location))
+    }
+
+    /// The same store, putting jobs in `namespace` instead of [`DEFAULT_NAMESPACE`].
+    pub fn with_namespace(mut self, namespace: &str) -> Self {
+        namespace.clone_into(&mut self.namespace);
+        self
+    }
+
+    /// Where the store is: its file path, or `:memory:`.
+    pub fn location(&self) -> &str {
+        &self.inner.location
+    }
+
+    fn from_connection(conn: Connection, location: String) -> Self {
+        let (events, _) = broadcast::channel(WATCH_CAPACITY);
+        SqliteStore {
+            inner: Arc::new(Inner {
+                conn: Mutex::new(conn),
+                location,
+                events,
+            }),
+            namespace: DEFAULT_NAMESPACE.to_owned(),
+        }
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &Inner) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        let location = inner.location.clone();
+        tokio::task::spawn_blocking(move || {
+            // A panic elsewhere while holding the lock leaves no half-done transaction behind
+            // (SQLite rolls it back), so the connection is still usable.
+            let mut conn = inner.conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut conn, &inner)
+        })
+        .await
+        .map_err(|e| backend(&location, "the store's task failed", e))?
+    }
+
+    /// How SQLite would run [`JobStore::list`] for `params`: the lines of `EXPLAIN QUERY
+    /// PLAN`, to check that label selectors use the index rather than reading every job.
+    pub async fn list_query_plan(&self, params: &ListParams) -> Result<Vec<String>, StoreError> {
+        let selector = params.label_selector.clone().unwrap_or_default();
+        self.run(move |conn, inner| {
+            let (sql, args) = list_query(&selector);
+            let err = sql_error(&inner.location, "*");
+            let mut stmt = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .map_err(&err)?;
+            let rows = stmt
+                .query_map(params_from_iter(args.iter()), |row| row.get::<_, String>(3))
+                .map_err(&err)?;
+            rows.collect::<Result<Vec<_>, _>>().map_err(&err)
+        })
+        .await
+    }
+
+    /// The checks Kubernetes makes on any written object's metadata.
+    fn check_metadata(&self, job: &ProwJob, name: &str) -> Result<(), StoreError> {
+        let mut problems = Vec::new();
+        if name.is_empty() {
+            problems.push("metadata.name: Required value: name is required".to_owned());
+        } else {
+            let name_errors = dns1123_subdomain_errors(name);
+            if !name_errors.is_empty() {
+                problems.push(format!(
+                    "metadata.name: Invalid value: {name:?}: {}",
+                    name_errors.join("; ")
+                ));
+            }
+        }
+        if let Some(ns) = job.metadata.namespace.as_deref()
+            && ns != self.namespace
+        {
+            problems.push(format!(
+                "metadata.namespace: Invalid value: {ns:?}: the store keeps jobs in {:?}",
+                self.namespace
+            ));
+        }
+        for (key, value) in job.metadata.labels.iter().flatten() {
+            let key_errors = label_key_errors(key);
+            if !key_errors.is_empty() {
+                problems.push(format!(
+                    "metadata.labels: Invalid value: {key:?}: {}",
+                    key_errors.join("; ")
+                ));
+            }
+            let value_errors = label_value_errors(value);
+            if !value_errors.is_empty() {
+                problems.push(format!(
+                    "metadata.labels: Invalid value: {value:?}: {}",
+                    value_errors.join("; ")
+                ));
+            }
+        }
+        invalid_if_any(name, problems)
+    }
+}
+
+fn invalid_if_any(name: &str, problems: Vec<String>) -> Result<(), StoreError> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(StoreError::Invalid {
+        name: name.to_owned(),
+        reason: problems.join("; "),
+    })
+}
+
+fn backend(
+    location: &str,
+    reason: &str,
+    source: impl std::error::Error + Send + Sync + 'static,
+) -> StoreError {
+    StoreError::Backend {
+        location: location.to_owned(),
+        reason: reason.to_owned(),
+        source: Some(Box::new(source)),
+    }
+}
+
+fn refuse(location: &str, reason: String) -> StoreError {
+    StoreError::Backend {
+        location: location.to_owned(),
+        reason,
+        source: None,
+    }
+}
+
+/// Opens (or creates) the file, refusing what is not ours before anything is written.
+fn open_file(path: &PathBuf) -> Result<Connection, StoreError> {
+    let location = path.display().to_string();
+    check_header(path, &location)?;
+    let mut conn =
+        Connection::open(path).map_err(|e| backend(&location, "cannot open the file", e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| backend(&location, "cannot set the busy timeout", e))?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|e| backend(&location, "is not a readable SQLite database", e))?;
+    if version > SCHEMA_VERSION {
+        return Err(refuse(
+            &location,
+            format!(
+                "schema version {version} is newer than this program knows \
+                 ({SCHEMA_VERSION}); refusing to open it, use a newer prow-rs"
+            ),
+        ));
+    }
+    if version < 0 {
+        return Err(refuse(
+            &location,
+            format!("schema version {version} is not one of ours; refusing to open it"),
+        ));
+    }
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(|e| backend(&location, "cannot switch to WAL journaling", e))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| backend(&location, "cannot set synchronous mode", e))?;
+    migrate(&mut conn, version, &location)?;
+    Ok(conn)
+}
+
+/// A non-empty file must start with SQLite's header; anything else is refused unread.
+fn check_header(path: &Path, location: &str) -> Result<(), StoreError> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(backend(location, "cannot read the file", e)),
+    };
+    let mut head = Vec::with_capacity(SQLITE_HEADER.len());
+    file.by_ref()
+        .take(SQLITE_HEADER.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| backend(location, "cannot read the file", e))?;
+    if head.is_empty() || head == SQLITE_HEADER {
+        return Ok(());
+    }
+    Err(refuse(
+        location,
+        "is not a SQLite database; refusing to open it".to_owned(),
+    ))
+}
+
+/// Applies the migrations after `from` in one transaction.
+fn migrate(conn: &mut Connection, from: i64, location: &str) -> Result<(), StoreError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| backend(location, "cannot start the schema migration", e))?;
+    // Another process may have migrated between our read and the lock.
+    let current: i64 = tx
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|e| backend(location, "cannot read the schema version", e))?;
+    let start = usize::try_from(current.max(from)).unwrap_or(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(start) {
+        tx.execute_batch(sql)
+            .map_err(|e| backend(location, &format!("schema migration {} failed", i + 1), e))?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(|e| backend(location, "cannot record the schema version", e))?;
+    tx.commit()
+        .map_err(|e| backend(location, "cannot commit the schema migration", e))
+}
+
+fn sql_error(location: &str, name: &str) -> impl Fn(rusqlite::Error) -> StoreError + use<> {
+    let location = location.to_owned();
+    let reason = format!("database error on prowjob {name:?}");
+    move |e| backend(&location, &reason, e)
+}
+
+fn next_revision(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<i64> {
+    tx.query_row(
+        "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value",
+        [],
+        |row| row.get(0),
+    )
+}
+
+fn decode(location: &str, name: &str, body: &str) -> Result<ProwJob, StoreError> {
+    serde_json::from_str(body).map_err(|e| {
+        backend(
+            location,
+            &format!("stored prowjob {name:?} is not readable"),
+            e,
+        )
+    })
+}
+
+fn encode(location: &str, job: &ProwJob) -> Result<String, StoreError> {
+    serde_json::to_string(job).map_err(|e| {
+        backend(
+            location,
+            &format!("cannot write prowjob {:?} as JSON", job.metadata.name),
+            e,
+        )
+    })
+}
+
+fn write_labels(
+    tx: &rusqlite::Transaction<'_>,
+    name: &str,
+    labels: Option<&BTreeMap<String, String>>,
+) -> rusqlite::Result<()> {
+    tx.execute("DELETE FROM prowjob_labels WHERE name = ?1", [name])?;
+    let mut insert =
+        tx.prepare_cached("INSERT INTO prowjob_labels (name, key, value) VALUES (?1, ?2, ?3)")?;
+    for (key, value) in labels.into_iter().flatten() {
+        insert.execute(params![name, key, value])?;
+    }
+    Ok(())
+}
+
+/// The stored version and JSON of `name`.
+fn read_row(tx: &rusqlite::Transaction<'_>, name: &str) -> rusqlite::Result<Option<(i64, String)>> {
+    tx.query_row(
+        "SELECT resource_version, body FROM prowjobs WHERE name = ?1",
+        [name],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .optional()
+}
+
+/// The query listing jobs for `selector`, and its arguments. Requirements that name the values
+/// a job must carry (`=`, `==`, `in`) and `exists` narrow the rows through the label index;
+/// the full selector is then matched on what comes back.
+fn list_query(selector: &Selector) -> (String, Vec<String>) {
+    let mut sql = String::from("SELECT name, body FROM prowjobs WHERE 1 = 1");
+    let mut args: Vec<String> = Vec::new();
+    for r in selector.requirements() {
+        if let Some(values) = r.required_values() {
+            args.push(r.key().to_owned());
+            let key_arg = args.len();
+            let placeholders: Vec<String> = values
+                .iter()
+                .map(|v| {
+                    args.push(v.clone());
+                    format!("?{}", args.len())
+                })
+                .collect();
+            sql.push_str(&format!(
+                " AND name IN (SELECT name FROM prowjob_labels WHERE key = ?{key_arg} \
+                 AND value IN ({}))",
+                placeholders.join(", ")
+            ));
+        } else if r.operator() == Operator::Exists {
+            args.push(r.key().to_owned());
+            sql.push_str(&format!(
+                " AND name IN (SELECT name FROM prowjob_labels WHERE key = ?{})",
+                args.len()
+            ));
+        }
+    }
+    sql.push_str(" ORDER BY name");
+    (sql, args)
+}
+
+fn send(inner: &Inner, event: WatchEvent) {
+    // No receiver is not an error: nobody is watching.
+    let _ = inner.events.send(event);
+}
+
+#[async_trait]
+impl JobStore for SqliteStore {
+    fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    async fn create(&self, mut job: ProwJob) -> Result<ProwJob, StoreError> {
+        let name = job.metadata.name.clone().unwrap_or_default();
+        let mut problems = Vec::new();
+        if let Some(rv) = job.metadata.resource_version.as_deref() {
+            problems.push(format!(
+                "metadata.resourceVersion: Invalid value: {rv:?}: must not be set on create"
+            ));
+        }
+        if let Err(StoreError::Invalid { reason, .. }) = self.check_metadata(&job, &name) {
+            problems.push(reason);
+        }
+        invalid_if_any(&name, problems)?;
+        job.metadata.namespace = Some(self.namespace.clone());
+        job.metadata.uid = Some(uuid::Uuid::new_v4().to_string());
+        job.metadata.creation_timestamp = Some(now());
+        self.run(move |conn, inner| {
+            let err = sql_error(&inner.location, &name);
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(&err)?;
+            if read_row(&tx, &name).map_err(&err)?.is_some() {
+                return Err(StoreError::AlreadyExists { name });
+            }
+            let revision = next_revision(&tx).map_err(&err)?;
+            job.metadata.resource_version = Some(revision.to_string());
+            let body = encode(&inner.location, &job)?;
+            tx.execute(
+                "INSERT INTO prowjobs (name, resource_version, body) VALUES (?1, ?2, ?3)",
+                params![name, revision, body],
+            )
+            .map_err(&err)?;
+            write_labels(&tx, &name, job.metadata.labels.as_ref()).map_err(&err)?;
+            tx.commit().map_err(&err)?;
+            send(inner, WatchEvent::Added(job.clone()));
+            Ok(job)
+        })
+        .await
+    }
+
+    async fn get(&self, name: &str) -> Result<Option<ProwJob>, StoreError> {
+        let name = name.to_owned();
+        self.run(move |conn, inner| {
+            let body: Option<String> = conn
+                .query_row(
+                    "SELECT body FROM prowjobs WHERE name = ?1",
+                    [&name],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(sql_error(&inner.location, &name))?;
+            body.map(|b| decode(&inner.location, &name, &b)).transpose()
+        })
+        .await
+    }
+
+    async fn list(&self, params: &ListParams) -> Result<Vec<ProwJob>, StoreError> {
+        let selector = params.label_selector.clone().unwrap_or_default();
+        self.run(move |conn, inner| {
+            let (sql, args) = list_query(&selector);
+            let err = sql_error(&inner.location, "*");
+            let mut stmt = conn.prepare_cached(&sql).map_err(&err)?;
+            let rows = stmt
+                .query_map(params_from_iter(args.iter()), |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+                })
+                .map_err(&err)?;
+            let mut jobs = Vec::new();
+            for row in rows {
+                let (name, body) = row.map_err(&err)?;
+                let job = decode(&inner.location, &name, &body)?;
+                let empty = BTreeMap::new();
+                if selector.matches(job.metadata.labels.as_ref().unwrap_or(&empty)) {
+                    jobs.push(job);
+                }
+            }
+            Ok(jobs)
+        })
+        .await
+    }
+
+    async fn update(&self, mut job: ProwJob) -> Result<ProwJob, StoreError> {
+        let name = job.metadata.name.clone().unwrap_or_default();
+        let mut problems = Vec::new();
+        if job.metadata.resource_version.is_none() {
+            problems.push(
+                "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"
+                    .to_owned(),
+            );
+        }
+        if let Err(StoreError::Invalid { reason, .. }) = self.check_metadata(&job, &name) {
+            problems.push(reason);
+        }
+        invalid_if_any(&name, problems)?;
+        job.metadata.namespace = Some(self.namespace.clone());
+        self.run(move |conn, inner| {
+            let err = sql_error(&inner.location, &name);
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(&err)?;
+            let Some((stored_version, body)) = read_row(&tx, &name).map_err(&err)? else {
+                return Err(StoreError::NotFound { name });
+            };
+            let expected = job.metadata.resource_version.clone().unwrap_or_default();
+            if expected != stored_version.to_string() {
+                return Err(StoreError::Conflict {
+                    name,
+                    expected,
+                    actual: stored_version.to_string(),
+                });
+            }
+            let stored = decode(&inner.location, &name, &body)?;
+            job.metadata.uid = stored.metadata.uid;
+            job.metadata.creation_timestamp = stored.metadata.creation_timestamp;
+            let revision = next_revision(&tx).map_err(&err)?;
+            job.metadata.resource_version = Some(revision.to_string());
+            let body = encode(&inner.location, &job)?;
+            tx.execute(
+                "UPDATE prowjobs SET resource_version = ?2, body = ?3 WHERE name = ?1",
+                params![name, revision, body],
+            )
+            .map_err(&err)?;
+            write_labels(&tx, &name, job.metadata.labels.as_ref()).map_err(&err)?;
+            tx.commit().map_err(&err)?;
+            send(inner, WatchEvent::Modified(job.clone()));
+            Ok(job)
+        })
+        .await
+    }
+
+    async fn delete(
+        &self,
+        name: &str,
+        resource_version: Option<&str>,
+    ) -> Result<ProwJob, StoreError> {
+        let name = name.to_owned();
+        let precondition = resource_version.map(str::to_owned);
+        self.run(move |conn, inner| {
+            let err = sql_error(&inner.location, &name);
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(&err)?;
+            let Some((stored_version, body)) = read_row(&tx, &name).map_err(&err)? else {
+                return Err(StoreError::NotFound { name });
+            };
+            if let Some(expected) = precondition
+                && expected != stored_version.to_string()
+            {
+                return Err(StoreError::Conflict {
+                    name,
+                    expected,
+                    actual: stored_version.to_string(),
+                });
+            }
+            let mut job = decode(&inner.location, &name, &body)?;
+            // Like etcd, a deletion is a change with its own version.
+            let revision = next_revision(&tx).map_err(&err)?;
+            job.metadata.resource_version = Some(revision.to_string());
+            tx.execute("DELETE FROM prowjob_labels WHERE name = ?1", [&name])
+                .map_err(&err)?;
+            tx.execute("DELETE FROM prowjobs WHERE name = ?1", [&name])
+                .map_err(&err)?;
+            tx.commit().map_err(&err)?;
+            send(inner, WatchEvent::Deleted(job.clone()));
+            Ok(job)
+        })
+        .await
+    }
+
+    fn watch(&self) -> broadcast::Receiver<WatchEvent> {
+        self.inner.events.subscribe()
+    }
+}
+
+/// Now, to the second: Kubernetes timestamps carry no fraction.
+fn now() -> Time {
+    let seconds = Timestamp::now().as_second();
+    Time(Timestamp::from_second(seconds).unwrap_or(Timestamp::UNIX_EPOCH))
+}
