@@ -17,6 +17,7 @@ pub mod entrypoint;
 mod error;
 pub mod gcsupload;
 mod gojson;
+pub mod horologium;
 pub mod initupload;
 pub mod labels;
 pub mod metadata;

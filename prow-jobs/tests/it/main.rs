@@ -8,6 +8,7 @@ mod entrypoint;
 mod env;
 mod githttp;
 mod goldens;
+mod horologium;
 mod labels;
 mod pjutil;
 mod store;

@@ -1,0 +1,147 @@
+//! horologium's decision: whether a periodic starts now (upstream `cmd/horologium`), as pure
+//! code over the periodic, its latest run and the clock.
+//!
+//! - `interval`: a periodic never run starts at once; otherwise when the last run is complete
+//!   and started more than `interval` ago.
+//! - `minimum_interval`: the same, measured from the last run's completion.
+//! - `cron` (5 fields or a descriptor such as `@hourly`, in UTC): when a tick has passed since
+//!   the last run started (or, for a periodic never run, since it was first seen) and the last
+//!   run is complete. Prow keeps its ticks in memory and loses them on restart; deciding from
+//!   the stored runs instead means a restart neither loses a tick nor fires one twice.
+//! - `@every <duration>` (robfig's form, which Prow also accepts): like `interval`.
+
+use std::str::FromStr as _;
+
+use chrono::{DateTime, Utc};
+use prow_config::Periodic;
+use prow_core::ProwJob;
+use prow_core::k8s_openapi::jiff::Timestamp;
+
+/// When a periodic runs.
+#[derive(Debug, Clone)]
+pub enum Schedule {
+    /// `interval`: between starts.
+    Interval(std::time::Duration),
+    /// `minimum_interval`: from the end of one run to the start of the next.
+    MinimumInterval(std::time::Duration),
+    /// `cron`, evaluated in UTC.
+    Cron(Box<croner::Cron>),
+}
+
+impl Schedule {
+    /// The periodic's schedule; the error says why it has none (validation reports the same
+    /// problems at load).
+    pub fn of(periodic: &Periodic) -> Result<Self, String> {
+        let duration = |text: &str| {
+            prow_core::Duration::parse(text)
+                .ok()
+                .and_then(prow_core::Duration::to_std)
+                .ok_or_else(|| {
+                    format!(
+                        "cannot parse duration {text:?} of periodic {}",
+                        periodic.name
+                    )
+                })
+        };
+        let cron = periodic.cron.trim();
+        if let Some(every) = cron.strip_prefix("@every ") {
+            return duration(every.trim()).map(Schedule::Interval);
+        }
+        if !cron.is_empty() {
+            return croner::Cron::from_str(cron)
+                .map(|c| Schedule::Cron(Box::new(c)))
+                .map_err(|e| {
+                    format!(
+                        "invalid cron string {cron} in periodic {}: {e}",
+                        periodic.name
+                    )
+                });
+        }
+        if !periodic.minimum_interval.is_empty() {
+            return duration(&periodic.minimum_interval).map(Schedule::MinimumInterval);
+        }
+        if !periodic.interval.is_empty() {
+            return duration(&periodic.interval).map(Schedule::Interval);
+        }
+        Err(format!(
+            "at least one of cron, interval, or minimum_interval must be set in periodic {}",
+            periodic.name
+        ))
+    }
+}
+
+/// Why a periodic starts now, or does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Verdict {
+    /// No run has ever been recorded (interval schedules start at once).
+    FirstRun,
+    /// The interval (or minimum interval) has passed since the last run.
+    IntervalElapsed,
+    /// A cron tick has passed since the last run started.
+    CronTick,
+    /// The last run has not finished.
+    StillRunning,
+    /// Not yet time.
+    NotDue,
+}
+
+impl Verdict {
+    /// Whether the periodic starts now.
+    pub fn fires(self) -> bool {
+        matches!(
+            self,
+            Self::FirstRun | Self::IntervalElapsed | Self::CronTick
+        )
+    }
+}
+
+fn chrono_of(t: Timestamp) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.as_second(), u32::try_from(t.subsec_nanosecond()).ok()?)
+}
+
+fn elapsed(since: Timestamp, now: Timestamp) -> std::time::Duration {
+    now.duration_since(since).unsigned_abs()
+}
+
+/// Whether a periodic with `schedule` starts at `now`, given its latest run (if any) and when
+/// horologium first saw it (`first_seen`, used by cron schedules before any run).
+pub fn decide(
+    schedule: &Schedule,
+    latest: Option<&ProwJob>,
+    first_seen: Timestamp,
+    now: Timestamp,
+) -> Verdict {
+    let status = latest.and_then(|j| j.status.as_ref());
+    let start = status.and_then(|s| s.start_time.as_ref()).map(|t| t.0);
+    let completion = status.and_then(|s| s.completion_time.as_ref()).map(|t| t.0);
+    if latest.is_some() && completion.is_none() {
+        return Verdict::StillRunning;
+    }
+    match schedule {
+        Schedule::Interval(every) => match (latest, start) {
+            (None, _) => Verdict::FirstRun,
+            (Some(_), Some(start)) if now > start && elapsed(start, now) > *every => {
+                Verdict::IntervalElapsed
+            }
+            _ => Verdict::NotDue,
+        },
+        Schedule::MinimumInterval(gap) => match (latest, completion) {
+            (None, _) => Verdict::FirstRun,
+            (Some(_), Some(done)) if now > done && elapsed(done, now) > *gap => {
+                Verdict::IntervalElapsed
+            }
+            _ => Verdict::NotDue,
+        },
+        Schedule::Cron(cron) => {
+            let since = start.unwrap_or(first_seen);
+            let (Some(since), Some(now)) = (chrono_of(since), chrono_of(now)) else {
+                return Verdict::NotDue;
+            };
+            match cron.find_next_occurrence(&since, false) {
+                Ok(tick) if tick <= now => Verdict::CronTick,
+                _ => Verdict::NotDue,
+            }
+        }
+    }
+}
