@@ -27,6 +27,7 @@ pub mod pjutil;
 pub mod podutils;
 mod quantity;
 pub mod sidecar;
+pub mod sinker;
 pub mod storage;
 pub mod store;
 

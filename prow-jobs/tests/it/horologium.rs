@@ -19,21 +19,9 @@ fn at(text: &str) -> Timestamp {
     text.parse().expect("timestamp")
 }
 
-/// A periodic run that started at `start` and, when given, completed at `end`.
+/// A run of periodic `p` that started at `start` and, when given, completed at `end`.
 fn run(start: &str, end: Option<&str>) -> ProwJob {
-    let mut status = serde_json::json!({"state": "pending", "startTime": start});
-    if let Some(end) = end {
-        status["completionTime"] = end.into();
-        status["state"] = "success".into();
-    }
-    serde_json::from_value(serde_json::json!({
-        "apiVersion": "prow.k8s.io/v1",
-        "kind": "ProwJob",
-        "metadata": {"name": "x"},
-        "spec": {"type": "periodic", "job": "p"},
-        "status": status,
-    }))
-    .expect("prowjob")
+    crate::support::run_of("periodic", "p", "x", start, end)
 }
 
 #[test]

@@ -129,3 +129,27 @@ pub(crate) fn check_against_yaml(golden_yaml: &str, mut actual: Value) -> Result
         Some(d) => Err(d),
     }
 }
+
+/// A ProwJob run of `job` (a `job_type` such as `periodic`) named `name`, started at `start` and,
+/// when given, completed at `end` (RFC 3339 times).
+pub(crate) fn run_of(
+    job_type: &str,
+    job: &str,
+    name: &str,
+    start: &str,
+    end: Option<&str>,
+) -> ProwJob {
+    let mut status = json!({"state": "pending", "startTime": start});
+    if let Some(end) = end {
+        status["completionTime"] = end.into();
+        status["state"] = "success".into();
+    }
+    serde_json::from_value(json!({
+        "apiVersion": "prow.k8s.io/v1",
+        "kind": "ProwJob",
+        "metadata": {"name": name},
+        "spec": {"type": job_type, "job": job},
+        "status": status,
+    }))
+    .expect("prowjob")
+}
