@@ -24,6 +24,7 @@ pub mod metadata;
 pub mod mkpod;
 mod paths;
 pub mod pjutil;
+pub mod plank;
 pub mod podutils;
 mod quantity;
 pub mod sidecar;

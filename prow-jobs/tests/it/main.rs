@@ -11,6 +11,7 @@ mod goldens;
 mod horologium;
 mod labels;
 mod pjutil;
+mod plank;
 mod sinker;
 mod store;
 mod support;
