@@ -61,7 +61,7 @@ pub fn can_start(
     let own = job.spec.max_concurrency;
     if own > 0 {
         let same = counted().filter(|j| j.spec.job == job.spec.job);
-        if ahead_of(job, same) >= i64::from(own) {
+        if ahead_of(job, same) >= own {
             return Ok(false);
         }
     }
