@@ -62,9 +62,9 @@ proptest! {
                 break;
             }
             // Some running jobs finish.
-            for i in 0..jobs.len() {
-                if jobs[i].status.as_ref().map(|s| s.state) == Some(ProwJobState::Pending) && next(3) == 0 {
-                    set_state(&mut jobs[i], ProwJobState::Success);
+            for job in &mut jobs {
+                if job.status.as_ref().map(|s| s.state) == Some(ProwJobState::Pending) && next(3) == 0 {
+                    set_state(job, ProwJobState::Success);
                 }
             }
             // plank looks at the triggered jobs in some order.
