@@ -264,6 +264,22 @@ pub(crate) struct JobRegexes {
     pub(crate) changes: Result<ChangeMatcher, String>,
 }
 
+impl JobRegexes {
+    /// The first rules every job applies: its regexes compile and its branch rules allow
+    /// `branch`. Passes the change rule on, or says why the job does not run.
+    fn branch_gate(&self, branch: &str) -> Result<&ChangeMatcher, Decision<'static>> {
+        let (Ok(brancher), Ok(matcher)) = (&self.brancher, &self.changes) else {
+            return Err(Decision::new(false, Why::InvalidRegex));
+        };
+        let verdict = brancher.verdict(branch);
+        if verdict.runs() {
+            Ok(matcher)
+        } else {
+            Err(Decision::new(false, Why::Branch(verdict)))
+        }
+    }
+}
+
 /// A job's regexes, compiled on first use. It is a cache: it takes no part in equality.
 #[derive(Clone, Default)]
 pub(crate) struct Compiled(OnceLock<Arc<JobRegexes>>);
@@ -452,14 +468,10 @@ impl Presubmit {
         forced: bool,
         defaults: bool,
     ) -> Result<Decision<'a>, ChangesError> {
-        let regexes = self.regexes();
-        let (Ok(brancher), Ok(matcher)) = (&regexes.brancher, &regexes.changes) else {
-            return Ok(Decision::new(false, Why::InvalidRegex));
+        let matcher = match self.regexes().branch_gate(branch) {
+            Ok(matcher) => matcher,
+            Err(decision) => return Ok(decision),
         };
-        let verdict = brancher.verdict(branch);
-        if !verdict.runs() {
-            return Ok(Decision::new(false, Why::Branch(verdict)));
-        }
         if self.always_run {
             return Ok(Decision::new(true, Why::AlwaysRun));
         }
@@ -508,14 +520,10 @@ impl Postsubmit {
         branch: &str,
         changes: &'a (impl ChangedFiles + ?Sized),
     ) -> Result<Decision<'a>, ChangesError> {
-        let regexes = self.regexes();
-        let (Ok(brancher), Ok(matcher)) = (&regexes.brancher, &regexes.changes) else {
-            return Ok(Decision::new(false, Why::InvalidRegex));
+        let matcher = match self.regexes().branch_gate(branch) {
+            Ok(matcher) => matcher,
+            Err(decision) => return Ok(decision),
         };
-        let verdict = brancher.verdict(branch);
-        if !verdict.runs() {
-            return Ok(Decision::new(false, Why::Branch(verdict)));
-        }
         if matcher.could_run() {
             return decide_changes(matcher, changes);
         }
