@@ -56,20 +56,7 @@ pub(crate) fn render(path: &[Seg]) -> String {
     for seg in path {
         match seg {
             Seg::Index(i) => out.push_str(&format!("[{i}]")),
-            Seg::Key(key) => {
-                let plain = !key.is_empty()
-                    && key
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-                if plain {
-                    if !out.is_empty() {
-                        out.push('.');
-                    }
-                    out.push_str(key);
-                } else {
-                    out.push_str(&format!("[{key:?}]"));
-                }
-            }
+            Seg::Key(key) => crate::load::push_key(&mut out, key),
         }
     }
     out

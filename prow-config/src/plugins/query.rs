@@ -1,6 +1,6 @@
 //! Per-repo look-ups hook needs: enabled plugins and each plugin's settings for a repo.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::config::{
     Approve, ConfigMapSpec, ConfigUpdater, Dco, ExternalPlugin, Lgtm, OwnersFilenames,
@@ -144,14 +144,7 @@ impl PluginConfig {
                     continue;
                 };
                 let merged = existing.get_mut();
-                let union = |a: &[String], b: &[String]| -> Vec<String> {
-                    a.iter()
-                        .chain(b)
-                        .cloned()
-                        .collect::<BTreeSet<_>>()
-                        .into_iter()
-                        .collect()
-                };
+                let union = crate::prow::sorted_union;
                 merged.allowed_users = union(&merged.allowed_users, &label.allowed_users);
                 merged.allowed_teams = union(&merged.allowed_teams, &label.allowed_teams);
                 let mut assign: BTreeMap<String, _> = merged

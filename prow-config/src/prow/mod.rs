@@ -217,3 +217,14 @@ pub(crate) fn compile_regex(pattern: &str) -> Result<regex::Regex, String> {
         format!("error parsing regexp: {reason}: `{pattern}`")
     })
 }
+
+/// The sorted, de-duplicated union of two string lists (how Prow merges label and context
+/// lists).
+pub(crate) fn sorted_union(a: &[String], b: &[String]) -> Vec<String> {
+    a.iter()
+        .chain(b)
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}

@@ -659,14 +659,7 @@ fn split_org_repo(text: &str) -> Option<(&str, &str)> {
 impl TideContextPolicy {
     /// Merges `child` over `self`: lists are unioned and sorted, set booleans win.
     pub fn merged_with(&self, child: &TideContextPolicy) -> TideContextPolicy {
-        let union = |a: &[String], b: &[String]| -> Vec<String> {
-            a.iter()
-                .chain(b)
-                .cloned()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect()
-        };
+        let union = crate::prow::sorted_union;
         TideContextPolicy {
             skip_unknown_contexts: child.skip_unknown_contexts.or(self.skip_unknown_contexts),
             required_contexts: union(&self.required_contexts, &child.required_contexts),
