@@ -10,6 +10,7 @@
 //! Today: [`decorate`] turns a ProwJob into its pod exactly as Prow does, with the
 //! [`downwardapi`] environment, the [`labels`] and the [`podutils`] options.
 
+pub mod clock;
 pub mod clonerefs;
 pub mod decorate;
 pub mod downwardapi;
@@ -27,6 +28,7 @@ pub mod pjutil;
 pub mod plank;
 pub mod podutils;
 mod quantity;
+pub mod runner;
 pub mod sidecar;
 pub mod sinker;
 pub mod storage;
