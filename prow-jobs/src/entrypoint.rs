@@ -143,7 +143,35 @@ pub async fn run(
     interrupts: mpsc::UnboundedReceiver<Interrupt>,
     copy: Box<dyn Write + Send>,
 ) -> Exit {
-    let (code, error) = match execute(options, interrupts, copy).await {
+    run_in(options, &Process::default(), interrupts, copy).await
+}
+
+/// Where and with what environment the command runs, when not simply entrypoint's own: a
+/// runner that plays several containers in one process gives each its own.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Process {
+    /// Variables set for the command on top of the inherited environment.
+    pub env: Vec<(String, String)>,
+    /// The command's working directory; entrypoint's own when `None`.
+    pub current_dir: Option<std::path::PathBuf>,
+}
+
+impl Process {
+    /// A process with `env` on top of the inherited environment, run in `current_dir`.
+    pub fn new(env: Vec<(String, String)>, current_dir: Option<std::path::PathBuf>) -> Self {
+        Process { env, current_dir }
+    }
+}
+
+/// [`run`], with the command's environment and working directory given by `process`.
+pub async fn run_in(
+    options: &EntrypointOptions,
+    process: &Process,
+    interrupts: mpsc::UnboundedReceiver<Interrupt>,
+    copy: Box<dyn Write + Send>,
+) -> Exit {
+    let (code, error) = match execute(options, process, interrupts, copy).await {
         Ok(code) => (code, None),
         Err(err) => (INTERNAL_ERROR_CODE, Some(err)),
     };
@@ -163,6 +191,7 @@ pub async fn run(
 /// Runs the command and decides its exit code, without writing the marker.
 async fn execute(
     options: &EntrypointOptions,
+    process: &Process,
     mut interrupts: mpsc::UnboundedReceiver<Interrupt>,
     copy: Box<dyn Write + Send>,
 ) -> Result<i32, Error> {
@@ -208,11 +237,15 @@ async fn execute(
     let mut command = tokio::process::Command::new(&args[0]);
     command
         .args(&args[1..])
+        .envs(process.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(writer)
         .stderr(stderr)
         // Its own process group, so that stopping the command stops everything it started.
         .process_group(0);
+    if let Some(dir) = &process.current_dir {
+        command.current_dir(dir);
+    }
     let spawned = command.spawn();
     // Our copies of the pipe's write end must close so the reader sees the end of output.
     drop(command);

@@ -6,8 +6,15 @@
 //! place in the embedded default).
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
+use prow_core::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use prow_core::k8s_openapi::jiff::Timestamp;
 use prow_core::{ProwJob, ProwJobState, ProwJobType, Refs};
+
+use crate::clock::Clock;
+use crate::runner::{PodPhase, PodStatus, Runner, RunnerError, StopCause};
+use crate::store::{JobStore, ListParams, StoreError};
 
 fn state(job: &ProwJob) -> Option<ProwJobState> {
     job.status.as_ref().map(|s| s.state)
@@ -127,4 +134,560 @@ pub fn superseded(jobs: &[ProwJob]) -> Vec<&ProwJob> {
         }
     }
     cancel
+}
+
+/// How long a pod may stay unscheduled, pending and running before plank gives up on it: the
+/// job's decoration config first, then `plank` in config.yaml, then Prow's defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// `pod_pending_timeout` (default 10 minutes): scheduled but not yet running.
+    pub pending: std::time::Duration,
+    /// `pod_running_timeout` (default 48 hours).
+    pub running: std::time::Duration,
+    /// `pod_unscheduled_timeout` (default 5 minutes): created but never scheduled.
+    pub unscheduled: std::time::Duration,
+}
+
+impl Timeouts {
+    /// The timeouts for `job` under `plank`.
+    pub fn of(job: &ProwJob, plank: &prow_config::prow::Plank) -> Self {
+        let decoration = job.spec.decoration_config.as_ref();
+        let pick = |own: Option<&prow_core::MetaDuration>,
+                    global: Option<&prow_core::MetaDuration>,
+                    default: std::time::Duration| {
+            own.or(global).and_then(|d| d.0.to_std()).unwrap_or(default)
+        };
+        Timeouts {
+            pending: pick(
+                decoration.and_then(|d| d.pod_pending_timeout.as_ref()),
+                plank.pod_pending_timeout.as_ref(),
+                std::time::Duration::from_secs(10 * 60),
+            ),
+            running: pick(
+                decoration.and_then(|d| d.pod_running_timeout.as_ref()),
+                plank.pod_running_timeout.as_ref(),
+                std::time::Duration::from_secs(48 * 3600),
+            ),
+            unscheduled: pick(
+                decoration.and_then(|d| d.pod_unscheduled_timeout.as_ref()),
+                plank.pod_unscheduled_timeout.as_ref(),
+                std::time::Duration::from_secs(5 * 60),
+            ),
+        }
+    }
+}
+
+/// What plank does about a pending job, given its pod (Prow's `syncPendingJob`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PendingAction {
+    /// The pod is missing: start a new one.
+    StartPod,
+    /// The job is over: complete it in `state` with `description`, deleting the pod first
+    /// when `delete_pod`.
+    Complete {
+        /// The final state.
+        state: ProwJobState,
+        /// Prow's description for it.
+        description: String,
+        /// Whether the pod must be deleted.
+        delete_pod: bool,
+    },
+    /// The pod stopped unexpectedly and revivals remain: count one and delete the pod, so the
+    /// next pass starts a new one.
+    Revive,
+    /// Nothing changes but the description (the pod started running).
+    Describe(String),
+    /// Nothing to do yet.
+    Wait,
+}
+
+fn complete(
+    state: ProwJobState,
+    description: impl Into<String>,
+    delete_pod: bool,
+) -> PendingAction {
+    PendingAction::Complete {
+        state,
+        description: description.into(),
+        delete_pod,
+    }
+}
+
+fn at_least(since: Timestamp, limit: std::time::Duration, now: Timestamp) -> bool {
+    now.duration_since(since).as_secs_f64() >= limit.as_secs_f64()
+}
+
+/// What to do about the pending `job` whose pod is `pod` (`None`: missing), at `now`.
+pub fn pending_action(
+    job: &ProwJob,
+    pod: Option<&PodStatus>,
+    timeouts: &Timeouts,
+    max_revivals: i64,
+    now: Timestamp,
+) -> PendingAction {
+    let Some(pod) = pod else {
+        return PendingAction::StartPod;
+    };
+    let revivals = job.status.as_ref().map_or(0, |s| s.pod_revival_count);
+    if let Some(cause) = pod.stop_cause {
+        return match cause {
+            StopCause::OomKilled => complete(
+                ProwJobState::Error,
+                "Job pod was OOM killed by the cluster.",
+                false,
+            ),
+            StopCause::Evicted if job.spec.error_on_eviction => complete(
+                ProwJobState::Error,
+                "Job pod was evicted by the cluster.",
+                false,
+            ),
+            _ if revivals >= max_revivals => complete(
+                ProwJobState::Error,
+                format!(
+                    "Job pod reached max revivals ({revivals}) after being stopped unexpectedly ({})",
+                    cause.as_str()
+                ),
+                false,
+            ),
+            _ => PendingAction::Revive,
+        };
+    }
+    let action = match pod.phase {
+        PodPhase::Succeeded if pod.all_containers_finished => {
+            complete(ProwJobState::Success, "Job succeeded.", false)
+        }
+        PodPhase::Succeeded => complete(
+            ProwJobState::Error,
+            "Pod was in succeeded phase but some containers didn't finish",
+            false,
+        ),
+        PodPhase::Failed => complete(ProwJobState::Failure, "Job failed.", false),
+        PodPhase::Pending => match pod.started {
+            None if at_least(pod.created, timeouts.unscheduled, now) => {
+                complete(ProwJobState::Error, "Pod scheduling timeout.", true)
+            }
+            Some(started) if at_least(started, timeouts.pending, now) => {
+                complete(ProwJobState::Error, "Pod pending timeout.", true)
+            }
+            _ => PendingAction::Wait,
+        },
+        PodPhase::Running if pod.deleting => PendingAction::Wait,
+        PodPhase::Running => match pod.started {
+            Some(started) if at_least(started, timeouts.running, now) => {
+                complete(ProwJobState::Aborted, "Pod running timeout.", true)
+            }
+            _ => {
+                let running = format!("Job running {}.", pod.place);
+                let current = job.status.as_ref().map(|s| s.description.as_str());
+                if pod.place.is_empty() || current == Some(running.as_str()) {
+                    PendingAction::Wait
+                } else {
+                    PendingAction::Describe(running)
+                }
+            }
+        },
+        PodPhase::Unknown => PendingAction::Wait,
+    };
+    match action {
+        PendingAction::Wait | PendingAction::Describe(_) if pod.deleting => {
+            complete(ProwJobState::Error, "Pod got deleted unexpectedly", false)
+        }
+        other => other,
+    }
+}
+
+/// The URL of a job's results (Prow's `pjutil.JobURL`) when `job_url_prefix_config` names a
+/// prefix for its repository: the prefix, the storage provider and bucket, and the job's
+/// path in storage. Empty otherwise (`job_url_template` is a Go template we do not run).
+pub fn job_url(plank: &prow_config::prow::Plank, job: &ProwJob) -> String {
+    let Some(decoration) = &job.spec.decoration_config else {
+        return String::new();
+    };
+    let (org, repo) = job
+        .spec
+        .refs
+        .as_ref()
+        .or(job.spec.extra_refs.first())
+        .map_or(("", ""), |r| (r.org.as_str(), r.repo.as_str()));
+    let prefix = plank.job_url_prefix_for(org, repo);
+    if prefix.is_empty() {
+        return String::new();
+    }
+    let gcs = decoration.gcs_configuration.clone().unwrap_or_default();
+    let build_id = job.status.as_ref().map_or("", |s| s.build_id.as_str());
+    let spec = crate::JobSpec::new(&job.spec, build_id, job.name());
+    let path = crate::gcsupload::path_for_spec(&spec, &gcs);
+    let mut bucket = gcs.bucket.clone();
+    if !plank.job_url_prefix_disable_append_storage_provider {
+        bucket = match bucket.split_once("://") {
+            Some((provider, rest)) => format!("{provider}/{rest}"),
+            None => format!("gs/{bucket}"),
+        };
+    }
+    let prefix = prefix.trim_end_matches('/');
+    format!(
+        "{prefix}/{}",
+        crate::paths::join(&[bucket.as_str(), path.as_str()]).trim_start_matches('/')
+    )
+}
+
+/// The name crier's GitHub reporter keeps its last reported state under.
+pub const GITHUB_REPORTER_NAME: &str = "github-reporter";
+
+/// Where the controllers read the current configuration: called on every pass, so a reload
+/// takes effect at the next one.
+pub type ConfigSource<T> = Arc<dyn Fn() -> Arc<T> + Send + Sync>;
+
+/// What one pass of plank did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SyncReport {
+    /// Pods started for triggered jobs (and restarted for pending ones).
+    pub started: usize,
+    /// Jobs completed (success, failure, error, aborted).
+    pub completed: usize,
+    /// Pods deleted to be revived.
+    pub revived: usize,
+    /// Presubmits aborted because a newer run superseded them.
+    pub superseded: usize,
+    /// Triggered jobs held back by a concurrency limit.
+    pub held: usize,
+    /// Problems, each naming its job; the jobs are retried on the next pass.
+    pub errors: Vec<String>,
+}
+
+/// plank's loop: moves ProwJobs from `triggered` through `pending` to a final state, running
+/// their pods on a [`Runner`].
+pub struct Controller {
+    store: Arc<dyn JobStore>,
+    runner: Arc<dyn Runner>,
+    config: ConfigSource<prow_config::prow::Plank>,
+    clock: Arc<dyn Clock>,
+    build_ids: Mutex<prow_core::buildid::Snowflake>,
+}
+
+impl std::fmt::Debug for Controller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Controller").finish_non_exhaustive()
+    }
+}
+
+fn status_mut(job: &mut ProwJob) -> &mut prow_core::ProwJobStatus {
+    job.status.get_or_insert_default()
+}
+
+fn creation(job: &ProwJob) -> Option<Timestamp> {
+    job.metadata.creation_timestamp.as_ref().map(|t| t.0)
+}
+
+impl Controller {
+    /// plank over `store` and `runner`, reading `plank` settings from `config` on each pass.
+    pub fn new(
+        store: Arc<dyn JobStore>,
+        runner: Arc<dyn Runner>,
+        config: ConfigSource<prow_config::prow::Plank>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Controller {
+            store,
+            runner,
+            config,
+            clock,
+            build_ids: Mutex::new(prow_core::buildid::Snowflake::new(1)),
+        }
+    }
+
+    fn next_build_id(&self) -> String {
+        self.build_ids
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .next_build_id()
+    }
+
+    /// One pass over every job, as Prow's reconciler does per job: abort superseded presubmits,
+    /// follow pending jobs' pods, finish aborted jobs, and start triggered jobs in creation
+    /// order as the limits allow.
+    pub async fn sync_once(&self) -> Result<SyncReport, StoreError> {
+        let plank = (self.config)();
+        let mut report = SyncReport::default();
+        let mut jobs: Vec<ProwJob> = self
+            .store
+            .list(&ListParams::default())
+            .await?
+            .into_iter()
+            .filter(|j| counts(j))
+            .collect();
+
+        let stale: Vec<String> = superseded(&jobs)
+            .into_iter()
+            .map(|j| j.name().to_owned())
+            .collect();
+        for name in stale {
+            let Some(index) = jobs.iter().position(|j| j.name() == name) else {
+                continue;
+            };
+            let mut job = jobs[index].clone();
+            let status = status_mut(&mut job);
+            status.state = ProwJobState::Aborted;
+            status
+                .prev_report_states
+                .insert(GITHUB_REPORTER_NAME.to_owned(), ProwJobState::Aborted);
+            if let Some(stored) = self.save(job, &mut report).await {
+                jobs[index] = stored;
+                report.superseded += 1;
+            }
+        }
+
+        for index in 0..jobs.len() {
+            let job = &jobs[index];
+            if job.is_complete() {
+                continue;
+            }
+            let updated = match job.state() {
+                Some(ProwJobState::Pending) => self.sync_pending(job, &plank, &mut report).await,
+                Some(ProwJobState::Aborted) => self.sync_aborted(job, &mut report).await,
+                _ => None,
+            };
+            if let Some(updated) = updated {
+                jobs[index] = updated;
+            }
+        }
+
+        let mut triggered: Vec<usize> = (0..jobs.len())
+            .filter(|&i| !jobs[i].is_complete() && jobs[i].state() == Some(ProwJobState::Triggered))
+            .collect();
+        triggered.sort_by_key(|&i| (creation(&jobs[i]), jobs[i].name().to_owned()));
+        for index in triggered {
+            if let Some(updated) = self
+                .sync_triggered(&jobs[index], &jobs, &plank, &mut report)
+                .await
+            {
+                jobs[index] = updated;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Writes `job`; a conflict or other failure is reported and the job retried next pass.
+    async fn save(&self, job: ProwJob, report: &mut SyncReport) -> Option<ProwJob> {
+        let name = job.name().to_owned();
+        match self.store.update(job).await {
+            Ok(stored) => Some(stored),
+            Err(e) => {
+                report.errors.push(format!("prowjob {name}: {e}"));
+                None
+            }
+        }
+    }
+
+    fn finish(&self, job: &mut ProwJob, state: ProwJobState, description: String) {
+        let now = self.clock.now();
+        let status = status_mut(job);
+        status.state = state;
+        status.description = description;
+        status.completion_time = Some(Time(now));
+    }
+
+    async fn start_pod(
+        &self,
+        job: &ProwJob,
+        plank: &prow_config::prow::Plank,
+        report: &mut SyncReport,
+    ) -> Result<ProwJob, ()> {
+        let mut next = job.clone();
+        let build_id = self.next_build_id();
+        status_mut(&mut next).build_id = build_id;
+        match self.runner.create(&next).await {
+            Ok(pod) => {
+                let status = status_mut(&mut next);
+                status.pod_name = pod.name;
+                report.started += 1;
+            }
+            Err(RunnerError::AlreadyExists { .. }) => {
+                // A pod made by a pass that could not record it: adopt it.
+                if let Ok(Some(pod)) = self.runner.get(job.name()).await {
+                    let status = status_mut(&mut next);
+                    status.build_id = pod.build_id;
+                    status.pod_name = pod.name;
+                }
+            }
+            Err(RunnerError::Unprocessable(reason)) => {
+                self.finish(
+                    &mut next,
+                    ProwJobState::Error,
+                    format!("Pod can not be created: {reason}"),
+                );
+                report.completed += 1;
+            }
+            Err(e) => {
+                report
+                    .errors
+                    .push(format!("prowjob {}: start pod: {e}", job.name()));
+                return Err(());
+            }
+        }
+        let url = job_url(plank, &next);
+        status_mut(&mut next).url = url;
+        Ok(next)
+    }
+
+    async fn sync_pending(
+        &self,
+        job: &ProwJob,
+        plank: &prow_config::prow::Plank,
+        report: &mut SyncReport,
+    ) -> Option<ProwJob> {
+        let pod = match self.runner.get(job.name()).await {
+            Ok(pod) => pod,
+            Err(e) => {
+                report
+                    .errors
+                    .push(format!("prowjob {}: get pod: {e}", job.name()));
+                return None;
+            }
+        };
+        let timeouts = Timeouts::of(job, plank);
+        let max_revivals = plank.max_revivals.unwrap_or(3);
+        let action = pending_action(job, pod.as_ref(), &timeouts, max_revivals, self.clock.now());
+        let mut next = job.clone();
+        match action {
+            PendingAction::Wait => return None,
+            PendingAction::StartPod => {
+                next = self.start_pod(job, plank, report).await.ok()?;
+            }
+            PendingAction::Describe(description) => {
+                status_mut(&mut next).description = description;
+            }
+            PendingAction::Revive => {
+                if let Err(e) = self.runner.delete(job.name()).await {
+                    report
+                        .errors
+                        .push(format!("prowjob {}: delete pod: {e}", job.name()));
+                    return None;
+                }
+                status_mut(&mut next).pod_revival_count += 1;
+                report.revived += 1;
+            }
+            PendingAction::Complete {
+                state,
+                description,
+                delete_pod,
+            } => {
+                if delete_pod && let Err(e) = self.runner.delete(job.name()).await {
+                    report
+                        .errors
+                        .push(format!("prowjob {}: delete pod: {e}", job.name()));
+                    return None;
+                }
+                self.finish(&mut next, state, description);
+                let url = job_url(plank, &next);
+                status_mut(&mut next).url = url;
+                report.completed += 1;
+            }
+        }
+        self.save(next, report).await
+    }
+
+    async fn sync_aborted(&self, job: &ProwJob, report: &mut SyncReport) -> Option<ProwJob> {
+        if let Err(e) = self.runner.delete(job.name()).await {
+            report
+                .errors
+                .push(format!("prowjob {}: delete pod: {e}", job.name()));
+            return None;
+        }
+        let mut next = job.clone();
+        status_mut(&mut next).completion_time = Some(Time(self.clock.now()));
+        report.completed += 1;
+        self.save(next, report).await
+    }
+
+    async fn sync_triggered(
+        &self,
+        job: &ProwJob,
+        all: &[ProwJob],
+        plank: &prow_config::prow::Plank,
+        report: &mut SyncReport,
+    ) -> Option<ProwJob> {
+        let existing = match self.runner.get(job.name()).await {
+            Ok(pod) => pod,
+            Err(e) => {
+                report
+                    .errors
+                    .push(format!("prowjob {}: get pod: {e}", job.name()));
+                return None;
+            }
+        };
+        let mut next = match existing {
+            Some(pod) => {
+                let mut next = job.clone();
+                let status = status_mut(&mut next);
+                status.build_id = pod.build_id;
+                status.pod_name = pod.name;
+                next
+            }
+            None => {
+                match can_start(job, all, plank) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        report.held += 1;
+                        return None;
+                    }
+                    Err(e) => {
+                        report.errors.push(format!("prowjob {}: {e}", job.name()));
+                        return None;
+                    }
+                }
+                self.start_pod(job, plank, report).await.ok()?
+            }
+        };
+        if next.state() == Some(ProwJobState::Triggered) {
+            let now = self.clock.now();
+            let status = status_mut(&mut next);
+            status.state = ProwJobState::Pending;
+            status.pending_time = Some(Time(now));
+            status.description = "Job triggered.".to_owned();
+            let url = job_url(plank, &next);
+            status_mut(&mut next).url = url;
+        }
+        self.save(next, report).await
+    }
+
+    /// Runs passes until `shutdown` completes: at once, then whenever the store or the runner
+    /// reports a change, and at least every `resync`. Pods keep running when it stops; the next
+    /// plank picks them up.
+    pub async fn run(
+        &self,
+        resync: std::time::Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        let mut events = self.store.watch();
+        let changes = self
+            .runner
+            .changes()
+            .unwrap_or_else(|| Arc::new(tokio::sync::Notify::new()));
+        tokio::pin!(shutdown);
+        loop {
+            match self.sync_once().await {
+                Ok(report) => {
+                    for error in &report.errors {
+                        tracing::warn!(target: "plank", "{error}");
+                    }
+                }
+                Err(e) => tracing::warn!(target: "plank", "list prowjobs: {e}"),
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(resync) => {}
+                () = changes.notified() => {}
+                event = events.recv() => {
+                    if let Err(tokio::sync::broadcast::error::RecvError::Closed) = event {
+                        events = self.store.watch();
+                    }
+                }
+            }
+            // Everything that happened meanwhile is seen by the next pass.
+            while events.try_recv().is_ok() {}
+        }
+    }
 }

@@ -81,6 +81,8 @@ pub struct PodStatus {
     pub all_containers_finished: bool,
     /// Where and how it runs, for people: "on the host", "in docker", a node name.
     pub place: String,
+    /// Why it ended as it did, for people (Kubernetes' `status.message`); empty when all is well.
+    pub message: String,
 }
 
 /// Why a runner call failed.
@@ -118,4 +120,17 @@ pub trait Runner: Send + Sync {
 
     /// Every pod the runner has.
     async fn list(&self) -> Result<Vec<PodStatus>, RunnerError>;
+
+    /// Notified whenever a pod changes phase, for runners that can tell (plank then looks at
+    /// once instead of at its next resync).
+    fn changes(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        None
+    }
 }
+
+mod local;
+
+pub use local::{
+    BUILD_LOG_FILE, ContainerRuntime, Launch, LocalOptions, LocalRunner, PodResult, run_pod,
+    run_pod_process,
+};

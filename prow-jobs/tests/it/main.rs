@@ -12,6 +12,7 @@ mod horologium;
 mod labels;
 mod pjutil;
 mod plank;
+mod runner;
 mod sinker;
 mod store;
 mod support;
