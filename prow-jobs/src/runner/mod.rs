@@ -85,6 +85,33 @@ pub struct PodStatus {
     pub message: String,
 }
 
+impl PodStatus {
+    /// A pod `name` of job `prowjob` running build `build_id`, in `phase`, created at `created`;
+    /// the other fields empty, to be set as needed.
+    pub fn new(
+        name: impl Into<String>,
+        prowjob: impl Into<String>,
+        build_id: impl Into<String>,
+        phase: PodPhase,
+        created: Timestamp,
+    ) -> Self {
+        PodStatus {
+            name: name.into(),
+            prowjob: prowjob.into(),
+            build_id: build_id.into(),
+            phase,
+            created,
+            started: None,
+            finished: None,
+            stop_cause: None,
+            deleting: false,
+            all_containers_finished: false,
+            place: String::new(),
+            message: String::new(),
+        }
+    }
+}
+
 /// Why a runner call failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
