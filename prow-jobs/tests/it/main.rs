@@ -12,6 +12,7 @@ mod horologium;
 mod labels;
 mod pjutil;
 mod plank;
+mod plank_loop;
 mod runner;
 mod sinker;
 mod store;
