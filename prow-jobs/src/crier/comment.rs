@@ -8,6 +8,8 @@
 //! the comment goes once no row remains. Older duplicates (from Prow, or from races) are
 //! deleted and their rows carried over.
 
+use std::collections::BTreeMap;
+
 use prow_core::{ProwJob, ProwJobState, ProwJobType, labels};
 use prow_github::types::Comment;
 
@@ -150,6 +152,47 @@ pub fn plan_comment(
         (false, None) => None,
     };
     CommentPlan { delete, write }
+}
+
+/// The jobs a summary comment (`summary_comment_repos`) reports for `job`'s pull request: the
+/// newest run of each reported job among `all` that tests the same pull request, or nothing
+/// while any of them still runs.
+pub fn summary_jobs<'a>(job: &ProwJob, all: &'a [ProwJob]) -> Vec<&'a ProwJob> {
+    let Some((refs, pull)) = job.spec.refs.as_ref().zip(single_pull(job)) else {
+        return Vec::new();
+    };
+    let same_pull = |other: &&ProwJob| {
+        other.spec.refs.as_ref().is_some_and(|r| {
+            r.org == refs.org
+                && r.repo == refs.repo
+                && matches!(r.pulls.as_slice(), [p] if p.number == pull.number)
+        })
+    };
+    let mut latest: BTreeMap<&str, &ProwJob> = BTreeMap::new();
+    for other in all.iter().filter(same_pull) {
+        if !other.is_complete() {
+            return Vec::new();
+        }
+        if !other.spec.report {
+            continue;
+        }
+        // Creation times have whole seconds, so runs created together are told apart by
+        // their start times.
+        let created = |j: &ProwJob| {
+            let start = j.status.as_ref().and_then(|s| s.start_time.as_ref());
+            (
+                j.metadata.creation_timestamp.as_ref().map(|t| t.0),
+                start.map(|t| t.0),
+            )
+        };
+        match latest.get(other.spec.job.as_str()) {
+            Some(kept) if created(kept) >= created(other) => {}
+            _ => {
+                latest.insert(&other.spec.job, other);
+            }
+        }
+    }
+    latest.into_values().collect()
 }
 
 /// The one pull request a job tests; batches and postsubmits have none.

@@ -10,7 +10,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
 use super::CrierError;
-use super::github::{GitHubReporter, ReportOutcome};
+use super::github::{GitHubReporter, ReportOutcome, in_repos};
 use super::status::{REPORTER_NAME, should_report};
 use crate::store::{JobStore, ListParams, StoreError, WatchEvent};
 
@@ -62,17 +62,19 @@ pub async fn sync_once(
         }
     };
     for job in &jobs {
-        sync_job(store, reporter, config, job, &mut report).await;
+        sync_job(store, reporter, config, job, &jobs, &mut report).await;
     }
     report
 }
 
-/// Reports one job if it should be, recording the outcome in `report`.
+/// Reports one job if it should be, recording the outcome in `report`; `jobs` are the stored
+/// jobs, for summary comments.
 pub async fn sync_job(
     store: &dyn JobStore,
     reporter: &GitHubReporter,
     config: &ReporterConfig,
     job: &ProwJob,
+    jobs: &[ProwJob],
     report: &mut SyncReport,
 ) {
     if !should_report(job, config) {
@@ -81,7 +83,7 @@ pub async fn sync_job(
     let Some(state) = job.state() else {
         return;
     };
-    let outcome = match reporter.report(job, config).await {
+    let outcome = match reporter.report(job, config, jobs).await {
         Ok(outcome) => outcome,
         Err(e) => {
             report.errors.push(e);
@@ -106,15 +108,35 @@ async fn sync_name(
     name: &str,
 ) -> SyncReport {
     let mut report = SyncReport::default();
-    match store.get(name).await {
-        Ok(Some(job)) => sync_job(store, reporter, config, &job, &mut report).await,
-        Ok(None) => {}
-        Err(source) => report.errors.push(CrierError::Store {
-            job: name.to_owned(),
-            action: "get prowjob",
-            source,
-        }),
-    }
+    let job = match store.get(name).await {
+        Ok(Some(job)) => job,
+        Ok(None) => return report,
+        Err(source) => {
+            report.errors.push(CrierError::Store {
+                job: name.to_owned(),
+                action: "get prowjob",
+                source,
+            });
+            return report;
+        }
+    };
+    // Only summary comments need the other jobs of the pull request.
+    let jobs = if should_report(&job, config) && in_repos(&job, &config.summary_comment_repos) {
+        match store.list(&ListParams::default()).await {
+            Ok(jobs) => jobs,
+            Err(source) => {
+                report.errors.push(CrierError::Store {
+                    job: name.to_owned(),
+                    action: "list prowjobs",
+                    source,
+                });
+                return report;
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    sync_job(store, reporter, config, &job, &jobs, &mut report).await;
     report
 }
 

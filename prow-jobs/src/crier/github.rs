@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use prow_config::prow::GitHubReporter as ReporterConfig;
-use prow_core::{ProwJob, ProwJobType};
+use prow_core::ProwJob;
 use prow_github::{Error as GitHubError, GitHubClient};
 use tokio::sync::OnceCell;
 
 use super::CrierError;
-use super::comment::{CommentPlan, CommentWrite, plan_comment};
-use super::status::{StatusUpdate, status_update};
+use super::comment::{CommentPlan, CommentWrite, plan_comment, summary_jobs};
+use super::status::{StatusUpdate, reports_type, status_update};
 
 /// GitHub's answer when a context has too many statuses on one commit; nothing will fix it.
 const TOO_MANY_STATUSES: &str = "This SHA and context has reached the maximum number of statuses";
@@ -55,13 +55,17 @@ impl GitHubReporter {
         }
     }
 
-    /// Reports `job` to GitHub: sets its status, then (for a completed presubmit on one pull
-    /// request, unless its repository is in `no_comment_repos`) updates the failed-tests
-    /// comment. Does not check [`should_report`](super::should_report): the caller decides.
+    /// Reports `job` to GitHub: sets its status, then (for a completed job on one pull request,
+    /// unless its repository is in `no_comment_repos`) updates the failed-tests comment. For
+    /// repositories in `summary_comment_repos` the comment summarises the newest run of every
+    /// job on the pull request, taken from `jobs` (the stored jobs; unused otherwise), once all
+    /// have finished. Does not check [`should_report`](super::should_report): the caller
+    /// decides.
     pub async fn report(
         &self,
         job: &ProwJob,
         config: &ReporterConfig,
+        jobs: &[ProwJob],
     ) -> Result<ReportOutcome, CrierError> {
         let mut outcome = ReportOutcome::default();
         if let Some(update) = status_update(job, config) {
@@ -79,7 +83,7 @@ impl GitHubReporter {
                 Err(source) => return Err(github_error(job, "set status", source)),
             }
         }
-        if job.spec.job_type != ProwJobType::Presubmit || no_comment(job, config) {
+        if in_repos(job, &config.no_comment_repos) {
             return Ok(outcome);
         }
         let Some(refs) = &job.spec.refs else {
@@ -97,7 +101,15 @@ impl GitHubReporter {
             .await
             .map_err(|e| github_error(job, "list comments", e))?;
         let bot = self.bot_login(job).await?;
-        let plan = plan_comment(&[job], bot, &comments, false);
+        let plan = if in_repos(job, &config.summary_comment_repos) {
+            let reported: Vec<&ProwJob> = summary_jobs(job, jobs)
+                .into_iter()
+                .filter(|j| reports_type(config, j.spec.job_type))
+                .collect();
+            plan_comment(&reported, bot, &comments, true)
+        } else {
+            plan_comment(&[job], bot, &comments, false)
+        };
         for &id in &plan.delete {
             self.client
                 .delete_comment(&refs.org, &refs.repo, id)
@@ -139,14 +151,14 @@ impl GitHubReporter {
     }
 }
 
-/// Whether the job's org or org/repo is in `no_comment_repos`.
-fn no_comment(job: &ProwJob, config: &ReporterConfig) -> bool {
+/// Whether the job's org or org/repo is in `repos` (`no_comment_repos`,
+/// `summary_comment_repos`).
+pub(crate) fn in_repos(job: &ProwJob, repos: &[String]) -> bool {
     let Some(refs) = &job.spec.refs else {
         return false;
     };
     let full = format!("{}/{}", refs.org, refs.repo);
-    config
-        .no_comment_repos
+    repos
         .iter()
         .any(|ident| *ident == refs.org || *ident == full)
 }

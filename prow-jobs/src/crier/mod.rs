@@ -19,7 +19,7 @@ use prow_github::Error as GitHubError;
 
 use crate::store::StoreError;
 
-pub use comment::{CommentPlan, CommentWrite, plan_comment};
+pub use comment::{CommentPlan, CommentWrite, plan_comment, summary_jobs};
 pub use controller::{
     DEFAULT_RESYNC_PERIOD, MAX_UPDATE_ATTEMPTS, Reported, RunOptions, SyncReport, mark_reported,
     run, sync_job, sync_once,

@@ -10,7 +10,9 @@ use prow_config::prow::GitHubReporter as ReporterConfig;
 use prow_core::{ProwJob, ProwJobState, ProwJobType};
 use prow_github::fake::FakeGitHub;
 use prow_github::types::{Comment, PullRequest, Status, StatusState, User};
-use prow_jobs::crier::comment::{ABOUT_THIS_BOT, COMMENT_TAG, comment_body, is_bot, table_row};
+use prow_jobs::crier::comment::{
+    ABOUT_THIS_BOT, COMMENT_TAG, comment_body, is_bot, summary_jobs, table_row,
+};
 use prow_jobs::crier::status::{github_state, truncate};
 use prow_jobs::crier::{
     CommentPlan, CommentWrite, CrierError, GitHubReporter, REPORTER_NAME, RunOptions,
@@ -61,6 +63,13 @@ fn presubmit(name: &str, context: &str, state: ProwJobState) -> ProwJob {
         "status": status,
     });
     serde_json::from_value(doc).expect("a valid ProwJob")
+}
+
+/// `job` started at `start` (RFC 3339).
+fn started_at(mut job: ProwJob, start: &str) -> ProwJob {
+    let start = serde_json::from_value(json!(start)).expect("a time");
+    job.status.get_or_insert_with(Default::default).start_time = Some(start);
+    job
 }
 
 /// `job` moved to `state`, as plank would move it.
@@ -445,6 +454,47 @@ fn comment_plans_for_summaries_write_all_passed_unless_aborted() {
 }
 
 #[test]
+fn summaries_take_the_newest_run_of_each_job_on_the_pull_once_all_finished() {
+    let names =
+        |jobs: Vec<&ProwJob>| -> Vec<String> { jobs.iter().map(|j| j.name().to_owned()).collect() };
+    let unit_old = started_at(
+        presubmit("unit-a", "pull-unit", ProwJobState::Failure),
+        "2026-11-23T09:00:00Z",
+    );
+    let unit_new = started_at(
+        presubmit("unit-b", "pull-unit", ProwJobState::Success),
+        "2026-11-23T11:00:00Z",
+    );
+    let e2e = presubmit("e2e-a", "pull-e2e", ProwJobState::Failure);
+    let mut silent = presubmit("lint-a", "pull-lint", ProwJobState::Failure);
+    silent.spec.job = "pull-lint".into();
+    silent.spec.report = false;
+    let mut elsewhere = presubmit("other-pr", "pull-docs", ProwJobState::Pending);
+    elsewhere.spec.refs.as_mut().expect("refs").pulls[0].number = PR + 1;
+
+    let all = [
+        unit_new.clone(),
+        e2e.clone(),
+        unit_old.clone(),
+        silent.clone(),
+        elsewhere.clone(),
+    ];
+    // The newest unit run, e2e; not the silent job; the other pull request's running job does
+    // not hold the summary back.
+    assert_eq!(names(summary_jobs(&e2e, &all)), ["e2e-a", "unit-b"]);
+    // Order in the listing does not matter.
+    let reversed: Vec<ProwJob> = all.iter().rev().cloned().collect();
+    assert_eq!(names(summary_jobs(&e2e, &reversed)), ["e2e-a", "unit-b"]);
+    // A job of this pull request still running: no summary yet.
+    let running = presubmit("e2e-b", "pull-e2e", ProwJobState::Pending);
+    let with_running = [unit_new, e2e.clone(), running];
+    assert_eq!(
+        names(summary_jobs(&e2e, &with_running)),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
 fn table_rows_say_whether_the_job_is_required() {
     let mut job = presubmit("u1", "pull-unit", ProwJobState::Failure);
     insta::assert_snapshot!(table_row(&job), @"pull-unit | 0123456789abcdef0123456789abcdef01234567 | [link](https://prow.example.com/view/gs/logs/u1) | true | `/test pull-unit`");
@@ -757,6 +807,47 @@ async fn repos_in_no_comment_repos_get_statuses_but_no_comment() {
         assert_eq!(w.calls("issue_comments"), 0, "{ident}");
         assert_eq!(w.prev_state("unit-1").await, Some(ProwJobState::Failure));
     }
+}
+
+#[tokio::test]
+async fn summary_repos_comment_once_every_job_of_the_pull_has_finished() {
+    let w = world();
+    let c = config_with(|c| c.summary_comment_repos = vec![format!("{ORG}/{REPO}")]);
+    w.create(started_at(
+        presubmit("unit-1", "pull-unit", ProwJobState::Failure),
+        "2026-11-23T09:00:00Z",
+    ))
+    .await;
+    w.create(presubmit("e2e-1", "pull-e2e", ProwJobState::Pending))
+        .await;
+    assert_eq!(w.sync_ok(&c).await.len(), 2);
+    assert_eq!(w.calls("create_status"), 2);
+    assert_eq!(w.comments(), [], "e2e still runs");
+
+    w.transition("e2e-1", ProwJobState::Success).await;
+    w.sync_ok(&c).await;
+    let unit = w.store.get("unit-1").await.expect("get").expect("job");
+    let comments = w.comments();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert_eq!(
+        comments[0].body.as_deref(),
+        Some(comment_body(AUTHOR, &[table_row(&unit)]).as_str())
+    );
+
+    // The failed job passes on a rerun: the summary says all passed, in the same comment.
+    w.create(started_at(
+        presubmit("unit-2", "pull-unit", ProwJobState::Success),
+        "2026-11-23T11:00:00Z",
+    ))
+    .await;
+    w.sync_ok(&c).await;
+    let after = w.comments();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].id, comments[0].id);
+    assert_eq!(
+        after[0].body.as_deref(),
+        Some(comment_body(AUTHOR, &[]).as_str())
+    );
 }
 
 #[tokio::test]
