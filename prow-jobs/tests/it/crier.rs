@@ -1146,3 +1146,49 @@ async fn the_loop_reports_on_store_events_and_retries_failures_on_resync() {
         .expect("the loop stops")
         .expect("the loop does not panic");
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_loop_writes_summaries_from_the_stored_jobs_of_the_pull() {
+    let w = world();
+    let c = config_with(|c| c.summary_comment_repos = vec![ORG.to_owned()]);
+    let (_config_tx, config_rx) = tokio::sync::watch::channel(c);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let mut events = w.store.watch();
+    let store: Arc<dyn JobStore> = w.store.clone();
+    let task = tokio::spawn(prow_jobs::crier::run(
+        store,
+        w.reporter.clone(),
+        config_rx,
+        RunOptions::default(),
+        async {
+            stop_rx.await.ok();
+        },
+        |_| {},
+    ));
+
+    w.create(presubmit("e2e-1", "pull-e2e", ProwJobState::Pending))
+        .await;
+    reported(&mut events, "e2e-1", ProwJobState::Pending).await;
+    w.create(presubmit("unit-1", "pull-unit", ProwJobState::Failure))
+        .await;
+    reported(&mut events, "unit-1", ProwJobState::Failure).await;
+    assert_eq!(w.comments(), [], "no summary while e2e runs");
+    w.transition("e2e-1", ProwJobState::Failure).await;
+    reported(&mut events, "e2e-1", ProwJobState::Failure).await;
+
+    let unit = w.store.get("unit-1").await.expect("get").expect("job");
+    let e2e = w.store.get("e2e-1").await.expect("get").expect("job");
+    let comments = w.comments();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    // Summary rows come in job-name order.
+    assert_eq!(
+        comments[0].body.as_deref(),
+        Some(comment_body(AUTHOR, &[table_row(&e2e), table_row(&unit)]).as_str())
+    );
+
+    stop_tx.send(()).expect("the loop is running");
+    tokio::time::timeout(BACKSTOP, task)
+        .await
+        .expect("the loop stops")
+        .expect("the loop does not panic");
+}
