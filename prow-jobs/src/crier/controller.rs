@@ -203,9 +203,10 @@ impl RunOptions {
 }
 
 /// Runs crier until `shutdown` completes: a full pass at once and every
-/// `options.resync_period`, and each job again whenever the store reports a change to it. The
-/// configuration is read afresh from `config` for every job. `on_pass` sees what each pass or
-/// event did (logging, metrics, tests).
+/// `options.resync_period` (a zero period counts as one second), and each job again whenever
+/// the store reports a change to it. The configuration is read afresh from `config` for every
+/// pass and every event. `on_pass` sees what each did (for logging, metrics and tests). Jobs
+/// are reported one at a time, so two reports never race on one pull request's comment.
 pub async fn run<F>(
     store: std::sync::Arc<dyn JobStore>,
     reporter: GitHubReporter,
@@ -218,7 +219,12 @@ pub async fn run<F>(
 {
     // Subscribe before the first list so that no change falls between the two.
     let mut events = store.watch();
-    let mut resync = tokio::time::interval(options.resync_period);
+    let period = if options.resync_period.is_zero() {
+        Duration::from_secs(1)
+    } else {
+        options.resync_period
+    };
+    let mut resync = tokio::time::interval(period);
     resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
     loop {

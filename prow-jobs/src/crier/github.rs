@@ -55,7 +55,8 @@ impl GitHubReporter {
         }
     }
 
-    /// Reports `job` to GitHub: sets its status, then (for a completed job on one pull request,
+    /// Reports `job` to GitHub, unless it does not report or its type is not in
+    /// `job_types_to_report`: sets its status, then (for a completed job on one pull request,
     /// unless its repository is in `no_comment_repos`) updates the failed-tests comment. For
     /// repositories in `summary_comment_repos` the comment summarises the newest run of every
     /// job on the pull request, taken from `jobs` (the stored jobs; unused otherwise), once all
@@ -68,6 +69,9 @@ impl GitHubReporter {
         jobs: &[ProwJob],
     ) -> Result<ReportOutcome, CrierError> {
         let mut outcome = ReportOutcome::default();
+        if !job.spec.report || !reports_type(config, job.spec.job_type) {
+            return Ok(outcome);
+        }
         if let Some(update) = status_update(job, config) {
             let set = self
                 .client

@@ -791,6 +791,31 @@ async fn skipped_and_unlisted_jobs_are_not_reported() {
 }
 
 #[tokio::test]
+async fn the_reporter_itself_leaves_unreported_types_alone() {
+    let w = world();
+    let job = presubmit("unit-1", "pull-unit", ProwJobState::Failure);
+    let postsubmits_only = config_with(|c| c.job_types_to_report = vec!["postsubmit".into()]);
+    let outcome = w
+        .reporter
+        .report(&job, &postsubmits_only, &[])
+        .await
+        .expect("nothing to do");
+    assert_eq!(outcome, prow_jobs::crier::ReportOutcome::default());
+    assert_eq!(w.github.state().calls.len(), 0);
+
+    let outcome = w
+        .reporter
+        .report(&job, &config(), &[])
+        .await
+        .expect("reported");
+    assert_eq!(outcome.status.map(|s| s.sha), Some(HEAD.to_owned()));
+    assert!(matches!(
+        outcome.comment.write,
+        Some(CommentWrite::Create { .. })
+    ));
+}
+
+#[tokio::test]
 async fn repos_in_no_comment_repos_get_statuses_but_no_comment() {
     for ident in [ORG.to_owned(), format!("{ORG}/{REPO}")] {
         let w = world();
