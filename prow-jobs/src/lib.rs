@@ -12,6 +12,7 @@
 
 pub mod clock;
 pub mod clonerefs;
+pub mod crier;
 pub mod decorate;
 pub mod downwardapi;
 pub mod entrypoint;

@@ -3,6 +3,7 @@
 //! repositories and stores.
 
 mod clonerefs;
+mod crier;
 mod decorate;
 mod entrypoint;
 mod env;

@@ -1,0 +1,67 @@
+//! crier: reports ProwJob state changes to GitHub as Prow's crier does with its GitHub
+//! reporter (upstream `pkg/crier`, `pkg/crier/reporters/github`, `pkg/github/report`).
+//!
+//! - [`status`] and [`comment`] decide, in pure code: whether a job is reported, the commit
+//!   status it gets, and what happens to the failed-tests comment on its pull request.
+//! - [`GitHubReporter`] carries those decisions out through
+//!   [`GitHubClient`](prow_github::GitHubClient).
+//! - [`sync_once`] and [`run`] drive it over a [`JobStore`](crate::store::JobStore): a job is
+//!   reported when its state differs from `status.prev_report_states["github-reporter"]`, which
+//!   is written back once GitHub has it, so each state is reported once and failures are
+//!   retried on the next pass.
+
+pub mod comment;
+mod controller;
+mod github;
+pub mod status;
+
+use prow_github::Error as GitHubError;
+
+use crate::store::StoreError;
+
+pub use comment::{CommentPlan, CommentWrite, plan_comment, summary_jobs};
+pub use controller::{
+    DEFAULT_RESYNC_PERIOD, MAX_UPDATE_ATTEMPTS, Reported, RunOptions, SyncReport, mark_reported,
+    run, sync_job, sync_once,
+};
+pub use github::{GitHubReporter, ReportOutcome};
+pub use status::{
+    REPORTER_NAME, StatusUpdate, description_with_base_sha, should_report, status_update,
+};
+
+/// Why crier could not report a job.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CrierError {
+    /// GitHub refused or failed a request.
+    #[error("report prowjob {job:?} to github: {action}")]
+    GitHub {
+        /// The ProwJob's name.
+        job: String,
+        /// What was being done, such as `set status`.
+        action: &'static str,
+        /// GitHub's error.
+        #[source]
+        source: GitHubError,
+    },
+    /// The job store failed.
+    #[error("report prowjob {job:?}: {action}")]
+    Store {
+        /// The ProwJob's name (empty when listing).
+        job: String,
+        /// What was being done, such as `record the reported state`.
+        action: &'static str,
+        /// The store's error.
+        #[source]
+        source: StoreError,
+    },
+}
+
+impl CrierError {
+    /// The name of the ProwJob the error is about (empty for a failed listing).
+    pub fn job(&self) -> &str {
+        match self {
+            CrierError::GitHub { job, .. } | CrierError::Store { job, .. } => job,
+        }
+    }
+}
