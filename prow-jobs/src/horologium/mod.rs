@@ -1,0 +1,13 @@
+//! horologium: starts periodic jobs on their schedules.
+//!
+//! [`decide`] holds the pure decisions (is a periodic due, is a failed run retried); [`sync`]
+//! acts on them against a [`JobStore`](crate::store::JobStore), once per tick.
+
+mod decide;
+mod sync;
+
+pub use decide::{MAX_RETRIES, Retry, Schedule, Verdict, decide, retry_attempt};
+pub use sync::{
+    Created, DEFAULT_TICK_INTERVAL, FirstSeen, Settings, SyncError, SyncReport, Trigger, run,
+    sync_once, tick_interval,
+};
