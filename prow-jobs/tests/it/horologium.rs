@@ -185,3 +185,415 @@ fn schedules_without_a_valid_rule_say_why() {
         "{err}"
     );
 }
+
+// The loop, over a real store under tokio's paused clock.
+
+mod sync {
+    use std::collections::BTreeSet;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use prow_config::{JobConfig, Periodic};
+    use prow_core::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    use prow_core::k8s_openapi::jiff::Timestamp;
+    use prow_core::labels::{PROW_JOB_NAME, PROW_JOB_TYPE, RE_RUN};
+    use prow_core::{ProwJob, ProwJobState};
+    use prow_jobs::clock::{Clock, TokioClock};
+    use prow_jobs::horologium::{
+        FirstSeen, Settings, SyncReport, Trigger, Verdict, run, sync_once,
+    };
+    use prow_jobs::store::{JobStore, ListParams, SqliteStore, WatchEvent};
+    use tokio::sync::{broadcast, mpsc, oneshot};
+    use tokio::task::JoinHandle;
+
+    const START: &str = "2026-11-23T10:30:00Z";
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().expect("timestamp")
+    }
+
+    fn periodics(yaml: &str) -> Vec<Periodic> {
+        let config: JobConfig = serde_yaml::from_str(yaml).expect("periodics parse");
+        config.periodics
+    }
+
+    fn hourly() -> Vec<Periodic> {
+        periodics(
+            "periodics:
+- name: interval-hourly
+  interval: 1h
+  labels: {team: infra}
+  spec: {containers: [{image: alpine}]}
+- name: cron-hourly
+  cron: '0 * * * *'
+  spec: {containers: [{image: alpine}]}
+",
+        )
+    }
+
+    /// Plays plank: every job not finished yet ends now in `state`.
+    async fn finish_all(store: &dyn JobStore, clock: &dyn Clock, state: ProwJobState) {
+        for mut job in store.list(&ListParams::default()).await.expect("list") {
+            let status = job.status.get_or_insert_default();
+            if status.completion_time.is_none() {
+                status.completion_time = Some(Time(clock.now()));
+                status.state = state;
+                store.update(job).await.expect("update");
+            }
+        }
+    }
+
+    /// The jobs created since the last call, as the store's watch reported them.
+    fn added(watch: &mut broadcast::Receiver<WatchEvent>) -> Vec<ProwJob> {
+        let mut jobs = Vec::new();
+        while let Ok(event) = watch.try_recv() {
+            if let WatchEvent::Added(job) = event {
+                jobs.push(job);
+            }
+        }
+        jobs
+    }
+
+    struct Loop {
+        stop: oneshot::Sender<()>,
+        passes: mpsc::UnboundedReceiver<SyncReport>,
+        task: JoinHandle<()>,
+    }
+
+    impl Loop {
+        fn start(store: Arc<SqliteStore>, clock: TokioClock, periodics: Vec<Periodic>) -> Self {
+            let (stop, stopped) = oneshot::channel::<()>();
+            let (sender, passes) = mpsc::unbounded_channel();
+            let task = tokio::spawn(async move {
+                let settings = move || Settings::of(&periodics, &Default::default());
+                let shutdown = async {
+                    let _ = stopped.await;
+                };
+                let on_pass = move |pass: Result<SyncReport, _>| {
+                    let _ = sender.send(pass.expect("pass lists the store"));
+                };
+                run(&*store, &clock, settings, shutdown, on_pass).await;
+            });
+            Loop { stop, passes, task }
+        }
+
+        async fn next_pass(&mut self) -> SyncReport {
+            let pass = self.passes.recv().await.expect("the loop is running");
+            assert!(pass.errors.is_empty(), "{:?}", pass.errors);
+            pass
+        }
+
+        async fn stop(self) {
+            let _ = self.stop.send(());
+            self.task.await.expect("the loop ends cleanly");
+        }
+    }
+
+    /// Runs passes until the one at `until`, finishing every run as soon as it is created;
+    /// returns each creation as (periodic, time) and checks the watch saw the same ones.
+    async fn passes_until(
+        lp: &mut Loop,
+        store: &dyn JobStore,
+        watch: &mut broadcast::Receiver<WatchEvent>,
+        clock: &dyn Clock,
+        until: &str,
+    ) -> Vec<(String, String)> {
+        let mut created = Vec::new();
+        loop {
+            let pass = lp.next_pass().await;
+            let now = pass.now.expect("pass time");
+            let seen: Vec<String> = added(watch).iter().map(|j| j.spec.job.clone()).collect();
+            let reported: Vec<String> = pass.created.iter().map(|c| c.periodic.clone()).collect();
+            assert_eq!(seen, reported, "watch and report disagree at {now}");
+            created.extend(seen.into_iter().map(|p| (p, now.to_string())));
+            finish_all(store, clock, ProwJobState::Success).await;
+            if now >= at(until) {
+                return created;
+            }
+        }
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_periodic_fires_on_schedule_and_not_twice_after_a_restart() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("prow.db");
+        let clock = TokioClock::starting_at(at(START));
+        let store = Arc::new(SqliteStore::open(&path).await.expect("open store"));
+        let mut watch = store.watch();
+        let mut first = Loop::start(store.clone(), clock, hourly());
+
+        // The interval periodic starts at once; the cron one waits for its tick.
+        let pass = first.next_pass().await;
+        assert_eq!(pass.now, Some(at(START)));
+        let created = added(&mut watch);
+        assert_eq!(created.len(), 1, "{created:?}");
+        let job = &created[0];
+        assert_eq!(job.spec.job, "interval-hourly");
+        assert_eq!(
+            pass.created[0].trigger,
+            Trigger::Scheduled(Verdict::FirstRun)
+        );
+        assert_eq!(pass.created[0].prowjob, job.metadata.name.clone().unwrap());
+        let labels = job.metadata.labels.clone().unwrap_or_default();
+        assert_eq!(labels[PROW_JOB_NAME], "interval-hourly");
+        assert_eq!(labels[PROW_JOB_TYPE], "periodic");
+        assert_eq!(labels["team"], "infra");
+        let status = job.status.clone().unwrap_or_default();
+        assert_eq!(status.state, ProwJobState::Triggered);
+        assert_eq!(status.start_time.map(|t| t.0), Some(at(START)));
+        finish_all(&*store, &clock, ProwJobState::Success).await;
+
+        // Minute by minute up to the 11:00 tick: only the cron periodic fires, at its tick.
+        let created = passes_until(
+            &mut first,
+            &*store,
+            &mut watch,
+            &clock,
+            "2026-11-23T11:00:00Z",
+        )
+        .await;
+        assert_eq!(created, pairs(&[("cron-hourly", "2026-11-23T11:00:00Z")]));
+
+        // Restart: a new loop (nothing kept in memory) on a new handle of the same file, in
+        // the same minute. It sees both runs in the store and starts nothing.
+        first.stop().await;
+        drop(store);
+        let store = Arc::new(SqliteStore::open(&path).await.expect("reopen store"));
+        let mut watch = store.watch();
+        let mut second = Loop::start(store.clone(), clock, hourly());
+        let pass = second.next_pass().await;
+        assert_eq!(pass.now, Some(at("2026-11-23T11:00:00Z")));
+        assert!(pass.created.is_empty(), "{:?}", pass.created);
+        assert!(added(&mut watch).is_empty());
+
+        // Then each periodic fires once more, on its own schedule.
+        let created = passes_until(
+            &mut second,
+            &*store,
+            &mut watch,
+            &clock,
+            "2026-11-23T12:00:00Z",
+        )
+        .await;
+        assert_eq!(
+            created,
+            pairs(&[
+                ("interval-hourly", "2026-11-23T11:31:00Z"),
+                ("cron-hourly", "2026-11-23T12:00:00Z"),
+            ])
+        );
+        second.stop().await;
+
+        let names: BTreeSet<String> = store
+            .list(&ListParams::default())
+            .await
+            .expect("list")
+            .into_iter()
+            .filter_map(|j| j.metadata.name)
+            .collect();
+        assert_eq!(names.len(), 4, "every run has its own name: {names:?}");
+    }
+
+    /// One pass at the clock's time; the periodics each started run, in order.
+    async fn pass(
+        store: &dyn JobStore,
+        periodics: &[Periodic],
+        first_seen: &mut FirstSeen,
+        clock: &dyn Clock,
+    ) -> Vec<(String, Trigger)> {
+        let report = sync_once(store, periodics, first_seen, clock)
+            .await
+            .expect("pass");
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        report
+            .created
+            .into_iter()
+            .map(|c| (c.periodic, c.trigger))
+            .collect()
+    }
+
+    fn started(periodic: &str, verdict: Verdict) -> Vec<(String, Trigger)> {
+        vec![(periodic.to_owned(), Trigger::Scheduled(verdict))]
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn minimum_interval_waits_for_the_run_to_finish() {
+        let store = SqliteStore::in_memory().expect("store");
+        let clock = TokioClock::starting_at(at(START));
+        let periodics = periodics("periodics:\n- name: gap\n  minimum_interval: 10m\n");
+        let mut seen = FirstSeen::new();
+        assert_eq!(
+            pass(&store, &periodics, &mut seen, &clock).await,
+            started("gap", Verdict::FirstRun)
+        );
+        tokio::time::advance(30 * MINUTE).await;
+        assert_eq!(pass(&store, &periodics, &mut seen, &clock).await, []);
+        finish_all(&store, &clock, ProwJobState::Success).await;
+        tokio::time::advance(10 * MINUTE).await;
+        assert_eq!(pass(&store, &periodics, &mut seen, &clock).await, []);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(
+            pass(&store, &periodics, &mut seen, &clock).await,
+            started("gap", Verdict::IntervalElapsed)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_running_job_blocks_the_next_run() {
+        let store = SqliteStore::in_memory().expect("store");
+        let clock = TokioClock::starting_at(at(START));
+        let periodics = periodics(
+            "periodics:\n- name: hourly\n  interval: 1h\n- name: ticking\n  cron: '@hourly'\n",
+        );
+        let mut seen = FirstSeen::new();
+        assert_eq!(
+            pass(&store, &periodics, &mut seen, &clock).await,
+            started("hourly", Verdict::FirstRun)
+        );
+        tokio::time::advance(30 * MINUTE).await;
+        assert_eq!(
+            pass(&store, &periodics, &mut seen, &clock).await,
+            started("ticking", Verdict::CronTick)
+        );
+        // Three hours and three ticks later, both runs still going: nothing starts.
+        tokio::time::advance(180 * MINUTE).await;
+        assert_eq!(pass(&store, &periodics, &mut seen, &clock).await, []);
+        finish_all(&store, &clock, ProwJobState::Failure).await;
+        let mut after = pass(&store, &periodics, &mut seen, &clock).await;
+        after.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            after,
+            [
+                (
+                    "hourly".to_owned(),
+                    Trigger::Scheduled(Verdict::IntervalElapsed)
+                ),
+                ("ticking".to_owned(), Trigger::Scheduled(Verdict::CronTick)),
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_broken_periodic_is_reported_by_name_and_the_others_still_start() {
+        let store = SqliteStore::in_memory().expect("store");
+        let clock = TokioClock::starting_at(at(START));
+        let periodics = periodics(
+            "periodics:
+- name: bad-cron
+  cron: '61 * * * *'
+- name: no-schedule
+- name: good
+  interval: 1h
+",
+        );
+        let report = sync_once(&store, &periodics, &mut FirstSeen::new(), &clock)
+            .await
+            .expect("pass");
+        let created: Vec<&str> = report.created.iter().map(|c| c.periodic.as_str()).collect();
+        assert_eq!(created, ["good"]);
+        let errors: Vec<(Option<&str>, String)> = report
+            .errors
+            .iter()
+            .map(|e| (e.job(), e.to_string()))
+            .collect();
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(errors[0].0, Some("bad-cron"));
+        assert!(
+            errors[0]
+                .1
+                .starts_with("invalid cron string 61 * * * * in periodic bad-cron"),
+            "{}",
+            errors[0].1
+        );
+        assert_eq!(
+            errors[1],
+            (
+                Some("no-schedule"),
+                "at least one of cron, interval, or minimum_interval must be set in periodic \
+                 no-schedule"
+                    .to_owned()
+            )
+        );
+    }
+
+    /// The `prow.k8s.io/re-run` label of every run of `periodic`, oldest first.
+    async fn re_runs(store: &dyn JobStore) -> Vec<Option<String>> {
+        let mut jobs = store.list(&ListParams::default()).await.expect("list");
+        jobs.sort_by_key(|j| {
+            j.status
+                .as_ref()
+                .and_then(|s| s.start_time.clone())
+                .map(|t| t.0)
+        });
+        jobs.iter()
+            .map(|j| {
+                j.metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get(RE_RUN).cloned())
+            })
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_run_is_retried_up_to_the_attempts_then_waits_for_its_schedule() {
+        let store = SqliteStore::in_memory().expect("store");
+        let clock = TokioClock::starting_at(at(START));
+        let periodics = periodics(
+            "periodics:
+- name: flaky
+  interval: 24h
+  retry: {attempts: 2, interval: 10m}
+",
+        );
+        let mut seen = FirstSeen::new();
+        assert_eq!(
+            pass(&store, &periodics, &mut seen, &clock).await,
+            started("flaky", Verdict::FirstRun)
+        );
+        let mut triggers = Vec::new();
+        for _ in 0..6 {
+            finish_all(&store, &clock, ProwJobState::Failure).await;
+            tokio::time::advance(6 * MINUTE).await;
+            triggers.extend(
+                pass(&store, &periodics, &mut seen, &clock)
+                    .await
+                    .into_iter()
+                    .map(|(_, t)| (clock.now().to_string(), t)),
+            );
+        }
+        // Retries start more than 10 minutes after the failed run started, twice, no more.
+        assert_eq!(
+            triggers,
+            [
+                ("2026-11-23T10:42:00Z".to_owned(), Trigger::Retry(1)),
+                ("2026-11-23T10:54:00Z".to_owned(), Trigger::Retry(2)),
+            ]
+        );
+        assert_eq!(
+            re_runs(&store).await,
+            [None, Some("1".to_owned()), Some("2".to_owned())]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_successful_run_is_not_retried() {
+        let store = SqliteStore::in_memory().expect("store");
+        let clock = TokioClock::starting_at(at(START));
+        let periodics = periodics(
+            "periodics:\n- name: fine\n  interval: 24h\n  retry: {attempts: 3, interval: 1m}\n",
+        );
+        let mut seen = FirstSeen::new();
+        pass(&store, &periodics, &mut seen, &clock).await;
+        finish_all(&store, &clock, ProwJobState::Success).await;
+        tokio::time::advance(30 * MINUTE).await;
+        assert_eq!(pass(&store, &periodics, &mut seen, &clock).await, []);
+    }
+}
