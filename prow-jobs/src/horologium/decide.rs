@@ -4,10 +4,11 @@
 //! - `interval`: a periodic never run starts at once; otherwise when the last run is complete
 //!   and started more than `interval` ago.
 //! - `minimum_interval`: the same, measured from the last run's completion.
-//! - `cron` (5 fields or a descriptor such as `@hourly`, in UTC): when a tick has passed since
-//!   the last run started (or, for a periodic never run, since it was first seen) and the last
-//!   run is complete. Prow keeps its ticks in memory and loses them on restart; deciding from
-//!   the stored runs instead means a restart neither loses a tick nor fires one twice.
+//! - `cron` (5 or 6 fields, or a descriptor such as `@hourly`, in UTC): when a tick has passed
+//!   since the last run ended (or, for a periodic never run, since it was first seen). A tick
+//!   that comes while a run is going is skipped, as Prow drops it. Prow keeps its ticks in
+//!   memory and loses them on restart; deciding from the stored runs instead means a restart
+//!   neither loses a tick nor fires one twice.
 //! - `@every <duration>` (robfig's form, which Prow also accepts): like `interval`.
 //! - `retry` (attempts, interval, run_all): a failed run is started again, as a numbered re-run,
 //!   once `interval` has passed since it started. Prow only looks at retries for periodics that
@@ -138,7 +139,11 @@ pub fn decide(
             _ => Verdict::NotDue,
         },
         Schedule::Cron(cron) => {
-            let since = start.unwrap_or(first_seen);
+            // Ticks while the last run went on do not count: Prow drops them.
+            let since = match latest {
+                Some(_) => completion.max(start).unwrap_or(first_seen),
+                None => first_seen,
+            };
             let (Some(since), Some(now)) = (chrono_of(since), chrono_of(now)) else {
                 return Verdict::NotDue;
             };

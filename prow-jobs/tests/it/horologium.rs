@@ -90,6 +90,19 @@ fn decision_table() {
             "2026-11-23T11:00:00Z",
             StillRunning,
         ),
+        // A tick that came while the run went on is dropped: the next one starts it.
+        (
+            "cron: '0 * * * *'",
+            done("2026-11-23T10:00:05Z", "2026-11-23T11:20:00Z"),
+            "2026-11-23T11:30:00Z",
+            NotDue,
+        ),
+        (
+            "cron: '0 * * * *'",
+            done("2026-11-23T10:00:05Z", "2026-11-23T11:20:00Z"),
+            "2026-11-23T12:00:00Z",
+            CronTick,
+        ),
         // A tick missed while horologium was down still fires once it is back.
         (
             "cron: '0 * * * *'",
@@ -465,18 +478,21 @@ mod sync {
         // Three hours and three ticks later, both runs still going: nothing starts.
         tokio::time::advance(180 * MINUTE).await;
         assert_eq!(pass(&store, &periodics, &mut seen, &clock).await, []);
+        // Once they end, the interval periodic starts at once; the cron one dropped the ticks
+        // that came during its run and waits for the next.
         finish_all(&store, &clock, ProwJobState::Failure).await;
-        let mut after = pass(&store, &periodics, &mut seen, &clock).await;
-        after.sort_by(|a, b| a.0.cmp(&b.0));
+        tokio::time::advance(MINUTE).await;
         assert_eq!(
-            after,
-            [
-                (
-                    "hourly".to_owned(),
-                    Trigger::Scheduled(Verdict::IntervalElapsed)
-                ),
-                ("ticking".to_owned(), Trigger::Scheduled(Verdict::CronTick)),
-            ]
+            pass(&store, &periodics, &mut seen, &clock).await,
+            started("hourly", Verdict::IntervalElapsed)
+        );
+        tokio::time::advance(58 * MINUTE).await;
+        assert_eq!(pass(&store, &periodics, &mut seen, &clock).await, []);
+        tokio::time::advance(MINUTE).await;
+        assert_eq!(clock.now(), at("2026-11-23T15:00:00Z"));
+        assert_eq!(
+            pass(&store, &periodics, &mut seen, &clock).await,
+            started("ticking", Verdict::CronTick)
         );
     }
 
