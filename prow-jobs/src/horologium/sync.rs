@@ -104,7 +104,7 @@ pub struct Created {
 #[non_exhaustive]
 pub struct SyncReport {
     /// The time the pass decided with.
-    pub now: Option<Timestamp>,
+    pub now: Timestamp,
     /// The runs it created, in configuration order.
     pub created: Vec<Created>,
     /// The periodics it could not handle, each naming its job; the others went ahead.
@@ -198,7 +198,7 @@ pub async fn sync_once(
     let now = clock.now();
     first_seen.retain(periodics);
     let mut report = SyncReport {
-        now: Some(now),
+        now,
         ..SyncReport::default()
     };
     for periodic in periodics {

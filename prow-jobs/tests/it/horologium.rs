@@ -4,7 +4,8 @@
 use prow_config::{JobConfig, Periodic};
 use prow_core::ProwJob;
 use prow_core::k8s_openapi::jiff::Timestamp;
-use prow_jobs::horologium::{Schedule, Verdict, decide};
+use prow_core::labels::RE_RUN;
+use prow_jobs::horologium::{Retry, Schedule, Verdict, decide, retry_attempt};
 
 fn periodic(yaml: &str) -> Periodic {
     let config: JobConfig = serde_yaml::from_str(&format!(
@@ -199,6 +200,133 @@ fn schedules_without_a_valid_rule_say_why() {
     );
 }
 
+/// A run of `p` from 10:00 in `state`, finished at 10:05 unless `pending`, with `re_run`.
+fn attempt(state: &str, re_run: Option<&str>) -> ProwJob {
+    let end = (state != "pending").then_some("2026-11-23T10:05:00Z");
+    let mut job = run("2026-11-23T10:00:00Z", end);
+    if let Some(status) = job.status.as_mut() {
+        status.state = serde_json::from_value(state.into()).expect("state");
+    }
+    if let Some(n) = re_run {
+        job.metadata.labels = Some([(RE_RUN.to_owned(), n.to_owned())].into());
+    }
+    job
+}
+
+#[test]
+fn retry_table() {
+    let retry = |yaml: &str| {
+        Retry::of(&periodic(&format!("interval: 24h\nretry: {yaml}")))
+            .expect("retry parses")
+            .expect("retry is set")
+    };
+    let cases: Vec<(&str, ProwJob, &str, Option<u32>)> = vec![
+        // The first re-run, once the interval has passed since the failed run started.
+        (
+            "{attempts: 2, interval: 10m}",
+            attempt("failure", None),
+            "10:10:00",
+            None,
+        ),
+        (
+            "{attempts: 2, interval: 10m}",
+            attempt("failure", None),
+            "10:10:01",
+            Some(1),
+        ),
+        (
+            "{attempts: 2, interval: 10m}",
+            attempt("error", Some("1")),
+            "10:11:00",
+            Some(2),
+        ),
+        (
+            "{attempts: 2, interval: 10m}",
+            attempt("aborted", Some("2")),
+            "11:00:00",
+            None,
+        ),
+        // A label that is not a number stops the retries.
+        (
+            "{attempts: 2, interval: 10m}",
+            attempt("failure", Some("x")),
+            "11:00:00",
+            None,
+        ),
+        // Success ends the retries, unless run_all.
+        (
+            "{attempts: 2, interval: 10m}",
+            attempt("success", None),
+            "11:00:00",
+            None,
+        ),
+        (
+            "{attempts: 2, interval: 10m, run_all: true}",
+            attempt("success", None),
+            "11:00:00",
+            Some(1),
+        ),
+        // run_all does not wait for the run to end; otherwise a running run is left alone.
+        (
+            "{attempts: 2, interval: 10m}",
+            attempt("pending", None),
+            "11:00:00",
+            None,
+        ),
+        (
+            "{attempts: 2, interval: 10m, run_all: true}",
+            attempt("pending", Some("1")),
+            "11:00:00",
+            Some(2),
+        ),
+        // At most ten re-runs, whatever attempts says.
+        (
+            "{attempts: 50, interval: 1m}",
+            attempt("failure", Some("9")),
+            "11:00:00",
+            Some(10),
+        ),
+        (
+            "{attempts: 50, interval: 1m}",
+            attempt("failure", Some("10")),
+            "11:00:00",
+            None,
+        ),
+        // No attempts, no retries.
+        ("{interval: 1m}", attempt("failure", None), "11:00:00", None),
+    ];
+    for (yaml, latest, now, expected) in cases {
+        let now = at(&format!("2026-11-23T{now}Z"));
+        let labels = latest.metadata.labels.clone();
+        assert_eq!(
+            retry_attempt(&retry(yaml), &latest, now),
+            expected,
+            "{yaml} at {now} with {:?} and {labels:?}",
+            latest.status.as_ref().map(|s| s.state)
+        );
+    }
+}
+
+#[test]
+fn retry_blocks_say_what_is_wrong() {
+    assert_eq!(Retry::of(&periodic("interval: 1h")), Ok(None));
+    for (yaml, expected) in [
+        (
+            "retry: {attempts: 2}",
+            "cannot parse Retry duration for p: time: invalid duration \"\"",
+        ),
+        (
+            "retry: {attempts: many, interval: 1m}",
+            "retry.attempts of periodic p is not an integer",
+        ),
+    ] {
+        assert_eq!(
+            Retry::of(&periodic(&format!("interval: 1h\n{yaml}"))),
+            Err(expected.to_owned())
+        );
+    }
+}
+
 // The loop, over a real store under tokio's paused clock.
 
 mod sync {
@@ -315,7 +443,7 @@ mod sync {
         let mut created = Vec::new();
         loop {
             let pass = lp.next_pass().await;
-            let now = pass.now.expect("pass time");
+            let now = pass.now;
             let seen: Vec<String> = added(watch).iter().map(|j| j.spec.job.clone()).collect();
             let reported: Vec<String> = pass.created.iter().map(|c| c.periodic.clone()).collect();
             assert_eq!(seen, reported, "watch and report disagree at {now}");
@@ -344,7 +472,7 @@ mod sync {
 
         // The interval periodic starts at once; the cron one waits for its tick.
         let pass = first.next_pass().await;
-        assert_eq!(pass.now, Some(at(START)));
+        assert_eq!(pass.now, at(START));
         let created = added(&mut watch);
         assert_eq!(created.len(), 1, "{created:?}");
         let job = &created[0];
@@ -382,7 +510,7 @@ mod sync {
         let mut watch = store.watch();
         let mut second = Loop::start(store.clone(), clock, hourly());
         let pass = second.next_pass().await;
-        assert_eq!(pass.now, Some(at("2026-11-23T11:00:00Z")));
+        assert_eq!(pass.now, at("2026-11-23T11:00:00Z"));
         assert!(pass.created.is_empty(), "{:?}", pass.created);
         assert!(added(&mut watch).is_empty());
 
