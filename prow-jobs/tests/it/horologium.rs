@@ -542,6 +542,39 @@ mod sync {
         assert_eq!(names.len(), 4, "every run has its own name: {names:?}");
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn the_run_horologium_creates_is_prows_periodic_prowjob() {
+        let store = SqliteStore::in_memory().expect("store");
+        let clock = TokioClock::starting_at(at(START));
+        let periodics = periodics(
+            "periodics:
+- name: ci-nightly-build
+  interval: 24h
+  cluster: build01
+  labels: {team: infra}
+  annotations: {testgrid-dashboards: sig-testing}
+  extra_refs:
+  - {org: kubernetes, repo: test-infra, base_ref: master}
+  spec:
+    containers: [{image: 'gcr.io/k8s/builder:v1', command: [make]}]
+",
+        );
+        let mut watch = store.watch();
+        pass(&store, &periodics, &mut FirstSeen::new(), &clock).await;
+        let created = added(&mut watch);
+        assert_eq!(created.len(), 1);
+        let name = created[0].metadata.name.clone().unwrap_or_default();
+        assert!(
+            uuid::Uuid::parse_str(&name).is_ok(),
+            "{name} is a UUID, as pjutil names jobs"
+        );
+        insta::assert_yaml_snapshot!(created[0], {
+            ".metadata.name" => "[uuid]",
+            ".metadata.uid" => "[uid]",
+            ".metadata.creationTimestamp" => "[created]",
+        });
+    }
+
     /// One pass at the clock's time; the periodics each started run, in order.
     async fn pass(
         store: &dyn JobStore,
