@@ -1,7 +1,8 @@
 //! horologium: starts periodic jobs on their schedules.
 //!
-//! [`decide`] holds the pure decisions (is a periodic due, is a failed run retried); [`sync`]
-//! acts on them against a [`JobStore`](crate::store::JobStore), once per tick.
+//! [`decide`] and [`retry_attempt`] are the pure decisions (is a periodic due, is a failed run
+//! started again); [`sync_once`] acts on them against a [`JobStore`](crate::store::JobStore),
+//! and [`run`] does that once per tick.
 
 mod decide;
 mod sync;

@@ -11,7 +11,7 @@
 //! in the store, restarts change nothing: the next start is computed from that run, so a new
 //! horologium on the same store neither repeats a tick nor skips one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::time::Duration;
 
@@ -72,8 +72,9 @@ impl FirstSeen {
 
     /// Forgets periodics no longer configured, so a re-added one waits for a tick again.
     fn retain(&mut self, periodics: &[Periodic]) {
+        let configured: BTreeSet<&str> = periodics.iter().map(|p| p.name.as_str()).collect();
         self.seen
-            .retain(|name, _| periodics.iter().any(|p| &p.name == name));
+            .retain(|name, _| configured.contains(name.as_str()));
     }
 }
 

@@ -1,8 +1,9 @@
 //! sinker: deletes finished ProwJobs and their pods once they are old enough.
 //!
-//! The policy half holds the pure decisions (which jobs and pods go, and why);
-//! the clean half acts on them against a [`JobStore`](crate::store::JobStore) and the
-//! build clusters' [`Runner`](crate::runner::Runner)s, once per resync period.
+//! [`prowjobs_to_delete`] and [`pod_verdict`] are the pure decisions (which jobs and pods go,
+//! and why); [`sync_once`] acts on them against a [`JobStore`](crate::store::JobStore) and the
+//! build clusters' [`Runner`](crate::runner::Runner)s, and [`run`] does that once per resync
+//! period.
 
 mod clean;
 mod policy;
