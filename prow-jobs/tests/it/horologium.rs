@@ -658,6 +658,30 @@ mod sync {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_changed_cron_string_waits_for_a_tick_of_the_new_schedule() {
+        let store = SqliteStore::in_memory().expect("store");
+        let clock = TokioClock::starting_at(at(START));
+        let daily = periodics("periodics:\n- name: c\n  cron: '0 0 * * *'\n");
+        let at_40 = periodics("periodics:\n- name: c\n  cron: '40 * * * *'\n");
+        let mut seen = FirstSeen::new();
+        assert_eq!(pass(&store, &daily, &mut seen, &clock).await, []);
+        // Changed at 10:45: the 10:40 tick came before the new schedule existed.
+        tokio::time::advance(15 * MINUTE).await;
+        assert_eq!(pass(&store, &at_40, &mut seen, &clock).await, []);
+        assert_eq!(seen.get("c"), Some(at("2026-11-23T10:45:00Z")));
+        tokio::time::advance(54 * MINUTE).await;
+        assert_eq!(pass(&store, &at_40, &mut seen, &clock).await, []);
+        tokio::time::advance(MINUTE).await;
+        assert_eq!(
+            pass(&store, &at_40, &mut seen, &clock).await,
+            started("c", Verdict::CronTick)
+        );
+        // A periodic dropped from the configuration is forgotten.
+        assert_eq!(pass(&store, &[], &mut seen, &clock).await, []);
+        assert_eq!(seen.get("c"), None);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_broken_periodic_is_reported_by_name_and_the_others_still_start() {
         let store = SqliteStore::in_memory().expect("store");
         let clock = TokioClock::starting_at(at(START));
