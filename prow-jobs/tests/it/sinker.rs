@@ -161,3 +161,367 @@ fn policy_defaults_follow_prow() {
         }
     );
 }
+
+// The pass and the loop, over a real store and a fake build cluster.
+
+mod clean {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use prow_config::Periodic;
+    use prow_core::ProwJob;
+    use prow_core::k8s_openapi::jiff::Timestamp;
+    use prow_jobs::clock::{Clock, TokioClock};
+    use prow_jobs::runner::{PodPhase, PodStatus, Runner, RunnerError};
+    use prow_jobs::sinker::{CleanReport, Cluster, JobReason, PodReason, Settings, run, sync_once};
+    use prow_jobs::store::{JobStore, ListParams, SqliteStore, StoreError, WatchEvent};
+    use tokio::sync::{broadcast, mpsc, oneshot};
+
+    use crate::support::run_of;
+
+    const NOW: &str = "2026-11-23T12:00:00Z";
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().expect("timestamp")
+    }
+
+    /// A build cluster in memory: pods by name.
+    #[derive(Default)]
+    struct FakeRunner {
+        pods: Mutex<BTreeMap<String, PodStatus>>,
+    }
+
+    impl FakeRunner {
+        fn add(&self, name: &str, prowjob: &str, created: Timestamp) {
+            let mut pod = PodStatus::new(name, prowjob, PodPhase::Succeeded, created);
+            pod.started = Some(created);
+            self.pods.lock().unwrap().insert(name.to_owned(), pod);
+        }
+
+        fn names(&self) -> Vec<String> {
+            self.pods.lock().unwrap().keys().cloned().collect()
+        }
+    }
+
+    #[async_trait]
+    impl Runner for FakeRunner {
+        async fn create(&self, job: &ProwJob) -> Result<PodStatus, RunnerError> {
+            Err(RunnerError::Unprocessable(format!(
+                "sinker never creates pods (asked for {:?})",
+                job.metadata.name
+            )))
+        }
+
+        async fn get(&self, name: &str) -> Result<Option<PodStatus>, RunnerError> {
+            Ok(self.pods.lock().unwrap().get(name).cloned())
+        }
+
+        async fn delete(&self, name: &str) -> Result<(), RunnerError> {
+            self.pods.lock().unwrap().remove(name);
+            Ok(())
+        }
+
+        async fn list(&self) -> Result<Vec<PodStatus>, RunnerError> {
+            Ok(self.pods.lock().unwrap().values().cloned().collect())
+        }
+    }
+
+    fn settings(yaml: &str) -> Settings {
+        let section: prow_config::prow::Sinker = serde_yaml::from_str(yaml).expect("sinker");
+        Settings::of(&section)
+    }
+
+    fn nightly() -> Vec<Periodic> {
+        let config: prow_config::JobConfig =
+            serde_yaml::from_str("periodics:\n- name: nightly\n  cron: '0 0 * * *'\n")
+                .expect("periodics");
+        config.periodics
+    }
+
+    async fn names(store: &dyn JobStore) -> Vec<String> {
+        store
+            .list(&ListParams::default())
+            .await
+            .expect("list")
+            .into_iter()
+            .filter_map(|j| j.metadata.name)
+            .collect()
+    }
+
+    fn done(job_type: &str, job: &str, name: &str, day: u32) -> ProwJob {
+        let start = format!("2026-11-{day:02}T00:00:00Z");
+        let end = format!("2026-11-{day:02}T01:00:00Z");
+        run_of(job_type, job, name, &start, Some(&end))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn old_jobs_go_the_newest_periodic_run_stays_and_pods_follow_their_jobs() {
+        let store = SqliteStore::in_memory().expect("store");
+        for job in [
+            done("presubmit", "unit", "old-pr", 10),
+            done("presubmit", "unit", "new-pr", 22),
+            run_of(
+                "presubmit",
+                "unit",
+                "old-running",
+                "2026-11-10T00:00:00Z",
+                None,
+            ),
+            done("periodic", "nightly", "nightly-1", 10),
+            done("periodic", "nightly", "nightly-2", 11),
+        ] {
+            store.create(job).await.expect("create");
+        }
+        let clock = TokioClock::starting_at(at(NOW));
+        let now = clock.now();
+        let ago = |secs: i64| {
+            now.checked_sub(prow_core::k8s_openapi::jiff::SignedDuration::from_secs(
+                secs,
+            ))
+            .expect("time")
+        };
+        let cluster = FakeRunner::default();
+        cluster.add("old-pr", "old-pr", at("2026-11-10T00:00:00Z"));
+        cluster.add("new-pr", "new-pr", at("2026-11-22T00:00:00Z"));
+        cluster.add("old-running", "old-running", at("2026-11-10T00:00:00Z"));
+        cluster.add("just-made", "not-in-store-yet", ago(20));
+        cluster.add("orphan", "long-gone", ago(31));
+        let other = FakeRunner::default();
+        other.add("elsewhere", "long-gone", ago(3600));
+        let clusters = [
+            Cluster::new("default", &cluster),
+            Cluster::new("excluded", &other),
+        ];
+        let settings = settings("max_prowjob_age: 48h\nexclude_clusters: [excluded]\n");
+
+        let report = sync_once(&store, &clusters, &nightly(), &settings, &clock)
+            .await
+            .expect("pass");
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        // nightly-2 is the newest run of a configured periodic; old-running has not finished.
+        assert_eq!(names(&store).await, ["new-pr", "nightly-2", "old-running"]);
+        assert_eq!(
+            report.prowjobs_cleaned,
+            BTreeMap::from([(JobReason::Aged, 1), (JobReason::AgedPeriodic, 1)])
+        );
+        assert_eq!(report.prowjobs_existing, 5);
+        // old-pr's pod lost its job in this very pass; new-pr's pod started 36 h ago, past the
+        // default 24 h max_pod_age; old-running's job still runs; the 20 s old pod without a
+        // job and the excluded cluster's pods stay.
+        assert_eq!(cluster.names(), ["just-made", "old-running"]);
+        assert_eq!(other.names(), ["elsewhere"]);
+        assert_eq!(
+            report.pods_removed,
+            BTreeMap::from([(PodReason::Aged, 1), (PodReason::Orphaned, 2)])
+        );
+        assert_eq!(report.pods_existing, 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_orphaned_pod_goes_once_it_is_30_seconds_old() {
+        let store = SqliteStore::in_memory().expect("store");
+        let clock = TokioClock::starting_at(at(NOW));
+        let cluster = FakeRunner::default();
+        cluster.add("ghost", "ghost", clock.now());
+        let clusters = [Cluster::new("default", &cluster)];
+        let settings = settings("{}");
+        let pass = || async {
+            sync_once(&store, &clusters, &[], &settings, &clock)
+                .await
+                .expect("pass")
+        };
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert!(pass().await.pods_removed.is_empty());
+        assert_eq!(cluster.names(), ["ghost"]);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        assert_eq!(
+            pass().await.pods_removed,
+            BTreeMap::from([(PodReason::Orphaned, 1)])
+        );
+        assert!(cluster.names().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pod_whose_job_appears_after_the_listing_is_not_an_orphan() {
+        // The store lists no jobs, then the job shows up before sinker looks it up.
+        let store = LateJob {
+            inner: SqliteStore::in_memory().expect("store"),
+            late: Mutex::new(Some(done("presubmit", "unit", "late", 23))),
+        };
+        let clock = TokioClock::starting_at(at(NOW));
+        let cluster = FakeRunner::default();
+        cluster.add("late", "late", at("2026-11-23T00:00:00Z"));
+        let clusters = [Cluster::new("default", &cluster)];
+        let report = sync_once(&store, &clusters, &[], &settings("{}"), &clock)
+            .await
+            .expect("pass");
+        assert!(report.pods_removed.is_empty(), "{:?}", report.pods_removed);
+        assert_eq!(cluster.names(), ["late"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_job_changed_between_listing_and_deletion_is_kept() {
+        let store = Meddling {
+            inner: SqliteStore::in_memory().expect("store"),
+        };
+        store
+            .create(done("presubmit", "unit", "old-pr", 10))
+            .await
+            .expect("create");
+        let clock = TokioClock::starting_at(at(NOW));
+        let report = sync_once(&store, &[], &[], &settings("{}"), &clock)
+            .await
+            .expect("pass");
+        assert_eq!(names(&store).await, ["old-pr"]);
+        assert!(report.prowjobs_cleaned.is_empty());
+        assert_eq!(
+            report.prowjob_cleaning_errors,
+            BTreeMap::from([("Conflict", 1)])
+        );
+        let errors: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+        assert_eq!(errors, ["delete prowjob old-pr"]);
+        assert!(matches!(
+            std::error::Error::source(&report.errors[0])
+                .and_then(|s| s.downcast_ref::<StoreError>()),
+            Some(StoreError::Conflict { .. })
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_loop_cleans_every_resync_period() {
+        let store = Arc::new(SqliteStore::in_memory().expect("store"));
+        let mut watch = store.watch();
+        store
+            .create(done("presubmit", "unit", "week-old", 16))
+            .await
+            .expect("create");
+        // Started 2026-11-16T00:00, so older than the 7-day default from 2026-11-23T00:00.
+        let clock = TokioClock::starting_at(at("2026-11-22T23:30:00Z"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let (sender, mut passes) = mpsc::unbounded_channel::<(Timestamp, CleanReport)>();
+        let task = tokio::spawn({
+            let store = store.clone();
+            async move {
+                let cluster = FakeRunner::default();
+                let clusters = [Cluster::new("default", &cluster)];
+                let config = || (settings("resync_period: 20m\n"), Vec::new());
+                let shutdown = async {
+                    let _ = stopped.await;
+                };
+                let on_pass = |pass: Result<CleanReport, _>| {
+                    let _ = sender.send((clock.now(), pass.expect("pass")));
+                };
+                run(&*store, &clusters, &clock, config, shutdown, on_pass).await;
+            }
+        });
+        let mut deleted_at = None;
+        let mut times = Vec::new();
+        while deleted_at.is_none() {
+            let (now, report) = passes.recv().await.expect("loop runs");
+            times.push(now.to_string());
+            if report.prowjobs_cleaned.get(&JobReason::Aged) == Some(&1) {
+                deleted_at = Some(now);
+            }
+        }
+        let _ = stop.send(());
+        task.await.expect("loop ends");
+        assert_eq!(
+            times,
+            [
+                "2026-11-22T23:30:00Z",
+                "2026-11-22T23:50:00Z",
+                "2026-11-23T00:10:00Z"
+            ]
+        );
+        let deletions: Vec<String> = std::iter::from_fn(|| watch.try_recv().ok())
+            .filter_map(|e| match e {
+                WatchEvent::Deleted(job) => job.metadata.name,
+                _ => None,
+            })
+            .collect();
+        assert_eq!(deletions, ["week-old"]);
+    }
+
+    /// A store where someone updates each job just before sinker's delete reaches it.
+    struct Meddling {
+        inner: SqliteStore,
+    }
+
+    /// A store whose listing misses one job that exists by the time it is read.
+    struct LateJob {
+        inner: SqliteStore,
+        late: Mutex<Option<ProwJob>>,
+    }
+
+    #[async_trait]
+    impl JobStore for Meddling {
+        fn namespace(&self) -> &str {
+            self.inner.namespace()
+        }
+        async fn create(&self, job: ProwJob) -> Result<ProwJob, StoreError> {
+            self.inner.create(job).await
+        }
+        async fn get(&self, name: &str) -> Result<Option<ProwJob>, StoreError> {
+            self.inner.get(name).await
+        }
+        async fn list(&self, params: &ListParams) -> Result<Vec<ProwJob>, StoreError> {
+            self.inner.list(params).await
+        }
+        async fn update(&self, job: ProwJob) -> Result<ProwJob, StoreError> {
+            self.inner.update(job).await
+        }
+        async fn delete(
+            &self,
+            name: &str,
+            resource_version: Option<&str>,
+        ) -> Result<ProwJob, StoreError> {
+            if let Some(mut job) = self.inner.get(name).await? {
+                job.metadata
+                    .labels
+                    .get_or_insert_default()
+                    .insert("touched".to_owned(), "yes".to_owned());
+                self.inner.update(job).await?;
+            }
+            self.inner.delete(name, resource_version).await
+        }
+        fn watch(&self) -> broadcast::Receiver<WatchEvent> {
+            self.inner.watch()
+        }
+    }
+
+    #[async_trait]
+    impl JobStore for LateJob {
+        fn namespace(&self) -> &str {
+            self.inner.namespace()
+        }
+        async fn create(&self, job: ProwJob) -> Result<ProwJob, StoreError> {
+            self.inner.create(job).await
+        }
+        async fn get(&self, name: &str) -> Result<Option<ProwJob>, StoreError> {
+            self.inner.get(name).await
+        }
+        async fn list(&self, params: &ListParams) -> Result<Vec<ProwJob>, StoreError> {
+            let listed = self.inner.list(params).await?;
+            let late = self.late.lock().unwrap().take();
+            if let Some(job) = late {
+                self.inner.create(job).await?;
+            }
+            Ok(listed)
+        }
+        async fn update(&self, job: ProwJob) -> Result<ProwJob, StoreError> {
+            self.inner.update(job).await
+        }
+        async fn delete(
+            &self,
+            name: &str,
+            resource_version: Option<&str>,
+        ) -> Result<ProwJob, StoreError> {
+            self.inner.delete(name, resource_version).await
+        }
+        fn watch(&self) -> broadcast::Receiver<WatchEvent> {
+            self.inner.watch()
+        }
+    }
+}

@@ -4,18 +4,23 @@
 //! - `interval`: a periodic never run starts at once; otherwise when the last run is complete
 //!   and started more than `interval` ago.
 //! - `minimum_interval`: the same, measured from the last run's completion.
-//! - `cron` (5 fields or a descriptor such as `@hourly`, in UTC): when a tick has passed since
-//!   the last run started (or, for a periodic never run, since it was first seen) and the last
-//!   run is complete. Prow keeps its ticks in memory and loses them on restart; deciding from
-//!   the stored runs instead means a restart neither loses a tick nor fires one twice.
+//! - `cron` (5 or 6 fields, or a descriptor such as `@hourly`, in UTC): when a tick has passed
+//!   since the last run ended (or, for a periodic never run, since it was first seen). A tick
+//!   that comes while a run is going is skipped, as Prow drops it. Prow keeps its ticks in
+//!   memory and loses them on restart; deciding from the stored runs instead means a restart
+//!   neither loses a tick nor fires one twice.
 //! - `@every <duration>` (robfig's form, which Prow also accepts): like `interval`.
+//! - `retry` (attempts, interval, run_all): a failed run is started again, as a numbered re-run,
+//!   once `interval` has passed since it started. Prow only looks at retries for periodics that
+//!   are not cron-scheduled outside their tick; here a retry applies whatever the schedule.
 
 use std::str::FromStr as _;
 
 use chrono::{DateTime, Utc};
 use prow_config::Periodic;
-use prow_core::ProwJob;
 use prow_core::k8s_openapi::jiff::Timestamp;
+use prow_core::labels::RE_RUN;
+use prow_core::{ProwJob, ProwJobState};
 
 /// When a periodic runs.
 #[derive(Debug, Clone)]
@@ -134,7 +139,11 @@ pub fn decide(
             _ => Verdict::NotDue,
         },
         Schedule::Cron(cron) => {
-            let since = start.unwrap_or(first_seen);
+            // Ticks while the last run went on do not count: Prow drops them.
+            let since = match latest {
+                Some(_) => completion.max(start).unwrap_or(first_seen),
+                None => first_seen,
+            };
             let (Some(since), Some(now)) = (chrono_of(since), chrono_of(now)) else {
                 return Verdict::NotDue;
             };
@@ -144,4 +153,95 @@ pub fn decide(
             }
         }
     }
+}
+
+/// The most re-runs horologium starts for one failed run, whatever `attempts` says (Prow's
+/// `maxRetries`).
+pub const MAX_RETRIES: u32 = 10;
+
+/// A periodic's `retry` block: failed runs are started again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Retry {
+    /// How many re-runs at most (capped at [`MAX_RETRIES`]).
+    pub attempts: u32,
+    /// How long after the failed run started its re-run starts.
+    pub interval: std::time::Duration,
+    /// Re-run `attempts` times whatever the results, without waiting for a run to finish.
+    pub run_all: bool,
+}
+
+impl Retry {
+    /// The periodic's retry settings, `None` when it has no `retry` block; the error says what
+    /// is wrong with the block.
+    pub fn of(periodic: &Periodic) -> Result<Option<Self>, String> {
+        let Some(block) = periodic.retry.as_ref().filter(|r| !r.is_null()) else {
+            return Ok(None);
+        };
+        let interval_text = block
+            .get("interval")
+            .and_then(|i| i.as_str())
+            .unwrap_or_default();
+        let interval = prow_core::Duration::parse(interval_text)
+            .map_err(|e| {
+                format!(
+                    "cannot parse Retry duration for {}: time: {e}",
+                    periodic.name
+                )
+            })?
+            .to_std()
+            .unwrap_or_default();
+        let attempts = match block.get("attempts") {
+            None => 0,
+            Some(a) => match a.as_i64() {
+                Some(n) => u32::try_from(n.max(0)).unwrap_or(u32::MAX),
+                None => {
+                    return Err(format!(
+                        "retry.attempts of periodic {} is not an integer",
+                        periodic.name
+                    ));
+                }
+            },
+        };
+        let run_all = match block.get("run_all") {
+            None => false,
+            Some(r) => r.as_bool().ok_or_else(|| {
+                format!(
+                    "retry.run_all of periodic {} is not a boolean",
+                    periodic.name
+                )
+            })?,
+        };
+        Ok(Some(Retry {
+            attempts,
+            interval,
+            run_all,
+        }))
+    }
+}
+
+/// The re-run number to start now for a periodic whose latest run is `latest`, or `None` when
+/// no re-run is due (Prow's `shouldTriggerFailedRun`). Re-runs carry their number in the
+/// `prow.k8s.io/re-run` label; a run without it is the first attempt.
+pub fn retry_attempt(retry: &Retry, latest: &ProwJob, now: Timestamp) -> Option<u32> {
+    if !latest.is_complete() && !retry.run_all {
+        return None;
+    }
+    let attempt = match latest.metadata.labels.as_ref().and_then(|l| l.get(RE_RUN)) {
+        None => 1,
+        Some(count) => count.parse::<u32>().ok()?.checked_add(1)?,
+    };
+    if attempt > retry.attempts.min(MAX_RETRIES) {
+        return None;
+    }
+    let status = latest.status.as_ref();
+    let start = status.and_then(|s| s.start_time.as_ref()).map(|t| t.0);
+    if start.is_some_and(|s| now <= s || elapsed(s, now) <= retry.interval) {
+        return None;
+    }
+    let succeeded = status.is_some_and(|s| s.state == ProwJobState::Success);
+    if !retry.run_all && succeeded {
+        return None;
+    }
+    Some(attempt)
 }

@@ -13,6 +13,8 @@ use std::time::Duration;
 use prow_core::k8s_openapi::jiff::Timestamp;
 use prow_core::{ProwJob, ProwJobType};
 
+use crate::runner::PodStatus;
+
 /// How long sinker keeps things (`sinker` in config.yaml, after Prow's defaults).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Policy {
@@ -93,6 +95,35 @@ pub fn prowjobs_to_delete<'a>(
         .collect()
 }
 
+/// Why sinker deletes a ProwJob (Prow's reasons, as its metrics label them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum JobReason {
+    /// A finished job that started more than `max_prowjob_age` ago.
+    Aged,
+    /// The same, for a periodic's run that is not the newest of a configured periodic.
+    AgedPeriodic,
+}
+
+impl JobReason {
+    /// The reason sinker deletes `job` when [`prowjobs_to_delete`] selects it.
+    pub fn of(job: &ProwJob) -> Self {
+        if job.spec.job_type == ProwJobType::Periodic {
+            JobReason::AgedPeriodic
+        } else {
+            JobReason::Aged
+        }
+    }
+
+    /// Prow's name for the reason.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Aged => "aged",
+            Self::AgedPeriodic => "aged-periodic",
+        }
+    }
+}
+
 /// What sinker knows of a pod (or a local run directory).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PodInfo {
@@ -106,8 +137,24 @@ pub struct PodInfo {
     pub started: Option<Timestamp>,
 }
 
+impl From<&PodStatus> for PodInfo {
+    fn from(pod: &PodStatus) -> Self {
+        let prowjob = if pod.prowjob.is_empty() {
+            &pod.name
+        } else {
+            &pod.prowjob
+        };
+        PodInfo {
+            name: pod.name.clone(),
+            prowjob: prowjob.clone(),
+            created: pod.created,
+            started: pod.started,
+        }
+    }
+}
+
 /// Why sinker deletes a pod (Prow's reasons, as its metrics label them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum PodReason {
     /// Started more than `max_pod_age` ago.
