@@ -16,7 +16,7 @@ use prow_core::k8s_openapi::jiff::Timestamp;
 
 use super::policy::{JobReason, PodInfo, PodReason, Policy, pod_verdict, prowjobs_to_delete};
 use crate::clock::Clock;
-use crate::runner::{PodPhase, PodStatus, Runner, RunnerError};
+use crate::runner::{Runner, RunnerError};
 use crate::store::{JobStore, ListParams, StoreError};
 
 /// How often sinker cleans when `sinker.resync_period` is unset.
@@ -283,27 +283,6 @@ async fn clean_pods(
                     source,
                 });
             }
-        }
-    }
-}
-
-impl PodStatus {
-    /// A pod of the ProwJob `prowjob` called `name`, created at `created` and in `phase`,
-    /// with nothing else known yet (set the other fields as the pod progresses).
-    // Belongs beside `PodStatus` in `runner`; here until that module grows a constructor.
-    pub fn new(name: &str, prowjob: &str, phase: PodPhase, created: Timestamp) -> Self {
-        PodStatus {
-            name: name.to_owned(),
-            prowjob: prowjob.to_owned(),
-            build_id: String::new(),
-            phase,
-            created,
-            started: None,
-            finished: None,
-            stop_cause: None,
-            deleting: false,
-            all_containers_finished: false,
-            place: String::new(),
         }
     }
 }

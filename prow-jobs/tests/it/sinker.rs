@@ -195,7 +195,7 @@ mod clean {
 
     impl FakeRunner {
         fn add(&self, name: &str, prowjob: &str, created: Timestamp) {
-            let mut pod = PodStatus::new(name, prowjob, PodPhase::Succeeded, created);
+            let mut pod = PodStatus::new(name, prowjob, "", PodPhase::Succeeded, created);
             pod.started = Some(created);
             self.pods.lock().unwrap().insert(name.to_owned(), pod);
         }
