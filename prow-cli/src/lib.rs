@@ -9,6 +9,8 @@
 use std::io::Read;
 use std::path::Path;
 
+pub mod controllers;
+
 use anyhow::Context;
 
 /// Reads a file, or standard input when `path` is `-`.

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use prow_cli::controllers;
 use prow_core::validate::ValidationContext;
 
 /// Prow, rebuilt in Rust.
@@ -31,6 +32,39 @@ enum Command {
     },
     /// For every job of a repository, say whether a change runs it and why.
     Triggers(TriggersArgs),
+    /// Run triggered ProwJobs on this machine until stopped (the embedded default).
+    Plank {
+        #[command(flatten)]
+        config: controllers::ConfigArgs,
+        #[command(flatten)]
+        data: controllers::DataArgs,
+        /// Where containers run.
+        #[arg(long, value_enum, default_value = "auto")]
+        runtime: controllers::RuntimeFlag,
+        /// How often to look at every job even when nothing was heard of.
+        #[arg(long, value_name = "DURATION", default_value = "1s")]
+        resync_period: prow_core::Duration,
+    },
+    /// Start periodic jobs on schedule until stopped.
+    Horologium {
+        #[command(flatten)]
+        config: controllers::ConfigArgs,
+        #[command(flatten)]
+        data: controllers::DataArgs,
+    },
+    /// Delete old ProwJobs and pods until stopped.
+    Sinker {
+        #[command(flatten)]
+        config: controllers::ConfigArgs,
+        #[command(flatten)]
+        data: controllers::DataArgs,
+    },
+    /// Play one local pod (used by plank's local runner).
+    #[command(hide = true)]
+    RunPod {
+        /// The pod's directory.
+        dir: PathBuf,
+    },
 }
 
 /// `prow triggers`: "why did my job (not) run?".
@@ -174,6 +208,13 @@ fn triggers(args: TriggersArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn multi_thread() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
@@ -240,5 +281,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Triggers(args) => triggers(args),
+        Command::Plank {
+            config,
+            data,
+            runtime,
+            resync_period,
+        } => {
+            let resync = resync_period
+                .to_std()
+                .context("--resync-period must be positive")?;
+            multi_thread()?.block_on(controllers::plank(&config, &data, runtime, resync))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Horologium { config, data } => {
+            multi_thread()?.block_on(controllers::horologium(&config, &data))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sinker { config, data } => {
+            multi_thread()?.block_on(controllers::sinker(&config, &data))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::RunPod { dir } => {
+            let code = prow_cli::runtime()?.block_on(controllers::run_pod(&dir));
+            Ok(prow_cli::exit_code(code))
+        }
     }
 }

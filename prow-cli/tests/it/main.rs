@@ -4,6 +4,7 @@ mod checkconfig;
 mod checkconfig_plugins;
 mod mkpj;
 mod phony;
+mod plank;
 mod podutils;
 mod prow;
 mod workspace;
