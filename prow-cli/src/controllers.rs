@@ -63,7 +63,8 @@ pub struct ConfigArgs {
 impl ConfigArgs {
     /// Loads the configuration, with every problem in the error.
     pub fn load(&self) -> anyhow::Result<prow_config::Config> {
-        let options = prow_config::LoadOptions::new(&self.config_path, self.job_config_path.clone());
+        let options =
+            prow_config::LoadOptions::new(&self.config_path, self.job_config_path.clone());
         prow_config::load(&options).map_err(|e| anyhow::anyhow!("error loading prow config: {e}"))
     }
 }
@@ -137,7 +138,8 @@ pub async fn plank(
 /// `prow horologium`: starts periodics on schedule until stopped.
 pub async fn horologium(config: &ConfigArgs, data: &DataArgs) -> anyhow::Result<()> {
     let loaded = config.load()?;
-    let settings = prow_jobs::horologium::Settings::of(&loaded.jobs.periodics, &loaded.prow.horologium);
+    let settings =
+        prow_jobs::horologium::Settings::of(&loaded.jobs.periodics, &loaded.prow.horologium);
     let store = data.store().await?;
     prow_jobs::horologium::run(
         store.as_ref(),

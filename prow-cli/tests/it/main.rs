@@ -3,6 +3,7 @@
 mod checkconfig;
 mod checkconfig_plugins;
 mod mkpj;
+mod phaino;
 mod phony;
 mod plank;
 mod podutils;

@@ -88,7 +88,9 @@ fn a_killed_plank_loses_and_duplicates_nothing_and_a_killed_pod_is_revived() {
         .enable_all()
         .build()
         .unwrap();
-    let store = rt.block_on(SqliteStore::open(data.join("prow.db"))).unwrap();
+    let store = rt
+        .block_on(SqliteStore::open(data.join("prow.db")))
+        .unwrap();
     let names: Vec<String> = (1..=6).map(|i| format!("job-{i}")).collect();
     for name in &names {
         rt.block_on(store.create(job(name, dir))).unwrap();
@@ -96,7 +98,9 @@ fn a_killed_plank_loses_and_duplicates_nothing_and_a_killed_pod_is_revived() {
     let list = || rt.block_on(store.list(&Default::default())).unwrap();
 
     let mut plank = start_plank(&data, &config);
-    wait_for("three jobs to start", || lines(&dir.join("ledger.started")).len() == 3);
+    wait_for("three jobs to start", || {
+        lines(&dir.join("ledger.started")).len() == 3
+    });
     let before: BTreeMap<String, ProwJob> = list()
         .into_iter()
         .map(|j| (j.name().to_owned(), j))
@@ -106,13 +110,16 @@ fn a_killed_plank_loses_and_duplicates_nothing_and_a_killed_pod_is_revived() {
 
     // One running pod dies with plank: its supervisor and its command, both killed outright.
     let victim = lines(&dir.join("ledger.started"))[0].clone();
-    let supervisor = std::fs::read_to_string(data.join("pods").join(&victim).join("supervisor")).unwrap();
+    let supervisor =
+        std::fs::read_to_string(data.join("pods").join(&victim).join("supervisor")).unwrap();
     kill_group(supervisor.split_whitespace().next().unwrap());
     kill_group(&std::fs::read_to_string(dir.join("pids").join(&victim)).unwrap());
 
     let mut plank = start_plank(&data, &config);
     std::fs::write(dir.join("release"), "").unwrap();
-    wait_for("every job to finish", || list().iter().all(ProwJob::is_complete));
+    wait_for("every job to finish", || {
+        list().iter().all(ProwJob::is_complete)
+    });
     plank.kill().unwrap();
     plank.wait().unwrap();
 
@@ -121,15 +128,29 @@ fn a_killed_plank_loses_and_duplicates_nothing_and_a_killed_pod_is_revived() {
     assert_eq!(after_names, names, "no ProwJob lost or added");
     for job in &after {
         let status = job.status.as_ref().unwrap();
-        assert_eq!(status.state, ProwJobState::Success, "{}: {}", job.name(), status.description);
+        assert_eq!(
+            status.state,
+            ProwJobState::Success,
+            "{}: {}",
+            job.name(),
+            status.description
+        );
         let earlier = before[job.name()].status.as_ref().unwrap();
         if job.name() == victim {
             assert_eq!(status.pod_revival_count, 1, "the dead pod was revived once");
-            assert_ne!(status.build_id, earlier.build_id, "the revived pod is a new build");
+            assert_ne!(
+                status.build_id, earlier.build_id,
+                "the revived pod is a new build"
+            );
         } else {
             assert_eq!(status.pod_revival_count, 0, "{}", job.name());
             if earlier.state == ProwJobState::Pending {
-                assert_eq!(status.build_id, earlier.build_id, "{} was adopted, not restarted", job.name());
+                assert_eq!(
+                    status.build_id,
+                    earlier.build_id,
+                    "{} was adopted, not restarted",
+                    job.name()
+                );
             }
         }
     }

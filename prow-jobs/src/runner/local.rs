@@ -372,6 +372,47 @@ impl LocalRunner {
         }))
     }
 
+    /// Writes the pod for `job` (whose `status.build_id` is set) without starting it and
+    /// returns its directory; [`run_pod`] plays it. What [`Runner::create`] does before it
+    /// launches the pod, for callers that play the pod themselves (phaino streams its output).
+    pub fn prepare(&self, job: &ProwJob) -> Result<PathBuf, RunnerError> {
+        let name = job.name();
+        if name.is_empty() || name.contains('/') || name.starts_with('.') {
+            return Err(RunnerError::Unprocessable(format!(
+                "invalid pod name {name:?}"
+            )));
+        }
+        let build_id = job
+            .status
+            .as_ref()
+            .map(|s| s.build_id.as_str())
+            .unwrap_or_default();
+        let prepared = prepare_job(job, self.inner.options.artifacts.as_deref());
+        crate::prow_job_to_pod(&prepared, build_id)
+            .map_err(|e| RunnerError::Unprocessable(e.to_string()))?;
+        let dir = self.pod_dir(name);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(RunnerError::AlreadyExists {
+                    name: name.to_owned(),
+                });
+            }
+            Err(e) => return Err(transient("create", &dir)(e)),
+        }
+        let pod = PodFile {
+            job: job.clone(),
+            created: now_text(),
+            artifacts: self.inner.options.artifacts.clone(),
+            runtime: self.inner.runtime,
+            repos: self.inner.options.repos.clone(),
+        };
+        let text = serde_json::to_vec(&pod)
+            .map_err(|e| RunnerError::Unprocessable(format!("encode pod: {e}")))?;
+        write_atomic(&dir.join(POD_FILE), &text).map_err(transient("write", &dir))?;
+        Ok(dir)
+    }
+
     fn launch(&self, name: &str, dir: &Path) -> Result<(), RunnerError> {
         match &self.inner.options.launch {
             Launch::InProcess => {
@@ -432,40 +473,8 @@ impl LocalRunner {
 #[async_trait]
 impl Runner for LocalRunner {
     async fn create(&self, job: &ProwJob) -> Result<PodStatus, RunnerError> {
+        let dir = self.prepare(job)?;
         let name = job.name();
-        if name.is_empty() || name.contains('/') || name.starts_with('.') {
-            return Err(RunnerError::Unprocessable(format!(
-                "invalid pod name {name:?}"
-            )));
-        }
-        let build_id = job
-            .status
-            .as_ref()
-            .map(|s| s.build_id.as_str())
-            .unwrap_or_default();
-        let prepared = prepare_job(job, self.inner.options.artifacts.as_deref());
-        crate::prow_job_to_pod(&prepared, build_id)
-            .map_err(|e| RunnerError::Unprocessable(e.to_string()))?;
-        let dir = self.pod_dir(name);
-        match std::fs::create_dir(&dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(RunnerError::AlreadyExists {
-                    name: name.to_owned(),
-                });
-            }
-            Err(e) => return Err(transient("create", &dir)(e)),
-        }
-        let pod = PodFile {
-            job: job.clone(),
-            created: now_text(),
-            artifacts: self.inner.options.artifacts.clone(),
-            runtime: self.inner.runtime,
-            repos: self.inner.options.repos.clone(),
-        };
-        let text = serde_json::to_vec(&pod)
-            .map_err(|e| RunnerError::Unprocessable(format!("encode pod: {e}")))?;
-        write_atomic(&dir.join(POD_FILE), &text).map_err(transient("write", &dir))?;
         self.launch(name, &dir)?;
         self.status_of(name)?
             .ok_or_else(|| RunnerError::Transient(format!("pod {name:?} vanished at creation")))
