@@ -332,9 +332,6 @@ pub fn job_url(plank: &prow_config::prow::Plank, job: &ProwJob) -> String {
     )
 }
 
-/// The name crier's GitHub reporter keeps its last reported state under.
-pub const GITHUB_REPORTER_NAME: &str = "github-reporter";
-
 /// Where the controllers read the current configuration: called on every pass, so a reload
 /// takes effect at the next one.
 pub type ConfigSource<T> = Arc<dyn Fn() -> Arc<T> + Send + Sync>;
@@ -432,7 +429,7 @@ impl Controller {
             status.state = ProwJobState::Aborted;
             status
                 .prev_report_states
-                .insert(GITHUB_REPORTER_NAME.to_owned(), ProwJobState::Aborted);
+                .insert(crate::crier::REPORTER_NAME.to_owned(), ProwJobState::Aborted);
             if let Some(stored) = self.save(job, &mut report).await {
                 jobs[index] = stored;
                 report.superseded += 1;
