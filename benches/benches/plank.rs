@@ -63,11 +63,8 @@ fn job(i: usize) -> ProwJob {
 
 /// Creates the jobs, runs plank until every one has finished, checks they all passed.
 async fn run(dir: &Path) {
-    let store: Arc<dyn JobStore> = Arc::new(
-        SqliteStore::open(dir.join("prow.db"))
-            .await
-            .expect("store"),
-    );
+    let store: Arc<dyn JobStore> =
+        Arc::new(SqliteStore::open(dir.join("prow.db")).await.expect("store"));
     let mut options = LocalOptions::new(dir.join("pods"));
     options.runtime = ContainerRuntime::Host;
     let runner = Arc::new(LocalRunner::new(options).expect("runner"));

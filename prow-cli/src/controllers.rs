@@ -189,3 +189,44 @@ pub async fn sinker(config: &ConfigArgs, data: &DataArgs) -> anyhow::Result<()> 
 pub async fn run_pod(dir: &Path) -> i32 {
     prow_jobs::runner::run_pod_process(dir).await.code
 }
+
+/// How to reach GitHub.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GitHubArgs {
+    /// GitHub's API endpoint.
+    #[arg(long, default_value = "https://api.github.com")]
+    pub github_endpoint: String,
+    /// A file holding the OAuth token.
+    #[arg(long, value_name = "FILE")]
+    pub github_token_path: PathBuf,
+}
+
+/// `prow crier`: reports ProwJob states to GitHub until stopped.
+pub async fn crier(
+    config: &ConfigArgs,
+    data: &DataArgs,
+    github: &GitHubArgs,
+) -> anyhow::Result<()> {
+    let loaded = config.load()?;
+    let client = prow_github::octo::OctocrabClient::with_token_file(
+        &github.github_endpoint,
+        &github.github_token_path,
+    )?;
+    let reporter = prow_jobs::crier::GitHubReporter::new(Arc::new(client));
+    let (_keep, settings) = tokio::sync::watch::channel(loaded.prow.github_reporter);
+    let store = data.store().await?;
+    prow_jobs::crier::run(
+        store,
+        reporter,
+        settings,
+        prow_jobs::crier::RunOptions::default(),
+        shutdown_signal(),
+        |pass| {
+            for error in &pass.errors {
+                eprintln!("crier: {error}");
+            }
+        },
+    )
+    .await;
+    Ok(())
+}

@@ -413,7 +413,7 @@ impl Controller {
             .list(&ListParams::default())
             .await?
             .into_iter()
-            .filter(|j| counts(j))
+            .filter(counts)
             .collect();
 
         let stale: Vec<String> = superseded(&jobs)
@@ -427,17 +427,17 @@ impl Controller {
             let mut job = jobs[index].clone();
             let status = status_mut(&mut job);
             status.state = ProwJobState::Aborted;
-            status
-                .prev_report_states
-                .insert(crate::crier::REPORTER_NAME.to_owned(), ProwJobState::Aborted);
+            status.prev_report_states.insert(
+                crate::crier::REPORTER_NAME.to_owned(),
+                ProwJobState::Aborted,
+            );
             if let Some(stored) = self.save(job, &mut report).await {
                 jobs[index] = stored;
                 report.superseded += 1;
             }
         }
 
-        for index in 0..jobs.len() {
-            let job = &jobs[index];
+        for job in &mut jobs {
             if job.is_complete() {
                 continue;
             }
@@ -447,7 +447,7 @@ impl Controller {
                 _ => None,
             };
             if let Some(updated) = updated {
-                jobs[index] = updated;
+                *job = updated;
             }
         }
 

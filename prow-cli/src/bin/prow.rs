@@ -1,5 +1,6 @@
-//! `prow`: the prow-rs multi-tool. Today: print the ProwJob CRD, check ProwJob files, explain
-//! which jobs a change triggers.
+//! `prow`: the prow-rs multi-tool: print the ProwJob CRD, check ProwJob files, explain which
+//! jobs a change triggers, and run the job controllers (plank, horologium, sinker, crier) on
+//! the embedded default.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +59,15 @@ enum Command {
         config: controllers::ConfigArgs,
         #[command(flatten)]
         data: controllers::DataArgs,
+    },
+    /// Report ProwJob states to GitHub (statuses and the failed-tests comment) until stopped.
+    Crier {
+        #[command(flatten)]
+        config: controllers::ConfigArgs,
+        #[command(flatten)]
+        data: controllers::DataArgs,
+        #[command(flatten)]
+        github: controllers::GitHubArgs,
     },
     /// Play one local pod (used by plank's local runner).
     #[command(hide = true)]
@@ -299,6 +309,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Sinker { config, data } => {
             multi_thread()?.block_on(controllers::sinker(&config, &data))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Crier {
+            config,
+            data,
+            github,
+        } => {
+            multi_thread()?.block_on(controllers::crier(&config, &data, &github))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::RunPod { dir } => {

@@ -760,7 +760,7 @@ async fn play(
     }
 
     for init in spec.init_containers.iter().flatten() {
-        if let Some(interrupt) = interrupts.try_recv().ok() {
+        if let Ok(interrupt) = interrupts.try_recv() {
             return Err(format!("stopped ({interrupt:?}) while setting up"));
         }
         let mounts = Mounts::of(init, &volumes);
