@@ -5,3 +5,9 @@
 //! store and runners.
 //!
 //! Must never know about: command-line parsing, exit codes, terminal output.
+//!
+//! Today: [`plugins`] (trigger, lgtm, hold over a pure decide-then-act framework) and
+//! [`hook`], the webhook server.
+
+pub mod hook;
+pub mod plugins;

@@ -1,0 +1,125 @@
+//! hook's counters: deliveries by outcome and plugin runs by outcome.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How a plugin run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum PluginOutcome {
+    /// It decided and its actions were carried out.
+    Ok,
+    /// It failed, or one of its actions did.
+    Error,
+    /// It panicked; hook carried on.
+    Panic,
+}
+
+impl PluginOutcome {
+    /// The outcome as a metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PluginOutcome::Ok => "ok",
+            PluginOutcome::Error => "error",
+            PluginOutcome::Panic => "panic",
+        }
+    }
+}
+
+/// hook's counters.
+#[derive(Debug)]
+pub struct Metrics {
+    received: AtomicU64,
+    rejected: AtomicU64,
+    accepted: AtomicU64,
+    duplicates: AtomicU64,
+    overloaded: AtomicU64,
+    processed: tokio::sync::watch::Sender<u64>,
+    plugins: Mutex<BTreeMap<(String, PluginOutcome), u64>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            received: AtomicU64::default(),
+            rejected: AtomicU64::default(),
+            accepted: AtomicU64::default(),
+            duplicates: AtomicU64::default(),
+            overloaded: AtomicU64::default(),
+            processed: tokio::sync::watch::Sender::new(0),
+            plugins: Mutex::default(),
+        }
+    }
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// Requests to the webhook path.
+    pub received: u64,
+    /// Requests refused (bad signature, headers, payload).
+    pub rejected: u64,
+    /// Deliveries queued.
+    pub accepted: u64,
+    /// Redeliveries answered without processing.
+    pub duplicates: u64,
+    /// Deliveries refused with 503 because the queue was full.
+    pub overloaded: u64,
+    /// Deliveries fully processed.
+    pub processed: u64,
+    /// Plugin runs by plugin and outcome.
+    pub plugins: BTreeMap<(String, PluginOutcome), u64>,
+}
+
+impl Metrics {
+    pub(super) fn received(&self) {
+        self.received.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(super) fn rejected(&self) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(super) fn accepted(&self) {
+        self.accepted.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(super) fn duplicate(&self) {
+        self.duplicates.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(super) fn overloaded(&self) {
+        self.overloaded.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(super) fn processed(&self) {
+        self.processed.send_modify(|n| *n += 1);
+    }
+
+    /// Waits until at least `count` deliveries have been processed in all.
+    pub async fn wait_processed(&self, count: u64) {
+        let mut rx = self.processed.subscribe();
+        let _ = rx.wait_for(|n| *n >= count).await;
+    }
+    pub(super) fn plugin(&self, name: &str, outcome: PluginOutcome) {
+        let mut plugins = self.plugins.lock().unwrap_or_else(|e| e.into_inner());
+        *plugins.entry((name.to_owned(), outcome)).or_default() += 1;
+    }
+    pub(super) fn plugin_external(&self, name: &str, outcome: PluginOutcome) {
+        self.plugin(&format!("external:{name}"), outcome);
+    }
+
+    /// The counters now.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            received: self.received.load(Ordering::Relaxed),
+            rejected: self.rejected.load(Ordering::Relaxed),
+            accepted: self.accepted.load(Ordering::Relaxed),
+            duplicates: self.duplicates.load(Ordering::Relaxed),
+            overloaded: self.overloaded.load(Ordering::Relaxed),
+            processed: *self.processed.borrow(),
+            plugins: self
+                .plugins
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! hook: the webhook endpoint. It checks each delivery as Prow's hook does, answers at once,
+//! and hands the event to the plugins through a bounded queue.
+//!
+//! - Bodies are capped at GitHub's 25 MB; checks run in Prow's order with Prow's answers.
+//! - An accepted delivery is answered `200 Event received. Have a nice day.` and queued; when
+//!   the queue is full the answer is `503` with `Retry-After`, so a burst cannot grow memory
+//!   without bound and GitHub (or phony) can deliver again later.
+//! - A delivery ID seen recently is answered 200 and not processed again.
+//! - Each plugin runs with its panics contained and counted; its actions are carried out
+//!   through GitHub and the job store (or only logged with `dry_run`).
+//! - External plugins get the payload with the original headers.
+
+mod dedup;
+mod help;
+mod metrics;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures::FutureExt;
+use prow_config::plugins::PluginConfig;
+use prow_github::client::GitHubClient;
+use prow_github::events::Event;
+use prow_github::webhook::{ACCEPTED, MAX_PAYLOAD_BYTES, Rejection};
+use prow_github::{HmacSecrets, validate_webhook};
+use prow_jobs::store::JobStore;
+use tokio::sync::mpsc;
+
+use crate::plugins::{self, Context, Plugin};
+pub use metrics::{Metrics, PluginOutcome, Snapshot};
+
+/// The configuration hook works with; replaced whole on reload.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct HookConfig {
+    /// `config.yaml` and the jobs.
+    pub config: prow_config::Config,
+    /// `plugins.yaml`.
+    pub plugins: PluginConfig,
+}
+
+impl HookConfig {
+    /// Configuration from its two parts.
+    pub fn new(config: prow_config::Config, plugins: PluginConfig) -> Self {
+        HookConfig { config, plugins }
+    }
+}
+
+/// How hook runs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// Where deliveries are posted (`--webhook-path`, default `/hook`).
+    pub webhook_path: String,
+    /// How many accepted events may wait for a worker.
+    pub queue_capacity: usize,
+    /// How many events are processed at once.
+    pub workers: usize,
+    /// How many recent delivery IDs are remembered to drop redeliveries.
+    pub dedup_capacity: usize,
+    /// Log actions instead of carrying them out.
+    pub dry_run: bool,
+    /// The `Retry-After` hook answers with when its queue is full.
+    pub retry_after: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            webhook_path: "/hook".to_owned(),
+            queue_capacity: 1024,
+            workers: 4,
+            dedup_capacity: 10_000,
+            dry_run: false,
+            retry_after: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What hook needs to act.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Deps {
+    /// GitHub.
+    pub github: Arc<dyn GitHubClient>,
+    /// The job store plugins create and abort ProwJobs in.
+    pub store: Arc<dyn JobStore>,
+    /// The bot's login.
+    pub bot: String,
+    /// The HMAC secrets deliveries are signed with.
+    pub secrets: Arc<HmacSecrets>,
+    /// The configuration, shared with whoever reloads it.
+    pub config: Arc<RwLock<Arc<HookConfig>>>,
+}
+
+impl Deps {
+    /// Dependencies from their parts.
+    pub fn new(
+        github: Arc<dyn GitHubClient>,
+        store: Arc<dyn JobStore>,
+        bot: impl Into<String>,
+        secrets: HmacSecrets,
+        config: HookConfig,
+    ) -> Self {
+        Deps {
+            github,
+            store,
+            bot: bot.into(),
+            secrets: Arc::new(secrets),
+            config: Arc::new(RwLock::new(Arc::new(config))),
+        }
+    }
+}
+
+/// An accepted delivery waiting for a worker.
+struct Queued {
+    event: Event,
+    guid: String,
+    name: String,
+    payload: Bytes,
+    headers: HeaderMap,
+}
+
+/// What the workers share.
+struct Shared {
+    deps: Deps,
+    options: Options,
+    plugins: BTreeMap<&'static str, Arc<dyn Plugin>>,
+    metrics: Arc<Metrics>,
+    http: reqwest::Client,
+}
+
+/// What the HTTP handlers share: the workers' state plus the queue's sending end, so that
+/// dropping the routes closes the queue and lets the workers finish.
+struct Front {
+    shared: Arc<Shared>,
+    seen: dedup::Recent,
+    queue: mpsc::Sender<Queued>,
+}
+
+impl std::ops::Deref for Front {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
+}
+
+/// A running hook: its HTTP routes and the workers behind them.
+pub struct Hook {
+    router: Router,
+    metrics: Arc<Metrics>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hook").finish_non_exhaustive()
+    }
+}
+
+impl Hook {
+    /// Starts the workers (inside a tokio runtime) and builds the routes: the webhook path,
+    /// `/plugin-help` and `/`.
+    pub fn start(options: Options, deps: Deps) -> Hook {
+        Self::start_with_plugins(options, deps, plugins::builtin())
+    }
+
+    /// [`Hook::start`] with these plugins instead of the built-in ones (to add your own).
+    pub fn start_with_plugins(
+        options: Options,
+        deps: Deps,
+        plugins: BTreeMap<&'static str, Arc<dyn Plugin>>,
+    ) -> Hook {
+        let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
+        let metrics = Arc::new(Metrics::default());
+        let shared = Arc::new(Shared {
+            plugins,
+            metrics: metrics.clone(),
+            http: reqwest::Client::new(),
+            deps,
+            options,
+        });
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let workers = (0..shared.options.workers.max(1))
+            .map(|_| {
+                let shared = shared.clone();
+                let rx = rx.clone();
+                tokio::spawn(async move {
+                    loop {
+                        let next = rx.lock().await.recv().await;
+                        let Some(queued) = next else { return };
+                        process(&shared, queued).await;
+                    }
+                })
+            })
+            .collect();
+        let router = Router::new()
+            .route(
+                &shared.options.webhook_path,
+                post(receive).fallback(|| async { reject(&Rejection::MethodNotAllowed) }),
+            )
+            .route("/plugin-help", get(help::plugin_help))
+            .route("/", get(|| async { StatusCode::OK }))
+            .layer(DefaultBodyLimit::max(MAX_PAYLOAD_BYTES))
+            .with_state(Arc::new(Front {
+                seen: dedup::Recent::new(shared.options.dedup_capacity),
+                queue: tx,
+                shared,
+            }));
+        Hook {
+            router,
+            metrics,
+            workers,
+        }
+    }
+
+    /// The routes, to serve or to merge into a larger app.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// Stops taking events and waits until every accepted one is processed. Call after the
+    /// server stopped accepting requests (drop every clone of the router first).
+    pub async fn drain(self) {
+        drop(self.router);
+        for worker in self.workers {
+            let _ = worker.await;
+        }
+    }
+}
+
+fn reject(rejection: &Rejection) -> Response {
+    let status = StatusCode::from_u16(rejection.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, rejection.to_string()).into_response()
+}
+
+async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Bytes) -> Response {
+    shared.metrics.received();
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let delivery = match validate_webhook("POST", header, &body, &shared.deps.secrets) {
+        Ok(delivery) => delivery,
+        Err(rejection) => {
+            shared.metrics.rejected();
+            return reject(&rejection);
+        }
+    };
+    let event = match Event::parse(&delivery.event, &body) {
+        Ok(event) => event,
+        Err(e) => {
+            shared.metrics.rejected();
+            return (StatusCode::BAD_REQUEST, format!("400 Bad Request: {e}")).into_response();
+        }
+    };
+    if !shared.seen.insert(&delivery.guid) {
+        shared.metrics.duplicate();
+        return (StatusCode::OK, ACCEPTED).into_response();
+    }
+    let queued = Queued {
+        event,
+        guid: delivery.guid.clone(),
+        name: delivery.event,
+        payload: body,
+        headers,
+    };
+    match shared.queue.try_send(queued) {
+        Ok(()) => {
+            shared.metrics.accepted();
+            (StatusCode::OK, ACCEPTED).into_response()
+        }
+        Err(_) => {
+            // Forget the delivery so that its redelivery is processed.
+            shared.seen.remove(&delivery.guid);
+            shared.metrics.overloaded();
+            let mut response = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "503 Service Unavailable: hook is busy, deliver again later",
+            )
+                .into_response();
+            let seconds = shared.options.retry_after.as_secs().max(1).to_string();
+            if let Ok(value) = HeaderValue::from_str(&seconds) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
+    }
+}
+
+/// Runs every plugin enabled for the event's repository and carries out their actions, then
+/// forwards the delivery to the external plugins that want it.
+async fn process(shared: &Shared, queued: Queued) {
+    let config = shared
+        .deps
+        .config
+        .read()
+        .map(|c| c.clone())
+        .unwrap_or_else(|e| e.into_inner().clone());
+    let Some(repo) = queued.event.repository() else {
+        shared.metrics.processed();
+        return;
+    };
+    let (org, name) = (repo.org().to_owned(), repo.name.clone());
+    let ctx = Context {
+        github: shared.deps.github.as_ref(),
+        plugins: &config.plugins,
+        config: &config.config,
+        store: shared.deps.store.as_ref(),
+        bot: &shared.deps.bot,
+        delivery: &queued.guid,
+    };
+    for plugin_name in config.plugins.plugins_for(&org, &name) {
+        let Some(plugin) = shared.plugins.get(plugin_name) else {
+            continue;
+        };
+        let handled = std::panic::AssertUnwindSafe(plugin.handle(&ctx, &queued.event))
+            .catch_unwind()
+            .await;
+        let actions = match handled {
+            Ok(Ok(actions)) => actions,
+            Ok(Err(e)) => {
+                tracing::warn!(target: "hook", plugin = plugin_name, delivery = %queued.guid, "{e}");
+                shared.metrics.plugin(plugin_name, PluginOutcome::Error);
+                continue;
+            }
+            Err(_) => {
+                tracing::error!(target: "hook", plugin = plugin_name, delivery = %queued.guid, "the plugin panicked");
+                shared.metrics.plugin(plugin_name, PluginOutcome::Panic);
+                continue;
+            }
+        };
+        let mut failed = false;
+        for action in &actions {
+            if shared.options.dry_run {
+                tracing::info!(target: "hook", plugin = plugin_name, "dry run: would {}", action.describe());
+                continue;
+            }
+            if let Err(e) = plugins::execute(
+                action,
+                shared.deps.github.as_ref(),
+                shared.deps.store.as_ref(),
+            )
+            .await
+            {
+                tracing::warn!(target: "hook", plugin = plugin_name, "{e}");
+                failed = true;
+            }
+        }
+        let outcome = if failed {
+            PluginOutcome::Error
+        } else {
+            PluginOutcome::Ok
+        };
+        shared.metrics.plugin(plugin_name, outcome);
+    }
+    for external in config
+        .plugins
+        .external_plugins_for_event(&org, &name, &queued.name)
+    {
+        let mut request = shared
+            .http
+            .post(&external.endpoint)
+            .body(queued.payload.clone());
+        for header_name in [
+            "X-GitHub-Event",
+            "X-GitHub-Delivery",
+            "X-Hub-Signature-256",
+            "content-type",
+            "User-Agent",
+        ] {
+            if let Some(value) = queued.headers.get(header_name) {
+                request = request.header(header_name, value.as_bytes());
+            }
+        }
+        match request.send().await {
+            Ok(response) if response.status().is_success() => {
+                shared
+                    .metrics
+                    .plugin_external(&external.name, PluginOutcome::Ok);
+            }
+            Ok(response) => {
+                tracing::warn!(target: "hook", plugin = %external.name, "external plugin answered {}", response.status());
+                shared
+                    .metrics
+                    .plugin_external(&external.name, PluginOutcome::Error);
+            }
+            Err(e) => {
+                tracing::warn!(target: "hook", plugin = %external.name, "external plugin: {e}");
+                shared
+                    .metrics
+                    .plugin_external(&external.name, PluginOutcome::Error);
+            }
+        }
+    }
+    shared.metrics.processed();
+}

@@ -1,0 +1,229 @@
+//! What plugins ask hook to do, and how hook does it.
+
+use prow_core::{ProwJob, ProwJobState};
+use prow_github::client::GitHubClient;
+use prow_github::types::Status;
+use prow_jobs::store::{JobStore, StoreError};
+
+/// Something a plugin decided; hook carries it out (or only logs it in dry-run mode).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Adds labels to an issue or pull request.
+    AddLabels {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The labels.
+        labels: Vec<String>,
+    },
+    /// Removes a label from an issue or pull request.
+    RemoveLabel {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The label.
+        label: String,
+    },
+    /// Comments on an issue or pull request.
+    Comment {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The comment, Markdown.
+        body: String,
+    },
+    /// Assigns users to an issue or pull request.
+    Assign {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The logins.
+        logins: Vec<String>,
+    },
+    /// Sets a commit status.
+    Status {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The commit.
+        sha: String,
+        /// The status.
+        status: Status,
+    },
+    /// Creates a ProwJob (plank runs it).
+    CreateProwJob(Box<ProwJob>),
+    /// Aborts a running ProwJob (plank stops its pod).
+    AbortProwJob {
+        /// The job's name.
+        name: String,
+    },
+}
+
+/// Why an action failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ActionError {
+    /// GitHub refused or failed.
+    #[error("{action}: {source}")]
+    GitHub {
+        /// The action, in words.
+        action: String,
+        /// The error.
+        #[source]
+        source: prow_github::Error,
+    },
+    /// The job store refused or failed.
+    #[error("{action}: {source}")]
+    Store {
+        /// The action, in words.
+        action: String,
+        /// The error.
+        #[source]
+        source: StoreError,
+    },
+}
+
+impl Action {
+    /// The action in words, for logs and errors.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::AddLabels {
+                org,
+                repo,
+                number,
+                labels,
+            } => {
+                format!("add labels {labels:?} to {org}/{repo}#{number}")
+            }
+            Action::RemoveLabel {
+                org,
+                repo,
+                number,
+                label,
+            } => {
+                format!("remove label {label:?} from {org}/{repo}#{number}")
+            }
+            Action::Comment {
+                org, repo, number, ..
+            } => format!("comment on {org}/{repo}#{number}"),
+            Action::Assign {
+                org,
+                repo,
+                number,
+                logins,
+            } => {
+                format!("assign {logins:?} to {org}/{repo}#{number}")
+            }
+            Action::Status {
+                org,
+                repo,
+                sha,
+                status,
+            } => {
+                format!("set status {} on {org}/{repo}@{sha}", status.context)
+            }
+            Action::CreateProwJob(job) => {
+                format!("create prowjob {} ({})", job.name(), job.spec.job)
+            }
+            Action::AbortProwJob { name } => format!("abort prowjob {name}"),
+        }
+    }
+}
+
+/// Carries out `action`.
+pub async fn execute(
+    action: &Action,
+    github: &dyn GitHubClient,
+    store: &dyn JobStore,
+) -> Result<(), ActionError> {
+    let gh = |source| ActionError::GitHub {
+        action: action.describe(),
+        source,
+    };
+    let st = |source| ActionError::Store {
+        action: action.describe(),
+        source,
+    };
+    match action {
+        Action::AddLabels {
+            org,
+            repo,
+            number,
+            labels,
+        } => github
+            .add_labels(org, repo, *number, labels)
+            .await
+            .map_err(gh),
+        Action::RemoveLabel {
+            org,
+            repo,
+            number,
+            label,
+        } => github
+            .remove_label(org, repo, *number, label)
+            .await
+            .map_err(gh),
+        Action::Comment {
+            org,
+            repo,
+            number,
+            body,
+        } => github
+            .create_comment(org, repo, *number, body)
+            .await
+            .map(|_| ())
+            .map_err(gh),
+        Action::Assign {
+            org,
+            repo,
+            number,
+            logins,
+        } => github
+            .add_assignees(org, repo, *number, logins)
+            .await
+            .map_err(gh),
+        Action::Status {
+            org,
+            repo,
+            sha,
+            status,
+        } => github
+            .create_status(org, repo, sha, status)
+            .await
+            .map_err(gh),
+        Action::CreateProwJob(job) => store.create((**job).clone()).await.map(|_| ()).map_err(st),
+        Action::AbortProwJob { name } => {
+            // Re-read and retry on conflict: plank may be moving the job at the same time.
+            for _ in 0..5 {
+                let Some(mut job) = store.get(name).await.map_err(st)? else {
+                    return Ok(());
+                };
+                if job.is_complete() {
+                    return Ok(());
+                }
+                let status = job.status.get_or_insert_default();
+                status.state = ProwJobState::Aborted;
+                match store.update(job).await {
+                    Ok(_) => return Ok(()),
+                    Err(StoreError::Conflict { .. }) => continue,
+                    Err(e) => return Err(st(e)),
+                }
+            }
+            Ok(())
+        }
+    }
+}

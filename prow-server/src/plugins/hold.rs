@@ -1,0 +1,95 @@
+//! hold: `/hold` and `/hold cancel` add and remove `do-not-merge/hold` (upstream
+//! `pkg/plugins/hold`). Anyone may use it.
+
+use async_trait::async_trait;
+use prow_config::plugins::PluginConfig;
+use prow_github::events::{CommentAction, Event, GenericCommentEvent};
+
+use super::{Action, Context, Plugin, PluginError, PluginHelp};
+
+/// The label that blocks merging.
+pub const HOLD_LABEL: &str = "do-not-merge/hold";
+
+/// The hold plugin.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hold;
+
+/// What a comment asks of the hold label: `Some(true)` to hold, `Some(false)` to release.
+/// The last `/hold` line wins, as in Prow.
+pub fn requested(body: &str) -> Option<bool> {
+    let body = super::commands::strip_quoted(body);
+    super::commands::find(&body, &["hold", "unhold", "remove-hold"])
+        .into_iter()
+        .filter_map(
+            |(name, args)| match (name.as_str(), args.to_ascii_lowercase().as_str()) {
+                ("hold", "") => Some(true),
+                ("hold", "cancel") | ("unhold" | "remove-hold", "") => Some(false),
+                _ => None,
+            },
+        )
+        .last()
+}
+
+/// The actions for a comment on an issue or pull request with `has_hold` telling whether the
+/// label is there now.
+pub fn decide(gc: &GenericCommentEvent, has_hold: bool) -> Vec<Action> {
+    let Some(hold) = requested(&gc.body) else {
+        return Vec::new();
+    };
+    let (org, repo) = (gc.repo.org().to_owned(), gc.repo.name.clone());
+    match (hold, has_hold) {
+        (true, false) => vec![Action::AddLabels {
+            org,
+            repo,
+            number: gc.number,
+            labels: vec![HOLD_LABEL.to_owned()],
+        }],
+        (false, true) => vec![Action::RemoveLabel {
+            org,
+            repo,
+            number: gc.number,
+            label: HOLD_LABEL.to_owned(),
+        }],
+        _ => Vec::new(),
+    }
+}
+
+#[async_trait]
+impl Plugin for Hold {
+    fn name(&self) -> &'static str {
+        "hold"
+    }
+
+    fn help(&self, _: &PluginConfig) -> PluginHelp {
+        PluginHelp::new(
+            "The hold plugin allows anyone to add or remove the 'do-not-merge/hold' Label from a pull request in order to temporarily prevent the PR from merging without withholding approval.",
+            &["issue_comment", "pull_request_review", "pull_request_review_comment"],
+        )
+        .command(
+            "/[remove-](hold|unhold)",
+            "Adds or removes the `do-not-merge/hold` Label which is used to indicate that the PR should not be automatically merged.",
+            "Anyone can use the /hold command to add or remove the 'do-not-merge/hold' Label.",
+            &["/hold", "/hold cancel", "/unhold", "/remove-hold"],
+        )
+    }
+
+    async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
+        let Some(gc) = event.generic_comment() else {
+            return Ok(Vec::new());
+        };
+        if gc.action != CommentAction::Created || requested(&gc.body).is_none() {
+            return Ok(Vec::new());
+        }
+        let (org, repo) = (gc.repo.org(), gc.repo.name.as_str());
+        let labels = ctx
+            .github
+            .issue_labels(org, repo, gc.number)
+            .await
+            .map_err(PluginError::github(format!(
+                "read the labels of {org}/{repo}#{}",
+                gc.number
+            )))?;
+        let has_hold = labels.iter().any(|l| l.name == HOLD_LABEL);
+        Ok(decide(&gc, has_hold))
+    }
+}

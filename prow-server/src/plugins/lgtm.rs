@@ -1,0 +1,260 @@
+//! lgtm: `/lgtm` and `/lgtm cancel` (or `/remove-lgtm`) add and remove the `lgtm` label on
+//! pull requests, and with `review_acts_as_lgtm` approving and change-requesting reviews do the
+//! same (upstream `pkg/plugins/lgtm`).
+//!
+//! Collaborators may change the label; authors may cancel but not add it on their own pull
+//! request; a collaborator who is not yet assigned is assigned, as Prow does.
+
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
+use prow_config::plugins::PluginConfig;
+use prow_github::events::{CommentAction, Event};
+use prow_github::types::Permission;
+use regex::Regex;
+
+use super::respond::format_response_raw;
+use super::{Action, Context, Plugin, PluginError, PluginHelp};
+
+/// The label.
+pub const LGTM_LABEL: &str = "lgtm";
+/// The reply to an author's `/lgtm`.
+pub const OWN_PR: &str = "you cannot LGTM your own PR.";
+/// The reply to a non-collaborator.
+pub const RESTRICTED: &str = "changing LGTM is restricted to collaborators";
+
+static LGTM_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?mi)^/lgtm(?: no-issue)?\s*$").expect("valid regex"));
+static LGTM_CANCEL_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?mi)^/(remove-lgtm|lgtm cancel)\s*$").expect("valid regex"));
+
+/// What a comment asks: `Some(true)` to add the label, `Some(false)` to remove it. A cancel
+/// wins over an add in the same comment, as in Prow.
+pub fn requested(body: &str) -> Option<bool> {
+    let body = super::commands::strip_quoted(body);
+    if LGTM_CANCEL_RE.is_match(&body) {
+        Some(false)
+    } else if LGTM_RE.is_match(&body) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// What is known when deciding.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Facts {
+    /// The commenter wrote the pull request.
+    pub is_author: bool,
+    /// The commenter is assigned already.
+    pub is_assignee: bool,
+    /// The commenter is a collaborator of the repository.
+    pub collaborator: bool,
+    /// `skip_collaborators` is set for the repository (OWNERS decide instead).
+    pub skip_collaborators: bool,
+    /// The pull request has the label now.
+    pub has_lgtm: bool,
+}
+
+/// Where the request came from, to address replies.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The organisation.
+    pub org: &'a str,
+    /// The repository.
+    pub repo: &'a str,
+    /// The pull request.
+    pub number: u64,
+    /// The commenter or reviewer.
+    pub user: &'a str,
+    /// The comment or review text.
+    pub body: &'a str,
+    /// Its link.
+    pub url: &'a str,
+}
+
+/// The actions for `want` (add or remove the label) by `request`'s user, given `facts`.
+pub fn decide(want: bool, request: &Request<'_>, facts: &Facts) -> Vec<Action> {
+    let reply = |text: &str| {
+        vec![Action::Comment {
+            org: request.org.to_owned(),
+            repo: request.repo.to_owned(),
+            number: request.number,
+            body: format_response_raw(request.body, request.url, request.user, text),
+        }]
+    };
+    if facts.is_author && want {
+        return reply(OWN_PR);
+    }
+    if !facts.is_author && !facts.skip_collaborators && !facts.collaborator {
+        return reply(RESTRICTED);
+    }
+    let mut actions = Vec::new();
+    if !facts.is_author && !facts.is_assignee && !facts.skip_collaborators {
+        actions.push(Action::Assign {
+            org: request.org.to_owned(),
+            repo: request.repo.to_owned(),
+            number: request.number,
+            logins: vec![request.user.to_owned()],
+        });
+    }
+    match (want, facts.has_lgtm) {
+        (true, false) => actions.push(Action::AddLabels {
+            org: request.org.to_owned(),
+            repo: request.repo.to_owned(),
+            number: request.number,
+            labels: vec![LGTM_LABEL.to_owned()],
+        }),
+        (false, true) => actions.push(Action::RemoveLabel {
+            org: request.org.to_owned(),
+            repo: request.repo.to_owned(),
+            number: request.number,
+            label: LGTM_LABEL.to_owned(),
+        }),
+        _ => {}
+    }
+    actions
+}
+
+/// The lgtm plugin.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Lgtm;
+
+#[async_trait]
+impl Plugin for Lgtm {
+    fn name(&self) -> &'static str {
+        "lgtm"
+    }
+
+    fn help(&self, plugins: &PluginConfig) -> PluginHelp {
+        let mut help = PluginHelp::new(
+            "The lgtm plugin manages the application and removal of the 'lgtm' (Looks Good To Me) label which is typically used to gate merging.",
+            &["issue_comment", "pull_request_review", "pull_request_review_comment"],
+        )
+        .command(
+            "/[remove-]lgtm [cancel] or GitHub Review action",
+            "Adds or removes the 'lgtm' label which is typically used to gate merging.",
+            "Collaborators on the repository. '/lgtm cancel' can be used additionally by the PR author.",
+            &["/lgtm", "/lgtm cancel", "/remove-lgtm", "<a href=\"https://help.github.com/articles/about-pull-request-reviews/\">'Approve' or 'Request Changes'</a>"],
+        );
+        for entry in &plugins.lgtm {
+            let mut text = String::new();
+            if entry.review_acts_as_lgtm {
+                text.push_str(
+                    "'Approve' and 'Request Changes' reviews act as '/lgtm' and '/lgtm cancel'. ",
+                );
+            }
+            if entry.store_tree_hash {
+                text.push_str("The 'lgtm' label is kept when new commits keep the same tree.");
+            }
+            for repo in &entry.repos {
+                help.config.insert(repo.clone(), text.trim_end().to_owned());
+            }
+        }
+        help
+    }
+
+    async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
+        let (want, request, author, assignees) = match event {
+            Event::PullRequestReview(review) => {
+                let org = review.repository.org();
+                let settings = ctx.plugins.lgtm_for(org, &review.repository.name);
+                if !settings.review_acts_as_lgtm || review.action != "submitted" {
+                    return Ok(Vec::new());
+                }
+                let want = match review.review.state.to_ascii_uppercase().as_str() {
+                    "APPROVED" => true,
+                    "CHANGES_REQUESTED" => false,
+                    _ => return Ok(Vec::new()),
+                };
+                let pr = &review.pull_request;
+                (
+                    want,
+                    Request {
+                        org,
+                        repo: &review.repository.name,
+                        number: pr.number,
+                        user: &review.review.user.login,
+                        body: review.review.body.as_deref().unwrap_or_default(),
+                        url: &review.review.html_url,
+                    },
+                    pr.user.login.clone(),
+                    pr.assignees
+                        .iter()
+                        .map(|u| u.login.clone())
+                        .collect::<Vec<_>>(),
+                )
+            }
+            other => {
+                let Some(gc) = other.generic_comment() else {
+                    return Ok(Vec::new());
+                };
+                if gc.action != CommentAction::Created || !gc.is_pr || gc.issue_state != "open" {
+                    return Ok(Vec::new());
+                }
+                let Some(want) = requested(&gc.body) else {
+                    return Ok(Vec::new());
+                };
+                return self.comment(ctx, want, &gc).await;
+            }
+        };
+        self.act(ctx, want, &request, &author, &assignees).await
+    }
+}
+
+impl Lgtm {
+    async fn comment(
+        &self,
+        ctx: &Context<'_>,
+        want: bool,
+        gc: &prow_github::GenericCommentEvent,
+    ) -> Result<Vec<Action>, PluginError> {
+        let request = Request {
+            org: gc.repo.org(),
+            repo: &gc.repo.name,
+            number: gc.number,
+            user: &gc.user.login,
+            body: &gc.body,
+            url: &gc.html_url,
+        };
+        let assignees: Vec<String> = gc.assignees.iter().map(|u| u.login.clone()).collect();
+        self.act(ctx, want, &request, &gc.issue_author.login, &assignees)
+            .await
+    }
+
+    async fn act(
+        &self,
+        ctx: &Context<'_>,
+        want: bool,
+        request: &Request<'_>,
+        author: &str,
+        assignees: &[String],
+    ) -> Result<Vec<Action>, PluginError> {
+        let (org, repo, number, user) = (request.org, request.repo, request.number, request.user);
+        let skip_collaborators = ctx.plugins.skip_collaborators(org, repo);
+        let collaborator = ctx
+            .github
+            .collaborator_permission(org, repo, user)
+            .await
+            .map_err(PluginError::github(format!(
+                "check whether {user} collaborates on {org}/{repo}"
+            )))?
+            != Permission::None;
+        let labels =
+            ctx.github
+                .issue_labels(org, repo, number)
+                .await
+                .map_err(PluginError::github(format!(
+                    "read the labels of {org}/{repo}#{number}"
+                )))?;
+        let facts = Facts {
+            is_author: user.eq_ignore_ascii_case(author),
+            is_assignee: assignees.iter().any(|a| a.eq_ignore_ascii_case(user)),
+            collaborator,
+            skip_collaborators,
+            has_lgtm: labels.iter().any(|l| l.name == LGTM_LABEL),
+        };
+        Ok(decide(want, request, &facts))
+    }
+}

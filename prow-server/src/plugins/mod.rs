@@ -1,0 +1,180 @@
+//! hook's plugins: each decides in pure code what to do about an event and returns
+//! [`Action`]s, which hook carries out through GitHub and the job store.
+//!
+//! A plugin's `handle` gathers what it needs to know (labels, membership, files) through the
+//! [`Context`], then calls a pure `decide` function of the event, its configuration and that
+//! snapshot; the `decide` functions are what the table tests exercise.
+
+mod action;
+pub mod commands;
+pub mod hold;
+pub mod lgtm;
+pub mod respond;
+pub mod trigger;
+pub mod trust;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use prow_config::plugins::PluginConfig;
+use prow_github::client::GitHubClient;
+use prow_github::events::Event;
+use prow_jobs::store::JobStore;
+
+pub use action::{Action, ActionError, execute};
+
+/// What hook gives a plugin besides the event.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct Context<'a> {
+    /// GitHub, to read what the plugin needs to know (not to act: actions do that).
+    pub github: &'a dyn GitHubClient,
+    /// `plugins.yaml`.
+    pub plugins: &'a PluginConfig,
+    /// `config.yaml` and the jobs.
+    pub config: &'a prow_config::Config,
+    /// The jobs, to read running ProwJobs (trigger aborts superseded ones).
+    pub store: &'a dyn JobStore,
+    /// The bot's login.
+    pub bot: &'a str,
+    /// The delivery (`X-GitHub-Delivery`) this event came in.
+    pub delivery: &'a str,
+}
+
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("bot", &self.bot)
+            .field("delivery", &self.delivery)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a plugin could not decide.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PluginError {
+    /// Reading from GitHub failed.
+    #[error("{what}: {source}")]
+    GitHub {
+        /// What the plugin was reading.
+        what: String,
+        /// The error.
+        #[source]
+        source: prow_github::Error,
+    },
+    /// Reading the job store failed.
+    #[error("{what}: {source}")]
+    Store {
+        /// What the plugin was reading.
+        what: String,
+        /// The error.
+        #[source]
+        source: prow_jobs::store::StoreError,
+    },
+    /// Anything else, in words.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl PluginError {
+    /// A GitHub read that failed while doing `what`.
+    pub fn github(what: impl Into<String>) -> impl FnOnce(prow_github::Error) -> PluginError {
+        let what = what.into();
+        move |source| PluginError::GitHub { what, source }
+    }
+}
+
+/// One command a plugin understands, for `/plugin-help` and deck's command page (Prow's
+/// `pluginhelp.Command`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Command {
+    /// How to write it, e.g. `/lgtm [cancel]`.
+    #[serde(rename = "Usage")]
+    pub usage: String,
+    /// What it does.
+    #[serde(rename = "Description")]
+    pub description: String,
+    /// Whether it works on issues and/or pull requests.
+    #[serde(rename = "Featured")]
+    pub featured: bool,
+    /// Who may use it.
+    #[serde(rename = "WhoCanUse")]
+    pub who_can_use: String,
+    /// Examples.
+    #[serde(rename = "Examples")]
+    pub examples: Vec<String>,
+}
+
+/// A plugin's help (Prow's `pluginhelp.PluginHelp`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct PluginHelp {
+    /// What the plugin does.
+    #[serde(rename = "Description")]
+    pub description: String,
+    /// How it is configured for the repositories it is enabled in, by `org` or `org/repo`.
+    #[serde(rename = "Config")]
+    pub config: BTreeMap<String, String>,
+    /// The events it handles.
+    #[serde(rename = "Events")]
+    pub events: Vec<String>,
+    /// Its commands.
+    #[serde(rename = "Commands")]
+    pub commands: Vec<Command>,
+}
+
+impl PluginHelp {
+    /// Help with `description` for `events`.
+    pub fn new(description: impl Into<String>, events: &[&str]) -> Self {
+        PluginHelp {
+            description: description.into(),
+            events: events.iter().map(|e| (*e).to_owned()).collect(),
+            ..PluginHelp::default()
+        }
+    }
+
+    /// Adds a command.
+    pub fn command(
+        mut self,
+        usage: &str,
+        description: &str,
+        who_can_use: &str,
+        examples: &[&str],
+    ) -> Self {
+        self.commands.push(Command {
+            usage: usage.to_owned(),
+            description: description.to_owned(),
+            featured: false,
+            who_can_use: who_can_use.to_owned(),
+            examples: examples.iter().map(|e| (*e).to_owned()).collect(),
+        });
+        self
+    }
+}
+
+/// A hook plugin.
+#[async_trait]
+pub trait Plugin: Send + Sync {
+    /// Its name in `plugins.yaml`.
+    fn name(&self) -> &'static str;
+
+    /// Its help, given the configuration.
+    fn help(&self, plugins: &PluginConfig) -> PluginHelp;
+
+    /// What to do about `event`; most events are none of the plugin's business and give no
+    /// actions.
+    async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError>;
+}
+
+/// Every built-in plugin, by name.
+pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
+    let all: Vec<Arc<dyn Plugin>> = vec![
+        Arc::new(trigger::Trigger),
+        Arc::new(lgtm::Lgtm),
+        Arc::new(hold::Hold),
+    ];
+    all.into_iter().map(|p| (p.name(), p)).collect()
+}

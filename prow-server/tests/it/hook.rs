@@ -1,0 +1,444 @@
+//! hook end to end over HTTP: signed deliveries built on GitHub's own example payloads go
+//! through the real server to the plugins, the fake GitHub and the job store.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use prow_github::events::Event;
+use prow_server::hook::{Options, PluginOutcome};
+use prow_server::plugins::{Action, Context, Plugin, PluginError, PluginHelp};
+use serde_json::json;
+
+use crate::support::{self, Server, comment, comments, github, job_names, labels, opened};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lgtm_and_hold_change_labels_and_answer_who_may_not() {
+    let server = Server::start(github(support::ORG), Options::default()).await;
+    assert_eq!(
+        server
+            .send("issue_comment", &comment("/lgtm", "reviewer", support::ORG))
+            .await,
+        (200, "Event received. Have a nice day.".to_owned())
+    );
+    server
+        .send("issue_comment", &comment("/hold", "stranger", support::ORG))
+        .await;
+    server
+        .send(
+            "issue_comment",
+            &comment("/lgtm", support::ORG, support::ORG),
+        )
+        .await;
+    server
+        .send(
+            "issue_comment",
+            &comment("looks fine\n/lgtm", "stranger", support::ORG),
+        )
+        .await;
+    server.metrics.wait_processed(4).await;
+    assert_eq!(labels(&server.github), ["do-not-merge/hold", "lgtm"]);
+    let replies = comments(&server.github);
+    assert_eq!(replies.len(), 2, "{replies:#?}");
+    assert!(
+        replies
+            .iter()
+            .any(|c| c.starts_with("@Codertocat: you cannot LGTM your own PR."))
+    );
+    assert!(replies.iter().any(|c| {
+        c.starts_with("@stranger: changing LGTM is restricted to collaborators")
+            && c.contains(">looks fine\n>/lgtm")
+    }));
+    let assignees = server.github.state().issues
+        [&(support::ORG.to_owned(), support::REPO.to_owned(), 2)]
+        .assignees
+        .iter()
+        .map(|u| u.login.clone())
+        .collect::<Vec<_>>();
+    assert_eq!(
+        assignees,
+        ["reviewer"],
+        "the reviewer was assigned as Prow does"
+    );
+
+    server
+        .send(
+            "issue_comment",
+            &comment("/hold cancel", "stranger", support::ORG),
+        )
+        .await;
+    server
+        .send(
+            "issue_comment",
+            &comment("/lgtm cancel", support::ORG, support::ORG),
+        )
+        .await;
+    server.metrics.wait_processed(6).await;
+    assert!(
+        labels(&server.github).is_empty(),
+        "{:?}",
+        labels(&server.github)
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_all_creates_the_right_prowjobs_and_untrusted_authors_get_needs_ok_to_test() {
+    let server = Server::start(github("outsider"), Options::default()).await;
+    server.send("pull_request", &opened("outsider")).await;
+    server.metrics.wait_processed(1).await;
+    assert_eq!(labels(&server.github), ["needs-ok-to-test"]);
+    let welcome = comments(&server.github);
+    assert_eq!(welcome.len(), 1);
+    assert!(welcome[0].starts_with("Hi @outsider. Thanks for your PR.\n\nI'm waiting for a [Codertocat](https://github.com/orgs/Codertocat/people) member"), "{}", welcome[0]);
+    assert!(
+        job_names(server.store.as_ref()).await.is_empty(),
+        "no jobs for an untrusted PR"
+    );
+
+    // The author cannot start tests; a member can, and /ok-to-test trusts the PR.
+    server
+        .send(
+            "issue_comment",
+            &comment("/test all", "outsider", "outsider"),
+        )
+        .await;
+    server.metrics.wait_processed(2).await;
+    assert!(job_names(server.store.as_ref()).await.is_empty());
+    assert!(comments(&server.github)[1].starts_with("@outsider: Cannot trigger testing until a trusted user reviews the PR and leaves an `/ok-to-test` message."));
+
+    server
+        .send(
+            "issue_comment",
+            &comment("/ok-to-test", "member", "outsider"),
+        )
+        .await;
+    server.metrics.wait_processed(3).await;
+    assert_eq!(labels(&server.github), ["ok-to-test"]);
+    assert_eq!(job_names(server.store.as_ref()).await, ["lint", "unit"]);
+
+    server
+        .send(
+            "issue_comment",
+            &comment("/test e2e", "outsider", "outsider"),
+        )
+        .await;
+    server.metrics.wait_processed(4).await;
+    assert_eq!(
+        job_names(server.store.as_ref()).await,
+        ["e2e", "lint", "unit"],
+        "a trusted PR lets anyone /test"
+    );
+    let jobs = server.store.list(&Default::default()).await.unwrap();
+    let e2e = jobs.iter().find(|j| j.spec.job == "e2e").unwrap();
+    let refs = e2e.spec.refs.as_ref().unwrap();
+    assert_eq!(
+        (
+            refs.org.as_str(),
+            refs.repo.as_str(),
+            refs.base_ref.as_str()
+        ),
+        ("Codertocat", "Hello-World", "master")
+    );
+    assert_eq!(refs.pulls[0].number, 2);
+    assert_eq!(refs.pulls[0].sha, support::HEAD);
+    let labels = e2e.metadata.labels.as_ref().unwrap();
+    assert_eq!(labels["prow.k8s.io/refs.pull"], "2");
+    assert_eq!(labels["prow.k8s.io/type"], "presubmit");
+    assert!(labels.contains_key("event-GUID"));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trusted_authors_new_pull_request_runs_every_automatic_presubmit() {
+    let server = Server::start(github("member"), Options::default()).await;
+    server.send("pull_request", &opened("member")).await;
+    server.metrics.wait_processed(1).await;
+    assert_eq!(job_names(server.store.as_ref()).await, ["lint", "unit"]);
+    assert!(labels(&server.github).is_empty());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn deliveries_are_checked_in_prows_order_with_prows_answers() {
+    let server = Server::start(github("member"), Options::default()).await;
+    let client = reqwest::Client::new();
+    let body = serde_json::to_vec(&comment("/lgtm", "reviewer", "member")).unwrap();
+    let post = |event: Option<&str>, signature: Option<String>| {
+        let mut request = client
+            .post(&server.url)
+            .header("content-type", "application/json")
+            .header("X-GitHub-Delivery", "d-1");
+        if let Some(event) = event {
+            request = request.header("X-GitHub-Event", event);
+        }
+        if let Some(signature) = signature {
+            request = request.header("X-Hub-Signature-256", signature);
+        }
+        request.body(body.clone()).send()
+    };
+    let answer =
+        |r: reqwest::Response| async move { (r.status().as_u16(), r.text().await.unwrap()) };
+    assert_eq!(
+        answer(
+            post(None, Some(prow_github::sign(&body, support::SECRET)))
+                .await
+                .unwrap()
+        )
+        .await,
+        (
+            400,
+            "400 Bad Request: Missing X-GitHub-Event Header".to_owned()
+        )
+    );
+    assert_eq!(
+        answer(post(Some("issue_comment"), None).await.unwrap()).await,
+        (403, "403 Forbidden: Missing X-Hub-Signature-256".to_owned())
+    );
+    let (status, text) = answer(
+        post(
+            Some("issue_comment"),
+            Some(prow_github::sign(&body, b"wrong")),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        text.starts_with("403 Forbidden: Invalid X-Hub-Signature-256"),
+        "{text}"
+    );
+    let get = client.get(&server.url).send().await.unwrap();
+    assert_eq!(get.status().as_u16(), 405);
+    assert_eq!(server.metrics.snapshot().accepted, 0);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivered_event_is_processed_once() {
+    let server = Server::start(github("member"), Options::default()).await;
+    let body = serde_json::to_vec(&comment("/test e2e", "member", "member")).unwrap();
+    for _ in 0..3 {
+        let reply = reqwest::Client::new()
+            .post(&server.url)
+            .header("X-GitHub-Event", "issue_comment")
+            .header("X-GitHub-Delivery", "same-delivery")
+            .header(
+                "X-Hub-Signature-256",
+                prow_github::sign(&body, support::SECRET),
+            )
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status().as_u16(), 200);
+    }
+    server.shutdown_after(1).await;
+}
+
+impl Server {
+    async fn shutdown_after(self, processed: u64) {
+        self.metrics.wait_processed(processed).await;
+        let store = self.store.clone();
+        let metrics = self.metrics.clone();
+        self.shutdown().await;
+        assert_eq!(job_names(store.as_ref()).await, ["e2e"]);
+        let snapshot = metrics.snapshot();
+        assert_eq!(
+            (snapshot.accepted, snapshot.duplicates, snapshot.processed),
+            (1, 2, 1)
+        );
+    }
+}
+
+/// A plugin that panics on `/panic` and counts what it saw otherwise.
+struct Panicky(Arc<std::sync::atomic::AtomicU64>);
+
+#[async_trait]
+impl Plugin for Panicky {
+    fn name(&self) -> &'static str {
+        "hold"
+    }
+    fn help(&self, _: &prow_config::plugins::PluginConfig) -> PluginHelp {
+        PluginHelp::new("panics on demand", &["issue_comment"])
+    }
+    async fn handle(&self, _: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
+        if let Some(gc) = event.generic_comment() {
+            assert!(!gc.body.contains("/panic"), "asked to panic");
+        }
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(Vec::new())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_plugin_is_contained_and_counted() {
+    let seen = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut plugins: BTreeMap<&'static str, Arc<dyn Plugin>> = prow_server::plugins::builtin();
+    plugins.insert("hold", Arc::new(Panicky(seen.clone())));
+    let github = github("member");
+    let store: Arc<dyn prow_jobs::store::JobStore> =
+        Arc::new(prow_jobs::store::SqliteStore::in_memory().unwrap());
+    let deps = prow_server::hook::Deps::new(
+        github.clone(),
+        store,
+        "ci-robot",
+        prow_github::HmacSecrets::parse(support::SECRET),
+        support::hook_config(support::CONFIG, support::PLUGINS),
+    );
+    let hook = prow_server::hook::Hook::start_with_plugins(Options::default(), deps, plugins);
+    let metrics = hook.metrics();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let router = hook.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    for body in ["/panic", "/lgtm", "/panic"] {
+        let payload = serde_json::to_vec(&comment(body, "reviewer", "member")).unwrap();
+        let reply = prow_github::phony::deliver(
+            &reqwest::Client::new(),
+            &url,
+            "issue_comment",
+            &payload,
+            support::SECRET,
+        )
+        .await
+        .unwrap();
+        assert_eq!(reply.status, 200);
+    }
+    metrics.wait_processed(3).await;
+    let snapshot = metrics.snapshot();
+    assert_eq!(
+        snapshot
+            .plugins
+            .get(&("hold".to_owned(), PluginOutcome::Panic)),
+        Some(&2)
+    );
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(labels(&github), ["lgtm"], "the other plugins still ran");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_beyond_the_queue_gets_503s_and_every_accepted_event_is_processed_once() {
+    // An external plugin that holds each delivery until released keeps the one worker busy.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/", listener.local_addr().unwrap());
+    let (release, released) = tokio::sync::watch::channel(false);
+    let received = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let external = {
+        let received = received.clone();
+        axum::Router::new().route(
+            "/",
+            axum::routing::post(move || {
+                let mut released = released.clone();
+                let received = received.clone();
+                async move {
+                    received.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let _ = released.wait_for(|r| *r).await;
+                    "ok"
+                }
+            }),
+        )
+    };
+    tokio::spawn(async move { axum::serve(listener, external).await.unwrap() });
+    let plugins = format!(
+        "{}\nexternal_plugins:\n  Codertocat/Hello-World:\n  - name: slow\n    endpoint: {endpoint}\n",
+        support::PLUGINS
+    );
+    let mut options = Options::default();
+    options.queue_capacity = 4;
+    options.workers = 1;
+    let server = Server::start_with(
+        github("member"),
+        options,
+        support::hook_config(support::CONFIG, &plugins),
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..20 {
+        let payload = comment(&format!("just a comment {i}"), "reviewer", "member");
+        let body = serde_json::to_vec(&payload).unwrap();
+        let reply = reqwest::Client::new()
+            .post(&server.url)
+            .header("X-GitHub-Event", "issue_comment")
+            .header("X-GitHub-Delivery", format!("burst-{i}"))
+            .header(
+                "X-Hub-Signature-256",
+                prow_github::sign(&body, support::SECRET),
+            )
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = reply.status().as_u16();
+        if status == 503 {
+            assert_eq!(
+                reply.headers()["retry-after"],
+                "5",
+                "a refusal says when to come back"
+            );
+        }
+        statuses.push(status);
+    }
+    let accepted = statuses.iter().filter(|s| **s == 200).count() as u64;
+    let refused = statuses.iter().filter(|s| **s == 503).count();
+    assert_eq!(accepted as usize + refused, 20, "{statuses:?}");
+    assert!(
+        refused >= 10,
+        "the queue of 4 and one busy worker refuse most of 20: {statuses:?}"
+    );
+    assert!(accepted >= 4, "{statuses:?}");
+    let _ = release.send(true);
+    server.metrics.wait_processed(accepted).await;
+    let snapshot = server.metrics.snapshot();
+    assert_eq!(snapshot.overloaded as usize, refused);
+    assert_eq!(snapshot.processed, accepted);
+    assert_eq!(
+        received.load(std::sync::atomic::Ordering::SeqCst),
+        accepted,
+        "each accepted event reached the external plugin once"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_corpus_webhook_is_accepted_or_refused_cleanly() {
+    let Some(corpus) = support::corpus() else {
+        return;
+    };
+    let mut options = Options::default();
+    options.queue_capacity = 10_000;
+    let server = Server::start(github("member"), options).await;
+    let mut sent = 0;
+    for dir in std::fs::read_dir(corpus.join("webhooks"))
+        .unwrap()
+        .flatten()
+    {
+        let event = dir.file_name().to_string_lossy().into_owned();
+        for file in std::fs::read_dir(dir.path()).unwrap().flatten() {
+            let payload: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(file.path()).unwrap()).unwrap();
+            let (status, body) = server.send(&event, &payload).await;
+            assert!(
+                status == 200 || status == 400,
+                "{}: {status} {body}",
+                file.path().display()
+            );
+            sent += u64::from(status == 200);
+        }
+    }
+    server.metrics.wait_processed(sent).await;
+    let snapshot = server.metrics.snapshot();
+    assert!(sent > 50, "{sent}");
+    assert!(
+        snapshot
+            .plugins
+            .keys()
+            .all(|(_, outcome)| *outcome != PluginOutcome::Panic),
+        "{snapshot:?}"
+    );
+    let _ = json!({});
+    server.shutdown().await;
+}
