@@ -216,3 +216,107 @@ fn rbac_grants_what_the_kubernetes_backend_asks_for() {
         );
     }
 }
+
+/// Kills the child when dropped, so a failed assertion leaves no controller running.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn until_state(
+    events: &mut tokio::sync::broadcast::Receiver<prow_jobs::store::WatchEvent>,
+    want: prow_core::ProwJobState,
+) -> prow_core::ProwJob {
+    loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(60), events.recv())
+            .await
+            .expect("a watch event within 60s")
+            .expect("the watch is open");
+        if let prow_jobs::store::WatchEvent::Modified(job) = event
+            && job.state() == Some(want)
+        {
+            return job;
+        }
+    }
+}
+
+#[tokio::test]
+async fn prow_plank_with_a_kubeconfig_runs_jobs_on_the_cluster() {
+    use prow_core::ProwJobState;
+    use prow_jobs::kube::KubeStore;
+    use prow_jobs::kube::fake::{FakeApiServer, Resource};
+    use prow_jobs::store::JobStore;
+
+    let fake = FakeApiServer::start().expect("fake API server");
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: default\n\
+             clusters: [{{name: fake, cluster: {{server: \"{}\"}}}}]\n\
+             contexts: [{{name: default, context: {{cluster: fake, user: u}}}}]\n\
+             users: [{{name: u, user: {{token: t}}}}]\n",
+            fake.url()
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        "prowjob_namespace: prow\npod_namespace: test-pods\n",
+    )
+    .unwrap();
+
+    let _plank = Child(
+        Command::new(env!("CARGO_BIN_EXE_prow"))
+            .args(["plank", "--resync-period=1h", "--config-path"])
+            .arg(&config)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .arg("--data-dir")
+            .arg(dir.path().join("unused"))
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env_remove("KUBERNETES_SERVICE_PORT")
+            .spawn()
+            .expect("prow plank starts"),
+    );
+
+    let store = KubeStore::new(fake.client(), "prow");
+    let mut events = store.watch();
+    store.watching().await;
+    let job: prow_core::ProwJob = serde_json::from_value(serde_json::json!({
+        "apiVersion": "prow.k8s.io/v1",
+        "kind": "ProwJob",
+        "metadata": {"name": "from-a-real-prow"},
+        "spec": {"type": "periodic", "agent": "kubernetes", "job": "unit",
+                 "pod_spec": {"containers": [{"image": "alpine", "command": ["true"]}]}},
+        "status": {"state": "triggered", "startTime": "2026-01-01T00:00:00Z"},
+    }))
+    .unwrap();
+    store.create(job).await.expect("create the job");
+
+    until_state(&mut events, ProwJobState::Pending).await;
+    let pod = fake
+        .get(Resource::Pods, "test-pods", "from-a-real-prow")
+        .expect("plank created the pod in pod_namespace");
+    assert_eq!(pod["metadata"]["labels"]["created-by-prow"], "true");
+    assert!(
+        !dir.path().join("unused").exists(),
+        "nothing of the embedded default is used"
+    );
+
+    // The kubelet finishes it; plank hears of it through its pod watch.
+    fake.modify(Resource::Pods, "test-pods", "from-a-real-prow", |p| {
+        p["status"] = serde_json::json!({"phase": "Succeeded", "containerStatuses": [{
+            "name": "test", "image": "alpine", "imageID": "", "ready": false, "restartCount": 0,
+            "state": {"terminated": {"exitCode": 0, "reason": "Completed", "finishedAt": "2026-01-01T00:01:00Z"}}}]});
+    })
+    .unwrap();
+    let done = until_state(&mut events, ProwJobState::Success).await;
+    assert_eq!(done.status.unwrap().description, "Job succeeded.");
+}
