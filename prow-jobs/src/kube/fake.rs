@@ -238,13 +238,13 @@ fn matches(selector: Option<&Selector>, object: &Value) -> bool {
     selector.is_none_or(|s| s.matches(&labels_of(object)))
 }
 
-fn parse_body(resource: Resource, body: &Bytes) -> Result<Value, Response> {
+fn parse_body(resource: Resource, body: &Bytes) -> Result<Value, Box<Response>> {
     serde_json::from_slice(body).map_err(|e| {
-        bad_request(
+        Box::new(bad_request(
             resource,
             "",
             format!("the request body is not valid JSON: {e}"),
-        )
+        ))
     })
 }
 
@@ -330,7 +330,7 @@ async fn list_or_watch(
 async fn create(shared: Arc<Shared>, resource: Resource, ns: String, body: Bytes) -> Response {
     let mut object = match parse_body(resource, &body) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let name = object["metadata"]["name"]
         .as_str()
@@ -415,7 +415,7 @@ async fn replace(
 ) -> Response {
     let mut object = match parse_body(resource, &body) {
         Ok(o) => o,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut inner = shared.lock();
     inner
@@ -475,7 +475,7 @@ async fn delete(
     } else {
         match parse_body(resource, &body) {
             Ok(o) => o,
-            Err(r) => return r,
+            Err(r) => return *r,
         }
     };
     let mut inner = shared.lock();

@@ -296,11 +296,14 @@ fn terminated(name: &str, reason: &str, exit_code: i32, finished: bool) -> Value
     json!({"name": name, "image": "x", "imageID": "", "ready": false, "restartCount": 0, "state": {"terminated": t}})
 }
 
+/// What, the pod, then its phase, stop cause, `all_containers_finished` and `deleting`.
+type Case = (&'static str, Pod, PodPhase, Option<StopCause>, bool, bool);
+
 #[test]
 fn pods_read_as_upstream_plank_reads_them() {
     let deleting = json!({"deletionTimestamp": "2026-01-01T00:05:00Z"});
     let ok = terminated("test", "Completed", 0, true);
-    let cases: Vec<(&str, Pod, PodPhase, Option<StopCause>, bool, bool)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "not yet scheduled",
             pod(json!({}), json!({"phase": "Pending"})),
