@@ -304,7 +304,7 @@ users:
         std::fs::write(dir.path().join("b.yaml"), &renamed).unwrap();
         let err = load_with(None, Some(dir.path()), None).await.unwrap_err();
         assert!(
-            matches!(&err, ClusterError::DuplicateContext { context, .. } if context == "default"),
+            matches!(&err, ClusterError::DuplicateContext { context, path } if context == "infra" && path.ends_with("b.yaml")),
             "{err}"
         );
     }
