@@ -346,3 +346,62 @@ impl KubeStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(name: &str, version: &str) -> ProwJob {
+        let mut job = ProwJob::new(
+            name,
+            serde_json::from_value(serde_json::json!({"type": "periodic", "job": name})).unwrap(),
+        );
+        job.metadata.resource_version = Some(version.to_owned());
+        job
+    }
+
+    fn names(events: &[WatchEvent]) -> Vec<String> {
+        events
+            .iter()
+            .map(|e| {
+                let kind = match e {
+                    WatchEvent::Added(_) => "added",
+                    WatchEvent::Modified(_) => "modified",
+                    WatchEvent::Deleted(_) => "deleted",
+                };
+                format!(
+                    "{kind} {}@{}",
+                    e.job().name(),
+                    e.job().metadata.resource_version.as_deref().unwrap_or("")
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn relists_report_what_changed_while_the_watch_was_down() {
+        let mut tracker = Tracker::default();
+        let mut feed = |event| names(&tracker.apply(event));
+        // The first listing only learns what exists.
+        assert!(feed(watcher::Event::Init).is_empty());
+        assert!(feed(watcher::Event::InitApply(job("a", "1"))).is_empty());
+        assert!(feed(watcher::Event::InitApply(job("b", "2"))).is_empty());
+        assert!(feed(watcher::Event::InitDone).is_empty());
+        assert_eq!(feed(watcher::Event::Apply(job("c", "3"))), ["added c@3"]);
+        assert_eq!(feed(watcher::Event::Apply(job("a", "4"))), ["modified a@4"]);
+        assert!(
+            feed(watcher::Event::Apply(job("a", "4"))).is_empty(),
+            "the same version twice"
+        );
+        // The watch broke; meanwhile b was deleted, c changed and d created.
+        assert!(feed(watcher::Event::Init).is_empty());
+        for j in [job("a", "4"), job("c", "6"), job("d", "7")] {
+            assert!(feed(watcher::Event::InitApply(j)).is_empty());
+        }
+        assert_eq!(
+            feed(watcher::Event::InitDone),
+            ["deleted b@2", "modified c@6", "added d@7"]
+        );
+        assert_eq!(feed(watcher::Event::Delete(job("d", "8"))), ["deleted d@8"]);
+    }
+}

@@ -512,3 +512,28 @@ async fn real_cluster_when_kubeconfig_is_set() {
         .await
         .expect("delete");
 }
+
+#[tokio::test]
+async fn crier_recording_a_report_retries_a_lost_race_and_keeps_the_winners_change() {
+    let fake = FakeApiServer::start().expect("fake API server");
+    let store = KubeStore::new(fake.client(), NS);
+    store.create(job("reported", json!({}))).await.unwrap();
+    fake.race_next_write(Resource::ProwJobs, "reported");
+    prow_jobs::crier::mark_reported(&store, "reported", prow_core::ProwJobState::Success)
+        .await
+        .expect("the conflict is retried");
+    let stored = store.get("reported").await.unwrap().unwrap();
+    let states = &stored.status.as_ref().unwrap().prev_report_states;
+    assert_eq!(
+        states.get(prow_jobs::crier::REPORTER_NAME),
+        Some(&prow_core::ProwJobState::Success)
+    );
+    let annotations = stored.metadata.annotations.unwrap_or_default();
+    assert!(annotations.contains_key("fake.prow-rs.dev/concurrent-writer"));
+    let replaces = fake
+        .requests()
+        .iter()
+        .filter(|r| r.starts_with("REPLACE prowjobs"))
+        .count();
+    assert_eq!(replaces, 2, "one lost, one won: {:?}", fake.requests());
+}
