@@ -537,3 +537,38 @@ async fn crier_recording_a_report_retries_a_lost_race_and_keeps_the_winners_chan
         .count();
     assert_eq!(replaces, 2, "one lost, one won: {:?}", fake.requests());
 }
+
+#[tokio::test]
+async fn refusals_name_the_job_and_why() {
+    let fake = FakeApiServer::start().expect("fake API server");
+    let store = KubeStore::new(fake.client(), NS);
+    let runner = KubeRunner::new(fake.client(), "test-pods", "build-1");
+    let created = store.create(job("a", json!({}))).await.unwrap();
+    store.update(created.clone()).await.unwrap();
+    let mut elsewhere = job("b", json!({}));
+    elsewhere.metadata.namespace = Some("other".into());
+    let mut no_spec = job("c", json!({}));
+    no_spec.spec.pod_spec = None;
+    let mut pj = job("d", json!({}));
+    pj.status.get_or_insert_default().build_id = "1".into();
+    runner.create(&pj).await.unwrap();
+    let errors = vec![
+        store
+            .create(job("a", json!({})))
+            .await
+            .unwrap_err()
+            .to_string(),
+        store
+            .create(job("", json!({})))
+            .await
+            .unwrap_err()
+            .to_string(),
+        store.create(elsewhere).await.unwrap_err().to_string(),
+        store.update(created.clone()).await.unwrap_err().to_string(),
+        store.delete("a", Some("1")).await.unwrap_err().to_string(),
+        store.delete("zz", None).await.unwrap_err().to_string(),
+        runner.create(&pj).await.unwrap_err().to_string(),
+        runner.create(&no_spec).await.unwrap_err().to_string(),
+    ];
+    insta::assert_yaml_snapshot!(errors);
+}
