@@ -3,6 +3,9 @@
 //!
 //! Each runs on the embedded default: the SQLite store, local pods and local artifacts under
 //! one data directory, so several of them (or several restarts of one) share their state.
+//! With `--kubeconfig`, `--kubeconfig-dir` or `--in-cluster` they run on Kubernetes instead:
+//! ProwJob custom resources in `prowjob_namespace` and Pods in `pod_namespace` of the build
+//! cluster each job names, as Prow's own controllers do.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,7 +13,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use prow_jobs::clock::SystemClock;
-use prow_jobs::runner::{ContainerRuntime, Launch, LocalOptions, LocalRunner};
+use prow_jobs::kube::{BuildClusters, IN_CLUSTER_ALIAS, KubeStore, load_cluster_configs};
+use prow_jobs::runner::{ContainerRuntime, Launch, LocalOptions, LocalRunner, Runner};
 use prow_jobs::store::{JobStore, SqliteStore};
 
 /// Where the embedded default keeps its state.
@@ -19,9 +23,110 @@ pub struct DataArgs {
     /// The directory for the job store (`prow.db`), pods (`pods/`) and artifacts (`artifacts/`).
     #[arg(long, value_name = "DIR", default_value = "prow-data")]
     pub data_dir: PathBuf,
+    /// Kubernetes instead of the embedded default.
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+/// Which Kubernetes clusters to use, as Prow's `--kubeconfig` flags: each kubeconfig context is
+/// a build cluster alias; ProwJobs live in the cluster this runs in (or the current context).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct KubeArgs {
+    /// A kubeconfig file whose contexts are build clusters.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// A directory of kubeconfig files (a mounted secret), each context a build cluster.
+    #[arg(long, value_name = "DIR")]
+    pub kubeconfig_dir: Option<PathBuf>,
+    /// Use Kubernetes through this pod's service account alone.
+    #[arg(long)]
+    pub in_cluster: bool,
+}
+
+impl KubeArgs {
+    /// Whether any Kubernetes flag was given.
+    pub fn enabled(&self) -> bool {
+        self.in_cluster || self.kubeconfig.is_some() || self.kubeconfig_dir.is_some()
+    }
+}
+
+/// The job store and the pods, on whichever backend the flags chose.
+pub struct Backend {
+    /// Where the ProwJobs are.
+    pub store: Arc<dyn JobStore>,
+    /// The pods, by build cluster alias (one `default` entry on the embedded default).
+    pub clusters: Vec<(String, Arc<dyn Runner>)>,
+    /// All of them as one runner, choosing the cluster by the job's alias.
+    pub runner: Arc<dyn Runner>,
+    /// Where things are, for people.
+    pub description: String,
 }
 
 impl DataArgs {
+    /// The store and runner the flags chose: Kubernetes when a Kubernetes flag is given, the
+    /// embedded default under `--data-dir` otherwise. `prow` holds the namespaces.
+    pub async fn backend(
+        &self,
+        prow: &prow_config::prow::ProwConfig,
+        runtime: ContainerRuntime,
+    ) -> anyhow::Result<Backend> {
+        if !self.kube.enabled() {
+            let store = self.store().await?;
+            let runner: Arc<dyn Runner> = Arc::new(self.runner(runtime)?);
+            return Ok(Backend {
+                store,
+                clusters: vec![("default".to_owned(), runner.clone())],
+                runner,
+                description: format!(
+                    "jobs in {}, pods under {}",
+                    self.database().display(),
+                    self.data_dir.join("pods").display()
+                ),
+            });
+        }
+        let configs = load_cluster_configs(
+            self.kube.kubeconfig.as_deref(),
+            self.kube.kubeconfig_dir.as_deref(),
+        )
+        .await?;
+        let home = configs
+            .get(IN_CLUSTER_ALIAS)
+            .context("no cluster for the ProwJobs")?;
+        let client = prow_jobs::kube::client(home.clone()).context("kube client")?;
+        let store: Arc<dyn JobStore> = Arc::new(KubeStore::new(client, &prow.prowjob_namespace));
+        let mut clusters: Vec<(String, Arc<dyn Runner>)> = Vec::new();
+        for (alias, config) in &configs {
+            if alias == IN_CLUSTER_ALIAS {
+                continue;
+            }
+            let client = prow_jobs::kube::client(config.clone())
+                .with_context(|| format!("kube client for build cluster {alias:?}"))?;
+            clusters.push((
+                alias.clone(),
+                Arc::new(prow_jobs::kube::KubeRunner::new(
+                    client,
+                    &prow.pod_namespace,
+                    alias,
+                )),
+            ));
+        }
+        let runner: Arc<dyn Runner> =
+            Arc::new(BuildClusters::from_configs(&configs, &prow.pod_namespace)?);
+        let aliases: Vec<&str> = clusters.iter().map(|(a, _)| a.as_str()).collect();
+        let description = format!(
+            "prowjobs in namespace {:?}, pods in namespace {:?} of build clusters {}",
+            prow.prowjob_namespace,
+            prow.pod_namespace,
+            aliases.join(", ")
+        );
+        Ok(Backend {
+            store,
+            clusters,
+            runner,
+            description,
+        })
+    }
+
     /// The SQLite file.
     pub fn database(&self) -> PathBuf {
         self.data_dir.join("prow.db")
@@ -115,18 +220,13 @@ pub async fn plank(
     runtime: RuntimeFlag,
     resync: Duration,
 ) -> anyhow::Result<()> {
-    let loaded = Arc::new(config.load()?.prow.plank);
-    let store = data.store().await?;
-    let runner = Arc::new(data.runner(runtime.into())?);
-    eprintln!(
-        "plank: jobs in {}, pods {} under {}",
-        data.database().display(),
-        runner.runtime().place(),
-        data.data_dir.join("pods").display()
-    );
+    let prow = config.load()?.prow;
+    let backend = data.backend(&prow, runtime.into()).await?;
+    let loaded = Arc::new(prow.plank);
+    eprintln!("plank: {}", backend.description);
     let controller = prow_jobs::plank::Controller::new(
-        store,
-        runner,
+        backend.store,
+        backend.runner,
         Arc::new(move || loaded.clone()),
         Arc::new(SystemClock),
     );
@@ -140,7 +240,10 @@ pub async fn horologium(config: &ConfigArgs, data: &DataArgs) -> anyhow::Result<
     let loaded = config.load()?;
     let settings =
         prow_jobs::horologium::Settings::of(&loaded.jobs.periodics, &loaded.prow.horologium);
-    let store = data.store().await?;
+    let store = data
+        .backend(&loaded.prow, ContainerRuntime::Host)
+        .await?
+        .store;
     prow_jobs::horologium::run(
         store.as_ref(),
         &SystemClock,
@@ -167,11 +270,14 @@ pub async fn sinker(config: &ConfigArgs, data: &DataArgs) -> anyhow::Result<()> 
     let loaded = config.load()?;
     let settings = prow_jobs::sinker::Settings::of(&loaded.prow.sinker);
     let periodics = loaded.jobs.periodics.clone();
-    let store = data.store().await?;
-    let runner = data.runner(ContainerRuntime::Host)?;
-    let clusters = [prow_jobs::sinker::Cluster::new("default", &runner)];
+    let backend = data.backend(&loaded.prow, ContainerRuntime::Host).await?;
+    let clusters: Vec<prow_jobs::sinker::Cluster<'_>> = backend
+        .clusters
+        .iter()
+        .map(|(alias, runner)| prow_jobs::sinker::Cluster::new(alias, runner.as_ref()))
+        .collect();
     prow_jobs::sinker::run(
-        store.as_ref(),
+        backend.store.as_ref(),
         &clusters,
         &SystemClock,
         move || (settings.clone(), periodics.clone()),
@@ -213,8 +319,11 @@ pub async fn crier(
         &github.github_token_path,
     )?;
     let reporter = prow_jobs::crier::GitHubReporter::new(Arc::new(client));
+    let store = data
+        .backend(&loaded.prow, ContainerRuntime::Host)
+        .await?
+        .store;
     let (_keep, settings) = tokio::sync::watch::channel(loaded.prow.github_reporter);
-    let store = data.store().await?;
     prow_jobs::crier::run(
         store,
         reporter,

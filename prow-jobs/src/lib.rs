@@ -21,6 +21,7 @@ pub mod gcsupload;
 mod gojson;
 pub mod horologium;
 pub mod initupload;
+pub mod kube;
 pub mod labels;
 pub mod metadata;
 pub mod mkpod;

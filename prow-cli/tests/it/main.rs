@@ -2,6 +2,7 @@
 
 mod checkconfig;
 mod checkconfig_plugins;
+mod deploy;
 mod mkpj;
 mod phaino;
 mod phony;

@@ -10,6 +10,8 @@ mod env;
 mod githttp;
 mod goldens;
 mod horologium;
+mod kube;
+mod kube_plank;
 mod labels;
 mod pjutil;
 mod plank;
