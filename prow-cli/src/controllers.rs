@@ -339,3 +339,102 @@ pub async fn crier(
     .await;
     Ok(())
 }
+
+/// `prow hook`'s flags beyond the configuration and data ones (upstream hook's names).
+#[derive(Debug, Clone, clap::Args)]
+pub struct HookArgs {
+    /// The port to listen on.
+    #[arg(long, default_value_t = 8888)]
+    pub port: u16,
+    /// The path deliveries are posted to.
+    #[arg(long, default_value = "/hook")]
+    pub webhook_path: String,
+    /// The HMAC secret file (a token, or Prow's YAML of tokens by org/repo).
+    #[arg(long, value_name = "FILE", default_value = "/etc/webhook/hmac")]
+    pub hmac_secret_file: PathBuf,
+    /// Path to plugins.yaml.
+    #[arg(long, value_name = "FILE", default_value = "/etc/plugins/plugins.yaml")]
+    pub plugin_config: PathBuf,
+    /// Log what plugins would do instead of doing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// GitHub's API endpoint.
+    #[arg(long, default_value = "https://api.github.com")]
+    pub github_endpoint: String,
+    /// A file holding the OAuth token.
+    #[arg(long, value_name = "FILE")]
+    pub github_token_path: Option<PathBuf>,
+    /// Use the in-memory fake GitHub seeded from this YAML file instead of GitHub.
+    #[arg(long, value_name = "FILE", conflicts_with = "github_token_path")]
+    pub github_fake: Option<PathBuf>,
+    /// The bot's login (asked of GitHub when a token is given).
+    #[arg(long, default_value = "")]
+    pub bot_name: String,
+}
+
+/// The GitHub client and bot login `args` choose.
+async fn hook_github(
+    args: &HookArgs,
+) -> anyhow::Result<(Arc<dyn prow_github::GitHubClient>, String)> {
+    if let Some(path) = &args.github_fake {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+        let fake = prow_github::fake::FakeGitHub::from_seed_yaml(&text)
+            .with_context(|| path.display().to_string())?;
+        let bot = fake.state().bot.login.clone();
+        return Ok((Arc::new(fake), bot));
+    }
+    let Some(token) = &args.github_token_path else {
+        anyhow::bail!("give --github-token-path (or --github-fake FILE for the in-memory GitHub)");
+    };
+    let client = prow_github::octo::OctocrabClient::with_token_file(&args.github_endpoint, token)?;
+    let bot = if args.bot_name.is_empty() {
+        use prow_github::GitHubClient;
+        client.bot_user().await?.login
+    } else {
+        args.bot_name.clone()
+    };
+    Ok((Arc::new(client), bot))
+}
+
+/// `prow hook`: serves the webhook until SIGTERM or SIGINT, then finishes the accepted events.
+pub async fn hook(config: &ConfigArgs, data: &DataArgs, args: &HookArgs) -> anyhow::Result<()> {
+    let loaded = config.load()?;
+    let (plugins, warnings) = prow_config::plugins::load_plugins(
+        &prow_config::plugins::PluginLoadOptions::new(&args.plugin_config),
+    )
+    .map_err(|e| anyhow::anyhow!("error loading plugin config: {e}"))?;
+    for warning in warnings {
+        eprintln!("hook: warning: {warning}");
+    }
+    let secret = std::fs::read(&args.hmac_secret_file)
+        .with_context(|| format!("read {}", args.hmac_secret_file.display()))?;
+    let secrets = prow_github::HmacSecrets::parse(&secret);
+    let backend = data.backend(&loaded.prow, ContainerRuntime::Host).await?;
+    let (github, bot) = hook_github(args).await?;
+    let mut options = prow_server::hook::Options::default();
+    options.webhook_path.clone_from(&args.webhook_path);
+    options.dry_run = args.dry_run;
+    let deps = prow_server::hook::Deps::new(
+        github,
+        backend.store,
+        bot,
+        secrets,
+        prow_server::hook::HookConfig::new(loaded, plugins),
+    );
+    let hook = prow_server::hook::Hook::start(options, deps);
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.port))
+        .await
+        .with_context(|| format!("listen on port {}", args.port))?;
+    eprintln!(
+        "hook: listening on {} at {}",
+        listener.local_addr()?,
+        args.webhook_path
+    );
+    axum::serve(listener, hook.router())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    eprintln!("hook: stopped accepting; finishing accepted events");
+    hook.drain().await;
+    Ok(())
+}

@@ -19,6 +19,8 @@ pub mod etag_cache;
 pub mod events;
 #[cfg(feature = "test-util")]
 pub mod fake;
+#[cfg(feature = "test-util")]
+pub mod fake_seed;
 pub mod hmac;
 pub mod octo;
 pub mod phony;

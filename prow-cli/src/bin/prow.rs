@@ -69,6 +69,15 @@ enum Command {
         #[command(flatten)]
         github: controllers::GitHubArgs,
     },
+    /// Serve the GitHub webhook and run the plugins until stopped.
+    Hook {
+        #[command(flatten)]
+        config: controllers::ConfigArgs,
+        #[command(flatten)]
+        data: controllers::DataArgs,
+        #[command(flatten)]
+        hook: controllers::HookArgs,
+    },
     /// Play one local pod (used by plank's local runner).
     #[command(hide = true)]
     RunPod {
@@ -317,6 +326,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             github,
         } => {
             multi_thread()?.block_on(controllers::crier(&config, &data, &github))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Hook { config, data, hook } => {
+            multi_thread()?.block_on(controllers::hook(&config, &data, &hook))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::RunPod { dir } => {

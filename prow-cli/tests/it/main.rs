@@ -3,6 +3,7 @@
 mod checkconfig;
 mod checkconfig_plugins;
 mod deploy;
+mod hook;
 mod mkpj;
 mod phaino;
 mod phony;

@@ -1,0 +1,109 @@
+//! `prow hook` as a real process on the demo's files: a signed `/test all` from `phony`
+//! creates the demo's presubmits in the store, and SIGTERM stops it gracefully.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use prow_jobs::store::{JobStore, SqliteStore};
+
+fn demo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/prow")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn phony_test_all_through_prow_hook_creates_the_demo_presubmits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let port = free_port();
+    let mut hook = Command::new(env!("CARGO_BIN_EXE_prow"))
+        .arg("hook")
+        .arg("--config-path")
+        .arg(demo().join("config.yaml"))
+        .arg("--job-config-path")
+        .arg(demo().join("jobs"))
+        .arg("--plugin-config")
+        .arg(demo().join("plugins.yaml"))
+        .arg("--hmac-secret-file")
+        .arg(demo().join("hmac"))
+        .arg("--github-fake")
+        .arg(demo().join("github-fake.yaml"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--port", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let address = format!("http://127.0.0.1:{port}/hook");
+    wait_for("hook to listen", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+
+    let out = Command::new(env!("CARGO_BIN_EXE_phony"))
+        .args([
+            "--address",
+            &address,
+            "--hmac",
+            "demo-secret-change-me",
+            "--event",
+            "issue_comment",
+            "--payload",
+        ])
+        .arg(demo().join("payloads/test-comment.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt
+        .block_on(SqliteStore::open(data.join("prow.db")))
+        .unwrap();
+    let names = || {
+        let mut names: Vec<String> = rt
+            .block_on(store.list(&Default::default()))
+            .unwrap()
+            .into_iter()
+            .map(|j| j.spec.job)
+            .collect();
+        names.sort();
+        names
+    };
+    wait_for("the presubmits", || names().len() == 2);
+    assert_eq!(names(), ["pull-hello-lint", "pull-hello-unit"]);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &hook.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = hook.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(hook.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(exit.success(), "{stderr}");
+    assert!(stderr.contains("finishing accepted events"), "{stderr}");
+}
