@@ -20,14 +20,14 @@ pub fn requested(body: &str) -> Option<bool> {
     let body = super::commands::strip_quoted(body);
     super::commands::find(&body, &["hold", "unhold", "remove-hold"])
         .into_iter()
-        .filter_map(
+        .rev()
+        .find_map(
             |(name, args)| match (name.as_str(), args.to_ascii_lowercase().as_str()) {
                 ("hold", "") => Some(true),
                 ("hold", "cancel") | ("unhold" | "remove-hold", "") => Some(false),
                 _ => None,
             },
         )
-        .last()
 }
 
 /// The actions for a comment on an issue or pull request with `has_hold` telling whether the

@@ -136,8 +136,7 @@ pub fn comment_matches_trigger(body: &str, presubmits: &[Presubmit]) -> bool {
 /// The ProwJob for presubmit `job` on pull request `pr` at `base_sha`, as Prow's
 /// `NewPresubmit` builds it.
 pub fn presubmit_job(
-    org: &str,
-    repo: &str,
+    (org, repo): (&str, &str),
     pr: &PullRequest,
     base_sha: &str,
     job: &Presubmit,
@@ -210,8 +209,7 @@ async fn run_selected(
     let mut actions = Vec::new();
     for job in selected {
         let pj = presubmit_job(
-            org,
-            repo,
+            (org, repo),
             pr,
             &pr.base.sha,
             job,
