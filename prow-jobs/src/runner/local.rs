@@ -144,6 +144,9 @@ pub struct LocalOptions {
     pub runtime: ContainerRuntime,
     /// Local checkouts used instead of cloning, by `org/repo`.
     pub repos: BTreeMap<String, PathBuf>,
+    /// The docker or podman executable (default: `docker` or `podman` found on `PATH`); any
+    /// program taking `run --rm --init --name N -w DIR -v HOST:PATH -e K=V IMAGE CMD...` works.
+    pub engine: Option<PathBuf>,
 }
 
 impl LocalOptions {
@@ -157,6 +160,7 @@ impl LocalOptions {
             launch: Launch::InProcess,
             runtime: ContainerRuntime::Auto,
             repos: BTreeMap::new(),
+            engine: None,
         }
     }
 }
@@ -170,6 +174,8 @@ struct PodFile {
     runtime: ContainerRuntime,
     #[serde(default)]
     repos: BTreeMap<String, PathBuf>,
+    #[serde(default)]
+    engine: Option<PathBuf>,
 }
 
 /// How a pod ended (`result.json`).
@@ -406,6 +412,7 @@ impl LocalRunner {
             artifacts: self.inner.options.artifacts.clone(),
             runtime: self.inner.runtime,
             repos: self.inner.options.repos.clone(),
+            engine: self.inner.options.engine.clone(),
         };
         let text = serde_json::to_vec(&pod)
             .map_err(|e| RunnerError::Unprocessable(format!("encode pod: {e}")))?;
@@ -750,7 +757,12 @@ async fn play(
         .unwrap_or_default();
     let pod: Pod = crate::prow_job_to_pod(&job, &build_id).map_err(|e| e.to_string())?;
     let spec = pod.spec.unwrap_or_default();
-    let runtime = pod_file.runtime;
+    let engine = match (&pod_file.engine, pod_file.runtime.program()) {
+        (_, None) => None,
+        (Some(path), Some(_)) => Some(path.display().to_string()),
+        (None, Some(program)) => Some(program.to_owned()),
+    };
+    let runtime = engine.as_deref();
 
     let mut volumes = BTreeMap::new();
     for volume in spec.volumes.iter().flatten() {
@@ -899,12 +911,12 @@ fn command_of(container: &Container) -> Vec<String> {
 fn container_process(
     container: &Container,
     mounts: &Mounts,
-    runtime: ContainerRuntime,
+    engine: Option<&str>,
     dir: &Path,
     options: &mut EntrypointOptions,
 ) -> Process {
     let env = plain_env(container);
-    match (runtime.program(), container.image.as_deref()) {
+    match (engine, container.image.as_deref()) {
         (Some(program), Some(image)) if !image.is_empty() => {
             let mut run = vec![
                 program.to_owned(),
@@ -960,7 +972,7 @@ fn container_process(
 async fn run_plain(
     container: &Container,
     mounts: &Mounts,
-    runtime: ContainerRuntime,
+    runtime: Option<&str>,
     dir: &Path,
     interrupts: &mut mpsc::UnboundedReceiver<Interrupt>,
 ) -> Result<i32, String> {

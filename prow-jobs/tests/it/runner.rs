@@ -300,3 +300,35 @@ async fn a_job_that_cannot_become_a_pod_is_unprocessable() {
     assert!(err.to_string().contains("lacks a pod spec"), "{err}");
     assert!(!tmp.path().join("nopod").exists());
 }
+
+#[tokio::test]
+async fn a_container_with_an_image_runs_under_the_container_engine() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    // A stand-in for docker: records its arguments, then runs the command after the image on
+    // the host with the `-e` variables, as the container would.
+    let engine = tmp.path().join("fake-docker");
+    std::fs::write(
+        &engine,
+        "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/args.txt\"\nwhile [ $# -gt 0 ]; do\n  case \"$1\" in\n    run|--rm|--init) shift ;;\n    --name|-w|-v) shift 2 ;;\n    -e) export \"$2\"; shift 2 ;;\n    *) shift; break ;;\n  esac\ndone\nexec \"$@\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&engine, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut options = LocalOptions::new(tmp.path().join("pods"));
+    options.runtime = ContainerRuntime::Docker;
+    options.engine = Some(engine);
+    let runner = LocalRunner::new(options).unwrap();
+    let pod = runner
+        .create(&job("boxed", "echo inside as $JOB_NAME", None, None))
+        .await
+        .unwrap();
+    assert_eq!(pod.place, "in docker");
+    let pod = finished(&runner, "boxed").await;
+    assert_eq!(pod.phase, PodPhase::Succeeded, "{pod:?}");
+    let args = std::fs::read_to_string(tmp.path().join("args.txt")).unwrap();
+    assert!(args.starts_with("run --rm --init --name prow-boxed-"), "{args}");
+    assert!(args.contains("-e JOB_NAME=local-test"), "{args}");
+    assert!(args.contains(" alpine sh -c echo inside as $JOB_NAME"), "{args}");
+    let log = std::fs::read_to_string(tmp.path().join("pods/boxed/build-log.txt")).unwrap();
+    assert!(log.contains("inside as local-test"), "{log}");
+}
