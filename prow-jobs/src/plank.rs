@@ -529,21 +529,27 @@ impl Controller {
         Ok(next)
     }
 
+    /// The job's pod (`Some(None)` when it has none); `None` when the runner could not say,
+    /// with the problem reported.
+    async fn pod_of(&self, job: &ProwJob, report: &mut SyncReport) -> Option<Option<PodStatus>> {
+        match self.runner.get(job.name()).await {
+            Ok(pod) => Some(pod),
+            Err(e) => {
+                report
+                    .errors
+                    .push(format!("prowjob {}: get pod: {e}", job.name()));
+                None
+            }
+        }
+    }
+
     async fn sync_pending(
         &self,
         job: &ProwJob,
         plank: &prow_config::prow::Plank,
         report: &mut SyncReport,
     ) -> Option<ProwJob> {
-        let pod = match self.runner.get(job.name()).await {
-            Ok(pod) => pod,
-            Err(e) => {
-                report
-                    .errors
-                    .push(format!("prowjob {}: get pod: {e}", job.name()));
-                return None;
-            }
-        };
+        let pod = self.pod_of(job, report).await?;
         let timeouts = Timeouts::of(job, plank);
         let max_revivals = plank.max_revivals.unwrap_or(3);
         let action = pending_action(job, pod.as_ref(), &timeouts, max_revivals, self.clock.now());
@@ -606,15 +612,7 @@ impl Controller {
         plank: &prow_config::prow::Plank,
         report: &mut SyncReport,
     ) -> Option<ProwJob> {
-        let existing = match self.runner.get(job.name()).await {
-            Ok(pod) => pod,
-            Err(e) => {
-                report
-                    .errors
-                    .push(format!("prowjob {}: get pod: {e}", job.name()));
-                return None;
-            }
-        };
+        let existing = self.pod_of(job, report).await?;
         let mut next = match existing {
             Some(pod) => {
                 let mut next = job.clone();
