@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::response::IntoResponse;
 use prow_jobs::clock::SystemClock;
 use prow_jobs::kube::{BuildClusters, IN_CLUSTER_ALIAS, KubeStore, load_cluster_configs};
 use prow_jobs::runner::{ContainerRuntime, Launch, LocalOptions, LocalRunner, Runner};
@@ -436,5 +437,140 @@ pub async fn hook(config: &ConfigArgs, data: &DataArgs, args: &HookArgs) -> anyh
         .await?;
     eprintln!("hook: stopped accepting; finishing accepted events");
     hook.drain().await;
+    Ok(())
+}
+
+/// `prow serve`: hook, plank, horologium, sinker and crier in one process on one port, plus
+/// `/healthz`, `/healthz/ready` and `/prowjobs.js`; SIGTERM or SIGINT stops accepting, lets the
+/// accepted webhooks finish, and leaves running pods to the next start.
+pub async fn serve(
+    config: &ConfigArgs,
+    data: &DataArgs,
+    args: &HookArgs,
+    runtime: RuntimeFlag,
+) -> anyhow::Result<()> {
+    use axum::routing::get;
+
+    let loaded = config.load()?;
+    let (plugins, warnings) = prow_config::plugins::load_plugins(
+        &prow_config::plugins::PluginLoadOptions::new(&args.plugin_config),
+    )
+    .map_err(|e| anyhow::anyhow!("error loading plugin config: {e}"))?;
+    for warning in warnings {
+        eprintln!("serve: warning: {warning}");
+    }
+    let secret = std::fs::read(&args.hmac_secret_file)
+        .with_context(|| format!("read {}", args.hmac_secret_file.display()))?;
+    let backend = data.backend(&loaded.prow, runtime.into()).await?;
+    let (github, bot) = hook_github(args).await?;
+    eprintln!("serve: {}", backend.description);
+
+    let plank_config = Arc::new(loaded.prow.plank.clone());
+    let horologium =
+        prow_jobs::horologium::Settings::of(&loaded.jobs.periodics, &loaded.prow.horologium);
+    let sinker = prow_jobs::sinker::Settings::of(&loaded.prow.sinker);
+    let periodics = loaded.jobs.periodics.clone();
+    let (_reporter_config, reporter_settings) =
+        tokio::sync::watch::channel(loaded.prow.github_reporter.clone());
+
+    let mut options = prow_server::hook::Options::default();
+    options.webhook_path.clone_from(&args.webhook_path);
+    options.dry_run = args.dry_run;
+    let deps = prow_server::hook::Deps::new(
+        github.clone(),
+        backend.store.clone(),
+        bot,
+        prow_github::HmacSecrets::parse(&secret),
+        prow_server::hook::HookConfig::new(loaded, plugins),
+    );
+    let hook = prow_server::hook::Hook::start(options, deps);
+    let store = backend.store.clone();
+    let jobs_js = move || {
+        let store = store.clone();
+        async move {
+            match store.list(&Default::default()).await {
+                Ok(items) => axum::Json(serde_json::json!({ "items": items })).into_response(),
+                Err(e) => {
+                    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
+                }
+            }
+        }
+    };
+    let app = hook
+        .router()
+        .route("/healthz", get(|| async { "OK" }))
+        .route("/healthz/ready", get(|| async { "OK" }))
+        .route("/prowjobs.js", get(jobs_js));
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.port))
+        .await
+        .with_context(|| format!("listen on port {}", args.port))?;
+    eprintln!("serve: listening on {}", listener.local_addr()?);
+
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }
+    };
+    let plank = prow_jobs::plank::Controller::new(
+        backend.store.clone(),
+        backend.runner.clone(),
+        Arc::new(move || plank_config.clone()),
+        Arc::new(SystemClock),
+    );
+    let clusters: Vec<prow_jobs::sinker::Cluster<'_>> = backend
+        .clusters
+        .iter()
+        .map(|(alias, runner)| prow_jobs::sinker::Cluster::new(alias, runner.as_ref()))
+        .collect();
+    let reporter = prow_jobs::crier::GitHubReporter::new(github);
+    let server = async {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        eprintln!("serve: stopped accepting; finishing accepted webhooks");
+        let _ = stop.send(true);
+        served
+    };
+    let (served, (), (), (), ()) = tokio::join!(
+        server,
+        plank.run(Duration::from_secs(1), until_stopped()),
+        prow_jobs::horologium::run(
+            backend.store.as_ref(),
+            &SystemClock,
+            move || horologium.clone(),
+            until_stopped(),
+            |pass| {
+                if let Ok(report) = pass {
+                    for created in &report.created {
+                        eprintln!("horologium: started {created:?}");
+                    }
+                }
+            },
+        ),
+        prow_jobs::sinker::run(
+            backend.store.as_ref(),
+            &clusters,
+            &SystemClock,
+            move || (sinker.clone(), periodics.clone()),
+            until_stopped(),
+            |_| {},
+        ),
+        prow_jobs::crier::run(
+            backend.store.clone(),
+            reporter,
+            reporter_settings,
+            prow_jobs::crier::RunOptions::default(),
+            until_stopped(),
+            |pass| {
+                for error in &pass.errors {
+                    eprintln!("crier: {error}");
+                }
+            },
+        ),
+    );
+    hook.drain().await;
+    served?;
     Ok(())
 }

@@ -69,6 +69,18 @@ enum Command {
         #[command(flatten)]
         github: controllers::GitHubArgs,
     },
+    /// Run hook, plank, horologium, sinker and crier in one process on one port.
+    Serve {
+        #[command(flatten)]
+        config: controllers::ConfigArgs,
+        #[command(flatten)]
+        data: controllers::DataArgs,
+        #[command(flatten)]
+        hook: controllers::HookArgs,
+        /// Where containers run.
+        #[arg(long, value_enum, default_value = "auto")]
+        runtime: controllers::RuntimeFlag,
+    },
     /// Serve the GitHub webhook and run the plugins until stopped.
     Hook {
         #[command(flatten)]
@@ -326,6 +338,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             github,
         } => {
             multi_thread()?.block_on(controllers::crier(&config, &data, &github))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            config,
+            data,
+            hook,
+            runtime,
+        } => {
+            multi_thread()?.block_on(controllers::serve(&config, &data, &hook, runtime))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Hook { config, data, hook } => {

@@ -107,3 +107,105 @@ fn phony_test_all_through_prow_hook_creates_the_demo_presubmits() {
     assert!(exit.success(), "{stderr}");
     assert!(stderr.contains("finishing accepted events"), "{stderr}");
 }
+
+#[test]
+fn prow_serve_runs_the_demo_from_webhook_to_finished_jobs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_prow"))
+        .arg("serve")
+        .arg("--config-path")
+        .arg(demo().join("config.yaml"))
+        .arg("--job-config-path")
+        .arg(demo().join("jobs"))
+        .arg("--plugin-config")
+        .arg(demo().join("plugins.yaml"))
+        .arg("--hmac-secret-file")
+        .arg(demo().join("hmac"))
+        .arg("--github-fake")
+        .arg(demo().join("github-fake.yaml"))
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .args(["--port", &port.to_string(), "--runtime", "host"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("serve to listen", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_phony"))
+        .args([
+            "--address",
+            &format!("http://127.0.0.1:{port}/hook"),
+            "--hmac",
+            "demo-secret-change-me",
+            "--event",
+            "issue_comment",
+            "--payload",
+        ])
+        .arg(demo().join("payloads/test-comment.json"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let jobs = || -> Vec<(String, String)> {
+        let text = rt
+            .block_on(async {
+                reqwest::get(format!("http://127.0.0.1:{port}/prowjobs.js"))
+                    .await?
+                    .text()
+                    .await
+            })
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut jobs: Vec<(String, String)> = body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| {
+                (
+                    j["spec"]["job"].as_str().unwrap().to_owned(),
+                    j["status"]["state"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        jobs.sort();
+        jobs
+    };
+    wait_for("both jobs to pass", || {
+        jobs().iter().filter(|(_, s)| s == "success").count() == 2
+    });
+    assert_eq!(
+        jobs(),
+        [
+            ("pull-hello-lint".to_owned(), "success".to_owned()),
+            ("pull-hello-unit".to_owned(), "success".to_owned())
+        ]
+    );
+    let healthz = rt.block_on(async {
+        reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(healthz.as_u16(), 200);
+
+    Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    let exit = serve.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(serve.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert!(exit.success(), "{stderr}");
+}

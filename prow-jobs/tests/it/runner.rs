@@ -326,9 +326,15 @@ async fn a_container_with_an_image_runs_under_the_container_engine() {
     let pod = finished(&runner, "boxed").await;
     assert_eq!(pod.phase, PodPhase::Succeeded, "{pod:?}");
     let args = std::fs::read_to_string(tmp.path().join("args.txt")).unwrap();
-    assert!(args.starts_with("run --rm --init --name prow-boxed-"), "{args}");
+    assert!(
+        args.starts_with("run --rm --init --name prow-boxed-"),
+        "{args}"
+    );
     assert!(args.contains("-e JOB_NAME=local-test"), "{args}");
-    assert!(args.contains(" alpine sh -c echo inside as $JOB_NAME"), "{args}");
+    assert!(
+        args.contains(" alpine sh -c echo inside as $JOB_NAME"),
+        "{args}"
+    );
     let log = std::fs::read_to_string(tmp.path().join("pods/boxed/build-log.txt")).unwrap();
     assert!(log.contains("inside as local-test"), "{log}");
 }
