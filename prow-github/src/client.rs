@@ -48,6 +48,25 @@ pub trait GitHubClient: Send + Sync {
         number: u64,
         logins: &[String],
     ) -> Result<()>;
+    /// Withdraws review requests from these users.
+    async fn unrequest_review(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()>;
+    /// Closes an issue or pull request (`state: closed`), for an issue with `not_planned` as
+    /// "not planned" (`state_reason: not_planned`).
+    async fn close_issue(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        not_planned: bool,
+    ) -> Result<()>;
+    /// Reopens a closed issue or pull request (`state: open`).
+    async fn reopen_issue(&self, org: &str, repo: &str, number: u64) -> Result<()>;
     /// Merges a pull request, refusing if its head is no longer `request.sha`.
     async fn merge(&self, org: &str, repo: &str, number: u64, request: &MergeRequest)
     -> Result<()>;

@@ -191,6 +191,15 @@ fn issue<'a>(
         .ok_or_else(|| not_found(format!("issue {org}/{repo}#{number}")))
 }
 
+/// Sets the state of an issue and, for a pull request, of the pull request too.
+fn set_state(state: &mut FakeState, org: &str, repo: &str, number: u64, to: &str) -> Result<()> {
+    issue(state, org, repo, number)?.state = to.to_owned();
+    if let Some(pr) = state.pulls.get_mut(&key(org, repo, number)) {
+        pr.state = to.to_owned();
+    }
+    Ok(())
+}
+
 fn pull(state: &FakeState, org: &str, repo: &str, number: u64) -> Result<PullRequest> {
     let k = key(org, repo, number);
     let mut pr = state
@@ -336,6 +345,37 @@ impl GitHubClient for FakeGitHub {
             .or_default()
             .extend(logins.iter().cloned());
         Ok(())
+    }
+
+    async fn unrequest_review(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()> {
+        let mut state = self.call("unrequest_review")?;
+        pull(&state, org, repo, number)?;
+        if let Some(requested) = state.review_requests.get_mut(&key(org, repo, number)) {
+            requested.retain(|l| !logins.iter().any(|x| x.eq_ignore_ascii_case(l)));
+        }
+        Ok(())
+    }
+
+    async fn close_issue(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        _not_planned: bool,
+    ) -> Result<()> {
+        let mut state = self.call("close_issue")?;
+        set_state(&mut state, org, repo, number, "closed")
+    }
+
+    async fn reopen_issue(&self, org: &str, repo: &str, number: u64) -> Result<()> {
+        let mut state = self.call("reopen_issue")?;
+        set_state(&mut state, org, repo, number, "open")
     }
 
     async fn merge(

@@ -629,6 +629,49 @@ impl GitHubClient for OctocrabClient {
         Ok(())
     }
 
+    async fn unrequest_review(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()> {
+        let what = format!("withdraw review requests on {org}/{repo}#{number}");
+        let uri = format!(
+            "{}/pulls/{number}/requested_reviewers",
+            repo_path(org, repo)
+        );
+        self.write(Method::Delete, &what, &uri, &json!({ "reviewers": logins }))
+            .await?;
+        Ok(())
+    }
+
+    async fn close_issue(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        not_planned: bool,
+    ) -> Result<()> {
+        let what = format!("close {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}", repo_path(org, repo));
+        let body = if not_planned {
+            json!({ "state": "closed", "state_reason": "not_planned" })
+        } else {
+            json!({ "state": "closed" })
+        };
+        self.write(Method::Patch, &what, &uri, &body).await?;
+        Ok(())
+    }
+
+    async fn reopen_issue(&self, org: &str, repo: &str, number: u64) -> Result<()> {
+        let what = format!("reopen {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}", repo_path(org, repo));
+        self.write(Method::Patch, &what, &uri, &json!({ "state": "open" }))
+            .await?;
+        Ok(())
+    }
+
     async fn merge(
         &self,
         org: &str,

@@ -618,3 +618,31 @@ async fn an_apps_installation_is_found_by_org() {
         "find installation of github app 42 in elsewhere: not found"
     );
 }
+
+#[tokio::test]
+async fn closing_reopening_and_withdrawing_review_requests() {
+    let (endpoint, log) = fake_github(|seen, _| match seen.method.as_str() {
+        "DELETE" => ok("{}"),
+        _ => ok(r#"{"number": 7, "state": "closed"}"#),
+    });
+    let github = client(&endpoint);
+    github.close_issue("o", "r", 7, false).await.unwrap();
+    github.close_issue("o", "r", 7, true).await.unwrap();
+    github.reopen_issue("o", "r", 7).await.unwrap();
+    github
+        .unrequest_review("o", "r", 7, &["alice".to_owned(), "bob".to_owned()])
+        .await
+        .unwrap();
+    let seen: Vec<String> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| format!("{} {} {}", s.method, s.path, s.body))
+        .collect();
+    insta::assert_snapshot!(seen.join("\n"), @r#"
+    PATCH /repos/o/r/issues/7 {"state":"closed"}
+    PATCH /repos/o/r/issues/7 {"state":"closed","state_reason":"not_planned"}
+    PATCH /repos/o/r/issues/7 {"state":"open"}
+    DELETE /repos/o/r/pulls/7/requested_reviewers {"reviewers":["alice","bob"]}
+    "#);
+}

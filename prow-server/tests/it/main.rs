@@ -3,4 +3,15 @@
 
 mod hook;
 mod plugins;
+mod plugins_assign;
+mod plugins_common;
+mod plugins_dco;
+mod plugins_fun;
+mod plugins_label;
+mod plugins_lifecycle;
+mod plugins_release_note;
+mod plugins_size;
+mod plugins_skip;
+mod plugins_welcome;
+mod plugins_wip;
 mod support;
