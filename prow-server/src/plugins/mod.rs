@@ -19,6 +19,7 @@ pub mod lgtm;
 pub mod lifecycle;
 pub mod pony;
 pub mod release_note;
+pub mod require_matching_label;
 pub mod respond;
 pub mod shrug;
 pub mod size;
@@ -206,6 +207,7 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(release_note::ReleaseNote),
         Arc::new(dco::DcoPlugin),
         Arc::new(welcome::WelcomePlugin),
+        Arc::new(require_matching_label::RequireMatchingLabelPlugin),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }
