@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use crate::error::Error;
 use crate::types::{
     BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
-    MergeRequest, Permission, PullRequest, PullRequestFile, RateLimit, Review, Status, User,
+    MergeRequest, Milestone, Permission, PullRequest, PullRequestFile, RateLimit, Review, Status,
+    User,
 };
 
 /// A shorthand for results of [`GitHubClient`] calls.
@@ -55,6 +56,16 @@ pub trait GitHubClient: Send + Sync {
         repo: &str,
         number: u64,
         logins: &[String],
+    ) -> Result<()>;
+    /// Every milestone of a repository, open and closed.
+    async fn milestones(&self, org: &str, repo: &str) -> Result<Vec<Milestone>>;
+    /// Sets the milestone of an issue or pull request by number, or clears it with `None`.
+    async fn set_milestone(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        milestone: Option<u64>,
     ) -> Result<()>;
     /// Closes an issue or pull request (`state: closed`), for an issue with `not_planned` as
     /// "not planned" (`state_reason: not_planned`).

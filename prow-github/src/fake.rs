@@ -13,8 +13,8 @@ use crate::client::{GitHubClient, Result};
 use crate::error::Error;
 use crate::types::{
     BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
-    MergeRequest, Permission, PullRequest, PullRequestFile, RateLimit, Review, Status, StatusState,
-    User,
+    MergeRequest, Milestone, Permission, PullRequest, PullRequestFile, RateLimit, Review, Status,
+    StatusState, User,
 };
 
 type RepoKey = (String, String);
@@ -63,6 +63,10 @@ pub struct FakeState {
     pub rate_limit: RateLimit,
     /// Calls per method name.
     pub calls: BTreeMap<&'static str, u64>,
+    /// Milestones by `(org, repo)`.
+    pub milestones: BTreeMap<RepoKey, Vec<Milestone>>,
+    /// The milestone number set on each issue or pull request.
+    pub issue_milestones: BTreeMap<IssueKey, u64>,
     next_id: u64,
 }
 
@@ -371,6 +375,46 @@ impl GitHubClient for FakeGitHub {
     ) -> Result<()> {
         let mut state = self.call("close_issue")?;
         set_state(&mut state, org, repo, number, "closed")
+    }
+
+    async fn milestones(&self, org: &str, repo: &str) -> Result<Vec<Milestone>> {
+        let state = self.call("milestones")?;
+        Ok(state
+            .milestones
+            .get(&(org.to_owned(), repo.to_owned()))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn set_milestone(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        milestone: Option<u64>,
+    ) -> Result<()> {
+        let mut state = self.call("set_milestone")?;
+        issue(&mut state, org, repo, number)?;
+        let k = key(org, repo, number);
+        match milestone {
+            Some(m) => {
+                let known = state
+                    .milestones
+                    .get(&(org.to_owned(), repo.to_owned()))
+                    .is_some_and(|all| all.iter().any(|x| x.number == m));
+                if !known {
+                    return Err(Error::Validation {
+                        what: format!("set the milestone of {org}/{repo}#{number}"),
+                        message: format!("milestone {m} does not exist"),
+                    });
+                }
+                state.issue_milestones.insert(k, m);
+            }
+            None => {
+                state.issue_milestones.remove(&k);
+            }
+        }
+        Ok(())
     }
 
     async fn reopen_issue(&self, org: &str, repo: &str, number: u64) -> Result<()> {

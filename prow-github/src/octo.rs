@@ -27,8 +27,8 @@ use crate::etag_cache::BoundedCache;
 use crate::throttle::{self, Throttle};
 use crate::types::{
     BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
-    MergeRequest, Permission, PullRequest, PullRequestFile, RateLimit, RequiredStatusChecks,
-    Review, Status, User,
+    MergeRequest, Milestone, Permission, PullRequest, PullRequestFile, RateLimit,
+    RequiredStatusChecks, Review, Status, User,
 };
 
 /// GitHub's public API.
@@ -661,6 +661,31 @@ impl GitHubClient for OctocrabClient {
             json!({ "state": "closed" })
         };
         self.write(Method::Patch, &what, &uri, &body).await?;
+        Ok(())
+    }
+
+    async fn milestones(&self, org: &str, repo: &str) -> Result<Vec<Milestone>> {
+        let what = format!("milestones of {org}/{repo}");
+        let uri = format!("{}/milestones?state=all", repo_path(org, repo));
+        self.all_pages(&what, &uri, None).await
+    }
+
+    async fn set_milestone(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        milestone: Option<u64>,
+    ) -> Result<()> {
+        let what = format!("set the milestone of {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}", repo_path(org, repo));
+        self.write(
+            Method::Patch,
+            &what,
+            &uri,
+            &json!({ "milestone": milestone }),
+        )
+        .await?;
         Ok(())
     }
 

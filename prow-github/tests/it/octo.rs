@@ -629,6 +629,8 @@ async fn closing_reopening_and_withdrawing_review_requests() {
     github.close_issue("o", "r", 7, false).await.unwrap();
     github.close_issue("o", "r", 7, true).await.unwrap();
     github.reopen_issue("o", "r", 7).await.unwrap();
+    github.set_milestone("o", "r", 7, Some(3)).await.unwrap();
+    github.set_milestone("o", "r", 7, None).await.unwrap();
     github
         .unrequest_review("o", "r", 7, &["alice".to_owned(), "bob".to_owned()])
         .await
@@ -643,6 +645,31 @@ async fn closing_reopening_and_withdrawing_review_requests() {
     PATCH /repos/o/r/issues/7 {"state":"closed"}
     PATCH /repos/o/r/issues/7 {"state":"closed","state_reason":"not_planned"}
     PATCH /repos/o/r/issues/7 {"state":"open"}
+    PATCH /repos/o/r/issues/7 {"milestone":3}
+    PATCH /repos/o/r/issues/7 {"milestone":null}
     DELETE /repos/o/r/pulls/7/requested_reviewers {"reviewers":["alice","bob"]}
     "#);
+}
+
+#[tokio::test]
+async fn milestones_are_listed_open_and_closed() {
+    let (endpoint, log) = fake_github(|_, _| {
+        ok(
+            r#"[{"number": 1, "title": "v1.0", "state": "closed"}, {"number": 2, "title": "v1.1", "state": "open"}]"#,
+        )
+    });
+    let github = client(&endpoint);
+    let milestones = github.milestones("o", "r").await.unwrap();
+    let titles: Vec<(u64, &str)> = milestones
+        .iter()
+        .map(|m| (m.number, m.title.as_str()))
+        .collect();
+    assert_eq!(titles, [(1, "v1.0"), (2, "v1.1")]);
+    assert!(
+        log.lock().unwrap()[0]
+            .path
+            .starts_with("/repos/o/r/milestones?state=all&per_page="),
+        "{:?}",
+        log.lock().unwrap()[0].path
+    );
 }

@@ -124,6 +124,17 @@ pub enum Action {
         /// The issue or pull request.
         number: u64,
     },
+    /// Sets the milestone of an issue or pull request, or clears it.
+    SetMilestone {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The milestone's number; `None` clears it.
+        milestone: Option<u64>,
+    },
     /// Deletes a comment (the bot's own, no longer true).
     DeleteComment {
         /// The organisation.
@@ -227,6 +238,15 @@ impl Action {
             Action::DeleteComment { org, repo, id } => {
                 format!("delete comment {id} in {org}/{repo}")
             }
+            Action::SetMilestone {
+                org,
+                repo,
+                number,
+                milestone,
+            } => match milestone {
+                Some(m) => format!("set milestone {m} on {org}/{repo}#{number}"),
+                None => format!("clear the milestone of {org}/{repo}#{number}"),
+            },
         }
     }
 }
@@ -354,5 +374,14 @@ pub async fn execute(
         Action::DeleteComment { org, repo, id } => {
             github.delete_comment(org, repo, *id).await.map_err(gh)
         }
+        Action::SetMilestone {
+            org,
+            repo,
+            number,
+            milestone,
+        } => github
+            .set_milestone(org, repo, *number, *milestone)
+            .await
+            .map_err(gh),
     }
 }

@@ -17,6 +17,7 @@ pub mod hold;
 pub mod label;
 pub mod lgtm;
 pub mod lifecycle;
+pub mod milestone;
 pub mod pony;
 pub mod release_note;
 pub mod require_matching_label;
@@ -208,6 +209,7 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(dco::DcoPlugin),
         Arc::new(welcome::WelcomePlugin),
         Arc::new(require_matching_label::RequireMatchingLabelPlugin),
+        Arc::new(milestone::MilestonePlugin),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

@@ -89,7 +89,7 @@ pub fn decide(
     let mut actions = Vec::new();
     for rule in rules {
         let re = rule_re(rule);
-        let has_missing = labels.iter().any(|l| *l == rule.missing_label);
+        let has_missing = labels.contains(&rule.missing_label);
         let has_match = labels
             .iter()
             .any(|l| re.as_ref().is_some_and(|re| re.is_match(l)));

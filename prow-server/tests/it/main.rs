@@ -9,6 +9,7 @@ mod plugins_dco;
 mod plugins_fun;
 mod plugins_label;
 mod plugins_lifecycle;
+mod plugins_milestone;
 mod plugins_release_note;
 mod plugins_require_matching_label;
 mod plugins_size;

@@ -19,6 +19,10 @@ pub(crate) fn summary(actions: &[Action]) -> Vec<String> {
             }
             Action::Reopen { .. } => "reopen".to_owned(),
             Action::DeleteComment { id, .. } => format!("delete {id}"),
+            Action::SetMilestone { milestone, .. } => match milestone {
+                Some(m) => format!("milestone {m}"),
+                None => "clear milestone".to_owned(),
+            },
             Action::Comment { body, .. } => {
                 format!("say {}", body.lines().next().unwrap_or_default())
             }
