@@ -18,6 +18,7 @@ pub mod label;
 pub mod lgtm;
 pub mod lifecycle;
 pub mod milestone;
+pub mod milestone_applier;
 pub mod pony;
 pub mod release_note;
 pub mod require_matching_label;
@@ -210,6 +211,7 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(welcome::WelcomePlugin),
         Arc::new(require_matching_label::RequireMatchingLabelPlugin),
         Arc::new(milestone::MilestonePlugin),
+        Arc::new(milestone_applier::MilestoneApplier),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

@@ -10,6 +10,7 @@ mod plugins_fun;
 mod plugins_label;
 mod plugins_lifecycle;
 mod plugins_milestone;
+mod plugins_milestone_applier;
 mod plugins_release_note;
 mod plugins_require_matching_label;
 mod plugins_size;
