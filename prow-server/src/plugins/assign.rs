@@ -288,10 +288,13 @@ async fn facts(
         member_or_collaborator.insert(key, ok);
     }
     let mut commenters: BTreeSet<String> = BTreeSet::new();
-    if assign
-        .iter()
-        .any(|l| !member_or_collaborator[&l.to_lowercase()])
-    {
+    let known = |l: &String| {
+        member_or_collaborator
+            .get(&l.to_lowercase())
+            .copied()
+            .unwrap_or(false)
+    };
+    if !assign.iter().all(known) {
         commenters.insert(gc.user.login.to_lowercase());
         commenters.insert(gc.issue_author.login.to_lowercase());
         let comments =
