@@ -57,6 +57,22 @@ pub trait GitHubClient: Send + Sync {
         number: u64,
         logins: &[String],
     ) -> Result<()>;
+    /// Adds a reaction (`+1`, `heart`, `hooray`, ...) to an issue comment.
+    async fn create_comment_reaction(
+        &self,
+        org: &str,
+        repo: &str,
+        comment_id: u64,
+        reaction: &str,
+    ) -> Result<()>;
+    /// Adds a reaction to an issue or pull request.
+    async fn create_issue_reaction(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        reaction: &str,
+    ) -> Result<()>;
     /// Every milestone of a repository, open and closed.
     async fn milestones(&self, org: &str, repo: &str) -> Result<Vec<Milestone>>;
     /// Sets the milestone of an issue or pull request by number, or clears it with `None`.

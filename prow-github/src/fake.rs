@@ -67,6 +67,10 @@ pub struct FakeState {
     pub milestones: BTreeMap<RepoKey, Vec<Milestone>>,
     /// The milestone number set on each issue or pull request.
     pub issue_milestones: BTreeMap<IssueKey, u64>,
+    /// Reactions to comments by `(org, repo, comment id)`, in order.
+    pub comment_reactions: BTreeMap<IssueKey, Vec<String>>,
+    /// Reactions to issues and pull requests, in order.
+    pub issue_reactions: BTreeMap<IssueKey, Vec<String>>,
     next_id: u64,
 }
 
@@ -375,6 +379,39 @@ impl GitHubClient for FakeGitHub {
     ) -> Result<()> {
         let mut state = self.call("close_issue")?;
         set_state(&mut state, org, repo, number, "closed")
+    }
+
+    async fn create_comment_reaction(
+        &self,
+        org: &str,
+        repo: &str,
+        comment_id: u64,
+        reaction: &str,
+    ) -> Result<()> {
+        let mut state = self.call("create_comment_reaction")?;
+        state
+            .comment_reactions
+            .entry(key(org, repo, comment_id))
+            .or_default()
+            .push(reaction.to_owned());
+        Ok(())
+    }
+
+    async fn create_issue_reaction(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        reaction: &str,
+    ) -> Result<()> {
+        let mut state = self.call("create_issue_reaction")?;
+        issue(&mut state, org, repo, number)?;
+        state
+            .issue_reactions
+            .entry(key(org, repo, number))
+            .or_default()
+            .push(reaction.to_owned());
+        Ok(())
     }
 
     async fn milestones(&self, org: &str, repo: &str) -> Result<Vec<Milestone>> {

@@ -664,6 +664,37 @@ impl GitHubClient for OctocrabClient {
         Ok(())
     }
 
+    async fn create_comment_reaction(
+        &self,
+        org: &str,
+        repo: &str,
+        comment_id: u64,
+        reaction: &str,
+    ) -> Result<()> {
+        let what = format!("react {reaction:?} to comment {comment_id} in {org}/{repo}");
+        let uri = format!(
+            "{}/issues/comments/{comment_id}/reactions",
+            repo_path(org, repo)
+        );
+        self.write(Method::Post, &what, &uri, &json!({ "content": reaction }))
+            .await?;
+        Ok(())
+    }
+
+    async fn create_issue_reaction(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        reaction: &str,
+    ) -> Result<()> {
+        let what = format!("react {reaction:?} to {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}/reactions", repo_path(org, repo));
+        self.write(Method::Post, &what, &uri, &json!({ "content": reaction }))
+            .await?;
+        Ok(())
+    }
+
     async fn milestones(&self, org: &str, repo: &str) -> Result<Vec<Milestone>> {
         let what = format!("milestones of {org}/{repo}");
         let uri = format!("{}/milestones?state=all", repo_path(org, repo));

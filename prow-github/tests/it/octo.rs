@@ -632,6 +632,14 @@ async fn closing_reopening_and_withdrawing_review_requests() {
     github.set_milestone("o", "r", 7, Some(3)).await.unwrap();
     github.set_milestone("o", "r", 7, None).await.unwrap();
     github
+        .create_comment_reaction("o", "r", 42, "heart")
+        .await
+        .unwrap();
+    github
+        .create_issue_reaction("o", "r", 7, "+1")
+        .await
+        .unwrap();
+    github
         .unrequest_review("o", "r", 7, &["alice".to_owned(), "bob".to_owned()])
         .await
         .unwrap();
@@ -647,6 +655,8 @@ async fn closing_reopening_and_withdrawing_review_requests() {
     PATCH /repos/o/r/issues/7 {"state":"open"}
     PATCH /repos/o/r/issues/7 {"milestone":3}
     PATCH /repos/o/r/issues/7 {"milestone":null}
+    POST /repos/o/r/issues/comments/42/reactions {"content":"heart"}
+    POST /repos/o/r/issues/7/reactions {"content":"+1"}
     DELETE /repos/o/r/pulls/7/requested_reviewers {"reviewers":["alice","bob"]}
     "#);
 }

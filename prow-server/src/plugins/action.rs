@@ -135,6 +135,19 @@ pub enum Action {
         /// The milestone's number; `None` clears it.
         milestone: Option<u64>,
     },
+    /// Reacts to an issue comment (`comment_id`) or, without one, to the issue itself.
+    React {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The comment reacted to, if any.
+        comment_id: Option<u64>,
+        /// The reaction: `+1`, `heart`, `hooray`, ...
+        reaction: String,
+    },
     /// Deletes a comment (the bot's own, no longer true).
     DeleteComment {
         /// The organisation.
@@ -238,6 +251,16 @@ impl Action {
             Action::DeleteComment { org, repo, id } => {
                 format!("delete comment {id} in {org}/{repo}")
             }
+            Action::React {
+                org,
+                repo,
+                number,
+                comment_id,
+                reaction,
+            } => match comment_id {
+                Some(id) => format!("react {reaction} to comment {id} on {org}/{repo}#{number}"),
+                None => format!("react {reaction} to {org}/{repo}#{number}"),
+            },
             Action::SetMilestone {
                 org,
                 repo,
@@ -374,6 +397,22 @@ pub async fn execute(
         Action::DeleteComment { org, repo, id } => {
             github.delete_comment(org, repo, *id).await.map_err(gh)
         }
+        Action::React {
+            org,
+            repo,
+            number,
+            comment_id,
+            reaction,
+        } => match comment_id {
+            Some(id) => github
+                .create_comment_reaction(org, repo, *id, reaction)
+                .await
+                .map_err(gh),
+            None => github
+                .create_issue_reaction(org, repo, *number, reaction)
+                .await
+                .map_err(gh),
+        },
         Action::SetMilestone {
             org,
             repo,

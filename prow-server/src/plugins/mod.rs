@@ -12,6 +12,7 @@ pub mod commands;
 pub mod dco;
 pub mod dog;
 pub mod fun;
+pub mod heart;
 pub mod help;
 pub mod hold;
 pub mod label;
@@ -212,6 +213,7 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(require_matching_label::RequireMatchingLabelPlugin),
         Arc::new(milestone::MilestonePlugin),
         Arc::new(milestone_applier::MilestoneApplier),
+        Arc::new(heart::Heart),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

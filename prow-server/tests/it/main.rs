@@ -7,6 +7,7 @@ mod plugins_assign;
 mod plugins_common;
 mod plugins_dco;
 mod plugins_fun;
+mod plugins_heart;
 mod plugins_label;
 mod plugins_lifecycle;
 mod plugins_milestone;

@@ -19,6 +19,14 @@ pub(crate) fn summary(actions: &[Action]) -> Vec<String> {
             }
             Action::Reopen { .. } => "reopen".to_owned(),
             Action::DeleteComment { id, .. } => format!("delete {id}"),
+            Action::React {
+                comment_id,
+                reaction,
+                ..
+            } => match comment_id {
+                Some(id) => format!("react {reaction} to {id}"),
+                None => format!("react {reaction}"),
+            },
             Action::SetMilestone { milestone, .. } => match milestone {
                 Some(m) => format!("milestone {m}"),
                 None => "clear milestone".to_owned(),
