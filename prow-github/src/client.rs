@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use crate::error::Error;
 use crate::types::{
     BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
-    MergeRequest, Permission, PullRequest, PullRequestFile, RateLimit, Review, Status, User,
+    MergeRequest, Milestone, Permission, PullRequest, PullRequestFile, RateLimit, Review, Status,
+    User,
 };
 
 /// A shorthand for results of [`GitHubClient`] calls.
@@ -48,6 +49,51 @@ pub trait GitHubClient: Send + Sync {
         number: u64,
         logins: &[String],
     ) -> Result<()>;
+    /// Withdraws review requests from these users.
+    async fn unrequest_review(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()>;
+    /// Adds a reaction (`+1`, `heart`, `hooray`, ...) to an issue comment.
+    async fn create_comment_reaction(
+        &self,
+        org: &str,
+        repo: &str,
+        comment_id: u64,
+        reaction: &str,
+    ) -> Result<()>;
+    /// Adds a reaction to an issue or pull request.
+    async fn create_issue_reaction(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        reaction: &str,
+    ) -> Result<()>;
+    /// Every milestone of a repository, open and closed.
+    async fn milestones(&self, org: &str, repo: &str) -> Result<Vec<Milestone>>;
+    /// Sets the milestone of an issue or pull request by number, or clears it with `None`.
+    async fn set_milestone(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        milestone: Option<u64>,
+    ) -> Result<()>;
+    /// Closes an issue or pull request (`state: closed`), for an issue with `not_planned` as
+    /// "not planned" (`state_reason: not_planned`).
+    async fn close_issue(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        not_planned: bool,
+    ) -> Result<()>;
+    /// Reopens a closed issue or pull request (`state: open`).
+    async fn reopen_issue(&self, org: &str, repo: &str, number: u64) -> Result<()>;
     /// Merges a pull request, refusing if its head is no longer `request.sha`.
     async fn merge(&self, org: &str, repo: &str, number: u64, request: &MergeRequest)
     -> Result<()>;

@@ -13,8 +13,8 @@ use crate::client::{GitHubClient, Result};
 use crate::error::Error;
 use crate::types::{
     BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
-    MergeRequest, Permission, PullRequest, PullRequestFile, RateLimit, Review, Status, StatusState,
-    User,
+    MergeRequest, Milestone, Permission, PullRequest, PullRequestFile, RateLimit, Review, Status,
+    StatusState, User,
 };
 
 type RepoKey = (String, String);
@@ -63,6 +63,14 @@ pub struct FakeState {
     pub rate_limit: RateLimit,
     /// Calls per method name.
     pub calls: BTreeMap<&'static str, u64>,
+    /// Milestones by `(org, repo)`.
+    pub milestones: BTreeMap<RepoKey, Vec<Milestone>>,
+    /// The milestone number set on each issue or pull request.
+    pub issue_milestones: BTreeMap<IssueKey, u64>,
+    /// Reactions to comments by `(org, repo, comment id)`, in order.
+    pub comment_reactions: BTreeMap<IssueKey, Vec<String>>,
+    /// Reactions to issues and pull requests, in order.
+    pub issue_reactions: BTreeMap<IssueKey, Vec<String>>,
     next_id: u64,
 }
 
@@ -189,6 +197,15 @@ fn issue<'a>(
         .issues
         .get_mut(&key(org, repo, number))
         .ok_or_else(|| not_found(format!("issue {org}/{repo}#{number}")))
+}
+
+/// Sets the state of an issue and, for a pull request, of the pull request too.
+fn set_state(state: &mut FakeState, org: &str, repo: &str, number: u64, to: &str) -> Result<()> {
+    issue(state, org, repo, number)?.state = to.to_owned();
+    if let Some(pr) = state.pulls.get_mut(&key(org, repo, number)) {
+        pr.state = to.to_owned();
+    }
+    Ok(())
 }
 
 fn pull(state: &FakeState, org: &str, repo: &str, number: u64) -> Result<PullRequest> {
@@ -336,6 +353,110 @@ impl GitHubClient for FakeGitHub {
             .or_default()
             .extend(logins.iter().cloned());
         Ok(())
+    }
+
+    async fn unrequest_review(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()> {
+        let mut state = self.call("unrequest_review")?;
+        pull(&state, org, repo, number)?;
+        if let Some(requested) = state.review_requests.get_mut(&key(org, repo, number)) {
+            requested.retain(|l| !logins.iter().any(|x| x.eq_ignore_ascii_case(l)));
+        }
+        Ok(())
+    }
+
+    async fn close_issue(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        _not_planned: bool,
+    ) -> Result<()> {
+        let mut state = self.call("close_issue")?;
+        set_state(&mut state, org, repo, number, "closed")
+    }
+
+    async fn create_comment_reaction(
+        &self,
+        org: &str,
+        repo: &str,
+        comment_id: u64,
+        reaction: &str,
+    ) -> Result<()> {
+        let mut state = self.call("create_comment_reaction")?;
+        state
+            .comment_reactions
+            .entry(key(org, repo, comment_id))
+            .or_default()
+            .push(reaction.to_owned());
+        Ok(())
+    }
+
+    async fn create_issue_reaction(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        reaction: &str,
+    ) -> Result<()> {
+        let mut state = self.call("create_issue_reaction")?;
+        issue(&mut state, org, repo, number)?;
+        state
+            .issue_reactions
+            .entry(key(org, repo, number))
+            .or_default()
+            .push(reaction.to_owned());
+        Ok(())
+    }
+
+    async fn milestones(&self, org: &str, repo: &str) -> Result<Vec<Milestone>> {
+        let state = self.call("milestones")?;
+        Ok(state
+            .milestones
+            .get(&(org.to_owned(), repo.to_owned()))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn set_milestone(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        milestone: Option<u64>,
+    ) -> Result<()> {
+        let mut state = self.call("set_milestone")?;
+        issue(&mut state, org, repo, number)?;
+        let k = key(org, repo, number);
+        match milestone {
+            Some(m) => {
+                let known = state
+                    .milestones
+                    .get(&(org.to_owned(), repo.to_owned()))
+                    .is_some_and(|all| all.iter().any(|x| x.number == m));
+                if !known {
+                    return Err(Error::Validation {
+                        what: format!("set the milestone of {org}/{repo}#{number}"),
+                        message: format!("milestone {m} does not exist"),
+                    });
+                }
+                state.issue_milestones.insert(k, m);
+            }
+            None => {
+                state.issue_milestones.remove(&k);
+            }
+        }
+        Ok(())
+    }
+
+    async fn reopen_issue(&self, org: &str, repo: &str, number: u64) -> Result<()> {
+        let mut state = self.call("reopen_issue")?;
+        set_state(&mut state, org, repo, number, "open")
     }
 
     async fn merge(

@@ -27,8 +27,8 @@ use crate::etag_cache::BoundedCache;
 use crate::throttle::{self, Throttle};
 use crate::types::{
     BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
-    MergeRequest, Permission, PullRequest, PullRequestFile, RateLimit, RequiredStatusChecks,
-    Review, Status, User,
+    MergeRequest, Milestone, Permission, PullRequest, PullRequestFile, RateLimit,
+    RequiredStatusChecks, Review, Status, User,
 };
 
 /// GitHub's public API.
@@ -625,6 +625,105 @@ impl GitHubClient for OctocrabClient {
             repo_path(org, repo)
         );
         self.write(Method::Post, &what, &uri, &json!({ "reviewers": logins }))
+            .await?;
+        Ok(())
+    }
+
+    async fn unrequest_review(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        logins: &[String],
+    ) -> Result<()> {
+        let what = format!("withdraw review requests on {org}/{repo}#{number}");
+        let uri = format!(
+            "{}/pulls/{number}/requested_reviewers",
+            repo_path(org, repo)
+        );
+        self.write(Method::Delete, &what, &uri, &json!({ "reviewers": logins }))
+            .await?;
+        Ok(())
+    }
+
+    async fn close_issue(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        not_planned: bool,
+    ) -> Result<()> {
+        let what = format!("close {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}", repo_path(org, repo));
+        let body = if not_planned {
+            json!({ "state": "closed", "state_reason": "not_planned" })
+        } else {
+            json!({ "state": "closed" })
+        };
+        self.write(Method::Patch, &what, &uri, &body).await?;
+        Ok(())
+    }
+
+    async fn create_comment_reaction(
+        &self,
+        org: &str,
+        repo: &str,
+        comment_id: u64,
+        reaction: &str,
+    ) -> Result<()> {
+        let what = format!("react {reaction:?} to comment {comment_id} in {org}/{repo}");
+        let uri = format!(
+            "{}/issues/comments/{comment_id}/reactions",
+            repo_path(org, repo)
+        );
+        self.write(Method::Post, &what, &uri, &json!({ "content": reaction }))
+            .await?;
+        Ok(())
+    }
+
+    async fn create_issue_reaction(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        reaction: &str,
+    ) -> Result<()> {
+        let what = format!("react {reaction:?} to {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}/reactions", repo_path(org, repo));
+        self.write(Method::Post, &what, &uri, &json!({ "content": reaction }))
+            .await?;
+        Ok(())
+    }
+
+    async fn milestones(&self, org: &str, repo: &str) -> Result<Vec<Milestone>> {
+        let what = format!("milestones of {org}/{repo}");
+        let uri = format!("{}/milestones?state=all", repo_path(org, repo));
+        self.all_pages(&what, &uri, None).await
+    }
+
+    async fn set_milestone(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        milestone: Option<u64>,
+    ) -> Result<()> {
+        let what = format!("set the milestone of {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}", repo_path(org, repo));
+        self.write(
+            Method::Patch,
+            &what,
+            &uri,
+            &json!({ "milestone": milestone }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn reopen_issue(&self, org: &str, repo: &str, number: u64) -> Result<()> {
+        let what = format!("reopen {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}", repo_path(org, repo));
+        self.write(Method::Patch, &what, &uri, &json!({ "state": "open" }))
             .await?;
         Ok(())
     }

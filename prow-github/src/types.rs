@@ -432,3 +432,15 @@ pub struct RateLimit {
     /// When the window resets, in Unix seconds.
     pub reset: u64,
 }
+
+/// A milestone of a repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Milestone {
+    /// Its number in the repository.
+    pub number: u64,
+    /// Its title, as `/milestone` names it.
+    pub title: String,
+    /// `open` or `closed`.
+    pub state: String,
+}

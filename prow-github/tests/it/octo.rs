@@ -618,3 +618,68 @@ async fn an_apps_installation_is_found_by_org() {
         "find installation of github app 42 in elsewhere: not found"
     );
 }
+
+#[tokio::test]
+async fn closing_reopening_and_withdrawing_review_requests() {
+    let (endpoint, log) = fake_github(|seen, _| match seen.method.as_str() {
+        "DELETE" => ok("{}"),
+        _ => ok(r#"{"number": 7, "state": "closed"}"#),
+    });
+    let github = client(&endpoint);
+    github.close_issue("o", "r", 7, false).await.unwrap();
+    github.close_issue("o", "r", 7, true).await.unwrap();
+    github.reopen_issue("o", "r", 7).await.unwrap();
+    github.set_milestone("o", "r", 7, Some(3)).await.unwrap();
+    github.set_milestone("o", "r", 7, None).await.unwrap();
+    github
+        .create_comment_reaction("o", "r", 42, "heart")
+        .await
+        .unwrap();
+    github
+        .create_issue_reaction("o", "r", 7, "+1")
+        .await
+        .unwrap();
+    github
+        .unrequest_review("o", "r", 7, &["alice".to_owned(), "bob".to_owned()])
+        .await
+        .unwrap();
+    let seen: Vec<String> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| format!("{} {} {}", s.method, s.path, s.body))
+        .collect();
+    insta::assert_snapshot!(seen.join("\n"), @r#"
+    PATCH /repos/o/r/issues/7 {"state":"closed"}
+    PATCH /repos/o/r/issues/7 {"state":"closed","state_reason":"not_planned"}
+    PATCH /repos/o/r/issues/7 {"state":"open"}
+    PATCH /repos/o/r/issues/7 {"milestone":3}
+    PATCH /repos/o/r/issues/7 {"milestone":null}
+    POST /repos/o/r/issues/comments/42/reactions {"content":"heart"}
+    POST /repos/o/r/issues/7/reactions {"content":"+1"}
+    DELETE /repos/o/r/pulls/7/requested_reviewers {"reviewers":["alice","bob"]}
+    "#);
+}
+
+#[tokio::test]
+async fn milestones_are_listed_open_and_closed() {
+    let (endpoint, log) = fake_github(|_, _| {
+        ok(
+            r#"[{"number": 1, "title": "v1.0", "state": "closed"}, {"number": 2, "title": "v1.1", "state": "open"}]"#,
+        )
+    });
+    let github = client(&endpoint);
+    let milestones = github.milestones("o", "r").await.unwrap();
+    let titles: Vec<(u64, &str)> = milestones
+        .iter()
+        .map(|m| (m.number, m.title.as_str()))
+        .collect();
+    assert_eq!(titles, [(1, "v1.0"), (2, "v1.1")]);
+    assert!(
+        log.lock().unwrap()[0]
+            .path
+            .starts_with("/repos/o/r/milestones?state=all&per_page="),
+        "{:?}",
+        log.lock().unwrap()[0].path
+    );
+}

@@ -71,6 +71,92 @@ pub enum Action {
         /// The job's name.
         name: String,
     },
+    /// Unassigns users from an issue or pull request.
+    Unassign {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The logins.
+        logins: Vec<String>,
+    },
+    /// Asks users to review a pull request.
+    RequestReview {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The pull request.
+        number: u64,
+        /// The logins.
+        logins: Vec<String>,
+    },
+    /// Withdraws review requests from users.
+    UnrequestReview {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The pull request.
+        number: u64,
+        /// The logins.
+        logins: Vec<String>,
+    },
+    /// Closes an issue or pull request.
+    Close {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// Close an issue as "not planned".
+        not_planned: bool,
+    },
+    /// Reopens an issue or pull request.
+    Reopen {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+    },
+    /// Sets the milestone of an issue or pull request, or clears it.
+    SetMilestone {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The milestone's number; `None` clears it.
+        milestone: Option<u64>,
+    },
+    /// Reacts to an issue comment (`comment_id`) or, without one, to the issue itself.
+    React {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The comment reacted to, if any.
+        comment_id: Option<u64>,
+        /// The reaction: `+1`, `heart`, `hooray`, ...
+        reaction: String,
+    },
+    /// Deletes a comment (the bot's own, no longer true).
+    DeleteComment {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The comment's id.
+        id: u64,
+    },
 }
 
 /// Why an action failed.
@@ -140,6 +226,50 @@ impl Action {
                 format!("create prowjob {} ({})", job.name(), job.spec.job)
             }
             Action::AbortProwJob { name } => format!("abort prowjob {name}"),
+            Action::Unassign {
+                org,
+                repo,
+                number,
+                logins,
+            } => format!("unassign {logins:?} from {org}/{repo}#{number}"),
+            Action::RequestReview {
+                org,
+                repo,
+                number,
+                logins,
+            } => format!("request reviews from {logins:?} on {org}/{repo}#{number}"),
+            Action::UnrequestReview {
+                org,
+                repo,
+                number,
+                logins,
+            } => format!("withdraw review requests from {logins:?} on {org}/{repo}#{number}"),
+            Action::Close {
+                org, repo, number, ..
+            } => format!("close {org}/{repo}#{number}"),
+            Action::Reopen { org, repo, number } => format!("reopen {org}/{repo}#{number}"),
+            Action::DeleteComment { org, repo, id } => {
+                format!("delete comment {id} in {org}/{repo}")
+            }
+            Action::React {
+                org,
+                repo,
+                number,
+                comment_id,
+                reaction,
+            } => match comment_id {
+                Some(id) => format!("react {reaction} to comment {id} on {org}/{repo}#{number}"),
+                None => format!("react {reaction} to {org}/{repo}#{number}"),
+            },
+            Action::SetMilestone {
+                org,
+                repo,
+                number,
+                milestone,
+            } => match milestone {
+                Some(m) => format!("set milestone {m} on {org}/{repo}#{number}"),
+                None => format!("clear the milestone of {org}/{repo}#{number}"),
+            },
         }
     }
 }
@@ -225,5 +355,72 @@ pub async fn execute(
             }
             Ok(())
         }
+        Action::Unassign {
+            org,
+            repo,
+            number,
+            logins,
+        } => github
+            .remove_assignees(org, repo, *number, logins)
+            .await
+            .map_err(gh),
+        Action::RequestReview {
+            org,
+            repo,
+            number,
+            logins,
+        } => github
+            .request_review(org, repo, *number, logins)
+            .await
+            .map_err(gh),
+        Action::UnrequestReview {
+            org,
+            repo,
+            number,
+            logins,
+        } => github
+            .unrequest_review(org, repo, *number, logins)
+            .await
+            .map_err(gh),
+        Action::Close {
+            org,
+            repo,
+            number,
+            not_planned,
+        } => github
+            .close_issue(org, repo, *number, *not_planned)
+            .await
+            .map_err(gh),
+        Action::Reopen { org, repo, number } => {
+            github.reopen_issue(org, repo, *number).await.map_err(gh)
+        }
+        Action::DeleteComment { org, repo, id } => {
+            github.delete_comment(org, repo, *id).await.map_err(gh)
+        }
+        Action::React {
+            org,
+            repo,
+            number,
+            comment_id,
+            reaction,
+        } => match comment_id {
+            Some(id) => github
+                .create_comment_reaction(org, repo, *id, reaction)
+                .await
+                .map_err(gh),
+            None => github
+                .create_issue_reaction(org, repo, *number, reaction)
+                .await
+                .map_err(gh),
+        },
+        Action::SetMilestone {
+            org,
+            repo,
+            number,
+            milestone,
+        } => github
+            .set_milestone(org, repo, *number, *milestone)
+            .await
+            .map_err(gh),
     }
 }

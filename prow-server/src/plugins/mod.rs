@@ -6,12 +6,32 @@
 //! snapshot; the `decide` functions are what the table tests exercise.
 
 mod action;
+pub mod assign;
+pub mod cat;
 pub mod commands;
+pub mod dco;
+pub mod dog;
+pub mod fun;
+pub mod heart;
+pub mod help;
 pub mod hold;
+pub mod label;
 pub mod lgtm;
+pub mod lifecycle;
+pub mod milestone;
+pub mod milestone_applier;
+pub mod pony;
+pub mod release_note;
+pub mod require_matching_label;
 pub mod respond;
+pub mod shrug;
+pub mod size;
+pub mod skip;
 pub mod trigger;
 pub mod trust;
+pub mod welcome;
+pub mod wip;
+pub mod yuks;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -175,6 +195,25 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(trigger::Trigger),
         Arc::new(lgtm::Lgtm),
         Arc::new(hold::Hold),
+        Arc::new(label::LabelPlugin),
+        Arc::new(size::SizePlugin),
+        Arc::new(assign::Assign),
+        Arc::new(wip::Wip),
+        Arc::new(lifecycle::Lifecycle),
+        Arc::new(help::Help),
+        Arc::new(shrug::Shrug),
+        Arc::new(yuks::Yuks),
+        Arc::new(cat::Cat::default()),
+        Arc::new(dog::Dog::default()),
+        Arc::new(pony::Pony::default()),
+        Arc::new(skip::Skip),
+        Arc::new(release_note::ReleaseNote),
+        Arc::new(dco::DcoPlugin),
+        Arc::new(welcome::WelcomePlugin),
+        Arc::new(require_matching_label::RequireMatchingLabelPlugin),
+        Arc::new(milestone::MilestonePlugin),
+        Arc::new(milestone_applier::MilestoneApplier),
+        Arc::new(heart::Heart),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

@@ -3,4 +3,19 @@
 
 mod hook;
 mod plugins;
+mod plugins_assign;
+mod plugins_common;
+mod plugins_dco;
+mod plugins_fun;
+mod plugins_heart;
+mod plugins_label;
+mod plugins_lifecycle;
+mod plugins_milestone;
+mod plugins_milestone_applier;
+mod plugins_release_note;
+mod plugins_require_matching_label;
+mod plugins_size;
+mod plugins_skip;
+mod plugins_welcome;
+mod plugins_wip;
 mod support;
