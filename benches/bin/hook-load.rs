@@ -15,13 +15,15 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 
 const SECRET: &[u8] = b"load-test-secret";
-const PAYLOAD: &str = include_str!("../../prow-server/tests/data/webhooks/issue_comment.created.json");
+const PAYLOAD: &str =
+    include_str!("../../prow-server/tests/data/webhooks/issue_comment.created.json");
 const CONFIG: &str = "presubmits:\n  Codertocat/Hello-World:\n  - name: unit\n    always_run: true\n    spec: {containers: [{image: alpine, command: [\"true\"]}]}\n";
 const PLUGINS: &str = "plugins:\n  Codertocat/Hello-World:\n    plugins: [trigger, lgtm, hold]\n";
 
 fn payload() -> Vec<u8> {
     let mut doc: serde_json::Value = serde_json::from_str(PAYLOAD).expect("payload");
-    doc["issue"]["pull_request"] = serde_json::json!({"url": "https://api.github.com/repos/Codertocat/Hello-World/pulls/1"});
+    doc["issue"]["pull_request"] =
+        serde_json::json!({"url": "https://api.github.com/repos/Codertocat/Hello-World/pulls/1"});
     // Pad to the size of a busy real comment (the peers' 15.5 KB).
     doc["comment"]["body"] = format!("/lgtm\n\n{}", "Looks good to me. ".repeat(100)).into();
     serde_json::to_vec(&doc).expect("json")
@@ -49,7 +51,9 @@ fn serve(kind: &str, port: u16) {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind");
         let secrets = prow_github::HmacSecrets::parse(SECRET);
         let router = if kind == "bare" {
             bare(secrets)
@@ -84,8 +88,15 @@ fn bare(secrets: prow_github::HmacSecrets) -> axum::Router {
                     repository: serde_json::Value,
                 }
                 match serde_json::from_slice::<Three>(&body) {
-                    Ok(t) if !t.action.is_empty() && t.comment.is_object() && t.repository.is_object() => {
-                        (axum::http::StatusCode::OK, "Event received. Have a nice day.")
+                    Ok(t)
+                        if !t.action.is_empty()
+                            && t.comment.is_object()
+                            && t.repository.is_object() =>
+                    {
+                        (
+                            axum::http::StatusCode::OK,
+                            "Event received. Have a nice day.",
+                        )
                     }
                     _ => (axum::http::StatusCode::BAD_REQUEST, "bad"),
                 }
@@ -99,8 +110,15 @@ fn hook(secrets: prow_github::HmacSecrets) -> prow_server::hook::Hook {
     std::fs::create_dir_all(&tmp).expect("temp dir");
     std::fs::write(tmp.join("config.yaml"), CONFIG).expect("config");
     std::fs::write(tmp.join("plugins.yaml"), PLUGINS).expect("plugins");
-    let config = prow_config::load(&prow_config::LoadOptions::new(tmp.join("config.yaml"), None)).expect("config loads");
-    let (plugins, _) = prow_config::plugins::load_plugins(&prow_config::plugins::PluginLoadOptions::new(tmp.join("plugins.yaml"))).expect("plugins load");
+    let config = prow_config::load(&prow_config::LoadOptions::new(
+        tmp.join("config.yaml"),
+        None,
+    ))
+    .expect("config loads");
+    let (plugins, _) = prow_config::plugins::load_plugins(
+        &prow_config::plugins::PluginLoadOptions::new(tmp.join("plugins.yaml")),
+    )
+    .expect("plugins load");
     let github = Arc::new(prow_github::fake::FakeGitHub::new("ci-robot"));
     let pr: prow_github::types::PullRequest = serde_json::from_value(serde_json::json!({
         "number": 1, "state": "open", "user": {"login": "Codertocat"},
@@ -114,7 +132,13 @@ fn hook(secrets: prow_github::HmacSecrets) -> prow_server::hook::Hook {
     options.dedup_capacity = 4096;
     // Plugins decide and their actions are only logged: the fake GitHub's state stays put.
     options.dry_run = true;
-    let deps = prow_server::hook::Deps::new(github, store, "ci-robot", secrets, prow_server::hook::HookConfig::new(config, plugins));
+    let deps = prow_server::hook::Deps::new(
+        github,
+        store,
+        "ci-robot",
+        secrets,
+        prow_server::hook::HookConfig::new(config, plugins),
+    );
     prow_server::hook::Hook::start(options, deps)
 }
 
@@ -160,9 +184,13 @@ fn drive(kind: &str, duration: Duration, connections: usize) {
             let body = body.clone();
             let signature = signature.clone();
             tasks.push(tokio::spawn(async move {
-                let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+                let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .expect("connect");
                 let io = hyper_util::rt::TokioIo::new(stream);
-                let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.expect("handshake");
+                let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+                    .await
+                    .expect("handshake");
                 tokio::spawn(conn);
                 let mut latencies = Vec::new();
                 let mut non_200 = 0u64;
@@ -202,7 +230,13 @@ fn drive(kind: &str, duration: Duration, connections: usize) {
     let _ = child.kill();
     let _ = child.wait();
     latencies.sort_unstable();
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0) as f64 / 1000.0;
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * p) as usize)
+            .copied()
+            .unwrap_or(0) as f64
+            / 1000.0
+    };
     println!(
         "{kind:>4}: {:>8.0} req/s, p50 {:.2} ms, p99 {:.2} ms, non-200 {non_200}, server peak RSS {:.1} MB ({connections} connections, {}s)",
         count as f64 / duration.as_secs_f64(),
