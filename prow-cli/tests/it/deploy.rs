@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use prow_core::k8s_openapi::api::apps::v1::Deployment;
-use prow_core::k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
+use prow_core::k8s_openapi::api::core::v1::{ConfigMap, Namespace, Service, ServiceAccount};
 use prow_core::k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use prow_core::k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde::Deserialize;
@@ -22,8 +22,13 @@ fn deploy_dir() -> PathBuf {
 
 /// Every document of every YAML file, by `kind/namespace/name`.
 fn documents() -> BTreeMap<String, Value> {
+    documents_in(&deploy_dir())
+}
+
+/// Every document of every YAML file in `dir` (not below it), by `kind/namespace/name`.
+fn documents_in(dir: &Path) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(deploy_dir())
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("examples/deploy exists")
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
@@ -61,6 +66,7 @@ fn every_manifest_parses_as_its_kind() {
             ("v1", "Namespace") => drop(typed::<Namespace>(key, value)),
             ("v1", "ServiceAccount") => drop(typed::<ServiceAccount>(key, value)),
             ("v1", "ConfigMap") => drop(typed::<ConfigMap>(key, value)),
+            ("v1", "Service") => drop(typed::<Service>(key, value)),
             ("apps/v1", "Deployment") => drop(typed::<Deployment>(key, value)),
             ("rbac.authorization.k8s.io/v1", "Role") => drop(typed::<Role>(key, value)),
             ("rbac.authorization.k8s.io/v1", "RoleBinding") => {
@@ -135,7 +141,15 @@ fn the_config_maps_hold_a_configuration_prow_loads_with_the_namespaces_used() {
 
 #[test]
 fn the_controllers_run_prow_commands_with_flags_it_accepts() {
-    let docs = documents();
+    assert_eq!(commands_in(documents()), ["serve"]);
+    assert_eq!(
+        commands_in(documents_in(&deploy_dir().join("split"))),
+        ["crier", "horologium", "plank", "sinker"]
+    );
+}
+
+/// The `prow` commands the Deployments in `docs` run, each checked against `prow CMD --help`.
+fn commands_in(docs: BTreeMap<String, Value>) -> Vec<String> {
     let mut commands = Vec::new();
     for (key, value) in docs.iter().filter(|(k, _)| k.starts_with("Deployment/")) {
         let deployment: Deployment = typed(key, value);
@@ -167,7 +181,7 @@ fn the_controllers_run_prow_commands_with_flags_it_accepts() {
         }
     }
     commands.sort();
-    assert_eq!(commands, ["crier", "horologium", "plank", "sinker"]);
+    commands
 }
 
 #[test]
