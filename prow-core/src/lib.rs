@@ -17,6 +17,7 @@ pub mod load;
 pub mod prowjob;
 pub mod refs;
 pub mod reporting;
+pub mod tide;
 mod serde_util;
 pub mod validate;
 
