@@ -15,12 +15,13 @@ const NOT_IN_POOL: &str = "Not mergeable.";
 const MAX_LABEL_CHARS: usize = 50;
 
 /// The state tide gives its status context.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum StatusState {
     /// In the merge pool.
     Success,
     /// Not in the pool yet, or retesting.
+    #[default]
     Pending,
     /// Cannot merge at all.
     Error,

@@ -4,3 +4,4 @@ mod corpus;
 mod crd;
 mod properties;
 mod prowjob;
+mod tide_status;
