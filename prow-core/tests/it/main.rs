@@ -5,3 +5,4 @@ mod crd;
 mod properties;
 mod prowjob;
 mod tide_status;
+mod tide_strategy;
