@@ -441,6 +441,28 @@ pub struct ActionInput<'a> {
     pub retest_eligible: &'a BTreeSet<u64>,
 }
 
+impl<'a> ActionInput<'a> {
+    /// Input with no blockers, no priorities and no batch picked.
+    pub fn new(
+        subpool: &'a Subpool,
+        accumulated: &'a Accumulated,
+        batch: &'a BatchState,
+        passing: &'a BTreeSet<u64>,
+        retest_eligible: &'a BTreeSet<u64>,
+    ) -> Self {
+        ActionInput {
+            subpool,
+            accumulated,
+            batch,
+            blocked: false,
+            priorities: &[],
+            next_batch: Vec::new(),
+            passing,
+            retest_eligible,
+        }
+    }
+}
+
 /// The action of one sync for a subpool (Prow's `takeAction`, with blockers checked first).
 pub fn take_action(input: &ActionInput<'_>) -> Action {
     let sp = input.subpool;

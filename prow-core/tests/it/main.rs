@@ -6,3 +6,4 @@ mod properties;
 mod prowjob;
 mod tide_status;
 mod tide_strategy;
+mod tide_pool;
