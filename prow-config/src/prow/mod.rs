@@ -12,6 +12,7 @@ mod deck;
 mod locate;
 mod plank;
 mod tide;
+mod tide_ext;
 
 use std::collections::BTreeMap;
 
@@ -34,6 +35,7 @@ pub use deck::{
     LensRemoteConfig, Spyglass,
 };
 pub use plank::{DefaultDecorationConfigEntry, Plank, ProwJobDefaultEntry, Sinker};
+pub use tide_ext::{TideMergeQueue, engine_context_policy};
 pub use tide::{
     GitHubMergeBlocksPolicy, Tide, TideBranchMergeType, TideContextPolicy,
     TideContextPolicyOptions, TideGerritConfig, TideMergeCommitTemplate, TideOrgContextPolicy,

@@ -12,3 +12,4 @@ mod scenarios;
 mod schema;
 mod triggers;
 mod warnings;
+mod tide_ext;
