@@ -276,9 +276,17 @@ fn main() {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--output" => output = args.next().unwrap_or_else(|| usage()),
-            "--seed" => seed = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| usage()),
+            "--seed" => {
+                seed = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
             "--weeks" => {
-                weeks = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| usage())
+                weeks = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| usage())
             }
             "--headline" => headline_only = true,
             _ => usage(),
@@ -295,8 +303,18 @@ fn main() {
     if output == "table" {
         println!(
             "{:<12} {:>6} {:>5} {:>6} {:>4} {:>5} {:>4} | {:>8} {:>8} {:>8} {:>9} {:>5}",
-            "strategy", "arr/h", "p_bad", "flake", "ci", "batch", "cap", "merged/h", "p50 min",
-            "p95 min", "runs/merge", "sat"
+            "strategy",
+            "arr/h",
+            "p_bad",
+            "flake",
+            "ci",
+            "batch",
+            "cap",
+            "merged/h",
+            "p50 min",
+            "p95 min",
+            "runs/merge",
+            "sat"
         );
     }
     for s in scenarios {
@@ -351,7 +369,10 @@ mod tests {
             assert!(a.merged > 0, "{kind} merged nothing");
         }
         let other = simulate(StrategyKind::Bisect, small(0.05), TWO_DAYS, 8);
-        assert_ne!(other.bad, simulate(StrategyKind::Bisect, small(0.05), TWO_DAYS, 7).bad);
+        assert_ne!(
+            other.bad,
+            simulate(StrategyKind::Bisect, small(0.05), TWO_DAYS, 7).bad
+        );
     }
 
     #[test]
@@ -362,7 +383,11 @@ mod tests {
         assert!(!r.bad.is_empty());
         assert_eq!(r.ejected_good, 0);
         let early_bad: BTreeSet<u64> = r.bad.iter().copied().filter(|&pr| pr <= 400).collect();
-        assert!(early_bad.is_subset(&r.ejected_bad), "{early_bad:?} vs {:?}", r.ejected_bad);
+        assert!(
+            early_bad.is_subset(&r.ejected_bad),
+            "{early_bad:?} vs {:?}",
+            r.ejected_bad
+        );
         assert!(r.ejected_bad.is_subset(&r.bad));
     }
 

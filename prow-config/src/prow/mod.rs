@@ -35,12 +35,12 @@ pub use deck::{
     LensRemoteConfig, Spyglass,
 };
 pub use plank::{DefaultDecorationConfigEntry, Plank, ProwJobDefaultEntry, Sinker};
-pub use tide_ext::{TideMergeQueue, engine_context_policy};
 pub use tide::{
     GitHubMergeBlocksPolicy, Tide, TideBranchMergeType, TideContextPolicy,
     TideContextPolicyOptions, TideGerritConfig, TideMergeCommitTemplate, TideOrgContextPolicy,
     TideOrgMergeType, TidePriority, TideQuery, TideRepoContextPolicy, TideRepoMergeType,
 };
+pub use tide_ext::{TideMergeQueue, engine_context_policy};
 
 /// A raw section prow-rs does not type; it is kept so nothing is dropped.
 pub type Raw = Option<serde_yaml::Value>;

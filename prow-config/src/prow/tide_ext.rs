@@ -15,7 +15,9 @@
 use std::collections::BTreeMap;
 
 use prow_core::tide::status::QueryRequirements;
-use prow_core::tide::{ContextPolicy, MergeBlocksPolicy, MergeLabels, StrategyKind, StrategyOptions};
+use prow_core::tide::{
+    ContextPolicy, MergeBlocksPolicy, MergeLabels, StrategyKind, StrategyOptions,
+};
 use regex::Regex;
 
 use super::section;
@@ -53,7 +55,9 @@ impl TideMergeQueue {
         let negative = |field: &str, map: &BTreeMap<String, i64>| {
             map.iter()
                 .filter(|(_, v)| **v < 0)
-                .map(|(k, v)| format!("tide.merge_queue.{field}[{k:?}]: must not be negative, got {v}"))
+                .map(|(k, v)| {
+                    format!("tide.merge_queue.{field}[{k:?}]: must not be negative, got {v}")
+                })
                 .collect::<Vec<_>>()
         };
         let mut out = negative("flake_retries", &self.flake_retries);
@@ -86,11 +90,16 @@ impl Tide {
             0 => usize::MAX,
             n => usize::try_from(n).unwrap_or(usize::MAX),
         };
-        let capacity = match by_org_repo(&mq.ci_capacity, org, repo).copied().unwrap_or(0) {
+        let capacity = match by_org_repo(&mq.ci_capacity, org, repo)
+            .copied()
+            .unwrap_or(0)
+        {
             n if n <= 0 => usize::MAX,
             n => usize::try_from(n).unwrap_or(usize::MAX),
         };
-        let retries = by_org_repo(&mq.flake_retries, org, repo).copied().unwrap_or(0);
+        let retries = by_org_repo(&mq.flake_retries, org, repo)
+            .copied()
+            .unwrap_or(0);
         let retries = u32::try_from(retries.max(0)).unwrap_or(u32::MAX);
         Ok(StrategyOptions::new(kind, batch, capacity).with_flake_retries(retries))
     }

@@ -28,15 +28,20 @@ fn org_repo_branch_merge_method_table() {
         .join("tests/data/tide/orgrepobranchmergemethod.yaml");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let cases: Vec<Case> = serde_yaml::from_str(&text)
-        .unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
+    let cases: Vec<Case> =
+        serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
     assert!(cases.len() >= 20, "only {} cases", cases.len());
     let mut failures = Vec::new();
     for c in &cases {
         let tide = c.tide.clone().unwrap_or_default();
         let got = tide.merge_method(&c.org, &c.repo, &c.branch);
         if got.as_str() != c.expected {
-            failures.push(format!("{}: got {}, want {}", c.name, got.as_str(), c.expected));
+            failures.push(format!(
+                "{}: got {}, want {}",
+                c.name,
+                got.as_str(),
+                c.expected
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -49,7 +54,9 @@ fn tide(yaml: &str) -> Tide {
 #[test]
 fn merge_queue_defaults_to_prows_behaviour() {
     let t = tide("batch_size_limit: {'*': 5}");
-    let o = t.strategy_options_for("o", "r").unwrap_or_else(|e| panic!("{e}"));
+    let o = t
+        .strategy_options_for("o", "r")
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(o.kind, StrategyKind::Tide);
     assert_eq!(o.batch_size, 5);
     assert_eq!(o.flake_retries, 0);
@@ -68,11 +75,23 @@ merge_queue:
   ci_capacity: {"*": 10, "o/fast": 20}
 "#,
     );
-    let o = t.strategy_options_for("o", "fast").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((o.kind, o.batch_size, o.capacity, o.flake_retries), (StrategyKind::Speculative, 10, 20, 2));
-    let o = t.strategy_options_for("x", "y").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((o.kind, o.batch_size, o.capacity, o.flake_retries), (StrategyKind::Bisect, 10, 10, 0));
-    let o = t.strategy_options_for("o", "no-batches").unwrap_or_else(|e| panic!("{e}"));
+    let o = t
+        .strategy_options_for("o", "fast")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (o.kind, o.batch_size, o.capacity, o.flake_retries),
+        (StrategyKind::Speculative, 10, 20, 2)
+    );
+    let o = t
+        .strategy_options_for("x", "y")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (o.kind, o.batch_size, o.capacity, o.flake_retries),
+        (StrategyKind::Bisect, 10, 10, 0)
+    );
+    let o = t
+        .strategy_options_for("o", "no-batches")
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(o.batch_size, 1);
 }
 
@@ -84,7 +103,10 @@ fn merge_queue_problems_name_the_key() {
     tide.merge_queue.strategy["o/r"]: unknown strategy "zuul" (want tide, serial, bisect or speculative)
     "#);
     let err = t.strategy_options_for("o", "r").err().unwrap_or_default();
-    assert_eq!(err, "tide.merge_queue.strategy for o/r: unknown strategy \"zuul\"");
+    assert_eq!(
+        err,
+        "tide.merge_queue.strategy for o/r: unknown strategy \"zuul\""
+    );
 }
 
 #[test]
@@ -115,9 +137,17 @@ queries:
         &labels,
     );
     assert_eq!(method, Some(MergeMethod::Squash));
-    assert_eq!(t.merge_blocks_policy_for("o", "r"), MergeBlocksPolicy::Block);
-    assert_eq!(t.merge_blocks_policy_for("x", "r"), MergeBlocksPolicy::Permit);
-    let p = t.engine_context_policy_for("o", "r", "main").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        t.merge_blocks_policy_for("o", "r"),
+        MergeBlocksPolicy::Block
+    );
+    assert_eq!(
+        t.merge_blocks_policy_for("x", "r"),
+        MergeBlocksPolicy::Permit
+    );
+    let p = t
+        .engine_context_policy_for("o", "r", "main")
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(p.is_optional("optional-lint"));
     assert!(p.is_optional("whatever"), "skip-unknown-contexts");
     assert!(!p.is_optional("unit"));
@@ -126,8 +156,17 @@ queries:
     assert_eq!(q.labels, vec!["lgtm", "approved"]);
     assert_eq!(q.missing_labels, vec!["hold"]);
     assert_eq!(q.author, "bot");
-    assert_eq!(t.priority_label_sets(), vec![vec!["critical".to_string()], vec!["urgent".into(), "a,b".into()]]);
+    assert_eq!(
+        t.priority_label_sets(),
+        vec![
+            vec!["critical".to_string()],
+            vec!["urgent".into(), "a,b".into()]
+        ]
+    );
     let bad = tide("context_options: {optional-regex-contexts: ['(']}");
-    let err = bad.engine_context_policy_for("o", "r", "main").err().unwrap_or_default();
+    let err = bad
+        .engine_context_policy_for("o", "r", "main")
+        .err()
+        .unwrap_or_default();
     assert!(err.starts_with("optional-regex-contexts \"(\":"), "{err}");
 }

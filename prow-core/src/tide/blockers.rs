@@ -59,7 +59,12 @@ impl Blocker {
 }
 
 /// The blockers applicable to `branch` of `org/repo`, by issue number.
-pub fn applicable<'a>(blockers: &'a [Blocker], org: &str, repo: &str, branch: &str) -> Vec<&'a Blocker> {
+pub fn applicable<'a>(
+    blockers: &'a [Blocker],
+    org: &str,
+    repo: &str,
+    branch: &str,
+) -> Vec<&'a Blocker> {
     let mut out: Vec<&Blocker> = blockers
         .iter()
         .filter(|b| b.applies_to(org, repo, branch))

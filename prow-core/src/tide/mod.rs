@@ -27,7 +27,6 @@ pub use context::{
 pub use pool::{Accumulated, Action, BatchState, Subpool};
 pub use status::{QueryRequirements, StatusInput, StatusState};
 pub use strategy::{
-    MergeQueue, PrNumber, QueueAction, QueueStats, RunId, RunOutcome, StrategyKind,
-    StrategyOptions,
+    MergeQueue, PrNumber, QueueAction, QueueStats, RunId, RunOutcome, StrategyKind, StrategyOptions,
 };
 pub use template::{MergeTemplate, TemplateError};

@@ -106,7 +106,10 @@ pub fn requirement_diff(
     let allowed = q.included_branches.is_empty() || q.included_branches.contains(&pr.base_ref);
     if denied || !allowed {
         diff += 2000;
-        note(&mut desc, format!(" Merging to branch {} is forbidden.", pr.base_ref));
+        note(
+            &mut desc,
+            format!(" Merging to branch {} is forbidden.", pr.base_ref),
+        );
     }
     let author = norm_login(&q.author);
     if !author.is_empty() && norm_login(&pr.author) != author {
@@ -288,7 +291,11 @@ pub fn expected_status(input: &StatusInput<'_>) -> (StatusState, String) {
             return (StatusState::Pending, format!("{NOT_IN_POOL}{min_diff}"));
         }
     }
-    let passing: Vec<&str> = input.passing_up_to_date.iter().map(String::as_str).collect();
+    let passing: Vec<&str> = input
+        .passing_up_to_date
+        .iter()
+        .map(String::as_str)
+        .collect();
     let missing = input.policy.missing_required_contexts(&passing);
     if !missing.is_empty() {
         return (StatusState::Pending, retesting_status(&missing));

@@ -499,7 +499,10 @@ impl MergeQueue {
             let Some(result) = head.result.clone() else {
                 break;
             };
-            let head = self.groups.pop_front().unwrap_or_else(|| Group::new(Vec::new()));
+            let head = self
+                .groups
+                .pop_front()
+                .unwrap_or_else(|| Group::new(Vec::new()));
             if result.passed {
                 if head.failures > 0 {
                     self.stats.flakes += 1;
@@ -517,7 +520,12 @@ impl MergeQueue {
     }
 
     /// The head group failed: retry, split or eject, and restart later cumulative runs.
-    fn handle_failure(&mut self, mut head: Group, result: RunOutcome, actions: &mut Vec<QueueAction>) {
+    fn handle_failure(
+        &mut self,
+        mut head: Group,
+        result: RunOutcome,
+        actions: &mut Vec<QueueAction>,
+    ) {
         head.failures += 1;
         for job in result.failed_jobs {
             if !head.failed_jobs.contains(&job) {
@@ -582,7 +590,11 @@ impl MergeQueue {
             if self.groups[i].run.is_none() {
                 let run = self.new_run();
                 let candidates = self.groups[i].prs.clone();
-                let mut tested = if cumulative { prefix.clone() } else { Vec::new() };
+                let mut tested = if cumulative {
+                    prefix.clone()
+                } else {
+                    Vec::new()
+                };
                 tested.extend(candidates.iter().copied());
                 self.groups[i].run = Some(run);
                 actions.push(QueueAction::StartRun {

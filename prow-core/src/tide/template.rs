@@ -18,7 +18,9 @@ pub enum TemplateError {
         offset: usize,
     },
     /// An action outside the supported subset.
-    #[error("unsupported action `{{{{{action}}}}}`: only field references like {{{{ .Title }}}} are supported")]
+    #[error(
+        "unsupported action `{{{{{action}}}}}`: only field references like {{{{ .Title }}}} are supported"
+    )]
     Unsupported {
         /// The action's text.
         action: String,
@@ -105,9 +107,9 @@ impl MergeTemplate {
             }
             let action = inner.trim();
             let is_path = action.starts_with('.')
-                && action[1..]
-                    .split('.')
-                    .all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+                && action[1..].split('.').all(|seg| {
+                    !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                });
             if !is_path {
                 return Err(TemplateError::Unsupported {
                     action: inner.to_string(),

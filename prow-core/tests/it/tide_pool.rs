@@ -6,10 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use prow_core::ProwJob;
 use prow_core::tide::blockers::applicable;
 use prow_core::tide::pool::{
-    Action, ActionInput, accumulate, accumulate_batch, base_sha_from_description,
+    Action, ActionInput, SimpleState, accumulate, accumulate_batch, base_sha_from_description,
     batch_size_limit, better_state, description_with_base_sha, divide_pool, is_retest_eligible,
     pick_batch_with_preexisting_tests, pick_highest_priority, pick_new_batch, take_action,
-    SimpleState,
 };
 use prow_core::tide::template::MergeTemplate;
 use prow_core::tide::{Blocker, Context, ContextPolicy, ContextState, PullRequest, Subpool};
@@ -71,7 +70,10 @@ fn divide_pool_groups_by_branch_and_keeps_jobs_for_the_current_base() {
     let pools = divide_pool(vec![pr(2, "b"), other, pr(1, "a")], &[stale, fresh], &base);
     let keys: Vec<String> = pools.iter().map(Subpool::key).collect();
     assert_eq!(keys, vec!["o/r:main", "o/r:release"]);
-    assert_eq!(pools[0].prs.iter().map(|p| p.number).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(
+        pools[0].prs.iter().map(|p| p.number).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
     assert_eq!(pools[0].prowjobs.len(), 1);
     assert_eq!(pools[1].base_sha, "");
 }
@@ -149,7 +151,10 @@ fn accumulate_counts_contexts_that_passed_on_this_base() {
     p.contexts.push(skip);
     let sp = subpool(vec![p], vec![], &["unit", "e2e"]);
     assert_eq!(accumulate(&sp).successes, vec![1]);
-    assert_eq!(base_sha_from_description("Job succeeded. BaseSHA:abc"), Some("abc"));
+    assert_eq!(
+        base_sha_from_description("Job succeeded. BaseSHA:abc"),
+        Some("abc")
+    );
     assert_eq!(base_sha_from_description("Job succeeded."), None);
     let long = description_with_base_sha(&"x".repeat(200), "0123456789abcdef");
     assert!(long.len() <= 140 + 2 && long.ends_with(" BaseSHA:0123456789abcdef"));
@@ -233,13 +238,28 @@ fn highest_priority_pr() {
     let mut prs: Vec<PullRequest> = (1..=4).map(|n| pr(n, "h")).collect();
     prs[2].labels = vec!["urgent".into()];
     prs[3].labels = vec!["critical".into(), "urgent".into()];
-    let priorities = vec![vec!["critical,blocker".to_string()], vec!["urgent".to_string()]];
+    let priorities = vec![
+        vec!["critical,blocker".to_string()],
+        vec!["urgent".to_string()],
+    ];
     let all = |_: &PullRequest| true;
-    assert_eq!(pick_highest_priority(&prs, &priorities, all).map(|p| p.number), Some(4));
+    assert_eq!(
+        pick_highest_priority(&prs, &priorities, all).map(|p| p.number),
+        Some(4)
+    );
     let not4 = |p: &PullRequest| p.number != 4;
-    assert_eq!(pick_highest_priority(&prs, &priorities, not4).map(|p| p.number), Some(3));
-    assert_eq!(pick_highest_priority(&prs, &[], all).map(|p| p.number), Some(1));
-    assert_eq!(pick_highest_priority(&prs, &[], |_| false).map(|p| p.number), None);
+    assert_eq!(
+        pick_highest_priority(&prs, &priorities, not4).map(|p| p.number),
+        Some(3)
+    );
+    assert_eq!(
+        pick_highest_priority(&prs, &[], all).map(|p| p.number),
+        Some(1)
+    );
+    assert_eq!(
+        pick_highest_priority(&prs, &[], |_| false).map(|p| p.number),
+        None
+    );
 }
 
 #[test]
@@ -252,9 +272,18 @@ fn existing_batches_are_preferred_successful_first_then_most_jobs() {
         pj("batch", "unit", &[(1, "a"), (3, "c")], "failure", true),
     ];
     let sp = subpool(prs, jobs, &["unit"]);
-    assert_eq!(pick_batch_with_preexisting_tests(&sp, &[1, 2, 3], 0), vec![2, 3]);
-    assert_eq!(pick_batch_with_preexisting_tests(&sp, &[1, 2], 0), vec![1, 2]);
-    assert_eq!(pick_batch_with_preexisting_tests(&sp, &[1, 2, 3], 1), Vec::<u64>::new());
+    assert_eq!(
+        pick_batch_with_preexisting_tests(&sp, &[1, 2, 3], 0),
+        vec![2, 3]
+    );
+    assert_eq!(
+        pick_batch_with_preexisting_tests(&sp, &[1, 2], 0),
+        vec![1, 2]
+    );
+    assert_eq!(
+        pick_batch_with_preexisting_tests(&sp, &[1, 2, 3], 1),
+        Vec::<u64>::new()
+    );
     assert_eq!(pick_new_batch(&[5, 3, 9, 1], 2), vec![1, 3]);
     assert_eq!(pick_new_batch(&[5, 3], 0), vec![3, 5]);
     assert!(pick_new_batch(&[5, 3], -1).is_empty());
@@ -262,8 +291,9 @@ fn existing_batches_are_preferred_successful_first_then_most_jobs() {
 
 #[test]
 fn batch_size_limit_lookup() {
-    let limits: BTreeMap<String, i64> =
-        [("*", 5), ("o", 3), ("o/special", -1)].map(|(k, v)| (k.to_string(), v)).into();
+    let limits: BTreeMap<String, i64> = [("*", 5), ("o", 3), ("o/special", -1)]
+        .map(|(k, v)| (k.to_string(), v))
+        .into();
     assert_eq!(batch_size_limit(&limits, "o", "special"), -1);
     assert_eq!(batch_size_limit(&limits, "o", "r"), 3);
     assert_eq!(batch_size_limit(&limits, "x", "r"), 5);
@@ -284,15 +314,24 @@ fn retest_eligibility() {
     let sp = subpool(vec![p.clone()], vec![], &["unit"]);
     assert!(is_retest_eligible(&p, &policy, &sp));
     p.contexts[0].state = ContextState::Pending;
-    assert!(!is_retest_eligible(&p, &policy, &sp), "pending without a tide job");
+    assert!(
+        !is_retest_eligible(&p, &policy, &sp),
+        "pending without a tide job"
+    );
     let with_job = subpool(
         vec![p.clone()],
         vec![pj("presubmit", "unit", &[(1, "a")], "pending", true)],
         &["unit"],
     );
-    assert!(is_retest_eligible(&p, &policy, &with_job), "pending with tide's retest");
+    assert!(
+        is_retest_eligible(&p, &policy, &with_job),
+        "pending with tide's retest"
+    );
     p.contexts.remove(0);
-    assert!(!is_retest_eligible(&p, &policy, &with_job), "required context missing");
+    assert!(
+        !is_retest_eligible(&p, &policy, &with_job),
+        "required context missing"
+    );
 }
 
 #[test]
@@ -322,14 +361,49 @@ fn take_action_table() {
         want: Action::Wait,
     };
     let rows = vec![
-        Row { blocked: true, batch_success: vec![1, 2], want: Action::Blocked, ..row("blocked") },
-        Row { batch_success: vec![1, 2], successes: vec![3], want: Action::MergeBatch(vec![1, 2]), ..row("merge batch") },
-        Row { successes: vec![3, 2], want: Action::Merge(2), ..row("merge lowest passing") },
-        Row { successes: vec![3], batch_pending: vec![1, 2], want: Action::Wait, ..row("do not merge while a batch runs") },
-        Row { next_batch: vec![1, 2, 3], want: Action::TriggerBatch(vec![1, 2, 3]), ..row("trigger batch") },
-        Row { next_batch: vec![1], want: Action::Trigger(1), ..row("batch of one: retest serially") },
-        Row { pendings: vec![1], want: Action::Wait, ..row("a retest is running") },
-        Row { batch_pending: vec![1, 2], want: Action::Trigger(1), ..row("retest next to a pending batch") },
+        Row {
+            blocked: true,
+            batch_success: vec![1, 2],
+            want: Action::Blocked,
+            ..row("blocked")
+        },
+        Row {
+            batch_success: vec![1, 2],
+            successes: vec![3],
+            want: Action::MergeBatch(vec![1, 2]),
+            ..row("merge batch")
+        },
+        Row {
+            successes: vec![3, 2],
+            want: Action::Merge(2),
+            ..row("merge lowest passing")
+        },
+        Row {
+            successes: vec![3],
+            batch_pending: vec![1, 2],
+            want: Action::Wait,
+            ..row("do not merge while a batch runs")
+        },
+        Row {
+            next_batch: vec![1, 2, 3],
+            want: Action::TriggerBatch(vec![1, 2, 3]),
+            ..row("trigger batch")
+        },
+        Row {
+            next_batch: vec![1],
+            want: Action::Trigger(1),
+            ..row("batch of one: retest serially")
+        },
+        Row {
+            pendings: vec![1],
+            want: Action::Wait,
+            ..row("a retest is running")
+        },
+        Row {
+            batch_pending: vec![1, 2],
+            want: Action::Trigger(1),
+            ..row("retest next to a pending batch")
+        },
     ];
     for r in rows {
         let mut acc = prow_core::tide::Accumulated::default();
@@ -360,7 +434,12 @@ fn take_action_table() {
 #[test]
 fn blockers_apply_to_repo_or_named_branches() {
     let blockers = vec![
-        Blocker::new("o", "r", 7, "Release freeze branch:release-1.2 and branch: main"),
+        Blocker::new(
+            "o",
+            "r",
+            7,
+            "Release freeze branch:release-1.2 and branch: main",
+        ),
         Blocker::new("o", "r", 3, "Everything is broken"),
         Blocker::new("o", "other", 1, "Not ours"),
     ];
@@ -368,7 +447,10 @@ fn blockers_apply_to_repo_or_named_branches() {
     assert_eq!(blockers[0].branches(), vec!["release-1.2", "main"]);
     assert_eq!(nums(applicable(&blockers, "o", "r", "main")), vec![3, 7]);
     assert_eq!(nums(applicable(&blockers, "o", "r", "dev")), vec![3]);
-    assert_eq!(nums(applicable(&blockers, "o", "x", "main")), Vec::<u64>::new());
+    assert_eq!(
+        nums(applicable(&blockers, "o", "x", "main")),
+        Vec::<u64>::new()
+    );
 }
 
 #[test]
@@ -382,11 +464,19 @@ fn merge_commit_templates() {
         assert_eq!(tpl.render(&p), want, "{t}");
     };
     check("{{ .Title }} (#{{ .Number }})", "Fix the thing (#42)");
-    check("{{.Body}}\n\nby @{{ .Author.Login }}", "Details\n\nby @alice");
+    check(
+        "{{.Body}}\n\nby @{{ .Author.Login }}",
+        "Details\n\nby @alice",
+    );
     check("a  {{- .Number -}}  b", "a42b");
     check("plain", "plain");
     assert!(MergeTemplate::parse("").is_ok_and(|t| t.is_empty()));
-    let err = |t: &str| MergeTemplate::parse(t).err().map(|e| e.to_string()).unwrap_or_default();
+    let err = |t: &str| {
+        MergeTemplate::parse(t)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
     insta::assert_snapshot!(
         [
             err("{{ if .Title }}x{{ end }}"),
@@ -402,4 +492,30 @@ fn merge_commit_templates() {
     unclosed action starting at byte 0
     "#
     );
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Text without actions renders unchanged.
+        #[test]
+        fn proptest_template_literal_round_trip(text in "[^{]*") {
+            let tpl = MergeTemplate::parse(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(tpl.render(&pr(1, "h")), text);
+        }
+
+        /// Title and number references render their values between arbitrary literals.
+        #[test]
+        fn proptest_template_fields(a in "[^{]*", b in "[^{]*", n in 1u64..100000) {
+            let mut p = pr(n, "h");
+            p.title = "T".into();
+            let tpl = MergeTemplate::parse(&format!("{a}{{{{ .Title }}}}{b}{{{{.Number}}}}"))
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(tpl.render(&p), format!("{a}T{b}{n}"));
+        }
+    }
 }

@@ -91,12 +91,8 @@ fn check(c: Case) {
     policy.required = c.required.iter().map(|s| s.to_string()).collect();
     let labels = MergeLabels::new("tide/merge-method-squash", "", "tide/merge-method-merge");
     let method = pr_merge_method(MergeMethod::Merge, &pr.labels, &labels);
-    let reason = not_allowed_to_merge_reason(
-        &pr,
-        method,
-        AllowedMergeMethods::default(),
-        c.blocks_policy,
-    );
+    let reason =
+        not_allowed_to_merge_reason(&pr, method, AllowedMergeMethods::default(), c.blocks_policy);
     let blockers: Vec<Blocker> = c
         .blocks
         .iter()
@@ -121,7 +117,12 @@ fn expected_status_table() {
     use ContextState::*;
     use StatusState::{Error as Err, Pending as Pend, Success as Ok};
     let cases = vec![
-        Case { name: "in pool", in_pool: true, want: (Ok, "In merge pool."), ..Case::default() },
+        Case {
+            name: "in pool",
+            in_pool: true,
+            want: (Ok, "In merge pool."),
+            ..Case::default()
+        },
         Case {
             name: "check truncation of label list",
             labels: Some(vec![]),
@@ -133,19 +134,32 @@ fn expected_status_table() {
         Case {
             name: "check truncation of label list is not excessive",
             labels: Some(vec!["need-1", "need-2"]),
-            want: (Pend, "Not mergeable. Needs need-a-very-super-duper-extra-not-short-at-all-label-name or need-3 label."),
+            want: (
+                Pend,
+                "Not mergeable. Needs need-a-very-super-duper-extra-not-short-at-all-label-name or need-3 label.",
+            ),
             ..Case::default()
         },
         Case {
             name: "check multiple /tide labels result in conflict message",
-            labels: Some(vec!["need-1", "tide/merge-method-merge", "tide/merge-method-squash"]),
-            want: (Err, "Not mergeable. PR has conflicting merge method override labels"),
+            labels: Some(vec![
+                "need-1",
+                "tide/merge-method-merge",
+                "tide/merge-method-squash",
+            ]),
+            want: (
+                Err,
+                "Not mergeable. PR has conflicting merge method override labels",
+            ),
             ..Case::default()
         },
         Case {
             name: "has forbidden labels",
             labels: Some(vec!["need-1", "need-2", LONG, "forbidden-1", "forbidden-2"]),
-            want: (Pend, "Not mergeable. Should not have forbidden-1, forbidden-2 labels."),
+            want: (
+                Pend,
+                "Not mergeable. Should not have forbidden-1, forbidden-2 labels.",
+            ),
             ..Case::default()
         },
         Case {
@@ -164,7 +178,10 @@ fn expected_status_table() {
             name: "mention all possible queries when opted in",
             labels: Some(vec!["need-2", LONG, "forbidden-1"]),
             display_all: true,
-            want: (Pend, "Not mergeable. Needs need-1 label OR Needs 1, 2, 3, 4, 5, 6, 7 labels."),
+            want: (
+                Pend,
+                "Not mergeable. Needs need-1 label OR Needs 1, 2, 3, 4, 5, 6, 7 labels.",
+            ),
             ..Case::default()
         },
         Case {
@@ -226,7 +243,10 @@ fn expected_status_table() {
         Case {
             name: "multiple bad contexts",
             contexts: vec![("job-name", Error), ("other-job-name", Failure)],
-            want: (Pend, "Not mergeable. Jobs job-name, other-job-name have not succeeded."),
+            want: (
+                Pend,
+                "Not mergeable. Jobs job-name, other-job-name have not succeeded.",
+            ),
             ..Case::default()
         },
         Case {
@@ -318,7 +338,10 @@ fn expected_status_table() {
             name: "blocked by GitHub with policy block",
             merge_state_blocked: true,
             blocks_policy: MergeBlocksPolicy::Block,
-            want: (Err, "Not mergeable. PR is blocked from merging by GitHub (check branch protection, required reviews, or rulesets)"),
+            want: (
+                Err,
+                "Not mergeable. PR is blocked from merging by GitHub (check branch protection, required reviews, or rulesets)",
+            ),
             ..Case::default()
         },
         Case {
@@ -358,7 +381,14 @@ fn requirement_diff_weights() {
     check(q, &pr, (" Must be in milestone v2.", 102));
     let mut q = QueryRequirements::default();
     q.review_approved_required = true;
-    check(q, &pr, (" PullRequest is missing sufficient approving GitHub review(s)", 50));
+    check(
+        q,
+        &pr,
+        (
+            " PullRequest is missing sufficient approving GitHub review(s)",
+            50,
+        ),
+    );
     let mut blocked = pr.clone();
     blocked.merge_state = MergeStateStatus::Blocked;
     check(
@@ -369,13 +399,21 @@ fn requirement_diff_weights() {
     // A missing required context counts twice, as in Prow, and is named once.
     let mut policy = ContextPolicy::default();
     policy.required = vec!["unit".into()];
-    let (d, n) = requirement_diff(&pr, &QueryRequirements::default(), &policy, MergeBlocksPolicy::Permit);
+    let (d, n) = requirement_diff(
+        &pr,
+        &QueryRequirements::default(),
+        &policy,
+        MergeBlocksPolicy::Permit,
+    );
     assert_eq!((d.as_str(), n), (" Job unit has not succeeded.", 2));
 }
 
 #[test]
 fn retesting_status_shortens_long_lists() {
-    assert_eq!(retesting_status(&["b".into(), "a".into()]), "Not mergeable. Retesting: a b");
+    assert_eq!(
+        retesting_status(&["b".into(), "a".into()]),
+        "Not mergeable. Retesting: a b"
+    );
     let long: Vec<String> = (0..3).map(|i| format!("{i}-{}", "x".repeat(50))).collect();
     assert_eq!(retesting_status(&long), "Not mergeable. Retesting 3 jobs.");
     let one = vec!["y".repeat(140)];
@@ -394,14 +432,32 @@ fn descriptions_are_truncated_to_github_limit() {
 fn merge_method_labels() {
     let labels = MergeLabels::new("squash-me", "rebase-me", "merge-me");
     let l = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    assert_eq!(pr_merge_method(MergeMethod::Merge, &l(&[]), &labels), Some(MergeMethod::Merge));
-    assert_eq!(pr_merge_method(MergeMethod::Merge, &l(&["squash-me", "x"]), &labels), Some(MergeMethod::Squash));
-    assert_eq!(pr_merge_method(MergeMethod::Squash, &l(&["rebase-me"]), &labels), Some(MergeMethod::Rebase));
-    assert_eq!(pr_merge_method(MergeMethod::Squash, &l(&["merge-me"]), &labels), Some(MergeMethod::Merge));
-    assert_eq!(pr_merge_method(MergeMethod::Merge, &l(&["squash-me", "merge-me"]), &labels), None);
+    assert_eq!(
+        pr_merge_method(MergeMethod::Merge, &l(&[]), &labels),
+        Some(MergeMethod::Merge)
+    );
+    assert_eq!(
+        pr_merge_method(MergeMethod::Merge, &l(&["squash-me", "x"]), &labels),
+        Some(MergeMethod::Squash)
+    );
+    assert_eq!(
+        pr_merge_method(MergeMethod::Squash, &l(&["rebase-me"]), &labels),
+        Some(MergeMethod::Rebase)
+    );
+    assert_eq!(
+        pr_merge_method(MergeMethod::Squash, &l(&["merge-me"]), &labels),
+        Some(MergeMethod::Merge)
+    );
+    assert_eq!(
+        pr_merge_method(MergeMethod::Merge, &l(&["squash-me", "merge-me"]), &labels),
+        None
+    );
     // Unset labels never match, not even an empty label name.
     let none = MergeLabels::default();
-    assert_eq!(pr_merge_method(MergeMethod::Rebase, &l(&["", "squash-me"]), &none), Some(MergeMethod::Rebase));
+    assert_eq!(
+        pr_merge_method(MergeMethod::Rebase, &l(&["", "squash-me"]), &none),
+        Some(MergeMethod::Rebase)
+    );
 }
 
 #[test]
@@ -411,14 +467,23 @@ fn allowed_to_merge_reasons() {
     only_squash.merge = false;
     only_squash.rebase = false;
     let p = MergeBlocksPolicy::Permit;
-    assert_eq!(not_allowed_to_merge_reason(&pr, Some(MergeMethod::Squash), only_squash, p), None);
+    assert_eq!(
+        not_allowed_to_merge_reason(&pr, Some(MergeMethod::Squash), only_squash, p),
+        None
+    );
     assert_eq!(
         not_allowed_to_merge_reason(&pr, Some(MergeMethod::Merge), only_squash, p).as_deref(),
         Some("Merge type \"merge\" disallowed by repo settings")
     );
     pr.can_be_rebased = false;
     assert_eq!(
-        not_allowed_to_merge_reason(&pr, Some(MergeMethod::Rebase), AllowedMergeMethods::default(), p).as_deref(),
+        not_allowed_to_merge_reason(
+            &pr,
+            Some(MergeMethod::Rebase),
+            AllowedMergeMethods::default(),
+            p
+        )
+        .as_deref(),
         Some("PR can't be rebased")
     );
 }

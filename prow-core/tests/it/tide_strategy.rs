@@ -53,7 +53,11 @@ fn drive(options: StrategyOptions, prs: &[u64], mut ci: Ci) -> (Log, MergeQueue)
         }
         for action in q.step() {
             match action {
-                QueueAction::StartRun { run, tested, candidates } => {
+                QueueAction::StartRun {
+                    run,
+                    tested,
+                    candidates,
+                } => {
                     assert!(q.runs_in_flight() <= options.capacity);
                     running.push((run, ci.outcome(&tested, &candidates), round + 2));
                 }
@@ -83,7 +87,11 @@ fn ci(broken: &[u64]) -> Ci {
 
 #[test]
 fn a_passing_batch_merges_every_pr_in_one_run() {
-    for kind in [StrategyKind::Bisect, StrategyKind::Speculative, StrategyKind::Tide] {
+    for kind in [
+        StrategyKind::Bisect,
+        StrategyKind::Speculative,
+        StrategyKind::Tide,
+    ] {
         let opts = StrategyOptions::new(kind, 10, 10);
         let (log, q) = drive(opts, &[1, 2, 3, 4, 5], ci(&[]));
         assert_eq!(log.merged, vec![1, 2, 3, 4, 5], "{kind}");
@@ -188,7 +196,11 @@ fn speculative_drains_with_culprits() {
     let prs: Vec<u64> = (1..=20).collect();
     let (log, _) = drive(opts, &prs, ci(&[4, 11]));
     assert_eq!(log.ejected, vec![4, 11]);
-    let want: Vec<u64> = prs.iter().copied().filter(|p| *p != 4 && *p != 11).collect();
+    let want: Vec<u64> = prs
+        .iter()
+        .copied()
+        .filter(|p| *p != 4 && *p != 11)
+        .collect();
     assert_eq!(log.merged, want);
 }
 
@@ -208,7 +220,12 @@ fn tide_retests_a_failing_batch_as_a_whole_and_merges_serially() {
         &[1, 2, 3, 4, 5],
         ci(&[3]),
     );
-    assert!(bisect.0.rounds < log.rounds, "bisect {} vs tide {}", bisect.0.rounds, log.rounds);
+    assert!(
+        bisect.0.rounds < log.rounds,
+        "bisect {} vs tide {}",
+        bisect.0.rounds,
+        log.rounds
+    );
     assert!(q.stats().runs_started > 2);
 }
 
@@ -222,8 +239,45 @@ fn enqueue_is_idempotent_and_sorted_by_number() {
     let actions = q.step();
     assert_eq!(
         actions,
-        vec![QueueAction::StartRun { run: 1, tested: vec![3, 4, 5], candidates: vec![3, 4, 5] }]
+        vec![QueueAction::StartRun {
+            run: 1,
+            tested: vec![3, 4, 5],
+            candidates: vec![3, 4, 5]
+        }]
     );
-    assert_eq!(StrategyKind::parse("speculative"), Some(StrategyKind::Speculative));
+    assert_eq!(
+        StrategyKind::parse("speculative"),
+        Some(StrategyKind::Speculative)
+    );
     assert_eq!(StrategyKind::parse("zuul"), None);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whatever PRs are broken, bisect and speculative eject exactly those and merge every
+        /// other PR once, in queue order.
+        #[test]
+        fn proptest_queue_ejects_exactly_the_broken_prs(
+            n in 1u64..40,
+            broken in proptest::collection::btree_set(1u64..40, 0..6),
+            batch in 1usize..12,
+            capacity in 1usize..12,
+            speculative in any::<bool>(),
+        ) {
+            let kind = if speculative { StrategyKind::Speculative } else { StrategyKind::Bisect };
+            let prs: Vec<u64> = (1..=n).collect();
+            let broken: Vec<u64> = broken.into_iter().filter(|p| *p <= n).collect();
+            let opts = StrategyOptions::new(kind, batch, capacity).with_flake_retries(1);
+            let (log, q) = drive(opts, &prs, ci(&broken));
+            prop_assert_eq!(&log.ejected, &broken);
+            let want: Vec<u64> = prs.iter().copied().filter(|p| !broken.contains(p)).collect();
+            prop_assert_eq!(&log.merged, &want);
+            prop_assert_eq!(q.stats().merged as usize, want.len());
+        }
+    }
 }
