@@ -206,12 +206,15 @@ struct Group {
     failed_jobs: Vec<String>,
     run: Option<RunId>,
     result: Option<RunOutcome>,
+    /// Formed from waiting PRs (not a part of a failed group).
+    fresh: bool,
 }
 
 impl Group {
-    fn new(prs: Vec<PrNumber>) -> Self {
+    fn new(prs: Vec<PrNumber>, fresh: bool) -> Self {
         Group {
             prs,
+            fresh,
             failures: 0,
             failed_jobs: Vec::new(),
             run: None,
@@ -471,7 +474,6 @@ impl MergeQueue {
     fn max_groups(&self) -> usize {
         match self.options.kind {
             StrategyKind::Serial => 1,
-            StrategyKind::Bisect => 1,
             _ => self.options.capacity,
         }
     }
@@ -491,95 +493,113 @@ impl MergeQueue {
         free.min(n)
     }
 
+    /// Whether a new batch may be formed from waiting PRs now. Bisect keeps one fresh batch
+    /// in flight and forms the next one when its result is in, so batches fill up while CI
+    /// runs; failed batches being bisected do not hold it back.
+    fn may_form_group(&self) -> bool {
+        if self.groups.len() >= self.max_groups() || self.waiting.is_empty() {
+            return false;
+        }
+        match self.options.kind {
+            StrategyKind::Bisect => !self.groups.iter().any(|g| g.fresh && g.result.is_none()),
+            _ => true,
+        }
+    }
+
     fn queue_step(&mut self, actions: &mut Vec<QueueAction>) {
-        loop {
-            let Some(head) = self.groups.front() else {
+        let mut i = 0;
+        while i < self.groups.len() {
+            let Some(result) = self.groups[i].result.clone() else {
+                // Without cumulative runs, a single PR under retry does not hold back the
+                // groups behind it: they were tested without it.
+                let retrying = self.groups[i].failures > 0 && self.groups[i].prs.len() == 1;
+                if retrying && !self.cumulative() {
+                    i += 1;
+                    continue;
+                }
                 break;
             };
-            let Some(result) = head.result.clone() else {
+            let Some(group) = self.groups.remove(i) else {
                 break;
             };
-            let head = self
-                .groups
-                .pop_front()
-                .unwrap_or_else(|| Group::new(Vec::new()));
             if result.passed {
-                if head.failures > 0 {
+                if group.failures > 0 {
                     self.stats.flakes += 1;
-                    for job in &head.failed_jobs {
+                    for job in &group.failed_jobs {
                         *self.flaky_jobs.entry(job.clone()).or_default() += 1;
                     }
                 }
-                self.stats.merged += head.prs.len() as u64;
-                actions.push(QueueAction::Merge { prs: head.prs });
+                self.stats.merged += group.prs.len() as u64;
+                actions.push(QueueAction::Merge { prs: group.prs });
                 continue;
             }
-            self.handle_failure(head, result, actions);
+            let replacement = self.handle_failure(i, group, result, actions);
+            for (k, g) in replacement.into_iter().enumerate() {
+                self.groups.insert(i + k, g);
+            }
         }
         self.fill(actions);
     }
 
-    /// The head group failed: retry, split or eject, and restart later cumulative runs.
+    /// A group failed: retry it, split it or eject its PR; returns the groups that take its
+    /// place. Later cumulative runs included the group, so they are cancelled.
     fn handle_failure(
         &mut self,
-        mut head: Group,
+        at: usize,
+        mut group: Group,
         result: RunOutcome,
         actions: &mut Vec<QueueAction>,
-    ) {
-        head.failures += 1;
+    ) -> Vec<Group> {
+        group.failures += 1;
         for job in result.failed_jobs {
-            if !head.failed_jobs.contains(&job) {
-                head.failed_jobs.push(job);
+            if !group.failed_jobs.contains(&job) {
+                group.failed_jobs.push(job);
             }
         }
-        // Later cumulative runs included the failed group; their results say nothing now.
         if self.cumulative() {
-            for g in self.groups.iter_mut() {
-                if let Some(run) = g.run.take() {
-                    if g.result.take().is_none() {
-                        actions.push(QueueAction::CancelRun { run });
-                        self.stats.runs_cancelled += 1;
-                    }
+            for g in self.groups.iter_mut().skip(at) {
+                if let Some(run) = g.run.take()
+                    && g.result.take().is_none()
+                {
+                    actions.push(QueueAction::CancelRun { run });
+                    self.stats.runs_cancelled += 1;
                 }
             }
         }
-        if head.prs.len() == 1 {
-            if head.failures <= self.options.flake_retries {
-                head.run = None;
-                head.result = None;
-                self.groups.push_front(head);
-            } else {
-                let pr = head.prs[0];
-                self.stats.ejected += 1;
-                let comment = eject_comment(pr, &head.failed_jobs, head.failures);
-                actions.push(QueueAction::Eject {
-                    pr,
-                    failed_jobs: head.failed_jobs,
-                    comment,
-                });
+        if group.prs.len() == 1 {
+            if group.failures <= self.options.flake_retries {
+                group.run = None;
+                group.result = None;
+                return vec![group];
             }
-            return;
+            let pr = group.prs[0];
+            self.stats.ejected += 1;
+            let comment = eject_comment(pr, &group.failed_jobs, group.failures);
+            actions.push(QueueAction::Eject {
+                pr,
+                failed_jobs: group.failed_jobs,
+                comment,
+            });
+            return Vec::new();
         }
-        let parts = self.split_parts(head.prs.len());
-        let n = head.prs.len();
-        let mut groups = Vec::with_capacity(parts);
+        let parts = self.split_parts(group.prs.len());
+        let n = group.prs.len();
+        let mut out = Vec::with_capacity(parts);
         let mut start = 0;
         for i in 0..parts {
             let end = start + (n - start) / (parts - i);
-            groups.push(Group::new(head.prs[start..end].to_vec()));
+            out.push(Group::new(group.prs[start..end].to_vec(), false));
             start = end;
         }
-        for g in groups.into_iter().rev() {
-            self.groups.push_front(g);
-        }
+        out
     }
 
     /// Forms new groups from waiting PRs and starts runs for groups without one.
     fn fill(&mut self, actions: &mut Vec<QueueAction>) {
-        while self.groups.len() < self.max_groups() && !self.waiting.is_empty() {
+        while self.may_form_group() {
             let take = self.group_size().min(self.waiting.len());
             let prs: Vec<PrNumber> = self.waiting.drain(..take).collect();
-            self.groups.push_back(Group::new(prs));
+            self.groups.push_back(Group::new(prs, true));
         }
         let cumulative = self.cumulative();
         let mut prefix: Vec<PrNumber> = Vec::new();
