@@ -208,6 +208,9 @@ struct Group {
     result: Option<RunOutcome>,
     /// Formed from waiting PRs (not a part of a failed group).
     fresh: bool,
+    /// Speculative only: a part of a failed group, tested on its own to find the culprit and
+    /// kept out of the other runs' prefixes.
+    suspect: bool,
 }
 
 impl Group {
@@ -215,6 +218,7 @@ impl Group {
         Group {
             prs,
             fresh,
+            suspect: false,
             failures: 0,
             failed_jobs: Vec::new(),
             run: None,
@@ -507,19 +511,35 @@ impl MergeQueue {
     }
 
     fn queue_step(&mut self, actions: &mut Vec<QueueAction>) {
+        let cumulative = self.cumulative();
         let mut i = 0;
+        // Whether an earlier group still waits for its result, so later ones may not merge.
+        let mut earlier_unresolved = false;
         while i < self.groups.len() {
-            let Some(result) = self.groups[i].result.clone() else {
+            let g = &self.groups[i];
+            let independent = g.suspect || (g.failures > 0 && g.prs.len() == 1 && !cumulative);
+            if g.result.is_none() {
                 // Without cumulative runs, a single PR under retry does not hold back the
-                // groups behind it: they were tested without it.
-                let retrying = self.groups[i].failures > 0 && self.groups[i].prs.len() == 1;
-                if retrying && !self.cumulative() {
+                // groups behind it: they were tested without it. Suspects never do.
+                if independent {
+                    i += 1;
+                    continue;
+                }
+                if cumulative {
+                    earlier_unresolved = true;
                     i += 1;
                     continue;
                 }
                 break;
-            };
+            }
+            if earlier_unresolved && !independent {
+                i += 1;
+                continue;
+            }
             let Some(group) = self.groups.remove(i) else {
+                break;
+            };
+            let Some(result) = group.result.clone() else {
                 break;
             };
             if result.passed {
@@ -528,6 +548,14 @@ impl MergeQueue {
                     for job in &group.failed_jobs {
                         *self.flaky_jobs.entry(job.clone()).or_default() += 1;
                     }
+                }
+                if group.suspect {
+                    // Cleared, but not tested on top of the queue: back in line, in order.
+                    for pr in group.prs {
+                        let at = self.waiting.partition_point(|&p| p < pr);
+                        self.waiting.insert(at, pr);
+                    }
+                    continue;
                 }
                 self.stats.merged += group.prs.len() as u64;
                 actions.push(QueueAction::Merge { prs: group.prs });
@@ -556,8 +584,9 @@ impl MergeQueue {
                 group.failed_jobs.push(job);
             }
         }
-        if self.cumulative() {
-            for g in self.groups.iter_mut().skip(at) {
+        let cumulative = self.cumulative();
+        if cumulative && !group.suspect {
+            for g in self.groups.iter_mut().skip(at).filter(|g| !g.suspect) {
                 if let Some(run) = g.run.take()
                     && g.result.take().is_none()
                 {
@@ -570,6 +599,7 @@ impl MergeQueue {
             if group.failures <= self.options.flake_retries {
                 group.run = None;
                 group.result = None;
+                group.suspect = group.suspect || cumulative;
                 return vec![group];
             }
             let pr = group.prs[0];
@@ -588,7 +618,10 @@ impl MergeQueue {
         let mut start = 0;
         for i in 0..parts {
             let end = start + (n - start) / (parts - i);
-            out.push(Group::new(group.prs[start..end].to_vec(), false));
+            let mut part = Group::new(group.prs[start..end].to_vec(), false);
+            part.suspect = cumulative;
+            part.failures = 0;
+            out.push(part);
             start = end;
         }
         out
@@ -610,7 +643,7 @@ impl MergeQueue {
             if self.groups[i].run.is_none() {
                 let run = self.new_run();
                 let candidates = self.groups[i].prs.clone();
-                let mut tested = if cumulative {
+                let mut tested = if cumulative && !self.groups[i].suspect {
                     prefix.clone()
                 } else {
                     Vec::new()
@@ -623,7 +656,7 @@ impl MergeQueue {
                     candidates,
                 });
             }
-            if cumulative {
+            if cumulative && !self.groups[i].suspect {
                 prefix.extend(self.groups[i].prs.iter().copied());
             }
         }
