@@ -224,9 +224,9 @@ pub fn accumulate_batch(sp: &Subpool, required: impl Fn(&[u64]) -> Vec<String>) 
         .iter()
         .map(|p| (p.number, p.head_sha.as_str()))
         .collect();
-    // refs key -> (prs, valid, states)
-    let mut batches: BTreeMap<Vec<(u64, String)>, (bool, BTreeMap<String, SimpleState>)> =
-        BTreeMap::new();
+    // Pulls (number, sha) -> (pulls still match heads, best state per context).
+    type PerBatch = (bool, BTreeMap<String, SimpleState>);
+    let mut batches: BTreeMap<Vec<(u64, String)>, PerBatch> = BTreeMap::new();
     for pj in &sp.prowjobs {
         if pj.spec.job_type != ProwJobType::Batch {
             continue;

@@ -77,7 +77,7 @@ fn truncate(names: &[String]) -> &[String] {
 }
 
 /// ` Needs a label.` / ` Needs a, b labels.` with `prefix` = `Needs`.
-fn labels_text(names: &mut Vec<String>, prefix: &str) -> String {
+fn labels_text(names: &mut [String], prefix: &str) -> String {
     names.sort();
     let kept = truncate(names);
     if kept.len() == 1 {

@@ -405,11 +405,13 @@ impl MergeQueue {
             .as_ref()
             .is_some_and(|(_, _, v)| *v == version);
         // A successful batch whose PRs are all still in the pool merges.
-        if let Some((prs, v, passed)) = self.tide.batch_result.take() {
-            if passed && v == version && prs.iter().all(|p| self.waiting.contains(p)) {
-                self.tide_merge(prs, actions);
-                return;
-            }
+        if let Some((prs, v, passed)) = self.tide.batch_result.take()
+            && passed
+            && v == version
+            && prs.iter().all(|p| self.waiting.contains(p))
+        {
+            self.tide_merge(prs, actions);
+            return;
         }
         // Otherwise one passing PR merges, unless a batch is pending.
         let passing = self
