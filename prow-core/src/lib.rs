@@ -2,7 +2,8 @@
 //!
 //! Owns the `prow.k8s.io/v1` ProwJob API (spec, status, refs, pulls, decoration config, job
 //! types, states and agents), the well-known labels and annotations, Go-compatible durations
-//! and the CRD. Later: the tide merge algorithm, the `/command` parser, OWNERS resolution.
+//! and the CRD; tide's pure merge engine and merge-queue strategies (`tide`). Later: the
+//! `/command` parser, OWNERS resolution.
 //!
 //! Must never know about: tokio, HTTP, files on disk, GitHub or Kubernetes clients. Everything
 //! here is a value or a pure function over values, so every other crate can build on it.
@@ -18,6 +19,7 @@ pub mod prowjob;
 pub mod refs;
 pub mod reporting;
 mod serde_util;
+pub mod tide;
 pub mod validate;
 
 pub use crd::prowjob_crd;

@@ -58,6 +58,8 @@ section! {
         /// Show every query's missing requirements in the status, not only the closest one.
         #[serde(rename = "display_all_tide_queries_in_status")]
         pub display_all_queries_in_status: bool,
+        /// prow-rs: merge strategy, flake retries and CI capacity (see `TideMergeQueue`).
+        pub merge_queue: super::tide_ext::TideMergeQueue,
     }
 }
 

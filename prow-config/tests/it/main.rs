@@ -10,5 +10,6 @@ mod orgrepo;
 mod plugins;
 mod scenarios;
 mod schema;
+mod tide_ext;
 mod triggers;
 mod warnings;

@@ -4,3 +4,6 @@ mod corpus;
 mod crd;
 mod properties;
 mod prowjob;
+mod tide_pool;
+mod tide_status;
+mod tide_strategy;

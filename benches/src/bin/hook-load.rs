@@ -16,7 +16,7 @@ use http_body_util::{BodyExt, Full};
 
 const SECRET: &[u8] = b"load-test-secret";
 const PAYLOAD: &str =
-    include_str!("../../prow-server/tests/data/webhooks/issue_comment.created.json");
+    include_str!("../../../prow-server/tests/data/webhooks/issue_comment.created.json");
 const CONFIG: &str = "presubmits:\n  Codertocat/Hello-World:\n  - name: unit\n    always_run: true\n    spec: {containers: [{image: alpine, command: [\"true\"]}]}\n";
 const PLUGINS: &str = "plugins:\n  Codertocat/Hello-World:\n    plugins: [trigger, lgtm, hold]\n";
 
