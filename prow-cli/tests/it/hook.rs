@@ -11,6 +11,26 @@ fn demo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/prow")
 }
 
+/// `prow COMMAND` on the demo's files, the fake GitHub, `data` and `port`.
+fn on_the_demo(command: &str, data: &Path, port: u16) -> Command {
+    let mut prow = Command::new(env!("CARGO_BIN_EXE_prow"));
+    prow.arg(command)
+        .arg("--config-path")
+        .arg(demo().join("config.yaml"))
+        .arg("--job-config-path")
+        .arg(demo().join("jobs"))
+        .arg("--plugin-config")
+        .arg(demo().join("plugins.yaml"))
+        .arg("--hmac-secret-file")
+        .arg(demo().join("hmac"))
+        .arg("--github-fake")
+        .arg(demo().join("github-fake.yaml"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--port", &port.to_string()]);
+    prow
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -32,21 +52,7 @@ fn phony_test_all_through_prow_hook_creates_the_demo_presubmits() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let port = free_port();
-    let mut hook = Command::new(env!("CARGO_BIN_EXE_prow"))
-        .arg("hook")
-        .arg("--config-path")
-        .arg(demo().join("config.yaml"))
-        .arg("--job-config-path")
-        .arg(demo().join("jobs"))
-        .arg("--plugin-config")
-        .arg(demo().join("plugins.yaml"))
-        .arg("--hmac-secret-file")
-        .arg(demo().join("hmac"))
-        .arg("--github-fake")
-        .arg(demo().join("github-fake.yaml"))
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["--port", &port.to_string()])
+    let mut hook = on_the_demo("hook", &data, port)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -112,21 +118,8 @@ fn phony_test_all_through_prow_hook_creates_the_demo_presubmits() {
 fn prow_serve_runs_the_demo_from_webhook_to_finished_jobs() {
     let tmp = tempfile::tempdir().unwrap();
     let port = free_port();
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_prow"))
-        .arg("serve")
-        .arg("--config-path")
-        .arg(demo().join("config.yaml"))
-        .arg("--job-config-path")
-        .arg(demo().join("jobs"))
-        .arg("--plugin-config")
-        .arg(demo().join("plugins.yaml"))
-        .arg("--hmac-secret-file")
-        .arg(demo().join("hmac"))
-        .arg("--github-fake")
-        .arg(demo().join("github-fake.yaml"))
-        .arg("--data-dir")
-        .arg(tmp.path().join("data"))
-        .args(["--port", &port.to_string(), "--runtime", "host"])
+    let mut serve = on_the_demo("serve", &tmp.path().join("data"), port)
+        .args(["--runtime", "host"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
