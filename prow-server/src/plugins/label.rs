@@ -154,22 +154,7 @@ pub struct Facts {
     pub may_set: BTreeSet<String>,
 }
 
-/// The comment a label command answers, to address replies and place actions.
-#[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
-    /// The organisation.
-    pub org: &'a str,
-    /// The repository.
-    pub repo: &'a str,
-    /// The issue or pull request.
-    pub number: u64,
-    /// The commenter.
-    pub user: &'a str,
-    /// The comment.
-    pub body: &'a str,
-    /// Its link.
-    pub url: &'a str,
-}
+pub use super::Request;
 
 /// Why `user` may not change the restricted label `label` (Prow's wording).
 pub fn not_allowed(label: &str, restricted: &RestrictedLabel) -> String {

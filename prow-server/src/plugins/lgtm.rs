@@ -13,7 +13,6 @@ use prow_github::events::{CommentAction, Event};
 use prow_github::types::Permission;
 use regex::Regex;
 
-use super::respond::format_response_raw;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// The label.
@@ -57,33 +56,11 @@ pub struct Facts {
     pub has_lgtm: bool,
 }
 
-/// Where the request came from, to address replies.
-#[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
-    /// The organisation.
-    pub org: &'a str,
-    /// The repository.
-    pub repo: &'a str,
-    /// The pull request.
-    pub number: u64,
-    /// The commenter or reviewer.
-    pub user: &'a str,
-    /// The comment or review text.
-    pub body: &'a str,
-    /// Its link.
-    pub url: &'a str,
-}
+pub use super::Request;
 
 /// The actions for `want` (add or remove the label) by `request`'s user, given `facts`.
 pub fn decide(want: bool, request: &Request<'_>, facts: &Facts) -> Vec<Action> {
-    let reply = |text: &str| {
-        vec![Action::Comment {
-            org: request.org.to_owned(),
-            repo: request.repo.to_owned(),
-            number: request.number,
-            body: format_response_raw(request.body, request.url, request.user, text),
-        }]
-    };
+    let reply = |text: &str| vec![request.reply(text)];
     if facts.is_author && want {
         return reply(OWN_PR);
     }
@@ -100,18 +77,8 @@ pub fn decide(want: bool, request: &Request<'_>, facts: &Facts) -> Vec<Action> {
         });
     }
     match (want, facts.has_lgtm) {
-        (true, false) => actions.push(Action::AddLabels {
-            org: request.org.to_owned(),
-            repo: request.repo.to_owned(),
-            number: request.number,
-            labels: vec![LGTM_LABEL.to_owned()],
-        }),
-        (false, true) => actions.push(Action::RemoveLabel {
-            org: request.org.to_owned(),
-            repo: request.repo.to_owned(),
-            number: request.number,
-            label: LGTM_LABEL.to_owned(),
-        }),
+        (true, false) => actions.push(request.add_labels(vec![LGTM_LABEL.to_owned()])),
+        (false, true) => actions.push(request.remove_label(LGTM_LABEL)),
         _ => {}
     }
     actions

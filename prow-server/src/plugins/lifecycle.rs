@@ -13,7 +13,6 @@ use prow_github::events::{CommentAction, Event};
 use prow_github::types::Permission;
 use regex::Regex;
 
-use super::respond::format_response_raw;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// Every lifecycle label; an issue carries at most one.
@@ -100,22 +99,7 @@ pub struct Facts {
     pub labels: Vec<String>,
 }
 
-/// The comment the commands came in.
-#[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
-    /// The organisation.
-    pub org: &'a str,
-    /// The repository.
-    pub repo: &'a str,
-    /// The issue or pull request.
-    pub number: u64,
-    /// The commenter.
-    pub user: &'a str,
-    /// The comment.
-    pub body: &'a str,
-    /// Its link.
-    pub url: &'a str,
-}
+pub use super::Request;
 
 /// The actions for `want` from `request`, given `facts`.
 pub fn decide(request: &Request<'_>, want: &Requested, facts: &Facts) -> Vec<Action> {
@@ -124,12 +108,7 @@ pub fn decide(request: &Request<'_>, want: &Requested, facts: &Facts) -> Vec<Act
         request.repo.to_owned(),
         request.number,
     );
-    let reply = |text: &str| Action::Comment {
-        org: org.clone(),
-        repo: repo.clone(),
-        number,
-        body: format_response_raw(request.body, request.url, request.user, text),
-    };
+    let reply = |text: &str| request.reply(text);
     let thing = if facts.is_pr { "PR" } else { "issue" };
     let may = facts.is_author || facts.collaborator;
     let mut actions = Vec::new();

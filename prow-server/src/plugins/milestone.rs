@@ -14,7 +14,6 @@ use prow_github::events::{CommentAction, Event};
 use prow_github::types::Milestone;
 use regex::Regex;
 
-use super::respond::format_response_raw;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// The argument that clears the milestone.
@@ -44,22 +43,7 @@ pub fn settings_for(plugins: &PluginConfig, org: &str, repo: &str) -> MilestoneS
         })
 }
 
-/// The comment a command came in.
-#[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
-    /// The organisation.
-    pub org: &'a str,
-    /// The repository.
-    pub repo: &'a str,
-    /// The issue or pull request.
-    pub number: u64,
-    /// The commenter.
-    pub user: &'a str,
-    /// The comment.
-    pub body: &'a str,
-    /// Its link.
-    pub url: &'a str,
-}
+pub use super::Request;
 
 /// The actions for `wanted` (a title or `clear`) from `request`, given whether the commenter
 /// `is_maintainer`, the repository's `milestones` and `settings`.
@@ -71,14 +55,7 @@ pub fn decide(
     settings: &MilestoneSettings,
 ) -> Vec<Action> {
     let (org, repo, number) = (request.org, request.repo, request.number);
-    let reply = |text: &str| {
-        vec![Action::Comment {
-            org: org.to_owned(),
-            repo: repo.to_owned(),
-            number,
-            body: format_response_raw(request.body, request.url, request.user, text),
-        }]
-    };
+    let reply = |text: &str| vec![request.reply(text)];
     if !is_maintainer {
         let team = &settings.maintainers_team;
         return reply(&format!(

@@ -71,6 +71,55 @@ impl std::fmt::Debug for Context<'_> {
     }
 }
 
+/// The comment a command came in, to address what a plugin does about it.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The organisation.
+    pub org: &'a str,
+    /// The repository.
+    pub repo: &'a str,
+    /// The issue or pull request.
+    pub number: u64,
+    /// The commenter (or reviewer).
+    pub user: &'a str,
+    /// The comment (or review) text.
+    pub body: &'a str,
+    /// Its link.
+    pub url: &'a str,
+}
+
+impl Request<'_> {
+    /// A reply to the comment saying `text`, quoting it, in Prow's format.
+    pub fn reply(&self, text: &str) -> Action {
+        Action::Comment {
+            org: self.org.to_owned(),
+            repo: self.repo.to_owned(),
+            number: self.number,
+            body: respond::format_response_raw(self.body, self.url, self.user, text),
+        }
+    }
+
+    /// Adds `labels` to the issue or pull request.
+    pub fn add_labels(&self, labels: Vec<String>) -> Action {
+        Action::AddLabels {
+            org: self.org.to_owned(),
+            repo: self.repo.to_owned(),
+            number: self.number,
+            labels,
+        }
+    }
+
+    /// Removes `label` from the issue or pull request.
+    pub fn remove_label(&self, label: &str) -> Action {
+        Action::RemoveLabel {
+            org: self.org.to_owned(),
+            repo: self.repo.to_owned(),
+            number: self.number,
+            label: label.to_owned(),
+        }
+    }
+}
+
 /// Why a plugin could not decide.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -13,7 +13,7 @@ use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event};
 use regex::Regex;
 
-use super::respond::{ABOUT_THIS_BOT, format_response_raw};
+use super::respond::ABOUT_THIS_BOT;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// A release note is needed and missing.
@@ -191,22 +191,7 @@ pub struct CommentFacts {
     pub labels: Vec<String>,
 }
 
-/// The comment a command came in.
-#[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
-    /// The organisation.
-    pub org: &'a str,
-    /// The repository.
-    pub repo: &'a str,
-    /// The pull request.
-    pub number: u64,
-    /// The commenter.
-    pub user: &'a str,
-    /// The comment.
-    pub body: &'a str,
-    /// Its link.
-    pub url: &'a str,
-}
+pub use super::Request;
 
 /// Whether a comment has one of the plugin's commands.
 pub fn mentioned(body: &str) -> bool {
@@ -216,14 +201,7 @@ pub fn mentioned(body: &str) -> bool {
 /// The actions for a release-note command in `request`, given `facts`.
 pub fn decide_comment(request: &Request<'_>, facts: &CommentFacts) -> Vec<Action> {
     let (org, repo, number) = (request.org, request.repo, request.number);
-    let reply = |text: &str| {
-        vec![Action::Comment {
-            org: org.to_owned(),
-            repo: repo.to_owned(),
-            number,
-            body: format_response_raw(request.body, request.url, request.user, text),
-        }]
-    };
+    let reply = |text: &str| vec![request.reply(text)];
     if NOTE_CMD_RE.is_match(request.body) || ACTION_CMD_RE.is_match(request.body) {
         return reply(&deprecated_commands_message());
     }
