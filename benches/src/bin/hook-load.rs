@@ -5,8 +5,12 @@
 //! server as a child process (this program with `--serve hook|bare PORT`), drives it with
 //! CONNECTIONS keep-alive connections for SECONDS, each posting a signed 15 KB `issue_comment`
 //! (`/lgtm` on a pull request) as fast as answers come, and prints requests per second,
-//! latency percentiles and the server's peak RSS. hook runs every plugin (trigger, lgtm, hold)
+//! latency percentiles and the server's peak RSS. hook runs every built-in plugin
 //! against the in-memory GitHub and an in-memory job store.
+//!
+//! With `--wrk [--runs N]` it measures the way the peers in issue #10 were measured instead:
+//! `wrk -t2 -cCONNECTIONS -dSECONDS` (Debian's `wrk`), every built-in plugin enabled, medians of N
+//! runs alternating the two servers, and hook's own count of what it accepted and processed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,7 +22,6 @@ const SECRET: &[u8] = b"load-test-secret";
 const PAYLOAD: &str =
     include_str!("../../../prow-server/tests/data/webhooks/issue_comment.created.json");
 const CONFIG: &str = "presubmits:\n  Codertocat/Hello-World:\n  - name: unit\n    always_run: true\n    spec: {containers: [{image: alpine, command: [\"true\"]}]}\n";
-const PLUGINS: &str = "plugins:\n  Codertocat/Hello-World:\n    plugins: [trigger, lgtm, hold]\n";
 
 fn payload() -> Vec<u8> {
     let mut doc: serde_json::Value = serde_json::from_str(PAYLOAD).expect("payload");
@@ -39,9 +42,28 @@ fn main() {
     }
     let seconds: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(15);
     let connections: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(50);
+    if args.iter().any(|a| a == "--wrk") {
+        let runs: usize = args
+            .iter()
+            .position(|a| a == "--runs")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(3);
+        with_wrk(seconds, connections, runs);
+        return;
+    }
     for kind in ["bare", "hook"] {
         drive(kind, Duration::from_secs(seconds), connections);
     }
+}
+
+/// Every built-in plugin, enabled for the load's repository.
+fn plugins_yaml() -> String {
+    let names: Vec<&str> = prow_server::plugins::builtin().keys().copied().collect();
+    format!(
+        "plugins:\n  Codertocat/Hello-World:\n    plugins: [{}]\n",
+        names.join(", ")
+    )
 }
 
 fn serve(kind: &str, port: u16) {
@@ -58,7 +80,22 @@ fn serve(kind: &str, port: u16) {
         let router = if kind == "bare" {
             bare(secrets)
         } else {
-            hook(secrets).router()
+            let hook = hook(secrets);
+            let metrics = hook.metrics();
+            // What hook did with the load, for the driver to print before it stops the server.
+            hook.router().route(
+                "/load-stats",
+                axum::routing::get(move || {
+                    let s = metrics.snapshot();
+                    let dispatched: u64 = s.plugins.values().sum();
+                    async move {
+                        format!(
+                            "accepted {} processed {} overloaded {} plugin calls {}",
+                            s.accepted, s.processed, s.overloaded, dispatched
+                        )
+                    }
+                }),
+            )
         };
         println!("ready");
         axum::serve(listener, router).await.expect("serve");
@@ -109,7 +146,7 @@ fn hook(secrets: prow_github::HmacSecrets) -> prow_server::hook::Hook {
     let tmp = std::env::temp_dir().join(format!("hook-load-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).expect("temp dir");
     std::fs::write(tmp.join("config.yaml"), CONFIG).expect("config");
-    std::fs::write(tmp.join("plugins.yaml"), PLUGINS).expect("plugins");
+    std::fs::write(tmp.join("plugins.yaml"), plugins_yaml()).expect("plugins");
     let config = prow_config::load(&prow_config::LoadOptions::new(
         tmp.join("config.yaml"),
         None,
@@ -128,8 +165,6 @@ fn hook(secrets: prow_github::HmacSecrets) -> prow_server::hook::Hook {
     github.add_pull_request("Codertocat", "Hello-World", pr);
     let store = Arc::new(prow_jobs::store::SqliteStore::in_memory().expect("store"));
     let mut options = prow_server::hook::Options::default();
-    options.queue_capacity = 4096;
-    options.dedup_capacity = 4096;
     // Plugins decide and their actions are only logged: the fake GitHub's state stays put.
     options.dry_run = true;
     let deps = prow_server::hook::Deps::new(
@@ -154,7 +189,8 @@ fn peak_rss_kb(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-fn drive(kind: &str, duration: Duration, connections: usize) {
+/// A server child process on a free port, started with `--serve kind`.
+fn start_server(kind: &str) -> (std::process::Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -170,6 +206,170 @@ fn drive(kind: &str, duration: Duration, connections: usize) {
         &mut ready,
     )
     .expect("ready line");
+    (child, port)
+}
+
+/// One wrk run's figures.
+#[derive(Debug, Clone, Copy, Default)]
+struct WrkRun {
+    requests_per_second: f64,
+    p99_ms: f64,
+    non_2xx: u64,
+    rss_mb: f64,
+}
+
+/// The issue's measurement: `wrk -t2 -cCONNECTIONS -dSECONDS` against each server, RUNS times
+/// alternating bare and hook, every request a distinct delivery (so hook's redelivery filter
+/// never short-cuts one), then the medians side by side.
+fn with_wrk(seconds: u64, connections: usize, runs: usize) {
+    let dir = std::env::temp_dir().join(format!("hook-load-wrk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let body = payload();
+    let signature = prow_github::sign(&body, SECRET);
+    std::fs::write(dir.join("payload.json"), &body).expect("payload");
+    let script = format!(
+        r#"wrk.method = "POST"
+local f = assert(io.open("{payload}", "rb"))
+wrk.body = f:read("*a")
+f:close()
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["X-GitHub-Event"] = "issue_comment"
+wrk.headers["X-Hub-Signature-256"] = "{signature}"
+local next_thread = 0
+function setup(thread)
+  thread:set("id", next_thread)
+  next_thread = next_thread + 1
+end
+local n = 0
+function request()
+  n = n + 1
+  wrk.headers["X-GitHub-Delivery"] = id .. "-" .. n
+  return wrk.format()
+end
+"#,
+        payload = dir.join("payload.json").display(),
+    );
+    std::fs::write(dir.join("load.lua"), script).expect("script");
+    println!(
+        "payload {} bytes; wrk -t2 -c{connections} -d{seconds}s, {runs} runs each",
+        body.len()
+    );
+    let mut results: std::collections::BTreeMap<&str, Vec<WrkRun>> = Default::default();
+    for run in 0..runs {
+        for kind in ["bare", "hook"] {
+            let (mut child, port) = start_server(kind);
+            let output = std::process::Command::new("wrk")
+                .args([
+                    "-t2",
+                    &format!("-c{connections}"),
+                    &format!("-d{seconds}s"),
+                    "--latency",
+                    "-s",
+                ])
+                .arg(dir.join("load.lua"))
+                .arg(format!("http://127.0.0.1:{port}/hook"))
+                .output()
+                .expect("wrk runs (apt-get install wrk)");
+            let rss_mb = peak_rss_kb(child.id()) as f64 / 1024.0;
+            if kind == "hook" {
+                println!("       hook: {}", hook_stats_when_drained(port));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            let text = String::from_utf8_lossy(&output.stdout);
+            let figures = parse_wrk(&text, rss_mb);
+            println!(
+                "run {}: {kind:>4}: {:>8.0} req/s, p99 {:.2} ms, non-2xx {}, peak RSS {:.1} MB",
+                run + 1,
+                figures.requests_per_second,
+                figures.p99_ms,
+                figures.non_2xx,
+                figures.rss_mb
+            );
+            results.entry(kind).or_default().push(figures);
+        }
+    }
+    let median = |values: Vec<f64>| {
+        let mut v = values;
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    let mut medians = std::collections::BTreeMap::new();
+    for (kind, runs) in &results {
+        let m = WrkRun {
+            requests_per_second: median(runs.iter().map(|r| r.requests_per_second).collect()),
+            p99_ms: median(runs.iter().map(|r| r.p99_ms).collect()),
+            non_2xx: runs.iter().map(|r| r.non_2xx).sum(),
+            rss_mb: median(runs.iter().map(|r| r.rss_mb).collect()),
+        };
+        println!(
+            "median {kind:>4}: {:>8.0} req/s, p99 {:.2} ms, peak RSS {:.1} MB, non-2xx in all runs {}",
+            m.requests_per_second, m.p99_ms, m.rss_mb, m.non_2xx
+        );
+        medians.insert(*kind, m);
+    }
+    if let (Some(hook), Some(bare)) = (medians.get("hook"), medians.get("bare")) {
+        println!(
+            "hook / bare throughput: {:.2}",
+            hook.requests_per_second / bare.requests_per_second.max(1.0)
+        );
+    }
+}
+
+/// hook's counters once every accepted event is processed (or after 30 s).
+fn hook_stats_when_drained(port: u16) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let stats = std::process::Command::new("curl")
+            .args(["-s", &format!("http://127.0.0.1:{port}/load-stats")])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        let words: Vec<&str> = stats.split_whitespace().collect();
+        let drained = words.get(1).is_some_and(|a| words.get(3) == Some(a));
+        if drained || Instant::now() > deadline {
+            return stats;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Requests per second, the 99th percentile and non-2xx answers from wrk's `--latency` report.
+fn parse_wrk(text: &str, rss_mb: f64) -> WrkRun {
+    let mut run = WrkRun {
+        rss_mb,
+        ..WrkRun::default()
+    };
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            ["Requests/sec:", value] => run.requests_per_second = value.parse().unwrap_or(0.0),
+            ["99%", value] => run.p99_ms = wrk_millis(value),
+            ["Non-2xx", "or", "3xx", "responses:", n] => run.non_2xx = n.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    run
+}
+
+/// wrk's durations (`812.00us`, `4.20ms`, `1.02s`) in milliseconds.
+fn wrk_millis(value: &str) -> f64 {
+    let split = value
+        .find(|c: char| c.is_ascii_alphabetic())
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number.parse().unwrap_or(0.0);
+    match unit {
+        "us" => number / 1000.0,
+        "ms" => number,
+        "s" => number * 1000.0,
+        "m" => number * 60_000.0,
+        _ => number,
+    }
+}
+
+fn drive(kind: &str, duration: Duration, connections: usize) {
+    let (mut child, port) = start_server(kind);
     let body = Bytes::from(payload());
     let signature = prow_github::sign(&body, SECRET);
     let rt = tokio::runtime::Builder::new_multi_thread()

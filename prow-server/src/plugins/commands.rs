@@ -1,14 +1,18 @@
 //! Reading `/command` lines from comments as Prow's plugins do: one command per line, at the
 //! start of the line, case-insensitive, with optional arguments.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use regex::Regex;
 
 /// Removes HTML comments and fenced or indented code, so that commands quoted in them are not
 /// acted on (Prow strips `<!-- -->` comments; code blocks are ours: a command shown as an
-/// example is not a command).
-pub fn strip_quoted(body: &str) -> String {
+/// example is not a command). Most comments quote nothing and are returned as they are.
+pub fn strip_quoted(body: &str) -> Cow<'_, str> {
+    if !body.contains("<!--") && !body.contains("```") {
+        return Cow::Borrowed(body);
+    }
     static HTML_COMMENT: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"(?s)<!--.*?-->").expect("valid regex"));
     let without = HTML_COMMENT.replace_all(body, "");
@@ -25,7 +29,7 @@ pub fn strip_quoted(body: &str) -> String {
         out.push_str(line);
         out.push('\n');
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Each `/name [args]` line of `body` for one of `names` (case-insensitive), with its
