@@ -311,6 +311,11 @@ async fn process(shared: &Shared, queued: Queued) {
         return;
     };
     let (org, name) = (repo.org().to_owned(), repo.name.clone());
+    let comment = queued.event.generic_comment();
+    let commands = comment
+        .as_ref()
+        .map(|c| plugins::commands::command_lines(&c.body))
+        .unwrap_or_default();
     let ctx = Context {
         github: shared.deps.github.as_ref(),
         plugins: &config.plugins,
@@ -318,6 +323,8 @@ async fn process(shared: &Shared, queued: Queued) {
         store: shared.deps.store.as_ref(),
         bot: &shared.deps.bot,
         delivery: &queued.guid,
+        comment: comment.as_ref(),
+        commands: &commands,
     };
     for plugin_name in config.plugins.plugins_for(&org, &name) {
         let Some(plugin) = shared.plugins.get(plugin_name) else {

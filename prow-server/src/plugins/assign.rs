@@ -225,16 +225,16 @@ impl Plugin for Assign {
         help
     }
 
-    async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
-        let Some(gc) = event.generic_comment() else {
+    async fn handle(&self, ctx: &Context<'_>, _event: &Event) -> Result<Vec<Action>, PluginError> {
+        let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };
         if gc.action != CommentAction::Created {
             return Ok(Vec::new());
         }
-        let assign = assignees(&gc.body, &gc.user.login);
+        let assign = assignees(ctx.commands, &gc.user.login);
         let review = if gc.is_pr {
-            reviewers(&gc.body, &gc.user.login)
+            reviewers(ctx.commands, &gc.user.login)
         } else {
             Change::default()
         };

@@ -89,14 +89,14 @@ impl Plugin for Cat {
         )
     }
 
-    async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
-        let Some(gc) = event.generic_comment() else {
+    async fn handle(&self, ctx: &Context<'_>, _event: &Event) -> Result<Vec<Action>, PluginError> {
+        let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };
         if gc.action != CommentAction::Created {
             return Ok(Vec::new());
         }
-        let Some(category) = requested(&gc.body) else {
+        let Some(category) = requested(ctx.commands) else {
             return Ok(Vec::new());
         };
         let Some(text) = reply(&category, &self.images, ctx.delivery) else {

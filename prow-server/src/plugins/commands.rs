@@ -32,6 +32,17 @@ pub fn strip_quoted(body: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The lines of `body`, outside quotes and code, that start with `/`: the only lines a command
+/// can be on.
+pub fn command_lines(body: &str) -> String {
+    let mut out = String::new();
+    for line in strip_quoted(body).lines().filter(|l| l.starts_with('/')) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// Each `/name [args]` line of `body` for one of `names` (case-insensitive), with its
 /// arguments trimmed; a name matches only as a whole word.
 pub fn find(body: &str, names: &[&str]) -> Vec<(String, String)> {

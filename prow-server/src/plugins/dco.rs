@@ -215,11 +215,13 @@ impl Plugin for DcoPlugin {
                     comment,
                 )
             }
-            other => {
-                let Some(gc) = other.generic_comment() else {
+            _ => {
+                let Some(gc) = ctx.comment else {
                     return Ok(Vec::new());
                 };
-                if !gc.is_pr || gc.action != CommentAction::Created || !CHECK_RE.is_match(&gc.body)
+                if !gc.is_pr
+                    || gc.action != CommentAction::Created
+                    || !CHECK_RE.is_match(ctx.commands)
                 {
                     return Ok(Vec::new());
                 }

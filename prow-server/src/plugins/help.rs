@@ -197,14 +197,14 @@ impl Plugin for Help {
         )
     }
 
-    async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
-        let Some(gc) = event.generic_comment() else {
+    async fn handle(&self, ctx: &Context<'_>, _event: &Event) -> Result<Vec<Action>, PluginError> {
+        let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };
         if gc.is_pr || gc.issue_state != "open" || gc.action != CommentAction::Created {
             return Ok(Vec::new());
         }
-        if !mentioned(&gc.body) {
+        if !mentioned(ctx.commands) {
             return Ok(Vec::new());
         }
         let (org, repo, number) = (gc.repo.org(), gc.repo.name.as_str(), gc.number);

@@ -73,11 +73,11 @@ impl Plugin for Hold {
         )
     }
 
-    async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
-        let Some(gc) = event.generic_comment() else {
+    async fn handle(&self, ctx: &Context<'_>, _event: &Event) -> Result<Vec<Action>, PluginError> {
+        let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };
-        if gc.action != CommentAction::Created || requested(&gc.body).is_none() {
+        if gc.action != CommentAction::Created || requested(ctx.commands).is_none() {
             return Ok(Vec::new());
         }
         let (org, repo) = (gc.repo.org(), gc.repo.name.as_str());

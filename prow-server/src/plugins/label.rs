@@ -401,7 +401,7 @@ impl Plugin for LabelPlugin {
                 &restricted,
             ));
         }
-        let Some(gc) = event.generic_comment() else {
+        let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };
         if gc.action != CommentAction::Created {
@@ -420,7 +420,7 @@ impl LabelPlugin {
         let (org, repo, number) = (gc.repo.org(), gc.repo.name.as_str(), gc.number);
         let additional = &ctx.plugins.label.additional_labels;
         let restricted = ctx.plugins.restricted_labels_for(org, repo);
-        let want = requested(&gc.body, additional, &restricted);
+        let want = requested(ctx.commands, additional, &restricted);
         if want.is_empty() {
             return Ok(Vec::new());
         }

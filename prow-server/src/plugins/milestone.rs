@@ -124,14 +124,14 @@ impl Plugin for MilestonePlugin {
         help
     }
 
-    async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
-        let Some(gc) = event.generic_comment() else {
+    async fn handle(&self, ctx: &Context<'_>, _event: &Event) -> Result<Vec<Action>, PluginError> {
+        let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };
         if gc.action != CommentAction::Created {
             return Ok(Vec::new());
         }
-        let Some(wanted) = requested(&gc.body) else {
+        let Some(wanted) = requested(ctx.commands) else {
             return Ok(Vec::new());
         };
         let (org, repo, user) = (gc.repo.org(), gc.repo.name.as_str(), gc.user.login.as_str());

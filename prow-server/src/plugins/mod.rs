@@ -60,6 +60,12 @@ pub struct Context<'a> {
     pub bot: &'a str,
     /// The delivery (`X-GitHub-Delivery`) this event came in.
     pub delivery: &'a str,
+    /// The event's comment-like view ([`Event::generic_comment`]), built once for every plugin.
+    pub comment: Option<&'a prow_github::events::GenericCommentEvent>,
+    /// The command lines of that comment ([`commands::command_lines`]): every command a plugin
+    /// looks for is a line starting with `/`, so matching these instead of the whole body gives
+    /// the same answer without each plugin scanning (and copying) a long comment again.
+    pub commands: &'a str,
 }
 
 impl std::fmt::Debug for Context<'_> {

@@ -106,14 +106,14 @@ impl Plugin for Pony {
         )
     }
 
-    async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
-        let Some(gc) = event.generic_comment() else {
+    async fn handle(&self, ctx: &Context<'_>, _event: &Event) -> Result<Vec<Action>, PluginError> {
+        let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };
         if gc.action != CommentAction::Created {
             return Ok(Vec::new());
         }
-        let Some(text) = reply(&requested(&gc.body), &self.images, ctx.delivery) else {
+        let Some(text) = reply(&requested(ctx.commands), &self.images, ctx.delivery) else {
             return Ok(Vec::new());
         };
         Ok(vec![Action::Comment {

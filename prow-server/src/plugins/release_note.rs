@@ -316,10 +316,10 @@ impl Plugin for ReleaseNote {
                 ))
             }
             Event::IssueComment(_) => {
-                let Some(gc) = event.generic_comment() else {
+                let Some(gc) = ctx.comment else {
                     return Ok(Vec::new());
                 };
-                if !gc.is_pr || gc.action != CommentAction::Created || !mentioned(&gc.body) {
+                if !gc.is_pr || gc.action != CommentAction::Created || !mentioned(ctx.commands) {
                     return Ok(Vec::new());
                 }
                 let (org, repo, number, user) = (

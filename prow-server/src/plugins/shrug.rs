@@ -98,14 +98,14 @@ impl Plugin for Shrug {
         )
     }
 
-    async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
-        let Some(gc) = event.generic_comment() else {
+    async fn handle(&self, ctx: &Context<'_>, _event: &Event) -> Result<Vec<Action>, PluginError> {
+        let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };
         if gc.action != CommentAction::Created {
             return Ok(Vec::new());
         }
-        let Some(want) = requested(&gc.body) else {
+        let Some(want) = requested(ctx.commands) else {
             return Ok(Vec::new());
         };
         let (org, repo, number) = (gc.repo.org(), gc.repo.name.as_str(), gc.number);

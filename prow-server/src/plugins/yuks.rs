@@ -66,11 +66,11 @@ impl Plugin for Yuks {
         )
     }
 
-    async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
-        let Some(gc) = event.generic_comment() else {
+    async fn handle(&self, ctx: &Context<'_>, _event: &Event) -> Result<Vec<Action>, PluginError> {
+        let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };
-        if gc.action != CommentAction::Created || !requested(&gc.body) {
+        if gc.action != CommentAction::Created || !requested(ctx.commands) {
             return Ok(Vec::new());
         }
         Ok(vec![Action::Comment {
