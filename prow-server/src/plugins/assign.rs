@@ -241,7 +241,7 @@ impl Plugin for Assign {
         if assign.is_empty() && review.is_empty() {
             return Ok(Vec::new());
         }
-        let facts = facts(ctx, &gc, &assign.add, &review.add).await?;
+        let facts = facts(ctx, gc, &assign.add, &review.add).await?;
         let request = Request {
             org: gc.repo.org(),
             repo: &gc.repo.name,

@@ -90,6 +90,6 @@ impl Plugin for Hold {
                 gc.number
             )))?;
         let has_hold = labels.iter().any(|l| l.name == HOLD_LABEL);
-        Ok(decide(&gc, has_hold))
+        Ok(decide(gc, has_hold))
     }
 }

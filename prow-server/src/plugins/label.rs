@@ -407,7 +407,7 @@ impl Plugin for LabelPlugin {
         if gc.action != CommentAction::Created {
             return Ok(Vec::new());
         }
-        self.comment(ctx, &gc).await
+        self.comment(ctx, gc).await
     }
 }
 
