@@ -15,6 +15,7 @@ mod help;
 mod metrics;
 
 use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -61,6 +62,10 @@ pub struct Options {
     pub webhook_path: String,
     /// How many accepted events may wait for a worker.
     pub queue_capacity: usize,
+    /// How many payload bytes the waiting events may hold together (a delivery larger than this
+    /// is still taken when nothing waits), so that hook's memory stays bounded however large
+    /// the deliveries are.
+    pub queue_bytes: usize,
     /// How many events are processed at once.
     pub workers: usize,
     /// How many recent delivery IDs are remembered to drop redeliveries.
@@ -76,6 +81,7 @@ impl Default for Options {
         Options {
             webhook_path: "/hook".to_owned(),
             queue_capacity: 1024,
+            queue_bytes: 8 << 20,
             workers: 4,
             dedup_capacity: 10_000,
             dry_run: false,
@@ -124,8 +130,11 @@ struct Queued {
     event: Event,
     guid: String,
     name: String,
-    payload: Bytes,
+    /// The raw delivery, kept only when an external plugin wants it.
+    payload: Option<Bytes>,
     headers: HeaderMap,
+    /// What this event counts against [`Options::queue_bytes`].
+    size: usize,
 }
 
 /// What the workers share.
@@ -135,6 +144,8 @@ struct Shared {
     plugins: BTreeMap<&'static str, Arc<dyn Plugin>>,
     metrics: Arc<Metrics>,
     http: reqwest::Client,
+    /// Payload bytes of the accepted events not yet processed.
+    queued_bytes: std::sync::atomic::AtomicUsize,
 }
 
 /// What the HTTP handlers share: the workers' state plus the queue's sending end, so that
@@ -184,6 +195,7 @@ impl Hook {
             plugins,
             metrics: metrics.clone(),
             http: reqwest::Client::new(),
+            queued_bytes: std::sync::atomic::AtomicUsize::new(0),
             deps,
             options,
         });
@@ -267,12 +279,33 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
         shared.metrics.duplicate();
         return (StatusCode::OK, ACCEPTED).into_response();
     }
+    let size = body.len();
+    let before = shared.queued_bytes.fetch_add(size, Ordering::SeqCst);
+    if before > 0 && before + size > shared.options.queue_bytes {
+        shared.queued_bytes.fetch_sub(size, Ordering::SeqCst);
+        shared.seen.remove(&delivery.guid);
+        return overloaded(&shared);
+    }
+    let no_external = event.repository().is_none_or(|repo| {
+        // Only external plugins read the raw delivery; everyone else has the parsed event.
+        let config = shared
+            .deps
+            .config
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|e| e.into_inner().clone());
+        config
+            .plugins
+            .external_plugins_for_event(repo.org(), &repo.name, &delivery.event)
+            .is_empty()
+    });
     let queued = Queued {
         event,
         guid: delivery.guid.clone(),
         name: delivery.event,
-        payload: body,
+        payload: (!no_external).then_some(body),
         headers,
+        size,
     };
     match shared.queue.try_send(queued) {
         Ok(()) => {
@@ -280,26 +313,33 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
             (StatusCode::OK, ACCEPTED).into_response()
         }
         Err(_) => {
+            shared.queued_bytes.fetch_sub(size, Ordering::SeqCst);
             // Forget the delivery so that its redelivery is processed.
             shared.seen.remove(&delivery.guid);
-            shared.metrics.overloaded();
-            let mut response = (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "503 Service Unavailable: hook is busy, deliver again later",
-            )
-                .into_response();
-            let seconds = shared.options.retry_after.as_secs().max(1).to_string();
-            if let Ok(value) = HeaderValue::from_str(&seconds) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            response
+            overloaded(&shared)
         }
     }
+}
+
+/// 503 with `Retry-After`: the queue is full.
+fn overloaded(shared: &Front) -> Response {
+    shared.metrics.overloaded();
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        "503 Service Unavailable: hook is busy, deliver again later",
+    )
+        .into_response();
+    let seconds = shared.options.retry_after.as_secs().max(1).to_string();
+    if let Ok(value) = HeaderValue::from_str(&seconds) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// Runs every plugin enabled for the event's repository and carries out their actions, then
 /// forwards the delivery to the external plugins that want it.
 async fn process(shared: &Shared, queued: Queued) {
+    shared.queued_bytes.fetch_sub(queued.size, Ordering::SeqCst);
     let config = shared
         .deps
         .config
@@ -377,7 +417,7 @@ async fn process(shared: &Shared, queued: Queued) {
         let mut request = shared
             .http
             .post(&external.endpoint)
-            .body(queued.payload.clone());
+            .body(queued.payload.clone().unwrap_or_default());
         for header_name in [
             "X-GitHub-Event",
             "X-GitHub-Delivery",

@@ -321,6 +321,28 @@ async fn a_panicking_plugin_is_contained_and_counted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_beyond_the_queue_gets_503s_and_every_accepted_event_is_processed_once() {
+    let mut options = Options::default();
+    options.queue_capacity = 4;
+    options.workers = 1;
+    burst_of_20(options).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_beyond_the_queues_byte_budget_gets_503s_too() {
+    let mut options = Options::default();
+    options.queue_capacity = 1000;
+    options.workers = 1;
+    // Room for about four of the burst's deliveries.
+    let one = serde_json::to_vec(&comment("just a comment 10", "reviewer", "member"))
+        .unwrap()
+        .len();
+    options.queue_bytes = 4 * one + one / 2;
+    burst_of_20(options).await;
+}
+
+/// Twenty deliveries while the one worker is held by a slow external plugin: most are refused
+/// with 503 and `Retry-After`, and once released every accepted one is processed exactly once.
+async fn burst_of_20(options: Options) {
     // An external plugin that holds each delivery until released keeps the one worker busy.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}/", listener.local_addr().unwrap());
@@ -346,9 +368,6 @@ async fn a_burst_beyond_the_queue_gets_503s_and_every_accepted_event_is_processe
         "{}\nexternal_plugins:\n  Codertocat/Hello-World:\n  - name: slow\n    endpoint: {endpoint}\n",
         support::PLUGINS
     );
-    let mut options = Options::default();
-    options.queue_capacity = 4;
-    options.workers = 1;
     let server = Server::start_with(
         github("member"),
         options,
@@ -387,7 +406,7 @@ async fn a_burst_beyond_the_queue_gets_503s_and_every_accepted_event_is_processe
     assert_eq!(accepted as usize + refused, 20, "{statuses:?}");
     assert!(
         refused >= 10,
-        "the queue of 4 and one busy worker refuse most of 20: {statuses:?}"
+        "a queue with room for 4 and one busy worker refuse most of 20: {statuses:?}"
     );
     assert!(accepted >= 4, "{statuses:?}");
     let _ = release.send(true);
