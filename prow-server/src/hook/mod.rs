@@ -81,7 +81,7 @@ impl Default for Options {
         Options {
             webhook_path: "/hook".to_owned(),
             queue_capacity: 1024,
-            queue_bytes: 8 << 20,
+            queue_bytes: 4 << 20,
             workers: 4,
             dedup_capacity: 10_000,
             dry_run: false,
