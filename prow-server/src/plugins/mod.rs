@@ -32,6 +32,11 @@ pub mod trust;
 pub mod welcome;
 pub mod wip;
 pub mod yuks;
+pub mod approve;
+pub mod blunderbuss;
+pub mod owners_label;
+pub mod owners_loader;
+pub mod verify_owners;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -263,6 +268,10 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(milestone::MilestonePlugin),
         Arc::new(milestone_applier::MilestoneApplier),
         Arc::new(heart::Heart),
+        Arc::new(approve::Approve::default()),
+        Arc::new(verify_owners::VerifyOwners::default()),
+        Arc::new(owners_label::OwnersLabel::default()),
+        Arc::new(blunderbuss::Blunderbuss::default()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }
