@@ -283,7 +283,10 @@ impl RepoOwners {
     }
 
     /// Replaces aliases by their members (one level, as Prow does).
-    pub fn expand_aliases<'a>(&self, logins: impl IntoIterator<Item = &'a String>) -> BTreeSet<String> {
+    pub fn expand_aliases<'a>(
+        &self,
+        logins: impl IntoIterator<Item = &'a String>,
+    ) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         for login in logins {
             let login = norm_login(login);
@@ -364,9 +367,10 @@ impl RepoOwners {
         let mut d = path;
         while !d.is_empty() {
             let rel = relative(d, path);
-            let owns = map.get(d).into_iter().flatten().any(|(re, set)| {
-                re.as_ref().is_none_or(|re| re.is_match(rel)) && !set.is_empty()
-            });
+            let owns =
+                map.get(d).into_iter().flatten().any(|(re, set)| {
+                    re.as_ref().is_none_or(|re| re.is_match(rel)) && !set.is_empty()
+                });
             if owns {
                 return d.to_owned();
             }
@@ -658,7 +662,11 @@ impl<'a> Approvals<'a> {
         all
     }
 
-    fn suggest(&self, reverse: &BTreeMap<String, BTreeSet<String>>, candidates: &[String]) -> BTreeSet<String> {
+    fn suggest(
+        &self,
+        reverse: &BTreeMap<String, BTreeSet<String>>,
+        candidates: &[String],
+    ) -> BTreeSet<String> {
         let mut trial = Approvals::new(self.owners, self.files.clone());
         while !trial.files_approved() {
             let unapproved = trial.unapproved_dirs();
@@ -708,7 +716,8 @@ impl<'a> Approvals<'a> {
             current.union(&self.assignees).cloned().collect();
         let leaf_reverse = reverse(&self.by_dir(true));
         let suggested = self.keep_covering(&leaf_reverse, &approvers_and_assignees, &candidates);
-        let approvers_and_suggested: BTreeSet<String> = current.union(&suggested).cloned().collect();
+        let approvers_and_suggested: BTreeSet<String> =
+            current.union(&suggested).cloned().collect();
         let everyone: Vec<String> = approvers_and_suggested
             .union(&self.assignees)
             .cloned()

@@ -4,10 +4,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use proptest::prelude::*;
 use prow_config::owners::{
     Approvals, OwnersError, RepoOwners, norm_login, parse_aliases, parse_owners,
 };
-use proptest::prelude::*;
 
 fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/owners/repo")
@@ -27,8 +27,8 @@ fn repo() -> RepoOwners {
     let mut owners = RepoOwners::new(aliases);
     for dir in ["", "pkg", "pkg/util", "docs", "api"] {
         let path = root.join(dir).join("OWNERS");
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let file = parse_owners(&path.display().to_string(), &text).unwrap();
         assert!(owners.add(dir, &file).is_empty(), "{dir}");
     }
@@ -228,7 +228,10 @@ fn check_approval(files: &[&str], approvers: &[&str], unapproved: &[&str]) {
     }
     let got: Vec<String> = ap.unapproved_dirs().into_iter().collect();
     assert_eq!(got, unapproved, "{files:?} approved by {approvers:?}");
-    assert_eq!(ap.files_approved(), unapproved.is_empty() && !files.is_empty());
+    assert_eq!(
+        ap.files_approved(),
+        unapproved.is_empty() && !files.is_empty()
+    );
 }
 
 #[test]
@@ -311,8 +314,11 @@ fn suggestions_cover_every_unapproved_directory_minimally() {
 
 #[test]
 fn broken_filters_are_reported_and_skipped() {
-    let file = parse_owners("OWNERS", "filters:\n  '([':\n    approvers: [a]\n  '.*':\n    approvers: [b]\n")
-        .unwrap();
+    let file = parse_owners(
+        "OWNERS",
+        "filters:\n  '([':\n    approvers: [a]\n  '.*':\n    approvers: [b]\n",
+    )
+    .unwrap();
     let mut o = RepoOwners::new(Default::default());
     assert_eq!(o.add("x", &file), ["(["]);
     assert_eq!(o.leaf_approvers("x/y"), set(&["b"]));
@@ -322,7 +328,10 @@ fn broken_filters_are_reported_and_skipped() {
 fn parse_errors_name_the_file() {
     let e = parse_owners("pkg/OWNERS", "approvers: {a: [}").unwrap_err();
     assert!(matches!(&e, OwnersError::Parse { file, .. } if file == "pkg/OWNERS"));
-    assert!(e.to_string().starts_with("cannot parse pkg/OWNERS: "), "{e}");
+    assert!(
+        e.to_string().starts_with("cannot parse pkg/OWNERS: "),
+        "{e}"
+    );
 }
 
 /// Every OWNERS and OWNERS_ALIASES file of the corpus parses.
@@ -343,7 +352,10 @@ fn corpus_owners_files_parse() {
                 stack.push(path);
                 continue;
             }
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             let text = std::fs::read_to_string(&path).unwrap_or_default();
             let shown = path.display().to_string();
             if name == "OWNERS" {

@@ -436,8 +436,11 @@ pub async fn execute(
             .set_milestone(org, repo, *number, *milestone)
             .await
             .map_err(gh),
-        Action::EditComment { org, repo, id, body } => {
-            github.edit_comment(org, repo, *id, body).await.map_err(gh)
-        }
+        Action::EditComment {
+            org,
+            repo,
+            id,
+            body,
+        } => github.edit_comment(org, repo, *id, body).await.map_err(gh),
     }
 }

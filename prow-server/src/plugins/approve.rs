@@ -100,7 +100,12 @@ impl Note {
 }
 
 /// Records the approvals in `notes` (oldest first) as Prow's `addApprovers` does.
-pub fn apply(approvals: &mut Approvals<'_>, notes: &[Note], author: &str, settings: &ApproveConfig) {
+pub fn apply(
+    approvals: &mut Approvals<'_>,
+    notes: &[Note],
+    author: &str,
+    settings: &ApproveConfig,
+) {
     let consider = considers_review_state(settings);
     for n in notes {
         if n.author.is_empty() || n.by_bot {
@@ -294,8 +299,8 @@ pub fn notification(ap: &Approvals<'_>, links: &Links) -> String {
         }
     }
     m.push_str("\nApprovers can indicate their approval by writing `/approve` in a comment\nApprovers can cancel approval by writing `/approve cancel` in a comment\n</details>");
-    let ccs = serde_json::to_string(&serde_json::json!({ "approvers": ap.ccs() }))
-        .unwrap_or_default();
+    let ccs =
+        serde_json::to_string(&serde_json::json!({ "approvers": ap.ccs() })).unwrap_or_default();
     m.push_str(&format!("\n<!-- META={ccs} -->"));
     let title = if ap.is_approved() {
         "This PR is **APPROVED**"
@@ -371,7 +376,12 @@ pub fn approvals<'a>(
 
 /// The actions: the notification created, or edited in place (older duplicates deleted), and
 /// the label added or removed.
-pub fn decide(owners: &RepoOwners, facts: &Facts, settings: &ApproveConfig, links: &Links) -> Vec<Action> {
+pub fn decide(
+    owners: &RepoOwners,
+    facts: &Facts,
+    settings: &ApproveConfig,
+    links: &Links,
+) -> Vec<Action> {
     let mut notifications: Vec<&Note> = facts
         .notes
         .iter()
@@ -563,7 +573,10 @@ impl Approve {
             .issue_comments(org, repo, number)
             .await
             .map_err(what("comments"))?;
-        let reviews = gh.reviews(org, repo, number).await.map_err(what("reviews"))?;
+        let reviews = gh
+            .reviews(org, repo, number)
+            .await
+            .map_err(what("reviews"))?;
         let bot = |login: &str| login.eq_ignore_ascii_case(ctx.bot);
         let mut notes: Vec<Note> = comments
             .into_iter()
@@ -592,10 +605,7 @@ impl Approve {
         } else {
             &pr.base.sha
         };
-        let owners = self
-            .loader
-            .load(gh, org, repo, sha, &names, &files)
-            .await?;
+        let owners = self.loader.load(gh, org, repo, sha, &names, &files).await?;
         let settings = ctx.plugins.approve_for(org, repo);
         let facts = Facts {
             number,

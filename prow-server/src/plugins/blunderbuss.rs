@@ -22,9 +22,8 @@ use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
 static AUTO_CC_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?mi)^/auto-cc\s*$").expect("valid regex"));
-static CC_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?mi)^/(un)?cc(( +@?[-/\w]+?)*)\s*$").expect("valid regex")
-});
+static CC_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?mi)^/(un)?cc(( +@?[-/\w]+?)*)\s*$").expect("valid regex"));
 
 /// Whether `body` asks for `/auto-cc`.
 pub fn is_auto_cc(body: &str) -> bool {
@@ -332,7 +331,13 @@ impl Blunderbuss {
             .loader
             .load(ctx.github, org, repo, sha, &names, &files)
             .await?;
-        let reviewers = decide(&owners, &ctx.plugins.blunderbuss, &pr.user.login, &files, number);
+        let reviewers = decide(
+            &owners,
+            &ctx.plugins.blunderbuss,
+            &pr.user.login,
+            &files,
+            number,
+        );
         if reviewers.is_empty() {
             return Ok(Vec::new());
         }

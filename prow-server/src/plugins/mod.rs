@@ -6,7 +6,9 @@
 //! snapshot; the `decide` functions are what the table tests exercise.
 
 mod action;
+pub mod approve;
 pub mod assign;
+pub mod blunderbuss;
 pub mod cat;
 pub mod commands;
 pub mod dco;
@@ -20,6 +22,8 @@ pub mod lgtm;
 pub mod lifecycle;
 pub mod milestone;
 pub mod milestone_applier;
+pub mod owners_label;
+pub mod owners_loader;
 pub mod pony;
 pub mod release_note;
 pub mod require_matching_label;
@@ -29,14 +33,10 @@ pub mod size;
 pub mod skip;
 pub mod trigger;
 pub mod trust;
+pub mod verify_owners;
 pub mod welcome;
 pub mod wip;
 pub mod yuks;
-pub mod approve;
-pub mod blunderbuss;
-pub mod owners_label;
-pub mod owners_loader;
-pub mod verify_owners;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -74,7 +74,11 @@ impl Plugin for OwnersLabel {
             .collect();
         let names = ctx.plugins.owners_filenames(org, repo);
         let base = &pe.pull_request.base;
-        let sha = if base.sha.is_empty() { &base.git_ref } else { &base.sha };
+        let sha = if base.sha.is_empty() {
+            &base.git_ref
+        } else {
+            &base.sha
+        };
         let owners = self.loader.load(gh, org, repo, sha, &names, &files).await?;
         if files.iter().all(|f| owners.labels_for(f).is_empty()) {
             return Ok(Vec::new());
@@ -82,7 +86,9 @@ impl Plugin for OwnersLabel {
         let repo_labels = gh
             .repo_labels(org, repo)
             .await
-            .map_err(PluginError::github(format!("read the labels of {org}/{repo}")))?
+            .map_err(PluginError::github(format!(
+                "read the labels of {org}/{repo}"
+            )))?
             .into_iter()
             .map(|l| l.name)
             .collect();
@@ -95,7 +101,13 @@ impl Plugin for OwnersLabel {
             .collect();
         let (add, missing) = decide(&owners, &files, &repo_labels, &current);
         if !missing.is_empty() {
-            tracing::warn!(org, repo, number, ?missing, "unable to add nonexistent labels");
+            tracing::warn!(
+                org,
+                repo,
+                number,
+                ?missing,
+                "unable to add nonexistent labels"
+            );
         }
         if add.is_empty() {
             return Ok(Vec::new());

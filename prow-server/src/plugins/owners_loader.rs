@@ -63,12 +63,13 @@ impl OwnersLoader {
         path: &str,
         sha: &str,
     ) -> Result<Option<String>, PluginError> {
-        let bytes = github
-            .file_contents(org, repo, path, sha)
-            .await
-            .map_err(PluginError::github(format!(
-                "read {path} of {org}/{repo} at {sha}"
-            )))?;
+        let bytes =
+            github
+                .file_contents(org, repo, path, sha)
+                .await
+                .map_err(PluginError::github(format!(
+                    "read {path} of {org}/{repo} at {sha}"
+                )))?;
         Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
 
@@ -81,7 +82,12 @@ impl OwnersLoader {
         sha: &str,
         path: &str,
     ) -> Result<Arc<Read<OwnersFile>>, PluginError> {
-        let key = (org.to_owned(), repo.to_owned(), sha.to_owned(), path.to_owned());
+        let key = (
+            org.to_owned(),
+            repo.to_owned(),
+            sha.to_owned(),
+            path.to_owned(),
+        );
         if let Some(hit) = lock(&self.owners).get(&key) {
             return Ok(hit.clone());
         }
@@ -104,7 +110,12 @@ impl OwnersLoader {
         sha: &str,
         path: &str,
     ) -> Result<Arc<Read<Aliases>>, PluginError> {
-        let key = (org.to_owned(), repo.to_owned(), sha.to_owned(), path.to_owned());
+        let key = (
+            org.to_owned(),
+            repo.to_owned(),
+            sha.to_owned(),
+            path.to_owned(),
+        );
         if let Some(hit) = lock(&self.aliases).get(&key) {
             return Ok(hit.clone());
         }

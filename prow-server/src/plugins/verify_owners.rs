@@ -63,7 +63,10 @@ pub fn check_owners_file(
         .collect();
     if !banned.is_empty() {
         let list: Vec<String> = banned.into_iter().collect();
-        return Err(format!("File contains banned labels: [{}].", list.join(" ")));
+        return Err(format!(
+            "File contains banned labels: [{}].",
+            list.join(" ")
+        ));
     }
     if owners::parent_dir(path).is_empty() && file.approvers().is_empty() {
         return Err(format!(
@@ -83,7 +86,10 @@ pub fn check_owners_file(
 
 /// Alias members added by a change of the aliases file.
 pub fn new_alias_members(after: &Aliases, before: Option<&Aliases>) -> BTreeSet<String> {
-    let old: BTreeSet<&String> = before.into_iter().flat_map(|a| a.values().flatten()).collect();
+    let old: BTreeSet<&String> = before
+        .into_iter()
+        .flat_map(|a| a.values().flatten())
+        .collect();
     after
         .values()
         .flatten()
@@ -272,8 +278,13 @@ impl Plugin for VerifyOwners {
                 if !matches!(pe.action.as_str(), "opened" | "reopened" | "synchronize") {
                     return Ok(Vec::new());
                 }
-                self.act(ctx, pe.repository.org(), &pe.repository.name, &pe.pull_request)
-                    .await
+                self.act(
+                    ctx,
+                    pe.repository.org(),
+                    &pe.repository.name,
+                    &pe.pull_request,
+                )
+                .await
             }
             other => {
                 let Some(gc) = other.generic_comment() else {
@@ -370,7 +381,10 @@ impl VerifyOwners {
             }
         }
         for path in &owners_files {
-            let text = self.text(ctx, org, repo, path, head).await?.unwrap_or_default();
+            let text = self
+                .text(ctx, org, repo, path, head)
+                .await?
+                .unwrap_or_default();
             let base_text = self.text(ctx, org, repo, path, base).await?;
             match check_owners_file(
                 path,

@@ -207,9 +207,29 @@ fn config(yaml: &str) -> ApproveConfig {
     plugin_config(&format!("approve:\n- repos: [o/r]\n{yaml}")).approve_for("o", "r")
 }
 
-/// Decides and summarises: the notification's title line and the label change.
+/// Decides and summarises: the notification's title line (created or edited) and the label
+/// change.
 fn run(settings: &ApproveConfig, f: &Facts) -> Vec<String> {
-    summary(&approve::decide(&owners(), f, settings, &links()))
+    approve::decide(&owners(), f, settings, &links())
+        .iter()
+        .map(|a| match a {
+            prow_server::plugins::Action::EditComment { body, .. } => {
+                format!("say {}", body.lines().next().unwrap_or_default())
+            }
+            other => summary(std::slice::from_ref(other)).join(""),
+        })
+        .collect()
+}
+
+/// The bot's notification saying `title`.
+fn notified(n: u64, title: &str) -> Note {
+    let mut note = note(
+        n,
+        "ci-robot",
+        &format!("[APPROVALNOTIFIER] This PR is **{title}**"),
+    );
+    note.by_bot = true;
+    note
 }
 
 const NOT: &str = "say [APPROVALNOTIFIER] This PR is **NOT APPROVED**";
@@ -222,9 +242,15 @@ fn approval_needs_an_owner_of_every_file() {
     // Nobody approved: the notification, no label.
     assert_eq!(run(&d, &f(vec![], false)), [NOT]);
     // A stranger's /approve counts for nothing.
-    assert_eq!(run(&d, &f(vec![note(1, "stranger", "/approve")], false)), [NOT]);
+    assert_eq!(
+        run(&d, &f(vec![note(1, "stranger", "/approve")], false)),
+        [NOT]
+    );
     // The src approver covers src/ only; the root approver covers everything.
-    assert_eq!(run(&d, &f(vec![note(1, "src-approver", "/approve")], false)), [NOT]);
+    assert_eq!(
+        run(&d, &f(vec![note(1, "src-approver", "/approve")], false)),
+        [NOT]
+    );
     assert_eq!(
         run(&d, &f(vec![note(1, "root-approver", "/approve")], false)),
         [YES, "add approved"]
@@ -234,33 +260,24 @@ fn approval_needs_an_owner_of_every_file() {
         run(&d, &f(vec![note(1, "core-lead", "/approve")], false)),
         [YES, "add approved"]
     );
-    // Cancelled later: the label goes.
-    assert_eq!(
-        run(
-            &d,
-            &f(
-                vec![
-                    note(1, "root-approver", "/approve"),
-                    note(2, "root-approver", "/approve cancel")
-                ],
-                true
-            )
-        ),
-        [NOT, "remove approved"]
-    );
-    assert_eq!(
-        run(
-            &d,
-            &f(
-                vec![
-                    note(1, "root-approver", "/approve"),
-                    note(2, "root-approver", "/remove-approve")
-                ],
-                true
-            )
-        ),
-        [NOT, "remove approved"]
-    );
+    // Cancelled later: the label the bot added goes.
+    for cancel in ["/approve cancel", "/remove-approve"] {
+        assert_eq!(
+            run(
+                &d,
+                &f(
+                    vec![
+                        note(1, "root-approver", "/approve"),
+                        notified(2, "APPROVED"),
+                        note(3, "root-approver", cancel)
+                    ],
+                    true
+                )
+            ),
+            [NOT, "remove approved"],
+            "{cancel}"
+        );
+    }
     // The bot's own comments never approve.
     let mut by_bot = note(1, "ci-robot", "/approve");
     by_bot.by_bot = true;
@@ -270,7 +287,14 @@ fn approval_needs_an_owner_of_every_file() {
 #[test]
 fn no_parent_owners_shuts_out_parent_approvers() {
     let d = config("");
-    let f = |user: &str| facts("author", &["vendor/lib.go"], vec![note(1, user, "/approve")], false);
+    let f = |user: &str| {
+        facts(
+            "author",
+            &["vendor/lib.go"],
+            vec![note(1, user, "/approve")],
+            false,
+        )
+    };
     assert_eq!(run(&d, &f("root-approver")), [NOT]);
     assert_eq!(run(&d, &f("vendor-approver")), [YES, "add approved"]);
 }
@@ -280,11 +304,19 @@ fn lgtm_and_reviews_act_as_approval_when_configured() {
     let lgtm = |yaml: &str, label| {
         run(
             &config(yaml),
-            &facts("author", &["src/a.go"], vec![note(1, "src-approver", "/lgtm")], label),
+            &facts(
+                "author",
+                &["src/a.go"],
+                vec![note(1, "src-approver", "/lgtm")],
+                label,
+            ),
         )
     };
     assert_eq!(lgtm("", false), [NOT]);
-    assert_eq!(lgtm("  lgtm_acts_as_approve: true\n", false), [YES, "add approved"]);
+    assert_eq!(
+        lgtm("  lgtm_acts_as_approve: true\n", false),
+        [YES, "add approved"]
+    );
     let rev = |yaml: &str, notes| run(&config(yaml), &facts("author", &["src/a.go"], notes, false));
     assert_eq!(
         rev("", vec![reviewed(1, "src-approver", "APPROVED")]),
@@ -330,7 +362,12 @@ fn authors_approve_their_own_pull_requests_unless_self_approval_is_required() {
 fn issue_required_wants_an_issue_or_no_issue() {
     let c = config("  issue_required: true\n");
     let approved = |body: &str, pr_body: &str| {
-        let mut f = facts("author", &["src/a.go"], vec![note(1, "src-approver", body)], false);
+        let mut f = facts(
+            "author",
+            &["src/a.go"],
+            vec![note(1, "src-approver", body)],
+            false,
+        );
         f.body = pr_body.to_owned();
         run(&c, &f)
     };
@@ -342,9 +379,17 @@ fn issue_required_wants_an_issue_or_no_issue() {
 #[test]
 fn the_notification_is_edited_in_place_and_duplicates_removed() {
     let d = config("");
-    let mut first = note(1, "ci-robot", "[APPROVALNOTIFIER] This PR is **NOT APPROVED**\n\nold");
+    let mut first = note(
+        1,
+        "ci-robot",
+        "[APPROVALNOTIFIER] This PR is **NOT APPROVED**\n\nold",
+    );
     first.by_bot = true;
-    let mut second = note(2, "ci-robot", "[APPROVALNOTIFIER] This PR is **NOT APPROVED**\n\nolder");
+    let mut second = note(
+        2,
+        "ci-robot",
+        "[APPROVALNOTIFIER] This PR is **NOT APPROVED**\n\nolder",
+    );
     second.by_bot = true;
     let f = facts(
         "author",
@@ -418,14 +463,24 @@ fn notification_texts() {
     insta::assert_snapshot!(
         "not_approved",
         notification_text(
-            &facts("author", &["src/a.go", "README.md", "vendor/x.go"], vec![note(1, "src-approver", "/approve")], false),
+            &facts(
+                "author",
+                &["src/a.go", "README.md", "vendor/x.go"],
+                vec![note(1, "src-approver", "/approve")],
+                false
+            ),
             &d
         )
     );
     insta::assert_snapshot!(
         "approved",
         notification_text(
-            &facts("author", &["src/a.go"], vec![note(1, "src-approver", "/approve")], false),
+            &facts(
+                "author",
+                &["src/a.go"],
+                vec![note(1, "src-approver", "/approve")],
+                false
+            ),
             &d
         )
     );
@@ -443,7 +498,10 @@ fn help_describes_each_repo() {
         "approve:\n- repos: [o/r]\n  issue_required: true\n  lgtm_acts_as_approve: true\n",
     );
     let help = prow_server::plugins::builtin()["approve"].help(&plugins);
-    assert_eq!(help.commands[0].usage, "/[remove-]approve [no-issue|cancel]");
+    assert_eq!(
+        help.commands[0].usage,
+        "/[remove-]approve [no-issue|cancel]"
+    );
     assert_eq!(
         help.config["o/r"],
         "Pull requests require an associated issue.<br>Pull request authors implicitly approve their own PRs.<br>The /lgtm [cancel] command(s) will act as approval.<br>A GitHub approved or changes requested review will act as approval or cancel respectively."
@@ -452,8 +510,12 @@ fn help_describes_each_repo() {
 
 async fn start(gh: Arc<FakeGitHub>, extra: &str) -> Server {
     let plugins = format!("plugins:\n  Codertocat/Hello-World:\n    plugins: [approve]\n{extra}");
-    Server::start_with(gh, Options::default(), support::hook_config(support::CONFIG, &plugins))
-        .await
+    Server::start_with(
+        gh,
+        Options::default(),
+        support::hook_config(support::CONFIG, &plugins),
+    )
+    .await
 }
 
 fn notifications(gh: &FakeGitHub) -> Vec<String> {
@@ -481,22 +543,38 @@ async fn approve_end_to_end() {
     };
     // Anyone may write /approve, but a stranger owns nothing: NOT APPROVED, no label.
     send(say(&gh, "stranger", "/approve")).await;
-    assert_eq!(notifications(&gh), ["[APPROVALNOTIFIER] This PR is **NOT APPROVED**"]);
-    assert!(comments(&gh).iter().any(|c| c.contains("title=\"Approved\">stranger</a>")));
+    assert_eq!(
+        notifications(&gh),
+        ["[APPROVALNOTIFIER] This PR is **NOT APPROVED**"]
+    );
+    assert!(
+        comments(&gh)
+            .iter()
+            .any(|c| c.contains("title=\"Approved\">stranger</a>"))
+    );
     assert_eq!(labels(&gh), Vec::<String>::new());
     // The owner approves: the same comment now says APPROVED; the label is added.
     send(say(&gh, "src-approver", "/approve")).await;
-    assert_eq!(notifications(&gh), ["[APPROVALNOTIFIER] This PR is **APPROVED**"]);
+    assert_eq!(
+        notifications(&gh),
+        ["[APPROVALNOTIFIER] This PR is **APPROVED**"]
+    );
     assert_eq!(labels(&gh), ["approved"]);
     assert_eq!(gh.state().calls.get("edit_comment"), Some(&1));
     // Cancelled: back to NOT APPROVED, label removed, still one notification.
     send(say(&gh, "src-approver", "/approve cancel")).await;
-    assert_eq!(notifications(&gh), ["[APPROVALNOTIFIER] This PR is **NOT APPROVED**"]);
+    assert_eq!(
+        notifications(&gh),
+        ["[APPROVALNOTIFIER] This PR is **NOT APPROVED**"]
+    );
     assert_eq!(labels(&gh), Vec::<String>::new());
     // Comments that are not approval commands leave everything alone.
     let before = gh.state().calls.clone();
     send(say(&gh, "src-approver", "nice work")).await;
-    assert_eq!(gh.state().calls.get("pull_request_files"), before.get("pull_request_files"));
+    assert_eq!(
+        gh.state().calls.get("pull_request_files"),
+        before.get("pull_request_files")
+    );
     server.shutdown().await;
 }
 
@@ -504,23 +582,40 @@ async fn approve_end_to_end() {
 async fn approve_by_review_and_by_lgtm_end_to_end() {
     let gh = github("Codertocat");
     seed(&gh, TREE, &["src/main.go"]);
-    let server = start(gh.clone(), "approve:\n- repos: [Codertocat/Hello-World]\n  lgtm_acts_as_approve: true\n").await;
+    let server = start(
+        gh.clone(),
+        "approve:\n- repos: [Codertocat/Hello-World]\n  lgtm_acts_as_approve: true\n",
+    )
+    .await;
     server
-        .send("pull_request_review", &review(&gh, "src-approver", "approved", ""))
+        .send(
+            "pull_request_review",
+            &review(&gh, "src-approver", "approved", ""),
+        )
         .await;
     server.metrics.wait_processed(1).await;
     assert_eq!(labels(&gh), ["approved"]);
     server
-        .send("pull_request_review", &review(&gh, "src-approver", "changes_requested", ""))
+        .send(
+            "pull_request_review",
+            &review(&gh, "src-approver", "changes_requested", ""),
+        )
         .await;
     server.metrics.wait_processed(2).await;
     assert_eq!(labels(&gh), Vec::<String>::new());
-    server.send("issue_comment", &say(&gh, "core-second", "/lgtm")).await;
+    server
+        .send("issue_comment", &say(&gh, "core-second", "/lgtm"))
+        .await;
     server.metrics.wait_processed(3).await;
     assert_eq!(labels(&gh), ["approved"]);
     assert_eq!(notifications(&gh).len(), 1);
     // OWNERS were read once per file at the base commit, then served from the cache.
-    let reads = gh.state().calls.get("file_contents").copied().unwrap_or_default();
+    let reads = gh
+        .state()
+        .calls
+        .get("file_contents")
+        .copied()
+        .unwrap_or_default();
     assert_eq!(reads, 3, "OWNERS_ALIASES, OWNERS, src/OWNERS");
     server.shutdown().await;
 }
@@ -530,9 +625,14 @@ async fn opening_a_pull_request_posts_the_notification() {
     let gh = github("Codertocat");
     seed(&gh, TREE, &["src/main.go"]);
     let server = start(gh.clone(), "").await;
-    server.send("pull_request", &support::opened("Codertocat")).await;
+    server
+        .send("pull_request", &support::opened("Codertocat"))
+        .await;
     server.metrics.wait_processed(1).await;
-    assert_eq!(notifications(&gh), ["[APPROVALNOTIFIER] This PR is **NOT APPROVED**"]);
+    assert_eq!(
+        notifications(&gh),
+        ["[APPROVALNOTIFIER] This PR is **NOT APPROVED**"]
+    );
     let text = comments(&gh).remove(0);
     assert!(
         text.contains("please assign [src-approver](https://github.com/src-approver) for approval"),

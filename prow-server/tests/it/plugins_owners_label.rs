@@ -35,7 +35,13 @@ fn labels_come_from_every_owners_file_up_the_tree() {
     // none, so the root's apply.
     check(&["vendor/x.go"], all, &[], &["area/root"], &[]);
     // Labels the repository does not define are not added.
-    check(&["src/a.go"], &["area/root"], &[], &["area/root"], &["area/src"]);
+    check(
+        &["src/a.go"],
+        &["area/root"],
+        &[],
+        &["area/root"],
+        &["area/src"],
+    );
     check(&[], all, &[], &[], &[]);
 }
 
@@ -65,7 +71,10 @@ async fn owners_labels_are_added_when_a_pull_request_opens() {
     assert_eq!(labels(&gh), ["area/root", "area/src"]);
     // A comment is not an event owners-label handles.
     server
-        .send("issue_comment", &support::comment("/approve", "x", "Codertocat"))
+        .send(
+            "issue_comment",
+            &support::comment("/approve", "x", "Codertocat"),
+        )
         .await;
     server.metrics.wait_processed(2).await;
     assert_eq!(gh.state().calls.get("pull_request_files"), Some(&1));

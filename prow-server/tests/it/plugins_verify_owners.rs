@@ -31,7 +31,12 @@ fn check(path: &str, text: &str, base: Option<&str>, expected: Result<&[&str], &
 
 #[test]
 fn owners_files_are_checked_as_prow_checks_them() {
-    check("pkg/OWNERS", "approvers: [a]\nreviewers: [b]\n", None, Ok(&["a", "b"]));
+    check(
+        "pkg/OWNERS",
+        "approvers: [a]\nreviewers: [b]\n",
+        None,
+        Ok(&["a", "b"]),
+    );
     // Only logins the change adds are checked.
     check(
         "pkg/OWNERS",
@@ -45,7 +50,12 @@ fn owners_files_are_checked_as_prow_checks_them() {
         None,
         Ok(&["x"]),
     );
-    check("pkg/OWNERS", "approvers: [a\n", None, Err("Cannot parse file: "));
+    check(
+        "pkg/OWNERS",
+        "approvers: [a\n",
+        None,
+        Err("Cannot parse file: "),
+    );
     check(
         "pkg/OWNERS",
         "approvers: [a]\nlabels: [lgtm, approved, sig/x]\n",
@@ -186,9 +196,18 @@ async fn untrusted_users_and_broken_files_are_flagged_then_cleared() {
     assert_eq!(labels(&gh), ["do-not-merge/invalid-owners-file"]);
     let said = comments(&gh);
     assert_eq!(said.len(), 1, "{said:#?}");
-    assert!(said[0].contains("\n- eve\n  - not a member of the org, not a collaborator\n  - src/OWNERS"), "{}", said[0]);
+    assert!(
+        said[0]
+            .contains("\n- eve\n  - not a member of the org, not a collaborator\n  - src/OWNERS"),
+        "{}",
+        said[0]
+    );
     assert!(!said[0].contains("- member"), "{}", said[0]);
-    assert!(!said[0].contains("src-approver"), "existing owners are not checked: {}", said[0]);
+    assert!(
+        !said[0].contains("src-approver"),
+        "existing owners are not checked: {}",
+        said[0]
+    );
 
     // eve joins the org; anyone may ask for another look with /verify-owners.
     gh.state()
@@ -212,7 +231,12 @@ async fn untrusted_users_and_broken_files_are_flagged_then_cleared() {
     server.metrics.wait_processed(3).await;
     assert_eq!(labels(&gh), ["do-not-merge/invalid-owners-file"]);
     let last = comments(&gh).pop().unwrap();
-    assert!(last.starts_with("@Codertocat: 1 invalid OWNERS file:\n\n- `docs/OWNERS`: Cannot parse file: "), "{last}");
+    assert!(
+        last.starts_with(
+            "@Codertocat: 1 invalid OWNERS file:\n\n- `docs/OWNERS`: Cannot parse file: "
+        ),
+        "{last}"
+    );
     server.shutdown().await;
 }
 
