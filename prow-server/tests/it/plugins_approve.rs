@@ -640,3 +640,46 @@ async fn opening_a_pull_request_posts_the_notification() {
     );
     server.shutdown().await;
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// Reading commands and issue references never panics, and a line starting `/approve`
+    /// always counts.
+    #[test]
+    fn proptest_command_reading_is_total(body in ".{0,80}", org in "[a-zA-Z.*+]{0,6}") {
+        let _ = approve::is_approval_command(&body, true);
+        let _ = approve::associated_issue(&body, &org);
+        let with = format!("{body}\n/approve");
+        proptest::prop_assert!(approve::is_approval_command(&with, false));
+    }
+
+    /// Whatever the notes say, the decision is one notification and at most one label change,
+    /// and the label follows the title.
+    #[test]
+    fn proptest_decisions_are_consistent(
+        notes in proptest::collection::vec(
+            (
+                proptest::sample::select(vec!["stranger", "src-approver", "root-approver", "core-second", "author"]),
+                proptest::sample::select(vec!["/approve", "/approve cancel", "/lgtm", "/approve no-issue", "/remove-approve", "hi"]),
+            ),
+            0..6,
+        ),
+        files in proptest::collection::vec(
+            proptest::sample::select(vec!["src/a.go", "README.md", "vendor/x.go", "docs/y.md"]),
+            1..4,
+        ),
+        lgtm_acts in proptest::bool::ANY,
+    ) {
+        let notes = notes
+            .iter()
+            .enumerate()
+            .map(|(i, (u, b))| note(i as u64, u, b))
+            .collect();
+        let c = config(if lgtm_acts { "  lgtm_acts_as_approve: true\n" } else { "" });
+        let got = run(&c, &facts("author", &files, notes, false));
+        proptest::prop_assert!(got[0] == NOT || got[0] == YES, "{got:?}");
+        let approved = got[0] == YES;
+        proptest::prop_assert_eq!(got.len(), if approved { 2 } else { 1 });
+    }
+}

@@ -134,3 +134,29 @@ async fn a_body_with_cc_or_an_ignored_author_gets_no_requests() {
     assert_eq!(gh.state().calls.get("pull_request_files"), None);
     server.shutdown().await;
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// Picks never include the author, never repeat, and respect the maximum.
+    #[test]
+    fn proptest_picks_are_sane(
+        files in proptest::collection::vec(
+            proptest::sample::select(vec!["src/a.go", "README.md", "vendor/x.go", "docs/y.md", "src/deep/z.go"]),
+            0..5,
+        ),
+        author in proptest::sample::select(vec!["src-reviewer", "root-reviewer", "vendor-reviewer", "someone"]),
+        count in 1i64..5,
+        max in 0i64..4,
+        seed in proptest::num::u64::ANY,
+    ) {
+        let c = config(&format!("  request_count: {count}\n  max_request_count: {max}\n"));
+        let got = pick(&c, author, &files, seed);
+        proptest::prop_assert!(!got.iter().any(|g| g == author), "{got:?}");
+        let unique: std::collections::BTreeSet<&String> = got.iter().collect();
+        proptest::prop_assert_eq!(unique.len(), got.len());
+        if max > 0 {
+            proptest::prop_assert!(got.len() <= max as usize, "{got:?}");
+        }
+    }
+}
