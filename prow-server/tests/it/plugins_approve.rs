@@ -683,3 +683,36 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got.len(), if approved { 2 } else { 1 });
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_parent_owners_and_closed_pull_requests_end_to_end() {
+    let gh = github("Codertocat");
+    seed(&gh, TREE, &["vendor/lib/x.go"]);
+    let server = start(gh.clone(), "").await;
+    // The loader reads vendor/lib, vendor and the root; vendor's OWNERS cuts the root off.
+    server
+        .send("issue_comment", &say(&gh, "root-approver", "/approve"))
+        .await;
+    server.metrics.wait_processed(1).await;
+    assert_eq!(
+        notifications(&gh),
+        ["[APPROVALNOTIFIER] This PR is **NOT APPROVED**"]
+    );
+    server
+        .send("issue_comment", &say(&gh, "vendor-approver", "/approve"))
+        .await;
+    server.metrics.wait_processed(2).await;
+    assert_eq!(labels(&gh), ["approved"]);
+    // The bot's own comments and comments on closed pull requests are ignored.
+    let calls = gh.state().calls.get("pull_request_files").copied();
+    server
+        .send("issue_comment", &say(&gh, "ci-robot", "/approve cancel"))
+        .await;
+    let mut closed = say(&gh, "vendor-approver", "/approve cancel");
+    closed["issue"]["state"] = "closed".into();
+    server.send("issue_comment", &closed).await;
+    server.metrics.wait_processed(4).await;
+    assert_eq!(gh.state().calls.get("pull_request_files").copied(), calls);
+    assert_eq!(labels(&gh), ["approved"]);
+    server.shutdown().await;
+}
