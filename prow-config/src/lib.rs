@@ -24,6 +24,7 @@ mod jobs;
 mod load;
 mod matching;
 pub mod orgrepo;
+pub mod owners;
 mod parallel;
 pub mod plugins;
 pub mod prow;

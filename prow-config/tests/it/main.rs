@@ -7,6 +7,7 @@ mod fuzz;
 mod inrepo;
 mod matching;
 mod orgrepo;
+mod owners;
 mod plugins;
 mod scenarios;
 mod schema;

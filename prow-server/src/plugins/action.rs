@@ -157,6 +157,17 @@ pub enum Action {
         /// The comment's id.
         id: u64,
     },
+    /// Replaces the text of a comment (the bot's own notification, kept up to date).
+    EditComment {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The comment's id.
+        id: u64,
+        /// The new text, Markdown.
+        body: String,
+    },
 }
 
 /// Why an action failed.
@@ -270,6 +281,9 @@ impl Action {
                 Some(m) => format!("set milestone {m} on {org}/{repo}#{number}"),
                 None => format!("clear the milestone of {org}/{repo}#{number}"),
             },
+            Action::EditComment { org, repo, id, .. } => {
+                format!("edit comment {id} in {org}/{repo}")
+            }
         }
     }
 }
@@ -422,5 +436,11 @@ pub async fn execute(
             .set_milestone(org, repo, *number, *milestone)
             .await
             .map_err(gh),
+        Action::EditComment {
+            org,
+            repo,
+            id,
+            body,
+        } => github.edit_comment(org, repo, *id, body).await.map_err(gh),
     }
 }

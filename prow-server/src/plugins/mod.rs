@@ -6,7 +6,9 @@
 //! snapshot; the `decide` functions are what the table tests exercise.
 
 mod action;
+pub mod approve;
 pub mod assign;
+pub mod blunderbuss;
 pub mod cat;
 pub mod commands;
 pub mod dco;
@@ -20,6 +22,8 @@ pub mod lgtm;
 pub mod lifecycle;
 pub mod milestone;
 pub mod milestone_applier;
+pub mod owners_label;
+pub mod owners_loader;
 pub mod pony;
 pub mod release_note;
 pub mod require_matching_label;
@@ -29,6 +33,7 @@ pub mod size;
 pub mod skip;
 pub mod trigger;
 pub mod trust;
+pub mod verify_owners;
 pub mod welcome;
 pub mod wip;
 pub mod yuks;
@@ -269,6 +274,10 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(milestone::MilestonePlugin),
         Arc::new(milestone_applier::MilestoneApplier),
         Arc::new(heart::Heart),
+        Arc::new(approve::Approve::default()),
+        Arc::new(verify_owners::VerifyOwners::default()),
+        Arc::new(owners_label::OwnersLabel::default()),
+        Arc::new(blunderbuss::Blunderbuss::default()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

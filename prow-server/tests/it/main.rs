@@ -3,7 +3,9 @@
 
 mod hook;
 mod plugins;
+mod plugins_approve;
 mod plugins_assign;
+mod plugins_blunderbuss;
 mod plugins_common;
 mod plugins_dco;
 mod plugins_fun;
@@ -12,10 +14,12 @@ mod plugins_label;
 mod plugins_lifecycle;
 mod plugins_milestone;
 mod plugins_milestone_applier;
+mod plugins_owners_label;
 mod plugins_release_note;
 mod plugins_require_matching_label;
 mod plugins_size;
 mod plugins_skip;
+mod plugins_verify_owners;
 mod plugins_welcome;
 mod plugins_wip;
 mod support;

@@ -1,0 +1,173 @@
+//! Reads a repository's OWNERS files at one commit through [`GitHubClient::file_contents`], for
+//! the OWNERS-based plugins, caching each file per repository and commit.
+//!
+//! Prow clones the repository and walks every OWNERS file; without a clone we read only the
+//! OWNERS files in the directories of the changed files and their parents, which is all that
+//! decides who owns those files (`no_parent_owners` only ever cuts the walk up short).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use prow_config::owners::{self, Aliases, OwnersFile, RepoOwners};
+use prow_config::plugins::OwnersFilenames;
+use prow_github::client::GitHubClient;
+
+use super::PluginError;
+
+/// How many files the cache keeps before it starts over (a crude bound on memory).
+const MAX_CACHED_FILES: usize = 4096;
+
+/// One file read: absent, parsed, or broken (with the parser's words).
+pub type Read<T> = Option<Result<T, owners::OwnersError>>;
+
+type Key = (String, String, String, String);
+
+/// A cache of OWNERS files per `(org, repo, sha, path)`.
+#[derive(Debug, Default)]
+pub struct OwnersLoader {
+    owners: Mutex<HashMap<Key, Arc<Read<OwnersFile>>>>,
+    aliases: Mutex<HashMap<Key, Arc<Read<Aliases>>>>,
+}
+
+/// Every directory from `path`'s own up to the root (`""`), closest first.
+pub fn ancestor_dirs(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut d = owners::parent_dir(path);
+    loop {
+        out.push(d.to_owned());
+        if d.is_empty() {
+            break;
+        }
+        d = owners::parent_dir(d);
+    }
+    out
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl OwnersLoader {
+    async fn text(
+        github: &dyn GitHubClient,
+        org: &str,
+        repo: &str,
+        path: &str,
+        sha: &str,
+    ) -> Result<Option<String>, PluginError> {
+        let bytes =
+            github
+                .file_contents(org, repo, path, sha)
+                .await
+                .map_err(PluginError::github(format!(
+                    "read {path} of {org}/{repo} at {sha}"
+                )))?;
+        Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
+    }
+
+    /// The OWNERS file at `path` (a full path such as `a/b/OWNERS`).
+    pub async fn owners_file(
+        &self,
+        github: &dyn GitHubClient,
+        org: &str,
+        repo: &str,
+        sha: &str,
+        path: &str,
+    ) -> Result<Arc<Read<OwnersFile>>, PluginError> {
+        let key = (
+            org.to_owned(),
+            repo.to_owned(),
+            sha.to_owned(),
+            path.to_owned(),
+        );
+        if let Some(hit) = lock(&self.owners).get(&key) {
+            return Ok(hit.clone());
+        }
+        let text = Self::text(github, org, repo, path, sha).await?;
+        let read = Arc::new(text.map(|t| owners::parse_owners(path, &t)));
+        let mut cache = lock(&self.owners);
+        if cache.len() >= MAX_CACHED_FILES {
+            cache.clear();
+        }
+        cache.insert(key, read.clone());
+        Ok(read)
+    }
+
+    /// The aliases file at `path`.
+    pub async fn aliases_file(
+        &self,
+        github: &dyn GitHubClient,
+        org: &str,
+        repo: &str,
+        sha: &str,
+        path: &str,
+    ) -> Result<Arc<Read<Aliases>>, PluginError> {
+        let key = (
+            org.to_owned(),
+            repo.to_owned(),
+            sha.to_owned(),
+            path.to_owned(),
+        );
+        if let Some(hit) = lock(&self.aliases).get(&key) {
+            return Ok(hit.clone());
+        }
+        let text = Self::text(github, org, repo, path, sha).await?;
+        let read = Arc::new(text.map(|t| owners::parse_aliases(path, &t)));
+        let mut cache = lock(&self.aliases);
+        if cache.len() >= MAX_CACHED_FILES {
+            cache.clear();
+        }
+        cache.insert(key, read.clone());
+        Ok(read)
+    }
+
+    /// The owners of `files` in `org/repo` at `sha`: the aliases file and every OWNERS file in
+    /// their directories and above. Broken files are skipped, as Prow skips them (with a log
+    /// line); verify-owners is the plugin that reports them.
+    pub async fn load(
+        &self,
+        github: &dyn GitHubClient,
+        org: &str,
+        repo: &str,
+        sha: &str,
+        names: &OwnersFilenames,
+        files: &[String],
+    ) -> Result<RepoOwners, PluginError> {
+        let aliases = match &*self
+            .aliases_file(github, org, repo, sha, &names.owners_aliases)
+            .await?
+        {
+            Some(Ok(a)) => a.clone(),
+            Some(Err(e)) => {
+                tracing::warn!(org, repo, sha, error = %e, "ignoring a broken aliases file");
+                Aliases::new()
+            }
+            None => Aliases::new(),
+        };
+        let dirs: BTreeSet<String> = files.iter().flat_map(|f| ancestor_dirs(f)).collect();
+        let mut owners = RepoOwners::new(aliases);
+        for dir in dirs {
+            let path = join(&dir, &names.owners);
+            match &*self.owners_file(github, org, repo, sha, &path).await? {
+                Some(Ok(file)) => {
+                    for bad in owners.add(&dir, file) {
+                        tracing::debug!(org, repo, path, pattern = bad, "invalid filter regex");
+                    }
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(org, repo, sha, error = %e, "ignoring a broken OWNERS file");
+                }
+                None => {}
+            }
+        }
+        Ok(owners)
+    }
+}
