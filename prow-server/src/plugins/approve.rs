@@ -517,8 +517,8 @@ impl Plugin for Approve {
                 }
                 self.act(ctx, org, repo, &re.pull_request).await
             }
-            other => {
-                let Some(gc) = other.generic_comment() else {
+            _ => {
+                let Some(gc) = ctx.comment else {
                     return Ok(Vec::new());
                 };
                 if gc.action != CommentAction::Created
@@ -530,7 +530,7 @@ impl Plugin for Approve {
                 }
                 let (org, repo) = (gc.repo.org(), gc.repo.name.as_str());
                 let settings = ctx.plugins.approve_for(org, repo);
-                if !is_approval_command(&gc.body, settings.lgtm_acts_as_approve) {
+                if !is_approval_command(ctx.commands, settings.lgtm_acts_as_approve) {
                     return Ok(Vec::new());
                 }
                 let pr = ctx

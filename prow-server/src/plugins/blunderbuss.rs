@@ -276,14 +276,14 @@ impl Plugin for Blunderbuss {
                 self.act(ctx, pe.repository.org(), &pe.repository.name, pr)
                     .await
             }
-            other => {
-                let Some(gc) = other.generic_comment() else {
+            _ => {
+                let Some(gc) = ctx.comment else {
                     return Ok(Vec::new());
                 };
                 if gc.action != CommentAction::Created
                     || !gc.is_pr
                     || gc.issue_state == "closed"
-                    || !is_auto_cc(&gc.body)
+                    || !is_auto_cc(ctx.commands)
                 {
                     return Ok(Vec::new());
                 }

@@ -286,14 +286,14 @@ impl Plugin for VerifyOwners {
                 )
                 .await
             }
-            other => {
-                let Some(gc) = other.generic_comment() else {
+            _ => {
+                let Some(gc) = ctx.comment else {
                     return Ok(Vec::new());
                 };
                 if gc.action != CommentAction::Created
                     || !gc.is_pr
                     || gc.issue_state != "open"
-                    || !is_verify(&gc.body)
+                    || !is_verify(ctx.commands)
                 {
                     return Ok(Vec::new());
                 }
