@@ -9,6 +9,11 @@
 //! - Each plugin runs with its panics contained and counted; its actions are carried out
 //!   through GitHub and the job store (or only logged with `dry_run`).
 //! - External plugins get the payload with the original headers.
+//! - A plugin that must wait (require-matching-label's grace period) asks with
+//!   [`Action::Recheck`](crate::plugins::Action::Recheck); hook runs it again from a timer task,
+//!   so no worker is held while it waits.
+//! - Like Prow's hook, the description of an issue or pull request when opened or edited is
+//!   also a comment: plugins read it through [`Event::generic_comment`].
 
 mod dedup;
 mod help;
@@ -135,6 +140,8 @@ struct Shared {
     plugins: BTreeMap<&'static str, Arc<dyn Plugin>>,
     metrics: Arc<Metrics>,
     http: reqwest::Client,
+    /// Plugin runs waiting out a grace period ([`plugins::Action::Recheck`]).
+    rechecks: Arc<std::sync::Mutex<tokio::task::JoinSet<()>>>,
 }
 
 /// What the HTTP handlers share: the workers' state plus the queue's sending end, so that
@@ -157,6 +164,7 @@ pub struct Hook {
     router: Router,
     metrics: Arc<Metrics>,
     workers: Vec<tokio::task::JoinHandle<()>>,
+    rechecks: Arc<std::sync::Mutex<tokio::task::JoinSet<()>>>,
 }
 
 impl std::fmt::Debug for Hook {
@@ -180,8 +188,10 @@ impl Hook {
     ) -> Hook {
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
         let metrics = Arc::new(Metrics::default());
+        let rechecks = Arc::default();
         let shared = Arc::new(Shared {
             plugins,
+            rechecks: Arc::clone(&rechecks),
             metrics: metrics.clone(),
             http: reqwest::Client::new(),
             deps,
@@ -218,6 +228,7 @@ impl Hook {
             router,
             metrics,
             workers,
+            rechecks,
         }
     }
 
@@ -232,12 +243,18 @@ impl Hook {
     }
 
     /// Stops taking events and waits until every accepted one is processed. Call after the
-    /// server stopped accepting requests (drop every clone of the router first).
+    /// server stopped accepting requests (drop every clone of the router first). Re-checks
+    /// still waiting out a grace period are dropped: the next event about the same issue
+    /// checks again.
     pub async fn drain(self) {
         drop(self.router);
         for worker in self.workers {
             let _ = worker.await;
         }
+        let mut rechecks =
+            std::mem::take(&mut *self.rechecks.lock().unwrap_or_else(|e| e.into_inner()));
+        rechecks.abort_all();
+        while rechecks.join_next().await.is_some() {}
     }
 }
 
@@ -299,7 +316,7 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
 
 /// Runs every plugin enabled for the event's repository and carries out their actions, then
 /// forwards the delivery to the external plugins that want it.
-async fn process(shared: &Shared, queued: Queued) {
+async fn process(shared: &Arc<Shared>, queued: Queued) {
     let config = shared
         .deps
         .config
@@ -311,57 +328,19 @@ async fn process(shared: &Shared, queued: Queued) {
         return;
     };
     let (org, name) = (repo.org().to_owned(), repo.name.clone());
-    let ctx = Context {
-        github: shared.deps.github.as_ref(),
-        plugins: &config.plugins,
-        config: &config.config,
-        store: shared.deps.store.as_ref(),
-        bot: &shared.deps.bot,
-        delivery: &queued.guid,
-    };
     for plugin_name in config.plugins.plugins_for(&org, &name) {
-        let Some(plugin) = shared.plugins.get(plugin_name) else {
+        let Some((&plugin_name, plugin)) = shared.plugins.get_key_value(plugin_name) else {
             continue;
         };
-        let handled = std::panic::AssertUnwindSafe(plugin.handle(&ctx, &queued.event))
-            .catch_unwind()
-            .await;
-        let actions = match handled {
-            Ok(Ok(actions)) => actions,
-            Ok(Err(e)) => {
-                tracing::warn!(target: "hook", plugin = plugin_name, delivery = %queued.guid, "{e}");
-                shared.metrics.plugin(plugin_name, PluginOutcome::Error);
-                continue;
-            }
-            Err(_) => {
-                tracing::error!(target: "hook", plugin = plugin_name, delivery = %queued.guid, "the plugin panicked");
-                shared.metrics.plugin(plugin_name, PluginOutcome::Panic);
-                continue;
-            }
-        };
-        let mut failed = false;
-        for action in &actions {
-            if shared.options.dry_run {
-                tracing::info!(target: "hook", plugin = plugin_name, "dry run: would {}", action.describe());
-                continue;
-            }
-            if let Err(e) = plugins::execute(
-                action,
-                shared.deps.github.as_ref(),
-                shared.deps.store.as_ref(),
-            )
-            .await
-            {
-                tracing::warn!(target: "hook", plugin = plugin_name, "{e}");
-                failed = true;
-            }
-        }
-        let outcome = if failed {
-            PluginOutcome::Error
-        } else {
-            PluginOutcome::Ok
-        };
-        shared.metrics.plugin(plugin_name, outcome);
+        run_plugin(
+            shared,
+            &config,
+            (plugin_name, plugin.as_ref()),
+            &queued.event,
+            &queued.guid,
+            false,
+        )
+        .await;
     }
     for external in config
         .plugins
@@ -403,4 +382,115 @@ async fn process(shared: &Shared, queued: Queued) {
         }
     }
     shared.metrics.processed();
+}
+
+/// Runs one plugin on `event` with its panics contained, carries out its actions and
+/// schedules the re-checks it asks for.
+async fn run_plugin(
+    shared: &Arc<Shared>,
+    config: &HookConfig,
+    (plugin_name, plugin): (&'static str, &dyn Plugin),
+    event: &Event,
+    delivery: &str,
+    recheck: bool,
+) {
+    let ctx = Context {
+        github: shared.deps.github.as_ref(),
+        plugins: &config.plugins,
+        config: &config.config,
+        store: shared.deps.store.as_ref(),
+        bot: &shared.deps.bot,
+        delivery,
+        recheck,
+    };
+    let handled = std::panic::AssertUnwindSafe(plugin.handle(&ctx, event))
+        .catch_unwind()
+        .await;
+    let actions = match handled {
+        Ok(Ok(actions)) => actions,
+        Ok(Err(e)) => {
+            tracing::warn!(target: "hook", plugin = plugin_name, delivery = %delivery, "{e}");
+            shared.metrics.plugin(plugin_name, PluginOutcome::Error);
+            return;
+        }
+        Err(_) => {
+            tracing::error!(target: "hook", plugin = plugin_name, delivery = %delivery, "the plugin panicked");
+            shared.metrics.plugin(plugin_name, PluginOutcome::Panic);
+            return;
+        }
+    };
+    let mut failed = false;
+    for action in &actions {
+        if let plugins::Action::Recheck {
+            after,
+            plugin,
+            event: again,
+        } = action
+        {
+            schedule_recheck(shared, *after, plugin, again, delivery);
+            continue;
+        }
+        if shared.options.dry_run {
+            tracing::info!(target: "hook", plugin = plugin_name, "dry run: would {}", action.describe());
+            continue;
+        }
+        if let Err(e) = plugins::execute(
+            action,
+            shared.deps.github.as_ref(),
+            shared.deps.store.as_ref(),
+        )
+        .await
+        {
+            tracing::warn!(target: "hook", plugin = plugin_name, "{e}");
+            failed = true;
+        }
+    }
+    let outcome = if failed {
+        PluginOutcome::Error
+    } else {
+        PluginOutcome::Ok
+    };
+    shared.metrics.plugin(plugin_name, outcome);
+}
+
+/// Runs `plugin` on `event` again after `after` in a task of its own, with the configuration
+/// of that moment, so that a grace period holds no worker.
+fn schedule_recheck(
+    shared: &Arc<Shared>,
+    after: Duration,
+    plugin: &str,
+    event: &Event,
+    delivery: &str,
+) {
+    let Some((&name, _)) = shared.plugins.get_key_value(plugin) else {
+        tracing::warn!(target: "hook", plugin, "re-check asked for an unknown plugin");
+        return;
+    };
+    let task_shared = Arc::clone(shared);
+    let event = event.clone();
+    let delivery = delivery.to_owned();
+    let mut rechecks = shared.rechecks.lock().unwrap_or_else(|e| e.into_inner());
+    while rechecks.try_join_next().is_some() {}
+    rechecks.spawn(async move {
+        tokio::time::sleep(after).await;
+        let shared = task_shared;
+        let config = shared
+            .deps
+            .config
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|e| e.into_inner().clone());
+        let Some(plugin) = shared.plugins.get(name).cloned() else {
+            return;
+        };
+        run_plugin(
+            &shared,
+            &config,
+            (name, plugin.as_ref()),
+            &event,
+            &delivery,
+            true,
+        )
+        .await;
+    });
 }

@@ -8,10 +8,13 @@
 mod action;
 pub mod assign;
 pub mod cat;
+pub mod cla;
 pub mod commands;
+pub mod config_updater;
 pub mod dco;
 pub mod dog;
 pub mod fun;
+pub mod golint;
 pub mod heart;
 pub mod help;
 pub mod hold;
@@ -20,6 +23,7 @@ pub mod lgtm;
 pub mod lifecycle;
 pub mod milestone;
 pub mod milestone_applier;
+pub mod override_;
 pub mod pony;
 pub mod release_note;
 pub mod require_matching_label;
@@ -27,6 +31,7 @@ pub mod respond;
 pub mod shrug;
 pub mod size;
 pub mod skip;
+pub mod slackevents;
 pub mod trigger;
 pub mod trust;
 pub mod welcome;
@@ -60,6 +65,8 @@ pub struct Context<'a> {
     pub bot: &'a str,
     /// The delivery (`X-GitHub-Delivery`) this event came in.
     pub delivery: &'a str,
+    /// This run is one a plugin asked for with [`Action::Recheck`], not the delivery itself.
+    pub recheck: bool,
 }
 
 impl std::fmt::Debug for Context<'_> {
@@ -263,6 +270,11 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(milestone::MilestonePlugin),
         Arc::new(milestone_applier::MilestoneApplier),
         Arc::new(heart::Heart),
+        Arc::new(cla::Cla::default()),
+        Arc::new(override_::OverridePlugin),
+        Arc::new(slackevents::SlackEvents::from_env()),
+        Arc::new(config_updater::ConfigUpdater::from_env()),
+        Arc::new(golint::Lint::from_env()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }
