@@ -11,7 +11,10 @@
 //!   or tide sees the override; the status description names who overrode it and the base
 //!   SHA. `/override-sticky` marks the description so retests keep it.
 //!
-//! Not built: `/override-cancel`, and overriding check runs (GitHub App credentials).
+//! - `/override-cancel [context]...` sets overridden contexts (all of them without arguments)
+//!   back to failure.
+//!
+//! Not built: overriding check runs (GitHub App credentials).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
@@ -35,6 +38,8 @@ pub const SKIP_RETEST_SENTINEL: &str = "[prow:skip-retest]";
 
 static OVERRIDE_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?mi)^/override( ([^\r\n]+))?\r?$").expect("valid regex"));
+static CANCEL_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?mi)^/override-cancel( ([^\r\n]+))?\r?$").expect("valid regex"));
 static STICKY_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?mi)^/override-sticky( ([^\r\n]+))?\r?$").expect("valid regex"));
 
@@ -89,6 +94,36 @@ pub fn requested(body: &str, sticky: bool) -> Option<Option<BTreeSet<String>>> {
         }
     }
     found.then_some(Some(contexts))
+}
+
+/// What a comment asks of `/override-cancel`: `None` when it does not use it, `Some(None)`
+/// to cancel every override, else the contexts.
+pub fn cancel_requested(body: &str) -> Option<Option<BTreeSet<String>>> {
+    let body = super::commands::strip_quoted(body);
+    let mut found = false;
+    let mut contexts = BTreeSet::new();
+    for m in CANCEL_RE.captures_iter(&body) {
+        found = true;
+        match m.get(2) {
+            Some(args) => contexts.extend(parse_contexts(args.as_str())),
+            None => return Some(None),
+        }
+    }
+    found.then_some(Some(contexts))
+}
+
+/// The overridden statuses among `statuses` that `cancel` names (all with `None`).
+pub fn to_cancel(statuses: &[Status], cancel: Option<&BTreeSet<String>>) -> Vec<Status> {
+    statuses
+        .iter()
+        .filter(|s| {
+            s.description
+                .as_deref()
+                .is_some_and(|d| d.contains(DESCRIPTION_PREFIX))
+        })
+        .filter(|s| cancel.is_none_or(|c| c.contains(&s.context)))
+        .cloned()
+        .collect()
 }
 
 /// Who may override in `org/repo` (upstream's `whoCanUse`; empty `org` and `repo` for the
@@ -287,6 +322,12 @@ impl Plugin for OverridePlugin {
             &["/override pull-repo-whatever", "/override \"test / Unit Tests\"", "/override ci/circleci", "/override deleted-job other-job"],
         )
         .command(
+            "/override-cancel [context]",
+            "Removes overrides by setting the status back to failure. Works on both regular and sticky overrides. If a context is given, only that override is removed. If no context is given, all overrides on the PR are removed.",
+            &who,
+            &["/override-cancel pull-repo-whatever", "/override-cancel"],
+        )
+        .command(
             "/override-sticky [context1] [context2]",
             "Like /override, but the override persists across retests on the current HEAD SHA even when the base branch moves. Pushing a new commit clears them. Use /override-cancel to remove.",
             &who,
@@ -302,6 +343,9 @@ impl Plugin for OverridePlugin {
             return Ok(Vec::new());
         }
         let mut actions = Vec::new();
+        if let Some(cancel) = cancel_requested(&gc.body) {
+            actions.extend(cancel_overrides(ctx, &gc, cancel).await?);
+        }
         for sticky in [true, false] {
             if let Some(request) = requested(&gc.body, sticky) {
                 actions.extend(override_contexts(ctx, &gc, request, sticky).await?);
@@ -370,6 +414,72 @@ async fn read_file(
         .map_err(PluginError::github(format!(
             "read {path} of {org}/{repo}@{base}"
         )))
+}
+
+async fn cancel_overrides(
+    ctx: &Context<'_>,
+    gc: &GenericCommentEvent,
+    cancel: Option<BTreeSet<String>>,
+) -> Result<Vec<Action>, PluginError> {
+    let (org, repo, number, user) = (
+        gc.repo.org(),
+        gc.repo.name.as_str(),
+        gc.number,
+        gc.user.login.as_str(),
+    );
+    let reply = |text: &str| Action::Comment {
+        org: org.to_owned(),
+        repo: repo.to_owned(),
+        number,
+        body: format_response_raw(&gc.body, &gc.html_url, user, text),
+    };
+    let pr = ctx
+        .github
+        .pull_request(org, repo, number)
+        .await
+        .map_err(PluginError::github(format!("read {org}/{repo}#{number}")))?;
+    if !authorized(ctx, (org, repo, user), &pr.base.git_ref).await? {
+        let who = who_can_use(&ctx.plugins.override_, org, repo);
+        return Ok(vec![reply(&unauthorized_reply(
+            user,
+            "/override-cancel",
+            &who,
+        ))]);
+    }
+    let sha = pr.head.sha;
+    let statuses = ctx
+        .github
+        .combined_status(org, repo, &sha)
+        .await
+        .map_err(PluginError::github(format!(
+            "read the statuses of {org}/{repo}@{sha}"
+        )))?
+        .statuses;
+    let cancelled = to_cancel(&statuses, cancel.as_ref());
+    if cancelled.is_empty() {
+        return Ok(vec![reply("No overrides found to cancel")]);
+    }
+    let mut actions = Vec::new();
+    let mut names = BTreeSet::new();
+    for status in cancelled {
+        names.insert(status.context.clone());
+        actions.push(Action::Status {
+            org: org.to_owned(),
+            repo: repo.to_owned(),
+            sha: sha.clone(),
+            status: Status {
+                state: StatusState::Failure,
+                description: Some(format!("Override cancelled by {user}")),
+                ..status
+            },
+        });
+    }
+    let list: Vec<&str> = names.iter().map(String::as_str).collect();
+    actions.push(reply(&format!(
+        "Cancelled overrides on behalf of {user}: {}",
+        list.join(", ")
+    )));
+    Ok(actions)
 }
 
 async fn override_contexts(

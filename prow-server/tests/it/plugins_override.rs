@@ -306,3 +306,72 @@ async fn unknown_or_missing_contexts_get_the_list() {
     assert_eq!(head_statuses(&hook).len(), 3);
     hook.shutdown().await;
 }
+
+#[test]
+fn cancel_picks_overridden_statuses() {
+    let with = |context: &str, description: &str| Status {
+        description: Some(description.to_owned()),
+        ..status(context, StatusState::Success)
+    };
+    let statuses = [
+        with("unit", "Overridden by admin"),
+        with("lint", "Job succeeded."),
+        with("cla", "Overridden by owner [prow:skip-retest]"),
+    ];
+    let contexts = |cancel: Option<&BTreeSet<String>>| {
+        ov::to_cancel(&statuses, cancel)
+            .into_iter()
+            .map(|s| s.context)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(contexts(None), ["unit", "cla"]);
+    let only = ["cla".to_owned(), "lint".to_owned()].into();
+    assert_eq!(contexts(Some(&only)), ["cla"]);
+    assert_eq!(ov::cancel_requested("/override-cancel"), Some(None));
+    assert_eq!(
+        ov::cancel_requested("/override-cancel unit"),
+        Some(Some(["unit".to_owned()].into()))
+    );
+    assert_eq!(ov::cancel_requested("/override unit"), None);
+}
+
+#[tokio::test]
+async fn an_override_can_be_cancelled_by_those_who_may_override() {
+    let hook = hook();
+    hook.deliver(
+        "issue_comment",
+        &comment("/override unit", "admin", "author"),
+    )
+    .await;
+    hook.deliver(
+        "issue_comment",
+        &comment("/override-cancel", "reviewer", "author"),
+    )
+    .await;
+    hook.deliver(
+        "issue_comment",
+        &comment("/override-cancel unit", "releaser", "author"),
+    )
+    .await;
+    hook.deliver(
+        "issue_comment",
+        &comment("/override-cancel", "admin", "author"),
+    )
+    .await;
+    let statuses = head_statuses(&hook);
+    let (context, state, description) = statuses.last().unwrap();
+    assert_eq!(
+        (context.as_str(), *state, description.as_str()),
+        (
+            "unit",
+            StatusState::Failure,
+            "Override cancelled by releaser"
+        )
+    );
+    let said = comments(&hook.github);
+    assert_eq!(said.len(), 4);
+    assert!(said[1].contains("reviewer unauthorized: /override-cancel is restricted to"));
+    assert!(said[2].contains("Cancelled overrides on behalf of releaser: unit"));
+    assert!(said[3].contains("No overrides found to cancel"));
+    hook.shutdown().await;
+}
