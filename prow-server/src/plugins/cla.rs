@@ -3,8 +3,9 @@
 //!
 //! Upstream watches the `EasyCLA` context; older Prow watched `cla/linuxfoundation`. Both are
 //! watched by default; [`Cla::with_contexts`] picks others. A pending status changes nothing.
-//! Upstream searches again for up to 50 seconds when GitHub's search does not know the commit
-//! yet; hook does not wait: a later status or `/check-cla` corrects the labels.
+//! When GitHub's search does not know the commit yet, upstream searches again for up to 50
+//! seconds; here hook searches once more after [`SEARCH_AGAIN_AFTER`] through an
+//! [`Action::Recheck`], holding no worker while it waits.
 
 use std::sync::LazyLock;
 
@@ -20,6 +21,8 @@ use super::{Action, Context, Plugin, PluginError, PluginHelp};
 pub const CLA_YES: &str = "cncf-cla: yes";
 /// The label of a missing CLA.
 pub const CLA_NO: &str = "cncf-cla: no";
+/// How long to wait before searching again for the pull requests of a commit.
+pub const SEARCH_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
 /// The contexts watched by default: upstream's and the Linux Foundation's older one.
 pub const DEFAULT_CONTEXTS: [&str; 2] = ["EasyCLA", "cla/linuxfoundation"];
 
@@ -161,6 +164,13 @@ impl Plugin for Cla {
                 .search_issues(&query)
                 .await
                 .map_err(PluginError::github(format!("search {query:?}")))?;
+            if issues.is_empty() && !ctx.recheck {
+                return Ok(vec![Action::Recheck {
+                    after: SEARCH_AGAIN_AFTER,
+                    plugin: self.name().to_owned(),
+                    event: Box::new(event.clone()),
+                }]);
+            }
             let mut out = Vec::new();
             for issue in issues {
                 let (add, remove) = label_changes(&issue.labels, state, true);

@@ -7,7 +7,8 @@
 //!
 //! New commits pushed to a pull request remove `lgtm` with a comment. With `store_tree_hash`
 //! the bot records the git tree hash in a comment when it adds the label, and a push that
-//! keeps that tree (a squash or a rebase without changes) keeps the label.
+//! keeps that tree (a squash or a rebase without changes) keeps the label. Authors in
+//! `trusted_team_for_sticky_lgtm` (taken as the team's slug) keep it across any push.
 
 use std::sync::LazyLock;
 
@@ -363,7 +364,23 @@ impl Lgtm {
         if !has_lgtm {
             return Ok(Vec::new());
         }
-        let store_tree_hash = ctx.plugins.lgtm_for(org, repo).store_tree_hash;
+        let settings = ctx.plugins.lgtm_for(org, repo);
+        // Authors in `trusted_team_for_sticky_lgtm` keep `lgtm` across pushes.
+        if !settings.sticky_lgtm_team.is_empty() {
+            let author = &pe.pull_request.user.login;
+            let team = &settings.sticky_lgtm_team;
+            let sticky =
+                ctx.github
+                    .is_team_member(org, team, author)
+                    .await
+                    .map_err(PluginError::github(format!(
+                        "check whether {author} is in team {org}/{team}"
+                    )))?;
+            if sticky {
+                return Ok(Vec::new());
+            }
+        }
+        let store_tree_hash = settings.store_tree_hash;
         let (mut recorded, mut head_tree) = (None, None);
         if store_tree_hash {
             let comments = self.bot_comments(ctx, org, repo, number).await?;

@@ -137,3 +137,35 @@ fn help_names_the_command_and_contexts() {
     assert_eq!(help.commands[0].who_can_use, "Anyone");
     assert!(help.description.contains("EasyCLA or cla/linuxfoundation"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_commit_search_does_not_know_yet_is_searched_again_later() {
+    let hook = hook();
+    // The pull request's head is not the commit yet: the search finds nothing.
+    let new_head = "4444444444444444444444444444444444444444";
+    hook.deliver("status", &status_event(new_head, "EasyCLA", "success"))
+        .await;
+    assert!(labels(&hook.github).is_empty());
+    // GitHub catches up before the second search.
+    hook.github
+        .state()
+        .pulls
+        .get_mut(&(ORG.to_owned(), REPO.to_owned(), 2))
+        .unwrap()
+        .head
+        .sha = new_head.to_owned();
+    let start = tokio::time::Instant::now();
+    let backstop = start + cla::SEARCH_AGAIN_AFTER * 10;
+    while labels(&hook.github).is_empty() {
+        assert!(
+            tokio::time::Instant::now() < backstop,
+            "never searched again"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    assert!(start.elapsed() >= cla::SEARCH_AGAIN_AFTER - std::time::Duration::from_secs(1));
+    assert_eq!(labels(&hook.github), [CLA_YES]);
+    // Searched twice in all: the delivery and the one re-check.
+    assert_eq!(hook.github.state().calls.get("search_issues"), Some(&2));
+    hook.shutdown().await;
+}

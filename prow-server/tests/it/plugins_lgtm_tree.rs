@@ -132,3 +132,29 @@ async fn a_comment_recording_the_tree_from_someone_else_does_not_count() {
     assert!(labels(&hook.github).is_empty());
     hook.shutdown().await;
 }
+
+#[tokio::test]
+async fn authors_in_the_sticky_team_keep_lgtm_across_pushes() {
+    let plugins = "plugins:\n  Codertocat/Hello-World:\n    plugins: [lgtm]\nlgtm:\n- repos: [Codertocat/Hello-World]\n  trusted_team_for_sticky_lgtm: trusted\n";
+    let github = github("author");
+    let hook = InProcess::start(
+        github,
+        support::hook_config(support::CONFIG, plugins),
+        Options::default(),
+        Vec::new(),
+    );
+    hook.deliver("issue_comment", &comment("/lgtm", "reviewer", "author"))
+        .await;
+    hook.github
+        .state()
+        .team_members
+        .entry((ORG.to_owned(), "trusted".to_owned()))
+        .or_default()
+        .insert("author".to_owned());
+    hook.deliver("pull_request", &synchronize(NEW_HEAD)).await;
+    assert_eq!(labels(&hook.github), ["lgtm"]);
+    hook.github.state().team_members.clear();
+    hook.deliver("pull_request", &synchronize(NEW_HEAD)).await;
+    assert!(labels(&hook.github).is_empty());
+    hook.shutdown().await;
+}
