@@ -322,16 +322,16 @@ impl Plugin for OverridePlugin {
             &["/override pull-repo-whatever", "/override \"test / Unit Tests\"", "/override ci/circleci", "/override deleted-job other-job"],
         )
         .command(
-            "/override-cancel [context]",
-            "Removes overrides by setting the status back to failure. Works on both regular and sticky overrides. If a context is given, only that override is removed. If no context is given, all overrides on the PR are removed.",
-            &who,
-            &["/override-cancel pull-repo-whatever", "/override-cancel"],
-        )
-        .command(
             "/override-sticky [context1] [context2]",
             "Like /override, but the override persists across retests on the current HEAD SHA even when the base branch moves. Pushing a new commit clears them. Use /override-cancel to remove.",
             &who,
             &["/override-sticky pull-repo-whatever", "/override-sticky \"test / Unit Tests\""],
+        )
+        .command(
+            "/override-cancel [context]",
+            "Removes overrides by setting the status back to failure. Works on both regular and sticky overrides. If a context is given, only that override is removed. If no context is given, all overrides on the PR are removed.",
+            &who,
+            &["/override-cancel pull-repo-whatever", "/override-cancel"],
         )
     }
 

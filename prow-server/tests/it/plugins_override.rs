@@ -375,3 +375,22 @@ async fn an_override_can_be_cancelled_by_those_who_may_override() {
     assert!(said[3].contains("No overrides found to cancel"));
     hook.shutdown().await;
 }
+
+#[test]
+fn help_lists_the_three_commands_and_who_may_use_them() {
+    let config = plugin_config(PLUGINS);
+    let help = prow_server::plugins::Plugin::help(&ov::OverridePlugin, &config);
+    let usages: Vec<&str> = help.commands.iter().map(|c| c.usage.as_str()).collect();
+    assert_eq!(
+        usages,
+        [
+            "/override [context1] [context2]",
+            "/override-sticky [context1] [context2]",
+            "/override-cancel [context]"
+        ]
+    );
+    assert_eq!(
+        help.commands[0].who_can_use,
+        "Repo administrators, approvers in top level OWNERS file, and the following github teams:Codertocat: release-team."
+    );
+}
