@@ -121,14 +121,12 @@ fn key_for(spec: &ConfigMapSpec, filename: &str) -> String {
     }
 }
 
-fn partition(names: &[String], key: &str) -> String {
-    use std::hash::{DefaultHasher, Hash, Hasher};
-    // Upstream picks by the first byte of the key's SHA-256; any stable spread will do as
-    // long as every writer agrees, and only this plugin writes partitioned maps here.
-    let mut h = DefaultHasher::new();
-    key.hash(&mut h);
-    let index = usize::try_from(h.finish() % names.len() as u64).unwrap_or(0);
-    names[index].clone()
+/// The partition holding `key`: upstream's choice, by the first byte of the key's SHA-256,
+/// so that both place a key in the same ConfigMap.
+pub fn partition(names: &[String], key: &str) -> String {
+    use sha2::Digest;
+    let first = sha2::Sha256::digest(key.as_bytes())[0];
+    names[usize::from(first) % names.len()].clone()
 }
 
 /// Which keys of which ConfigMaps the changed `files` of `repo` update (upstream's

@@ -320,3 +320,13 @@ async fn without_a_sink_the_merge_is_an_error_not_a_silence() {
     );
     hook.shutdown().await;
 }
+
+#[test]
+fn partitioned_maps_spread_keys_as_upstream_does() {
+    let names = ["a", "b", "c"].map(str::to_owned);
+    // By the first byte of the key's SHA-256: "x" 0x2d (45 % 3 = 0), "a" 0xca (202 % 3 = 1),
+    // "hello" 0x2c (44 % 3 = 2).
+    assert_eq!(cu::partition(&names, "x"), "a");
+    assert_eq!(cu::partition(&names, "a"), "b");
+    assert_eq!(cu::partition(&names, "hello"), "c");
+}
