@@ -189,4 +189,83 @@ pub trait GitHubClient: Send + Sync {
 
     /// The rate limit of these credentials.
     async fn rate_limit(&self) -> Result<RateLimit>;
+
+    /// The git tree hash of commit `sha` (lgtm's `store_tree_hash`).
+    async fn commit_tree(&self, org: &str, repo: &str, sha: &str) -> Result<String> {
+        Err(unsupported(format!("read the tree of {org}/{repo}@{sha}")))
+    }
+
+    /// Creates a review with line comments on pull request `number` (the lint plugin).
+    async fn create_review(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        review: &DraftReview,
+    ) -> Result<()> {
+        let _ = review;
+        Err(unsupported(format!(
+            "create a review on {org}/{repo}#{number}"
+        )))
+    }
+}
+
+fn unsupported(what: String) -> Error {
+    Error::Validation {
+        what,
+        message: "this GitHub client does not support it".to_owned(),
+    }
+}
+
+/// A review to create: its body, its verdict and its comments on lines of the diff.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct DraftReview {
+    /// The review's text.
+    pub body: String,
+    /// `COMMENT`, `APPROVE` or `REQUEST_CHANGES`.
+    pub event: String,
+    /// The commit reviewed; empty for the pull request's head.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub commit_id: String,
+    /// Comments on lines.
+    pub comments: Vec<DraftReviewComment>,
+}
+
+impl DraftReview {
+    /// A `COMMENT` review of `commit_id` saying `body` with `comments`.
+    pub fn comment(body: &str, commit_id: &str, comments: Vec<DraftReviewComment>) -> Self {
+        DraftReview {
+            body: body.to_owned(),
+            event: "COMMENT".to_owned(),
+            commit_id: commit_id.to_owned(),
+            comments,
+        }
+    }
+}
+
+/// One comment of a [`DraftReview`], on a line of a file in the diff.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct DraftReviewComment {
+    /// The file.
+    pub path: String,
+    /// The line in the file's new version.
+    pub line: u64,
+    /// `RIGHT` (the new version).
+    pub side: String,
+    /// The text.
+    pub body: String,
+}
+
+impl DraftReviewComment {
+    /// A comment saying `body` on `line` of `path` as changed.
+    pub fn new(path: &str, line: u64, body: &str) -> Self {
+        DraftReviewComment {
+            path: path.to_owned(),
+            line,
+            side: "RIGHT".to_owned(),
+            body: body.to_owned(),
+        }
+    }
 }

@@ -72,6 +72,10 @@ pub struct FakeState {
     /// Reactions to issues and pull requests, in order.
     pub issue_reactions: BTreeMap<IssueKey, Vec<String>>,
     next_id: u64,
+    /// Commit to its tree hash, by `(org, repo, sha)`.
+    pub commit_trees: BTreeMap<(String, String, String), String>,
+    /// Reviews created with line comments, by pull request.
+    pub draft_reviews: BTreeMap<IssueKey, Vec<crate::client::DraftReview>>,
 }
 
 /// An in-memory GitHub.
@@ -235,8 +239,10 @@ fn matches_term(
         None => (false, term),
     };
     let Some((qualifier, value)) = term.split_once(':') else {
-        // Free text: matched against the title.
-        return issue.title.contains(term) != negated;
+        // Free text: matched against the title, or a commit SHA against the head of a pull
+        // request (GitHub finds pull requests by their commits).
+        let sha = term.len() >= 7 && pr.is_some_and(|p| p.head.sha.starts_with(term));
+        return (issue.title.contains(term) || sha) != negated;
     };
     let value = value.trim_matches('"');
     let result = match qualifier {
@@ -863,5 +869,31 @@ impl GitHubClient for FakeGitHub {
 
     async fn rate_limit(&self) -> Result<RateLimit> {
         Ok(self.call("rate_limit")?.rate_limit)
+    }
+
+    async fn commit_tree(&self, org: &str, repo: &str, sha: &str) -> Result<String> {
+        let state = self.call("commit_tree")?;
+        state
+            .commit_trees
+            .get(&(org.to_owned(), repo.to_owned(), sha.to_owned()))
+            .cloned()
+            .ok_or_else(|| not_found(format!("commit {org}/{repo}@{sha}")))
+    }
+
+    async fn create_review(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        review: &crate::client::DraftReview,
+    ) -> Result<()> {
+        let mut state = self.call("create_review")?;
+        pull(&state, org, repo, number)?;
+        state
+            .draft_reviews
+            .entry(key(org, repo, number))
+            .or_default()
+            .push(review.clone());
+        Ok(())
     }
 }

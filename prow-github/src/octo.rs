@@ -1141,4 +1141,35 @@ impl GitHubClient for OctocrabClient {
             .resources
             .core)
     }
+
+    async fn commit_tree(&self, org: &str, repo: &str, sha: &str) -> Result<String> {
+        #[derive(Deserialize)]
+        struct Answer {
+            commit: Commit,
+        }
+        #[derive(Deserialize)]
+        struct Commit {
+            tree: WireSha,
+        }
+        let what = format!("commit {org}/{repo}@{sha}");
+        let uri = format!("{}/commits/{}", repo_path(org, repo), segment(sha));
+        Ok(self.get::<Answer>(&what, &uri).await?.commit.tree.sha)
+    }
+
+    async fn create_review(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        review: &crate::client::DraftReview,
+    ) -> Result<()> {
+        let what = format!("create a review on {org}/{repo}#{number}");
+        let body = serde_json::to_value(review).map_err(|e| Error::Validation {
+            what: what.clone(),
+            message: e.to_string(),
+        })?;
+        let uri = format!("{}/pulls/{number}/reviews", repo_path(org, repo));
+        self.write(Method::Post, &what, &uri, &body).await?;
+        Ok(())
+    }
 }

@@ -285,6 +285,8 @@ pub struct PullRequestFile {
     pub changes: u64,
     /// The old path of a renamed file.
     pub previous_filename: Option<String>,
+    /// The unified diff of the file (absent for binary or very large changes).
+    pub patch: Option<String>,
 }
 
 /// A commit of a pull request.

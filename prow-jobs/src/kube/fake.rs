@@ -35,6 +35,8 @@ pub enum Resource {
     ProwJobs,
     /// Core `v1` pods.
     Pods,
+    /// Core `v1` ConfigMaps (config-updater).
+    ConfigMaps,
 }
 
 impl Resource {
@@ -42,6 +44,7 @@ impl Resource {
         match self {
             Resource::ProwJobs => "prow.k8s.io/v1",
             Resource::Pods => "v1",
+            Resource::ConfigMaps => "v1",
         }
     }
 
@@ -49,6 +52,7 @@ impl Resource {
         match self {
             Resource::ProwJobs => "ProwJob",
             Resource::Pods => "Pod",
+            Resource::ConfigMaps => "ConfigMap",
         }
     }
 
@@ -56,6 +60,7 @@ impl Resource {
         match self {
             Resource::ProwJobs => "prow.k8s.io",
             Resource::Pods => "",
+            Resource::ConfigMaps => "",
         }
     }
 
@@ -63,6 +68,7 @@ impl Resource {
         match self {
             Resource::ProwJobs => "prowjobs",
             Resource::Pods => "pods",
+            Resource::ConfigMaps => "configmaps",
         }
     }
 
@@ -525,6 +531,7 @@ fn routes(shared: Arc<Shared>) -> Router {
             "/apis/prow.k8s.io/v1/namespaces/{ns}/prowjobs",
         ),
         (Resource::Pods, "/api/v1/namespaces/{ns}/pods"),
+        (Resource::ConfigMaps, "/api/v1/namespaces/{ns}/configmaps"),
     ] {
         let collection = get(
             move |State(s): State<Arc<Shared>>,

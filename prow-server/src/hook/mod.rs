@@ -9,6 +9,11 @@
 //! - Each plugin runs with its panics contained and counted; its actions are carried out
 //!   through GitHub and the job store (or only logged with `dry_run`).
 //! - External plugins get the payload with the original headers.
+//! - A plugin that must wait (require-matching-label's grace period) asks with
+//!   [`Action::Recheck`](crate::plugins::Action::Recheck); hook runs it again from a timer task,
+//!   so no worker is held while it waits.
+//! - Like Prow's hook, the description of an issue or pull request when opened or edited is
+//!   also a comment: plugins read it through [`Event::generic_comment`].
 
 mod dedup;
 mod help;
@@ -146,6 +151,8 @@ struct Shared {
     http: reqwest::Client,
     /// Payload bytes of the accepted events not yet processed.
     queued_bytes: std::sync::atomic::AtomicUsize,
+    /// Plugin runs waiting out a grace period ([`plugins::Action::Recheck`]).
+    rechecks: Arc<std::sync::Mutex<tokio::task::JoinSet<()>>>,
 }
 
 /// What the HTTP handlers share: the workers' state plus the queue's sending end, so that
@@ -168,6 +175,7 @@ pub struct Hook {
     router: Router,
     metrics: Arc<Metrics>,
     workers: Vec<tokio::task::JoinHandle<()>>,
+    rechecks: Arc<std::sync::Mutex<tokio::task::JoinSet<()>>>,
 }
 
 impl std::fmt::Debug for Hook {
@@ -191,8 +199,10 @@ impl Hook {
     ) -> Hook {
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
         let metrics = Arc::new(Metrics::default());
+        let rechecks = Arc::default();
         let shared = Arc::new(Shared {
             plugins,
+            rechecks: Arc::clone(&rechecks),
             metrics: metrics.clone(),
             http: reqwest::Client::new(),
             queued_bytes: std::sync::atomic::AtomicUsize::new(0),
@@ -230,6 +240,7 @@ impl Hook {
             router,
             metrics,
             workers,
+            rechecks,
         }
     }
 
@@ -244,12 +255,18 @@ impl Hook {
     }
 
     /// Stops taking events and waits until every accepted one is processed. Call after the
-    /// server stopped accepting requests (drop every clone of the router first).
+    /// server stopped accepting requests (drop every clone of the router first). Re-checks
+    /// still waiting out a grace period are dropped: the next event about the same issue
+    /// checks again.
     pub async fn drain(self) {
         drop(self.router);
         for worker in self.workers {
             let _ = worker.await;
         }
+        let mut rechecks =
+            std::mem::take(&mut *self.rechecks.lock().unwrap_or_else(|e| e.into_inner()));
+        rechecks.abort_all();
+        while rechecks.join_next().await.is_some() {}
     }
 }
 
@@ -338,7 +355,7 @@ fn overloaded(shared: &Front) -> Response {
 
 /// Runs every plugin enabled for the event's repository and carries out their actions, then
 /// forwards the delivery to the external plugins that want it.
-async fn process(shared: &Shared, queued: Queued) {
+async fn process(shared: &Arc<Shared>, queued: Queued) {
     shared.queued_bytes.fetch_sub(queued.size, Ordering::SeqCst);
     let config = shared
         .deps
@@ -351,64 +368,21 @@ async fn process(shared: &Shared, queued: Queued) {
         return;
     };
     let (org, name) = (repo.org().to_owned(), repo.name.clone());
-    let comment = queued.event.generic_comment();
-    let commands = comment
-        .as_ref()
-        .map(|c| plugins::commands::command_lines(&c.body))
-        .unwrap_or_default();
-    let ctx = Context {
-        github: shared.deps.github.as_ref(),
-        plugins: &config.plugins,
-        config: &config.config,
-        store: shared.deps.store.as_ref(),
-        bot: &shared.deps.bot,
-        delivery: &queued.guid,
-        comment: comment.as_ref(),
-        commands: &commands,
-    };
+    let view = EventView::of(&queued.event);
     for plugin_name in config.plugins.plugins_for(&org, &name) {
-        let Some(plugin) = shared.plugins.get(plugin_name) else {
+        let Some((&plugin_name, plugin)) = shared.plugins.get_key_value(plugin_name) else {
             continue;
         };
-        let handled = std::panic::AssertUnwindSafe(plugin.handle(&ctx, &queued.event))
-            .catch_unwind()
-            .await;
-        let actions = match handled {
-            Ok(Ok(actions)) => actions,
-            Ok(Err(e)) => {
-                tracing::warn!(target: "hook", plugin = plugin_name, delivery = %queued.guid, "{e}");
-                shared.metrics.plugin(plugin_name, PluginOutcome::Error);
-                continue;
-            }
-            Err(_) => {
-                tracing::error!(target: "hook", plugin = plugin_name, delivery = %queued.guid, "the plugin panicked");
-                shared.metrics.plugin(plugin_name, PluginOutcome::Panic);
-                continue;
-            }
-        };
-        let mut failed = false;
-        for action in &actions {
-            if shared.options.dry_run {
-                tracing::info!(target: "hook", plugin = plugin_name, "dry run: would {}", action.describe());
-                continue;
-            }
-            if let Err(e) = plugins::execute(
-                action,
-                shared.deps.github.as_ref(),
-                shared.deps.store.as_ref(),
-            )
-            .await
-            {
-                tracing::warn!(target: "hook", plugin = plugin_name, "{e}");
-                failed = true;
-            }
-        }
-        let outcome = if failed {
-            PluginOutcome::Error
-        } else {
-            PluginOutcome::Ok
-        };
-        shared.metrics.plugin(plugin_name, outcome);
+        run_plugin(
+            shared,
+            &config,
+            (plugin_name, plugin.as_ref()),
+            &queued.event,
+            &view,
+            &queued.guid,
+            false,
+        )
+        .await;
     }
     for external in config
         .plugins
@@ -450,4 +424,136 @@ async fn process(shared: &Shared, queued: Queued) {
         }
     }
     shared.metrics.processed();
+}
+
+/// What every plugin reads of an event's comment, worked out once per event.
+struct EventView {
+    comment: Option<prow_github::events::GenericCommentEvent>,
+    commands: String,
+}
+
+impl EventView {
+    fn of(event: &Event) -> Self {
+        let comment = event.generic_comment();
+        let commands = comment
+            .as_ref()
+            .map(|c| plugins::commands::command_lines(&c.body))
+            .unwrap_or_default();
+        EventView { comment, commands }
+    }
+}
+
+/// Runs one plugin on `event` with its panics contained, carries out its actions and
+/// schedules the re-checks it asks for.
+async fn run_plugin(
+    shared: &Arc<Shared>,
+    config: &HookConfig,
+    (plugin_name, plugin): (&'static str, &dyn Plugin),
+    event: &Event,
+    view: &EventView,
+    delivery: &str,
+    recheck: bool,
+) {
+    let ctx = Context {
+        github: shared.deps.github.as_ref(),
+        plugins: &config.plugins,
+        config: &config.config,
+        store: shared.deps.store.as_ref(),
+        bot: &shared.deps.bot,
+        delivery,
+        recheck,
+        comment: view.comment.as_ref(),
+        commands: &view.commands,
+    };
+    let handled = std::panic::AssertUnwindSafe(plugin.handle(&ctx, event))
+        .catch_unwind()
+        .await;
+    let actions = match handled {
+        Ok(Ok(actions)) => actions,
+        Ok(Err(e)) => {
+            tracing::warn!(target: "hook", plugin = plugin_name, delivery = %delivery, "{e}");
+            shared.metrics.plugin(plugin_name, PluginOutcome::Error);
+            return;
+        }
+        Err(_) => {
+            tracing::error!(target: "hook", plugin = plugin_name, delivery = %delivery, "the plugin panicked");
+            shared.metrics.plugin(plugin_name, PluginOutcome::Panic);
+            return;
+        }
+    };
+    let mut failed = false;
+    for action in &actions {
+        if let plugins::Action::Recheck {
+            after,
+            plugin,
+            event: again,
+        } = action
+        {
+            schedule_recheck(shared, *after, plugin, again, delivery);
+            continue;
+        }
+        if shared.options.dry_run {
+            tracing::info!(target: "hook", plugin = plugin_name, "dry run: would {}", action.describe());
+            continue;
+        }
+        if let Err(e) = plugins::execute(
+            action,
+            shared.deps.github.as_ref(),
+            shared.deps.store.as_ref(),
+        )
+        .await
+        {
+            tracing::warn!(target: "hook", plugin = plugin_name, "{e}");
+            failed = true;
+        }
+    }
+    let outcome = if failed {
+        PluginOutcome::Error
+    } else {
+        PluginOutcome::Ok
+    };
+    shared.metrics.plugin(plugin_name, outcome);
+}
+
+/// Runs `plugin` on `event` again after `after` in a task of its own, with the configuration
+/// of that moment, so that a grace period holds no worker.
+fn schedule_recheck(
+    shared: &Arc<Shared>,
+    after: Duration,
+    plugin: &str,
+    event: &Event,
+    delivery: &str,
+) {
+    let Some((&name, _)) = shared.plugins.get_key_value(plugin) else {
+        tracing::warn!(target: "hook", plugin, "re-check asked for an unknown plugin");
+        return;
+    };
+    let task_shared = Arc::clone(shared);
+    let event = event.clone();
+    let delivery = delivery.to_owned();
+    let mut rechecks = shared.rechecks.lock().unwrap_or_else(|e| e.into_inner());
+    while rechecks.try_join_next().is_some() {}
+    rechecks.spawn(async move {
+        tokio::time::sleep(after).await;
+        let shared = task_shared;
+        let config = shared
+            .deps
+            .config
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_else(|e| e.into_inner().clone());
+        let Some(plugin) = shared.plugins.get(name).cloned() else {
+            return;
+        };
+        run_plugin(
+            &shared,
+            &config,
+            (name, plugin.as_ref()),
+            &event,
+            &EventView::of(&event),
+            &delivery,
+            true,
+        )
+        .await;
+    });
 }

@@ -168,6 +168,27 @@ pub enum Action {
         /// The new text, Markdown.
         body: String,
     },
+    /// Creates a review with line comments on a pull request.
+    Review {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The pull request.
+        number: u64,
+        /// The review.
+        review: prow_github::client::DraftReview,
+    },
+    /// Hands `event` to `plugin` again after `after`, off hook's workers (a grace period that
+    /// must not hold a worker). Hook schedules it; [`execute`] on its own does nothing.
+    Recheck {
+        /// How long to wait.
+        after: std::time::Duration,
+        /// The plugin to run again.
+        plugin: String,
+        /// The event it runs on.
+        event: Box<prow_github::events::Event>,
+    },
 }
 
 /// Why an action failed.
@@ -261,6 +282,18 @@ impl Action {
             Action::Reopen { org, repo, number } => format!("reopen {org}/{repo}#{number}"),
             Action::DeleteComment { org, repo, id } => {
                 format!("delete comment {id} in {org}/{repo}")
+            }
+            Action::Review {
+                org,
+                repo,
+                number,
+                review,
+            } => format!(
+                "review {org}/{repo}#{number} with {} comments",
+                review.comments.len()
+            ),
+            Action::Recheck { after, plugin, .. } => {
+                format!("run {plugin} again in {}s", after.as_secs())
             }
             Action::React {
                 org,
@@ -411,6 +444,17 @@ pub async fn execute(
         Action::DeleteComment { org, repo, id } => {
             github.delete_comment(org, repo, *id).await.map_err(gh)
         }
+        Action::Review {
+            org,
+            repo,
+            number,
+            review,
+        } => github
+            .create_review(org, repo, *number, review)
+            .await
+            .map_err(gh),
+        // Scheduled by hook, which holds what a later run needs.
+        Action::Recheck { .. } => Ok(()),
         Action::React {
             org,
             repo,

@@ -387,10 +387,9 @@ impl Plugin for LabelPlugin {
     }
 
     async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
-        if let Event::PullRequest(pr) = event {
-            let Some(label) = pr.label.as_ref().filter(|_| pr.action == "labeled") else {
-                return Ok(Vec::new());
-            };
+        if let Event::PullRequest(pr) = event
+            && let Some(label) = pr.label.as_ref().filter(|_| pr.action == "labeled")
+        {
             let org = pr.repository.org();
             let restricted = ctx.plugins.restricted_labels_for(org, &pr.repository.name);
             return Ok(assign_on(
@@ -401,6 +400,7 @@ impl Plugin for LabelPlugin {
                 &restricted,
             ));
         }
+        // A comment, or (as with Prow's hook) a pull request's description when it is opened.
         let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };

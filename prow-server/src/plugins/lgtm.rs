@@ -4,6 +4,11 @@
 //!
 //! Collaborators may change the label; authors may cancel but not add it on their own pull
 //! request; a collaborator who is not yet assigned is assigned, as Prow does.
+//!
+//! New commits pushed to a pull request remove `lgtm` with a comment. With `store_tree_hash`
+//! the bot records the git tree hash in a comment when it adds the label, and a push that
+//! keeps that tree (a squash or a rebase without changes) keeps the label. Authors in
+//! `trusted_team_for_sticky_lgtm` (taken as the team's slug) keep it across any push.
 
 use std::sync::LazyLock;
 
@@ -21,6 +26,50 @@ pub const LGTM_LABEL: &str = "lgtm";
 pub const OWN_PR: &str = "you cannot LGTM your own PR.";
 /// The reply to a non-collaborator.
 pub const RESTRICTED: &str = "changing LGTM is restricted to collaborators";
+/// The comment recording the tree hash when the label is added (`store_tree_hash`).
+pub const ADDED_WITH_TREE: &str = "LGTM label has been added.  <details>Git tree hash: ";
+/// The comment when new commits remove the label.
+pub const REMOVED_BY_PUSH: &str = "New changes are detected. LGTM label has been removed.";
+
+/// The comment recording `tree` as the tree that got `lgtm`.
+pub fn added_notification(tree: &str) -> String {
+    format!("{ADDED_WITH_TREE}{tree}</details>")
+}
+
+/// The tree hash a bot comment recorded when it added `lgtm`, if it is such a comment.
+pub fn recorded_tree(body: &str) -> Option<&str> {
+    let rest = &body[body.find(ADDED_WITH_TREE)? + ADDED_WITH_TREE.len()..];
+    let end = rest.find("</details>")?;
+    Some(rest[..end].trim())
+}
+
+/// What a push to a pull request with `lgtm` does to the label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushVerdict {
+    /// The label stays: no label, or the tree is the one that got `lgtm`.
+    Keep,
+    /// The label goes, with [`REMOVED_BY_PUSH`].
+    Remove,
+}
+
+/// Prow's rule for pushes: with `store_tree_hash` and a recorded tree equal to the new
+/// head's, `lgtm` stays; otherwise it is removed.
+pub fn on_push(
+    has_lgtm: bool,
+    store_tree_hash: bool,
+    recorded: Option<&str>,
+    head_tree: Option<&str>,
+) -> PushVerdict {
+    if !has_lgtm {
+        return PushVerdict::Keep;
+    }
+    match (store_tree_hash, recorded, head_tree) {
+        (true, Some(recorded), Some(head)) if !recorded.is_empty() && recorded == head => {
+            PushVerdict::Keep
+        }
+        _ => PushVerdict::Remove,
+    }
+}
 
 static LGTM_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?mi)^/lgtm(?: no-issue)?\s*$").expect("valid regex"));
@@ -113,7 +162,7 @@ impl Plugin for Lgtm {
                 );
             }
             if entry.store_tree_hash {
-                text.push_str("The 'lgtm' label is kept when new commits keep the same tree.");
+                text.push_str("Squashing commits does not remove LGTM.");
             }
             for repo in &entry.repos {
                 help.config.insert(repo.clone(), text.trim_end().to_owned());
@@ -153,17 +202,22 @@ impl Plugin for Lgtm {
                         .collect::<Vec<_>>(),
                 )
             }
-            other => {
-                let Some(gc) = other.generic_comment() else {
+            Event::PullRequest(pe)
+                if pe.action == "synchronize" && pe.pull_request.merged != Some(true) =>
+            {
+                return self.pushed(ctx, pe).await;
+            }
+            _ => {
+                let Some(gc) = ctx.comment else {
                     return Ok(Vec::new());
                 };
                 if gc.action != CommentAction::Created || !gc.is_pr || gc.issue_state != "open" {
                     return Ok(Vec::new());
                 }
-                let Some(want) = requested(&gc.body) else {
+                let Some(want) = requested(ctx.commands) else {
                     return Ok(Vec::new());
                 };
-                return self.comment(ctx, want, &gc).await;
+                return self.comment(ctx, want, gc).await;
             }
         };
         self.act(ctx, want, &request, &author, &assignees).await
@@ -222,6 +276,177 @@ impl Lgtm {
             skip_collaborators,
             has_lgtm: labels.iter().any(|l| l.name == LGTM_LABEL),
         };
-        Ok(decide(want, request, &facts))
+        let mut actions = decide(want, request, &facts);
+        let settings = ctx.plugins.lgtm_for(org, repo);
+        let adds = actions
+            .iter()
+            .any(|a| matches!(a, Action::AddLabels { labels, .. } if labels.iter().any(|l| l == LGTM_LABEL)));
+        let removes = actions
+            .iter()
+            .any(|a| matches!(a, Action::RemoveLabel { label, .. } if label == LGTM_LABEL));
+        if (adds || removes) && settings.store_tree_hash {
+            let bot_comments = self.bot_comments(ctx, org, repo, number).await?;
+            if adds {
+                let pr = ctx
+                    .github
+                    .pull_request(org, repo, number)
+                    .await
+                    .map_err(PluginError::github(format!("read {org}/{repo}#{number}")))?;
+                let tree = ctx
+                    .github
+                    .commit_tree(org, repo, &pr.head.sha)
+                    .await
+                    .map_err(PluginError::github(format!(
+                        "read the tree of {org}/{repo}@{}",
+                        pr.head.sha
+                    )))?;
+                actions.push(Action::Comment {
+                    org: org.to_owned(),
+                    repo: repo.to_owned(),
+                    number,
+                    body: added_notification(&tree),
+                });
+                actions.extend(prune(org, repo, &bot_comments, |b| {
+                    b.contains(REMOVED_BY_PUSH)
+                }));
+            } else {
+                actions.push(Action::RequestReview {
+                    org: org.to_owned(),
+                    repo: repo.to_owned(),
+                    number,
+                    logins: assignees.to_vec(),
+                });
+                actions.extend(prune(org, repo, &bot_comments, |b| {
+                    recorded_tree(b).is_some()
+                }));
+            }
+        }
+        Ok(actions)
     }
+
+    async fn bot_comments(
+        &self,
+        ctx: &Context<'_>,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<(u64, String)>, PluginError> {
+        Ok(ctx
+            .github
+            .issue_comments(org, repo, number)
+            .await
+            .map_err(PluginError::github(format!(
+                "read the comments of {org}/{repo}#{number}"
+            )))?
+            .into_iter()
+            .filter(|c| c.user.login.eq_ignore_ascii_case(ctx.bot))
+            .map(|c| (c.id, c.body.unwrap_or_default()))
+            .collect())
+    }
+
+    /// New commits on a pull request: `lgtm` goes unless the tree is the one approved.
+    async fn pushed(
+        &self,
+        ctx: &Context<'_>,
+        pe: &prow_github::events::PullRequestEvent,
+    ) -> Result<Vec<Action>, PluginError> {
+        let org = pe.repository.org();
+        let repo = pe.repository.name.as_str();
+        let number = pe.pull_request.number;
+        let labels =
+            ctx.github
+                .issue_labels(org, repo, number)
+                .await
+                .map_err(PluginError::github(format!(
+                    "read the labels of {org}/{repo}#{number}"
+                )))?;
+        let has_lgtm = labels.iter().any(|l| l.name == LGTM_LABEL);
+        if !has_lgtm {
+            return Ok(Vec::new());
+        }
+        let settings = ctx.plugins.lgtm_for(org, repo);
+        // Authors in `trusted_team_for_sticky_lgtm` keep `lgtm` across pushes.
+        if !settings.sticky_lgtm_team.is_empty() {
+            let author = &pe.pull_request.user.login;
+            let team = &settings.sticky_lgtm_team;
+            let sticky =
+                ctx.github
+                    .is_team_member(org, team, author)
+                    .await
+                    .map_err(PluginError::github(format!(
+                        "check whether {author} is in team {org}/{team}"
+                    )))?;
+            if sticky {
+                return Ok(Vec::new());
+            }
+        }
+        let store_tree_hash = settings.store_tree_hash;
+        let (mut recorded, mut head_tree) = (None, None);
+        if store_tree_hash {
+            let comments = self.bot_comments(ctx, org, repo, number).await?;
+            recorded = comments
+                .iter()
+                .rev()
+                .find_map(|(_, body)| recorded_tree(body).map(str::to_owned));
+            if recorded.is_some() {
+                let sha = &pe.pull_request.head.sha;
+                head_tree = Some(ctx.github.commit_tree(org, repo, sha).await.map_err(
+                    PluginError::github(format!("read the tree of {org}/{repo}@{sha}")),
+                )?);
+            }
+        }
+        if on_push(
+            has_lgtm,
+            store_tree_hash,
+            recorded.as_deref(),
+            head_tree.as_deref(),
+        ) == PushVerdict::Keep
+        {
+            return Ok(Vec::new());
+        }
+        let mut actions = vec![Action::RemoveLabel {
+            org: org.to_owned(),
+            repo: repo.to_owned(),
+            number,
+            label: LGTM_LABEL.to_owned(),
+        }];
+        if store_tree_hash {
+            actions.push(Action::RequestReview {
+                org: org.to_owned(),
+                repo: repo.to_owned(),
+                number,
+                logins: pe
+                    .pull_request
+                    .assignees
+                    .iter()
+                    .map(|u| u.login.clone())
+                    .collect(),
+            });
+        }
+        actions.push(Action::Comment {
+            org: org.to_owned(),
+            repo: repo.to_owned(),
+            number,
+            body: REMOVED_BY_PUSH.to_owned(),
+        });
+        Ok(actions)
+    }
+}
+
+/// Deletes the bot's comments (`(id, body)`) that `stale` picks.
+fn prune(
+    org: &str,
+    repo: &str,
+    comments: &[(u64, String)],
+    stale: impl Fn(&str) -> bool,
+) -> Vec<Action> {
+    comments
+        .iter()
+        .filter(|(_, body)| stale(body))
+        .map(|(id, _)| Action::DeleteComment {
+            org: org.to_owned(),
+            repo: repo.to_owned(),
+            id: *id,
+        })
+        .collect()
 }

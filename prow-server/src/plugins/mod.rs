@@ -10,10 +10,13 @@ pub mod approve;
 pub mod assign;
 pub mod blunderbuss;
 pub mod cat;
+pub mod cla;
 pub mod commands;
+pub mod config_updater;
 pub mod dco;
 pub mod dog;
 pub mod fun;
+pub mod golint;
 pub mod heart;
 pub mod help;
 pub mod hold;
@@ -22,6 +25,7 @@ pub mod lgtm;
 pub mod lifecycle;
 pub mod milestone;
 pub mod milestone_applier;
+pub mod override_;
 pub mod owners_label;
 pub mod owners_loader;
 pub mod pony;
@@ -31,6 +35,7 @@ pub mod respond;
 pub mod shrug;
 pub mod size;
 pub mod skip;
+pub mod slackevents;
 pub mod trigger;
 pub mod trust;
 pub mod verify_owners;
@@ -71,6 +76,8 @@ pub struct Context<'a> {
     /// looks for is a line starting with `/`, so matching these instead of the whole body gives
     /// the same answer without each plugin scanning (and copying) a long comment again.
     pub commands: &'a str,
+    /// This run is one a plugin asked for with [`Action::Recheck`], not the delivery itself.
+    pub recheck: bool,
 }
 
 impl std::fmt::Debug for Context<'_> {
@@ -278,6 +285,11 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(verify_owners::VerifyOwners::default()),
         Arc::new(owners_label::OwnersLabel::default()),
         Arc::new(blunderbuss::Blunderbuss::default()),
+        Arc::new(cla::Cla::default()),
+        Arc::new(override_::OverridePlugin),
+        Arc::new(slackevents::SlackEvents::from_env()),
+        Arc::new(config_updater::ConfigUpdater::from_env()),
+        Arc::new(golint::Lint::from_env()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

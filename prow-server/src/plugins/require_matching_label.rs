@@ -4,7 +4,8 @@
 //! `pkg/plugins/require-matching-label`).
 //!
 //! On opening (no label in the event) the plugin first waits the rules' longest
-//! `grace_period`, so that other plugins can label first.
+//! `grace_period`, so that other plugins can label first; it does so by asking hook for an
+//! [`Action::Recheck`](super::Action::Recheck), which holds no worker while it waits.
 
 use std::sync::LazyLock;
 
@@ -239,13 +240,13 @@ impl Plugin for RequireMatchingLabelPlugin {
                         .unwrap_or_default(),
                 )
             }
-            other => {
-                let Some(gc) = other.generic_comment() else {
+            _ => {
+                let Some(gc) = ctx.comment else {
                     return Ok(Vec::new());
                 };
                 if gc.issue_state != "open"
                     || gc.action != CommentAction::Created
-                    || !CHECK_RE.is_match(&gc.body)
+                    || !CHECK_RE.is_match(ctx.commands)
                 {
                     return Ok(Vec::new());
                 }
@@ -277,8 +278,16 @@ impl Plugin for RequireMatchingLabelPlugin {
         if rules.is_empty() {
             return Ok(Vec::new());
         }
-        if label.is_empty() {
-            tokio::time::sleep(grace(&rules)).await;
+        // A new issue or PR gets its grace period to be labelled by hand (or by other
+        // plugins) before the check; hook runs the check again later rather than holding a
+        // worker while it waits.
+        let wait = grace(&rules);
+        if label.is_empty() && !ctx.recheck && !wait.is_zero() {
+            return Ok(vec![Action::Recheck {
+                after: wait,
+                plugin: self.name().to_owned(),
+                event: Box::new(event.clone()),
+            }]);
         }
         let labels: Vec<String> = ctx
             .github

@@ -7,6 +7,8 @@
 //! - `/test <job>`, `/test all`, `/retest`, `/retest-required`, `/test-manual-required` and
 //!   `/ok-to-test` comments run the jobs Prow's filters select; `/test ?` and unknown names
 //!   get the help comment.
+//! - Commands in a new pull request's description act as a comment would (Prow's hook turns
+//!   the description into a generic comment), without running a job twice.
 //! - New pushes to a pull request abort its running presubmits; closing it aborts them too.
 //! - A push to a branch runs the postsubmits whose branches and changes match.
 
@@ -95,14 +97,43 @@ impl Plugin for Trigger {
 
     async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
         match event {
-            Event::PullRequest(pr) => pull_request(ctx, pr).await,
+            Event::PullRequest(pr) => {
+                // Like Prow's hook, a pull request's description at opening is also read as a
+                // comment, so `/test foo` in it runs foo.
+                let mut actions = pull_request(ctx, pr).await?;
+                if let Some(comment) = ctx.comment {
+                    let from_body = generic_comment(ctx, comment).await?;
+                    actions.extend(without_duplicate_jobs(&actions, from_body));
+                }
+                Ok(actions)
+            }
             Event::Push(push) => Ok(push_jobs(ctx, push, Timestamp::now())),
-            other => match other.generic_comment() {
-                Some(comment) => generic_comment(ctx, &comment).await,
+            _ => match ctx.comment {
+                Some(comment) => generic_comment(ctx, comment).await,
                 None => Ok(Vec::new()),
             },
         }
     }
+}
+
+/// `more` without the ProwJobs for jobs `already` creates on the same commit: a presubmit
+/// asked for in the description of a pull request that runs it anyway runs once.
+pub fn without_duplicate_jobs(already: &[Action], more: Vec<Action>) -> Vec<Action> {
+    let created = |a: &Action| match a {
+        Action::CreateProwJob(job) => Some((
+            job.spec.job.clone(),
+            job.spec
+                .refs
+                .as_ref()
+                .and_then(|r| r.pulls.first())
+                .map(|p| p.sha.clone()),
+        )),
+        _ => None,
+    };
+    let seen: Vec<_> = already.iter().filter_map(created).collect();
+    more.into_iter()
+        .filter(|a| created(a).is_none_or(|k| !seen.contains(&k)))
+        .collect()
 }
 
 fn has_label(labels: &[Label], name: &str) -> bool {

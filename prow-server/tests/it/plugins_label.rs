@@ -9,7 +9,7 @@ use prow_server::hook::Options;
 use prow_server::plugins::label;
 
 use crate::plugins_common::{plugin_config, summary};
-use crate::support::{self, Server, comment, comments, github, labels};
+use crate::support::{self, Server, comment, comments, github, labels, opened};
 
 const RESTRICTED: &str = r#"
 label:
@@ -339,5 +339,33 @@ async fn label_commands_end_to_end() {
         ["kind/bug", "restricted-label", "triage/accepted"]
     );
     assert_eq!(comments(&server.github).len(), 3);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_label_command_in_a_new_pull_requests_description_applies() {
+    let gh = github(support::ORG);
+    gh.state()
+        .repo_labels
+        .entry((support::ORG.to_owned(), support::REPO.to_owned()))
+        .or_default()
+        .push(Label {
+            name: "kind/bug".to_owned(),
+            ..Label::default()
+        });
+    let server = Server::start_with(
+        gh,
+        Options::default(),
+        support::hook_config(
+            support::CONFIG,
+            "plugins:\n  Codertocat/Hello-World:\n    plugins: [label]\n",
+        ),
+    )
+    .await;
+    let mut pr = opened("stranger");
+    pr["pull_request"]["body"] = "Fixes the thing.\n/kind bug\n".into();
+    server.send("pull_request", &pr).await;
+    server.metrics.wait_processed(1).await;
+    assert_eq!(labels(&server.github), ["kind/bug"]);
     server.shutdown().await;
 }
