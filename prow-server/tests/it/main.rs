@@ -19,3 +19,5 @@ mod plugins_skip;
 mod plugins_welcome;
 mod plugins_wip;
 mod support;
+mod tide;
+mod tide_cost;
