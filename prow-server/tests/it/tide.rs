@@ -555,3 +555,58 @@ async fn status_descriptions_match_the_engine_and_are_written_once() {
     assert_eq!(tide_status(1), ("success".into(), "In merge pool.".into()));
     assert_eq!(s.tide.stats().statuses_written, 4);
 }
+
+#[tokio::test]
+async fn queue_restarts_its_runs_when_someone_else_moves_the_base() {
+    let s = setup(&[1, 2], BISECT);
+    s.tide.sync_once().await.unwrap();
+    set_base(&s.github, "base-1");
+    // The batch on base-0 passes, but the base is gone: its result must not merge anything.
+    finish(s.store.as_ref(), &[1, 2], None, ProwJobState::Success).await;
+    s.tide.sync_once().await.unwrap();
+    assert!(merges(&s.github).is_empty());
+    let all = jobs(s.store.as_ref()).await;
+    let on_new: Vec<&ProwJob> = all
+        .iter()
+        .filter(|j| j.spec.refs.as_ref().unwrap().base_sha == "base-1")
+        .collect();
+    assert_eq!(on_new.len(), 2, "the batch reruns on base-1");
+    assert!(on_new.iter().all(|j| state(j) == ProwJobState::Triggered));
+    let history = s.tide.history().history;
+    let actions: Vec<&str> = history["acme/widgets:main"]
+        .iter()
+        .map(|r| r.action.as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["TRIGGER_BATCH", "RETEST_ON_NEW_BASE", "TRIGGER_BATCH"]
+    );
+    finish(s.store.as_ref(), &[1, 2], None, ProwJobState::Success).await;
+    s.tide.sync_once().await.unwrap();
+    assert_eq!(
+        merges(&s.github),
+        vec![(1, "sha-1".into()), (2, "sha-2".into())]
+    );
+}
+
+#[tokio::test]
+async fn run_syncs_and_sets_statuses_until_told_to_stop() {
+    let s = setup(&[1, 2], "  sync_period: 1h\n  status_update_period: 1h");
+    let mut events = s.store.watch();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(s.tide.clone().run(async move {
+        let _ = stopped.await;
+    }));
+    // The first sync starts the batch; wait for its jobs to appear.
+    let mut added = 0;
+    while added < 2 {
+        if let prow_jobs::store::WatchEvent::Added(job) = events.recv().await.unwrap() {
+            assert_eq!(job.spec.job_type, ProwJobType::Batch);
+            added += 1;
+        }
+    }
+    stop.send(()).unwrap();
+    task.await.unwrap();
+    assert!(s.tide.stats().syncs >= 1);
+    assert_eq!(s.tide.pools().pools[0].action, "TRIGGER_BATCH");
+}
