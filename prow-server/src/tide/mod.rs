@@ -37,7 +37,7 @@ use prow_core::tide::pool::{
 use prow_core::tide::status::{StatusInput, expected_status, truncate_description};
 use prow_core::tide::strategy::{MergeQueue, QueueAction, RunId, StrategyKind, StrategyOptions};
 use prow_core::tide::{
-    AllowedMergeMethods, Context, ContextPolicy, ContextState, MergeTemplate, PullRequest,
+    AllowedMergeMethods, Blocker, Context, ContextPolicy, ContextState, MergeTemplate, PullRequest,
     STATUS_CONTEXT, StatusState, Subpool,
 };
 use prow_core::{ProwJob, ProwJobType, Pull};
@@ -192,6 +192,8 @@ struct State {
     written: BTreeMap<(String, String, String), (StatusState, String)>,
     /// Failed batches already counted, by pool, base and pulls.
     failed_batches: BTreeSet<String>,
+    /// Open issues carrying `tide.blocker_label`, as of the last sync.
+    blockers: Vec<Blocker>,
     syncs: u64,
 }
 
@@ -469,6 +471,7 @@ impl Controller {
             }
         }
         st.cache.retain(|k| issues.contains_key(k));
+        st.blockers = self.find_blockers(&cfg).await?;
 
         let mut branch_of: BTreeMap<PrKey, String> = BTreeMap::new();
         for (key, issue) in &issues {
@@ -545,6 +548,42 @@ impl Controller {
         published.stats.pools = sizes;
         published.stats.syncs += 1;
         Ok(())
+    }
+
+    /// The open issues labelled `tide.blocker_label` in the queried orgs and repositories
+    /// (none when no label is configured), like Prow's `blockers.FindAll`.
+    async fn find_blockers(&self, cfg: &Config) -> Result<Vec<Blocker>, TideError> {
+        let label = &cfg.prow.tide.blocker_label;
+        if label.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut scopes: BTreeSet<String> = BTreeSet::new();
+        for q in &cfg.prow.tide.queries {
+            scopes.extend(q.orgs.iter().map(|o| format!("org:\"{o}\"")));
+            scopes.extend(q.repos.iter().map(|r| format!("repo:\"{r}\"")));
+        }
+        if scopes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = format!(
+            "-is:pr state:open label:\"{label}\" {}",
+            scopes.into_iter().collect::<Vec<_>>().join(" ")
+        );
+        let found = self
+            .github
+            .search_issues(&query)
+            .await
+            .map_err(gh(format!("search blockers {query:?}")))?;
+        Ok(found
+            .into_iter()
+            .filter(|i| !i.is_pull_request())
+            .filter_map(|i| {
+                let (org, repo) = org_repo_of(&i)?;
+                let mut b = Blocker::new(&org, &repo, i.number, &i.title);
+                b.url = i.html_url.clone();
+                Some(b)
+            })
+            .collect())
     }
 
     /// Decides and acts on one pool; returns its view and sizes.
@@ -629,6 +668,20 @@ impl Controller {
         view.pending_prs = by_number(&acc.pendings);
         view.missing_prs = by_number(&acc.missings);
 
+        let blockers: Vec<Blocker> =
+            prow_core::tide::blockers::applicable(&st.blockers, &org, &repo, &branch)
+                .into_iter()
+                .cloned()
+                .collect();
+        view.blockers = blockers
+            .iter()
+            .map(|b| BlockerView {
+                number: b.number,
+                title: b.title.clone(),
+                url: b.url.clone(),
+            })
+            .collect();
+        let blocked = !blockers.is_empty();
         let options = match tide.strategy_options_for(&org, &repo) {
             Ok(o) => o,
             Err(reason) => {
@@ -638,7 +691,15 @@ impl Controller {
         };
         let outcome = if options.kind == StrategyKind::Tide {
             st.queues.remove(&key);
-            self.tide_pool(st, cfg, &sp, &acc, &policy, &jobs).await
+            self.tide_pool(st, cfg, &sp, &acc, &policy, &jobs, blocked)
+                .await
+        } else if blocked {
+            // Nothing merges or starts while blocking issues are open; the queue keeps its
+            // state and resumes when they close.
+            Outcome {
+                action: "BLOCKED".to_owned(),
+                ..Outcome::default()
+            }
         } else {
             self.queue_pool(st, cfg, &sp, options, &jobs).await
         };
@@ -678,6 +739,7 @@ impl Controller {
         acc: &prow_core::tide::Accumulated,
         policy: &ContextPolicy,
         jobs: &[&Presubmit],
+        blocked: bool,
     ) -> Outcome {
         let tide = &cfg.prow.tide;
         let (org, repo) = (sp.org.as_str(), sp.repo.as_str());
@@ -719,6 +781,7 @@ impl Controller {
         let mut input = ActionInput::new(sp, acc, &batch, &passing, &eligible);
         input.priorities = &priorities;
         input.next_batch = next_batch;
+        input.blocked = blocked;
         let action = take_action(&input);
         let mut out = Outcome {
             action: action.as_str().to_owned(),
@@ -1192,8 +1255,14 @@ impl Controller {
                 AllowedMergeMethods::default(),
                 tide.merge_blocks_policy_for(org, repo),
             );
+            let blockers: Vec<Blocker> =
+                prow_core::tide::blockers::applicable(&st.blockers, org, repo, &pr.base_ref)
+                    .into_iter()
+                    .cloned()
+                    .collect();
             let facts = st.facts.get(key);
             let mut input = StatusInput::new(&pr, &policy);
+            input.blockers = &blockers;
             input.not_allowed_reason = reason.as_deref();
             input.in_pool = facts.is_some_and(|f| f.in_pool);
             input.queries = &queries;

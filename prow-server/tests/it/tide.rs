@@ -610,3 +610,47 @@ async fn run_syncs_and_sets_statuses_until_told_to_stop() {
     assert!(s.tide.stats().syncs >= 1);
     assert_eq!(s.tide.pools().pools[0].action, "TRIGGER_BATCH");
 }
+
+#[tokio::test]
+async fn blocking_issue_stops_merges_until_it_closes() {
+    let s = setup(&[1, 2], "  blocker_label: merge-blocker");
+    let issue: prow_github::types::Issue = serde_json::from_value(json!({
+        "id": 90, "number": 90, "title": "Release freeze branch:main", "state": "open",
+        "user": {"login": "bob"}, "labels": [{"name": "merge-blocker"}],
+        "html_url": format!("https://github.com/{ORG}/{REPO}/issues/90"),
+    }))
+    .unwrap();
+    s.github.add_issue(ORG, REPO, issue);
+    s.tide.sync_once().await.unwrap();
+    let pool = &s.tide.pools().pools[0];
+    assert_eq!(pool.action, "BLOCKED");
+    assert_eq!(pool.blockers.len(), 1);
+    assert_eq!(pool.blockers[0].number, 90);
+    assert!(
+        jobs(s.store.as_ref()).await.is_empty(),
+        "nothing starts while blocked"
+    );
+
+    // A PR outside the pool is told which issue blocks merging.
+    add_pr(&s.github, 3, &[]);
+    s.tide.sync_once().await.unwrap();
+    s.tide.status_once().await.unwrap();
+    let desc = |n: u64| {
+        s.github.state().statuses[&(ORG.to_string(), REPO.to_string(), format!("sha-{n}"))]
+            .iter()
+            .rev()
+            .find(|st| st.context == "tide")
+            .and_then(|st| st.description.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(desc(3), "Not mergeable. Merging is blocked by issue 90.");
+
+    s.github
+        .state()
+        .issues
+        .get_mut(&(ORG.into(), REPO.into(), 90))
+        .unwrap()
+        .state = "closed".into();
+    s.tide.sync_once().await.unwrap();
+    assert_eq!(s.tide.pools().pools[0].action, "TRIGGER_BATCH");
+}
