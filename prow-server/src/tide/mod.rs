@@ -691,7 +691,8 @@ impl Controller {
         };
         let outcome = if options.kind == StrategyKind::Tide {
             st.queues.remove(&key);
-            self.tide_pool(st, cfg, &sp, &acc, &policy, &jobs, blocked)
+            self.count_failed_batches(st, &sp);
+            self.tide_pool(cfg, &sp, &acc, &policy, &jobs, blocked)
                 .await
         } else if blocked {
             // Nothing merges or starts while blocking issues are open; the queue keeps its
@@ -733,7 +734,6 @@ impl Controller {
     /// Prow's behaviour: one stateless decision per sync from the ProwJobs on the base.
     async fn tide_pool(
         &self,
-        st: &mut State,
         cfg: &Config,
         sp: &Subpool,
         acc: &prow_core::tide::Accumulated,
@@ -755,7 +755,6 @@ impl Controller {
             out
         };
         let batch = accumulate_batch(sp, required_for);
-        self.count_failed_batches(st, sp);
         let passing: BTreeSet<u64> = sp
             .prs
             .iter()
