@@ -1220,20 +1220,16 @@ impl Controller {
                     pr
                 }
                 None => {
-                    let pr = st
+                    // Not in any pool: read it like the sync does (its base for mergeability).
+                    let branch = st
                         .cache
                         .details(github, key, issue, false)
                         .await
                         .map_err(gh(format!("read {org}/{repo}#{}", key.2)))?;
-                    let _ = pr;
-                    let base = st.cache.prs.get(key).map(|c| c.pr.base_ref.clone());
-                    let base_sha = match base {
-                        Some(b) => github
-                            .ref_sha(org, repo, &format!("heads/{b}"))
-                            .await
-                            .map_err(gh(format!("read {org}/{repo} branch {b}")))?,
-                        None => continue,
-                    };
+                    let base_sha = github
+                        .ref_sha(org, repo, &format!("heads/{branch}"))
+                        .await
+                        .map_err(gh(format!("read {org}/{repo} branch {branch}")))?;
                     st.cache
                         .complete(github, key, issue, &base_sha, false)
                         .await

@@ -20,4 +20,5 @@ mod plugins_welcome;
 mod plugins_wip;
 mod support;
 mod tide;
+mod tide_corpus;
 mod tide_cost;
