@@ -654,3 +654,30 @@ async fn blocking_issue_stops_merges_until_it_closes() {
     s.tide.sync_once().await.unwrap();
     assert_eq!(s.tide.pools().pools[0].action, "TRIGGER_BATCH");
 }
+
+#[tokio::test]
+async fn speculative_tests_cumulative_prefixes_in_parallel() {
+    let extra = "  batch_size_limit: {\"*\": 1}\n  merge_queue:\n    strategy: {\"*\": speculative}\n    ci_capacity: {\"*\": 2}";
+    let s = setup(&[1, 2], extra);
+    s.tide.sync_once().await.unwrap();
+    let all = jobs(s.store.as_ref()).await;
+    let mut runs: Vec<(ProwJobType, Vec<u64>)> =
+        all.iter().map(|j| (j.spec.job_type, pulls(j))).collect();
+    runs.sort_by_key(|(_, p)| p.clone());
+    runs.dedup();
+    assert_eq!(
+        runs,
+        vec![
+            (ProwJobType::Presubmit, vec![1]),
+            (ProwJobType::Batch, vec![1, 2])
+        ],
+        "#1 alone and #2 on top of #1, at once"
+    );
+    finish(s.store.as_ref(), &[1], None, ProwJobState::Success).await;
+    finish(s.store.as_ref(), &[1, 2], None, ProwJobState::Success).await;
+    s.tide.sync_once().await.unwrap();
+    assert_eq!(
+        merges(&s.github),
+        vec![(1, "sha-1".into()), (2, "sha-2".into())]
+    );
+}
