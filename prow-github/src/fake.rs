@@ -140,6 +140,7 @@ impl FakeGitHub {
                 pull_request: Some(serde_json::json!({})),
                 repository_url: format!("https://api.github.com/repos/{org}/{repo}"),
                 updated_at: String::new(),
+                milestone: None,
             },
         );
         state.pulls.insert(k, pr);

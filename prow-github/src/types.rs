@@ -106,6 +106,8 @@ pub struct Issue {
     /// When the issue last changed (a push, a label, a comment; not a commit status), as GitHub
     /// writes it; empty when unknown.
     pub updated_at: String,
+    /// Its milestone, if any.
+    pub milestone: Option<Milestone>,
 }
 
 impl Issue {

@@ -198,6 +198,7 @@ impl PrCache {
         }
         let mut pr = entry.pr.clone();
         pr.labels = issue.labels.iter().map(|l| l.name.clone()).collect();
+        pr.milestone = issue.milestone.as_ref().map(|m| m.title.clone());
         Ok(pr)
     }
 

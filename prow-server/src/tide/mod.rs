@@ -1,7 +1,7 @@
 //! The tide controller: Prow's merge automation over GitHub and the job store.
 //!
 //! [`Controller::sync_once`] runs every `tide.queries` query, reads each PR's head, mergeability
-//! and contexts (reusing unchanged PRs' data, see [`fetch`](self#caching)), divides them into
+//! and contexts (reusing unchanged PRs' data, see [Caching](#caching)), divides them into
 //! pools per org/repo/branch, reads the ProwJobs that ran on each pool's base, decides with the
 //! pure engine in `prow_core::tide` and acts: merges guarded by the tested head SHA, batch and
 //! retest ProwJobs created in the store for plank, ejections with a comment naming the failing
@@ -10,7 +10,14 @@
 //! memory (a restart starts their queues afresh).
 //!
 //! [`Controller::status_once`] sets the `tide` context on every open PR of the queried
-//! repositories, writing only when the state or description changes.
+//! repositories, writing only when the state or description changes. [`Controller::run`]
+//! drives both on `tide.sync_period` and `tide.status_update_period`; [`router`] serves the
+//! pools and history as deck reads them, and [`Controller::stats`] the counters for metrics.
+//!
+//! Differences from Prow: contexts required by branch protection are not read
+//! (`from-branch-protection` is ignored); presubmits with `run_if_changed` count as required
+//! when they reported on the PR's head; a new batch is not trial-merged with git first (a PR
+//! that does not merge cleanly fails the batch instead).
 //!
 //! # Caching
 //!
@@ -1217,6 +1224,7 @@ impl Controller {
                 Some(cached) => {
                     let mut pr = cached.pr.clone();
                     pr.labels = issue.labels.iter().map(|l| l.name.clone()).collect();
+                    pr.milestone = issue.milestone.as_ref().map(|m| m.title.clone());
                     pr
                 }
                 None => {
