@@ -71,6 +71,9 @@ pub struct FakeState {
     pub comment_reactions: BTreeMap<IssueKey, Vec<String>>,
     /// Reactions to issues and pull requests, in order.
     pub issue_reactions: BTreeMap<IssueKey, Vec<String>>,
+    /// Pushes that race a merge: once the first pull request merges, the second's head moves
+    /// to the given SHA (each applies once).
+    pub pushes_on_merge: Vec<(IssueKey, IssueKey, String)>,
     next_id: u64,
     /// Commit to its tree hash, by `(org, repo, sha)`.
     pub commit_trees: BTreeMap<(String, String, String), String>,
@@ -140,6 +143,8 @@ impl FakeGitHub {
                 html_url: pr.html_url.clone(),
                 pull_request: Some(serde_json::json!({})),
                 repository_url: format!("https://api.github.com/repos/{org}/{repo}"),
+                updated_at: String::new(),
+                milestone: None,
             },
         );
         state.pulls.insert(k, pr);
@@ -510,7 +515,16 @@ impl GitHubClient for FakeGitHub {
             (org.to_owned(), repo.to_owned(), pr.base.git_ref.clone()),
             merge_sha,
         );
-        state.merges.push((k, request.clone()));
+        state.merges.push((k.clone(), request.clone()));
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut state.pushes_on_merge)
+            .into_iter()
+            .partition(|(after, _, _)| *after == k);
+        state.pushes_on_merge = later;
+        for (_, target, sha) in due {
+            if let Some(p) = state.pulls.get_mut(&target) {
+                p.head.sha = sha;
+            }
+        }
         Ok(())
     }
 

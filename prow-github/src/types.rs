@@ -103,6 +103,11 @@ pub struct Issue {
     pub pull_request: Option<serde_json::Value>,
     /// The API URL of the issue's repository (search results name the repository this way).
     pub repository_url: String,
+    /// When the issue last changed (a push, a label, a comment; not a commit status), as GitHub
+    /// writes it; empty when unknown.
+    pub updated_at: String,
+    /// Its milestone, if any.
+    pub milestone: Option<Milestone>,
 }
 
 impl Issue {

@@ -11,3 +11,4 @@
 
 pub mod hook;
 pub mod plugins;
+pub mod tide;

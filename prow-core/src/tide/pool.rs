@@ -89,7 +89,9 @@ pub enum SimpleState {
 /// Reduces a ProwJob state (Prow's `toSimpleState`).
 pub fn simple_state(state: ProwJobState) -> SimpleState {
     match state {
-        ProwJobState::Triggered | ProwJobState::Pending => SimpleState::Pending,
+        ProwJobState::Scheduling | ProwJobState::Triggered | ProwJobState::Pending => {
+            SimpleState::Pending
+        }
         ProwJobState::Success => SimpleState::Success,
         _ => SimpleState::Failure,
     }

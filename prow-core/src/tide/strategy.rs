@@ -322,6 +322,68 @@ impl MergeQueue {
         }
     }
 
+    /// Whether `pr` is waiting or under test.
+    pub fn contains(&self, pr: PrNumber) -> bool {
+        self.waiting.contains(&pr) || self.groups.iter().any(|g| g.prs.contains(&pr))
+    }
+
+    /// Takes a PR out of the queue (it left the pool, or its head changed). The other PRs of
+    /// its group wait again; returns the runs whose results no longer matter (the group's, and
+    /// with cumulative runs every later run), which the caller aborts.
+    pub fn remove(&mut self, pr: PrNumber) -> Vec<RunId> {
+        self.waiting.retain(|&p| p != pr);
+        self.tide.serial_passed.remove(&pr);
+        let Some(at) = self.groups.iter().position(|g| g.prs.contains(&pr)) else {
+            return Vec::new();
+        };
+        let mut cancelled = Vec::new();
+        if self.cumulative() {
+            for g in self.groups.iter_mut().skip(at + 1).filter(|g| !g.suspect) {
+                if let Some(run) = g.run.take()
+                    && g.result.take().is_none()
+                {
+                    cancelled.push(run);
+                }
+            }
+        }
+        if let Some(group) = self.groups.remove(at) {
+            if let Some(run) = group.run
+                && group.result.is_none()
+            {
+                cancelled.push(run);
+            }
+            for p in group.prs.into_iter().filter(|&p| p != pr) {
+                let at = self.waiting.partition_point(|&w| w < p);
+                self.waiting.insert(at, p);
+            }
+        }
+        self.stats.runs_cancelled += cancelled.len() as u64;
+        cancelled
+    }
+
+    /// Forgets every run and result (the base branch moved under the queue, so they speak for
+    /// a base that is gone); the next [`MergeQueue::step`] starts new runs. Returns the runs
+    /// still in flight, which the caller aborts.
+    pub fn restart_runs(&mut self) -> Vec<RunId> {
+        let mut cancelled = Vec::new();
+        for g in self.groups.iter_mut() {
+            if let Some(run) = g.run.take()
+                && g.result.take().is_none()
+            {
+                cancelled.push(run);
+            }
+        }
+        self.tide.base_version += 1;
+        self.tide.batch_result = None;
+        cancelled.extend(std::mem::take(&mut self.tide.in_flight));
+        self.tide.batch = None;
+        self.tide.serial = None;
+        cancelled.sort_unstable();
+        cancelled.dedup();
+        self.stats.runs_cancelled += cancelled.len() as u64;
+        cancelled
+    }
+
     /// Records the result of a run; results of unknown or cancelled runs are ignored.
     pub fn run_finished(&mut self, run: RunId, outcome: RunOutcome) {
         if self.options.kind == StrategyKind::Tide {

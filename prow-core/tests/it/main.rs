@@ -5,5 +5,6 @@ mod crd;
 mod properties;
 mod prowjob;
 mod tide_pool;
+mod tide_queue_ops;
 mod tide_status;
 mod tide_strategy;

@@ -32,3 +32,6 @@ mod plugins_verify_owners;
 mod plugins_welcome;
 mod plugins_wip;
 mod support;
+mod tide;
+mod tide_corpus;
+mod tide_cost;

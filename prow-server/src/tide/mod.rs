@@ -1,0 +1,1327 @@
+//! The tide controller: Prow's merge automation over GitHub and the job store.
+//!
+//! [`Controller::sync_once`] runs every `tide.queries` query, reads each PR's head, mergeability
+//! and contexts (reusing unchanged PRs' data, see [Caching](#caching)), divides them into
+//! pools per org/repo/branch, reads the ProwJobs that ran on each pool's base, decides with the
+//! pure engine in `prow_core::tide` and acts: merges guarded by the tested head SHA, batch and
+//! retest ProwJobs created in the store for plank, ejections with a comment naming the failing
+//! jobs. The strategy comes from `tide.merge_queue.strategy`: `tide` (Prow's, the default) is
+//! stateless like Prow; `serial`, `bisect` and `speculative` keep a `MergeQueue` per pool in
+//! memory (a restart starts their queues afresh).
+//!
+//! [`Controller::status_once`] sets the `tide` context on every open PR of the queried
+//! repositories, writing only when the state or description changes. [`Controller::run`]
+//! drives both on `tide.sync_period` and `tide.status_update_period`; [`router`] serves the
+//! pools and history as deck reads them, and [`Controller::stats`] the counters for metrics.
+//!
+//! Differences from Prow: contexts required by branch protection are not read
+//! (`from-branch-protection` is ignored); presubmits with `run_if_changed` count as required
+//! when they reported on the PR's head; a new batch is not trial-merged with git first (a PR
+//! that does not merge cleanly fails the batch instead).
+//!
+//! # Caching
+//!
+//! A PR's details are refetched only when its search `updated_at` or its base branch moved;
+//! its contexts only while some are pending (or the head changed); every
+//! [`FULL_REFRESH_EVERY`]th sync refetches everything.
+
+mod fetch;
+mod jobs;
+pub mod view;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use prow_config::{Config, Presubmit};
+use prow_core::k8s_openapi::jiff::Timestamp;
+use prow_core::tide::context::{not_allowed_to_merge_reason, pr_merge_method};
+use prow_core::tide::pool::{
+    ActionInput, SimpleState, accumulate, accumulate_batch, divide_pool, is_retest_eligible,
+    pick_batch_with_preexisting_tests, pick_new_batch, simple_state, take_action,
+};
+use prow_core::tide::status::{StatusInput, expected_status, truncate_description};
+use prow_core::tide::strategy::{MergeQueue, QueueAction, RunId, StrategyKind, StrategyOptions};
+use prow_core::tide::{
+    AllowedMergeMethods, Blocker, Context, ContextPolicy, ContextState, MergeTemplate, PullRequest,
+    STATUS_CONTEXT, StatusState, Subpool,
+};
+use prow_core::{ProwJob, ProwJobType, Pull};
+use prow_github::types::{MergeRequest, Status};
+use prow_github::{Error as GitHubError, GitHubClient};
+use prow_jobs::clock::Clock;
+use prow_jobs::store::{JobStore, ListParams};
+use serde::Serialize;
+
+pub use fetch::FULL_REFRESH_EVERY;
+use fetch::{PrCache, PrKey, org_repo_of};
+pub use view::{
+    BlockerView, HISTORY_PER_POOL, History, PoolView, PrView, Record, TideHistory, TidePools,
+    router,
+};
+
+/// Where the controller reads its configuration: called at the start of every sync and status
+/// pass, so a hot-reloaded configuration applies from the next pass.
+pub type ConfigSource = Arc<dyn Fn() -> Arc<Config> + Send + Sync>;
+
+/// Why a sync or status pass failed as a whole (problems with one pool or PR are recorded in
+/// the pool's `Error` and the history instead).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TideError {
+    /// A GitHub request failed.
+    #[error("tide: {what}: {source}")]
+    GitHub {
+        /// What tide was doing.
+        what: String,
+        /// GitHub's error.
+        #[source]
+        source: GitHubError,
+    },
+    /// The job store failed.
+    #[error("tide: {what}: {reason}")]
+    Store {
+        /// What tide was doing.
+        what: String,
+        /// The store's error.
+        reason: String,
+    },
+    /// A ProwJob could not be built from its presubmit.
+    #[error("tide: build ProwJob for presubmit {job}: {reason}")]
+    Job {
+        /// The presubmit.
+        job: String,
+        /// Why.
+        reason: String,
+    },
+    /// The configuration is unusable for a pool.
+    #[error("tide: configuration of {what}: {reason}")]
+    Config {
+        /// The pool or setting.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+fn gh(what: impl Into<String>) -> impl FnOnce(GitHubError) -> TideError {
+    let what = what.into();
+    move |source| TideError::GitHub { what, source }
+}
+
+/// The sizes of one pool after the last sync.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct PoolSize {
+    /// PRs in the pool.
+    pub prs: usize,
+    /// PRs whose jobs passed.
+    pub success: usize,
+    /// PRs with jobs running.
+    pub pending: usize,
+    /// PRs with jobs missing or failed.
+    pub missing: usize,
+}
+
+/// Counters and gauges of the controller, for metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct TideStats {
+    /// Pool sizes by pool key (`org/repo:branch`), as of the last sync.
+    pub pools: BTreeMap<String, PoolSize>,
+    /// Syncs run.
+    pub syncs: u64,
+    /// PRs merged.
+    pub merges_total: u64,
+    /// Merges refused because the PR's head moved since it was tested.
+    pub merges_head_changed: u64,
+    /// Batches started (runs testing more than one PR).
+    pub batches_started: u64,
+    /// Batches whose jobs all passed.
+    pub batches_passed: u64,
+    /// Batches with a failed job.
+    pub batches_failed: u64,
+    /// PRs ejected from a merge queue.
+    pub ejections: u64,
+    /// Failures that passed when retried (flakes), so nobody was blamed.
+    pub flakes_retried: u64,
+    /// `tide` statuses written.
+    pub statuses_written: u64,
+}
+
+/// What the status pass needs to know about a PR from the last sync.
+#[derive(Debug, Clone)]
+struct StatusFacts {
+    in_pool: bool,
+    passing: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct RunInfo {
+    prs: Vec<u64>,
+    jobs: Vec<String>,
+}
+
+/// A pool's merge queue (strategies other than `tide`).
+#[derive(Debug)]
+struct QueueState {
+    options: StrategyOptions,
+    queue: MergeQueue,
+    runs: BTreeMap<RunId, RunInfo>,
+    /// The head SHA each queued PR was enqueued with.
+    heads: BTreeMap<u64, String>,
+    /// Ejected PRs and the head they were ejected with; a new push lets them back in.
+    ejected: BTreeMap<u64, String>,
+    /// The base SHA the queue's runs test on.
+    base_sha: String,
+}
+
+impl QueueState {
+    fn new(options: StrategyOptions) -> Self {
+        QueueState {
+            options,
+            queue: MergeQueue::new(options),
+            runs: BTreeMap::new(),
+            heads: BTreeMap::new(),
+            ejected: BTreeMap::new(),
+            base_sha: String::new(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    cache: PrCache,
+    queues: BTreeMap<String, QueueState>,
+    facts: BTreeMap<PrKey, StatusFacts>,
+    /// The `tide` status last written per `(org, repo, sha)`.
+    written: BTreeMap<(String, String, String), (StatusState, String)>,
+    /// Failed batches already counted, by pool, base and pulls.
+    failed_batches: BTreeSet<String>,
+    /// Open issues carrying `tide.blocker_label`, as of the last sync.
+    blockers: Vec<Blocker>,
+    syncs: u64,
+}
+
+/// What the HTTP views and metrics read.
+struct Published {
+    pools: Vec<PoolView>,
+    history: History,
+    stats: TideStats,
+}
+
+/// The tide controller; see the module docs.
+pub struct Controller {
+    github: Arc<dyn GitHubClient>,
+    store: Arc<dyn JobStore>,
+    config: ConfigSource,
+    clock: Arc<dyn Clock>,
+    state: tokio::sync::Mutex<State>,
+    published: Mutex<Published>,
+    reuse: bool,
+}
+
+impl std::fmt::Debug for Controller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Controller").finish_non_exhaustive()
+    }
+}
+
+/// The contexts of `org/repo` presubmits running on `branch`, as Prow folds them into the
+/// context policy: required, required when present (conditional jobs), optional.
+fn job_contexts(jobs: &[Presubmit], branch: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let (mut required, mut if_present, mut optional) = (Vec::new(), Vec::new(), Vec::new());
+    for job in jobs.iter().filter(|j| j.could_run(branch)) {
+        if !job.context_required() {
+            optional.push(job.context.clone());
+        } else if job.triggers_conditionally() {
+            if_present.push(job.context.clone());
+        } else {
+            required.push(job.context.clone());
+        }
+    }
+    (required, if_present, optional)
+}
+
+fn presubmits_of<'a>(cfg: &'a Config, org: &str, repo: &str) -> &'a [Presubmit] {
+    cfg.jobs
+        .presubmits
+        .get(&format!("{org}/{repo}"))
+        .map_or(&[], Vec::as_slice)
+}
+
+/// The context policy of a branch: `tide.context_options` plus the presubmits' contexts.
+fn context_policy(
+    cfg: &Config,
+    org: &str,
+    repo: &str,
+    branch: &str,
+) -> Result<ContextPolicy, TideError> {
+    let (required, if_present, optional) = job_contexts(presubmits_of(cfg, org, repo), branch);
+    let merged = cfg
+        .prow
+        .tide
+        .context_options
+        .policy_for(org, repo, branch)
+        .with_contexts(&required, &if_present, &optional);
+    prow_config::prow::engine_context_policy(&merged).map_err(|reason| TideError::Config {
+        what: format!("tide.context_options for {org}/{repo}:{branch}"),
+        reason,
+    })
+}
+
+fn github_method(m: prow_core::MergeMethod) -> prow_github::types::MergeMethod {
+    match m {
+        prow_core::MergeMethod::Merge => prow_github::types::MergeMethod::Merge,
+        prow_core::MergeMethod::Squash => prow_github::types::MergeMethod::Squash,
+        prow_core::MergeMethod::Rebase => prow_github::types::MergeMethod::Rebase,
+    }
+}
+
+fn pull_of(pr: &PullRequest) -> Pull {
+    Pull {
+        number: pr.number,
+        author: pr.author.clone(),
+        sha: pr.head_sha.clone(),
+        title: pr.title.clone(),
+        ..Pull::default()
+    }
+}
+
+/// The contexts of `pr` that passed for the pool's base and the PR's head: its presubmit
+/// ProwJobs, and successful head contexts no tide job produces.
+fn passing_up_to_date(sp: &Subpool, pr: &PullRequest, job_contexts: &[String]) -> Vec<String> {
+    let mut states: BTreeMap<&str, SimpleState> = BTreeMap::new();
+    for pj in &sp.prowjobs {
+        if pj.spec.job_type != ProwJobType::Presubmit {
+            continue;
+        }
+        let Some(first) = pj.spec.refs.as_ref().and_then(|r| r.pulls.first()) else {
+            continue;
+        };
+        if first.number != pr.number || first.sha != pr.head_sha {
+            continue;
+        }
+        let state = simple_state(pj.status.as_ref().map(|s| s.state).unwrap_or_default());
+        let best = prow_core::tide::pool::better_state(
+            states.get(pj.spec.context.as_str()).copied(),
+            state,
+        );
+        states.insert(pj.spec.context.as_str(), best);
+    }
+    let mut out: Vec<String> = states
+        .into_iter()
+        .filter(|(_, s)| *s == SimpleState::Success)
+        .map(|(c, _)| c.to_owned())
+        .collect();
+    out.extend(
+        pr.contexts
+            .iter()
+            .filter(|c| c.state == ContextState::Success && !job_contexts.contains(&c.name))
+            .map(|c| c.name.clone()),
+    );
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What acting on a pool produced, for its view and history.
+#[derive(Default)]
+struct Outcome {
+    action: String,
+    target: Vec<u64>,
+    errors: Vec<String>,
+    /// Action, target PRs, error and the base SHA acted on, per history record.
+    records: Vec<(String, Vec<u64>, String, String)>,
+    batch_pending: Vec<u64>,
+}
+
+impl Controller {
+    /// A controller over `github` and `store`, reading configuration from `config` and the
+    /// time from `clock`.
+    pub fn new(
+        github: Arc<dyn GitHubClient>,
+        store: Arc<dyn JobStore>,
+        config: ConfigSource,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Controller {
+            github,
+            store,
+            config,
+            clock,
+            state: tokio::sync::Mutex::new(State::default()),
+            published: Mutex::new(Published {
+                pools: Vec::new(),
+                history: History::new(HISTORY_PER_POOL),
+                stats: TideStats::default(),
+            }),
+            reuse: true,
+        }
+    }
+
+    /// Turns the reuse of unchanged PRs' details and contexts off (every sync then refetches
+    /// every PR, as Prow does) or back on (the default).
+    pub fn with_pr_reuse(mut self, reuse: bool) -> Self {
+        self.reuse = reuse;
+        self
+    }
+
+    fn published(&self) -> std::sync::MutexGuard<'_, Published> {
+        self.published.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The counters and pool sizes so far.
+    pub fn stats(&self) -> TideStats {
+        self.published().stats.clone()
+    }
+
+    /// The body of `/tide.js`: the queries and the pools of the last sync.
+    pub fn pools(&self) -> TidePools {
+        let cfg = (self.config)();
+        TidePools {
+            queries: cfg
+                .prow
+                .tide
+                .queries
+                .iter()
+                .map(|q| q.query_string())
+                .collect(),
+            tide_queries: cfg.prow.tide.queries.clone(),
+            pools: self.published().pools.clone(),
+        }
+    }
+
+    /// The body of `/tide-history.js`.
+    pub fn history(&self) -> TideHistory {
+        TideHistory {
+            history: self.published().history.all(),
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    fn bump(&self, f: impl FnOnce(&mut TideStats)) {
+        f(&mut self.published().stats);
+    }
+
+    /// Runs the sync loop every `tide.sync_period` (default 1m) and the status loop every
+    /// `tide.status_update_period` (default: the sync period) until `until` completes. The
+    /// periods are read when the loop starts; failed passes are logged and retried on the
+    /// next tick.
+    pub async fn run(self: Arc<Self>, until: impl Future<Output = ()>) {
+        let cfg = (self.config)();
+        let sync_period = cfg
+            .prow
+            .tide
+            .sync_period
+            .and_then(|d| d.0.to_std())
+            .unwrap_or(Duration::from_secs(60))
+            .max(Duration::from_millis(1));
+        let status_period = cfg
+            .prow
+            .tide
+            .status_update_period
+            .and_then(|d| d.0.to_std())
+            .unwrap_or(sync_period)
+            .max(Duration::from_millis(1));
+        let mut sync_tick = tokio::time::interval(sync_period);
+        let mut status_tick = tokio::time::interval(status_period);
+        sync_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        status_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(until);
+        loop {
+            tokio::select! {
+                () = &mut until => break,
+                _ = sync_tick.tick() => {
+                    if let Err(e) = self.sync_once().await {
+                        tracing::warn!(error = %e, "tide sync failed");
+                    }
+                }
+                _ = status_tick.tick() => {
+                    if let Err(e) = self.status_once().await {
+                        tracing::warn!(error = %e, "tide status update failed");
+                    }
+                }
+            }
+        }
+    }
+
+    /// One sync: query, read, decide and act on every pool; see the module docs.
+    pub async fn sync_once(&self) -> Result<(), TideError> {
+        let mut st = self.state.lock().await;
+        let cfg = (self.config)();
+        st.syncs += 1;
+        let full = !self.reuse || st.syncs % FULL_REFRESH_EVERY == 0;
+        let github = self.github.as_ref();
+
+        let mut issues: BTreeMap<PrKey, prow_github::types::Issue> = BTreeMap::new();
+        let mut approved: BTreeSet<PrKey> = BTreeSet::new();
+        for q in &cfg.prow.tide.queries {
+            let query = q.query_string();
+            let found = github
+                .search_issues(&query)
+                .await
+                .map_err(gh(format!("search {query:?}")))?;
+            for issue in found.into_iter().filter(|i| i.is_pull_request()) {
+                let Some((org, repo)) = org_repo_of(&issue) else {
+                    continue;
+                };
+                let key = (org, repo, issue.number);
+                if q.review_approved_required {
+                    approved.insert(key.clone());
+                }
+                issues.insert(key, issue);
+            }
+        }
+        st.cache.retain(|k| issues.contains_key(k));
+        st.blockers = self.find_blockers(&cfg).await?;
+
+        let mut branch_of: BTreeMap<PrKey, String> = BTreeMap::new();
+        for (key, issue) in &issues {
+            match st.cache.details(github, key, issue, full).await {
+                Ok(branch) => {
+                    branch_of.insert(key.clone(), branch);
+                }
+                Err(e) => tracing::warn!(pr = ?key, error = %e, "tide: read pull request"),
+            }
+        }
+        let mut base_shas: BTreeMap<String, String> = BTreeMap::new();
+        let mut pool_errors: BTreeMap<String, String> = BTreeMap::new();
+        for ((org, repo, _), branch) in &branch_of {
+            let pool = format!("{org}/{repo}:{branch}");
+            if base_shas.contains_key(&pool) || pool_errors.contains_key(&pool) {
+                continue;
+            }
+            match github.ref_sha(org, repo, &format!("heads/{branch}")).await {
+                Ok(sha) => {
+                    base_shas.insert(pool, sha);
+                }
+                Err(e) => {
+                    pool_errors.insert(pool, format!("read base branch: {e}"));
+                }
+            }
+        }
+        let mut prs = Vec::new();
+        for (key, branch) in &branch_of {
+            let pool = format!("{}/{}:{branch}", key.0, key.1);
+            let (Some(base), Some(issue)) = (base_shas.get(&pool), issues.get(key)) else {
+                continue;
+            };
+            match st.cache.complete(github, key, issue, base, full).await {
+                Ok(mut pr) => {
+                    pr.review_approved = approved.contains(key);
+                    prs.push(pr);
+                }
+                Err(e) => tracing::warn!(pr = ?key, error = %e, "tide: read pull request"),
+            }
+        }
+        let prowjobs =
+            self.store
+                .list(&ListParams::default())
+                .await
+                .map_err(|e| TideError::Store {
+                    what: "list ProwJobs".to_owned(),
+                    reason: e.to_string(),
+                })?;
+
+        st.facts.clear();
+        let mut views = Vec::new();
+        let mut sizes = BTreeMap::new();
+        for sp in divide_pool(prs, &prowjobs, &base_shas) {
+            let key = sp.key();
+            let (view, size) = self.sync_pool(&mut st, &cfg, sp).await;
+            sizes.insert(key, size);
+            views.push(view);
+        }
+        for (pool, error) in pool_errors {
+            let (org_repo, branch) = pool.split_once(':').unwrap_or((pool.as_str(), ""));
+            let (org, repo) = org_repo.split_once('/').unwrap_or((org_repo, ""));
+            views.push(PoolView {
+                org: org.to_owned(),
+                repo: repo.to_owned(),
+                branch: branch.to_owned(),
+                action: "WAIT".to_owned(),
+                error,
+                ..PoolView::default()
+            });
+        }
+        views.sort_by(|a, b| (&a.org, &a.repo, &a.branch).cmp(&(&b.org, &b.repo, &b.branch)));
+        let mut published = self.published();
+        published.pools = views;
+        published.stats.pools = sizes;
+        published.stats.syncs += 1;
+        Ok(())
+    }
+
+    /// The open issues labelled `tide.blocker_label` in the queried orgs and repositories
+    /// (none when no label is configured), like Prow's `blockers.FindAll`.
+    async fn find_blockers(&self, cfg: &Config) -> Result<Vec<Blocker>, TideError> {
+        let label = &cfg.prow.tide.blocker_label;
+        if label.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut scopes: BTreeSet<String> = BTreeSet::new();
+        for q in &cfg.prow.tide.queries {
+            scopes.extend(q.orgs.iter().map(|o| format!("org:\"{o}\"")));
+            scopes.extend(q.repos.iter().map(|r| format!("repo:\"{r}\"")));
+        }
+        if scopes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = format!(
+            "-is:pr state:open label:\"{label}\" {}",
+            scopes.into_iter().collect::<Vec<_>>().join(" ")
+        );
+        let found = self
+            .github
+            .search_issues(&query)
+            .await
+            .map_err(gh(format!("search blockers {query:?}")))?;
+        Ok(found
+            .into_iter()
+            .filter(|i| !i.is_pull_request())
+            .filter_map(|i| {
+                let (org, repo) = org_repo_of(&i)?;
+                let mut b = Blocker::new(&org, &repo, i.number, &i.title);
+                b.url = i.html_url.clone();
+                Some(b)
+            })
+            .collect())
+    }
+
+    /// Decides and acts on one pool; returns its view and sizes.
+    async fn sync_pool(
+        &self,
+        st: &mut State,
+        cfg: &Config,
+        mut sp: Subpool,
+    ) -> (PoolView, PoolSize) {
+        let (org, repo, branch) = (sp.org.clone(), sp.repo.clone(), sp.branch.clone());
+        let key = sp.key();
+        let tide = &cfg.prow.tide;
+        let mut view = PoolView {
+            org: org.clone(),
+            repo: repo.clone(),
+            branch: branch.clone(),
+            action: "WAIT".to_owned(),
+            ..PoolView::default()
+        };
+        let policy = match context_policy(cfg, &org, &repo, &branch) {
+            Ok(p) => p,
+            Err(e) => {
+                view.error = e.to_string();
+                return (view, PoolSize::default());
+            }
+        };
+        let repo_jobs = presubmits_of(cfg, &org, &repo);
+        let jobs = jobs::branch_presubmits(repo_jobs, &branch);
+        let all_job_contexts: Vec<String> = jobs.iter().map(|j| j.context.clone()).collect();
+        let method = tide.merge_method(&org, &repo, &branch);
+        let labels = tide.merge_labels();
+        let blocks = tide.merge_blocks_policy_for(&org, &repo);
+
+        let mut in_pool = Vec::new();
+        for pr in std::mem::take(&mut sp.prs) {
+            let required = jobs::required_contexts(&jobs, &pr.contexts);
+            let reason = not_allowed_to_merge_reason(
+                &pr,
+                pr_merge_method(method, &pr.labels, &labels),
+                AllowedMergeMethods::default(),
+                blocks,
+            );
+            // Contexts tide cannot fix by retesting keep the PR out of the pool.
+            let blocked_by_contexts = policy
+                .unsuccessful_contexts(&pr.contexts)
+                .iter()
+                .any(|c| !required.contains(&c.name));
+            let ok = reason.is_none() && !blocked_by_contexts;
+            st.facts.insert(
+                (org.clone(), repo.clone(), pr.number),
+                StatusFacts {
+                    in_pool: ok,
+                    passing: Vec::new(),
+                },
+            );
+            if ok {
+                sp.presubmits.insert(pr.number, required);
+                in_pool.push(pr);
+            }
+        }
+        sp.prs = in_pool;
+        for pr in &sp.prs {
+            let passing = passing_up_to_date(&sp, pr, &all_job_contexts);
+            if let Some(f) = st.facts.get_mut(&(org.clone(), repo.clone(), pr.number)) {
+                f.passing = passing;
+            }
+        }
+        let acc = accumulate(&sp);
+        let size = PoolSize {
+            prs: sp.prs.len(),
+            success: acc.successes.len(),
+            pending: acc.pendings.len(),
+            missing: acc.missings.len(),
+        };
+        let by_number = |ns: &[u64]| -> Vec<PrView> {
+            ns.iter()
+                .filter_map(|n| sp.prs.iter().find(|p| p.number == *n))
+                .map(PrView::of)
+                .collect()
+        };
+        view.success_prs = by_number(&acc.successes);
+        view.pending_prs = by_number(&acc.pendings);
+        view.missing_prs = by_number(&acc.missings);
+
+        let blockers: Vec<Blocker> =
+            prow_core::tide::blockers::applicable(&st.blockers, &org, &repo, &branch)
+                .into_iter()
+                .cloned()
+                .collect();
+        view.blockers = blockers
+            .iter()
+            .map(|b| BlockerView {
+                number: b.number,
+                title: b.title.clone(),
+                url: b.url.clone(),
+            })
+            .collect();
+        let blocked = !blockers.is_empty();
+        let options = match tide.strategy_options_for(&org, &repo) {
+            Ok(o) => o,
+            Err(reason) => {
+                view.error = reason;
+                return (view, size);
+            }
+        };
+        let outcome = if options.kind == StrategyKind::Tide {
+            st.queues.remove(&key);
+            self.count_failed_batches(st, &sp);
+            self.tide_pool(cfg, &sp, &acc, &policy, &jobs, blocked)
+                .await
+        } else if blocked {
+            // Nothing merges or starts while blocking issues are open; the queue keeps its
+            // state and resumes when they close.
+            Outcome {
+                action: "BLOCKED".to_owned(),
+                ..Outcome::default()
+            }
+        } else {
+            self.queue_pool(st, cfg, &sp, options, &jobs).await
+        };
+        view.action = outcome.action.clone();
+        view.target = by_number(&outcome.target);
+        view.batch_pending = by_number(&outcome.batch_pending);
+        view.error = outcome.errors.join("; ");
+        let now = self.now().to_string();
+        let mut published = self.published();
+        for (action, target, error, base_sha) in outcome.records {
+            let target = target
+                .iter()
+                .filter_map(|n| sp.prs.iter().find(|p| p.number == *n))
+                .map(pull_of)
+                .collect();
+            published.history.record(
+                &key,
+                Record {
+                    time: now.clone(),
+                    action,
+                    base_sha,
+                    target,
+                    error,
+                    tenant_ids: Vec::new(),
+                },
+            );
+        }
+        (view, size)
+    }
+
+    /// Prow's behaviour: one stateless decision per sync from the ProwJobs on the base.
+    async fn tide_pool(
+        &self,
+        cfg: &Config,
+        sp: &Subpool,
+        acc: &prow_core::tide::Accumulated,
+        policy: &ContextPolicy,
+        jobs: &[&Presubmit],
+        blocked: bool,
+    ) -> Outcome {
+        let tide = &cfg.prow.tide;
+        let (org, repo) = (sp.org.as_str(), sp.repo.as_str());
+        let required_for = |prs: &[u64]| -> Vec<String> {
+            let mut out: Vec<String> = prs
+                .iter()
+                .filter_map(|n| sp.presubmits.get(n))
+                .flatten()
+                .cloned()
+                .collect();
+            out.sort();
+            out.dedup();
+            out
+        };
+        let batch = accumulate_batch(sp, required_for);
+        let passing: BTreeSet<u64> = sp
+            .prs
+            .iter()
+            .filter(|p| policy.unsuccessful_contexts(&p.contexts).is_empty())
+            .map(|p| p.number)
+            .collect();
+        let eligible: BTreeSet<u64> = sp
+            .prs
+            .iter()
+            .filter(|p| is_retest_eligible(p, policy, sp))
+            .map(|p| p.number)
+            .collect();
+        let candidates: Vec<u64> = eligible.iter().copied().collect();
+        let limit = tide.batch_size_limit_for(org, repo);
+        let mut next_batch = Vec::new();
+        if limit >= 0 && tide.prioritize_existing_batches_for(org, repo) {
+            next_batch = pick_batch_with_preexisting_tests(sp, &candidates, limit as usize);
+        }
+        if next_batch.is_empty() {
+            next_batch = pick_new_batch(&candidates, limit);
+        }
+        let priorities = tide.priority_label_sets();
+        let mut input = ActionInput::new(sp, acc, &batch, &passing, &eligible);
+        input.priorities = &priorities;
+        input.next_batch = next_batch;
+        input.blocked = blocked;
+        let action = take_action(&input);
+        let mut out = Outcome {
+            action: action.as_str().to_owned(),
+            batch_pending: batch.pending.clone(),
+            ..Outcome::default()
+        };
+        use prow_core::tide::Action as A;
+        match &action {
+            A::Merge(n) => {
+                out.target = vec![*n];
+                let errors = self.merge_prs(cfg, sp, &[*n]).await.1;
+                out.records.push((
+                    out.action.clone(),
+                    vec![*n],
+                    errors.join("; "),
+                    sp.base_sha.clone(),
+                ));
+                out.errors = errors;
+            }
+            A::MergeBatch(prs) => {
+                out.target = prs.clone();
+                self.bump(|s| s.batches_passed += 1);
+                let errors = self.merge_prs(cfg, sp, prs).await.1;
+                out.records.push((
+                    out.action.clone(),
+                    prs.clone(),
+                    errors.join("; "),
+                    sp.base_sha.clone(),
+                ));
+                out.errors = errors;
+            }
+            A::Trigger(n) => {
+                out.target = vec![*n];
+                let contexts = acc.missing_tests.get(n).cloned().unwrap_or_default();
+                let result = self.start_run(sp, &[*n], &contexts, jobs).await;
+                let error = result.err().map(|e| e.to_string()).unwrap_or_default();
+                out.records.push((
+                    out.action.clone(),
+                    vec![*n],
+                    error.clone(),
+                    sp.base_sha.clone(),
+                ));
+                out.errors.extend((!error.is_empty()).then_some(error));
+            }
+            A::TriggerBatch(prs) => {
+                out.target = prs.clone();
+                let contexts = required_for(prs);
+                let result = self.start_run(sp, prs, &contexts, jobs).await;
+                if result.is_ok() {
+                    self.bump(|s| s.batches_started += 1);
+                }
+                let error = result.err().map(|e| e.to_string()).unwrap_or_default();
+                out.records.push((
+                    out.action.clone(),
+                    prs.clone(),
+                    error.clone(),
+                    sp.base_sha.clone(),
+                ));
+                out.errors.extend((!error.is_empty()).then_some(error));
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// Counts each failed batch on the pool's base once.
+    fn count_failed_batches(&self, st: &mut State, sp: &Subpool) {
+        let mut batches: BTreeMap<String, Vec<&ProwJob>> = BTreeMap::new();
+        for pj in sp
+            .prowjobs
+            .iter()
+            .filter(|j| j.spec.job_type == ProwJobType::Batch)
+        {
+            let Some(refs) = pj.spec.refs.as_ref() else {
+                continue;
+            };
+            let pulls: Vec<String> = refs
+                .pulls
+                .iter()
+                .map(|p| format!("{}@{}", p.number, p.sha))
+                .collect();
+            let id = format!("{}|{}|{}", sp.key(), refs.base_sha, pulls.join(","));
+            batches.entry(id).or_default().push(pj);
+        }
+        for (id, pjs) in batches {
+            let states: Vec<SimpleState> = pjs
+                .iter()
+                .map(|j| simple_state(j.status.as_ref().map(|s| s.state).unwrap_or_default()))
+                .collect();
+            let failed =
+                states.contains(&SimpleState::Failure) && !states.contains(&SimpleState::Pending);
+            if failed && st.failed_batches.insert(id) {
+                self.bump(|s| s.batches_failed += 1);
+            }
+        }
+    }
+
+    /// Creates the ProwJobs testing `prs` (in order) on the pool's base; returns their names.
+    async fn start_run(
+        &self,
+        sp: &Subpool,
+        prs: &[u64],
+        contexts: &[String],
+        jobs: &[&Presubmit],
+    ) -> Result<Vec<String>, TideError> {
+        self.start_run_on(sp, &sp.base_sha, prs, contexts, jobs)
+            .await
+    }
+
+    async fn start_run_on(
+        &self,
+        sp: &Subpool,
+        base_sha: &str,
+        prs: &[u64],
+        contexts: &[String],
+        jobs: &[&Presubmit],
+    ) -> Result<Vec<String>, TideError> {
+        let tested: Vec<&PullRequest> = prs
+            .iter()
+            .filter_map(|n| sp.prs.iter().find(|p| p.number == *n))
+            .collect();
+        let Some(refs) = jobs::refs_for(&sp.org, &sp.repo, &sp.branch, base_sha, &tested) else {
+            return Ok(Vec::new());
+        };
+        let built = jobs::build_run(jobs, contexts, &refs, self.now())?;
+        jobs::create_all(self.store.as_ref(), built).await
+    }
+
+    /// Merges `prs` in order, each guarded by the head SHA it was tested with. A PR whose head
+    /// moved is skipped (not merged, not blamed; the next sync tests its new head); the others
+    /// proceed. Returns the merged PRs and what went wrong.
+    async fn merge_prs(&self, cfg: &Config, sp: &Subpool, prs: &[u64]) -> (Vec<u64>, Vec<String>) {
+        let tide = &cfg.prow.tide;
+        let method = tide.merge_method(&sp.org, &sp.repo, &sp.branch);
+        let labels = tide.merge_labels();
+        let template = tide.merge_commit_template_for(&sp.org, &sp.repo);
+        let title = MergeTemplate::parse(&template.title).ok();
+        let body = MergeTemplate::parse(&template.body).ok();
+        let mut merged = Vec::new();
+        let mut errors = Vec::new();
+        for n in prs {
+            let Some(pr) = sp.prs.iter().find(|p| p.number == *n) else {
+                continue;
+            };
+            let m = pr_merge_method(method, &pr.labels, &labels).unwrap_or(method);
+            let mut request = MergeRequest {
+                sha: Some(pr.head_sha.clone()),
+                method: github_method(m),
+                ..MergeRequest::default()
+            };
+            request.commit_title = title
+                .as_ref()
+                .filter(|t| !t.is_empty())
+                .map(|t| t.render(pr));
+            request.commit_message = body
+                .as_ref()
+                .filter(|t| !t.is_empty())
+                .map(|t| t.render(pr));
+            match self.github.merge(&sp.org, &sp.repo, *n, &request).await {
+                Ok(()) => {
+                    merged.push(*n);
+                    self.bump(|s| s.merges_total += 1);
+                }
+                Err(GitHubError::HeadChanged { .. }) => {
+                    self.bump(|s| s.merges_head_changed += 1);
+                    errors.push(format!(
+                        "#{n}: head moved since {} was tested; not merged",
+                        pr.head_sha
+                    ));
+                }
+                Err(e) => errors.push(format!("#{n}: {e}")),
+            }
+        }
+        (merged, errors)
+    }
+
+    /// The merge-queue strategies: a `MergeQueue` per pool, fed with the pool's PRs and the
+    /// results of the runs it started.
+    async fn queue_pool(
+        &self,
+        st: &mut State,
+        cfg: &Config,
+        sp: &Subpool,
+        options: StrategyOptions,
+        jobs: &[&Presubmit],
+    ) -> Outcome {
+        let key = sp.key();
+        let now = self.now();
+        let store = self.store.as_ref();
+        let mut out = Outcome {
+            action: "WAIT".to_owned(),
+            ..Outcome::default()
+        };
+        let qs = st
+            .queues
+            .entry(key.clone())
+            .or_insert_with(|| QueueState::new(options));
+        let mut to_abort: Vec<RunInfo> = Vec::new();
+        if qs.options != options {
+            to_abort.extend(qs.runs.values().cloned());
+            *qs = QueueState::new(options);
+        }
+        // The base moved under the queue (not by its own merges): every result is stale.
+        if !qs.base_sha.is_empty() && qs.base_sha != sp.base_sha {
+            for run in qs.queue.restart_runs() {
+                to_abort.extend(qs.runs.remove(&run));
+            }
+            out.records.push((
+                "RETEST_ON_NEW_BASE".to_owned(),
+                Vec::new(),
+                String::new(),
+                sp.base_sha.clone(),
+            ));
+        }
+        qs.base_sha = sp.base_sha.clone();
+        let heads: BTreeMap<u64, &str> = sp
+            .prs
+            .iter()
+            .map(|p| (p.number, p.head_sha.as_str()))
+            .collect();
+        for (n, sha) in qs.heads.clone() {
+            if heads.get(&n).copied() != Some(sha.as_str()) {
+                for run in qs.queue.remove(n) {
+                    to_abort.extend(qs.runs.remove(&run));
+                }
+                qs.heads.remove(&n);
+            }
+        }
+        qs.ejected
+            .retain(|n, sha| heads.get(n).is_some_and(|h| *h == sha.as_str()));
+        for pr in &sp.prs {
+            if !qs.ejected.contains_key(&pr.number) && !qs.queue.contains(pr.number) {
+                qs.queue.enqueue(pr.number);
+                qs.heads.insert(pr.number, pr.head_sha.clone());
+            }
+        }
+        for info in to_abort {
+            if let Err(e) = jobs::abort_all(store, &info.jobs, "tide: no longer needed", now).await
+            {
+                out.errors.push(e.to_string());
+            }
+        }
+        for (id, info) in qs.runs.clone() {
+            match jobs::run_outcome(store, &info.jobs).await {
+                Ok(Some(outcome)) => {
+                    if info.prs.len() > 1 {
+                        let passed = outcome.passed;
+                        self.bump(|s| {
+                            if passed {
+                                s.batches_passed += 1
+                            } else {
+                                s.batches_failed += 1
+                            }
+                        });
+                    }
+                    qs.queue.run_finished(id, outcome);
+                    qs.runs.remove(&id);
+                }
+                Ok(None) => {}
+                Err(e) => out.errors.push(e.to_string()),
+            }
+        }
+        let flakes_before = qs.queue.stats().flakes;
+        let actions = qs.queue.step();
+        let flakes = qs.queue.stats().flakes - flakes_before;
+        self.bump(|s| s.flakes_retried += flakes);
+        let mut base_sha = sp.base_sha.clone();
+        for action in actions {
+            match action {
+                QueueAction::CancelRun { run } => {
+                    if let Some(info) = qs.runs.remove(&run)
+                        && let Err(e) =
+                            jobs::abort_all(store, &info.jobs, "tide: superseded", now).await
+                    {
+                        out.errors.push(e.to_string());
+                    }
+                }
+                QueueAction::Merge { prs } => {
+                    let name = if prs.len() > 1 {
+                        "MERGE_BATCH"
+                    } else {
+                        "MERGE"
+                    };
+                    let merged_on = base_sha.clone();
+                    let (merged, errors) = self.merge_prs(cfg, sp, &prs).await;
+                    for n in &prs {
+                        qs.heads.remove(n);
+                    }
+                    if !merged.is_empty() {
+                        match self
+                            .github
+                            .ref_sha(&sp.org, &sp.repo, &format!("heads/{}", sp.branch))
+                            .await
+                        {
+                            Ok(sha) => base_sha = sha,
+                            Err(e) => out.errors.push(format!("read base after merge: {e}")),
+                        }
+                        qs.base_sha = base_sha.clone();
+                    }
+                    out.action = name.to_owned();
+                    out.target = prs.clone();
+                    out.records
+                        .push((name.to_owned(), prs, errors.join("; "), merged_on));
+                    out.errors.extend(errors);
+                }
+                QueueAction::Eject { pr, comment, .. } => {
+                    if let Some(sha) = heads.get(&pr) {
+                        qs.ejected.insert(pr, (*sha).to_owned());
+                    }
+                    qs.heads.remove(&pr);
+                    self.bump(|s| s.ejections += 1);
+                    let error = match self
+                        .github
+                        .create_comment(&sp.org, &sp.repo, pr, &comment)
+                        .await
+                    {
+                        Ok(_) => String::new(),
+                        Err(e) => format!("comment on #{pr}: {e}"),
+                    };
+                    out.action = "EJECT".to_owned();
+                    out.target = vec![pr];
+                    out.records.push((
+                        "EJECT".to_owned(),
+                        vec![pr],
+                        error.clone(),
+                        base_sha.clone(),
+                    ));
+                    out.errors.extend((!error.is_empty()).then_some(error));
+                }
+                QueueAction::StartRun { run, tested, .. } => {
+                    let mut contexts: Vec<String> = tested
+                        .iter()
+                        .filter_map(|n| sp.presubmits.get(n))
+                        .flatten()
+                        .cloned()
+                        .collect();
+                    contexts.sort();
+                    contexts.dedup();
+                    let name = if tested.len() > 1 {
+                        "TRIGGER_BATCH"
+                    } else {
+                        "TRIGGER"
+                    };
+                    let result = self
+                        .start_run_on(sp, &base_sha, &tested, &contexts, jobs)
+                        .await;
+                    let error = match result {
+                        Ok(names) if names.is_empty() => {
+                            // Nothing to run: the PRs need no job, so the run passed.
+                            qs.queue
+                                .run_finished(run, prow_core::tide::RunOutcome::pass());
+                            String::new()
+                        }
+                        Ok(names) => {
+                            if tested.len() > 1 {
+                                self.bump(|s| s.batches_started += 1);
+                            }
+                            qs.runs.insert(
+                                run,
+                                RunInfo {
+                                    prs: tested.clone(),
+                                    jobs: names,
+                                },
+                            );
+                            String::new()
+                        }
+                        Err(e) => {
+                            qs.queue.run_finished(
+                                run,
+                                prow_core::tide::RunOutcome::fail([e.to_string()]),
+                            );
+                            e.to_string()
+                        }
+                    };
+                    if out.action == "WAIT" {
+                        out.action = name.to_owned();
+                        out.target = tested.clone();
+                    }
+                    out.records
+                        .push((name.to_owned(), tested, error.clone(), base_sha.clone()));
+                    out.errors.extend((!error.is_empty()).then_some(error));
+                }
+                _ => {}
+            }
+        }
+        out.batch_pending = qs
+            .runs
+            .values()
+            .filter(|r| r.prs.len() > 1)
+            .flat_map(|r| r.prs.iter().copied())
+            .collect();
+        out
+    }
+
+    /// One status pass: the `tide` context of every open PR in the queried repositories, set
+    /// only where it differs from what the PR shows.
+    pub async fn status_once(&self) -> Result<(), TideError> {
+        let mut st = self.state.lock().await;
+        let cfg = (self.config)();
+        let tide = &cfg.prow.tide;
+        let github = self.github.as_ref();
+        // Every open PR of the repositories and orgs the queries cover.
+        let mut scopes: BTreeSet<String> = BTreeSet::new();
+        for q in &tide.queries {
+            scopes.extend(q.orgs.iter().map(|o| format!("org:\"{o}\"")));
+            scopes.extend(q.repos.iter().map(|r| format!("repo:\"{r}\"")));
+        }
+        let mut issues: BTreeMap<PrKey, prow_github::types::Issue> = BTreeMap::new();
+        for scope in scopes {
+            let query = format!("is:pr state:open archived:false {scope}");
+            let found = github
+                .search_issues(&query)
+                .await
+                .map_err(gh(format!("search {query:?}")))?;
+            for issue in found.into_iter().filter(|i| i.is_pull_request()) {
+                if let Some((org, repo)) = org_repo_of(&issue) {
+                    issues.insert((org, repo, issue.number), issue);
+                }
+            }
+        }
+        let mut written = 0;
+        for (key, issue) in &issues {
+            let (org, repo, _) = key;
+            let queries: Vec<_> = tide
+                .queries
+                .iter()
+                .filter(|q| q.for_repo(org, repo))
+                .map(|q| q.requirements())
+                .collect();
+            if queries.is_empty() {
+                continue;
+            }
+            let pr = match st.cache.prs.get(key).filter(|_| st.facts.contains_key(key)) {
+                Some(cached) => {
+                    let mut pr = cached.pr.clone();
+                    pr.labels = issue.labels.iter().map(|l| l.name.clone()).collect();
+                    pr.milestone = issue.milestone.as_ref().map(|m| m.title.clone());
+                    pr
+                }
+                None => {
+                    // Not in any pool: read it like the sync does (its base for mergeability).
+                    let branch = st
+                        .cache
+                        .details(github, key, issue, false)
+                        .await
+                        .map_err(gh(format!("read {org}/{repo}#{}", key.2)))?;
+                    let base_sha = github
+                        .ref_sha(org, repo, &format!("heads/{branch}"))
+                        .await
+                        .map_err(gh(format!("read {org}/{repo} branch {branch}")))?;
+                    st.cache
+                        .complete(github, key, issue, &base_sha, false)
+                        .await
+                        .map_err(gh(format!("read {org}/{repo}#{}", key.2)))?
+                }
+            };
+            let policy = match context_policy(&cfg, org, repo, &pr.base_ref) {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(error = %e, "tide status");
+                    continue;
+                }
+            };
+            let method = tide.merge_method(org, repo, &pr.base_ref);
+            let reason = not_allowed_to_merge_reason(
+                &pr,
+                pr_merge_method(method, &pr.labels, &tide.merge_labels()),
+                AllowedMergeMethods::default(),
+                tide.merge_blocks_policy_for(org, repo),
+            );
+            let blockers: Vec<Blocker> =
+                prow_core::tide::blockers::applicable(&st.blockers, org, repo, &pr.base_ref)
+                    .into_iter()
+                    .cloned()
+                    .collect();
+            let facts = st.facts.get(key);
+            let mut input = StatusInput::new(&pr, &policy);
+            input.blockers = &blockers;
+            input.not_allowed_reason = reason.as_deref();
+            input.in_pool = facts.is_some_and(|f| f.in_pool);
+            input.queries = &queries;
+            input.blocks_policy = tide.merge_blocks_policy_for(org, repo);
+            input.display_all_queries = tide.display_all_queries_in_status;
+            let passing = facts.map(|f| f.passing.clone()).unwrap_or_default();
+            input.passing_up_to_date = &passing;
+            let (state, desc) = expected_status(&input);
+            let desc = truncate_description(&desc);
+            let memo = (org.clone(), repo.clone(), pr.head_sha.clone());
+            let current = st.written.get(&memo).cloned().or_else(|| {
+                pr.contexts
+                    .iter()
+                    .find(|c| c.name == STATUS_CONTEXT)
+                    .map(|c| (status_state_of(c.state), c.description.clone()))
+            });
+            if current.as_ref() == Some(&(state, desc.clone())) {
+                continue;
+            }
+            let target = tide.target_url_for(org, repo);
+            let status = Status {
+                state: match state {
+                    StatusState::Success => prow_github::types::StatusState::Success,
+                    StatusState::Error => prow_github::types::StatusState::Error,
+                    _ => prow_github::types::StatusState::Pending,
+                },
+                target_url: (!target.is_empty()).then(|| target.to_owned()),
+                description: Some(desc.clone()),
+                context: STATUS_CONTEXT.to_owned(),
+            };
+            github
+                .create_status(org, repo, &pr.head_sha, &status)
+                .await
+                .map_err(gh(format!("set tide status on {org}/{repo}#{}", key.2)))?;
+            written += 1;
+            let mut ctx = Context::new(
+                STATUS_CONTEXT,
+                match state {
+                    StatusState::Success => ContextState::Success,
+                    StatusState::Error => ContextState::Error,
+                    _ => ContextState::Pending,
+                },
+            );
+            ctx.description = desc.clone();
+            st.cache.note_tide_status(key, &pr.head_sha, ctx);
+            st.written.insert(memo, (state, desc));
+        }
+        self.bump(|s| s.statuses_written += written);
+        Ok(())
+    }
+}
+
+fn status_state_of(state: ContextState) -> StatusState {
+    match state {
+        ContextState::Success => StatusState::Success,
+        ContextState::Error | ContextState::Failure => StatusState::Error,
+        _ => StatusState::Pending,
+    }
+}
