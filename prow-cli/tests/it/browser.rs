@@ -183,22 +183,28 @@ fn chromium_shows_the_demo_job_and_its_log() {
 
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-artifacts");
     std::fs::create_dir_all(&shots).unwrap();
-    let shot = shots.join("deck-job-page.png");
-    let _ = std::fs::remove_file(&shot);
-    let taken = headless(
-        &browser,
-        &profile,
-        &page,
-        &[
-            &format!("--screenshot={}", shot.display()),
-            "--window-size=1280,1000",
-        ],
-    );
-    assert!(
-        shot.metadata().is_ok_and(|m| m.len() > 0),
-        "no screenshot at {}: {}",
-        shot.display(),
-        String::from_utf8_lossy(&taken.stderr)
-    );
-    eprintln!("screenshot of the job page: {}", shot.display());
+    let shots = shots.canonicalize().unwrap();
+    for (file, url) in [
+        ("deck-job-list.png", format!("{base}/")),
+        ("deck-job-page.png", page),
+    ] {
+        let shot = shots.join(file);
+        let _ = std::fs::remove_file(&shot);
+        let taken = headless(
+            &browser,
+            &profile,
+            &url,
+            &[
+                &format!("--screenshot={}", shot.display()),
+                "--window-size=1280,1000",
+            ],
+        );
+        assert!(
+            shot.metadata().is_ok_and(|m| m.len() > 0),
+            "no screenshot at {}: {}",
+            shot.display(),
+            String::from_utf8_lossy(&taken.stderr)
+        );
+        eprintln!("screenshot of {url}: {}", shot.display());
+    }
 }

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::{Deck, artifacts, auth, badge, buildlog, help, jobs, junit, rerun};
 
-type Query_ = Query<BTreeMap<String, String>>;
+type Params = Query<BTreeMap<String, String>>;
 
 const INDEX: &str = include_str!("static/index.html");
 const JOB: &str = include_str!("static/job.html");
@@ -114,7 +114,7 @@ fn json(value: &impl Serialize) -> Response {
     }
 }
 
-async fn prowjobs(State(deck): State<Arc<Deck>>, Query(query): Query_) -> Response {
+async fn prowjobs(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
     let all = match visible_jobs(&deck).await {
         Ok(all) => all,
         Err(response) => return response,
@@ -132,7 +132,7 @@ async fn prowjobs(State(deck): State<Arc<Deck>>, Query(query): Query_) -> Respon
     json(&serde_json::json!({ "items": items }))
 }
 
-async fn job_list(State(deck): State<Arc<Deck>>, Query(query): Query_) -> Response {
+async fn job_list(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
     let mut all = match visible_jobs(&deck).await {
         Ok(all) => all,
         Err(response) => return response,
@@ -194,7 +194,7 @@ fn size_limit(deck: &Deck) -> u64 {
         .unwrap_or(artifacts::DEFAULT_SIZE_LIMIT)
 }
 
-async fn job_detail(State(deck): State<Arc<Deck>>, Query(query): Query_) -> Response {
+async fn job_detail(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
     let Some(name) = query.get("prowjob") else {
         return error(
             StatusCode::BAD_REQUEST,
@@ -308,7 +308,7 @@ async fn plugin_help(State(deck): State<Arc<Deck>>) -> Response {
     json(&help::plugin_help(&deck.plugins, &config.plugins))
 }
 
-async fn badge_svg(State(deck): State<Arc<Deck>>, Query(query): Query_) -> Response {
+async fn badge_svg(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
     let Some(wanted) = query.get("jobs").filter(|j| !j.is_empty()) else {
         return error(StatusCode::BAD_REQUEST, "missing jobs query parameter");
     };
@@ -322,7 +322,7 @@ async fn badge_svg(State(deck): State<Arc<Deck>>, Query(query): Query_) -> Respo
     no_cache(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
 }
 
-async fn log(State(deck): State<Arc<Deck>>, Query(query): Query_) -> Response {
+async fn log(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
     let job = if let Some(name) = query.get("prowjob") {
         match visible_job(&deck, name).await {
             Ok(job) => job,
@@ -436,7 +436,7 @@ async fn rerun_job(deck: &Deck, query: &BTreeMap<String, String>) -> Result<Prow
     }
 }
 
-async fn rerun_show(State(deck): State<Arc<Deck>>, Query(query): Query_) -> Response {
+async fn rerun_show(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
     let job = match rerun_job(&deck, &query).await {
         Ok(job) => job,
         Err(response) => return response,
@@ -522,7 +522,7 @@ async fn authorise(
 
 async fn rerun_create(
     State(deck): State<Arc<Deck>>,
-    Query(query): Query_,
+    Query(query): Params,
     headers: HeaderMap,
 ) -> Response {
     let mut job = match rerun_job(&deck, &query).await {
@@ -559,7 +559,7 @@ async fn rerun_create(
 
 async fn abort(
     State(deck): State<Arc<Deck>>,
-    Query(query): Query_,
+    Query(query): Params,
     headers: HeaderMap,
 ) -> Response {
     let Some(name) = query.get("prowjob").filter(|n| !n.is_empty()) else {
