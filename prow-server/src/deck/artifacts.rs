@@ -118,17 +118,17 @@ pub fn log_candidates(
     pods: Option<&Path>,
 ) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    if let (Some(root), Some(path)) = (artifacts, job_path(job)) {
-        if let Ok(dir) = join_relative(root, &path) {
-            out.push(dir.join("build-log.txt"));
-        }
+    if let (Some(root), Some(path)) = (artifacts, job_path(job))
+        && let Ok(dir) = join_relative(root, &path)
+    {
+        out.push(dir.join("build-log.txt"));
     }
-    if let Some(pods) = pods {
-        if let Ok(dir) = join_relative(pods, job.name()) {
-            out.push(dir.join(prow_jobs::runner::BUILD_LOG_FILE));
-            out.push(dir.join("vol/logs/process-log.txt"));
-            out.push(dir.join("vol/logs/build-log.txt"));
-        }
+    if let Some(pods) = pods
+        && let Ok(dir) = join_relative(pods, job.name())
+    {
+        out.push(dir.join(prow_jobs::runner::BUILD_LOG_FILE));
+        out.push(dir.join("vol/logs/process-log.txt"));
+        out.push(dir.join("vol/logs/build-log.txt"));
     }
     out
 }

@@ -21,7 +21,7 @@ pub fn pick_latest<'a>(jobs: &'a [ProwJob], selector: &str) -> Vec<&'a ProwJob> 
         .filter_map(|g| Glob::new(g).ok().map(|g| g.compile_matcher()))
         .collect();
     let mut sorted: Vec<&ProwJob> = jobs.iter().collect();
-    sorted.sort_by(|a, b| start_time(b).cmp(&start_time(a)));
+    sorted.sort_by_key(|j| std::cmp::Reverse(start_time(j)));
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for job in sorted {

@@ -256,26 +256,26 @@ type Results = (Vec<Artifact>, Vec<JunitFile>, Option<String>);
 fn read_results(deck: &Deck, job: &ProwJob, limit: u64) -> Results {
     let mut listed = Vec::new();
     let mut junit_files = Vec::new();
-    if let (Some(root), Some(path)) = (&deck.artifacts, artifacts::job_path(job)) {
-        if let Ok(Some(dir)) = artifacts::resolve(root, &path) {
-            for name in artifacts::list_files(&dir, ARTIFACT_LIST_LIMIT) {
-                let url = format!("/artifacts/{}/{}", path, name);
-                if junit::is_junit(&name) {
-                    let parsed = artifacts::read_tail(&dir.join(&name), limit)
-                        .map_err(|e| e.to_string())
-                        .and_then(|xml| junit::parse(&xml).map_err(|e| e.to_string()));
-                    let (results, error) = match parsed {
-                        Ok(results) => (Some(results), None),
-                        Err(e) => (None, Some(e)),
-                    };
-                    junit_files.push(JunitFile {
-                        name: name.clone(),
-                        results,
-                        error,
-                    });
-                }
-                listed.push(Artifact { name, url });
+    if let (Some(root), Some(path)) = (&deck.artifacts, artifacts::job_path(job))
+        && let Ok(Some(dir)) = artifacts::resolve(root, &path)
+    {
+        for name in artifacts::list_files(&dir, ARTIFACT_LIST_LIMIT) {
+            let url = format!("/artifacts/{}/{}", path, name);
+            if junit::is_junit(&name) {
+                let parsed = artifacts::read_tail(&dir.join(&name), limit)
+                    .map_err(|e| e.to_string())
+                    .and_then(|xml| junit::parse(&xml).map_err(|e| e.to_string()));
+                let (results, error) = match parsed {
+                    Ok(results) => (Some(results), None),
+                    Err(e) => (None, Some(e)),
+                };
+                junit_files.push(JunitFile {
+                    name: name.clone(),
+                    results,
+                    error,
+                });
             }
+            listed.push(Artifact { name, url });
         }
     }
     let log = read_log(deck, job, limit);

@@ -41,10 +41,10 @@ impl JobFilter {
     /// Whether `job` passes every filter.
     pub fn matches(&self, job: &ProwJob) -> bool {
         let refs = main_refs(job);
-        if let Some(repo) = &self.repo {
-            if refs.map(|r| format!("{}/{}", r.org, r.repo)).as_deref() != Some(repo.as_str()) {
-                return false;
-            }
+        if let Some(repo) = &self.repo
+            && refs.map(|r| format!("{}/{}", r.org, r.repo)).as_deref() != Some(repo.as_str())
+        {
+            return false;
         }
         if let Some(pattern) = &self.job {
             let matched = globset::Glob::new(pattern)
@@ -54,26 +54,26 @@ impl JobFilter {
                 return false;
             }
         }
-        if let Some(kind) = &self.job_type {
-            if job.spec.job_type.as_str() != kind {
-                return false;
-            }
+        if let Some(kind) = &self.job_type
+            && job.spec.job_type.as_str() != kind
+        {
+            return false;
         }
-        if let Some(state) = &self.state {
-            if state_of(job) != state {
-                return false;
-            }
+        if let Some(state) = &self.state
+            && state_of(job) != state
+        {
+            return false;
         }
         let pulls = job.spec.refs.as_ref().map_or(&[][..], |r| &r.pulls[..]);
-        if let Some(author) = &self.author {
-            if !pulls.iter().any(|p| p.author.eq_ignore_ascii_case(author)) {
-                return false;
-            }
+        if let Some(author) = &self.author
+            && !pulls.iter().any(|p| p.author.eq_ignore_ascii_case(author))
+        {
+            return false;
         }
-        if let Some(pull) = self.pull {
-            if !pulls.iter().any(|p| p.number == pull) {
-                return false;
-            }
+        if let Some(pull) = self.pull
+            && !pulls.iter().any(|p| p.number == pull)
+        {
+            return false;
         }
         true
     }
@@ -122,13 +122,13 @@ pub fn omit_fields(job: &mut ProwJob, omit: &str) {
     if omit.contains(&"decoration_config") {
         job.spec.decoration_config = None;
     }
-    if omit.contains(&"pod_spec") {
-        if let Some(spec) = &job.spec.pod_spec {
-            job.spec.pod_spec = Some(PodSpec {
-                containers: vec![Container::default(); spec.containers.len()],
-                ..PodSpec::default()
-            });
-        }
+    if omit.contains(&"pod_spec")
+        && let Some(spec) = &job.spec.pod_spec
+    {
+        job.spec.pod_spec = Some(PodSpec {
+            containers: vec![Container::default(); spec.containers.len()],
+            ..PodSpec::default()
+        });
     }
 }
 

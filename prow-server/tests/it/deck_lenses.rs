@@ -87,7 +87,9 @@ fn lines(n: usize, error_at: &[usize]) -> String {
 
 #[test]
 fn build_log_lens_folds_lines_far_from_errors() {
-    let cases: &[(usize, &[usize], &[(bool, usize, usize)])] = &[
+    /// Log length, lines with errors, the groups as `shape` gives them.
+    type Case = (usize, &'static [usize], &'static [(bool, usize, usize)]);
+    let cases: &[Case] = &[
         // Nothing highlighted: everything folded (spyglass shows the raw log beside it).
         (30, &[], &[(true, 1, 30)]),
         // Too short to fold.
