@@ -827,3 +827,41 @@ async fn abort_sets_aborted_for_allowed_users_on_running_jobs() {
         )
     );
 }
+
+#[tokio::test]
+async fn tide_contributes_its_json_next_to_the_tide_page() {
+    let store = Arc::new(SqliteStore::in_memory().unwrap());
+    let config = Arc::new(support::hook_config(CONFIG, PLUGINS));
+    let pools = json!({"Pools": [{"Org": "acme", "Repo": "widgets", "Branch": "main",
+        "SuccessPRs": [{"Number": 7}], "PendingPRs": [], "MissingPRs": [], "BatchPending": [],
+        "Action": "MERGE", "Target": [{"Number": 7}]}]});
+    let served = pools.clone();
+    let tide = axum::Router::new().route(
+        "/tide.js",
+        axum::routing::get(move || {
+            let served = served.clone();
+            async move { axum::Json(served) }
+        }),
+    );
+    let deck = Deck::new(store, Arc::new(move || config.clone())).tide_routes(tide);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, deck.router()).await });
+    let tide_js = reqwest::get(format!("{url}/tide.js"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let tide_js: Value = serde_json::from_str(&tide_js).unwrap();
+    assert_eq!(tide_js, pools);
+    let page = reqwest::get(format!("{url}/tide")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("data-page=\"tide\""));
+    // Without tide, the page is there and its JSON is not.
+    let status = reqwest::get(format!("{url}/tide-history.js"))
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 404);
+}
