@@ -126,7 +126,14 @@ pub fn omit_fields(job: &mut ProwJob, omit: &str) {
         && let Some(spec) = &job.spec.pod_spec
     {
         job.spec.pod_spec = Some(PodSpec {
-            containers: vec![Container::default(); spec.containers.len()],
+            // Go writes an empty container as `{"name":"","resources":{}}`.
+            containers: vec![
+                Container {
+                    resources: Some(Default::default()),
+                    ..Container::default()
+                };
+                spec.containers.len()
+            ],
             ..PodSpec::default()
         });
     }
