@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::response::IntoResponse;
 use prow_jobs::clock::SystemClock;
 use prow_jobs::kube::{BuildClusters, IN_CLUSTER_ALIAS, KubeStore, load_cluster_configs};
 use prow_jobs::runner::{ContainerRuntime, Launch, LocalOptions, LocalRunner, Runner};
@@ -441,7 +440,7 @@ pub async fn hook(config: &ConfigArgs, data: &DataArgs, args: &HookArgs) -> anyh
 }
 
 /// `prow serve`: hook, plank, horologium, sinker and crier in one process on one port, plus
-/// `/healthz`, `/healthz/ready` and `/prowjobs.js`; SIGTERM or SIGINT stops accepting, lets the
+/// `/healthz`, `/healthz/ready` and deck; SIGTERM or SIGINT stops accepting, lets the
 /// accepted webhooks finish, and leaves running pods to the next start.
 pub async fn serve(
     config: &ConfigArgs,
@@ -483,24 +482,24 @@ pub async fn serve(
         prow_github::HmacSecrets::parse(&secret),
         prow_server::hook::HookConfig::new(loaded, plugins),
     );
-    let hook = prow_server::hook::Hook::start(options, deps);
-    let store = backend.store.clone();
-    let jobs_js = move || {
-        let store = store.clone();
-        async move {
-            match store.list(&Default::default()).await {
-                Ok(items) => axum::Json(serde_json::json!({ "items": items })).into_response(),
-                Err(e) => {
-                    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response()
-                }
-            }
-        }
+    let deck = prow_server::deck::Deck::new(
+        backend.store.clone(),
+        prow_server::deck::Deck::config_of(deps.config.clone()),
+    )
+    .github(github.clone());
+    let deck = if data.kube.enabled() {
+        deck
+    } else {
+        deck.artifacts_dir(data.data_dir.join("artifacts"))
+            .pods_dir(data.data_dir.join("pods"))
     };
+    let hook = prow_server::hook::Hook::start(options, deps);
     let app = hook
         .router()
         .route("/healthz", get(|| async { "OK" }))
-        .route("/healthz/ready", get(|| async { "OK" }))
-        .route("/prowjobs.js", get(jobs_js));
+        .route("/healthz/ready", get(|| async { "OK" }));
+    // deck answers its own paths (`/`, `/prowjobs.js`, ...); everything else goes to hook.
+    let app = deck.router().fallback_service(app);
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.port))
         .await
         .with_context(|| format!("listen on port {}", args.port))?;

@@ -9,6 +9,7 @@
 //! Today: [`plugins`] (trigger, lgtm, hold over a pure decide-then-act framework) and
 //! [`hook`], the webhook server.
 
+pub mod deck;
 pub mod hook;
 pub mod plugins;
 pub mod tide;

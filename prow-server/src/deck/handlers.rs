@@ -1,0 +1,602 @@
+//! deck's HTTP handlers: thin glue between requests and the pure modules.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use prow_core::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use prow_core::k8s_openapi::jiff::Timestamp;
+use prow_core::{ProwJob, ProwJobState};
+use serde::Serialize;
+
+use super::{Deck, artifacts, auth, badge, buildlog, help, jobs, junit, rerun};
+
+type Params = Query<BTreeMap<String, String>>;
+
+const INDEX: &str = include_str!("static/index.html");
+const JOB: &str = include_str!("static/job.html");
+const PR: &str = include_str!("static/pr.html");
+const TIDE: &str = include_str!("static/tide.html");
+const COMMAND_HELP: &str = include_str!("static/command-help.html");
+const SCRIPT: &str = include_str!("static/deck.js");
+const STYLE: &str = include_str!("static/deck.css");
+/// How many artifact files the job page lists at most.
+const ARTIFACT_LIST_LIMIT: usize = 1000;
+
+pub(super) fn routes(deck: Arc<Deck>) -> Router {
+    Router::new()
+        .route("/", get(|| page(INDEX)))
+        .route("/job", get(|| page(JOB)))
+        .route("/pr", get(|| page(PR)))
+        .route("/tide", get(|| page(TIDE)))
+        .route("/tide-history", get(|| page(TIDE)))
+        .route("/command-help", get(|| page(COMMAND_HELP)))
+        .route("/plugins", get(|| page(COMMAND_HELP)))
+        .route(
+            "/static/deck.js",
+            get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], SCRIPT) }),
+        )
+        .route(
+            "/static/deck.css",
+            get(|| async { ([(header::CONTENT_TYPE, "text/css")], STYLE) }),
+        )
+        .route("/prowjobs.js", get(prowjobs))
+        .route("/deck/jobs.json", get(job_list))
+        .route("/deck/job.json", get(job_detail))
+        .route("/plugin-help.js", get(plugin_help))
+        .route("/badge.svg", get(badge_svg))
+        .route("/log", get(log))
+        .route("/artifacts/{*path}", get(artifact))
+        .route("/rerun", get(rerun_show).post(rerun_create))
+        .route("/abort", post(abort))
+        .with_state(deck)
+}
+
+async fn page(html: &'static str) -> Response {
+    no_cache(Html(html).into_response())
+}
+
+fn no_cache(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-cache, no-store, must-revalidate"),
+    );
+    response
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, message.into()).into_response()
+}
+
+/// Every job deck may show (hidden ones left out).
+async fn visible_jobs(deck: &Deck) -> Result<Vec<ProwJob>, Response> {
+    let config = (deck.config)();
+    let hidden = &config.config.prow.deck.hidden_repos;
+    let all = deck
+        .store
+        .list(&Default::default())
+        .await
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("list jobs: {e}")))?;
+    Ok(all
+        .into_iter()
+        .filter(|j| !jobs::is_hidden(j, hidden))
+        .collect())
+}
+
+/// The job `name`, unless it is missing or hidden.
+async fn visible_job(deck: &Deck, name: &str) -> Result<ProwJob, Response> {
+    let found = deck
+        .store
+        .get(name)
+        .await
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("get job: {e}")))?;
+    let config = (deck.config)();
+    match found {
+        Some(job) if !jobs::is_hidden(&job, &config.config.prow.deck.hidden_repos) => Ok(job),
+        _ => Err(error(
+            StatusCode::NOT_FOUND,
+            format!("ProwJob not found: prowjobs.prow.k8s.io {name:?} not found"),
+        )),
+    }
+}
+
+fn json(value: &impl Serialize) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(body) => no_cache(([(header::CONTENT_TYPE, "application/json")], body).into_response()),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("encode JSON: {e}"),
+        ),
+    }
+}
+
+async fn prowjobs(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
+    let all = match visible_jobs(&deck).await {
+        Ok(all) => all,
+        Err(response) => return response,
+    };
+    let param = |k: &str| query.get(k).map_or("", String::as_str);
+    let omit = param("omit");
+    let items: Vec<ProwJob> = all
+        .into_iter()
+        .filter(|j| jobs::matches_api_query(j, param("org"), param("repo"), param("owner")))
+        .map(|mut j| {
+            jobs::omit_fields(&mut j, omit);
+            j
+        })
+        .collect();
+    json(&serde_json::json!({ "items": items }))
+}
+
+async fn job_list(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
+    let mut all = match visible_jobs(&deck).await {
+        Ok(all) => all,
+        Err(response) => return response,
+    };
+    jobs::sort_newest_first(&mut all);
+    let filter = jobs::JobFilter::from_query(&query);
+    let mut repos = std::collections::BTreeSet::new();
+    let mut names = std::collections::BTreeSet::new();
+    for job in &all {
+        if let Some(refs) = jobs::main_refs(job) {
+            repos.insert(format!("{}/{}", refs.org, refs.repo));
+        }
+        names.insert(job.spec.job.clone());
+    }
+    let items: Vec<ProwJob> = all
+        .into_iter()
+        .filter(|j| filter.matches(j))
+        .map(|mut j| {
+            jobs::omit_fields(&mut j, "annotations,decoration_config,pod_spec");
+            j
+        })
+        .collect();
+    json(&serde_json::json!({ "items": items, "repos": repos, "jobs": names }))
+}
+
+/// What the job page shows beyond the job itself.
+#[derive(Serialize)]
+struct Detail {
+    job: ProwJob,
+    state: &'static str,
+    log_url: String,
+    /// `/artifacts/...` links, relative to the job's folder.
+    artifacts: Vec<Artifact>,
+    junit: Vec<JunitFile>,
+    build_log: Vec<buildlog::Group>,
+    rerun_yaml: String,
+}
+
+#[derive(Serialize)]
+struct Artifact {
+    name: String,
+    url: String,
+}
+
+#[derive(Serialize)]
+struct JunitFile {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    results: Option<junit::Results>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+fn size_limit(deck: &Deck) -> u64 {
+    let configured = (deck.config)().config.prow.deck.spyglass.size_limit;
+    u64::try_from(configured)
+        .ok()
+        .filter(|l| *l > 0)
+        .unwrap_or(artifacts::DEFAULT_SIZE_LIMIT)
+}
+
+async fn job_detail(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
+    let Some(name) = query.get("prowjob") else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "request did not provide the 'prowjob' query parameter",
+        );
+    };
+    let job = match visible_job(&deck, name).await {
+        Ok(job) => job,
+        Err(response) => return response,
+    };
+    let limit = size_limit(&deck);
+    let deck2 = deck.clone();
+    let job2 = job.clone();
+    let found = tokio::task::spawn_blocking(move || read_results(&deck2, &job2, limit)).await;
+    let (artifact_list, junit, build_log) = found.unwrap_or_default();
+    let config = (deck.config)();
+    let lens_regexes = highlight_regexes(&config.config.prow.deck.spyglass);
+    let highlight = buildlog::highlighter(&lens_regexes);
+    let build_log = build_log
+        .map(|log| buildlog::groups(&log, &highlight))
+        .unwrap_or_default();
+    let mut preview = rerun::rerun_same(&job, now());
+    preview.metadata.name = None;
+    Detail {
+        state: jobs::state_of(&job),
+        log_url: format!("/log?prowjob={}", url_escape(name)),
+        rerun_yaml: prow_core::prowjob_to_yaml(&preview).unwrap_or_default(),
+        artifacts: artifact_list,
+        junit,
+        build_log,
+        job,
+    }
+    .json()
+}
+
+impl Detail {
+    fn json(&self) -> Response {
+        json(self)
+    }
+}
+
+/// The buildlog lens's `highlight_regexes` from the spyglass configuration, if any.
+fn highlight_regexes(spyglass: &prow_config::prow::Spyglass) -> Vec<String> {
+    spyglass
+        .lenses
+        .iter()
+        .filter(|l| l.lens.name == "buildlog")
+        .filter_map(|l| l.lens.config.as_ref())
+        .filter_map(|c| c.get("highlight_regexes"))
+        .filter_map(|r| r.as_sequence())
+        .flatten()
+        .filter_map(|r| r.as_str().map(str::to_owned))
+        .collect()
+}
+
+type Results = (Vec<Artifact>, Vec<JunitFile>, Option<String>);
+
+/// Reads the job's artifact list, its JUnit files and its build log from disk.
+fn read_results(deck: &Deck, job: &ProwJob, limit: u64) -> Results {
+    let mut listed = Vec::new();
+    let mut junit_files = Vec::new();
+    if let (Some(root), Some(path)) = (&deck.artifacts, artifacts::job_path(job))
+        && let Ok(Some(dir)) = artifacts::resolve(root, &path)
+    {
+        for name in artifacts::list_files(&dir, ARTIFACT_LIST_LIMIT) {
+            let url = format!("/artifacts/{}/{}", path, name);
+            if junit::is_junit(&name) {
+                let parsed = artifacts::read_tail(&dir.join(&name), limit)
+                    .map_err(|e| e.to_string())
+                    .and_then(|xml| junit::parse(&xml).map_err(|e| e.to_string()));
+                let (results, error) = match parsed {
+                    Ok(results) => (Some(results), None),
+                    Err(e) => (None, Some(e)),
+                };
+                junit_files.push(JunitFile {
+                    name: name.clone(),
+                    results,
+                    error,
+                });
+            }
+            listed.push(Artifact { name, url });
+        }
+    }
+    let log = read_log(deck, job, limit);
+    (listed, junit_files, log)
+}
+
+fn read_log(deck: &Deck, job: &ProwJob, limit: u64) -> Option<String> {
+    artifacts::log_candidates(job, deck.artifacts.as_deref(), deck.pods.as_deref())
+        .into_iter()
+        .find_map(|path| artifacts::read_tail(&path, limit).ok())
+}
+
+fn now() -> Time {
+    Time(Timestamp::now())
+}
+
+fn url_escape(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+async fn plugin_help(State(deck): State<Arc<Deck>>) -> Response {
+    let config = (deck.config)();
+    json(&help::plugin_help(&deck.plugins, &config.plugins))
+}
+
+async fn badge_svg(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
+    let Some(wanted) = query.get("jobs").filter(|j| !j.is_empty()) else {
+        return error(StatusCode::BAD_REQUEST, "missing jobs query parameter");
+    };
+    let all = match visible_jobs(&deck).await {
+        Ok(all) => all,
+        Err(response) => return response,
+    };
+    let latest = badge::pick_latest(&all, wanted);
+    let shown = badge::badge(&latest);
+    let svg = badge::shield("build", &shown.status, shown.color);
+    no_cache(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}
+
+async fn log(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
+    let job = if let Some(name) = query.get("prowjob") {
+        match visible_job(&deck, name).await {
+            Ok(job) => job,
+            Err(response) => return response,
+        }
+    } else {
+        let (Some(name), Some(id)) = (query.get("job"), query.get("id")) else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "missing job query parameter, id query parameter or prowjob query parameter",
+            );
+        };
+        let all = match visible_jobs(&deck).await {
+            Ok(all) => all,
+            Err(response) => return response,
+        };
+        let found = all
+            .into_iter()
+            .find(|j| j.spec.job == *name && j.status.as_ref().is_some_and(|s| s.build_id == *id));
+        match found {
+            Some(job) => job,
+            None => {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    format!("Log not found: no job {name:?} with build id {id:?}"),
+                );
+            }
+        }
+    };
+    let limit = size_limit(&deck);
+    let deck2 = deck.clone();
+    let name = job.name().to_owned();
+    let found = tokio::task::spawn_blocking(move || read_log(&deck2, &job, limit))
+        .await
+        .ok()
+        .flatten();
+    match found {
+        Some(text) => {
+            no_cache(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+        }
+        None => error(
+            StatusCode::NOT_FOUND,
+            format!("Log not found: job {name:?} has no build log yet"),
+        ),
+    }
+}
+
+async fn artifact(State(deck): State<Arc<Deck>>, Path(path): Path<String>) -> Response {
+    let Some(root) = &deck.artifacts else {
+        return error(StatusCode::NOT_FOUND, "deck serves no artifacts");
+    };
+    let resolved = match artifacts::resolve(root, &path) {
+        Ok(Some(found)) if found.is_file() => found,
+        Ok(_) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("artifact {path:?} not found"),
+            );
+        }
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    let limit = size_limit(&deck);
+    match tokio::fs::metadata(&resolved).await {
+        Ok(meta) if meta.len() > limit => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("artifact {path:?} is larger than the size limit of {limit} bytes"),
+            );
+        }
+        Ok(_) => {}
+        Err(e) => return error(StatusCode::NOT_FOUND, format!("artifact {path:?}: {e}")),
+    }
+    match tokio::fs::read(&resolved).await {
+        Ok(bytes) => {
+            // Artifacts are shown as text or downloaded, never run as pages of deck's origin.
+            let kind = if std::str::from_utf8(&bytes).is_ok() {
+                "text/plain; charset=utf-8"
+            } else {
+                "application/octet-stream"
+            };
+            let mut response = ([(header::CONTENT_TYPE, kind)], bytes).into_response();
+            response.headers_mut().insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                header::HeaderValue::from_static("nosniff"),
+            );
+            response
+        }
+        Err(e) => error(StatusCode::NOT_FOUND, format!("artifact {path:?}: {e}")),
+    }
+}
+
+/// The new job a rerun request asks for (same spec, or `mode=latest`).
+async fn rerun_job(deck: &Deck, query: &BTreeMap<String, String>) -> Result<ProwJob, Response> {
+    let Some(name) = query.get("prowjob").filter(|n| !n.is_empty()) else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "request did not provide the 'prowjob' query parameter",
+        ));
+    };
+    let old = visible_job(deck, name).await?;
+    if query.get("mode").map(String::as_str) == Some("latest") {
+        let config = (deck.config)();
+        rerun::rerun_latest(&old, &config.config.jobs, now()).map_err(|e| {
+            error(
+                StatusCode::BAD_REQUEST,
+                format!("Could not create new prowjob: Failed getting prowjob spec: {e}"),
+            )
+        })
+    } else {
+        Ok(rerun::rerun_same(&old, now()))
+    }
+}
+
+async fn rerun_show(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
+    let job = match rerun_job(&deck, &query).await {
+        Ok(job) => job,
+        Err(response) => return response,
+    };
+    match prow_core::prowjob_to_yaml(&job) {
+        Ok(yaml) => {
+            no_cache(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], yaml).into_response())
+        }
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("encode job: {e}"),
+        ),
+    }
+}
+
+/// Refuses a write whose `Origin` is not deck's own host, so that another site cannot make
+/// a logged-in user's browser rerun or abort jobs.
+fn cross_origin(headers: &HeaderMap) -> Option<Response> {
+    let origin = headers.get(header::ORIGIN)?.to_str().ok()?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    (origin_host != host).then(|| {
+        error(
+            StatusCode::FORBIDDEN,
+            format!("cross-origin request from {origin} refused"),
+        )
+    })
+}
+
+/// Whether the user behind `headers` may act on `job`: the login in the user header, if
+/// allowed, else the refusal to send.
+async fn authorise(
+    deck: &Deck,
+    headers: &HeaderMap,
+    job: &ProwJob,
+    verb: &str,
+) -> Result<Option<String>, Response> {
+    if let Some(refused) = cross_origin(headers) {
+        return Err(refused);
+    }
+    let config = (deck.config)();
+    let user = headers
+        .get(deck.user_header.as_str())
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    let decision = auth::decide(
+        auth::config_for(&config.config.prow.deck, &job.spec),
+        job.spec.rerun_auth_config.as_ref(),
+        user,
+        &deck.user_header,
+    );
+    let decision = auth::resolve(decision, deck.github.as_deref())
+        .await
+        .map_err(|e| {
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("Could not verify if allowed to {verb}: {e}."),
+            )
+        })?;
+    match decision {
+        auth::Decision::Allowed { user } => Ok(user),
+        auth::Decision::Denied { reason } => {
+            let what = if verb == "abort" {
+                "abort this job"
+            } else {
+                "rerun that job"
+            };
+            tracing::info!(job = job.name(), verb, %reason, "refused");
+            Err(error(
+                StatusCode::FORBIDDEN,
+                format!("You don't have permission to {what}. ({reason})"),
+            ))
+        }
+        auth::Decision::AskGitHub { .. } => Err(error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Could not verify if allowed to {verb}."),
+        )),
+    }
+}
+
+async fn rerun_create(
+    State(deck): State<Arc<Deck>>,
+    Query(query): Params,
+    headers: HeaderMap,
+) -> Response {
+    let mut job = match rerun_job(&deck, &query).await {
+        Ok(job) => job,
+        Err(response) => return response,
+    };
+    let name = query.get("prowjob").cloned().unwrap_or_default();
+    let user = match authorise(&deck, &headers, &job, "rerun").await {
+        Ok(user) => user,
+        Err(response) => return response,
+    };
+    let description = match &user {
+        Some(user) => format!("{user} successfully reran {name}."),
+        None => format!("Successfully reran {name}."),
+    };
+    if let Some(status) = job.status.as_mut() {
+        status.description = description.clone();
+    }
+    match deck.store.create(job).await {
+        Ok(created) => {
+            tracing::info!(old = %name, new = created.name(), ?user, "{description}");
+            (
+                StatusCode::OK,
+                "Job successfully triggered. Wait 30 seconds and refresh the page for the job to show up.",
+            )
+                .into_response()
+        }
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Error creating job: {e}"),
+        ),
+    }
+}
+
+async fn abort(
+    State(deck): State<Arc<Deck>>,
+    Query(query): Params,
+    headers: HeaderMap,
+) -> Response {
+    let Some(name) = query.get("prowjob").filter(|n| !n.is_empty()) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Request did not provide the 'prowjob' query parameter.",
+        );
+    };
+    let mut job = match visible_job(&deck, name).await {
+        Ok(job) => job,
+        Err(response) => return response,
+    };
+    let state = job
+        .status
+        .as_ref()
+        .map_or(ProwJobState::Triggered, |s| s.state);
+    if !matches!(state, ProwJobState::Triggered | ProwJobState::Pending) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("Cannot abort job with state: {:?}.", state.as_str()),
+        );
+    }
+    let user = match authorise(&deck, &headers, &job, "abort").await {
+        Ok(user) => user,
+        Err(response) => return response,
+    };
+    let status = job.status.get_or_insert_default();
+    status.state = ProwJobState::Aborted;
+    status.description = match &user {
+        Some(user) => format!("{user} successfully aborted {name}."),
+        None => format!("Successfully aborted {name}."),
+    };
+    match deck.store.update(job).await {
+        Ok(_) => (StatusCode::OK, "Job successfully aborted.").into_response(),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Could not patch aborted job: {e}."),
+        ),
+    }
+}
