@@ -1141,4 +1141,13 @@ impl GitHubClient for OctocrabClient {
             .resources
             .core)
     }
+
+    fn api_usage(&self) -> Option<crate::client::ApiUsage> {
+        let stats = self.stats();
+        Some(crate::client::ApiUsage {
+            requests: stats.requests,
+            cache_hits: stats.cache_hits,
+            rate_limit: self.rate_limit_seen(),
+        })
+    }
 }

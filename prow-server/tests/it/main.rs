@@ -1,7 +1,9 @@
 //! Integration tests of prow-server: hook over real HTTP on 127.0.0.1 with the fake GitHub and
 //! the SQLite job store, and the plugins' decisions.
 
+mod config_agent;
 mod hook;
+mod metrics;
 mod plugins;
 mod plugins_assign;
 mod plugins_common;
