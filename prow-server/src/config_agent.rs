@@ -112,43 +112,57 @@ fn config_errors(error: &prow_config::Error) -> Vec<String> {
     }
 }
 
-/// A hash of everything the paths name: each file's path and content, directories walked in
-/// name order; a missing or unreadable path hashes as such, so it changes the fingerprint and
-/// the load that follows reports it.
+/// A hash of everything the loader reads: each file's path and content, directories walked
+/// in name order as the job-config loader walks them (`.yaml`, `.yml` and `.prowignore` files,
+/// skipping Kubernetes' `..`-prefixed entries). A missing or unreadable path hashes as such, so
+/// it changes the fingerprint and the load that follows reports it.
 pub fn fingerprint(paths: &ConfigPaths) -> u64 {
     let mut hasher = DefaultHasher::new();
-    hash_path(&paths.config_path, &mut hasher);
-    for path in [&paths.job_config_path, &paths.plugin_config]
-        .into_iter()
-        .flatten()
-    {
-        hash_path(path, &mut hasher);
+    hash_file(&paths.config_path, &mut hasher);
+    if let Some(jobs) = &paths.job_config_path {
+        if jobs.is_dir() {
+            hash_dir(jobs, 0, &mut hasher);
+        } else {
+            hash_file(jobs, &mut hasher);
+        }
+    }
+    if let Some(plugins) = &paths.plugin_config {
+        hash_file(plugins, &mut hasher);
     }
     hasher.finish()
 }
 
-fn hash_path(path: &Path, hasher: &mut DefaultHasher) {
+/// How deep directories are walked: far beyond any real job tree, short of a symlink loop.
+const MAX_DEPTH: usize = 64;
+
+fn hash_file(path: &Path, hasher: &mut DefaultHasher) {
     path.hash(hasher);
-    if path.is_dir() {
-        let Ok(entries) = std::fs::read_dir(path) else {
-            "unreadable directory".hash(hasher);
-            return;
-        };
-        let mut children: Vec<PathBuf> = entries
-            .filter_map(Result::ok)
-            // Kubernetes mounts ConfigMaps with `..data` links beside the visible names.
-            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-            .map(|e| e.path())
-            .collect();
-        children.sort();
-        for child in children {
-            hash_path(&child, hasher);
-        }
-        return;
-    }
     match std::fs::read(path) {
         Ok(content) => content.hash(hasher),
         Err(e) => e.kind().to_string().hash(hasher),
+    }
+}
+
+fn hash_dir(dir: &Path, depth: usize, hasher: &mut DefaultHasher) {
+    dir.hash(hasher);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        "unreadable directory".hash(hasher);
+        return;
+    };
+    let mut children: Vec<(String, PathBuf)> = entries
+        .filter_map(Result::ok)
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .filter(|(name, _)| !name.starts_with(".."))
+        .collect();
+    children.sort();
+    for (name, path) in children {
+        if path.is_dir() {
+            if depth < MAX_DEPTH {
+                hash_dir(&path, depth + 1, hasher);
+            }
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") || name == ".prowignore" {
+            hash_file(&path, hasher);
+        }
     }
 }
 

@@ -245,3 +245,17 @@ fn the_first_load_refuses_a_bad_configuration() {
     assert_eq!(error.errors.len(), 1, "{error}");
     assert!(error.errors[0].contains("config.yaml"), "{error}");
 }
+
+#[test]
+fn files_the_loader_does_not_read_do_not_count_as_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let agent = ConfigAgent::load(write_files(tmp.path())).unwrap();
+    std::fs::write(tmp.path().join("jobs/team/NOTES.md"), "not a job").unwrap();
+    std::fs::create_dir(tmp.path().join("jobs/..2024_01_01")).unwrap();
+    std::fs::write(tmp.path().join("jobs/..2024_01_01/unit.yaml"), INTEGRATION).unwrap();
+    assert_eq!(agent.check_now(), Reload::Unchanged);
+    // A `.yml` file is read, so it counts.
+    std::fs::write(tmp.path().join("jobs/team/integration.yml"), INTEGRATION).unwrap();
+    assert_eq!(agent.check_now(), Reload::Reloaded);
+    assert_eq!(presubmit_names(&agent), ["integration", "unit"]);
+}
