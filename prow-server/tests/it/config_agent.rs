@@ -259,3 +259,22 @@ fn files_the_loader_does_not_read_do_not_count_as_changes() {
     assert_eq!(agent.check_now(), Reload::Reloaded);
     assert_eq!(presubmit_names(&agent), ["integration", "unit"]);
 }
+
+/// The reference deployment's whole configuration loads, and hashing it finds no change.
+#[test]
+fn the_kubernetes_configuration_loads_and_is_stable() {
+    let Some(corpus) = support::corpus() else {
+        return;
+    };
+    let root = corpus.join("k8s-test-infra/config");
+    let paths = ConfigPaths::new(root.join("prow/config.yaml"), Some(root.join("jobs")))
+        .with_plugin_config(root.join("prow/plugins.yaml"));
+    let agent = ConfigAgent::load(paths).unwrap_or_else(|e| panic!("{e}"));
+    assert!(presubmit_names(&agent).len() > 1000);
+    let started = std::time::Instant::now();
+    assert_eq!(agent.check_now(), Reload::Unchanged);
+    eprintln!(
+        "one check of the kubernetes configuration took {:?}",
+        started.elapsed()
+    );
+}
