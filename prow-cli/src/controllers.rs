@@ -422,7 +422,13 @@ pub async fn hook(config: &ConfigArgs, data: &DataArgs, args: &HookArgs) -> anyh
         secrets,
         prow_server::hook::HookConfig::new(loaded, plugins),
     );
+    let agent = config_agent(config, args, &deps);
+    let metrics = prow_server::metrics::Exporter::new()
+        .with_store(deps.store.clone())
+        .with_github(&deps.bot, deps.github.clone())
+        .with_config_agent(agent.clone());
     let hook = prow_server::hook::Hook::start(options, deps);
+    let metrics = metrics.with_hook(hook.metrics());
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.port))
         .await
         .with_context(|| format!("listen on port {}", args.port))?;
@@ -431,9 +437,22 @@ pub async fn hook(config: &ConfigArgs, data: &DataArgs, args: &HookArgs) -> anyh
         listener.local_addr()?,
         args.webhook_path
     );
-    axum::serve(listener, hook.router())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let until_stopped = || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        }
+    };
+    let server = async {
+        let served = axum::serve(listener, hook.router().merge(metrics.router()))
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        let _ = stop.send(true);
+        served
+    };
+    let (served, ()) = tokio::join!(server, reload_config(&agent, "hook", None, until_stopped()));
+    served?;
     eprintln!("hook: stopped accepting; finishing accepted events");
     hook.drain().await;
     Ok(())
@@ -464,12 +483,7 @@ pub async fn serve(
     let (github, bot) = hook_github(args).await?;
     eprintln!("serve: {}", backend.description);
 
-    let plank_config = Arc::new(loaded.prow.plank.clone());
-    let horologium =
-        prow_jobs::horologium::Settings::of(&loaded.jobs.periodics, &loaded.prow.horologium);
-    let sinker = prow_jobs::sinker::Settings::of(&loaded.prow.sinker);
-    let periodics = loaded.jobs.periodics.clone();
-    let (_reporter_config, reporter_settings) =
+    let (reporter_config, reporter_settings) =
         tokio::sync::watch::channel(loaded.prow.github_reporter.clone());
 
     let mut options = prow_server::hook::Options::default();
@@ -482,11 +496,31 @@ pub async fn serve(
         prow_github::HmacSecrets::parse(&secret),
         prow_server::hook::HookConfig::new(loaded, plugins),
     );
+    let agent = config_agent(config, args, &deps);
+    let figures = prow_server::metrics::TideFiguresCell::default();
+    let metrics = prow_server::metrics::Exporter::new()
+        .with_store(backend.store.clone())
+        .with_github(&deps.bot, github.clone())
+        .with_config_agent(agent.clone())
+        .with_tide(figures.clone());
+    let tide = Arc::new(
+        prow_server::tide::Controller::new(
+            github.clone(),
+            backend.store.clone(),
+            {
+                let agent = agent.clone();
+                Arc::new(move || Arc::new(agent.config().config.clone()))
+            },
+            Arc::new(SystemClock),
+        )
+        .with_figures(figures),
+    );
     let deck = prow_server::deck::Deck::new(
         backend.store.clone(),
         prow_server::deck::Deck::config_of(deps.config.clone()),
     )
-    .github(github.clone());
+    .github(github.clone())
+    .tide_routes(prow_server::tide::router(tide.clone()));
     let deck = if data.kube.enabled() {
         deck
     } else {
@@ -494,11 +528,13 @@ pub async fn serve(
             .pods_dir(data.data_dir.join("pods"))
     };
     let hook = prow_server::hook::Hook::start(options, deps);
+    let metrics = metrics.with_hook(hook.metrics());
     let app = hook
         .router()
         .route("/healthz", get(|| async { "OK" }))
-        .route("/healthz/ready", get(|| async { "OK" }));
-    // deck answers its own paths (`/`, `/prowjobs.js`, ...); everything else goes to hook.
+        .route("/healthz/ready", get(|| async { "OK" }))
+        .merge(metrics.router());
+    // deck answers its own paths (`/`, `/prowjobs.js`, `/tide.js`, ...); the rest goes to hook.
     let app = deck.router().fallback_service(app);
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.port))
         .await
@@ -515,7 +551,10 @@ pub async fn serve(
     let plank = prow_jobs::plank::Controller::new(
         backend.store.clone(),
         backend.runner.clone(),
-        Arc::new(move || plank_config.clone()),
+        {
+            let agent = agent.clone();
+            Arc::new(move || Arc::new(agent.config().config.prow.plank.clone()))
+        },
         Arc::new(SystemClock),
     );
     let clusters: Vec<prow_jobs::sinker::Cluster<'_>> = backend
@@ -532,13 +571,21 @@ pub async fn serve(
         let _ = stop.send(true);
         served
     };
-    let (served, (), (), (), ()) = tokio::join!(
+    let (served, (), (), (), (), (), ()) = tokio::join!(
         server,
+        reload_config(&agent, "serve", Some(&reporter_config), until_stopped()),
+        tide.clone().run(until_stopped()),
         plank.run(Duration::from_secs(1), until_stopped()),
         prow_jobs::horologium::run(
             backend.store.as_ref(),
             &SystemClock,
-            move || horologium.clone(),
+            || {
+                let config = agent.config();
+                prow_jobs::horologium::Settings::of(
+                    &config.config.jobs.periodics,
+                    &config.config.prow.horologium,
+                )
+            },
             until_stopped(),
             |pass| {
                 if let Ok(report) = pass {
@@ -552,7 +599,13 @@ pub async fn serve(
             backend.store.as_ref(),
             &clusters,
             &SystemClock,
-            move || (sinker.clone(), periodics.clone()),
+            || {
+                let config = agent.config();
+                (
+                    prow_jobs::sinker::Settings::of(&config.config.prow.sinker),
+                    config.config.jobs.periodics.clone(),
+                )
+            },
             until_stopped(),
             |_| {},
         ),
@@ -570,6 +623,138 @@ pub async fn serve(
         ),
     );
     hook.drain().await;
+    served?;
+    Ok(())
+}
+
+/// How often `prow hook` and `prow serve` look for configuration changes.
+const CONFIG_POLL: Duration = Duration::from_secs(2);
+
+/// The config agent over the files the flags name, starting from the configuration hook
+/// already loaded, and keeping hook's copy current.
+fn config_agent(
+    config: &ConfigArgs,
+    args: &HookArgs,
+    deps: &prow_server::hook::Deps,
+) -> Arc<prow_server::config_agent::ConfigAgent> {
+    let paths = prow_server::config_agent::ConfigPaths::new(
+        &config.config_path,
+        config.job_config_path.clone(),
+    )
+    .with_plugin_config(&args.plugin_config);
+    let loaded = deps
+        .config
+        .read()
+        .map(|c| c.clone())
+        .unwrap_or_else(|e| e.into_inner().clone());
+    let agent = Arc::new(prow_server::config_agent::ConfigAgent::with_config(
+        paths, loaded,
+    ));
+    agent.keep_updated(deps.config.clone());
+    agent
+}
+
+/// Looks for configuration changes until `stop`, says on stderr what became of each, and hands
+/// crier's settings on when there is a crier.
+async fn reload_config(
+    agent: &prow_server::config_agent::ConfigAgent,
+    component: &str,
+    reporter: Option<&tokio::sync::watch::Sender<prow_config::prow::GitHubReporter>>,
+    stop: impl Future<Output = ()>,
+) {
+    let mut status = agent.subscribe_status();
+    let mut configs = agent.subscribe();
+    let follow = async {
+        loop {
+            tokio::select! {
+                changed = status.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let status = status.borrow_and_update().clone();
+                    if status.errors.is_empty() {
+                        eprintln!("{component}: configuration reloaded");
+                    } else {
+                        eprintln!(
+                            "{component}: new configuration rejected, the previous one keeps serving:"
+                        );
+                        for error in &status.errors {
+                            eprintln!("{component}:   {error}");
+                        }
+                    }
+                }
+                changed = configs.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let config = configs.borrow_and_update().clone();
+                    if let Some(reporter) = reporter {
+                        reporter.send_replace(config.config.prow.github_reporter.clone());
+                    }
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = agent.run(CONFIG_POLL, stop) => {}
+        () = follow => {}
+    }
+}
+
+/// `prow tide`: tide alone, syncing its pools and setting the `tide` context until SIGTERM or
+/// SIGINT, serving `/tide.js`, `/tide-history.js`, `/metrics` and `/healthz` on `port`.
+pub async fn tide(
+    config: &ConfigArgs,
+    data: &DataArgs,
+    github: &GitHubArgs,
+    port: u16,
+) -> anyhow::Result<()> {
+    use axum::routing::get;
+
+    let loaded = Arc::new(config.load()?);
+    let client: Arc<dyn prow_github::client::GitHubClient> =
+        Arc::new(prow_github::octo::OctocrabClient::with_token_file(
+            &github.github_endpoint,
+            &github.github_token_path,
+        )?);
+    let store = data
+        .backend(&loaded.prow, ContainerRuntime::Host)
+        .await?
+        .store;
+    let figures = prow_server::metrics::TideFiguresCell::default();
+    let tide = Arc::new(
+        prow_server::tide::Controller::new(
+            client.clone(),
+            store.clone(),
+            Arc::new(move || loaded.clone()),
+            Arc::new(SystemClock),
+        )
+        .with_figures(figures.clone()),
+    );
+    let metrics = prow_server::metrics::Exporter::new()
+        .with_store(store)
+        .with_github("tide", client)
+        .with_tide(figures);
+    let app = prow_server::tide::router(tide.clone())
+        .merge(metrics.router())
+        .route("/healthz", get(|| async { "OK" }));
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
+        .await
+        .with_context(|| format!("listen on port {port}"))?;
+    eprintln!("tide: listening on {}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let server = async {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        let _ = stop.send(true);
+        served
+    };
+    let until_stopped = async move {
+        let mut stopped = stopped;
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    let (served, ()) = tokio::join!(server, tide.run(until_stopped));
     served?;
     Ok(())
 }

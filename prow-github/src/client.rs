@@ -208,6 +208,11 @@ pub trait GitHubClient: Send + Sync {
             "create a review on {org}/{repo}#{number}"
         )))
     }
+    /// What this client has spent of GitHub's budget so far, for clients that keep count
+    /// (metrics read it at scrape time); `None` for clients that do not.
+    fn api_usage(&self) -> Option<ApiUsage> {
+        None
+    }
 }
 
 fn unsupported(what: String) -> Error {
@@ -268,4 +273,17 @@ impl DraftReviewComment {
             body: body.to_owned(),
         }
     }
+}
+
+/// Requests a client sent, how many the ETag cache answered, and the rate limit GitHub last
+/// reported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ApiUsage {
+    /// Requests sent to GitHub.
+    pub requests: u64,
+    /// Requests answered `304 Not Modified` from the ETag cache (free of rate limit).
+    pub cache_hits: u64,
+    /// The rate limit GitHub reported with its last answer, if any.
+    pub rate_limit: Option<RateLimit>,
 }

@@ -1172,4 +1172,13 @@ impl GitHubClient for OctocrabClient {
         self.write(Method::Post, &what, &uri, &body).await?;
         Ok(())
     }
+
+    fn api_usage(&self) -> Option<crate::client::ApiUsage> {
+        let stats = self.stats();
+        Some(crate::client::ApiUsage {
+            requests: stats.requests,
+            cache_hits: stats.cache_hits,
+            rate_limit: self.rate_limit_seen(),
+        })
+    }
 }

@@ -6,10 +6,13 @@
 //!
 //! Must never know about: command-line parsing, exit codes, terminal output.
 //!
-//! Today: [`plugins`] (trigger, lgtm, hold over a pure decide-then-act framework) and
-//! [`hook`], the webhook server.
+//! Today: [`plugins`] (trigger, lgtm, hold over a pure decide-then-act framework),
+//! [`hook`], the webhook server, [`config_agent`] (hot reload of the configuration files) and
+//! [`metrics`] (`/metrics` in the Prometheus text format).
 
+pub mod config_agent;
 pub mod deck;
 pub mod hook;
+pub mod metrics;
 pub mod plugins;
 pub mod tide;

@@ -69,7 +69,20 @@ enum Command {
         #[command(flatten)]
         github: controllers::GitHubArgs,
     },
-    /// Run hook, plank, horologium, sinker and crier in one process on one port.
+    /// Run tide alone: merge pull requests that meet the `tide.queries` once their jobs pass.
+    Tide {
+        #[command(flatten)]
+        config: controllers::ConfigArgs,
+        #[command(flatten)]
+        data: controllers::DataArgs,
+        #[command(flatten)]
+        github: controllers::GitHubArgs,
+        /// Where `/tide.js`, `/tide-history.js` and `/metrics` are served.
+        #[arg(long, default_value_t = 8888)]
+        port: u16,
+    },
+    /// Run hook, plank, horologium, sinker, crier, tide, deck and metrics in one process on
+    /// one port.
     Serve {
         #[command(flatten)]
         config: controllers::ConfigArgs,
@@ -338,6 +351,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             github,
         } => {
             multi_thread()?.block_on(controllers::crier(&config, &data, &github))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tide {
+            config,
+            data,
+            github,
+            port,
+        } => {
+            multi_thread()?.block_on(controllers::tide(&config, &data, &github, port))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve {

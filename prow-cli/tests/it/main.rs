@@ -5,12 +5,14 @@ mod checkconfig;
 mod checkconfig_plugins;
 mod deploy;
 mod hook;
+mod metrics;
 mod mkpj;
 mod phaino;
 mod phony;
 mod plank;
 mod podutils;
 mod prow;
+mod reload;
 mod workspace;
 
 /// Runs `command`, asserts that it succeeded (showing its stderr when not) and returns stdout.

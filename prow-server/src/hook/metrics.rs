@@ -37,6 +37,7 @@ pub struct Metrics {
     overloaded: AtomicU64,
     processed: tokio::sync::watch::Sender<u64>,
     plugins: Mutex<BTreeMap<(String, PluginOutcome), u64>>,
+    events: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Default for Metrics {
@@ -49,6 +50,7 @@ impl Default for Metrics {
             overloaded: AtomicU64::default(),
             processed: tokio::sync::watch::Sender::new(0),
             plugins: Mutex::default(),
+            events: Mutex::default(),
         }
     }
 }
@@ -71,6 +73,8 @@ pub struct Snapshot {
     pub processed: u64,
     /// Plugin runs by plugin and outcome.
     pub plugins: BTreeMap<(String, PluginOutcome), u64>,
+    /// Validated deliveries by GitHub event type (`X-GitHub-Event`), redeliveries included.
+    pub events: BTreeMap<String, u64>,
 }
 
 impl Metrics {
@@ -120,6 +124,16 @@ impl Metrics {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone(),
+            events: self
+                .events
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
         }
+    }
+
+    pub(super) fn event(&self, event_type: &str) {
+        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        *events.entry(event_type.to_owned()).or_default() += 1;
     }
 }

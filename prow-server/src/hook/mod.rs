@@ -285,6 +285,7 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
             return reject(&rejection);
         }
     };
+    shared.metrics.event(&delivery.event);
     let event = match Event::parse(&delivery.event, &body) {
         Ok(event) => event,
         Err(e) => {

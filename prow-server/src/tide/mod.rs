@@ -29,6 +29,7 @@ mod fetch;
 mod jobs;
 pub mod view;
 
+use crate::metrics::PoolFigures;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -220,6 +221,7 @@ pub struct Controller {
     state: tokio::sync::Mutex<State>,
     published: Mutex<Published>,
     reuse: bool,
+    figures: Option<crate::metrics::TideFiguresCell>,
 }
 
 impl std::fmt::Debug for Controller {
@@ -358,6 +360,21 @@ impl Controller {
                 stats: TideStats::default(),
             }),
             reuse: true,
+            figures: None,
+        }
+    }
+
+    /// Keeps `figures` (what `/metrics` exports of tide) up to date: pool sizes, merges,
+    /// batch outcomes, errors and syncs, per pool.
+    pub fn with_figures(mut self, figures: crate::metrics::TideFiguresCell) -> Self {
+        self.figures = Some(figures);
+        self
+    }
+
+    /// Changes the metrics figures of pool `org/repo:branch`, when metrics read them.
+    fn figure(&self, org: &str, repo: &str, branch: &str, f: impl FnOnce(&mut PoolFigures)) {
+        if let Some(figures) = &self.figures {
+            figures.update(|all| f(all.pool(org, repo, branch)));
         }
     }
 
@@ -537,9 +554,27 @@ impl Controller {
             sizes.insert(key, size);
             views.push(view);
         }
+        if let Some(figures) = &self.figures {
+            figures.update(|all| {
+                all.syncs += 1;
+                for p in all.pools.values_mut() {
+                    p.prs = 0;
+                }
+                for view in &views {
+                    let pool = all.pool(&view.org, &view.repo, &view.branch);
+                    pool.prs = sizes
+                        .get(&format!("{}/{}:{}", view.org, view.repo, view.branch))
+                        .map_or(0, |s: &PoolSize| s.prs as u64);
+                    if !view.error.is_empty() {
+                        pool.errors += 1;
+                    }
+                }
+            });
+        }
         for (pool, error) in pool_errors {
             let (org_repo, branch) = pool.split_once(':').unwrap_or((pool.as_str(), ""));
             let (org, repo) = org_repo.split_once('/').unwrap_or((org_repo, ""));
+            self.figure(org, repo, branch, |p| p.errors += 1);
             views.push(PoolView {
                 org: org.to_owned(),
                 repo: repo.to_owned(),
@@ -810,6 +845,9 @@ impl Controller {
             A::MergeBatch(prs) => {
                 out.target = prs.clone();
                 self.bump(|s| s.batches_passed += 1);
+                self.figure(&sp.org, &sp.repo, &sp.branch, |p| {
+                    *p.batches.entry("success".to_owned()).or_default() += 1;
+                });
                 let errors = self.merge_prs(cfg, sp, prs).await.1;
                 out.records.push((
                     out.action.clone(),
@@ -881,6 +919,9 @@ impl Controller {
                 states.contains(&SimpleState::Failure) && !states.contains(&SimpleState::Pending);
             if failed && st.failed_batches.insert(id) {
                 self.bump(|s| s.batches_failed += 1);
+                self.figure(&sp.org, &sp.repo, &sp.branch, |p| {
+                    *p.batches.entry("failure".to_owned()).or_default() += 1;
+                });
             }
         }
     }
@@ -950,6 +991,11 @@ impl Controller {
                 Ok(()) => {
                     merged.push(*n);
                     self.bump(|s| s.merges_total += 1);
+                    // Each PR is its own merge on GitHub, batch or not.
+                    self.figure(&sp.org, &sp.repo, &sp.branch, |p| {
+                        p.merges += 1;
+                        p.merged_prs += 1;
+                    });
                 }
                 Err(GitHubError::HeadChanged { .. }) => {
                     self.bump(|s| s.merges_head_changed += 1);
@@ -1041,6 +1087,10 @@ impl Controller {
                             } else {
                                 s.batches_failed += 1
                             }
+                        });
+                        let outcome = if passed { "success" } else { "failure" };
+                        self.figure(&sp.org, &sp.repo, &sp.branch, |p| {
+                            *p.batches.entry(outcome.to_owned()).or_default() += 1;
                         });
                     }
                     qs.queue.run_finished(id, outcome);

@@ -1,9 +1,11 @@
 //! Integration tests of prow-server: hook over real HTTP on 127.0.0.1 with the fake GitHub and
 //! the SQLite job store, and the plugins' decisions.
 
+mod config_agent;
 mod deck;
 mod deck_lenses;
 mod hook;
+mod metrics;
 mod plugins;
 mod plugins_approve;
 mod plugins_assign;
