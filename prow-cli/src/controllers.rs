@@ -458,15 +458,51 @@ pub async fn hook(config: &ConfigArgs, data: &DataArgs, args: &HookArgs) -> anyh
     Ok(())
 }
 
-/// `prow serve`: hook, plank, horologium, sinker and crier in one process on one port, plus
-/// `/healthz`, `/healthz/ready` and deck; SIGTERM or SIGINT stops accepting, lets the
-/// accepted webhooks finish, and leaves running pods to the next start.
+/// A part of `prow serve` that `--without` switches off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Component {
+    /// The webhook endpoint and the plugins.
+    Hook,
+    /// Starting and watching jobs.
+    Plank,
+    /// Periodic jobs.
+    Horologium,
+    /// Deleting old jobs and pods.
+    Sinker,
+    /// Reporting to GitHub.
+    Crier,
+    /// Merging.
+    Tide,
+    /// The web UI and its JSON.
+    Deck,
+    /// `/metrics`.
+    Metrics,
+}
+
+/// `prow serve`: hook, plank, horologium, sinker, crier, tide, deck and metrics in one process
+/// on one port, plus `/healthz` and `/healthz/ready`, each part but the health endpoints
+/// switched off by naming it in `without`; SIGTERM or SIGINT stops accepting, lets the accepted
+/// webhooks finish, and leaves running pods to the next start.
 pub async fn serve(
     config: &ConfigArgs,
     data: &DataArgs,
     args: &HookArgs,
     runtime: RuntimeFlag,
+    without: &[Component],
 ) -> anyhow::Result<()> {
+    serve_until(config, data, args, runtime, without, shutdown_signal()).await
+}
+
+/// [`serve`] until `shutdown` completes (instead of until a signal).
+pub async fn serve_until(
+    config: &ConfigArgs,
+    data: &DataArgs,
+    args: &HookArgs,
+    runtime: RuntimeFlag,
+    without: &[Component],
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let on = |c: Component| !without.contains(&c);
     use axum::routing::get;
 
     let loaded = config.load()?;
@@ -529,13 +565,23 @@ pub async fn serve(
     };
     let hook = prow_server::hook::Hook::start(options, deps);
     let metrics = metrics.with_hook(hook.metrics());
-    let app = hook
-        .router()
+    let mut app = axum::Router::new()
         .route("/healthz", get(|| async { "OK" }))
-        .route("/healthz/ready", get(|| async { "OK" }))
-        .merge(metrics.router());
-    // deck answers its own paths (`/`, `/prowjobs.js`, `/tide.js`, ...); the rest goes to hook.
-    let app = deck.router().fallback_service(app);
+        .route("/healthz/ready", get(|| async { "OK" }));
+    if on(Component::Hook) {
+        app = app.merge(hook.router());
+    }
+    if on(Component::Metrics) {
+        app = app.merge(metrics.router());
+    }
+    // deck answers its own paths (`/`, `/prowjobs.js`, `/tide.js`, ...); the rest goes on.
+    let app = if on(Component::Deck) {
+        deck.router().fallback_service(app)
+    } else if on(Component::Tide) {
+        app.merge(prow_server::tide::router(tide.clone()))
+    } else {
+        app
+    };
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.port))
         .await
         .with_context(|| format!("listen on port {}", args.port))?;
@@ -565,7 +611,7 @@ pub async fn serve(
     let reporter = prow_jobs::crier::GitHubReporter::new(github);
     let server = async {
         let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(shutdown)
             .await;
         eprintln!("serve: stopped accepting; finishing accepted webhooks");
         let _ = stop.send(true);
@@ -574,52 +620,64 @@ pub async fn serve(
     let (served, (), (), (), (), (), ()) = tokio::join!(
         server,
         reload_config(&agent, "serve", Some(&reporter_config), until_stopped()),
-        tide.clone().run(until_stopped()),
-        plank.run(Duration::from_secs(1), until_stopped()),
-        prow_jobs::horologium::run(
-            backend.store.as_ref(),
-            &SystemClock,
-            || {
-                let config = agent.config();
-                prow_jobs::horologium::Settings::of(
-                    &config.config.jobs.periodics,
-                    &config.config.prow.horologium,
-                )
-            },
-            until_stopped(),
-            |pass| {
-                if let Ok(report) = pass {
-                    for created in &report.created {
-                        eprintln!("horologium: started {created:?}");
+        when(on(Component::Tide), tide.clone().run(until_stopped())),
+        when(
+            on(Component::Plank),
+            plank.run(Duration::from_secs(1), until_stopped())
+        ),
+        when(
+            on(Component::Horologium),
+            prow_jobs::horologium::run(
+                backend.store.as_ref(),
+                &SystemClock,
+                || {
+                    let config = agent.config();
+                    prow_jobs::horologium::Settings::of(
+                        &config.config.jobs.periodics,
+                        &config.config.prow.horologium,
+                    )
+                },
+                until_stopped(),
+                |pass| {
+                    if let Ok(report) = pass {
+                        for created in &report.created {
+                            eprintln!("horologium: started {created:?}");
+                        }
                     }
-                }
-            },
+                },
+            )
         ),
-        prow_jobs::sinker::run(
-            backend.store.as_ref(),
-            &clusters,
-            &SystemClock,
-            || {
-                let config = agent.config();
-                (
-                    prow_jobs::sinker::Settings::of(&config.config.prow.sinker),
-                    config.config.jobs.periodics.clone(),
-                )
-            },
-            until_stopped(),
-            |_| {},
+        when(
+            on(Component::Sinker),
+            prow_jobs::sinker::run(
+                backend.store.as_ref(),
+                &clusters,
+                &SystemClock,
+                || {
+                    let config = agent.config();
+                    (
+                        prow_jobs::sinker::Settings::of(&config.config.prow.sinker),
+                        config.config.jobs.periodics.clone(),
+                    )
+                },
+                until_stopped(),
+                |_| {},
+            )
         ),
-        prow_jobs::crier::run(
-            backend.store.clone(),
-            reporter,
-            reporter_settings,
-            prow_jobs::crier::RunOptions::default(),
-            until_stopped(),
-            |pass| {
-                for error in &pass.errors {
-                    eprintln!("crier: {error}");
-                }
-            },
+        when(
+            on(Component::Crier),
+            prow_jobs::crier::run(
+                backend.store.clone(),
+                reporter,
+                reporter_settings,
+                prow_jobs::crier::RunOptions::default(),
+                until_stopped(),
+                |pass| {
+                    for error in &pass.errors {
+                        eprintln!("crier: {error}");
+                    }
+                },
+            )
         ),
     );
     hook.drain().await;
@@ -701,6 +759,13 @@ async fn reload_config(
     }
 }
 
+/// Runs `part` when `enabled`, else finishes at once.
+async fn when(enabled: bool, part: impl Future<Output = ()>) {
+    if enabled {
+        part.await;
+    }
+}
+
 /// `prow tide`: tide alone, syncing its pools and setting the `tide` context until SIGTERM or
 /// SIGINT, serving `/tide.js`, `/tide-history.js`, `/metrics` and `/healthz` on `port`.
 pub async fn tide(
@@ -757,4 +822,158 @@ pub async fn tide(
     let (served, ()) = tokio::join!(server, tide.run(until_stopped));
     served?;
     Ok(())
+}
+
+/// The flags `prow demo` hands to `prow serve`.
+#[derive(clap::Parser)]
+struct DemoServe {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(flatten)]
+    data: DataArgs,
+    #[command(flatten)]
+    hook: HookArgs,
+}
+
+/// `prow demo`: `prow serve` on the demo files in `dir` (`examples/prow/`) with the fake
+/// GitHub, then the demo's signed `/test all` comment sent to it like `phony` would. With
+/// `once`, stops when the jobs it started have finished and answers whether all passed;
+/// otherwise serves until SIGTERM or SIGINT.
+pub async fn demo(
+    dir: &Path,
+    data_dir: &Path,
+    port: u16,
+    runtime: RuntimeFlag,
+    once: bool,
+) -> anyhow::Result<bool> {
+    if !dir.join("config.yaml").is_file() {
+        anyhow::bail!(
+            "{} not found: run prow demo from a prow-rs checkout, or prow serve with your own files",
+            dir.join("config.yaml").display()
+        );
+    }
+    let path = |name: &str| dir.join(name).display().to_string();
+    let parsed = <DemoServe as clap::Parser>::try_parse_from([
+        "demo".to_owned(),
+        "--config-path".to_owned(),
+        path("config.yaml"),
+        "--job-config-path".to_owned(),
+        path("jobs"),
+        "--plugin-config".to_owned(),
+        path("plugins.yaml"),
+        "--hmac-secret-file".to_owned(),
+        path("hmac"),
+        "--github-fake".to_owned(),
+        path("github-fake.yaml"),
+        "--data-dir".to_owned(),
+        data_dir.display().to_string(),
+        "--port".to_owned(),
+        port.to_string(),
+    ])?;
+    let secret = std::fs::read_to_string(dir.join("hmac"))
+        .with_context(|| format!("read {}", path("hmac")))?;
+    let payload = std::fs::read(dir.join("payloads/test-comment.json"))
+        .with_context(|| format!("read {}", path("payloads/test-comment.json")))?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        tokio::select! {
+            () = shutdown_signal() => {}
+            _ = stopped => {}
+        }
+    };
+    let server = serve_until(
+        &parsed.config,
+        &parsed.data,
+        &parsed.hook,
+        runtime,
+        &[],
+        shutdown,
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let driver = async {
+        let client = reqwest::Client::new();
+        let ready = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                let answer = client.get(format!("{base}/healthz/ready")).send().await;
+                if answer.is_ok_and(|a| a.status().is_success()) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        });
+        ready
+            .await
+            .map_err(|_| anyhow::anyhow!("prow serve was not ready within 60 s"))?;
+        let reply = prow_github::phony::deliver(
+            &client,
+            &format!("{base}/hook"),
+            "issue_comment",
+            &payload,
+            secret.trim().as_bytes(),
+        )
+        .await?;
+        eprintln!(
+            "demo: sent the signed `/test all` comment on prow-demo/hello#1 ({}); deck: http://localhost:{port}/",
+            reply.status
+        );
+        if !once {
+            return Ok(true);
+        }
+        wait_for_finished_jobs(&client, &base).await
+    };
+    tokio::pin!(server);
+    tokio::select! {
+        served = &mut server => {
+            served?;
+            anyhow::bail!("prow serve stopped before the demo's jobs finished")
+        }
+        driven = driver => {
+            let passed = driven?;
+            if once {
+                let _ = stop.send(());
+            }
+            server.await?;
+            Ok(passed)
+        }
+    }
+}
+
+/// Polls `/prowjobs.js` until there are jobs and all have finished, prints each one's state and
+/// answers whether all passed.
+async fn wait_for_finished_jobs(client: &reqwest::Client, base: &str) -> anyhow::Result<bool> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+    loop {
+        let body = client
+            .get(format!("{base}/prowjobs.js"))
+            .send()
+            .await?
+            .bytes()
+            .await?;
+        let jobs: serde_json::Value = serde_json::from_slice(&body)?;
+        let states: Vec<(String, String)> = jobs["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|j| {
+                        (
+                            j["spec"]["job"].as_str().unwrap_or_default().to_owned(),
+                            j["status"]["state"].as_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let finished = |s: &str| matches!(s, "success" | "failure" | "aborted" | "error");
+        if !states.is_empty() && states.iter().all(|(_, s)| finished(s)) {
+            for (job, state) in &states {
+                println!("{job}: {state}");
+            }
+            return Ok(states.iter().all(|(_, s)| s == "success"));
+        }
+        if tokio::time::Instant::now() > deadline {
+            anyhow::bail!("the demo's jobs did not finish within 10 minutes: {states:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }

@@ -93,6 +93,25 @@ enum Command {
         /// Where containers run.
         #[arg(long, value_enum, default_value = "auto")]
         runtime: controllers::RuntimeFlag,
+        /// Leave this part out (repeat for more).
+        #[arg(long, value_enum, value_name = "PART")]
+        without: Vec<controllers::Component>,
+    },
+    /// The demo: `prow serve` on `examples/prow/` with the fake GitHub, which then sends itself
+    /// the demo's signed `/test all` comment; deck shows the jobs it runs.
+    Demo {
+        /// The port to serve on.
+        #[arg(long, default_value_t = 8888)]
+        port: u16,
+        /// Where the demo keeps its jobs and artifacts (default: a fresh temporary directory).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<std::path::PathBuf>,
+        /// Where containers run.
+        #[arg(long, value_enum, default_value = "host")]
+        runtime: controllers::RuntimeFlag,
+        /// Stop once the jobs finish and exit 0 only if all of them passed.
+        #[arg(long)]
+        once: bool,
     },
     /// Serve the GitHub webhook and run the plugins until stopped.
     Hook {
@@ -367,9 +386,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data,
             hook,
             runtime,
+            without,
         } => {
-            multi_thread()?.block_on(controllers::serve(&config, &data, &hook, runtime))?;
+            multi_thread()?
+                .block_on(controllers::serve(&config, &data, &hook, runtime, &without))?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            port,
+            data_dir,
+            runtime,
+            once,
+        } => {
+            let data_dir = data_dir.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("prow-demo-{}", std::process::id()))
+            });
+            let passed = multi_thread()?.block_on(controllers::demo(
+                std::path::Path::new("examples/prow"),
+                &data_dir,
+                port,
+                runtime,
+                once,
+            ))?;
+            Ok(if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Hook { config, data, hook } => {
             multi_thread()?.block_on(controllers::hook(&config, &data, &hook))?;

@@ -202,3 +202,98 @@ fn prow_serve_runs_the_demo_from_webhook_to_finished_jobs() {
     std::io::Read::read_to_string(serve.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     assert!(exit.success(), "{stderr}");
 }
+
+#[test]
+fn prow_demo_once_runs_the_demo_jobs_and_exits_with_their_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_prow"))
+        .current_dir(demo().join("../.."))
+        .args(["demo", "--once", "--port", &free_port().to_string()])
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut lines: Vec<&str> = stdout.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        ["pull-hello-lint: success", "pull-hello-unit: success"]
+    );
+    // Its jobs stay in the data directory for the next `prow serve`.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let jobs = rt.block_on(async {
+        let store = SqliteStore::open(&tmp.path().join("data/prow.db"))
+            .await
+            .unwrap();
+        store.list(&Default::default()).await.unwrap()
+    });
+    assert_eq!(jobs.len(), 2);
+}
+
+#[test]
+fn prow_demo_outside_a_checkout_says_where_it_looked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_prow"))
+        .current_dir(tmp.path())
+        .args(["demo", "--once", "--port", &free_port().to_string()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("examples/prow/config.yaml not found"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn prow_serve_without_parts_leaves_their_routes_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut serve = on_the_demo("serve", &tmp.path().join("data"), port)
+        .args([
+            "--runtime",
+            "host",
+            "--without",
+            "hook",
+            "--without",
+            "metrics",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = |method: reqwest::Method, path: &str| {
+        rt.block_on(async {
+            reqwest::Client::new()
+                .request(method, format!("http://127.0.0.1:{port}{path}"))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .ok()
+        })
+    };
+    wait_for("prow serve to be ready", || {
+        status(reqwest::Method::GET, "/healthz/ready") == Some(200)
+    });
+    assert_eq!(status(reqwest::Method::POST, "/hook"), Some(404));
+    assert_eq!(status(reqwest::Method::GET, "/metrics"), Some(404));
+    assert_eq!(status(reqwest::Method::GET, "/prowjobs.js"), Some(200));
+    let _ = serve.kill();
+    let _ = serve.wait();
+}
