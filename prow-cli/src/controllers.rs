@@ -370,6 +370,16 @@ pub struct HookArgs {
     /// The bot's login (asked of GitHub when a token is given).
     #[arg(long, default_value = "")]
     pub bot_name: String,
+    /// Act as this GitHub App instead of with a token (with `--github-app-private-key-path`).
+    #[arg(long, value_name = "ID", requires = "github_app_private_key_path")]
+    pub github_app_id: Option<u64>,
+    /// The App's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "github_app_id")]
+    pub github_app_private_key_path: Option<PathBuf>,
+    /// The organisation whose installation of the App acts (ours: Prow finds one per org; we
+    /// use one installation per process for now).
+    #[arg(long, value_name = "ORG", requires = "github_app_id")]
+    pub github_app_org: Option<String>,
 }
 
 /// The GitHub client and bot login `args` choose.
@@ -384,10 +394,32 @@ async fn hook_github(
         let bot = fake.state().bot.login.clone();
         return Ok((Arc::new(fake), bot));
     }
-    let Some(token) = &args.github_token_path else {
-        anyhow::bail!("give --github-token-path (or --github-fake FILE for the in-memory GitHub)");
+    let client = match (&args.github_app_id, &args.github_app_private_key_path) {
+        (Some(app_id), Some(key)) => {
+            let Some(org) = &args.github_app_org else {
+                anyhow::bail!("a GitHub App also needs --github-app-org (whose installation acts)");
+            };
+            if args.bot_name.is_empty() {
+                anyhow::bail!("a GitHub App also needs --bot-name (its `NAME[bot]` login)");
+            }
+            let pem = std::fs::read(key).with_context(|| format!("read {}", key.display()))?;
+            prow_github::octo::OctocrabClient::with_app_for_org(
+                &args.github_endpoint,
+                *app_id,
+                &pem,
+                org,
+            )
+            .await?
+        }
+        _ => {
+            let Some(token) = &args.github_token_path else {
+                anyhow::bail!(
+                    "give --github-token-path, --github-app-id with --github-app-private-key-path, or --github-fake FILE for the in-memory GitHub"
+                );
+            };
+            prow_github::octo::OctocrabClient::with_token_file(&args.github_endpoint, token)?
+        }
     };
-    let client = prow_github::octo::OctocrabClient::with_token_file(&args.github_endpoint, token)?;
     let bot = if args.bot_name.is_empty() {
         use prow_github::GitHubClient;
         client.bot_user().await?.login
