@@ -577,7 +577,7 @@ pub async fn serve_until(
             backend.store.clone(),
             {
                 let agent = agent.clone();
-                Arc::new(move || Arc::new(agent.config().config.clone()))
+                Arc::new(move || agent.config().config.clone())
             },
             Arc::new(SystemClock),
         )

@@ -46,8 +46,9 @@ pub use metrics::{Metrics, PluginOutcome, Snapshot};
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct HookConfig {
-    /// `config.yaml` and the jobs.
-    pub config: prow_config::Config,
+    /// `config.yaml` and the jobs, shared with the controllers that read the same version
+    /// (tide) rather than copied.
+    pub config: Arc<prow_config::Config>,
     /// `plugins.yaml`.
     pub plugins: PluginConfig,
 }
@@ -55,7 +56,10 @@ pub struct HookConfig {
 impl HookConfig {
     /// Configuration from its two parts.
     pub fn new(config: prow_config::Config, plugins: PluginConfig) -> Self {
-        HookConfig { config, plugins }
+        HookConfig {
+            config: Arc::new(config),
+            plugins,
+        }
     }
 }
 
