@@ -7,38 +7,20 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::demo_support::{free_port, on_the_demo, prowjobs, send_test_all, wait_for};
 
 /// How long the demo's job may take to pass; a backstop, not a schedule.
 const JOB_TIMEOUT: Duration = Duration::from_secs(120);
 /// How much virtual time Chromium gives the page's scripts to fetch and render.
 const VIRTUAL_TIME_MS: &str = "15000";
 
-fn demo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/prow")
-}
-
 fn chromium() -> Option<PathBuf> {
     ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .iter()
         .map(PathBuf::from)
         .find(|p| p.exists())
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Kills `prow serve` when the test ends, passed or not.
@@ -87,74 +69,24 @@ fn chromium_shows_the_demo_job_and_its_log() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let _serve = Serve(
-        Command::new(env!("CARGO_BIN_EXE_prow"))
-            .arg("serve")
-            .arg("--config-path")
-            .arg(demo().join("config.yaml"))
-            .arg("--job-config-path")
-            .arg(demo().join("jobs"))
-            .arg("--plugin-config")
-            .arg(demo().join("plugins.yaml"))
-            .arg("--hmac-secret-file")
-            .arg(demo().join("hmac"))
-            .arg("--github-fake")
-            .arg(demo().join("github-fake.yaml"))
-            .arg("--data-dir")
-            .arg(tmp.path().join("data"))
-            .args(["--port", &port.to_string(), "--runtime", "host"])
+        on_the_demo("serve", &tmp.path().join("data"), port)
+            .args(["--runtime", "host"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
-    wait_for("serve to listen", JOB_TIMEOUT, || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    let out = Command::new(env!("CARGO_BIN_EXE_phony"))
-        .args([
-            "--address",
-            &format!("{base}/hook"),
-            "--hmac",
-            "demo-secret-change-me",
-            "--event",
-            "issue_comment",
-            "--payload",
-        ])
-        .arg(demo().join("payloads/test-comment.json"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
+    send_test_all(port);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let unit = || -> Option<(String, String)> {
-        let text = rt
-            .block_on(async {
-                reqwest::get(format!("{base}/prowjobs.js"))
-                    .await?
-                    .text()
-                    .await
-            })
-            .ok()?;
-        let body: serde_json::Value = serde_json::from_str(&text).ok()?;
-        body["items"].as_array()?.iter().find_map(|j| {
-            (j["spec"]["job"] == "pull-hello-unit").then(|| {
-                (
-                    j["metadata"]["name"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
-                    j["status"]["state"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
-        })
+    let unit = || {
+        prowjobs(&rt, port)?
+            .into_iter()
+            .find(|j| j.job == "pull-hello-unit")
+            .map(|j| (j.name, j.state))
     };
     wait_for("pull-hello-unit to pass", JOB_TIMEOUT, || {
         unit().is_some_and(|(_, state)| state == "success")

@@ -1,51 +1,12 @@
 //! `prow hook` as a real process on the demo's files: a signed `/test all` from `phony`
 //! creates the demo's presubmits in the store, and SIGTERM stops it gracefully.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use prow_jobs::store::{JobStore, SqliteStore};
 
-fn demo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/prow")
-}
-
-/// `prow COMMAND` on the demo's files, the fake GitHub, `data` and `port`.
-fn on_the_demo(command: &str, data: &Path, port: u16) -> Command {
-    let mut prow = Command::new(env!("CARGO_BIN_EXE_prow"));
-    prow.arg(command)
-        .arg("--config-path")
-        .arg(demo().join("config.yaml"))
-        .arg("--job-config-path")
-        .arg(demo().join("jobs"))
-        .arg("--plugin-config")
-        .arg(demo().join("plugins.yaml"))
-        .arg("--hmac-secret-file")
-        .arg(demo().join("hmac"))
-        .arg("--github-fake")
-        .arg(demo().join("github-fake.yaml"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(["--port", &port.to_string()]);
-    prow
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use crate::demo_support::{demo, free_port, on_the_demo, prowjobs, send_test_all, wait_for};
 
 #[test]
 fn phony_test_all_through_prow_hook_creates_the_demo_presubmits() {
@@ -58,29 +19,7 @@ fn phony_test_all_through_prow_hook_creates_the_demo_presubmits() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let address = format!("http://127.0.0.1:{port}/hook");
-    wait_for("hook to listen", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-
-    let out = Command::new(env!("CARGO_BIN_EXE_phony"))
-        .args([
-            "--address",
-            &address,
-            "--hmac",
-            "demo-secret-change-me",
-            "--event",
-            "issue_comment",
-            "--payload",
-        ])
-        .arg(demo().join("payloads/test-comment.json"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    send_test_all(port);
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -99,7 +38,9 @@ fn phony_test_all_through_prow_hook_creates_the_demo_presubmits() {
         names.sort();
         names
     };
-    wait_for("the presubmits", || names().len() == 2);
+    wait_for("the presubmits", Duration::from_secs(60), || {
+        names().len() == 2
+    });
     assert_eq!(names(), ["pull-hello-lint", "pull-hello-unit"]);
 
     let status = Command::new("kill")
@@ -125,61 +66,23 @@ fn prow_serve_runs_the_demo_from_webhook_to_finished_jobs() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    wait_for("serve to listen", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    let out = Command::new(env!("CARGO_BIN_EXE_phony"))
-        .args([
-            "--address",
-            &format!("http://127.0.0.1:{port}/hook"),
-            "--hmac",
-            "demo-secret-change-me",
-            "--event",
-            "issue_comment",
-            "--payload",
-        ])
-        .arg(demo().join("payloads/test-comment.json"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
+    send_test_all(port);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let jobs = || -> Vec<(String, String)> {
-        let text = rt
-            .block_on(async {
-                reqwest::get(format!("http://127.0.0.1:{port}/prowjobs.js"))
-                    .await?
-                    .text()
-                    .await
-            })
-            .unwrap();
-        let body: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let mut jobs: Vec<(String, String)> = body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|j| {
-                (
-                    j["spec"]["job"].as_str().unwrap().to_owned(),
-                    j["status"]["state"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect();
-        jobs.sort();
-        jobs
+    let states = || -> Vec<(String, String)> {
+        prowjobs(&rt, port)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|j| (j.job, j.state))
+            .collect()
     };
-    wait_for("both jobs to pass", || {
-        jobs().iter().filter(|(_, s)| s == "success").count() == 2
+    wait_for("both jobs to pass", Duration::from_secs(60), || {
+        states().iter().filter(|(_, s)| s == "success").count() == 2
     });
     assert_eq!(
-        jobs(),
+        states(),
         [
             ("pull-hello-lint".to_owned(), "success".to_owned()),
             ("pull-hello-unit".to_owned(), "success".to_owned())
@@ -288,7 +191,7 @@ fn prow_serve_without_parts_leaves_their_routes_out() {
                 .ok()
         })
     };
-    wait_for("prow serve to be ready", || {
+    wait_for("prow serve to be ready", Duration::from_secs(60), || {
         status(reqwest::Method::GET, "/healthz/ready") == Some(200)
     });
     assert_eq!(status(reqwest::Method::POST, "/hook"), Some(404));

@@ -3,6 +3,7 @@
 mod browser;
 mod checkconfig;
 mod checkconfig_plugins;
+mod demo_support;
 mod deploy;
 mod hook;
 mod metrics;

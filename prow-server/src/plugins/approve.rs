@@ -533,14 +533,7 @@ impl Plugin for Approve {
                 if !is_approval_command(ctx.commands, settings.lgtm_acts_as_approve) {
                     return Ok(Vec::new());
                 }
-                let pr = ctx
-                    .github
-                    .pull_request(org, repo, gc.number)
-                    .await
-                    .map_err(PluginError::github(format!(
-                        "read pull request {org}/{repo}#{}",
-                        gc.number
-                    )))?;
+                let pr = ctx.pull_request_of(gc).await?;
                 self.act(ctx, org, repo, &pr).await
             }
         }

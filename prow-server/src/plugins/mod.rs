@@ -138,6 +138,23 @@ impl Request<'_> {
     }
 }
 
+impl Context<'_> {
+    /// The pull request `comment` was made on, read from GitHub.
+    pub async fn pull_request_of(
+        &self,
+        comment: &prow_github::events::GenericCommentEvent,
+    ) -> Result<prow_github::types::PullRequest, PluginError> {
+        let (org, repo) = (comment.repo.org(), comment.repo.name.as_str());
+        self.github
+            .pull_request(org, repo, comment.number)
+            .await
+            .map_err(PluginError::github(format!(
+                "read pull request {org}/{repo}#{}",
+                comment.number
+            )))
+    }
+}
+
 /// Why a plugin could not decide.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -55,24 +55,39 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-impl OwnersLoader {
-    async fn text(
-        github: &dyn GitHubClient,
-        org: &str,
-        repo: &str,
-        path: &str,
-        sha: &str,
-    ) -> Result<Option<String>, PluginError> {
-        let bytes =
-            github
-                .file_contents(org, repo, path, sha)
-                .await
-                .map_err(PluginError::github(format!(
-                    "read {path} of {org}/{repo} at {sha}"
-                )))?;
-        Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned()))
+/// The file `(org, repo, sha, path)` parsed with `parse`, from `cache` or read from GitHub
+/// (and then kept).
+async fn cached<T>(
+    cache: &Mutex<HashMap<Key, Arc<Read<T>>>>,
+    github: &dyn GitHubClient,
+    (org, repo, sha, path): (&str, &str, &str, &str),
+    parse: fn(&str, &str) -> Result<T, owners::OwnersError>,
+) -> Result<Arc<Read<T>>, PluginError> {
+    let key = (
+        org.to_owned(),
+        repo.to_owned(),
+        sha.to_owned(),
+        path.to_owned(),
+    );
+    if let Some(hit) = lock(cache).get(&key) {
+        return Ok(hit.clone());
     }
+    let bytes = github
+        .file_contents(org, repo, path, sha)
+        .await
+        .map_err(PluginError::github(format!(
+            "read {path} of {org}/{repo} at {sha}"
+        )))?;
+    let read = Arc::new(bytes.map(|b| parse(path, &String::from_utf8_lossy(&b))));
+    let mut cache = lock(cache);
+    if cache.len() >= MAX_CACHED_FILES {
+        cache.clear();
+    }
+    cache.insert(key, read.clone());
+    Ok(read)
+}
 
+impl OwnersLoader {
     /// The OWNERS file at `path` (a full path such as `a/b/OWNERS`).
     pub async fn owners_file(
         &self,
@@ -82,23 +97,13 @@ impl OwnersLoader {
         sha: &str,
         path: &str,
     ) -> Result<Arc<Read<OwnersFile>>, PluginError> {
-        let key = (
-            org.to_owned(),
-            repo.to_owned(),
-            sha.to_owned(),
-            path.to_owned(),
-        );
-        if let Some(hit) = lock(&self.owners).get(&key) {
-            return Ok(hit.clone());
-        }
-        let text = Self::text(github, org, repo, path, sha).await?;
-        let read = Arc::new(text.map(|t| owners::parse_owners(path, &t)));
-        let mut cache = lock(&self.owners);
-        if cache.len() >= MAX_CACHED_FILES {
-            cache.clear();
-        }
-        cache.insert(key, read.clone());
-        Ok(read)
+        cached(
+            &self.owners,
+            github,
+            (org, repo, sha, path),
+            owners::parse_owners,
+        )
+        .await
     }
 
     /// The aliases file at `path`.
@@ -110,23 +115,13 @@ impl OwnersLoader {
         sha: &str,
         path: &str,
     ) -> Result<Arc<Read<Aliases>>, PluginError> {
-        let key = (
-            org.to_owned(),
-            repo.to_owned(),
-            sha.to_owned(),
-            path.to_owned(),
-        );
-        if let Some(hit) = lock(&self.aliases).get(&key) {
-            return Ok(hit.clone());
-        }
-        let text = Self::text(github, org, repo, path, sha).await?;
-        let read = Arc::new(text.map(|t| owners::parse_aliases(path, &t)));
-        let mut cache = lock(&self.aliases);
-        if cache.len() >= MAX_CACHED_FILES {
-            cache.clear();
-        }
-        cache.insert(key, read.clone());
-        Ok(read)
+        cached(
+            &self.aliases,
+            github,
+            (org, repo, sha, path),
+            owners::parse_aliases,
+        )
+        .await
     }
 
     /// The owners of `files` in `org/repo` at `sha`: the aliases file and every OWNERS file in

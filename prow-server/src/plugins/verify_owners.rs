@@ -298,14 +298,7 @@ impl Plugin for VerifyOwners {
                     return Ok(Vec::new());
                 }
                 let (org, repo) = (gc.repo.org(), gc.repo.name.as_str());
-                let pr = ctx
-                    .github
-                    .pull_request(org, repo, gc.number)
-                    .await
-                    .map_err(PluginError::github(format!(
-                        "read pull request {org}/{repo}#{}",
-                        gc.number
-                    )))?;
+                let pr = ctx.pull_request_of(gc).await?;
                 self.act(ctx, org, repo, &pr).await
             }
         }
