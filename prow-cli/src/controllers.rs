@@ -1009,3 +1009,49 @@ async fn wait_for_finished_jobs(client: &reqwest::Client, base: &str) -> anyhow:
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// `prow deck`: deck alone over the job store on `data` (read-only but for reruns and aborts),
+/// with `/metrics` and `/healthz`, until SIGTERM or SIGINT.
+pub async fn deck(
+    config: &ConfigArgs,
+    data: &DataArgs,
+    plugin_config: Option<&Path>,
+    port: u16,
+) -> anyhow::Result<()> {
+    use axum::routing::get;
+
+    let loaded = config.load()?;
+    let plugins = match plugin_config {
+        Some(path) => {
+            prow_config::plugins::load_plugins(&prow_config::plugins::PluginLoadOptions::new(path))
+                .map_err(|e| anyhow::anyhow!("error loading plugin config: {e}"))?
+                .0
+        }
+        None => prow_config::plugins::PluginConfig::default(),
+    };
+    let backend = data.backend(&loaded.prow, ContainerRuntime::Host).await?;
+    let shared = Arc::new(prow_server::hook::HookConfig::new(loaded, plugins));
+    let deck =
+        prow_server::deck::Deck::new(backend.store.clone(), Arc::new(move || shared.clone()));
+    let deck = if data.kube.enabled() {
+        deck
+    } else {
+        deck.artifacts_dir(data.data_dir.join("artifacts"))
+            .pods_dir(data.data_dir.join("pods"))
+    };
+    let metrics = prow_server::metrics::Exporter::new().with_store(backend.store.clone());
+    let app = deck.router().fallback_service(
+        metrics
+            .router()
+            .route("/healthz", get(|| async { "OK" }))
+            .route("/healthz/ready", get(|| async { "OK" })),
+    );
+    let listener = tokio::net::TcpListener::bind(("0.0.0.0", port))
+        .await
+        .with_context(|| format!("listen on port {port}"))?;
+    eprintln!("deck: listening on {}", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}

@@ -69,6 +69,19 @@ enum Command {
         #[command(flatten)]
         github: controllers::GitHubArgs,
     },
+    /// Run deck alone: the web UI and Prow's JSON over the jobs in the store.
+    Deck {
+        #[command(flatten)]
+        config: controllers::ConfigArgs,
+        #[command(flatten)]
+        data: controllers::DataArgs,
+        /// Path to plugins.yaml (for the command help page).
+        #[arg(long, value_name = "FILE")]
+        plugin_config: Option<std::path::PathBuf>,
+        /// The port to serve on.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
     /// Run tide alone: merge pull requests that meet the `tide.queries` once their jobs pass.
     Tide {
         #[command(flatten)]
@@ -370,6 +383,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             github,
         } => {
             multi_thread()?.block_on(controllers::crier(&config, &data, &github))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Deck {
+            config,
+            data,
+            plugin_config,
+            port,
+        } => {
+            multi_thread()?.block_on(controllers::deck(
+                &config,
+                &data,
+                plugin_config.as_deref(),
+                port,
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Tide {

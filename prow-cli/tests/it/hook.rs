@@ -141,6 +141,39 @@ fn prow_demo_once_runs_the_demo_jobs_and_exits_with_their_result() {
         store.list(&Default::default()).await.unwrap()
     });
     assert_eq!(jobs.len(), 2);
+
+    // `prow deck` alone shows them from the same data directory.
+    let port = free_port();
+    let mut deck = Command::new(env!("CARGO_BIN_EXE_prow"))
+        .arg("deck")
+        .arg("--config-path")
+        .arg(demo().join("config.yaml"))
+        .arg("--data-dir")
+        .arg(tmp.path().join("data"))
+        .args(["--port", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let listed = || prowjobs(&rt, port);
+    wait_for("prow deck to answer", Duration::from_secs(60), || {
+        listed().is_some()
+    });
+    let states: Vec<(String, String)> = listed()
+        .unwrap()
+        .into_iter()
+        .map(|j| (j.job, j.state))
+        .collect();
+    let _ = deck.kill();
+    let _ = deck.wait();
+    assert_eq!(
+        states,
+        [
+            ("pull-hello-lint".to_owned(), "success".to_owned()),
+            ("pull-hello-unit".to_owned(), "success".to_owned())
+        ]
+    );
 }
 
 #[test]
