@@ -178,14 +178,7 @@ impl Plugin for Cla {
                     continue;
                 }
                 // The search matches any commit of the PR; only its head counts.
-                let pr = ctx
-                    .github
-                    .pull_request(org, repo, issue.number)
-                    .await
-                    .map_err(PluginError::github(format!(
-                        "read {org}/{repo}#{}",
-                        issue.number
-                    )))?;
+                let pr = ctx.pull_request(org, repo, issue.number).await?;
                 if pr.head.sha != se.sha {
                     continue;
                 }
@@ -210,11 +203,7 @@ impl Plugin for Cla {
                 .map_err(PluginError::github(format!(
                     "read the labels of {org}/{repo}#{number}"
                 )))?;
-        let pr = ctx
-            .github
-            .pull_request(org, repo, number)
-            .await
-            .map_err(PluginError::github(format!("read {org}/{repo}#{number}")))?;
+        let pr = ctx.pull_request(org, repo, number).await?;
         let combined = ctx
             .github
             .combined_status(org, repo, &pr.head.sha)

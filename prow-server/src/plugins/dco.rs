@@ -226,14 +226,7 @@ impl Plugin for DcoPlugin {
                     return Ok(Vec::new());
                 }
                 let (org, repo) = (gc.repo.org().to_owned(), gc.repo.name.clone());
-                let pr = ctx
-                    .github
-                    .pull_request(&org, &repo, gc.number)
-                    .await
-                    .map_err(PluginError::github(format!(
-                        "read {org}/{repo}#{}",
-                        gc.number
-                    )))?;
+                let pr = ctx.pull_request(&org, &repo, gc.number).await?;
                 (org, repo, pr, true)
             }
         };

@@ -372,11 +372,7 @@ impl Plugin for Lint {
             number,
             body: format_response_raw(&gc.body, &gc.html_url, &gc.user.login, text),
         };
-        let pr = ctx
-            .github
-            .pull_request(org, repo, number)
-            .await
-            .map_err(PluginError::github(format!("read {org}/{repo}#{number}")))?;
+        let pr = ctx.pull_request(org, repo, number).await?;
         let files = ctx
             .github
             .pull_request_files(org, repo, number)

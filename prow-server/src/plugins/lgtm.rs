@@ -287,11 +287,7 @@ impl Lgtm {
         if (adds || removes) && settings.store_tree_hash {
             let bot_comments = self.bot_comments(ctx, org, repo, number).await?;
             if adds {
-                let pr = ctx
-                    .github
-                    .pull_request(org, repo, number)
-                    .await
-                    .map_err(PluginError::github(format!("read {org}/{repo}#{number}")))?;
+                let pr = ctx.pull_request(org, repo, number).await?;
                 let tree = ctx
                     .github
                     .commit_tree(org, repo, &pr.head.sha)

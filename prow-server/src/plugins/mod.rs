@@ -139,19 +139,28 @@ impl Request<'_> {
 }
 
 impl Context<'_> {
+    /// Pull request `org/repo#number`, read from GitHub.
+    pub async fn pull_request(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<prow_github::types::PullRequest, PluginError> {
+        self.github
+            .pull_request(org, repo, number)
+            .await
+            .map_err(PluginError::github(format!(
+                "read pull request {org}/{repo}#{number}"
+            )))
+    }
+
     /// The pull request `comment` was made on, read from GitHub.
     pub async fn pull_request_of(
         &self,
         comment: &prow_github::events::GenericCommentEvent,
     ) -> Result<prow_github::types::PullRequest, PluginError> {
-        let (org, repo) = (comment.repo.org(), comment.repo.name.as_str());
-        self.github
-            .pull_request(org, repo, comment.number)
+        self.pull_request(comment.repo.org(), &comment.repo.name, comment.number)
             .await
-            .map_err(PluginError::github(format!(
-                "read pull request {org}/{repo}#{}",
-                comment.number
-            )))
     }
 }
 

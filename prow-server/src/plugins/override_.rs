@@ -433,11 +433,7 @@ async fn cancel_overrides(
         number,
         body: format_response_raw(&gc.body, &gc.html_url, user, text),
     };
-    let pr = ctx
-        .github
-        .pull_request(org, repo, number)
-        .await
-        .map_err(PluginError::github(format!("read {org}/{repo}#{number}")))?;
+    let pr = ctx.pull_request(org, repo, number).await?;
     if !authorized(ctx, (org, repo, user), &pr.base.git_ref).await? {
         let who = who_can_use(&ctx.plugins.override_, org, repo);
         return Ok(vec![reply(&unauthorized_reply(
@@ -508,11 +504,7 @@ async fn override_contexts(
     let Some(overrides) = request else {
         return Ok(vec![reply(&no_contexts_reply(command))]);
     };
-    let pr = ctx
-        .github
-        .pull_request(org, repo, number)
-        .await
-        .map_err(PluginError::github(format!("read {org}/{repo}#{number}")))?;
+    let pr = ctx.pull_request(org, repo, number).await?;
     if !authorized(ctx, (org, repo, user), &pr.base.git_ref).await? {
         let who = who_can_use(&ctx.plugins.override_, org, repo);
         return Ok(vec![reply(&unauthorized_reply(user, command, &who))]);

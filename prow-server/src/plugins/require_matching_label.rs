@@ -252,15 +252,7 @@ impl Plugin for RequireMatchingLabelPlugin {
                 }
                 let (org, repo) = (gc.repo.org().to_owned(), gc.repo.name.clone());
                 let branch = if gc.is_pr {
-                    ctx.github
-                        .pull_request(&org, &repo, gc.number)
-                        .await
-                        .map_err(PluginError::github(format!(
-                            "read {org}/{repo}#{}",
-                            gc.number
-                        )))?
-                        .base
-                        .git_ref
+                    ctx.pull_request(&org, &repo, gc.number).await?.base.git_ref
                 } else {
                     String::new()
                 };

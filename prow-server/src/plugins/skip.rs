@@ -107,11 +107,7 @@ impl Plugin for Skip {
             return Ok(Vec::new());
         }
         let (org, repo, number) = (gc.repo.org(), gc.repo.name.as_str(), gc.number);
-        let pr = ctx
-            .github
-            .pull_request(org, repo, number)
-            .await
-            .map_err(PluginError::github(format!("read {org}/{repo}#{number}")))?;
+        let pr = ctx.pull_request(org, repo, number).await?;
         let jobs: Vec<Job> = ctx
             .config
             .jobs

@@ -345,11 +345,7 @@ async fn generic_comment(
         return Ok(actions);
     }
 
-    let pr = ctx
-        .github
-        .pull_request(org, repo, number)
-        .await
-        .map_err(PluginError::github(format!("read {org}/{repo}#{number}")))?;
+    let pr = ctx.pull_request(org, repo, number).await?;
     let contexts = if needs_contexts(&body) {
         let combined = ctx
             .github
