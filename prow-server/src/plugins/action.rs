@@ -216,6 +216,25 @@ pub enum ActionError {
 }
 
 impl Action {
+    /// Adds label `name` to `org/repo#number` when `add`, else removes it.
+    pub fn label(org: &str, repo: &str, number: u64, name: &str, add: bool) -> Action {
+        if add {
+            Action::AddLabels {
+                org: org.to_owned(),
+                repo: repo.to_owned(),
+                number,
+                labels: vec![name.to_owned()],
+            }
+        } else {
+            Action::RemoveLabel {
+                org: org.to_owned(),
+                repo: repo.to_owned(),
+                number,
+                label: name.to_owned(),
+            }
+        }
+    }
+
     /// The action in words, for logs and errors.
     pub fn describe(&self) -> String {
         match self {

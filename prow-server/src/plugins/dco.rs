@@ -100,23 +100,8 @@ pub fn decide(
     url: &str,
     comment: bool,
 ) -> Vec<Action> {
-    let label = |add: bool, name: &str| {
-        if add {
-            Action::AddLabels {
-                org: org.to_owned(),
-                repo: repo.to_owned(),
-                number,
-                labels: vec![name.to_owned()],
-            }
-        } else {
-            Action::RemoveLabel {
-                org: org.to_owned(),
-                repo: repo.to_owned(),
-                number,
-                label: name.to_owned(),
-            }
-        }
-    };
+    let label = |add: bool, name: &str| Action::label(org, repo, number, name, add);
+
     let status = |state: StatusState, description: &str| Action::Status {
         org: org.to_owned(),
         repo: repo.to_owned(),

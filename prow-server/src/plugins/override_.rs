@@ -82,27 +82,22 @@ pub fn parse_contexts(args: &str) -> Vec<String> {
 /// What a comment asks with one of the two commands: `None` when it does not use it,
 /// `Some(None)` when it uses it without contexts, else the contexts.
 pub fn requested(body: &str, sticky: bool) -> Option<Option<BTreeSet<String>>> {
-    let re = if sticky { &STICKY_RE } else { &OVERRIDE_RE };
-    let body = super::commands::strip_quoted(body);
-    let mut found = false;
-    let mut contexts = BTreeSet::new();
-    for m in re.captures_iter(&body) {
-        found = true;
-        match m.get(2) {
-            Some(args) => contexts.extend(parse_contexts(args.as_str())),
-            None => return Some(None),
-        }
-    }
-    found.then_some(Some(contexts))
+    contexts_asked(if sticky { &STICKY_RE } else { &OVERRIDE_RE }, body)
 }
 
 /// What a comment asks of `/override-cancel`: `None` when it does not use it, `Some(None)`
 /// to cancel every override, else the contexts.
 pub fn cancel_requested(body: &str) -> Option<Option<BTreeSet<String>>> {
+    contexts_asked(&CANCEL_RE, body)
+}
+
+/// The contexts the command `re` matches in `body` name: `None` without the command,
+/// `Some(None)` when it names none, else the union of those it names.
+fn contexts_asked(re: &Regex, body: &str) -> Option<Option<BTreeSet<String>>> {
     let body = super::commands::strip_quoted(body);
     let mut found = false;
     let mut contexts = BTreeSet::new();
-    for m in CANCEL_RE.captures_iter(&body) {
+    for m in re.captures_iter(&body) {
         found = true;
         match m.get(2) {
             Some(args) => contexts.extend(parse_contexts(args.as_str())),

@@ -309,23 +309,8 @@ async fn generic_comment(
     let ok_to_test = honor_ok_to_test && has_command(&body, "/ok-to-test", "");
     let ok_to_test_cancel = honor_ok_to_test && has_command(&body, "/ok-to-test", "cancel");
     let mut actions = Vec::new();
-    let label = |name: &str, add: bool| {
-        if add {
-            Action::AddLabels {
-                org: org.to_owned(),
-                repo: repo.to_owned(),
-                number,
-                labels: vec![name.to_owned()],
-            }
-        } else {
-            Action::RemoveLabel {
-                org: org.to_owned(),
-                repo: repo.to_owned(),
-                number,
-                label: name.to_owned(),
-            }
-        }
-    };
+    let label = |name: &str, add: bool| Action::label(org, repo, number, name, add);
+
     if ok_to_test && !has_label(&labels, OK_TO_TEST) {
         actions.push(label(OK_TO_TEST, true));
     }
