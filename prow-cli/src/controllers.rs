@@ -477,9 +477,12 @@ pub async fn hook(config: &ConfigArgs, data: &DataArgs, args: &HookArgs) -> anyh
         }
     };
     let server = async {
-        let served = axum::serve(listener, hook.router().merge(metrics.router()))
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let served = prow_server::serve::serve(
+            listener,
+            hook.router().merge(metrics.router()),
+            shutdown_signal(),
+        )
+        .await;
         let _ = stop.send(true);
         served
     };
@@ -642,9 +645,7 @@ pub async fn serve_until(
         .collect();
     let reporter = prow_jobs::crier::GitHubReporter::new(github);
     let server = async {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = prow_server::serve::serve(listener, app, shutdown).await;
         eprintln!("serve: stopped accepting; finishing accepted webhooks");
         let _ = stop.send(true);
         served
@@ -841,9 +842,7 @@ pub async fn tide(
     eprintln!("tide: listening on {}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let server = async {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let served = prow_server::serve::serve(listener, app, shutdown_signal()).await;
         let _ = stop.send(true);
         served
     };
@@ -1050,8 +1049,6 @@ pub async fn deck(
         .await
         .with_context(|| format!("listen on port {port}"))?;
     eprintln!("deck: listening on {}", listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    prow_server::serve::serve(listener, app, shutdown_signal()).await?;
     Ok(())
 }

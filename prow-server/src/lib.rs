@@ -15,4 +15,5 @@ pub mod deck;
 pub mod hook;
 pub mod metrics;
 pub mod plugins;
+pub mod serve;
 pub mod tide;

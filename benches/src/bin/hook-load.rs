@@ -67,8 +67,12 @@ fn plugins_yaml() -> String {
 }
 
 fn serve(kind: &str, port: u16) {
+    let workers = std::env::var("HOOK_LOAD_WORKERS")
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(2);
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(workers)
         .enable_all()
         .build()
         .expect("runtime");
@@ -98,7 +102,9 @@ fn serve(kind: &str, port: u16) {
             )
         };
         println!("ready");
-        axum::serve(listener, router).await.expect("serve");
+        prow_server::serve::serve(listener, router, std::future::pending())
+            .await
+            .expect("serve");
     });
 }
 

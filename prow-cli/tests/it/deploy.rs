@@ -253,7 +253,7 @@ async fn until_state(
         if let prow_jobs::store::WatchEvent::Modified(job) = event
             && job.state() == Some(want)
         {
-            return job;
+            return *job;
         }
     }
 }

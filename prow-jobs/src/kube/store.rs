@@ -181,9 +181,9 @@ impl Tracker {
         let name = job.name().to_owned();
         let previous = self.known.insert(name, job.clone());
         match previous {
-            None => Some(WatchEvent::Added(job)),
+            None => Some(WatchEvent::Added(Box::new(job))),
             Some(old) if old.metadata.resource_version == job.metadata.resource_version => None,
-            Some(_) => Some(WatchEvent::Modified(job)),
+            Some(_) => Some(WatchEvent::Modified(Box::new(job))),
         }
     }
 
@@ -215,7 +215,7 @@ impl Tracker {
                     .collect();
                 for name in gone {
                     if let Some(job) = self.known.remove(&name) {
-                        out.push(WatchEvent::Deleted(job));
+                        out.push(WatchEvent::Deleted(Box::new(job)));
                     }
                 }
                 let mut seen: Vec<ProwJob> = seen.into_values().collect();
@@ -226,7 +226,7 @@ impl Tracker {
             watcher::Event::Apply(job) => self.upsert(job).into_iter().collect(),
             watcher::Event::Delete(job) => {
                 self.known.remove(job.name());
-                vec![WatchEvent::Deleted(job)]
+                vec![WatchEvent::Deleted(Box::new(job))]
             }
         }
     }

@@ -47,15 +47,18 @@ impl ListParams {
 }
 
 /// A committed change to the store, sent to every watcher in commit order.
+///
+/// The job is boxed: a watch channel keeps a ring of events for slow watchers, and an inline
+/// `ProwJob` (about 4 KB) made an idle store's ring of 1,024 cost 4 MB.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum WatchEvent {
     /// A job was created; the job as stored.
-    Added(ProwJob),
+    Added(Box<ProwJob>),
     /// A job was updated; the job as stored after the update.
-    Modified(ProwJob),
+    Modified(Box<ProwJob>),
     /// A job was deleted; the job as it was last stored.
-    Deleted(ProwJob),
+    Deleted(Box<ProwJob>),
 }
 
 impl WatchEvent {

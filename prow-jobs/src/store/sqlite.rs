@@ -450,7 +450,7 @@ impl JobStore for SqliteStore {
             .map_err(&err)?;
             write_labels(&tx, &name, job.metadata.labels.as_ref()).map_err(&err)?;
             tx.commit().map_err(&err)?;
-            send(inner, WatchEvent::Added(job.clone()));
+            send(inner, WatchEvent::Added(Box::new(job.clone())));
             Ok(job)
         })
         .await
@@ -540,7 +540,7 @@ impl JobStore for SqliteStore {
             .map_err(&err)?;
             write_labels(&tx, &name, job.metadata.labels.as_ref()).map_err(&err)?;
             tx.commit().map_err(&err)?;
-            send(inner, WatchEvent::Modified(job.clone()));
+            send(inner, WatchEvent::Modified(Box::new(job.clone())));
             Ok(job)
         })
         .await
@@ -579,7 +579,7 @@ impl JobStore for SqliteStore {
             tx.execute("DELETE FROM prowjobs WHERE name = ?1", [&name])
                 .map_err(&err)?;
             tx.commit().map_err(&err)?;
-            send(inner, WatchEvent::Deleted(job.clone()));
+            send(inner, WatchEvent::Deleted(Box::new(job.clone())));
             Ok(job)
         })
         .await

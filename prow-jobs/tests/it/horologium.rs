@@ -390,7 +390,7 @@ mod sync {
         let mut jobs = Vec::new();
         while let Ok(event) = watch.try_recv() {
             if let WatchEvent::Added(job) = event {
-                jobs.push(job);
+                jobs.push(*job);
             }
         }
         jobs

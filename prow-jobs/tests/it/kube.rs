@@ -203,10 +203,13 @@ async fn watch_reports_every_change_in_order_whoever_makes_it() {
     });
     store.delete("a", None).await.unwrap();
 
-    assert_eq!(next_event(&mut events).await, WatchEvent::Added(a));
     assert_eq!(
         next_event(&mut events).await,
-        WatchEvent::Modified(changed.clone())
+        WatchEvent::Added(Box::new(a))
+    );
+    assert_eq!(
+        next_event(&mut events).await,
+        WatchEvent::Modified(Box::new(changed.clone()))
     );
     match next_event(&mut events).await {
         WatchEvent::Modified(job) => assert_eq!(

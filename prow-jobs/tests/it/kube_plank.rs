@@ -377,7 +377,7 @@ async fn until(
         if let WatchEvent::Modified(job) = event
             && job.state() == Some(want)
         {
-            return job;
+            return *job;
         }
     }
 }

@@ -35,6 +35,7 @@ mod plugins_trigger_body;
 mod plugins_verify_owners;
 mod plugins_welcome;
 mod plugins_wip;
+mod serve;
 mod support;
 mod tide;
 mod tide_corpus;
