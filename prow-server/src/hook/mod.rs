@@ -135,15 +135,49 @@ impl Deps {
 }
 
 /// An accepted delivery waiting for a worker.
+///
+/// Nothing in it may point into the request: hyper's header values and a one-chunk body are
+/// slices of the connection's read buffer, so holding either would pin a whole buffer per
+/// waiting event.
 struct Queued {
     event: Event,
     guid: String,
     name: String,
-    /// The raw delivery, kept only when an external plugin wants it.
-    payload: Option<Bytes>,
-    headers: HeaderMap,
+    /// The raw delivery and the headers forwarded with it, copied only when an external plugin
+    /// wants them.
+    forward: Option<Forward>,
     /// What this event counts against [`Options::queue_bytes`].
     size: usize,
+}
+
+/// What an external plugin receives: the payload and the headers it came with.
+struct Forward {
+    payload: Bytes,
+    headers: Vec<(&'static str, HeaderValue)>,
+}
+
+/// The headers external plugins receive as hook did.
+const FORWARDED_HEADERS: [&str; 5] = [
+    "X-GitHub-Event",
+    "X-GitHub-Delivery",
+    "X-Hub-Signature-256",
+    "content-type",
+    "User-Agent",
+];
+
+impl Forward {
+    fn copy(headers: &HeaderMap, body: &[u8]) -> Self {
+        Forward {
+            payload: Bytes::copy_from_slice(body),
+            headers: FORWARDED_HEADERS
+                .iter()
+                .filter_map(|&name| {
+                    let value = headers.get(name)?;
+                    Some((name, HeaderValue::from_bytes(value.as_bytes()).ok()?))
+                })
+                .collect(),
+        }
+    }
 }
 
 /// What the workers share.
@@ -308,7 +342,7 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
         shared.seen.remove(&delivery.guid);
         return overloaded(&shared);
     }
-    let no_external = event.repository().is_none_or(|repo| {
+    let external = event.repository().is_some_and(|repo| {
         // Only external plugins read the raw delivery; everyone else has the parsed event.
         let config = shared
             .deps
@@ -316,7 +350,7 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
             .read()
             .map(|c| c.clone())
             .unwrap_or_else(|e| e.into_inner().clone());
-        config
+        !config
             .plugins
             .external_plugins_for_event(repo.org(), &repo.name, &delivery.event)
             .is_empty()
@@ -325,8 +359,7 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
         event,
         guid: delivery.guid.clone(),
         name: delivery.event,
-        payload: (!no_external).then_some(body),
-        headers,
+        forward: external.then(|| Forward::copy(&headers, &body)),
         size,
     };
     match shared.queue.try_send(queued) {
@@ -393,20 +426,15 @@ async fn process(shared: &Arc<Shared>, queued: Queued) {
         .plugins
         .external_plugins_for_event(&org, &name, &queued.name)
     {
+        let Some(forward) = &queued.forward else {
+            break;
+        };
         let mut request = shared
             .http
             .post(&external.endpoint)
-            .body(queued.payload.clone().unwrap_or_default());
-        for header_name in [
-            "X-GitHub-Event",
-            "X-GitHub-Delivery",
-            "X-Hub-Signature-256",
-            "content-type",
-            "User-Agent",
-        ] {
-            if let Some(value) = queued.headers.get(header_name) {
-                request = request.header(header_name, value.as_bytes());
-            }
+            .body(forward.payload.clone());
+        for (name, value) in &forward.headers {
+            request = request.header(*name, value.clone());
         }
         match request.send().await {
             Ok(response) if response.status().is_success() => {
