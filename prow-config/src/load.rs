@@ -120,7 +120,7 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
             && errors.is_empty()
             && let Some(merged) = merged
         {
-            match parse_from::<ProwConfig, _>(merged, path) {
+            match parse_from::<ProwConfig, _>(|| merged.clone(), path) {
                 Ok((prow, _)) => config.prow = prow,
                 Err(finding) => errors.push(finding),
             }
@@ -278,7 +278,7 @@ fn fold_missing<T: DeserializeOwned>(text: &str, file: &Path) -> Option<(T, Vec<
     let mut value = yaml_value(text)?;
     // Each round renames one key; a document has only so many.
     for _ in 0..1000 {
-        match parse_from::<T, _>(value.clone(), file) {
+        match parse_from::<T, _>(|| value.clone(), file) {
             Ok((parsed, unknown)) => {
                 if unknown.iter().any(|w| w.message == UNKNOWN_FIELD) {
                     return fold_case::<T>(value, file).or(Some((parsed, unknown)));
@@ -314,7 +314,7 @@ fn fold_case<T: DeserializeOwned>(
     mut value: serde_yaml::Value,
     file: &Path,
 ) -> Option<(T, Vec<Finding>)> {
-    let (_, mut unknown) = parse_from::<T, _>(value.clone(), file).ok()?;
+    let (_, mut unknown) = parse_from::<T, _>(|| value.clone(), file).ok()?;
     let mut renamed = false;
     // A renamed key can reveal unknown keys below it, so go round until nothing changes.
     let mut tried = std::collections::BTreeSet::new();
@@ -363,7 +363,7 @@ fn fold_case<T: DeserializeOwned>(
                     break;
                 };
                 map.insert(serde_yaml::Value::String(candidate.clone()), v);
-                let Ok((_, found)) = parse_from::<T, _>(trial.clone(), file) else {
+                let Ok((_, found)) = parse_from::<T, _>(|| trial.clone(), file) else {
                     continue;
                 };
                 let mut new_path = parent.to_vec();
@@ -384,7 +384,7 @@ fn fold_case<T: DeserializeOwned>(
     if !renamed {
         return None;
     }
-    let (parsed, _) = parse_from::<T, _>(value, file).ok()?;
+    let (parsed, _) = parse_from::<T, _>(|| value.clone(), file).ok()?;
     Some((parsed, unknown))
 }
 
@@ -412,14 +412,14 @@ fn parse_plain<T: DeserializeOwned>(text: &str, file: &Path) -> Result<(T, Vec<F
         && let Ok(crate::yaml11::LastWins(mut value)) = serde_yaml::from_str(&text)
         && value.apply_merge().is_ok()
     {
-        return parse_from(value, file);
+        return parse_from(|| value.clone(), file);
     }
-    match parse_from(serde_yaml::Deserializer::from_str(&text), file) {
+    match parse_from(|| serde_yaml::Deserializer::from_str(&text), file) {
         Err(first) if first.message.starts_with("duplicate field") => {
             let Ok(crate::yaml11::LastWins(value)) = serde_yaml::from_str(&text) else {
                 return Err(first);
             };
-            let (parsed, mut warnings) = parse_from(value, file)?;
+            let (parsed, mut warnings) = parse_from(|| value.clone(), file)?;
             let mut warning = first;
             warning.severity = crate::Severity::Warning;
             warning
@@ -442,8 +442,14 @@ fn parse_plain<T: DeserializeOwned>(text: &str, file: &Path) -> Result<(T, Vec<F
     }
 }
 
+/// Deserialises a `T` from the deserializer `make` builds, with warnings for unknown fields.
+///
+/// Tracking the field path of an error doubles the deserialising code, so the first pass
+/// does without it and a failed document is read again by `make`'s second deserializer, to
+/// name the field. A long-running server thus never maps in the path-tracking code for the
+/// configuration it loads.
 pub(crate) fn parse_from<'de, T: DeserializeOwned, D>(
-    deserializer: D,
+    make: impl Fn() -> D,
     file: &Path,
 ) -> Result<(T, Vec<Finding>), Finding>
 where
@@ -452,25 +458,28 @@ where
 {
     let mut unknown = Vec::new();
     let mut record = |path: serde_ignored::Path<'_>| unknown.push(ignored_path(&path));
-    let ignoring = serde_ignored::Deserializer::new(deserializer, &mut record);
-    match serde_path_to_error::deserialize::<_, T>(ignoring) {
-        Ok(value) => Ok((
-            value,
-            unknown
-                .into_iter()
-                .map(|field| Finding::warning(UNKNOWN_FIELD).in_file(file).at(field))
-                .collect(),
-        )),
-        Err(err) => {
-            let field = path_string(err.path());
-            let inner = err.into_inner();
-            let mut finding = Finding::error(bare_reason(&inner.to_string()))
-                .in_file(file)
-                .at(field);
-            finding.line = inner.line();
-            Err(finding)
+    let first = match T::deserialize(serde_ignored::Deserializer::new(make(), &mut record)) {
+        Ok(value) => {
+            return Ok((
+                value,
+                unknown
+                    .into_iter()
+                    .map(|field| Finding::warning(UNKNOWN_FIELD).in_file(file).at(field))
+                    .collect(),
+            ));
         }
-    }
+        Err(first) => first,
+    };
+    let (field, inner) = match serde_path_to_error::deserialize::<_, T>(make()) {
+        Err(err) => (path_string(err.path()), err.into_inner()),
+        // Cannot happen (the same document failed above); report the first error unplaced.
+        Ok(_) => (String::new(), first),
+    };
+    let mut finding = Finding::error(bare_reason(&inner.to_string()))
+        .in_file(file)
+        .at(field);
+    finding.line = inner.line();
+    Err(finding)
 }
 
 /// An error that may know the line it happened on.
