@@ -32,4 +32,6 @@ pub use client::GitHubClient;
 pub use error::Error;
 pub use events::{Event, GenericCommentEvent};
 pub use hmac::{HmacSecrets, sign, validate_payload};
-pub use webhook::{Delivery, Rejection, validate_webhook, verify_and_parse};
+pub use webhook::{
+    Delivery, DeliveryHeaders, Rejection, check_headers, validate_webhook, verify_and_parse,
+};

@@ -69,15 +69,26 @@ impl Rejection {
     }
 }
 
-/// Checks a request in Prow's order: method, event header, delivery header, signature header,
-/// content type, then the signature over the body. `header` looks a header up by name
-/// (case-insensitively, as HTTP does).
-pub fn validate_webhook<'a>(
+/// The headers of a delivery that passed Prow's checks of everything but the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryHeaders<'a> {
+    /// `X-GitHub-Event`.
+    pub event: &'a str,
+    /// `X-GitHub-Delivery`.
+    pub guid: &'a str,
+    /// `X-Hub-Signature-256`.
+    pub signature: &'a str,
+}
+
+/// Prow's checks before the body: method, event header, delivery header, signature header,
+/// content type and size. `header` looks a header up by name (case-insensitively, as HTTP
+/// does). The signature over the body is checked next, by [`verify_and_parse`] or
+/// [`validate_payload`](crate::validate_payload).
+pub fn check_headers<'a>(
     method: &str,
     header: impl Fn(&str) -> Option<&'a str>,
-    body: &[u8],
-    secrets: &HmacSecrets,
-) -> Result<Delivery, Rejection> {
+    body_len: usize,
+) -> Result<DeliveryHeaders<'a>, Rejection> {
     if method != "POST" {
         return Err(Rejection::MethodNotAllowed);
     }
@@ -88,14 +99,31 @@ pub fn validate_webhook<'a>(
     if header("content-type") != Some("application/json") {
         return Err(Rejection::WrongContentType);
     }
-    if body.len() > MAX_PAYLOAD_BYTES {
+    if body_len > MAX_PAYLOAD_BYTES {
         return Err(Rejection::TooLarge);
     }
-    validate_payload(body, signature, secrets)
+    Ok(DeliveryHeaders {
+        event,
+        guid,
+        signature,
+    })
+}
+
+/// Checks a request in Prow's order: method, event header, delivery header, signature header,
+/// content type, then the signature over the body. `header` looks a header up by name
+/// (case-insensitively, as HTTP does).
+pub fn validate_webhook<'a>(
+    method: &str,
+    header: impl Fn(&str) -> Option<&'a str>,
+    body: &[u8],
+    secrets: &HmacSecrets,
+) -> Result<Delivery, Rejection> {
+    let headers = check_headers(method, header, body.len())?;
+    validate_payload(body, headers.signature, secrets)
         .map_err(|reason| Rejection::InvalidSignature { reason })?;
     Ok(Delivery {
-        event: event.to_owned(),
-        guid: guid.to_owned(),
+        event: headers.event.to_owned(),
+        guid: headers.guid.to_owned(),
         payload: body.to_vec(),
     })
 }

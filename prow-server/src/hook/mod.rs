@@ -35,7 +35,7 @@ use prow_config::plugins::PluginConfig;
 use prow_github::client::GitHubClient;
 use prow_github::events::Event;
 use prow_github::webhook::{ACCEPTED, MAX_PAYLOAD_BYTES, Rejection};
-use prow_github::{HmacSecrets, validate_webhook};
+use prow_github::{HmacSecrets, check_headers, verify_and_parse};
 use prow_jobs::store::JobStore;
 use tokio::sync::mpsc;
 
@@ -316,19 +316,33 @@ fn reject(rejection: &Rejection) -> Response {
 async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Bytes) -> Response {
     shared.metrics.received();
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let delivery = match validate_webhook("POST", header, &body, &shared.deps.secrets) {
+    let delivery = match check_headers("POST", header, body.len()) {
         Ok(delivery) => delivery,
         Err(rejection) => {
             shared.metrics.rejected();
             return reject(&rejection);
         }
     };
-    shared.metrics.event(&delivery.event);
-    let event = match Event::parse(&delivery.event, &body) {
-        Ok(event) => event,
-        Err(e) => {
+    // The body is read as JSON once, for the event and the secret to check it with.
+    let parsed = verify_and_parse(
+        delivery.event,
+        &body,
+        delivery.signature,
+        &shared.deps.secrets,
+    );
+    let event = match parsed {
+        Ok(Ok(event)) => {
+            shared.metrics.event(delivery.event);
+            event
+        }
+        Ok(Err(e)) => {
+            shared.metrics.event(delivery.event);
             shared.metrics.rejected();
             return (StatusCode::BAD_REQUEST, format!("400 Bad Request: {e}")).into_response();
+        }
+        Err(rejection) => {
+            shared.metrics.rejected();
+            return reject(&rejection);
         }
     };
     if !shared.seen.insert(&delivery.guid) {
@@ -357,8 +371,8 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
     });
     let queued = Queued {
         event,
-        guid: delivery.guid.clone(),
-        name: delivery.event,
+        guid: delivery.guid.to_owned(),
+        name: delivery.event.to_owned(),
         forward: external.then(|| Forward::copy(&headers, &body)),
         size,
     };
