@@ -60,6 +60,33 @@ pub struct Backend {
     pub runner: Arc<dyn Runner>,
     /// Where things are, for people.
     pub description: String,
+    /// The Kubernetes clients by cluster alias, the cluster this runs in as `default` unless a
+    /// build cluster has that alias (empty on the embedded default).
+    pub kube_clients: std::collections::BTreeMap<String, kube::Client>,
+}
+
+impl Backend {
+    /// The built-in plugins, with config-updater writing ConfigMaps through Kubernetes when
+    /// this backend is a cluster (the embedded default keeps its local-directory sink).
+    pub fn plugins(
+        &self,
+    ) -> std::collections::BTreeMap<&'static str, Arc<dyn prow_server::plugins::Plugin>> {
+        use prow_server::plugins::config_updater::{ConfigUpdater, KubeSink};
+        let mut plugins = prow_server::plugins::builtin();
+        let Some(home) = self.kube_clients.get("default") else {
+            return plugins;
+        };
+        let sink = self
+            .kube_clients
+            .iter()
+            .fold(KubeSink::new(home.clone()), |sink, (alias, client)| {
+                sink.with_cluster(alias, client.clone())
+            });
+        let updater: Arc<dyn prow_server::plugins::Plugin> =
+            Arc::new(ConfigUpdater::new(Arc::new(sink)));
+        plugins.insert(updater.name(), updater);
+        plugins
+    }
 }
 
 impl DataArgs {
@@ -77,6 +104,7 @@ impl DataArgs {
                 store,
                 clusters: vec![("default".to_owned(), runner.clone())],
                 runner,
+                kube_clients: Default::default(),
                 description: format!(
                     "jobs in {}, pods under {}",
                     self.database().display(),
@@ -93,7 +121,9 @@ impl DataArgs {
             .get(IN_CLUSTER_ALIAS)
             .context("no cluster for the ProwJobs")?;
         let client = prow_jobs::kube::client(home.clone()).context("kube client")?;
-        let store: Arc<dyn JobStore> = Arc::new(KubeStore::new(client, &prow.prowjob_namespace));
+        let store: Arc<dyn JobStore> =
+            Arc::new(KubeStore::new(client.clone(), &prow.prowjob_namespace));
+        let mut kube_clients = std::collections::BTreeMap::from([("default".to_owned(), client)]);
         let mut clusters: Vec<(String, Arc<dyn Runner>)> = Vec::new();
         for (alias, config) in &configs {
             if alias == IN_CLUSTER_ALIAS {
@@ -101,6 +131,7 @@ impl DataArgs {
             }
             let client = prow_jobs::kube::client(config.clone())
                 .with_context(|| format!("kube client for build cluster {alias:?}"))?;
+            kube_clients.insert(alias.clone(), client.clone());
             clusters.push((
                 alias.clone(),
                 Arc::new(prow_jobs::kube::KubeRunner::new(
@@ -124,6 +155,7 @@ impl DataArgs {
             clusters,
             runner,
             description,
+            kube_clients,
         })
     }
 
@@ -443,6 +475,7 @@ pub async fn hook(config: &ConfigArgs, data: &DataArgs, args: &HookArgs) -> anyh
         .with_context(|| format!("read {}", args.hmac_secret_file.display()))?;
     let secrets = prow_github::HmacSecrets::parse(&secret);
     let backend = data.backend(&loaded.prow, ContainerRuntime::Host).await?;
+    let builtin = backend.plugins();
     let (github, bot) = hook_github(args).await?;
     let mut options = prow_server::hook::Options::default();
     options.webhook_path.clone_from(&args.webhook_path);
@@ -459,7 +492,7 @@ pub async fn hook(config: &ConfigArgs, data: &DataArgs, args: &HookArgs) -> anyh
         .with_store(deps.store.clone())
         .with_github(&deps.bot, deps.github.clone())
         .with_config_agent(agent.clone());
-    let hook = prow_server::hook::Hook::start(options, deps);
+    let hook = prow_server::hook::Hook::start_with_plugins(options, deps, builtin);
     let metrics = metrics.with_hook(hook.metrics());
     let listener = tokio::net::TcpListener::bind(("0.0.0.0", args.port))
         .await
@@ -598,7 +631,7 @@ pub async fn serve_until(
         deck.artifacts_dir(data.data_dir.join("artifacts"))
             .pods_dir(data.data_dir.join("pods"))
     };
-    let hook = prow_server::hook::Hook::start(options, deps);
+    let hook = prow_server::hook::Hook::start_with_plugins(options, deps, backend.plugins());
     let metrics = metrics.with_hook(hook.metrics());
     let mut app = axum::Router::new()
         .route("/healthz", get(|| async { "OK" }))

@@ -334,3 +334,118 @@ async fn prow_plank_with_a_kubeconfig_runs_jobs_on_the_cluster() {
     let done = until_state(&mut events, ProwJobState::Success).await;
     assert_eq!(done.status.unwrap().description, "Job succeeded.");
 }
+
+#[test]
+fn prow_hook_with_a_kubeconfig_has_config_updater_write_configmaps_on_the_cluster() {
+    use prow_jobs::kube::fake::{FakeApiServer, Resource};
+
+    use crate::demo_support::{free_port, wait_for};
+
+    let fake = FakeApiServer::start().expect("fake API server");
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let kubeconfig = write(
+        "kubeconfig",
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: default\n\
+             clusters: [{{name: fake, cluster: {{server: \"{}\"}}}}]\n\
+             contexts: [{{name: default, context: {{cluster: fake, user: u}}}}]\n\
+             users: [{{name: u, user: {{token: t}}}}]\n",
+            fake.url()
+        ),
+    );
+    let merge_sha = "3333333333333333333333333333333333333333";
+    let config = write("config.yaml", "prowjob_namespace: prow\n".to_owned());
+    let plugins = write(
+        "plugins.yaml",
+        "plugins:\n  acme/infra:\n    plugins: [config-updater]\n\
+         config_updater:\n  maps:\n    prow/config.yaml: {name: config}\n"
+            .to_owned(),
+    );
+    let secret = write("hmac", "kube-secret".to_owned());
+    let seed = write(
+        "github.yaml",
+        format!(
+            "bot: ci-robot\n\
+             repos:\n  acme/infra:\n    branches: {{main: 1111111111111111111111111111111111111111}}\n\
+             \x20   files:\n      \"{merge_sha}\": {{prow/config.yaml: \"prowjob_namespace: merged\\n\"}}\n\
+             pulls:\n- repo: acme/infra\n  number: 7\n  title: Change the config\n  author: alice\n\
+             \x20 head: {{ref: change, sha: 2222222222222222222222222222222222222222}}\n\
+             \x20 base: main\n  files: [prow/config.yaml]\n"
+        ),
+    );
+    let payload = write(
+        "merged.json",
+        serde_json::json!({
+            "action": "closed",
+            "number": 7,
+            "pull_request": {
+                "number": 7, "state": "closed", "merged": true,
+                "merge_commit_sha": merge_sha,
+                "user": {"login": "alice"},
+                "head": {"ref": "change", "sha": "2222222222222222222222222222222222222222"},
+                "base": {"ref": "main", "sha": "1111111111111111111111111111111111111111"},
+            },
+            "repository": {"name": "infra", "full_name": "acme/infra", "owner": {"login": "acme"},
+                           "default_branch": "main"},
+            "sender": {"login": "alice"},
+        })
+        .to_string(),
+    );
+    let port = free_port();
+    let _hook = Child(
+        Command::new(env!("CARGO_BIN_EXE_prow"))
+            .args(["hook", "--port", &port.to_string(), "--config-path"])
+            .arg(&config)
+            .arg("--plugin-config")
+            .arg(&plugins)
+            .arg("--hmac-secret-file")
+            .arg(&secret)
+            .arg("--github-fake")
+            .arg(&seed)
+            .arg("--kubeconfig")
+            .arg(&kubeconfig)
+            .arg("--data-dir")
+            .arg(dir.path().join("unused"))
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .env_remove("KUBERNETES_SERVICE_PORT")
+            .env_remove(prow_server::plugins::config_updater::DIRS_ENV)
+            .spawn()
+            .expect("prow hook starts"),
+    );
+    wait_for("hook to listen", std::time::Duration::from_secs(60), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let sent = Command::new(env!("CARGO_BIN_EXE_phony"))
+        .args(["--address", &format!("http://127.0.0.1:{port}/hook")])
+        .args([
+            "--hmac",
+            "kube-secret",
+            "--event",
+            "pull_request",
+            "--payload",
+        ])
+        .arg(&payload)
+        .output()
+        .unwrap();
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    wait_for(
+        "the config ConfigMap",
+        std::time::Duration::from_secs(60),
+        || fake.get(Resource::ConfigMaps, "prow", "config").is_some(),
+    );
+    let map = fake.get(Resource::ConfigMaps, "prow", "config").unwrap();
+    assert_eq!(map["data"]["config.yaml"], "prowjob_namespace: merged\n");
+    assert!(
+        !dir.path().join("unused").exists(),
+        "nothing of the embedded default is used"
+    );
+}
