@@ -345,7 +345,7 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
             return reject(&rejection);
         }
     };
-    if !shared.seen.insert(&delivery.guid) {
+    if !shared.seen.insert(delivery.guid) {
         shared.metrics.duplicate();
         return (StatusCode::OK, ACCEPTED).into_response();
     }
@@ -353,7 +353,7 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
     let before = shared.queued_bytes.fetch_add(size, Ordering::SeqCst);
     if before > 0 && before + size > shared.options.queue_bytes {
         shared.queued_bytes.fetch_sub(size, Ordering::SeqCst);
-        shared.seen.remove(&delivery.guid);
+        shared.seen.remove(delivery.guid);
         return overloaded(&shared);
     }
     let external = event.repository().is_some_and(|repo| {
@@ -366,7 +366,7 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
             .unwrap_or_else(|e| e.into_inner().clone());
         !config
             .plugins
-            .external_plugins_for_event(repo.org(), &repo.name, &delivery.event)
+            .external_plugins_for_event(repo.org(), &repo.name, delivery.event)
             .is_empty()
     });
     let queued = Queued {
@@ -384,7 +384,7 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
         Err(_) => {
             shared.queued_bytes.fetch_sub(size, Ordering::SeqCst);
             // Forget the delivery so that its redelivery is processed.
-            shared.seen.remove(&delivery.guid);
+            shared.seen.remove(delivery.guid);
             overloaded(&shared)
         }
     }
