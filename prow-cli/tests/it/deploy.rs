@@ -241,6 +241,17 @@ impl Drop for Child {
     }
 }
 
+/// A kubeconfig whose one context, `default`, is the fake API server.
+fn kubeconfig_for(fake: &prow_jobs::kube::fake::FakeApiServer) -> String {
+    format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: default\n\
+         clusters: [{{name: fake, cluster: {{server: \"{}\"}}}}]\n\
+         contexts: [{{name: default, context: {{cluster: fake, user: u}}}}]\n\
+         users: [{{name: u, user: {{token: t}}}}]\n",
+        fake.url()
+    )
+}
+
 async fn until_state(
     events: &mut tokio::sync::broadcast::Receiver<prow_jobs::store::WatchEvent>,
     want: prow_core::ProwJobState,
@@ -268,17 +279,7 @@ async fn prow_plank_with_a_kubeconfig_runs_jobs_on_the_cluster() {
     let fake = FakeApiServer::start().expect("fake API server");
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: default\n\
-             clusters: [{{name: fake, cluster: {{server: \"{}\"}}}}]\n\
-             contexts: [{{name: default, context: {{cluster: fake, user: u}}}}]\n\
-             users: [{{name: u, user: {{token: t}}}}]\n",
-            fake.url()
-        ),
-    )
-    .unwrap();
+    std::fs::write(&kubeconfig, kubeconfig_for(&fake)).unwrap();
     let config = dir.path().join("config.yaml");
     std::fs::write(
         &config,
@@ -348,16 +349,7 @@ fn prow_hook_with_a_kubeconfig_has_config_updater_write_configmaps_on_the_cluste
         std::fs::write(&path, text).unwrap();
         path
     };
-    let kubeconfig = write(
-        "kubeconfig",
-        format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: default\n\
-             clusters: [{{name: fake, cluster: {{server: \"{}\"}}}}]\n\
-             contexts: [{{name: default, context: {{cluster: fake, user: u}}}}]\n\
-             users: [{{name: u, user: {{token: t}}}}]\n",
-            fake.url()
-        ),
-    );
+    let kubeconfig = write("kubeconfig", kubeconfig_for(&fake));
     let merge_sha = "3333333333333333333333333333333333333333";
     let config = write("config.yaml", "prowjob_namespace: prow\n".to_owned());
     let plugins = write(
