@@ -461,3 +461,29 @@ async fn every_corpus_webhook_is_accepted_or_refused_cleanly() {
     let _ = json!({});
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn plugin_help_lists_every_plugin_and_where_it_is_enabled_as_deck_does() {
+    let server = Server::start(github(support::ORG), Options::default()).await;
+    let url = server.url.replace("/hook", "/plugin-help");
+    let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    let served: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let config = support::hook_config(support::CONFIG, support::PLUGINS);
+    let builtin = prow_server::plugins::builtin();
+    assert_eq!(
+        served,
+        prow_server::deck::help::plugin_help(&builtin, &config.plugins)
+    );
+    let help = served["PluginHelp"].as_object().unwrap();
+    assert_eq!(help.len(), builtin.len());
+    assert!(
+        help["lgtm"]["Description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty()),
+        "{help:?}"
+    );
+    let enabled = served["RepoPlugins"].as_object().unwrap();
+    assert!(!enabled.is_empty());
+    assert_eq!(served["AllRepos"].as_array().unwrap().len(), enabled.len());
+    server.shutdown().await;
+}
