@@ -18,6 +18,8 @@ use prow_config::{
 #[derive(Parser)]
 #[command(name = "checkconfig", version)]
 struct Flags {
+    #[command(flatten)]
+    _log: prow_cli::logging::LogArgs,
     /// Path to config.yaml.
     #[arg(long = "config-path")]
     config_path: PathBuf,
@@ -128,6 +130,7 @@ enum Output {
 }
 
 fn main() -> ExitCode {
+    prow_cli::logging::init_from_command_line("checkconfig");
     // Go's flag package reads `-config-path` like `--config-path`; so do we.
     let args = std::env::args_os().map(|arg| match arg.to_str() {
         Some(a) if a.len() > 2 && a.starts_with('-') && !a.starts_with("--") => {

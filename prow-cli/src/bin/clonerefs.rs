@@ -11,6 +11,8 @@ use prow_jobs::clonerefs::{self, CLONEREFS_OPTIONS, ClonerefsOptions};
 #[derive(Parser)]
 #[command(name = "clonerefs", version)]
 struct Flags {
+    #[command(flatten)]
+    _log: prow_cli::logging::LogArgs,
     /// Where to root source checkouts.
     #[arg(long, default_value = "")]
     src_root: String,
@@ -88,6 +90,7 @@ fn options() -> anyhow::Result<ClonerefsOptions> {
 }
 
 fn main() -> ExitCode {
+    prow_cli::logging::init_from_command_line("clonerefs");
     let result = options().and_then(|options| {
         for warning in options.validate()? {
             eprintln!("clonerefs: warning: {warning}");

@@ -14,6 +14,8 @@ use prow_jobs::entrypoint::{
 #[derive(Parser)]
 #[command(name = "entrypoint", version)]
 struct Flags {
+    #[command(flatten)]
+    _log: prow_cli::logging::LogArgs,
     /// Timeout for the test command.
     #[arg(long, default_value = "2h0m0s")]
     timeout: Duration,
@@ -70,6 +72,7 @@ fn options() -> anyhow::Result<EntrypointOptions> {
 }
 
 fn main() -> ExitCode {
+    prow_cli::logging::init_from_command_line("entrypoint");
     match run() {
         Ok(code) => prow_cli::exit_code(code),
         Err(err) => {

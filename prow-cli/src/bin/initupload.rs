@@ -10,6 +10,8 @@ use prow_jobs::initupload::{self, INITUPLOAD_OPTIONS, InitUploadOptions};
 #[derive(Parser)]
 #[command(name = "initupload", version)]
 struct Flags {
+    #[command(flatten)]
+    _log: prow_cli::logging::LogArgs,
     /// Path to the clone records log.
     #[arg(long, default_value = "")]
     clone_log: String,
@@ -45,6 +47,7 @@ fn run() -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    prow_cli::logging::init_from_command_line("initupload");
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -15,6 +15,8 @@ use prow_jobs::pjutil::{self, FoundJob};
 #[derive(Parser)]
 #[command(name = "mkpj", version)]
 struct Flags {
+    #[command(flatten)]
+    _log: prow_cli::logging::LogArgs,
     /// The job to run.
     #[arg(long)]
     job: String,
@@ -158,6 +160,7 @@ fn run() -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    prow_cli::logging::init_from_command_line("mkpj");
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -12,6 +12,8 @@ use prow_jobs::mkpod::{self, VolumeChoice};
 #[derive(Parser)]
 #[command(name = "mkpod", version)]
 struct Flags {
+    #[command(flatten)]
+    _log: prow_cli::logging::LogArgs,
     /// ProwJob to decorate, - for stdin.
     #[arg(long = "prow-job")]
     prow_job: PathBuf,
@@ -81,6 +83,7 @@ fn run() -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    prow_cli::logging::init_from_command_line("mkpod");
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

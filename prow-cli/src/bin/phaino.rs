@@ -20,6 +20,8 @@ use prow_jobs::runner::{LocalOptions, LocalRunner};
 #[derive(Parser)]
 #[command(name = "phaino", version)]
 struct Flags {
+    #[command(flatten)]
+    _log: prow_cli::logging::LogArgs,
     /// ProwJob YAML or JSON files (`-` or none: standard input).
     files: Vec<PathBuf>,
     /// Run the remaining jobs after one fails.
@@ -86,6 +88,7 @@ fn privileged(job: &ProwJob) -> bool {
 }
 
 fn main() -> ExitCode {
+    prow_cli::logging::init_from_command_line("phaino");
     match run(Flags::parse()) {
         Ok(code) => code,
         Err(err) => {

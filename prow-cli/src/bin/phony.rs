@@ -11,6 +11,8 @@ use prow_github::phony;
 #[derive(Parser)]
 #[command(name = "phony", version)]
 struct Flags {
+    #[command(flatten)]
+    _log: prow_cli::logging::LogArgs,
     /// Where to send the webhook.
     #[arg(long, default_value = "http://localhost:8888/hook")]
     address: String,
@@ -70,6 +72,7 @@ fn run() -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    prow_cli::logging::init_from_command_line("phony");
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

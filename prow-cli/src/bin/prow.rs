@@ -14,8 +14,28 @@ use prow_core::validate::ValidationContext;
 #[derive(Parser)]
 #[command(name = "prow", version, about)]
 struct Cli {
+    #[command(flatten)]
+    log: prow_cli::logging::LogArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+impl Command {
+    /// The component name log lines carry (Prow's binary names).
+    fn component(&self) -> &'static str {
+        match self {
+            Command::Crd | Command::CheckProwjob { .. } | Command::Triggers(_) => "prow",
+            Command::Plank { .. } => "plank",
+            Command::Horologium { .. } => "horologium",
+            Command::Sinker { .. } => "sinker",
+            Command::Crier { .. } => "crier",
+            Command::Deck { .. } => "deck",
+            Command::Tide { .. } => "tide",
+            Command::Serve { .. } | Command::Demo { .. } => "prow-serve",
+            Command::Hook { .. } => "hook",
+            Command::RunPod { .. } => "run-pod",
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -292,7 +312,12 @@ fn multi_thread() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    if let Err(err) = prow_cli::logging::init(cli.command.component(), &cli.log) {
+        eprintln!("error: {err:#}");
+        return ExitCode::from(2);
+    }
+    match run(cli) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");

@@ -16,6 +16,8 @@ const MARKER_POLL: Duration = Duration::from_millis(500);
 #[command(name = "sidecar", version)]
 struct Flags {
     #[command(flatten)]
+    _log: prow_cli::logging::LogArgs,
+    #[command(flatten)]
     gcs: prow_cli::GcsUploadFlags,
     /// Files and directories to upload.
     items: Vec<String>,
@@ -48,6 +50,7 @@ fn run() -> anyhow::Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
+    prow_cli::logging::init_from_command_line("sidecar");
     run().unwrap_or_else(|err| {
         eprintln!("sidecar: {err:#}");
         ExitCode::FAILURE
