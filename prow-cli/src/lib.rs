@@ -10,6 +10,7 @@ use std::io::Read;
 use std::path::Path;
 
 pub mod controllers;
+pub mod demo;
 pub mod logging;
 
 use anyhow::Context;

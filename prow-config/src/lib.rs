@@ -28,6 +28,7 @@ pub mod owners;
 mod parallel;
 pub mod plugins;
 pub mod prow;
+mod snapshot;
 pub mod tide_plugins;
 mod validate;
 pub mod warnings;
@@ -55,6 +56,7 @@ pub use plugins::{PluginConfig, PluginLoadOptions, load_plugins};
 pub use prow::{
     DefaultDecorationConfigEntry, InRepoConfig, Plank, ProwConfig, ProwJobDefaultEntry, Raw, Sinker,
 };
+pub use snapshot::{ConfigPaths, ConfigSnapshot, SnapshotError, error_lines, load_snapshot};
 pub use validate::{
     DEFAULT_WARNINGS, EXPENSIVE_WARNINGS, OPTIONAL_WARNINGS, WarningOptions, all_warnings,
     check_warnings,

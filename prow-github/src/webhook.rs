@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::events::Event;
-use crate::hmac::{HmacSecrets, validate_payload, verify_for};
+use crate::hmac::{HmacSecrets, validate_payload};
 
 /// GitHub's cap on webhook payloads; larger bodies are refused before reading on.
 pub const MAX_PAYLOAD_BYTES: usize = 25 * 1024 * 1024;
@@ -128,32 +128,21 @@ pub fn validate_webhook<'a>(
     })
 }
 
-/// Checks a delivery body's signature and reads its event in one pass.
+/// Checks a delivery body's signature, then reads its event.
 ///
-/// A typed event with a repository is parsed once and its `repository.full_name` picks the
-/// secrets, so the body is read as JSON once instead of twice (once for the owner, once for the
-/// event). Bodies without a repository (organisation events, `ping`, untyped events) or that do
-/// not parse as their event fall back to Prow's own owner lookup. The outer error refuses the
-/// delivery (403); the inner one is a correctly signed body that is not a valid `event`.
+/// The signature is checked on the raw bytes before the event is built, as Prow's hook does:
+/// picking the secret reads only `repository.full_name` (or `organization.login`) into a small
+/// struct and skips everything else without keeping it, so an unsigned body of any shape costs
+/// no memory beyond the body itself. Only a correctly signed body is parsed as its event. The
+/// outer error refuses the delivery (403); the inner one is a correctly signed body that is not
+/// a valid `event`.
 pub fn verify_and_parse(
     event: &str,
     payload: &[u8],
     signature: &str,
     secrets: &HmacSecrets,
 ) -> Result<Result<Event, Error>, Rejection> {
-    let refuse = |reason| Rejection::InvalidSignature { reason };
-    match Event::parse(event, payload) {
-        Ok(parsed) => {
-            match parsed.repository() {
-                Some(repo) => verify_for(payload, signature, secrets, &repo.full_name),
-                None => validate_payload(payload, signature, secrets),
-            }
-            .map_err(refuse)?;
-            Ok(Ok(parsed))
-        }
-        Err(err) => {
-            validate_payload(payload, signature, secrets).map_err(refuse)?;
-            Ok(Err(err))
-        }
-    }
+    validate_payload(payload, signature, secrets)
+        .map_err(|reason| Rejection::InvalidSignature { reason })?;
+    Ok(Event::parse(event, payload))
 }

@@ -10,8 +10,11 @@
 //! Today: [`decorate`] turns a ProwJob into its pod exactly as Prow does, with the
 //! [`downwardapi`] environment, the [`labels`] and the [`podutils`] options.
 
+pub mod abort;
 pub mod clock;
 pub mod clonerefs;
+pub mod config;
+pub mod controller;
 pub mod crier;
 pub mod decorate;
 pub mod downwardapi;

@@ -332,10 +332,6 @@ pub fn job_url(plank: &prow_config::prow::Plank, job: &ProwJob) -> String {
     )
 }
 
-/// Where the controllers read the current configuration: called on every pass, so a reload
-/// takes effect at the next one.
-pub type ConfigSource<T> = Arc<dyn Fn() -> Arc<T> + Send + Sync>;
-
 /// What one pass of plank did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -359,9 +355,9 @@ pub struct SyncReport {
 pub struct Controller {
     store: Arc<dyn JobStore>,
     runner: Arc<dyn Runner>,
-    config: ConfigSource<prow_config::prow::Plank>,
     clock: Arc<dyn Clock>,
     build_ids: Mutex<prow_core::buildid::Snowflake>,
+    resync: std::time::Duration,
 }
 
 impl std::fmt::Debug for Controller {
@@ -379,20 +375,21 @@ fn creation(job: &ProwJob) -> Option<Timestamp> {
 }
 
 impl Controller {
-    /// plank over `store` and `runner`, reading `plank` settings from `config` on each pass.
-    pub fn new(
-        store: Arc<dyn JobStore>,
-        runner: Arc<dyn Runner>,
-        config: ConfigSource<prow_config::prow::Plank>,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
+    /// plank over `store` and `runner`, passing every [`DEFAULT_RESYNC`] at least.
+    pub fn new(store: Arc<dyn JobStore>, runner: Arc<dyn Runner>, clock: Arc<dyn Clock>) -> Self {
         Controller {
             store,
             runner,
-            config,
             clock,
             build_ids: Mutex::new(prow_core::buildid::Snowflake::new(1)),
+            resync: DEFAULT_RESYNC,
         }
+    }
+
+    /// The same plank, looking at every job at least every `resync` (`--resync-period`).
+    pub fn with_resync(mut self, resync: std::time::Duration) -> Self {
+        self.resync = resync;
+        self
     }
 
     fn next_build_id(&self) -> String {
@@ -405,8 +402,10 @@ impl Controller {
     /// One pass over every job, as Prow's reconciler does per job: abort superseded presubmits,
     /// follow pending jobs' pods, finish aborted jobs, and start triggered jobs in creation
     /// order as the limits allow.
-    pub async fn sync_once(&self) -> Result<SyncReport, StoreError> {
-        let plank = (self.config)();
+    pub async fn sync_once(
+        &self,
+        plank: &prow_config::prow::Plank,
+    ) -> Result<SyncReport, StoreError> {
         let mut report = SyncReport::default();
         let mut jobs: Vec<ProwJob> = self
             .store
@@ -424,16 +423,14 @@ impl Controller {
             let Some(index) = jobs.iter().position(|j| j.name() == name) else {
                 continue;
             };
-            let mut job = jobs[index].clone();
-            let status = status_mut(&mut job);
-            status.state = ProwJobState::Aborted;
-            status.prev_report_states.insert(
-                crate::crier::REPORTER_NAME.to_owned(),
-                ProwJobState::Aborted,
-            );
-            if let Some(stored) = self.save(job, &mut report).await {
-                jobs[index] = stored;
-                report.superseded += 1;
+            let options = crate::abort::AbortOptions::describe(SUPERSEDED).quiet();
+            match crate::abort::abort(self.store.as_ref(), &name, options).await {
+                Ok(crate::abort::Aborted::Now(stored)) => {
+                    jobs[index] = *stored;
+                    report.superseded += 1;
+                }
+                Ok(_) => {}
+                Err(e) => report.errors.push(format!("prowjob {name}: {e}")),
             }
         }
 
@@ -442,7 +439,7 @@ impl Controller {
                 continue;
             }
             let updated = match job.state() {
-                Some(ProwJobState::Pending) => self.sync_pending(job, &plank, &mut report).await,
+                Some(ProwJobState::Pending) => self.sync_pending(job, plank, &mut report).await,
                 Some(ProwJobState::Aborted) => self.sync_aborted(job, &mut report).await,
                 _ => None,
             };
@@ -457,7 +454,7 @@ impl Controller {
         triggered.sort_by_key(|&i| (creation(&jobs[i]), jobs[i].name().to_owned()));
         for index in triggered {
             if let Some(updated) = self
-                .sync_triggered(&jobs[index], &jobs, &plank, &mut report)
+                .sync_triggered(&jobs[index], &jobs, plank, &mut report)
                 .await
             {
                 jobs[index] = updated;
@@ -470,7 +467,10 @@ impl Controller {
     async fn save(&self, job: ProwJob, report: &mut SyncReport) -> Option<ProwJob> {
         let name = job.name().to_owned();
         match self.store.update(job).await {
-            Ok(stored) => Some(stored),
+            Ok(stored) => {
+                log_transition(&stored);
+                Some(stored)
+            }
             Err(e) => {
                 report.errors.push(format!("prowjob {name}: {e}"));
                 None
@@ -647,42 +647,62 @@ impl Controller {
         }
         self.save(next, report).await
     }
+}
 
-    /// Runs passes until `shutdown` completes: at once, then whenever the store or the runner
-    /// reports a change, and at least every `resync`. Pods keep running when it stops; the next
-    /// plank picks them up.
-    pub async fn run(
-        &self,
-        resync: std::time::Duration,
-        shutdown: impl std::future::Future<Output = ()>,
-    ) {
-        let mut events = self.store.watch();
-        let changes = self
-            .runner
-            .changes()
-            .unwrap_or_else(|| Arc::new(tokio::sync::Notify::new()));
-        tokio::pin!(shutdown);
-        loop {
-            match self.sync_once().await {
-                Ok(report) => {
-                    for error in &report.errors {
-                        tracing::warn!(target: "plank", "{error}");
-                    }
-                }
-                Err(e) => tracing::warn!(target: "plank", "list prowjobs: {e}"),
-            }
-            tokio::select! {
-                () = &mut shutdown => return,
-                () = tokio::time::sleep(resync) => {}
-                () = changes.notified() => {}
-                event = events.recv() => {
-                    if let Err(tokio::sync::broadcast::error::RecvError::Closed) = event {
-                        events = self.store.watch();
-                    }
-                }
-            }
-            // Everything that happened meanwhile is seen by the next pass.
-            while events.try_recv().is_ok() {}
+/// Logs where a job plank just wrote stands: its state, and its description when it finished.
+fn log_transition(job: &ProwJob) {
+    let Some(status) = &job.status else { return };
+    tracing::info!(
+        prowjob = job.name(),
+        job = %job.spec.job,
+        "build-id" = %status.build_id,
+        state = %status.state,
+        "prowjob {} of {} is {}{}",
+        job.name(),
+        job.spec.job,
+        status.state,
+        if job.is_complete() {
+            format!(": {}", status.description)
+        } else {
+            String::new()
         }
+    );
+}
+
+/// The description of a presubmit a newer run of the same job superseded (upstream's).
+pub const SUPERSEDED: &str = "Aborted as the newer version of this job is running.";
+
+/// How often plank looks at every job when nothing woke it.
+pub const DEFAULT_RESYNC: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// plank under the controller driver: a pass at once, whenever the store or the runner reports
+/// a change, and at least every resync period. Pods keep running when it stops; the next plank
+/// picks them up.
+#[async_trait::async_trait]
+impl crate::controller::Controller for Controller {
+    fn name(&self) -> &'static str {
+        "plank"
+    }
+
+    fn resync_period(&self, _config: &prow_config::ConfigSnapshot) -> std::time::Duration {
+        self.resync
+    }
+
+    fn store_changes(&self) -> Option<tokio::sync::broadcast::Receiver<crate::store::WatchEvent>> {
+        Some(self.store.watch())
+    }
+
+    fn nudges(&self) -> Option<Arc<tokio::sync::Notify>> {
+        self.runner.changes()
+    }
+
+    async fn reconcile(
+        &self,
+        config: &prow_config::ConfigSnapshot,
+        _wake: crate::controller::Wake,
+    ) -> Result<crate::controller::Pass, crate::controller::PassError> {
+        // Every change is seen by a whole pass, so a batch of them costs one.
+        let report = self.sync_once(&config.config.prow.plank).await?;
+        Ok(crate::controller::Pass::with_errors(report.errors))
     }
 }

@@ -1,113 +1,42 @@
 //! The config agent: watches `config.yaml`, the job-config tree and `plugins.yaml`, reloads
-//! them when their content changes, and publishes each good configuration to whoever
-//! subscribed; a bad one is reported (log line, counter, the error list) and the last good one
-//! keeps serving, as Prow's config agents do.
+//! them when their content changes, and publishes each good configuration on the process's one
+//! [`ConfigHandle`]; a bad one is reported (a log line per finding, a counter, the error list)
+//! and the last good one keeps serving, as Prow's config agents do.
 //!
-//! Changes are found by hashing the files' content on an interval (portable, and immune to
-//! the same-second mtime problem Prow works around by reloading every ten minutes anyway);
-//! [`ConfigAgent::check_now`] does one check on demand, so tests need no clock at all.
+//! Changes are found by file events (inotify through `notify`, watching the directories so that
+//! Kubernetes' ConfigMap symlink swaps are seen), settled for a short debounce so that a `git
+//! pull` touching many files reloads once, and confirmed by a hash of the files' content (so an
+//! event that changed nothing reloads nothing). A slow poll of that hash catches what events
+//! miss (network file systems, a watcher the kernel refused). Loading and validating run on
+//! tokio's blocking pool, never on the workers that serve requests and run the controllers, so
+//! a reload of a large tree does not stall `/healthz`. [`ConfigAgent::check_now`] does one check
+//! on the caller's thread, so tests need no clock at all.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::watch;
+pub use prow_config::{ConfigPaths, SnapshotError as LoadError};
+use prow_config::{ConfigSnapshot, load_snapshot};
+use prow_jobs::config::ConfigHandle;
+use tokio::sync::{Notify, watch};
 
-use crate::hook::HookConfig;
-
-/// Which files make up the configuration (Prow's `--config-path`, `--job-config-path` and
-/// `--plugin-config`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How the agent notices changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub struct ConfigPaths {
-    /// `config.yaml`.
-    pub config_path: PathBuf,
-    /// The job config file or directory tree, if any.
-    pub job_config_path: Option<PathBuf>,
-    /// `plugins.yaml`, if any (without it the plugin configuration is empty).
-    pub plugin_config: Option<PathBuf>,
+pub struct WatchOptions {
+    /// How long the files must stay quiet after an event before they are read.
+    pub debounce: Duration,
+    /// How often the files' hash is checked even without events.
+    pub poll: Duration,
 }
 
-impl ConfigPaths {
-    /// `config.yaml` and the job configuration, without plugins.
-    pub fn new(config_path: impl Into<PathBuf>, job_config_path: Option<PathBuf>) -> Self {
-        ConfigPaths {
-            config_path: config_path.into(),
-            job_config_path,
-            plugin_config: None,
-        }
-    }
-
-    /// The same paths with `plugins.yaml`.
-    pub fn with_plugin_config(mut self, path: impl Into<PathBuf>) -> Self {
-        self.plugin_config = Some(path.into());
-        self
-    }
-}
-
-/// A configuration that could not be loaded, with every problem found.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("load configuration: {} error(s): {}", errors.len(), errors.join("; "))]
-#[non_exhaustive]
-pub struct LoadError {
-    /// Every problem, each naming its file (and field or line when known).
-    pub errors: Vec<String>,
-}
-
-/// Loads the configuration the paths name: every error of `config.yaml`, the jobs and
-/// `plugins.yaml` together, or the configuration and its warnings.
-pub fn load(paths: &ConfigPaths) -> Result<(HookConfig, Vec<String>), LoadError> {
-    let mut errors = Vec::new();
-    let mut warnings = Vec::new();
-    let options = prow_config::LoadOptions::new(&paths.config_path, paths.job_config_path.clone());
-    let config = match prow_config::load(&options) {
-        Ok(config) => {
-            warnings.extend(config.warnings.iter().map(ToString::to_string));
-            Some(config)
-        }
-        Err(e) => {
-            errors.extend(config_errors(&e));
-            None
-        }
-    };
-    let plugins = match &paths.plugin_config {
-        None => Some(prow_config::plugins::PluginConfig::default()),
-        Some(path) => {
-            match prow_config::plugins::load_plugins(&prow_config::plugins::PluginLoadOptions::new(
-                path,
-            )) {
-                Ok((plugins, found)) => {
-                    warnings.extend(found.iter().map(ToString::to_string));
-                    Some(plugins)
-                }
-                Err(e) => {
-                    errors.extend(config_errors(&e));
-                    None
-                }
-            }
-        }
-    };
-    match (config, plugins) {
-        (Some(config), Some(plugins)) if errors.is_empty() => {
-            Ok((HookConfig::new(config, plugins), warnings))
-        }
-        _ => Err(LoadError { errors }),
-    }
-}
-
-/// One line per problem of a prow-config error, causes included.
-fn config_errors(error: &prow_config::Error) -> Vec<String> {
-    match error {
-        prow_config::Error::Invalid { errors } => errors.iter().map(ToString::to_string).collect(),
-        other => {
-            let mut line = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(cause) = source {
-                line.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            vec![line]
+impl Default for WatchOptions {
+    fn default() -> Self {
+        WatchOptions {
+            debounce: Duration::from_millis(300),
+            poll: Duration::from_secs(60),
         }
     }
 }
@@ -193,12 +122,10 @@ pub struct ReloadStatus {
 /// Watches the configuration files and publishes each good configuration.
 pub struct ConfigAgent {
     paths: ConfigPaths,
-    current: watch::Sender<Arc<HookConfig>>,
+    current: watch::Sender<Arc<ConfigSnapshot>>,
     status: watch::Sender<ReloadStatus>,
     /// The fingerprint of the files at the last check, loaded or not.
     seen: Mutex<u64>,
-    /// Shared configuration slots kept up to date (hook's `Deps::config`).
-    targets: Mutex<Vec<Arc<RwLock<Arc<HookConfig>>>>>,
 }
 
 impl std::fmt::Debug for ConfigAgent {
@@ -214,30 +141,28 @@ impl ConfigAgent {
     /// to start on a bad configuration). Warnings are logged.
     pub fn load(paths: ConfigPaths) -> Result<ConfigAgent, LoadError> {
         let seen = fingerprint(&paths);
-        let (config, warnings) = load(&paths)?;
+        let (config, warnings) = load_snapshot(&paths)?;
         for warning in &warnings {
-            tracing::warn!(target: "config", "{warning}");
+            tracing::warn!(component = "config", "{warning}");
         }
-        Ok(ConfigAgent {
-            paths,
-            current: watch::Sender::new(Arc::new(config)),
-            status: watch::Sender::new(ReloadStatus::default()),
-            seen: Mutex::new(seen),
-            targets: Mutex::default(),
-        })
+        Ok(ConfigAgent::with_config(paths, Arc::new(config)).seen_as(seen))
     }
 
     /// An agent over a configuration its caller already loaded from `paths`, so that start-up
     /// loads only once. Changes made between that load and this call are found at the next
     /// change after it.
-    pub fn with_config(paths: ConfigPaths, config: Arc<HookConfig>) -> ConfigAgent {
+    pub fn with_config(paths: ConfigPaths, config: Arc<ConfigSnapshot>) -> ConfigAgent {
         ConfigAgent {
             seen: Mutex::new(fingerprint(&paths)),
             paths,
             current: watch::Sender::new(config),
             status: watch::Sender::new(ReloadStatus::default()),
-            targets: Mutex::default(),
         }
+    }
+
+    fn seen_as(self, seen: u64) -> Self {
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = seen;
+        self
     }
 
     /// The files watched.
@@ -246,13 +171,14 @@ impl ConfigAgent {
     }
 
     /// The configuration in force.
-    pub fn config(&self) -> Arc<HookConfig> {
+    pub fn config(&self) -> Arc<ConfigSnapshot> {
         self.current.borrow().clone()
     }
 
-    /// A receiver that sees every configuration published from now on.
-    pub fn subscribe(&self) -> watch::Receiver<Arc<HookConfig>> {
-        self.current.subscribe()
+    /// The process's configuration handle: every part reads the configuration through a clone
+    /// of it and sees each one this agent publishes.
+    pub fn handle(&self) -> ConfigHandle {
+        ConfigHandle::new(self.current.subscribe())
     }
 
     /// The record of reloads.
@@ -265,16 +191,9 @@ impl ConfigAgent {
         self.status.subscribe()
     }
 
-    /// Keeps `slot` (such as hook's `Deps::config`) set to the configuration in force: now,
-    /// and at every reload, before [`ConfigAgent::check_now`] returns.
-    pub fn keep_updated(&self, slot: Arc<RwLock<Arc<HookConfig>>>) {
-        // Under the lock, so that a reload cannot slip between setting and registering.
-        let mut targets = self.targets.lock().unwrap_or_else(|e| e.into_inner());
-        store(&slot, self.config());
-        targets.push(slot);
-    }
-
-    /// Checks the files once: reloads and publishes when their content changed.
+    /// Checks the files once, on this thread: reloads and publishes when their content
+    /// changed. Blocks while reading and validating; async callers use
+    /// [`ConfigAgent::check`].
     pub fn check_now(&self) -> Reload {
         let now = fingerprint(&self.paths);
         {
@@ -284,27 +203,30 @@ impl ConfigAgent {
             }
             *seen = now;
         }
-        match load(&self.paths) {
+        let path = self.paths.config_path.display().to_string();
+        match load_snapshot(&self.paths) {
             Ok((config, warnings)) => {
                 for warning in &warnings {
-                    tracing::warn!(target: "config", "{warning}");
+                    tracing::warn!(component = "config", "{warning}");
                 }
-                let config = Arc::new(config);
-                let targets = self.targets.lock().unwrap_or_else(|e| e.into_inner());
-                for slot in targets.iter() {
-                    store(slot, config.clone());
-                }
-                self.current.send_replace(config);
-                drop(targets);
+                self.current.send_replace(Arc::new(config));
                 self.status.send_modify(|s| {
                     s.reloads += 1;
                     s.errors.clear();
                 });
-                tracing::info!(target: "config", path = %self.paths.config_path.display(), "configuration reloaded");
+                tracing::info!(component = "config", path = %path, "configuration reloaded");
                 Reload::Reloaded
             }
             Err(e) => {
-                tracing::error!(target: "config", path = %self.paths.config_path.display(), "new configuration rejected, the previous one stays: {e}");
+                tracing::error!(
+                    component = "config",
+                    path = %path,
+                    errors = e.errors.len(),
+                    "new configuration rejected, the previous one keeps serving"
+                );
+                for error in &e.errors {
+                    tracing::error!(component = "config", "{error}");
+                }
                 self.status.send_modify(|s| {
                     s.failures += 1;
                     s.errors.clone_from(&e.errors);
@@ -314,24 +236,87 @@ impl ConfigAgent {
         }
     }
 
-    /// Checks the files every `interval` until `shutdown` completes.
-    pub async fn run(&self, interval: Duration, shutdown: impl Future<Output = ()>) {
-        let mut ticks = tokio::time::interval(interval);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    /// [`ConfigAgent::check_now`] on tokio's blocking pool.
+    pub async fn check(self: &Arc<Self>) -> Reload {
+        let agent = Arc::clone(self);
+        match tokio::task::spawn_blocking(move || agent.check_now()).await {
+            Ok(reload) => reload,
+            Err(e) => {
+                tracing::error!(component = "config", "configuration check failed: {e}");
+                Reload::Unchanged
+            }
+        }
+    }
+
+    /// Follows the files until `shutdown` completes: a check after every burst of file events
+    /// has been quiet for `options.debounce`, and one every `options.poll` regardless.
+    pub async fn run(self: Arc<Self>, options: WatchOptions, shutdown: impl Future<Output = ()>) {
+        let events = Arc::new(Notify::new());
+        // Kept alive for as long as the loop runs; dropping it stops the events.
+        let _watcher = match watch_files(&self.paths, events.clone()) {
+            Ok(watcher) => Some(watcher),
+            Err(e) => {
+                tracing::warn!(
+                    component = "config",
+                    "cannot watch the configuration files ({e}); checking every {:?} instead",
+                    options.poll
+                );
+                None
+            }
+        };
+        let mut poll = tokio::time::interval(options.poll);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         // The first tick completes at once; the configuration was just loaded.
-        ticks.tick().await;
+        poll.tick().await;
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 () = &mut shutdown => return,
-                _ = ticks.tick() => {
-                    self.check_now();
+                _ = poll.tick() => {}
+                () = events.notified() => {
+                    // Wait for the burst to end: every further event restarts the wait.
+                    loop {
+                        tokio::select! {
+                            () = &mut shutdown => return,
+                            () = events.notified() => {}
+                            () = tokio::time::sleep(options.debounce) => break,
+                        }
+                    }
                 }
             }
+            self.check().await;
         }
     }
 }
 
-fn store(slot: &RwLock<Arc<HookConfig>>, config: Arc<HookConfig>) {
-    *slot.write().unwrap_or_else(|e| e.into_inner()) = config;
+/// Watches the directories the configuration lives in: `config.yaml`'s and `plugins.yaml`'s
+/// directories (not recursively) and the job-config tree (recursively).
+fn watch_files(
+    paths: &ConfigPaths,
+    events: Arc<Notify>,
+) -> notify::Result<notify::RecommendedWatcher> {
+    use notify::{RecursiveMode, Watcher};
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|e| !e.kind.is_access()) {
+            events.notify_one();
+        }
+    })?;
+    let parent = |file: &Path| {
+        file.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf()
+    };
+    watcher.watch(&parent(&paths.config_path), RecursiveMode::NonRecursive)?;
+    if let Some(plugins) = &paths.plugin_config {
+        watcher.watch(&parent(plugins), RecursiveMode::NonRecursive)?;
+    }
+    if let Some(jobs) = &paths.job_config_path {
+        if jobs.is_dir() {
+            watcher.watch(jobs, RecursiveMode::Recursive)?;
+        } else {
+            watcher.watch(&parent(jobs), RecursiveMode::NonRecursive)?;
+        }
+    }
+    Ok(watcher)
 }

@@ -15,5 +15,6 @@ pub mod deck;
 pub mod hook;
 pub mod metrics;
 pub mod plugins;
+pub mod process;
 pub mod serve;
 pub mod tide;

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use prow_cli::controllers;
 use prow_core::validate::ValidationContext;
+use prow_server::process::Part;
 
 /// Prow, rebuilt in Rust.
 #[derive(Parser)]
@@ -65,6 +66,8 @@ enum Command {
         /// How often to look at every job even when nothing was heard of.
         #[arg(long, value_name = "DURATION", default_value = "1s")]
         resync_period: prow_core::Duration,
+        #[command(flatten)]
+        process: controllers::ProcessArgs,
     },
     /// Start periodic jobs on schedule until stopped.
     Horologium {
@@ -72,6 +75,8 @@ enum Command {
         config: controllers::ConfigArgs,
         #[command(flatten)]
         data: controllers::DataArgs,
+        #[command(flatten)]
+        process: controllers::ProcessArgs,
     },
     /// Delete old ProwJobs and pods until stopped.
     Sinker {
@@ -79,6 +84,8 @@ enum Command {
         config: controllers::ConfigArgs,
         #[command(flatten)]
         data: controllers::DataArgs,
+        #[command(flatten)]
+        process: controllers::ProcessArgs,
     },
     /// Report ProwJob states to GitHub (statuses and the failed-tests comment) until stopped.
     Crier {
@@ -88,6 +95,8 @@ enum Command {
         data: controllers::DataArgs,
         #[command(flatten)]
         github: controllers::GitHubArgs,
+        #[command(flatten)]
+        process: controllers::ProcessArgs,
     },
     /// Run deck alone: the web UI and Prow's JSON over the jobs in the store.
     Deck {
@@ -101,6 +110,10 @@ enum Command {
         /// The port to serve on.
         #[arg(long, default_value_t = 8080)]
         port: u16,
+        #[command(flatten)]
+        github: controllers::GitHubArgs,
+        #[command(flatten)]
+        process: controllers::ProcessArgs,
     },
     /// Run tide alone: merge pull requests that meet the `tide.queries` once their jobs pass.
     Tide {
@@ -113,6 +126,8 @@ enum Command {
         /// Where `/tide.js`, `/tide-history.js` and `/metrics` are served.
         #[arg(long, default_value_t = 8888)]
         port: u16,
+        #[command(flatten)]
+        process: controllers::ProcessArgs,
     },
     /// Run hook, plank, horologium, sinker, crier, tide, deck and metrics in one process on
     /// one port.
@@ -123,12 +138,16 @@ enum Command {
         data: controllers::DataArgs,
         #[command(flatten)]
         hook: controllers::HookArgs,
+        #[command(flatten)]
+        github: controllers::GitHubArgs,
         /// Where containers run.
         #[arg(long, value_enum, default_value = "auto")]
         runtime: controllers::RuntimeFlag,
         /// Leave this part out (repeat for more).
         #[arg(long, value_enum, value_name = "PART")]
         without: Vec<controllers::Component>,
+        #[command(flatten)]
+        process: controllers::ProcessArgs,
     },
     /// The demo: `prow serve` on `examples/prow/` with the fake GitHub, which then sends itself
     /// the demo's signed `/test all` comment; deck shows the jobs it runs.
@@ -154,6 +173,10 @@ enum Command {
         data: controllers::DataArgs,
         #[command(flatten)]
         hook: controllers::HookArgs,
+        #[command(flatten)]
+        github: controllers::GitHubArgs,
+        #[command(flatten)]
+        process: controllers::ProcessArgs,
     },
     /// Play one local pod (used by plank's local runner).
     #[command(hide = true)]
@@ -311,6 +334,44 @@ fn multi_thread() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("failed to start the async runtime")
 }
 
+/// A long-running command over `config` and `data` running `parts`.
+fn command<'a>(
+    config: &'a controllers::ConfigArgs,
+    data: &'a controllers::DataArgs,
+    parts: Vec<Part>,
+) -> controllers::Command<'a> {
+    controllers::Command {
+        config,
+        plugin_config: None,
+        data,
+        runtime: controllers::RuntimeFlag::Host,
+        github: None,
+        port: None,
+        parts,
+    }
+}
+
+/// hook's options on top of `command`'s: its port, path, secret, plugins and dry run.
+fn hook_options<'a>(
+    mut command: controllers::Command<'a>,
+    hook: &'a controllers::HookArgs,
+    process: &controllers::ProcessArgs,
+) -> anyhow::Result<prow_server::process::ProcessOptions> {
+    command.plugin_config = Some(&hook.plugin_config);
+    command.port = Some(hook.port);
+    let mut options = command.options(process)?;
+    options.hmac_secret_file = Some(hook.hmac_secret_file.clone());
+    options.hook.webhook_path.clone_from(&hook.webhook_path);
+    options.hook.dry_run = hook.dry_run;
+    Ok(options)
+}
+
+/// Runs a long-running command's process until SIGTERM or SIGINT.
+fn serve(options: prow_server::process::ProcessOptions) -> anyhow::Result<ExitCode> {
+    multi_thread()?.block_on(controllers::run(options))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Err(err) = prow_cli::logging::init(cli.command.component(), &cli.log) {
@@ -387,62 +448,80 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data,
             runtime,
             resync_period,
+            process,
         } => {
             let resync = resync_period
                 .to_std()
                 .context("--resync-period must be positive")?;
-            multi_thread()?.block_on(controllers::plank(&config, &data, runtime, resync))?;
-            Ok(ExitCode::SUCCESS)
+            let mut options = command(&config, &data, vec![Part::Plank])
+                .runtime(runtime)
+                .options(&process)?;
+            options.plank_resync = resync;
+            serve(options)
         }
-        Command::Horologium { config, data } => {
-            multi_thread()?.block_on(controllers::horologium(&config, &data))?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Sinker { config, data } => {
-            multi_thread()?.block_on(controllers::sinker(&config, &data))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Horologium {
+            config,
+            data,
+            process,
+        } => serve(command(&config, &data, vec![Part::Horologium]).options(&process)?),
+        Command::Sinker {
+            config,
+            data,
+            process,
+        } => serve(command(&config, &data, vec![Part::Sinker]).options(&process)?),
         Command::Crier {
             config,
             data,
             github,
-        } => {
-            multi_thread()?.block_on(controllers::crier(&config, &data, &github))?;
-            Ok(ExitCode::SUCCESS)
-        }
+            process,
+        } => serve(
+            command(&config, &data, vec![Part::Crier])
+                .github(&github)
+                .options(&process)?,
+        ),
         Command::Deck {
             config,
             data,
             plugin_config,
             port,
+            github,
+            process,
         } => {
-            multi_thread()?.block_on(controllers::deck(
-                &config,
-                &data,
-                plugin_config.as_deref(),
-                port,
-            ))?;
-            Ok(ExitCode::SUCCESS)
+            let mut command = command(&config, &data, vec![Part::Deck, Part::Metrics])
+                .github(&github)
+                .port(port);
+            command.plugin_config = plugin_config.as_deref();
+            serve(command.options(&process)?)
         }
         Command::Tide {
             config,
             data,
             github,
             port,
-        } => {
-            multi_thread()?.block_on(controllers::tide(&config, &data, &github, port))?;
-            Ok(ExitCode::SUCCESS)
-        }
+            process,
+        } => serve(
+            command(&config, &data, vec![Part::Tide, Part::Metrics])
+                .github(&github)
+                .port(port)
+                .options(&process)?,
+        ),
         Command::Serve {
             config,
             data,
             hook,
+            github,
             runtime,
             without,
+            process,
         } => {
-            multi_thread()?
-                .block_on(controllers::serve(&config, &data, &hook, runtime, &without))?;
-            Ok(ExitCode::SUCCESS)
+            let parts = controllers::parts_without(&without);
+            serve(hook_options(
+                command(&config, &data, parts)
+                    .runtime(runtime)
+                    .github(&github),
+                &hook,
+                &process,
+            )?)
         }
         Command::Demo {
             port,
@@ -453,7 +532,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let data_dir = data_dir.unwrap_or_else(|| {
                 std::env::temp_dir().join(format!("prow-demo-{}", std::process::id()))
             });
-            let passed = multi_thread()?.block_on(controllers::demo(
+            let passed = multi_thread()?.block_on(prow_cli::demo::demo(
                 std::path::Path::new("examples/prow"),
                 &data_dir,
                 port,
@@ -466,10 +545,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
-        Command::Hook { config, data, hook } => {
-            multi_thread()?.block_on(controllers::hook(&config, &data, &hook))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Hook {
+            config,
+            data,
+            hook,
+            github,
+            process,
+        } => serve(hook_options(
+            command(&config, &data, vec![Part::Hook, Part::Metrics]).github(&github),
+            &hook,
+            &process,
+        )?),
         Command::RunPod { dir } => {
             let code = prow_cli::runtime()?.block_on(controllers::run_pod(&dir));
             Ok(prow_cli::exit_code(code))

@@ -1,20 +1,21 @@
 //! crier's loop: reports every job that should be, then records the reported state on the job
 //! so it is reported once.
 
-use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
+use prow_config::ConfigSnapshot;
 use prow_config::prow::GitHubReporter as ReporterConfig;
 use prow_core::{ProwJob, ProwJobState};
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, mpsc};
 
 use super::CrierError;
 use super::github::{GitHubReporter, ReportOutcome, in_repos};
 use super::status::{REPORTER_NAME, should_report};
+use crate::controller::{Controller, Pass, PassError, Wake, error_chain};
 use crate::store::{JobStore, ListParams, StoreError, WatchEvent};
 
-/// How often [`run`] lists every job by default, to retry failed reports and catch missed
+/// How often [`Crier`] lists every job by default, to retry failed reports and catch missed
 /// events.
 pub const DEFAULT_RESYNC_PERIOD: Duration = Duration::from_secs(60);
 
@@ -177,76 +178,90 @@ pub async fn mark_reported(
     }
 }
 
-/// How [`run`] paces itself.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct RunOptions {
-    /// How often every job is listed again.
-    pub resync_period: Duration,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            resync_period: DEFAULT_RESYNC_PERIOD,
-        }
-    }
-}
-
-impl RunOptions {
-    /// Options that resync every `period`.
-    pub fn with_resync_period(period: Duration) -> Self {
-        RunOptions {
-            resync_period: period,
-        }
-    }
-}
-
-/// Runs crier until `shutdown` completes: a full pass at once and every
-/// `options.resync_period` (a zero period counts as one second), and each job again whenever
-/// the store reports a change to it. The configuration is read afresh from `config` for every
-/// pass and every event. `on_pass` sees what each did (for logging, metrics and tests). Jobs
-/// are reported one at a time, so two reports never race on one pull request's comment.
-pub async fn run<F>(
-    store: std::sync::Arc<dyn JobStore>,
+/// crier under the controller driver: a full pass at once and every resync period (to
+/// retry failed reports and catch missed events), and each job again whenever the store reports
+/// a change to it. The settings are `github_reporter` of the configuration in force. Jobs are
+/// reported one at a time, so two reports never race on one pull request's comment.
+pub struct Crier {
+    store: Arc<dyn JobStore>,
     reporter: GitHubReporter,
-    config: watch::Receiver<ReporterConfig>,
-    options: RunOptions,
-    shutdown: impl Future<Output = ()>,
-    mut on_pass: F,
-) where
-    F: FnMut(SyncReport) + Send,
-{
-    // Subscribe before the first list so that no change falls between the two.
-    let mut events = store.watch();
-    let period = if options.resync_period.is_zero() {
-        Duration::from_secs(1)
-    } else {
-        options.resync_period
-    };
-    let mut resync = tokio::time::interval(period);
-    resync.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            biased;
-            () = &mut shutdown => return,
-            _ = resync.tick() => {
-                let config = config.borrow().clone();
-                on_pass(sync_once(store.as_ref(), &reporter, &config).await);
-            }
-            event = events.recv() => match event {
-                Ok(WatchEvent::Added(job) | WatchEvent::Modified(job)) => {
-                    let config = config.borrow().clone();
-                    on_pass(sync_name(store.as_ref(), &reporter, &config, job.name()).await);
-                }
-                Ok(_) => {}
-                Err(RecvError::Lagged(_)) => {
-                    let config = config.borrow().clone();
-                    on_pass(sync_once(store.as_ref(), &reporter, &config).await);
-                }
-                Err(RecvError::Closed) => return,
-            },
+    resync: Duration,
+    reports: Option<mpsc::UnboundedSender<SyncReport>>,
+}
+
+impl std::fmt::Debug for Crier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Crier").finish_non_exhaustive()
+    }
+}
+
+impl Crier {
+    /// crier reporting the jobs of `store` through `reporter`, resyncing every
+    /// [`DEFAULT_RESYNC_PERIOD`].
+    pub fn new(store: Arc<dyn JobStore>, reporter: GitHubReporter) -> Self {
+        Crier {
+            store,
+            reporter,
+            resync: DEFAULT_RESYNC_PERIOD,
+            reports: None,
         }
+    }
+
+    /// The same crier listing every job every `period` (a zero period counts as one second).
+    pub fn with_resync_period(mut self, period: Duration) -> Self {
+        self.resync = if period.is_zero() {
+            Duration::from_secs(1)
+        } else {
+            period
+        };
+        self
+    }
+
+    /// The same crier, sending what each pass did to `reports`.
+    pub fn with_reports(mut self, reports: mpsc::UnboundedSender<SyncReport>) -> Self {
+        self.reports = Some(reports);
+        self
+    }
+}
+
+#[async_trait::async_trait]
+impl Controller for Crier {
+    fn name(&self) -> &'static str {
+        "crier"
+    }
+
+    fn resync_period(&self, _config: &ConfigSnapshot) -> Duration {
+        self.resync
+    }
+
+    fn store_changes(&self) -> Option<broadcast::Receiver<WatchEvent>> {
+        Some(self.store.watch())
+    }
+
+    async fn reconcile(&self, config: &ConfigSnapshot, wake: Wake) -> Result<Pass, PassError> {
+        let settings = &config.config.prow.github_reporter;
+        let store = self.store.as_ref();
+        let report = match wake {
+            Wake::Store(events) => {
+                let mut report = SyncReport::default();
+                for event in events {
+                    if let WatchEvent::Added(job) | WatchEvent::Modified(job) = event {
+                        let one = sync_name(store, &self.reporter, settings, job.name()).await;
+                        report.reported.extend(one.reported);
+                        report.errors.extend(one.errors);
+                    }
+                }
+                report
+            }
+            _ => sync_once(store, &self.reporter, settings).await,
+        };
+        for reported in &report.reported {
+            tracing::info!(prowjob = %reported.job, state = %reported.state, "reported prowjob {} as {}", reported.job, reported.state);
+        }
+        let errors = report.errors.iter().map(|e| error_chain(e)).collect();
+        if let Some(reports) = &self.reports {
+            let _ = reports.send(report);
+        }
+        Ok(Pass::with_errors(errors))
     }
 }

@@ -21,8 +21,8 @@ use crate::store::StoreError;
 
 pub use comment::{CommentPlan, CommentWrite, plan_comment, summary_jobs};
 pub use controller::{
-    DEFAULT_RESYNC_PERIOD, MAX_UPDATE_ATTEMPTS, Reported, RunOptions, SyncReport, mark_reported,
-    run, sync_job, sync_once,
+    Crier, DEFAULT_RESYNC_PERIOD, MAX_UPDATE_ATTEMPTS, Reported, SyncReport, mark_reported,
+    sync_job, sync_once,
 };
 pub use github::{GitHubReporter, ReportOutcome};
 pub use status::{

@@ -12,7 +12,7 @@
 //! horologium on the same store neither repeats a tick nor skips one.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -22,7 +22,11 @@ use prow_core::k8s_openapi::jiff::Timestamp;
 use prow_core::labels::RE_RUN;
 
 use super::decide::{Retry, Schedule, Verdict, decide, retry_attempt};
+use prow_config::ConfigSnapshot;
+use tokio::sync::mpsc;
+
 use crate::clock::Clock;
+use crate::controller::{Controller, Pass, PassError, Wake, error_chain};
 use crate::pjutil::{new_prowjob, periodic_spec};
 use crate::sinker::latest_periodics;
 use crate::store::{JobStore, ListParams, StoreError};
@@ -245,52 +249,73 @@ pub async fn sync_once(
     Ok(report)
 }
 
-/// What horologium's loop reads from the configuration before each pass.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct Settings {
-    /// The configured periodics.
-    pub periodics: Vec<Periodic>,
-    /// How long to wait between passes.
-    pub tick_interval: Duration,
+/// horologium under the controller driver: a pass at once and then every
+/// `horologium.tick_interval` (and when the configuration changes), each creating the runs
+/// that are due.
+pub struct Horologium {
+    store: Arc<dyn JobStore>,
+    clock: Arc<dyn Clock>,
+    first_seen: tokio::sync::Mutex<FirstSeen>,
+    reports: Option<mpsc::UnboundedSender<SyncReport>>,
 }
 
-impl Settings {
-    /// Settings from the periodics and the `horologium` section of a loaded configuration.
-    pub fn of(periodics: &[Periodic], horologium: &prow_config::prow::Horologium) -> Self {
-        Settings {
-            periodics: periodics.to_vec(),
-            tick_interval: tick_interval(horologium),
-        }
+impl std::fmt::Debug for Horologium {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Horologium").finish_non_exhaustive()
     }
 }
 
-/// horologium's loop: a pass at once, then one every tick, until `shutdown` completes.
-/// `settings` is read before every pass, so configuration changes apply at the next tick;
-/// `on_pass` receives each pass's outcome (to log it, count it, or wait for it in tests).
-pub async fn run<S, P>(
-    store: &dyn JobStore,
-    clock: &dyn Clock,
-    mut settings: S,
-    shutdown: impl Future<Output = ()> + Send,
-    mut on_pass: P,
-) where
-    S: FnMut() -> Settings + Send,
-    P: FnMut(Result<SyncReport, SyncError>) + Send,
-{
-    let mut first_seen = FirstSeen::new();
-    tokio::pin!(shutdown);
-    loop {
-        let current = settings();
-        tokio::select! {
-            biased;
-            () = &mut shutdown => return,
-            result = sync_once(store, &current.periodics, &mut first_seen, clock) => on_pass(result),
+impl Horologium {
+    /// horologium creating runs in `store` at `clock`'s times.
+    pub fn new(store: Arc<dyn JobStore>, clock: Arc<dyn Clock>) -> Self {
+        Horologium {
+            store,
+            clock,
+            first_seen: tokio::sync::Mutex::new(FirstSeen::new()),
+            reports: None,
         }
-        tokio::select! {
-            biased;
-            () = &mut shutdown => return,
-            () = tokio::time::sleep(current.tick_interval) => {}
+    }
+
+    /// The same horologium, sending each pass's report to `reports` (to watch it in tests or
+    /// count it elsewhere).
+    pub fn with_reports(mut self, reports: mpsc::UnboundedSender<SyncReport>) -> Self {
+        self.reports = Some(reports);
+        self
+    }
+}
+
+#[async_trait::async_trait]
+impl Controller for Horologium {
+    fn name(&self) -> &'static str {
+        "horologium"
+    }
+
+    fn resync_period(&self, config: &ConfigSnapshot) -> Duration {
+        tick_interval(&config.config.prow.horologium)
+    }
+
+    async fn reconcile(&self, config: &ConfigSnapshot, _wake: Wake) -> Result<Pass, PassError> {
+        let mut first_seen = self.first_seen.lock().await;
+        let report = sync_once(
+            self.store.as_ref(),
+            &config.config.jobs.periodics,
+            &mut first_seen,
+            self.clock.as_ref(),
+        )
+        .await?;
+        for created in &report.created {
+            tracing::info!(
+                job = %created.periodic,
+                prowjob = %created.prowjob,
+                "started periodic {} ({:?})",
+                created.periodic,
+                created.trigger
+            );
         }
+        let errors = report.errors.iter().map(|e| error_chain(e)).collect();
+        if let Some(reports) = &self.reports {
+            let _ = reports.send(report);
+        }
+        Ok(Pass::with_errors(errors))
     }
 }

@@ -7,7 +7,7 @@
 //! before it is called orphaned, since the listing may be stale by then.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use prow_config::Periodic;
@@ -15,7 +15,10 @@ use prow_core::ProwJob;
 use prow_core::k8s_openapi::jiff::Timestamp;
 
 use super::policy::{JobReason, PodInfo, PodReason, Policy, pod_verdict, prowjobs_to_delete};
+use prow_config::ConfigSnapshot;
+
 use crate::clock::Clock;
+use crate::controller::{Controller, Pass, PassError, Wake, error_chain};
 use crate::runner::{Runner, RunnerError};
 use crate::store::{JobStore, ListParams, StoreError};
 
@@ -287,32 +290,71 @@ async fn clean_pods(
     }
 }
 
-/// sinker's loop: a pass at once, then one every resync period, until `shutdown` completes.
-/// `config` is read before every pass and gives the settings and the configured periodics;
-/// `on_pass` receives each pass's outcome.
-pub async fn run<C, P>(
-    store: &dyn JobStore,
-    clusters: &[Cluster<'_>],
-    clock: &dyn Clock,
-    mut config: C,
-    shutdown: impl Future<Output = ()> + Send,
-    mut on_pass: P,
-) where
-    C: FnMut() -> (Settings, Vec<Periodic>) + Send,
-    P: FnMut(Result<CleanReport, CleanError>) + Send,
-{
-    tokio::pin!(shutdown);
-    loop {
-        let (settings, periodics) = config();
-        tokio::select! {
-            biased;
-            () = &mut shutdown => return,
-            result = sync_once(store, clusters, &periodics, &settings, clock) => on_pass(result),
+/// sinker under the controller driver: a pass at once, then one every resync period (and
+/// when the configuration changes), over the store and every build cluster's pods.
+pub struct Sinker {
+    store: Arc<dyn JobStore>,
+    clusters: Vec<(String, Arc<dyn Runner>)>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Sinker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sinker").finish_non_exhaustive()
+    }
+}
+
+impl Sinker {
+    /// sinker over `store` and the pods of `clusters` (by name).
+    pub fn new(
+        store: Arc<dyn JobStore>,
+        clusters: Vec<(String, Arc<dyn Runner>)>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Sinker {
+            store,
+            clusters,
+            clock,
         }
-        tokio::select! {
-            biased;
-            () = &mut shutdown => return,
-            () = tokio::time::sleep(settings.resync_period) => {}
+    }
+}
+
+#[async_trait::async_trait]
+impl Controller for Sinker {
+    fn name(&self) -> &'static str {
+        "sinker"
+    }
+
+    fn resync_period(&self, config: &ConfigSnapshot) -> Duration {
+        Settings::of(&config.config.prow.sinker).resync_period
+    }
+
+    async fn reconcile(&self, config: &ConfigSnapshot, _wake: Wake) -> Result<Pass, PassError> {
+        let clusters: Vec<Cluster<'_>> = self
+            .clusters
+            .iter()
+            .map(|(name, runner)| Cluster::new(name, runner.as_ref()))
+            .collect();
+        let settings = Settings::of(&config.config.prow.sinker);
+        let report = sync_once(
+            self.store.as_ref(),
+            &clusters,
+            &config.config.jobs.periodics,
+            &settings,
+            self.clock.as_ref(),
+        )
+        .await?;
+        let deleted: usize = report.prowjobs_cleaned.values().sum();
+        let removed: usize = report.pods_removed.values().sum();
+        if deleted + removed > 0 {
+            tracing::info!(
+                prowjobs_deleted = deleted,
+                pods_removed = removed,
+                "deleted {deleted} prowjobs and {removed} pods"
+            );
         }
+        Ok(Pass::with_errors(
+            report.errors.iter().map(|e| error_chain(e)).collect(),
+        ))
     }
 }

@@ -9,7 +9,7 @@ mod clean;
 mod policy;
 
 pub use clean::{
-    CleanError, CleanReport, Cluster, DEFAULT_RESYNC_PERIOD, Settings, run, sync_once,
+    CleanError, CleanReport, Cluster, DEFAULT_RESYNC_PERIOD, Settings, Sinker, sync_once,
 };
 pub use policy::{
     JobReason, ORPHAN_GRACE, PodInfo, PodReason, Policy, latest_periodics, pod_verdict,

@@ -155,4 +155,9 @@ pub trait JobStore: Send + Sync {
     /// Every change committed from now on, in commit order. A receiver that falls behind
     /// gets `RecvError::Lagged` and should list again.
     fn watch(&self) -> broadcast::Receiver<WatchEvent>;
+
+    /// Whether the store can be written now (what `/healthz/ready` reports).
+    async fn ready(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 }

@@ -74,7 +74,7 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
 
 /// Every job deck may show (hidden ones left out).
 async fn visible_jobs(deck: &Deck) -> Result<Vec<ProwJob>, Response> {
-    let config = (deck.config)();
+    let config = deck.config.current();
     let hidden = &config.config.prow.deck.hidden_repos;
     let all = deck
         .store
@@ -94,7 +94,7 @@ async fn visible_job(deck: &Deck, name: &str) -> Result<ProwJob, Response> {
         .get(name)
         .await
         .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("get job: {e}")))?;
-    let config = (deck.config)();
+    let config = deck.config.current();
     match found {
         Some(job) if !jobs::is_hidden(&job, &config.config.prow.deck.hidden_repos) => Ok(job),
         _ => Err(error(
@@ -187,7 +187,7 @@ struct JunitFile {
 }
 
 fn size_limit(deck: &Deck) -> u64 {
-    let configured = (deck.config)().config.prow.deck.spyglass.size_limit;
+    let configured = deck.config.current().config.prow.deck.spyglass.size_limit;
     u64::try_from(configured)
         .ok()
         .filter(|l| *l > 0)
@@ -210,7 +210,7 @@ async fn job_detail(State(deck): State<Arc<Deck>>, Query(query): Params) -> Resp
     let job2 = job.clone();
     let found = tokio::task::spawn_blocking(move || read_results(&deck2, &job2, limit)).await;
     let (artifact_list, junit, build_log) = found.unwrap_or_default();
-    let config = (deck.config)();
+    let config = deck.config.current();
     let lens_regexes = highlight_regexes(&config.config.prow.deck.spyglass);
     let highlight = buildlog::highlighter(&lens_regexes);
     let build_log = build_log
@@ -304,7 +304,7 @@ fn url_escape(text: &str) -> String {
 }
 
 async fn plugin_help(State(deck): State<Arc<Deck>>) -> Response {
-    let config = (deck.config)();
+    let config = deck.config.current();
     json(&help::plugin_help(&deck.plugins, &config.plugins))
 }
 
@@ -424,7 +424,7 @@ async fn rerun_job(deck: &Deck, query: &BTreeMap<String, String>) -> Result<Prow
     };
     let old = visible_job(deck, name).await?;
     if query.get("mode").map(String::as_str) == Some("latest") {
-        let config = (deck.config)();
+        let config = deck.config.current();
         rerun::rerun_latest(&old, &config.config.jobs, now()).map_err(|e| {
             error(
                 StatusCode::BAD_REQUEST,
@@ -480,7 +480,7 @@ async fn authorise(
     if let Some(refused) = cross_origin(headers) {
         return Err(refused);
     }
-    let config = (deck.config)();
+    let config = deck.config.current();
     let user = headers
         .get(deck.user_header.as_str())
         .and_then(|v| v.to_str().ok())
@@ -568,7 +568,7 @@ async fn abort(
             "Request did not provide the 'prowjob' query parameter.",
         );
     };
-    let mut job = match visible_job(&deck, name).await {
+    let job = match visible_job(&deck, name).await {
         Ok(job) => job,
         Err(response) => return response,
     };
@@ -586,13 +586,12 @@ async fn abort(
         Ok(user) => user,
         Err(response) => return response,
     };
-    let status = job.status.get_or_insert_default();
-    status.state = ProwJobState::Aborted;
-    status.description = match &user {
+    let description = match &user {
         Some(user) => format!("{user} successfully aborted {name}."),
         None => format!("Successfully aborted {name}."),
     };
-    match deck.store.update(job).await {
+    let options = prow_jobs::abort::AbortOptions::describe(&description);
+    match prow_jobs::abort::abort(deck.store.as_ref(), name, options).await {
         Ok(_) => (StatusCode::OK, "Job successfully aborted.").into_response(),
         Err(e) => error(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -31,18 +31,14 @@ use axum::Router;
 use prow_github::client::GitHubClient;
 use prow_jobs::store::JobStore;
 
-use crate::hook::HookConfig;
 use crate::plugins::Plugin;
-
-/// Where deck reads the current configuration (`config.yaml`, the jobs and `plugins.yaml`):
-/// called on every request, so a reload shows at once.
-pub type ConfigSource = Arc<dyn Fn() -> Arc<HookConfig> + Send + Sync>;
+use prow_jobs::config::ConfigHandle;
 
 /// Deck: build it with [`Deck::new`] and the setters, then serve [`Deck::router`].
 #[derive(Clone)]
 pub struct Deck {
     store: Arc<dyn JobStore>,
-    config: ConfigSource,
+    config: ConfigHandle,
     artifacts: Option<PathBuf>,
     pods: Option<PathBuf>,
     github: Option<Arc<dyn GitHubClient>>,
@@ -64,10 +60,10 @@ impl std::fmt::Debug for Deck {
 impl Deck {
     /// Deck over `store` and the configuration `config` gives, with the built-in plugins'
     /// help, no artifacts, no GitHub and the user header [`auth::DEFAULT_USER_HEADER`].
-    pub fn new(store: Arc<dyn JobStore>, config: ConfigSource) -> Deck {
+    pub fn new(store: Arc<dyn JobStore>, config: impl Into<ConfigHandle>) -> Deck {
         Deck {
             store,
-            config,
+            config: config.into(),
             artifacts: None,
             pods: None,
             github: None,
@@ -75,16 +71,6 @@ impl Deck {
             user_header: auth::DEFAULT_USER_HEADER.to_owned(),
             tide: None,
         }
-    }
-
-    /// Reads the configuration of a running hook (and follows its reloads).
-    pub fn config_of(shared: Arc<std::sync::RwLock<Arc<HookConfig>>>) -> ConfigSource {
-        Arc::new(move || {
-            shared
-                .read()
-                .map(|c| c.clone())
-                .unwrap_or_else(|e| e.into_inner().clone())
-        })
     }
 
     /// The directory decorated jobs upload to (the local runner's `artifacts`).

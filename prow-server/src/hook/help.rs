@@ -9,12 +9,7 @@ use axum::extract::State;
 use super::Front;
 
 pub(super) async fn plugin_help(State(shared): State<Arc<Front>>) -> Json<serde_json::Value> {
-    let config = shared
-        .deps
-        .config
-        .read()
-        .map(|c| c.clone())
-        .unwrap_or_else(|e| e.into_inner().clone());
+    let config = shared.deps.config.current();
     // The same document deck serves at `/plugin-help.js`.
     Json(crate::deck::help::plugin_help(
         &shared.plugins,

@@ -38,6 +38,7 @@ pub struct Metrics {
     processed: tokio::sync::watch::Sender<u64>,
     plugins: Mutex<BTreeMap<(String, PluginOutcome), u64>>,
     events: Mutex<BTreeMap<String, u64>>,
+    dropped: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Default for Metrics {
@@ -51,6 +52,7 @@ impl Default for Metrics {
             processed: tokio::sync::watch::Sender::new(0),
             plugins: Mutex::default(),
             events: Mutex::default(),
+            dropped: Mutex::default(),
         }
     }
 }
@@ -75,6 +77,9 @@ pub struct Snapshot {
     pub plugins: BTreeMap<(String, PluginOutcome), u64>,
     /// Validated deliveries by GitHub event type (`X-GitHub-Event`), redeliveries included.
     pub events: BTreeMap<String, u64>,
+    /// Accepted deliveries whose work could not be done, by reason (`store`: a job could not
+    /// be written even after retries).
+    pub dropped: BTreeMap<&'static str, u64>,
 }
 
 impl Metrics {
@@ -102,6 +107,11 @@ impl Metrics {
         let mut rx = self.processed.subscribe();
         let _ = rx.wait_for(|n| *n >= count).await;
     }
+    pub(super) fn dropped(&self, reason: &'static str) {
+        let mut dropped = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
+        *dropped.entry(reason).or_default() += 1;
+    }
+
     pub(super) fn plugin(&self, name: &str, outcome: PluginOutcome) {
         let mut plugins = self.plugins.lock().unwrap_or_else(|e| e.into_inner());
         *plugins.entry((name.to_owned(), outcome)).or_default() += 1;
@@ -126,6 +136,11 @@ impl Metrics {
                 .clone(),
             events: self
                 .events
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+            dropped: self
+                .dropped
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone(),

@@ -20,8 +20,8 @@ mod help;
 mod metrics;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -31,37 +31,18 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures::FutureExt;
-use prow_config::plugins::PluginConfig;
+use prow_config::ConfigSnapshot;
 use prow_github::client::GitHubClient;
 use prow_github::events::Event;
 use prow_github::webhook::{ACCEPTED, MAX_PAYLOAD_BYTES, Rejection};
 use prow_github::{HmacSecrets, check_headers, verify_and_parse};
-use prow_jobs::store::JobStore;
+use prow_jobs::config::ConfigHandle;
+use prow_jobs::store::{JobStore, StoreError};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use crate::plugins::{self, Context, Plugin};
 pub use metrics::{Metrics, PluginOutcome, Snapshot};
-
-/// The configuration hook works with; replaced whole on reload.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct HookConfig {
-    /// `config.yaml` and the jobs, shared with the controllers that read the same version
-    /// (tide) rather than copied.
-    pub config: Arc<prow_config::Config>,
-    /// `plugins.yaml`.
-    pub plugins: PluginConfig,
-}
-
-impl HookConfig {
-    /// Configuration from its two parts.
-    pub fn new(config: prow_config::Config, plugins: PluginConfig) -> Self {
-        HookConfig {
-            config: Arc::new(config),
-            plugins,
-        }
-    }
-}
 
 /// How hook runs.
 #[derive(Debug, Clone)]
@@ -111,8 +92,9 @@ pub struct Deps {
     pub bot: String,
     /// The HMAC secrets deliveries are signed with.
     pub secrets: Arc<HmacSecrets>,
-    /// The configuration, shared with whoever reloads it.
-    pub config: Arc<RwLock<Arc<HookConfig>>>,
+    /// The configuration in force (the process's one handle, which the config agent keeps
+    /// current).
+    pub config: ConfigHandle,
 }
 
 impl Deps {
@@ -122,14 +104,14 @@ impl Deps {
         store: Arc<dyn JobStore>,
         bot: impl Into<String>,
         secrets: HmacSecrets,
-        config: HookConfig,
+        config: impl Into<ConfigHandle>,
     ) -> Self {
         Deps {
             github,
             store,
             bot: bot.into(),
             secrets: Arc::new(secrets),
-            config: Arc::new(RwLock::new(Arc::new(config))),
+            config: config.into(),
         }
     }
 }
@@ -320,6 +302,7 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
         Ok(delivery) => delivery,
         Err(rejection) => {
             shared.metrics.rejected();
+            tracing::info!(component = "hook", "refused a delivery: {rejection}");
             return reject(&rejection);
         }
     };
@@ -338,15 +321,32 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
         Ok(Err(e)) => {
             shared.metrics.event(delivery.event);
             shared.metrics.rejected();
+            tracing::warn!(
+                component = "hook",
+                "event-GUID" = delivery.guid,
+                "event-type" = delivery.event,
+                "refused a signed delivery: {e}"
+            );
             return (StatusCode::BAD_REQUEST, format!("400 Bad Request: {e}")).into_response();
         }
         Err(rejection) => {
             shared.metrics.rejected();
+            tracing::info!(
+                component = "hook",
+                "event-GUID" = delivery.guid,
+                "event-type" = delivery.event,
+                "refused a delivery: {rejection}"
+            );
             return reject(&rejection);
         }
     };
     if !shared.seen.insert(delivery.guid) {
         shared.metrics.duplicate();
+        tracing::info!(
+            component = "hook",
+            "event-GUID" = delivery.guid,
+            "a redelivery of an event already accepted; not processed again"
+        );
         return (StatusCode::OK, ACCEPTED).into_response();
     }
     let size = body.len();
@@ -358,12 +358,7 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
     }
     let external = event.repository().is_some_and(|repo| {
         // Only external plugins read the raw delivery; everyone else has the parsed event.
-        let config = shared
-            .deps
-            .config
-            .read()
-            .map(|c| c.clone())
-            .unwrap_or_else(|e| e.into_inner().clone());
+        let config = shared.deps.config.current();
         !config
             .plugins
             .external_plugins_for_event(repo.org(), &repo.name, delivery.event)
@@ -393,6 +388,10 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
 /// 503 with `Retry-After`: the queue is full.
 fn overloaded(shared: &Front) -> Response {
     shared.metrics.overloaded();
+    tracing::warn!(
+        component = "hook",
+        "queue full: answered 503, the delivery is to be sent again"
+    );
     let mut response = (
         StatusCode::SERVICE_UNAVAILABLE,
         "503 Service Unavailable: hook is busy, deliver again later",
@@ -405,22 +404,40 @@ fn overloaded(shared: &Front) -> Response {
     response
 }
 
+/// Processes one accepted delivery inside a span carrying Prow's event fields, so that every
+/// line logged meanwhile names the delivery, its repository and pull request.
+async fn process(shared: &Arc<Shared>, queued: Queued) {
+    let span = tracing::info_span!(
+        "event",
+        component = "hook",
+        "event-GUID" = %queued.guid,
+        "event-type" = %queued.name,
+        org = tracing::field::Empty,
+        repo = tracing::field::Empty,
+        pr = tracing::field::Empty,
+    );
+    if let Some(repo) = queued.event.repository() {
+        span.record("org", repo.org());
+        span.record("repo", repo.name.as_str());
+    }
+    process_event(shared, queued).instrument(span).await;
+}
+
 /// Runs every plugin enabled for the event's repository and carries out their actions, then
 /// forwards the delivery to the external plugins that want it.
-async fn process(shared: &Arc<Shared>, queued: Queued) {
+async fn process_event(shared: &Arc<Shared>, queued: Queued) {
     shared.queued_bytes.fetch_sub(queued.size, Ordering::SeqCst);
-    let config = shared
-        .deps
-        .config
-        .read()
-        .map(|c| c.clone())
-        .unwrap_or_else(|e| e.into_inner().clone());
+    let config = shared.deps.config.current();
     let Some(repo) = queued.event.repository() else {
         shared.metrics.processed();
         return;
     };
     let (org, name) = (repo.org().to_owned(), repo.name.clone());
     let view = EventView::of(&queued.event);
+    if let Some(comment) = &view.comment {
+        tracing::Span::current().record("pr", comment.number);
+    }
+    tracing::info!("processing {} event", queued.name);
     for plugin_name in config.plugins.plugins_for(&org, &name) {
         let Some((&plugin_name, plugin)) = shared.plugins.get_key_value(plugin_name) else {
             continue;
@@ -494,7 +511,7 @@ impl EventView {
 /// schedules the re-checks it asks for.
 async fn run_plugin(
     shared: &Arc<Shared>,
-    config: &HookConfig,
+    config: &ConfigSnapshot,
     (plugin_name, plugin): (&'static str, &dyn Plugin),
     event: &Event,
     view: &EventView,
@@ -518,12 +535,21 @@ async fn run_plugin(
     let actions = match handled {
         Ok(Ok(actions)) => actions,
         Ok(Err(e)) => {
-            tracing::warn!(target: "hook", plugin = plugin_name, delivery = %delivery, "{e}");
+            let e = prow_jobs::controller::error_chain(&e);
+            tracing::error!(plugin = plugin_name, error = %e, "plugin {plugin_name} failed: {e}");
             shared.metrics.plugin(plugin_name, PluginOutcome::Error);
             return;
         }
-        Err(_) => {
-            tracing::error!(target: "hook", plugin = plugin_name, delivery = %delivery, "the plugin panicked");
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(
+                plugin = plugin_name,
+                "plugin {plugin_name} panicked: {message}"
+            );
             shared.metrics.plugin(plugin_name, PluginOutcome::Panic);
             return;
         }
@@ -540,17 +566,16 @@ async fn run_plugin(
             continue;
         }
         if shared.options.dry_run {
-            tracing::info!(target: "hook", plugin = plugin_name, "dry run: would {}", action.describe());
+            tracing::info!(plugin = plugin_name, "dry run: would {}", action.describe());
             continue;
         }
-        if let Err(e) = plugins::execute(
-            action,
-            shared.deps.github.as_ref(),
-            shared.deps.store.as_ref(),
-        )
-        .await
-        {
-            tracing::warn!(target: "hook", plugin = plugin_name, "{e}");
+        if let Err(e) = execute_with_retries(shared, action).await {
+            let line = prow_jobs::controller::error_chain(&e);
+            tracing::error!(plugin = plugin_name, error = %line, "plugin {plugin_name}: {line}");
+            if let plugins::ActionError::Store { .. } = e {
+                // The delivery was accepted, and now what it asked for cannot be stored.
+                shared.metrics.dropped("store");
+            }
             failed = true;
         }
     }
@@ -560,6 +585,48 @@ async fn run_plugin(
         PluginOutcome::Ok
     };
     shared.metrics.plugin(plugin_name, outcome);
+}
+
+/// How often a store write an action needs is tried before the delivery counts as dropped.
+const STORE_ATTEMPTS: u32 = 5;
+
+/// The wait before the first retry of a failed store write; it doubles with each retry.
+const STORE_RETRY_BASE: Duration = Duration::from_millis(100);
+
+/// Carries out `action`, retrying store writes that failed for a reason that may pass (a busy
+/// or full store) with exponential backoff. A job created by a write that reported failure but
+/// landed is found on the retry (`AlreadyExists`) and counts as done.
+async fn execute_with_retries(
+    shared: &Shared,
+    action: &plugins::Action,
+) -> Result<(), plugins::ActionError> {
+    let mut attempt = 1;
+    loop {
+        let result = plugins::execute(
+            action,
+            shared.deps.github.as_ref(),
+            shared.deps.store.as_ref(),
+        )
+        .await;
+        let Err(plugins::ActionError::Store { source, .. }) = &result else {
+            return result;
+        };
+        if attempt > 1 && matches!(source, StoreError::AlreadyExists { .. }) {
+            return Ok(());
+        }
+        if attempt >= STORE_ATTEMPTS || !store_error_may_pass(source) {
+            return result;
+        }
+        let wait = STORE_RETRY_BASE * 2u32.pow(attempt - 1);
+        tracing::warn!(error = %source, "{}: store failed, retrying in {wait:?}", action.describe());
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+    }
+}
+
+/// Whether a failed store write may succeed when tried again.
+fn store_error_may_pass(error: &StoreError) -> bool {
+    matches!(error, StoreError::Backend { .. })
 }
 
 /// Runs `plugin` on `event` again after `after` in a task of its own, with the configuration
@@ -583,12 +650,7 @@ fn schedule_recheck(
     rechecks.spawn(async move {
         tokio::time::sleep(after).await;
         let shared = task_shared;
-        let config = shared
-            .deps
-            .config
-            .read()
-            .map(|c| c.clone())
-            .unwrap_or_else(|e| e.into_inner().clone());
+        let config = shared.deps.config.current();
         let Some(plugin) = shared.plugins.get(name).cloned() else {
             return;
         };

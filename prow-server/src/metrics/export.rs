@@ -24,6 +24,7 @@ use prow_jobs::store::JobStore;
 use super::figures::{TideFigures, TideFiguresCell};
 use crate::config_agent::{ConfigAgent, ReloadStatus};
 use crate::hook;
+use prow_jobs::controller::{ControllerFigures, ControllerMetrics};
 
 /// The content type `/metrics` answers with.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -41,6 +42,7 @@ pub struct Exporter {
     github: Vec<(String, Arc<dyn GitHubClient>)>,
     tide: Option<TideFiguresCell>,
     config: Option<Arc<ConfigAgent>>,
+    controllers: Option<ControllerMetrics>,
 }
 
 impl std::fmt::Debug for Exporter {
@@ -57,6 +59,7 @@ struct Inputs {
     github: Vec<(String, Option<ApiUsage>)>,
     tide: Option<TideFigures>,
     config: Option<ReloadStatus>,
+    controllers: BTreeMap<&'static str, ControllerFigures>,
 }
 
 impl Exporter {
@@ -96,6 +99,12 @@ impl Exporter {
         self
     }
 
+    /// Reads the controller driver's counters of every controller's passes.
+    pub fn with_controllers(mut self, metrics: ControllerMetrics) -> Self {
+        self.controllers = Some(metrics);
+        self
+    }
+
     /// Reads every source now and renders the metrics as OpenMetrics text. A store that
     /// cannot be listed is logged and its families left empty.
     pub async fn render(&self) -> String {
@@ -119,6 +128,11 @@ impl Exporter {
                 .collect(),
             tide: self.tide.as_ref().map(TideFiguresCell::get),
             config: self.config.as_ref().map(|c| c.status()),
+            controllers: self
+                .controllers
+                .as_ref()
+                .map(ControllerMetrics::snapshot)
+                .unwrap_or_default(),
         };
         encode(&inputs)
     }
@@ -295,6 +309,9 @@ fn encode(inputs: &Inputs) -> String {
             [(Labels::new(), config.errors.len() as u64)],
         );
     }
+    if !inputs.controllers.is_empty() {
+        register_controllers(&mut families, &inputs.controllers);
+    }
     let mut registry = Registry::default();
     registry.register_collector(Box::new(families));
     let mut text = String::new();
@@ -375,6 +392,16 @@ fn register_hook(families: &mut Families, hook: &hook::Snapshot) {
         ]
         .map(|(outcome, n)| (labels(&[("outcome", outcome)]), n)),
     );
+    let mut dropped = hook.dropped.clone();
+    dropped.entry("store").or_default();
+    counters(
+        families,
+        "prow_webhook_dropped",
+        "Accepted webhooks whose work could not be done, by reason (store: a job could not be written even after retries).",
+        dropped
+            .iter()
+            .map(|(reason, n)| (labels(&[("reason", reason)]), *n)),
+    );
     counters(
         families,
         "prow_plugin_handled",
@@ -385,6 +412,33 @@ fn register_hook(families: &mut Families, hook: &hook::Snapshot) {
                 *n,
             )
         }),
+    );
+}
+
+fn register_controllers(
+    families: &mut Families,
+    controllers: &BTreeMap<&'static str, ControllerFigures>,
+) {
+    counters(
+        families,
+        "prow_controller_passes",
+        "Controller passes by controller and outcome (ok, errors: finished with problems, failed).",
+        controllers.iter().flat_map(|(name, f)| {
+            [
+                ("ok", f.passes_ok),
+                ("errors", f.passes_with_errors),
+                ("failed", f.passes_failed),
+            ]
+            .map(|(outcome, n)| (labels(&[("controller", name), ("outcome", outcome)]), n))
+        }),
+    );
+    counters(
+        families,
+        "prow_controller_errors",
+        "Problems reported by controller passes (each retried by a later pass).",
+        controllers
+            .iter()
+            .map(|(name, f)| (labels(&[("controller", name)]), f.errors)),
     );
 }
 

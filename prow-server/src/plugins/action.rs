@@ -1,6 +1,6 @@
 //! What plugins ask hook to do, and how hook does it.
 
-use prow_core::{ProwJob, ProwJobState};
+use prow_core::ProwJob;
 use prow_github::client::GitHubClient;
 use prow_github::types::Status;
 use prow_jobs::store::{JobStore, StoreError};
@@ -403,23 +403,10 @@ pub async fn execute(
             .map_err(gh),
         Action::CreateProwJob(job) => store.create((**job).clone()).await.map(|_| ()).map_err(st),
         Action::AbortProwJob { name } => {
-            // Re-read and retry on conflict: plank may be moving the job at the same time.
-            for _ in 0..5 {
-                let Some(mut job) = store.get(name).await.map_err(st)? else {
-                    return Ok(());
-                };
-                if job.is_complete() {
-                    return Ok(());
-                }
-                let status = job.status.get_or_insert_default();
-                status.state = ProwJobState::Aborted;
-                match store.update(job).await {
-                    Ok(_) => return Ok(()),
-                    Err(StoreError::Conflict { .. }) => continue,
-                    Err(e) => return Err(st(e)),
-                }
-            }
-            Ok(())
+            prow_jobs::abort::abort(store, name, prow_jobs::abort::AbortOptions::default())
+                .await
+                .map(|_| ())
+                .map_err(st)
         }
         Action::Unassign {
             org,

@@ -163,30 +163,20 @@ pub(crate) async fn run_outcome(
     }))
 }
 
-/// Aborts the jobs of a run whose result no longer matters (finished jobs are left alone).
+/// Aborts the jobs of a run whose result no longer matters (finished jobs are left alone;
+/// plank stops their pods and completes them).
 pub(crate) async fn abort_all(
     store: &dyn JobStore,
     names: &[String],
     why: &str,
-    now: Timestamp,
 ) -> Result<(), TideError> {
     for name in names {
-        let job = store.get(name).await.map_err(|e| TideError::Store {
-            what: format!("read ProwJob {name}"),
-            reason: e.to_string(),
-        })?;
-        let Some(mut job) = job else { continue };
-        let status = job.status.get_or_insert_with(Default::default);
-        if finished(status.state) {
-            continue;
-        }
-        status.state = ProwJobState::Aborted;
-        status.description = why.to_owned();
-        status.completion_time = Some(Time(now));
-        store.update(job).await.map_err(|e| TideError::Store {
-            what: format!("abort ProwJob {name}"),
-            reason: e.to_string(),
-        })?;
+        prow_jobs::abort::abort(store, name, prow_jobs::abort::AbortOptions::describe(why))
+            .await
+            .map_err(|e| TideError::Store {
+                what: format!("abort ProwJob {name}"),
+                reason: e.to_string(),
+            })?;
     }
     Ok(())
 }

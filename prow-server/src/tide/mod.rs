@@ -31,7 +31,6 @@ pub mod view;
 
 use crate::metrics::PoolFigures;
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -52,6 +51,7 @@ use prow_core::{ProwJob, ProwJobType, Pull};
 use prow_github::types::{MergeRequest, Status};
 use prow_github::{Error as GitHubError, GitHubClient};
 use prow_jobs::clock::Clock;
+use prow_jobs::config::ConfigHandle;
 use prow_jobs::store::{JobStore, ListParams};
 use serde::Serialize;
 
@@ -61,10 +61,6 @@ pub use view::{
     BlockerView, HISTORY_PER_POOL, History, PoolView, PrView, Record, TideHistory, TidePools,
     router,
 };
-
-/// Where the controller reads its configuration: called at the start of every sync and status
-/// pass, so a hot-reloaded configuration applies from the next pass.
-pub type ConfigSource = Arc<dyn Fn() -> Arc<Config> + Send + Sync>;
 
 /// Why a sync or status pass failed as a whole (problems with one pool or PR are recorded in
 /// the pool's `Error` and the history instead).
@@ -216,7 +212,7 @@ struct Published {
 pub struct Controller {
     github: Arc<dyn GitHubClient>,
     store: Arc<dyn JobStore>,
-    config: ConfigSource,
+    config: ConfigHandle,
     clock: Arc<dyn Clock>,
     state: tokio::sync::Mutex<State>,
     published: Mutex<Published>,
@@ -345,7 +341,7 @@ impl Controller {
     pub fn new(
         github: Arc<dyn GitHubClient>,
         store: Arc<dyn JobStore>,
-        config: ConfigSource,
+        config: ConfigHandle,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Controller {
@@ -396,7 +392,7 @@ impl Controller {
 
     /// The body of `/tide.js`: the queries and the pools of the last sync.
     pub fn pools(&self) -> TidePools {
-        let cfg = (self.config)();
+        let cfg = self.config.current().config.clone();
         TidePools {
             queries: cfg
                 .prow
@@ -425,52 +421,10 @@ impl Controller {
         f(&mut self.published().stats);
     }
 
-    /// Runs the sync loop every `tide.sync_period` (default 1m) and the status loop every
-    /// `tide.status_update_period` (default: the sync period) until `until` completes. The
-    /// periods are read when the loop starts; failed passes are logged and retried on the
-    /// next tick.
-    pub async fn run(self: Arc<Self>, until: impl Future<Output = ()>) {
-        let cfg = (self.config)();
-        let sync_period = cfg
-            .prow
-            .tide
-            .sync_period
-            .and_then(|d| d.0.to_std())
-            .unwrap_or(Duration::from_secs(60))
-            .max(Duration::from_millis(1));
-        let status_period = cfg
-            .prow
-            .tide
-            .status_update_period
-            .and_then(|d| d.0.to_std())
-            .unwrap_or(sync_period)
-            .max(Duration::from_millis(1));
-        let mut sync_tick = tokio::time::interval(sync_period);
-        let mut status_tick = tokio::time::interval(status_period);
-        sync_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        status_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tokio::pin!(until);
-        loop {
-            tokio::select! {
-                () = &mut until => break,
-                _ = sync_tick.tick() => {
-                    if let Err(e) = self.sync_once().await {
-                        tracing::warn!(error = %e, "tide sync failed");
-                    }
-                }
-                _ = status_tick.tick() => {
-                    if let Err(e) = self.status_once().await {
-                        tracing::warn!(error = %e, "tide status update failed");
-                    }
-                }
-            }
-        }
-    }
-
     /// One sync: query, read, decide and act on every pool; see the module docs.
     pub async fn sync_once(&self) -> Result<(), TideError> {
         let mut st = self.state.lock().await;
-        let cfg = (self.config)();
+        let cfg = self.config.current().config.clone();
         st.syncs += 1;
         let full = !self.reuse || st.syncs % FULL_REFRESH_EVERY == 0;
         let github = self.github.as_ref();
@@ -1021,7 +975,6 @@ impl Controller {
         jobs: &[&Presubmit],
     ) -> Outcome {
         let key = sp.key();
-        let now = self.now();
         let store = self.store.as_ref();
         let mut out = Outcome {
             action: "WAIT".to_owned(),
@@ -1071,8 +1024,7 @@ impl Controller {
             }
         }
         for info in to_abort {
-            if let Err(e) = jobs::abort_all(store, &info.jobs, "tide: no longer needed", now).await
-            {
+            if let Err(e) = jobs::abort_all(store, &info.jobs, "tide: no longer needed").await {
                 out.errors.push(e.to_string());
             }
         }
@@ -1109,8 +1061,7 @@ impl Controller {
             match action {
                 QueueAction::CancelRun { run } => {
                     if let Some(info) = qs.runs.remove(&run)
-                        && let Err(e) =
-                            jobs::abort_all(store, &info.jobs, "tide: superseded", now).await
+                        && let Err(e) = jobs::abort_all(store, &info.jobs, "tide: superseded").await
                     {
                         out.errors.push(e.to_string());
                     }
@@ -1236,7 +1187,7 @@ impl Controller {
     /// only where it differs from what the PR shows.
     pub async fn status_once(&self) -> Result<(), TideError> {
         let mut st = self.state.lock().await;
-        let cfg = (self.config)();
+        let cfg = self.config.current().config.clone();
         let tide = &cfg.prow.tide;
         let github = self.github.as_ref();
         // Every open PR of the repositories and orgs the queries cover.
@@ -1373,5 +1324,74 @@ fn status_state_of(state: ContextState) -> StatusState {
         ContextState::Success => StatusState::Success,
         ContextState::Error | ContextState::Failure => StatusState::Error,
         _ => StatusState::Pending,
+    }
+}
+
+/// `tide.sync_period`, default one minute.
+fn sync_period(cfg: &Config) -> Duration {
+    cfg.prow
+        .tide
+        .sync_period
+        .and_then(|d| d.0.to_std())
+        .unwrap_or(Duration::from_secs(60))
+        .max(Duration::from_millis(1))
+}
+
+/// `tide.status_update_period`, default the sync period.
+fn status_period(cfg: &Config) -> Duration {
+    cfg.prow
+        .tide
+        .status_update_period
+        .and_then(|d| d.0.to_std())
+        .unwrap_or_else(|| sync_period(cfg))
+        .max(Duration::from_millis(1))
+}
+
+/// tide's sync pass under the controller driver: at start, then every `tide.sync_period`.
+#[derive(Debug, Clone)]
+pub struct SyncController(pub Arc<Controller>);
+
+/// tide's status pass under the controller driver: at start, then every
+/// `tide.status_update_period`.
+#[derive(Debug, Clone)]
+pub struct StatusController(pub Arc<Controller>);
+
+#[async_trait::async_trait]
+impl prow_jobs::controller::Controller for SyncController {
+    fn name(&self) -> &'static str {
+        "tide"
+    }
+
+    fn resync_period(&self, config: &prow_config::ConfigSnapshot) -> Duration {
+        sync_period(&config.config)
+    }
+
+    async fn reconcile(
+        &self,
+        _config: &prow_config::ConfigSnapshot,
+        _wake: prow_jobs::controller::Wake,
+    ) -> Result<prow_jobs::controller::Pass, prow_jobs::controller::PassError> {
+        self.0.sync_once().await?;
+        Ok(prow_jobs::controller::Pass::default())
+    }
+}
+
+#[async_trait::async_trait]
+impl prow_jobs::controller::Controller for StatusController {
+    fn name(&self) -> &'static str {
+        "tide-status"
+    }
+
+    fn resync_period(&self, config: &prow_config::ConfigSnapshot) -> Duration {
+        status_period(&config.config)
+    }
+
+    async fn reconcile(
+        &self,
+        _config: &prow_config::ConfigSnapshot,
+        _wake: prow_jobs::controller::Wake,
+    ) -> Result<prow_jobs::controller::Pass, prow_jobs::controller::PassError> {
+        self.0.status_once().await?;
+        Ok(prow_jobs::controller::Pass::default())
     }
 }
