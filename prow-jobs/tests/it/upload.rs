@@ -550,3 +550,64 @@ async fn sidecar_ignores_interrupts_when_told_to() {
     );
     assert!(!log.contains("uploading what there is"), "{log}");
 }
+
+#[tokio::test]
+async fn sidecar_reads_and_censors_nothing_through_a_jobs_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut options = sidecar_options(d, vec![entry(d, "unit")]);
+    std::fs::create_dir_all(d.join("secrets")).unwrap();
+    std::fs::write(d.join("secrets/token"), "hunter2-token\n").unwrap();
+    options.censoring_options = Some(SidecarCensoringOptions {
+        secret_directories: vec![d.join("secrets").display().to_string()],
+        ..SidecarCensoringOptions::default()
+    });
+    options.validate().unwrap();
+    // Outside the job's directories: a file holding the secret, which censoring must not
+    // rewrite and the upload must not copy.
+    let outside = d.join("outside.txt");
+    std::fs::write(&outside, "hunter2-token lives here\n").unwrap();
+    std::os::unix::fs::symlink(&outside, d.join("artifacts/outside")).unwrap();
+    std::fs::write(d.join("artifacts/junit.xml"), "<x>hunter2-token</x>").unwrap();
+    // The process log and metadata file replaced by links, as a job could.
+    std::os::unix::fs::symlink(&outside, d.join("unit-log.txt")).unwrap();
+    std::os::unix::fs::symlink(&outside, d.join("artifacts/unit-metadata.json")).unwrap();
+    std::fs::write(d.join("unit-marker.txt"), "0").unwrap();
+    let (_tx, rx) = mpsc::unbounded_channel();
+    sidecar::run(
+        &options,
+        &spec(ProwJobType::Periodic, "o", "r"),
+        rx,
+        StdDuration::from_millis(10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&outside).unwrap(),
+        "hunter2-token lives here\n"
+    );
+    let out = d.join("out");
+    assert_eq!(
+        uploaded(&out),
+        [
+            "artifacts/junit.xml",
+            "build-log.txt",
+            "finished.json",
+            "sidecar-logs.json"
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("artifacts/junit.xml")).unwrap(),
+        "<x>*************</x>"
+    );
+    let build_log = std::fs::read_to_string(out.join("build-log.txt")).unwrap();
+    assert!(build_log.starts_with("Failed to open "), "{build_log}");
+    assert!(!build_log.contains("lives here"), "{build_log}");
+    let finished = std::fs::read_to_string(out.join("finished.json")).unwrap();
+    assert!(!finished.contains("lives here"), "{finished}");
+    let log = std::fs::read_to_string(out.join("sidecar-logs.json")).unwrap();
+    assert!(
+        log.contains("skipped artifacts/outside: symbolic link to"),
+        "{log}"
+    );
+}
