@@ -796,3 +796,29 @@ fn only_a_full_or_unavailable_store_is_worth_retrying() {
         true,
     );
 }
+
+#[tokio::test]
+async fn a_version_1_file_gains_the_heartbeat_and_keeps_its_jobs() {
+    let (_dir, path, store) = temp_store().await;
+    let created = store
+        .create(job("a", "kubernetes", "periodic"))
+        .await
+        .unwrap();
+    drop(store);
+    // A file as version 1 wrote it: the same tables but the heartbeat.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TABLE heartbeat; PRAGMA user_version = 1;")
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(store.get("a").await.unwrap(), Some(created));
+    store.ready().await.expect("the probe's table is there");
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    assert_eq!(SCHEMA_VERSION, 2);
+}
