@@ -344,26 +344,15 @@ async fn a_container_with_an_image_runs_under_the_container_engine() {
     assert!(log.contains("inside as local-test"), "{log}");
 }
 
-/// Every file under `root` as `path: content`, sorted (the uploaded tree holds plain files).
+/// Every file under `root` as `path: content`, sorted.
 fn files_under(root: &Path) -> Vec<String> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
-            let path = entry.path();
-            let kind = entry.file_type().unwrap();
-            assert!(!kind.is_symlink(), "{} is a link", path.display());
-            if kind.is_dir() {
-                walk(root, &path, out);
-            } else {
-                let content = std::fs::read_to_string(&path).unwrap();
-                let relative = path.strip_prefix(root).unwrap().display().to_string();
-                out.push(format!("{relative}: {}", content.trim_end()));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(root, root, &mut out);
-    out.sort();
-    out
+    crate::support::files_in(root)
+        .into_iter()
+        .map(|relative| {
+            let content = std::fs::read_to_string(root.join(&relative)).unwrap();
+            format!("{relative}: {}", content.trim_end())
+        })
+        .collect()
 }
 
 #[tokio::test]
