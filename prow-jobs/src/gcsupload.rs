@@ -233,6 +233,9 @@ impl GcsUploadOptions {
         for (dest, source) in extra {
             targets.insert(join(&[&base, &dest]), source);
         }
+        for line in &gathered.skipped {
+            tracing::warn!(job = %spec.job, build = %spec.build_id, "{line}");
+        }
         gathered
     }
 }
@@ -287,9 +290,7 @@ fn walk_dir(
     skipped: &mut Vec<String>,
 ) {
     let mut skip = |relative: &str, reason: String| {
-        let entry = join(&[label, relative]);
-        tracing::warn!(%entry, %reason, "artifact not uploaded");
-        skipped.push(format!("skipped {entry}: {reason}"));
+        skipped.push(format!("skipped {}: {reason}", join(&[label, relative])));
     };
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,

@@ -770,10 +770,9 @@ async fn play(
         (None, Some(program)) => Some(program.to_owned()),
     };
     let runtime = engine.as_deref();
-    if runtime.is_none() {
-        let home = dir.join(HOME_DIR);
-        std::fs::create_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
-    }
+    // Even with a container engine: a container without an image runs on the host.
+    let home = dir.join(HOME_DIR);
+    std::fs::create_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
 
     let mut volumes = BTreeMap::new();
     for volume in spec.volumes.iter().flatten() {

@@ -118,11 +118,58 @@ struct Inner {
     write_failure: Mutex<Option<WriteFailure>>,
 }
 
-/// What [`Inner::write_failure`] remembers of a failed write.
+/// What [`Inner::write_failure`] remembers of a failed write: its kind and message.
 #[derive(Debug, Clone)]
-struct WriteFailure {
-    full: bool,
-    message: String,
+enum WriteFailure {
+    Full(String),
+    Unavailable(String),
+    Backend(String),
+}
+
+impl WriteFailure {
+    /// The failure `error` means for the storage, if any: a refusal of the request (conflict,
+    /// missing or existing job, invalid or unreadable job) says nothing about it.
+    fn of(error: &StoreError) -> Option<Self> {
+        let message = error.to_string();
+        match error {
+            StoreError::Full { .. } => Some(WriteFailure::Full(message)),
+            StoreError::Unavailable { .. } => Some(WriteFailure::Unavailable(message)),
+            // The database failed (a corrupt page, say), not one job's JSON.
+            StoreError::Backend {
+                source: Some(source),
+                ..
+            } if source.is::<rusqlite::Error>() => Some(WriteFailure::Backend(message)),
+            _ => None,
+        }
+    }
+
+    /// What [`JobStore::ready`] answers while this is the last write's failure.
+    fn not_ready(&self, location: String) -> StoreError {
+        let source = None;
+        match self {
+            WriteFailure::Full(message) => StoreError::Full {
+                location,
+                reason: format!("the last write failed: {message}"),
+                source,
+            },
+            WriteFailure::Unavailable(message) => StoreError::Unavailable {
+                location,
+                reason: format!("the last write failed: {message}"),
+                source,
+            },
+            WriteFailure::Backend(message) => StoreError::Backend {
+                location,
+                reason: format!("the last write failed: {message}"),
+                source,
+            },
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            WriteFailure::Full(m) | WriteFailure::Unavailable(m) | WriteFailure::Backend(m) => m,
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -219,18 +266,13 @@ impl SqliteStore {
         let result = self.run(f).await;
         let failure = match &result {
             Ok(_) => None,
-            Err(
-                e @ (StoreError::Full { .. }
-                | StoreError::Unavailable { .. }
-                | StoreError::Backend { .. }),
-            ) => Some(WriteFailure {
-                full: matches!(e, StoreError::Full { .. }),
-                message: e.to_string(),
-            }),
-            Err(_) => return result,
+            Err(e) => match WriteFailure::of(e) {
+                Some(failure) => Some(failure),
+                None => return result,
+            },
         };
         if let Some(failure) = &failure {
-            tracing::warn!(store = %self.inner.location, error = %failure.message, "job store write failed");
+            tracing::warn!(store = %self.inner.location, error = %failure.message(), "job store write failed");
         }
         let mut last = self
             .inner
@@ -810,20 +852,7 @@ impl JobStore for SqliteStore {
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         if let Some(failure) = failure {
-            let reason = format!("the last write failed: {}", failure.message);
-            return Err(if failure.full {
-                StoreError::Full {
-                    location,
-                    reason,
-                    source: None,
-                }
-            } else {
-                StoreError::Unavailable {
-                    location,
-                    reason,
-                    source: None,
-                }
-            });
+            return Err(failure.not_ready(location));
         }
         let probe = self.run(|conn, inner| {
             let err = |e| db_error(&inner.location, "the readiness probe cannot write", e);
