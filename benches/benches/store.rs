@@ -121,3 +121,28 @@ fn list_by_labels_of_1000(bencher: divan::Bencher<'_, '_>) {
         assert_eq!(found.len(), JOBS / 10);
     });
 }
+
+/// Open a closed store holding 1,000 jobs: the read-only check (`quick_check`) an existing
+/// file gets before it is opened for writing, then the open itself.
+#[divan::bench(sample_count = 20)]
+fn open_existing_1000(bencher: divan::Bencher<'_, '_>) {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prow.db");
+    rt.block_on(async {
+        let store = SqliteStore::open(&path).await.unwrap();
+        create_and_update(&store, jobs()).await;
+    });
+    bencher.bench_local(|| rt.block_on(SqliteStore::open(&path)).unwrap());
+}
+
+/// The readiness probe: a heartbeat row written in its own transaction.
+#[divan::bench(sample_count = 20)]
+fn ready(bencher: divan::Bencher<'_, '_>) {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let store = rt
+        .block_on(SqliteStore::open(dir.path().join("prow.db")))
+        .unwrap();
+    bencher.bench_local(|| rt.block_on(store.ready()).unwrap());
+}

@@ -151,16 +151,34 @@ pub async fn run(
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Process {
-    /// Variables set for the command on top of the inherited environment.
+    /// Variables set for the command on top of the inherited environment (or, when
+    /// `isolated`, instead of it).
     pub env: Vec<(String, String)>,
     /// The command's working directory; entrypoint's own when `None`.
     pub current_dir: Option<std::path::PathBuf>,
+    /// The command gets `env` only, nothing of entrypoint's own environment.
+    pub isolated: bool,
 }
 
 impl Process {
     /// A process with `env` on top of the inherited environment, run in `current_dir`.
     pub fn new(env: Vec<(String, String)>, current_dir: Option<std::path::PathBuf>) -> Self {
-        Process { env, current_dir }
+        Process {
+            env,
+            current_dir,
+            isolated: false,
+        }
+    }
+
+    /// A process whose environment is `env` and nothing else (a later entry wins over an
+    /// earlier one of the same name), run in `current_dir`: how a runner keeps its own
+    /// variables from a job it runs on its host.
+    pub fn isolated(env: Vec<(String, String)>, current_dir: Option<std::path::PathBuf>) -> Self {
+        Process {
+            env,
+            current_dir,
+            isolated: true,
+        }
     }
 }
 
@@ -235,6 +253,10 @@ async fn execute(
         .map_err(io_error("create output pipe for", log_path))?;
     let args = &options.wrapper.args;
     let mut command = tokio::process::Command::new(&args[0]);
+    if process.isolated {
+        // Set before `envs`, so the program is looked up on the process's own `PATH`.
+        command.env_clear();
+    }
     command
         .args(&args[1..])
         .envs(process.env.iter().map(|(k, v)| (k, v)))

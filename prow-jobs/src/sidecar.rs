@@ -238,14 +238,24 @@ async fn upload(
         files::FINISHED.into(),
         Source::Data(serde_json::to_vec(&finished).unwrap_or_default()),
     );
+    let gcs = options.gcs();
+    let mut gathered = gcs.gather(spec, extra);
+    for line in gathered.skipped {
+        // A best-effort upload before the final one has logged the same entries already.
+        if !log.contains(&line) {
+            log.push(line);
+        }
+    }
     let lines: Vec<serde_json::Value> = log
         .iter()
         .map(|m| serde_json::json!({"component": "sidecar", "msg": m}))
         .collect();
     let log_text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    extra.insert(LOG_FILE_NAME.into(), Source::Data(log_text.into_bytes()));
-    let gcs = options.gcs();
-    gcsupload::upload(store, &gcs, &gcs.targets(spec, extra)).await
+    gathered.targets.insert(
+        gcs.destination(spec, LOG_FILE_NAME),
+        Source::Data(log_text.into_bytes()),
+    );
+    gcsupload::upload(store, &gcs, &gathered.targets).await
 }
 
 fn now_unix() -> i64 {
@@ -261,7 +271,8 @@ fn combine_metadata(entries: &[WrapperOptions]) -> BTreeMap<String, serde_json::
     let mut errors = serde_json::Map::new();
     for (i, entry) in entries.iter().enumerate() {
         let name = format!("entry {i}: {}", entry.args.join(" "));
-        let text = match std::fs::read(&entry.metadata_file) {
+        // In the artifact directory, so the job's to shape: a link there is not followed.
+        let text = match gcsupload::read_no_follow(Path::new(&entry.metadata_file)) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
@@ -312,15 +323,28 @@ fn censor(
         .map(|e| PathBuf::from(&e.process_log))
         .collect();
     for item in items {
-        walk_files(Path::new(item), Path::new(item), options, &mut files);
+        let path = Path::new(item);
+        if path.is_dir() {
+            // What the upload leaves out needs no censoring; its log says so already.
+            for found in gcsupload::walk_contained(path, item, &mut Vec::new()) {
+                if censored_path(options, &found.relative) && !files.contains(&found.path) {
+                    files.push(found.path);
+                }
+            }
+        } else if path.is_file() && censored_path(options, "") {
+            // An item is configuration, not the job's doing: its own link is resolved.
+            files.push(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()));
+        }
     }
     let mut changed = 0;
     for file in files {
-        let Ok(mut data) = std::fs::read(&file) else {
+        // Reads and writes follow no link, so a job cannot point them outside its directories.
+        let Ok(mut data) = gcsupload::read_no_follow(&file) else {
             continue;
         };
         if censor_bytes(&mut data, &all) {
-            std::fs::write(&file, &data).map_err(|e| format!("write {}: {e}", file.display()))?;
+            gcsupload::write_no_follow(&file, &data)
+                .map_err(|e| format!("write {}: {e}", file.display()))?;
             changed += 1;
         }
     }
@@ -384,29 +408,19 @@ fn collect_secrets(dir: &Path, ini_files: &[String], out: &mut Vec<Vec<u8>>) -> 
     Ok(())
 }
 
-fn walk_files(root: &Path, path: &Path, options: &SidecarCensoringOptions, out: &mut Vec<PathBuf>) {
-    if path.is_dir() {
-        let Ok(entries) = std::fs::read_dir(path) else {
-            return;
-        };
-        for entry in entries.filter_map(Result::ok) {
-            walk_files(root, &entry.path(), options, out);
-        }
-    } else if path.is_file() {
-        let relative = path.strip_prefix(root).unwrap_or(path).to_string_lossy();
-        let included = options.include_directories.is_empty()
-            || options
-                .include_directories
-                .iter()
-                .any(|g| glob_match(g, &relative));
-        let excluded = options
-            .exclude_directories
+/// Whether a file at `relative` (to its item) is censored under the include and exclude
+/// globs.
+fn censored_path(options: &SidecarCensoringOptions, relative: &str) -> bool {
+    let included = options.include_directories.is_empty()
+        || options
+            .include_directories
             .iter()
-            .any(|g| glob_match(g, &relative));
-        if included && !excluded {
-            out.push(path.to_owned());
-        }
-    }
+            .any(|g| glob_match(g, relative));
+    let excluded = options
+        .exclude_directories
+        .iter()
+        .any(|g| glob_match(g, relative));
+    included && !excluded
 }
 
 fn glob_match(pattern: &str, text: &str) -> bool {

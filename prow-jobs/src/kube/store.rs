@@ -16,6 +16,9 @@ use crate::store::{JobStore, ListParams, StoreError, WatchEvent};
 /// How many watch events a slow receiver may fall behind before it lags.
 const WATCH_CAPACITY: usize = 1024;
 
+/// How long [`JobStore::ready`] waits for the API server.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// ProwJobs kept as custom resources in one namespace of a Kubernetes cluster.
 ///
 /// Every call is one API request (two for a conflict, to name the stored version). The watch
@@ -68,11 +71,32 @@ impl KubeStore {
         let _ = synced.wait_for(|s| *s).await;
     }
 
+    /// A failed request: [`StoreError::Unavailable`] when asking again may work (no answer,
+    /// or 429 or 5xx from an overloaded or restarting API server), else
+    /// [`StoreError::Backend`].
     fn backend(&self, action: &str, name: &str, error: kube::Error) -> StoreError {
-        StoreError::Backend {
-            location: format!("prowjobs in namespace {:?}", self.namespace),
-            reason: format!("{action} {name:?}: {error}"),
-            source: Some(Box::new(error)),
+        let location = format!("prowjobs in namespace {:?}", self.namespace);
+        let reason = format!("{action} {name:?}: {error}");
+        let transient = match &error {
+            kube::Error::Api(_) => matches!(api_code(&error), 429 | 500 | 502 | 503 | 504),
+            kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_) => {
+                true
+            }
+            _ => false,
+        };
+        let source = Some(Box::new(error) as Box<dyn std::error::Error + Send + Sync>);
+        if transient {
+            StoreError::Unavailable {
+                location,
+                reason,
+                source,
+            }
+        } else {
+            StoreError::Backend {
+                location,
+                reason,
+                source,
+            }
         }
     }
 
@@ -254,6 +278,24 @@ impl JobStore for KubeStore {
             .create(&PostParams::default(), &job)
             .await
             .map_err(|e| self.refusal("create", &name, e))
+    }
+
+    /// Whether the API server answers a list of at most one ProwJob in the namespace.
+    async fn ready(&self) -> Result<(), StoreError> {
+        let params = KubeListParams::default().limit(1);
+        let probe = self.api.list(&params);
+        match tokio::time::timeout(READY_TIMEOUT, probe).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(self.backend("list", "", e)),
+            Err(_) => Err(StoreError::Unavailable {
+                location: format!("prowjobs in namespace {:?}", self.namespace),
+                reason: format!(
+                    "the API server did not answer within {}s",
+                    READY_TIMEOUT.as_secs()
+                ),
+                source: None,
+            }),
+        }
     }
 
     async fn get(&self, name: &str) -> Result<Option<ProwJob>, StoreError> {

@@ -8,14 +8,17 @@
 //! - `started` and `running`: when the pod began setting up and when its test containers began;
 //! - `result.json`: how it ended, written last;
 //! - `deleting`: present once the pod was asked to stop;
-//! - `vol/<volume>/`: the pod's volumes (logs, code, tools, ...).
+//! - `vol/<volume>/`: the pod's volumes (logs, code, tools, ...);
+//! - `home/`: `HOME` of the commands run on the host.
 //!
 //! The pod itself is played by [`run_pod`]: the decorated pod Prow would create
 //! ([`crate::prow_job_to_pod`]) with its init containers and containers run in order, the pod
 //! utilities called as library functions with the options decoration put in their
 //! environment, and every path the pod mounts moved into the pod's directory. A container
 //! with an image runs under docker or podman when one answers; otherwise its command runs
-//! directly on the host.
+//! directly on the host, with the environment a container would have (Prow's job variables
+//! and the container's `env`) plus a minimal `PATH` and a `HOME` in the pod's directory, and
+//! nothing of the runner's own environment.
 //!
 //! With [`Launch::Command`] each pod's supervisor is a separate process in its own session,
 //! so pods outlive a runner that is killed; [`Launch::InProcess`] runs them as tasks of this
@@ -56,6 +59,10 @@ pub const BUILD_LOG_FILE: &str = "build-log.txt";
 /// How long a pod asked to stop has before its processes are killed outright, on top of the
 /// job's grace period.
 const KILL_AFTER: std::time::Duration = std::time::Duration::from_secs(15);
+/// `HOME` of the commands a pod runs on the host, in the pod's directory.
+const HOME_DIR: &str = "home";
+/// `PATH` of the commands a pod runs on the host, unless the container's `env` sets one.
+pub const HOST_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// How often sidecar looks for the containers' marker files.
 const SIDECAR_POLL: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -763,6 +770,9 @@ async fn play(
         (None, Some(program)) => Some(program.to_owned()),
     };
     let runtime = engine.as_deref();
+    // Even with a container engine: a container without an image runs on the host.
+    let home = dir.join(HOME_DIR);
+    std::fs::create_dir_all(&home).map_err(|e| format!("{}: {e}", home.display()))?;
 
     let mut volumes = BTreeMap::new();
     for volume in spec.volumes.iter().flatten() {
@@ -936,22 +946,30 @@ fn container_process(
             for (mount, host) in &mounts.pairs {
                 run.extend(["-v".to_owned(), format!("{}:{mount}", host.display())]);
             }
+            // Always `NAME=value`: a bare `-e NAME` would pass the engine's own variable on.
             for (name, value) in &env {
                 run.extend(["-e".to_owned(), format!("{name}={value}")]);
             }
             run.push(image.to_owned());
             run.append(&mut options.wrapper.args);
             options.wrapper.args = run;
+            // The engine's client needs its own environment (DOCKER_HOST, XDG_RUNTIME_DIR,
+            // ...); the container gets none of it, only the `-e` variables above.
             Process::new(Vec::new(), None)
         }
         _ => {
-            let env = env
-                .into_iter()
-                .map(|(k, v)| {
-                    let v = mounts.value(&v);
-                    (k, v)
-                })
-                .collect();
+            // What the container would see, and nothing of the runner's environment: a
+            // minimal PATH and a HOME of the pod's own, which the container's env may replace.
+            let home =
+                std::path::absolute(dir.join(HOME_DIR)).unwrap_or_else(|_| dir.join(HOME_DIR));
+            let mut isolated = vec![
+                ("PATH".to_owned(), HOST_PATH.to_owned()),
+                ("HOME".to_owned(), home.display().to_string()),
+            ];
+            isolated.extend(env.into_iter().map(|(k, v)| {
+                let v = mounts.value(&v);
+                (k, v)
+            }));
             options.wrapper.args = options
                 .wrapper
                 .args
@@ -963,7 +981,7 @@ fn container_process(
                 .as_deref()
                 .map(|w| PathBuf::from(mounts.path(w)))
                 .filter(|w| w.is_dir());
-            Process::new(env, work_dir)
+            Process::isolated(isolated, work_dir)
         }
     }
 }

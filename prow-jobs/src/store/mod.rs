@@ -16,7 +16,7 @@ use tokio::sync::broadcast;
 pub use selector::{
     Operator, Requirement, Selector, SelectorError, label_key_errors, label_value_errors, parse,
 };
-pub use sqlite::{SCHEMA_VERSION, SqliteStore};
+pub use sqlite::{SCHEMA_VERSION, SqliteOptions, SqliteStore};
 
 /// The namespace a store puts jobs in when none is given; Prow's `prowjob_namespace` default.
 pub const DEFAULT_NAMESPACE: &str = "default";
@@ -108,6 +108,29 @@ pub enum StoreError {
         /// What is wrong, with the field path.
         reason: String,
     },
+    /// The storage underneath is out of space: the disk, or the store's size limit.
+    #[error("job store {location} is full: {reason}")]
+    Full {
+        /// Where the store is: a file path, or `:memory:`.
+        location: String,
+        /// What failed.
+        reason: String,
+        /// The underlying error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// The storage underneath cannot serve the request now but may later: it is locked or busy,
+    /// an I/O operation failed, or the API server is unreachable or overloaded.
+    #[error("job store {location} is unavailable: {reason}")]
+    Unavailable {
+        /// Where the store is: a file path, `:memory:`, or a cluster's namespace.
+        location: String,
+        /// What failed.
+        reason: String,
+        /// The underlying error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     /// The storage underneath failed: the file, the database or the task running it.
     #[error("job store {location}: {reason}")]
     Backend {
@@ -119,6 +142,18 @@ pub enum StoreError {
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+}
+
+impl StoreError {
+    /// Whether trying the same request again later can succeed: the store was full, busy,
+    /// locked or unreachable. A conflict, a missing or existing job, an invalid request or a
+    /// broken store answer the same until something else changes.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Full { .. } | StoreError::Unavailable { .. }
+        )
+    }
 }
 
 /// Where ProwJobs are kept: create, read, list, update, delete and watch, with Kubernetes'
@@ -156,8 +191,8 @@ pub trait JobStore: Send + Sync {
     /// gets `RecvError::Lagged` and should list again.
     fn watch(&self) -> broadcast::Receiver<WatchEvent>;
 
-    /// Whether the store can be written now (what `/healthz/ready` reports).
-    async fn ready(&self) -> Result<(), StoreError> {
-        Ok(())
-    }
+    /// Whether the store can be written now: `Ok` when a cheap real request succeeds, else
+    /// why not (for readiness endpoints; [`StoreError::is_transient`] tells whether waiting
+    /// may help). Answers within a few seconds.
+    async fn ready(&self) -> Result<(), StoreError>;
 }

@@ -6,10 +6,16 @@
 //! matching rows. All SQLite calls run on tokio's blocking pool, one at a time behind a mutex
 //! that is never held across an await; watch events are sent under that mutex, after the
 //! commit, so watchers see changes in commit order.
+//!
+//! Opening checks an existing file before writing to it: read-only (without even a lock or
+//! `-wal`/`-shm` file when none exists), its schema version, then `PRAGMA quick_check`, so a
+//! corrupt or foreign file is refused byte for byte as it was. A write that fails for want of
+//! space or an I/O error is remembered until a later write succeeds; until then
+//! [`JobStore::ready`] says so, and otherwise it writes a heartbeat row.
 
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,7 +23,10 @@ use async_trait::async_trait;
 use prow_core::ProwJob;
 use prow_core::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use prow_core::k8s_openapi::jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+use rusqlite::{
+    Connection, ErrorCode, OpenFlags, OptionalExtension, TransactionBehavior, params,
+    params_from_iter,
+};
 use tokio::sync::broadcast;
 
 use super::selector::dns1123_subdomain_errors;
@@ -49,6 +58,11 @@ const MIGRATIONS: &[&str] = &[
          value INTEGER NOT NULL
      );
      INSERT INTO revision (id, value) VALUES (1, 0);",
+    // 2: the row the readiness probe writes.
+    "CREATE TABLE heartbeat (
+         id INTEGER PRIMARY KEY CHECK (id = 1),
+         at INTEGER NOT NULL
+     );",
 ];
 
 /// How long a write waits for another process holding the file's lock.
@@ -59,6 +73,30 @@ const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// How many watch events a slow watcher may fall behind before it sees `Lagged`.
 const WATCH_CAPACITY: usize = 1024;
+
+/// How long [`JobStore::ready`] waits for its probe before calling the store unavailable.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How many problems `PRAGMA quick_check` reports at most.
+const QUICK_CHECK_PROBLEMS: u32 = 5;
+
+/// How a [`SqliteStore`] file is opened.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SqliteOptions {
+    /// The most pages (of 4 KiB) the file may grow to (SQLite's `max_page_count`): a cap on
+    /// the store's size; a write past it fails with [`StoreError::Full`]. `None`: no cap
+    /// beyond SQLite's own.
+    pub max_pages: Option<u64>,
+}
+
+impl SqliteOptions {
+    /// Caps the file at `pages` pages.
+    pub fn max_pages(mut self, pages: u64) -> Self {
+        self.max_pages = Some(pages);
+        self
+    }
+}
 
 /// A [`JobStore`] in one SQLite file (or in memory).
 ///
@@ -75,6 +113,63 @@ struct Inner {
     conn: Mutex<Connection>,
     location: String,
     events: broadcast::Sender<WatchEvent>,
+    /// The last write's failure, when it failed for want of space or for the storage: until
+    /// a write succeeds the store is not ready.
+    write_failure: Mutex<Option<WriteFailure>>,
+}
+
+/// What [`Inner::write_failure`] remembers of a failed write: its kind and message.
+#[derive(Debug, Clone)]
+enum WriteFailure {
+    Full(String),
+    Unavailable(String),
+    Backend(String),
+}
+
+impl WriteFailure {
+    /// The failure `error` means for the storage, if any: a refusal of the request (conflict,
+    /// missing or existing job, invalid or unreadable job) says nothing about it.
+    fn of(error: &StoreError) -> Option<Self> {
+        let message = error.to_string();
+        match error {
+            StoreError::Full { .. } => Some(WriteFailure::Full(message)),
+            StoreError::Unavailable { .. } => Some(WriteFailure::Unavailable(message)),
+            // The database failed (a corrupt page, say), not one job's JSON.
+            StoreError::Backend {
+                source: Some(source),
+                ..
+            } if source.is::<rusqlite::Error>() => Some(WriteFailure::Backend(message)),
+            _ => None,
+        }
+    }
+
+    /// What [`JobStore::ready`] answers while this is the last write's failure.
+    fn not_ready(&self, location: String) -> StoreError {
+        let source = None;
+        match self {
+            WriteFailure::Full(message) => StoreError::Full {
+                location,
+                reason: format!("the last write failed: {message}"),
+                source,
+            },
+            WriteFailure::Unavailable(message) => StoreError::Unavailable {
+                location,
+                reason: format!("the last write failed: {message}"),
+                source,
+            },
+            WriteFailure::Backend(message) => StoreError::Backend {
+                location,
+                reason: format!("the last write failed: {message}"),
+                source,
+            },
+        }
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            WriteFailure::Full(m) | WriteFailure::Unavailable(m) | WriteFailure::Backend(m) => m,
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -91,9 +186,19 @@ impl SqliteStore {
     /// date. A file that is not SQLite, or has a newer schema than this code knows, is refused
     /// and left untouched.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(path, SqliteOptions::default()).await
+    }
+
+    /// [`open`](Self::open) with `options`. An existing file is first checked read-only (its
+    /// schema version, then `PRAGMA quick_check`): a corrupt file is refused without a byte
+    /// of it, or a `-wal`/`-shm` file beside it, written.
+    pub async fn open_with(
+        path: impl AsRef<Path>,
+        options: SqliteOptions,
+    ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         let location = path.display().to_string();
-        let conn = tokio::task::spawn_blocking(move || open_file(&path))
+        let conn = tokio::task::spawn_blocking(move || open_file(&path, &options))
             .await
             .map_err(|e| backend(&location, "the task opening the store failed", e))??;
         Ok(Self::from_connection(conn, location))
@@ -103,7 +208,7 @@ impl SqliteStore {
     pub fn in_memory() -> Result<Self, StoreError> {
         let location = ":memory:".to_owned();
         let mut conn = Connection::open_in_memory()
-            .map_err(|e| backend(&location, "cannot open an in-memory database", e))?;
+            .map_err(|e| db_error(&location, "cannot open an in-memory database", e))?;
         migrate(&mut conn, 0, &location)?;
         Ok(Self::from_connection(conn, location))
     }
@@ -126,6 +231,7 @@ impl SqliteStore {
                 conn: Mutex::new(conn),
                 location,
                 events,
+                write_failure: Mutex::new(None),
             }),
             namespace: DEFAULT_NAMESPACE.to_owned(),
         }
@@ -147,6 +253,37 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| backend(&location, "the store's task failed", e))?
+    }
+
+    /// [`run`](Self::run) for a write: remembers whether it failed in the storage (for
+    /// [`JobStore::ready`]); a refusal of the request itself (conflict, missing or existing
+    /// job, invalid job) says nothing about the storage.
+    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection, &Inner) -> Result<T, StoreError> + Send + 'static,
+    {
+        let result = self.run(f).await;
+        let failure = match &result {
+            Ok(_) => None,
+            Err(e) => match WriteFailure::of(e) {
+                Some(failure) => Some(failure),
+                None => return result,
+            },
+        };
+        if let Some(failure) = &failure {
+            tracing::warn!(store = %self.inner.location, error = %failure.message(), "job store write failed");
+        }
+        let mut last = self
+            .inner
+            .write_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if last.is_some() && failure.is_none() {
+            tracing::info!(store = %self.inner.location, "job store writes succeed again");
+        }
+        *last = failure;
+        result
     }
 
     /// How SQLite would run [`JobStore::list`] for `params`: the lines of `EXPLAIN QUERY
@@ -231,6 +368,38 @@ fn backend(
     }
 }
 
+/// A database error, classified: out of space is [`StoreError::Full`]; a lock held too long,
+/// an I/O error or a lack of memory is [`StoreError::Unavailable`]; anything else (a corrupt
+/// file, a bug) is [`StoreError::Backend`].
+fn db_error(location: &str, reason: &str, error: rusqlite::Error) -> StoreError {
+    let location = location.to_owned();
+    let reason = reason.to_owned();
+    let code = error.sqlite_error_code();
+    let source: Option<Box<dyn std::error::Error + Send + Sync>> = Some(Box::new(error));
+    match code {
+        Some(ErrorCode::DiskFull) => StoreError::Full {
+            location,
+            reason,
+            source,
+        },
+        Some(
+            ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::OutOfMemory,
+        ) => StoreError::Unavailable {
+            location,
+            reason,
+            source,
+        },
+        _ => StoreError::Backend {
+            location,
+            reason,
+            source,
+        },
+    }
+}
+
 fn refuse(location: &str, reason: String) -> StoreError {
     StoreError::Backend {
         location: location.to_owned(),
@@ -240,19 +409,36 @@ fn refuse(location: &str, reason: String) -> StoreError {
 }
 
 /// Opens (or creates) the file, refusing what is not ours before anything is written.
-fn open_file(path: &PathBuf) -> Result<Connection, StoreError> {
+fn open_file(path: &Path, options: &SqliteOptions) -> Result<Connection, StoreError> {
     let location = path.display().to_string();
-    check_header(path, &location)?;
+    if has_content(path, &location)? {
+        check_file(path, &location)?;
+    }
     let mut conn =
-        Connection::open(path).map_err(|e| backend(&location, "cannot open the file", e))?;
+        Connection::open(path).map_err(|e| db_error(&location, "cannot open the file", e))?;
     conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| backend(&location, "cannot set the busy timeout", e))?;
+        .map_err(|e| db_error(&location, "cannot set the busy timeout", e))?;
+    // Checked again: another process may have changed the file since.
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
-        .map_err(|e| backend(&location, "is not a readable SQLite database", e))?;
+        .map_err(|e| db_error(&location, "is not a readable SQLite database", e))?;
+    check_version(version, &location)?;
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(|e| db_error(&location, "cannot switch to WAL journaling", e))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| db_error(&location, "cannot set synchronous mode", e))?;
+    migrate(&mut conn, version, &location)?;
+    if let Some(pages) = options.max_pages {
+        conn.pragma_update(None, "max_page_count", pages)
+            .map_err(|e| db_error(&location, "cannot set the size limit", e))?;
+    }
+    Ok(conn)
+}
+
+fn check_version(version: i64, location: &str) -> Result<(), StoreError> {
     if version > SCHEMA_VERSION {
         return Err(refuse(
-            &location,
+            location,
             format!(
                 "schema version {version} is newer than this program knows \
                  ({SCHEMA_VERSION}); refusing to open it, use a newer prow-rs"
@@ -261,23 +447,86 @@ fn open_file(path: &PathBuf) -> Result<Connection, StoreError> {
     }
     if version < 0 {
         return Err(refuse(
-            &location,
+            location,
             format!("schema version {version} is not one of ours; refusing to open it"),
         ));
     }
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(|e| backend(&location, "cannot switch to WAL journaling", e))?;
-    conn.pragma_update(None, "synchronous", "NORMAL")
-        .map_err(|e| backend(&location, "cannot set synchronous mode", e))?;
-    migrate(&mut conn, version, &location)?;
-    Ok(conn)
+    Ok(())
 }
 
-/// A non-empty file must start with SQLite's header; anything else is refused unread.
-fn check_header(path: &Path, location: &str) -> Result<(), StoreError> {
+/// Checks an existing database without writing to it or beside it: its schema version, then
+/// `PRAGMA quick_check`. Without a `-wal` file the file is read as immutable (no locks, no
+/// `-shm` or `-wal` created); with one, read-only through it, since the committed state is
+/// the file and its WAL together.
+fn check_file(path: &Path, location: &str) -> Result<(), StoreError> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let mode = if Path::new(&wal).exists() {
+        "mode=ro"
+    } else {
+        "immutable=1"
+    };
+    let uri = format!("file:{}?{mode}", uri_path(path));
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(&uri, flags)
+        .map_err(|e| db_error(location, "cannot open the file to check it", e))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| db_error(location, "cannot set the busy timeout", e))?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(|e| db_error(location, "is not a readable SQLite database", e))?;
+    check_version(version, location)?;
+    let corrupt = |found: String| {
+        refuse(
+            location,
+            format!(
+                "is corrupt: quick_check found {found}; refusing to open it (restore it from \
+                 a backup, or move it aside to start an empty store)"
+            ),
+        )
+    };
+    let problems: Vec<String> = conn
+        .prepare(&format!("PRAGMA quick_check({QUICK_CHECK_PROBLEMS})"))
+        .and_then(|mut stmt| {
+            stmt.query_map([], |row| row.get::<_, String>(0))?
+                .collect::<Result<_, _>>()
+        })
+        .map_err(|e| corrupt(e.to_string()))?;
+    if problems != ["ok"] {
+        let found: Vec<String> = problems
+            .iter()
+            .flat_map(|p| p.lines())
+            .filter(|line| !line.starts_with("***"))
+            .map(str::to_owned)
+            .collect();
+        return Err(corrupt(found.join("; ")));
+    }
+    Ok(())
+}
+
+/// `path` as the path of a `file:` URI: every byte but unreserved ones and `/`
+/// percent-encoded.
+fn uri_path(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt as _;
+    let mut out = String::new();
+    for &byte in path.as_os_str().as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Whether there is a non-empty file at `path`; a non-empty one must start with SQLite's
+/// header, anything else is refused unread.
+fn has_content(path: &Path, location: &str) -> Result<bool, StoreError> {
     let mut file = match std::fs::File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(backend(location, "cannot read the file", e)),
     };
     let mut head = Vec::with_capacity(SQLITE_HEADER.len());
@@ -285,8 +534,11 @@ fn check_header(path: &Path, location: &str) -> Result<(), StoreError> {
         .take(SQLITE_HEADER.len() as u64)
         .read_to_end(&mut head)
         .map_err(|e| backend(location, "cannot read the file", e))?;
-    if head.is_empty() || head == SQLITE_HEADER {
-        return Ok(());
+    if head.is_empty() {
+        return Ok(false);
+    }
+    if head == SQLITE_HEADER {
+        return Ok(true);
     }
     Err(refuse(
         location,
@@ -298,26 +550,26 @@ fn check_header(path: &Path, location: &str) -> Result<(), StoreError> {
 fn migrate(conn: &mut Connection, from: i64, location: &str) -> Result<(), StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| backend(location, "cannot start the schema migration", e))?;
+        .map_err(|e| db_error(location, "cannot start the schema migration", e))?;
     // Another process may have migrated between our read and the lock.
     let current: i64 = tx
         .pragma_query_value(None, "user_version", |row| row.get(0))
-        .map_err(|e| backend(location, "cannot read the schema version", e))?;
+        .map_err(|e| db_error(location, "cannot read the schema version", e))?;
     let start = usize::try_from(current.max(from)).unwrap_or(0);
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(start) {
         tx.execute_batch(sql)
-            .map_err(|e| backend(location, &format!("schema migration {} failed", i + 1), e))?;
+            .map_err(|e| db_error(location, &format!("schema migration {} failed", i + 1), e))?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)
-        .map_err(|e| backend(location, "cannot record the schema version", e))?;
+        .map_err(|e| db_error(location, "cannot record the schema version", e))?;
     tx.commit()
-        .map_err(|e| backend(location, "cannot commit the schema migration", e))
+        .map_err(|e| db_error(location, "cannot commit the schema migration", e))
 }
 
 fn sql_error(location: &str, name: &str) -> impl Fn(rusqlite::Error) -> StoreError + use<> {
     let location = location.to_owned();
     let reason = format!("database error on prowjob {name:?}");
-    move |e| backend(&location, &reason, e)
+    move |e| db_error(&location, &reason, e)
 }
 
 fn next_revision(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<i64> {
@@ -432,7 +684,7 @@ impl JobStore for SqliteStore {
         job.metadata.namespace = Some(self.namespace.clone());
         job.metadata.uid = Some(uuid::Uuid::new_v4().to_string());
         job.metadata.creation_timestamp = Some(now());
-        self.run(move |conn, inner| {
+        self.write(move |conn, inner| {
             let err = sql_error(&inner.location, &name);
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -511,7 +763,7 @@ impl JobStore for SqliteStore {
         }
         invalid_if_any(&name, problems)?;
         job.metadata.namespace = Some(self.namespace.clone());
-        self.run(move |conn, inner| {
+        self.write(move |conn, inner| {
             let err = sql_error(&inner.location, &name);
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -553,7 +805,7 @@ impl JobStore for SqliteStore {
     ) -> Result<ProwJob, StoreError> {
         let name = name.to_owned();
         let precondition = resource_version.map(str::to_owned);
-        self.run(move |conn, inner| {
+        self.write(move |conn, inner| {
             let err = sql_error(&inner.location, &name);
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -587,6 +839,46 @@ impl JobStore for SqliteStore {
 
     fn watch(&self) -> broadcast::Receiver<WatchEvent> {
         self.inner.events.subscribe()
+    }
+
+    /// Not while the last write failed in the storage (full, I/O error, locked); otherwise
+    /// whether a heartbeat row can be written, within two seconds.
+    async fn ready(&self) -> Result<(), StoreError> {
+        let location = self.inner.location.clone();
+        let failure = self
+            .inner
+            .write_failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(failure) = failure {
+            return Err(failure.not_ready(location));
+        }
+        let probe = self.run(|conn, inner| {
+            let err = |e| db_error(&inner.location, "the readiness probe cannot write", e);
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(err)?;
+            tx.execute(
+                "INSERT INTO heartbeat (id, at) VALUES (1, ?1) \
+                 ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                [Timestamp::now().as_millisecond()],
+            )
+            .map_err(err)?;
+            tx.commit().map_err(err)
+        });
+        tokio::time::timeout(READY_TIMEOUT, probe)
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::Unavailable {
+                    location,
+                    reason: format!(
+                        "the readiness probe did not finish within {}s",
+                        READY_TIMEOUT.as_secs()
+                    ),
+                    source: None,
+                })
+            })
     }
 }
 

@@ -992,6 +992,9 @@ impl JobStore for Contended {
     fn watch(&self) -> broadcast::Receiver<WatchEvent> {
         self.inner.watch()
     }
+    async fn ready(&self) -> Result<(), StoreError> {
+        self.inner.ready().await
+    }
 }
 
 fn contended(conflicts: usize) -> Contended {

@@ -575,3 +575,21 @@ async fn refusals_name_the_job_and_why() {
     ];
     insta::assert_yaml_snapshot!(errors);
 }
+
+#[tokio::test]
+async fn store_is_ready_while_the_api_server_answers() {
+    let fake = FakeApiServer::start().expect("fake API server");
+    let store = KubeStore::new(fake.client(), NS);
+    store.ready().await.expect("ready");
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.starts_with("LIST prowjobs prow")),
+        "{:?}",
+        fake.requests()
+    );
+    drop(fake);
+    let err = store.ready().await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable { .. }), "{err:?}");
+    assert!(err.is_transient(), "{err}");
+}

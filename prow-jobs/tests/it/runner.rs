@@ -335,6 +335,130 @@ async fn a_container_with_an_image_runs_under_the_container_engine() {
         args.contains(" alpine sh -c echo inside as $JOB_NAME"),
         "{args}"
     );
+    // Every variable is given with its value: a bare `-e NAME` would pass the engine's own on.
+    let words: Vec<&str> = args.split(' ').collect();
+    for pair in words.windows(2).filter(|w| w[0] == "-e") {
+        assert!(pair[1].contains('='), "{args}");
+    }
     let log = std::fs::read_to_string(tmp.path().join("pods/boxed/build-log.txt")).unwrap();
     assert!(log.contains("inside as local-test"), "{log}");
+}
+
+/// Every file under `root` as `path: content`, sorted.
+fn files_under(root: &Path) -> Vec<String> {
+    crate::support::files_in(root)
+        .into_iter()
+        .map(|relative| {
+            let content = std::fs::read_to_string(root.join(&relative)).unwrap();
+            format!("{relative}: {}", content.trim_end())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn links_in_artifacts_never_reach_outside_the_artifact_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = tmp.path().join("secret-file");
+    std::fs::write(&secret, "top secret\n").unwrap();
+    let other = tmp.path().join("otherdir");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("elsewhere.txt"), "not the job's\n").unwrap();
+    let script = format!(
+        "echo a > $ARTIFACTS/a.txt; mkdir $ARTIFACTS/sub; echo b > $ARTIFACTS/sub/b.txt; \
+         ln -s '{}' $ARTIFACTS/outside; ln -s . $ARTIFACTS/loop; ln -s '{}' $ARTIFACTS/dirlink; \
+         ln -s sub/b.txt $ARTIFACTS/inside; ln -s ../../.. $ARTIFACTS/sub/up; \
+         ln -s missing $ARTIFACTS/dangling; mkfifo $ARTIFACTS/pipe",
+        secret.display(),
+        other.display()
+    );
+    let runner = runner(&tmp.path().join("pods"));
+    runner
+        .create(&job("links", &script, Some(decoration()), None))
+        .await
+        .unwrap();
+    let pod = finished(&runner, "links").await;
+    assert_eq!(pod.phase, PodPhase::Succeeded, "{pod:?}");
+    let results = tmp.path().join("pods/artifacts/logs/local-test/101");
+    // Each regular file once, the link inside the tree as the file it points to, and nothing
+    // through `loop`, `dirlink` or `up`, nor the file outside.
+    assert_eq!(
+        files_under(&results.join("artifacts")),
+        ["a.txt: a", "inside: b", "sub/b.txt: b"]
+    );
+    let everything = files_under(&results).join("\n");
+    assert!(!everything.contains("top secret"), "{everything}");
+    assert!(!everything.contains("not the job's"), "{everything}");
+    assert_eq!(std::fs::read_to_string(&secret).unwrap(), "top secret\n");
+
+    // The upload log names every entry left out, and why.
+    let log = std::fs::read_to_string(results.join("sidecar-logs.json")).unwrap();
+    let skipped: Vec<String> = log
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).unwrap()["msg"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .filter(|msg| msg.starts_with("skipped "))
+        .map(|msg| msg.replace(&tmp.path().display().to_string(), "[tmp]"))
+        .collect();
+    insta::assert_snapshot!(skipped.join("\n"), @r#"
+    skipped artifacts/dangling: symbolic link to "missing" cannot be resolved: No such file or directory (os error 2)
+    skipped artifacts/dirlink: symbolic link to "[tmp]/otherdir" is a directory; links to directories are not followed
+    skipped artifacts/loop: symbolic link to "." is a directory; links to directories are not followed
+    skipped artifacts/outside: symbolic link to "[tmp]/secret-file" points outside the artifact directory
+    skipped artifacts/pipe: not a regular file
+    skipped artifacts/sub/up: symbolic link to "../../.." is a directory; links to directories are not followed
+    "#);
+}
+
+#[tokio::test]
+async fn a_host_job_sees_prows_environment_and_not_the_runners() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runner = runner(tmp.path());
+    let mut env_job = job("env", "unused", None, None);
+    env_job.spec.pod_spec.as_mut().unwrap().containers[0] = serde_json::from_value(json!({
+        "name": "test",
+        "image": "alpine",
+        "command": ["env"],
+        "env": [{"name": "FROM_THE_SPEC", "value": "spec value"}],
+    }))
+    .unwrap();
+    runner.create(&env_job).await.unwrap();
+    let pod = finished(&runner, "env").await;
+    assert_eq!(pod.phase, PodPhase::Succeeded, "{pod:?}");
+    let log = std::fs::read_to_string(tmp.path().join("env/build-log.txt")).unwrap();
+    let seen: std::collections::BTreeMap<&str, &str> =
+        log.lines().filter_map(|l| l.split_once('=')).collect();
+    // Exactly Prow's job variables, the spec's, PATH and HOME.
+    let names: Vec<&str> = seen.keys().copied().collect();
+    insta::assert_snapshot!(names.join("\n"), @"
+    BUILD_ID
+    BUILD_NUMBER
+    CI
+    FROM_THE_SPEC
+    HOME
+    JOB_NAME
+    JOB_SPEC
+    JOB_TYPE
+    PATH
+    PROW_JOB_ID
+    ");
+    assert_eq!(seen["JOB_NAME"], "local-test");
+    assert_eq!(seen["BUILD_ID"], "101");
+    assert_eq!(seen["FROM_THE_SPEC"], "spec value");
+    assert_eq!(seen["PATH"], prow_jobs::runner::HOST_PATH);
+    let home = std::path::absolute(tmp.path().join("env/home")).unwrap();
+    assert_eq!(seen["HOME"], home.display().to_string());
+    assert!(home.is_dir());
+    // The runner's own variables (cargo's, the shell's, any secret) stay out.
+    let own: Vec<String> = std::env::vars()
+        .map(|(name, _)| name)
+        .filter(|name| !seen.contains_key(name.as_str()))
+        .collect();
+    assert!(
+        !own.is_empty(),
+        "the test process has no variables of its own to keep from the job"
+    );
 }

@@ -489,6 +489,9 @@ mod clean {
         fn watch(&self) -> broadcast::Receiver<WatchEvent> {
             self.inner.watch()
         }
+        async fn ready(&self) -> Result<(), StoreError> {
+            self.inner.ready().await
+        }
     }
 
     #[async_trait]
@@ -522,6 +525,9 @@ mod clean {
         }
         fn watch(&self) -> broadcast::Receiver<WatchEvent> {
             self.inner.watch()
+        }
+        async fn ready(&self) -> Result<(), StoreError> {
+            self.inner.ready().await
         }
     }
 }

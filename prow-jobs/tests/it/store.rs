@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use prow_core::ProwJob;
 use prow_jobs::store::{
-    JobStore, ListParams, SCHEMA_VERSION, Selector, SqliteStore, StoreError, WatchEvent,
+    JobStore, ListParams, SCHEMA_VERSION, Selector, SqliteOptions, SqliteStore, StoreError,
+    WatchEvent,
 };
 use serde_json::json;
 
@@ -488,7 +489,7 @@ async fn newer_schema_is_refused_untouched() {
             .unwrap();
     }
     let message = check_refused(&path).await;
-    insta::assert_snapshot!(message, @"job store [file]: schema version 2 is newer than this program knows (1); refusing to open it, use a newer prow-rs");
+    insta::assert_snapshot!(message, @"job store [file]: schema version 3 is newer than this program knows (2); refusing to open it, use a newer prow-rs");
 }
 
 #[tokio::test]
@@ -608,4 +609,216 @@ async fn two_handles_on_one_file_race_with_one_winner() {
         outcomes.sort_unstable();
         assert_eq!(outcomes, ["conflict", "won"], "round {round}");
     }
+}
+
+/// The files SQLite keeps beside `path`.
+fn beside(path: &Path) -> [PathBuf; 2] {
+    ["-wal", "-shm"].map(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    })
+}
+
+#[tokio::test]
+async fn a_corrupt_file_is_refused_without_a_byte_written() {
+    let (dir, path, store) = temp_store().await;
+    for i in 0..60 {
+        store
+            .create(job(&format!("job-{i}"), "kubernetes", "periodic"))
+            .await
+            .unwrap();
+    }
+    drop(store);
+    // The last connection's close checkpointed the WAL into the file and removed it.
+    for file in beside(&path) {
+        assert!(!file.exists(), "{} outlived the store", file.display());
+    }
+    let mut bytes = read_bytes(&path);
+    let page_size = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    let pages = bytes.len() / page_size;
+    assert!(pages >= 8, "only {pages} pages");
+    // A whole page in the middle of the file (one of the jobs' b-tree pages) overwritten.
+    let middle = pages / 2 * page_size;
+    bytes[middle..middle + page_size].fill(0x55);
+    std::fs::write(&path, &bytes).unwrap();
+
+    let err = SqliteStore::open(&path).await.unwrap_err();
+    assert!(matches!(err, StoreError::Backend { .. }), "{err:?}");
+    assert!(!err.is_transient());
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "job store {}: is corrupt: quick_check found ",
+            path.display()
+        )),
+        "{message}"
+    );
+    assert!(message.contains("refusing to open it"), "{message}");
+    assert_eq!(read_bytes(&path), bytes, "the refused file was changed");
+    for file in beside(&path) {
+        assert!(!file.exists(), "{} appeared", file.display());
+    }
+    drop(dir);
+}
+
+#[tokio::test]
+async fn a_file_in_use_is_checked_through_its_wal() {
+    let (_dir, path, store) = temp_store().await;
+    let created = store
+        .create(job("a", "kubernetes", "periodic"))
+        .await
+        .unwrap();
+    // The job is committed to the WAL, not yet to the file; the check reads both.
+    assert!(beside(&path)[0].exists());
+    let second = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(second.get("a").await.unwrap(), Some(created));
+}
+
+#[tokio::test]
+async fn a_full_store_refuses_writes_whole_and_is_not_ready_until_a_write_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prow.db");
+    let store = SqliteStore::open_with(&path, SqliteOptions::default().max_pages(16))
+        .await
+        .unwrap();
+    store.ready().await.expect("a new store is ready");
+    let mut created = Vec::new();
+    let (name, full) = loop {
+        assert!(created.len() < 2000, "16 pages held 2000 jobs");
+        let name = format!("job-{}", created.len());
+        match store.create(job(&name, "kubernetes", "periodic")).await {
+            Ok(job) => created.push(job),
+            Err(err) => break (name, err),
+        }
+    };
+    assert!(matches!(full, StoreError::Full { .. }), "{full:?}");
+    assert!(full.is_transient());
+    assert!(
+        full.to_string()
+            .starts_with(&format!("job store {} is full: ", path.display())),
+        "{full}"
+    );
+    // Nothing of the refused job was written, and everything before it is intact.
+    assert_eq!(store.get(&name).await.unwrap(), None);
+    assert_eq!(
+        store.list(&ListParams::default()).await.unwrap().len(),
+        created.len()
+    );
+    let periodic = ListParams::parse_labels("prow.k8s.io/type=periodic").unwrap();
+    let mut listed = store.list(&periodic).await.unwrap();
+    let mut expected = created.clone();
+    listed.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    expected.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    assert_eq!(listed, expected);
+
+    // Not ready, though a heartbeat might still fit: the last write failed. A refusal of a
+    // request itself (here a conflict) says nothing about the storage and changes nothing.
+    let mut stale = created[0].clone();
+    stale.metadata.resource_version = Some("999999".to_owned());
+    for _ in 0..2 {
+        let not_ready = store.ready().await.unwrap_err();
+        assert!(
+            matches!(not_ready, StoreError::Full { .. }),
+            "{not_ready:?}"
+        );
+        assert!(not_ready.is_transient());
+        assert!(
+            not_ready.to_string().contains("the last write failed"),
+            "{not_ready}"
+        );
+        assert!(matches!(
+            store.update(stale.clone()).await,
+            Err(StoreError::Conflict { .. })
+        ));
+    }
+    // Deleting (as sinker would) frees room and succeeds, so writes work again; the refused
+    // job fits now.
+    for job in &created[..created.len() / 2] {
+        store.delete(job.name(), None).await.unwrap();
+    }
+    store.ready().await.expect("ready after a successful write");
+    store
+        .create(job(&name, "kubernetes", "periodic"))
+        .await
+        .unwrap();
+    store.ready().await.unwrap();
+}
+
+#[test]
+fn only_a_full_or_unavailable_store_is_worth_retrying() {
+    let source = || None;
+    let check = |err: StoreError, expected: bool| {
+        assert_eq!(err.is_transient(), expected, "{err}");
+    };
+    let name = || "a".to_owned();
+    check(StoreError::NotFound { name: name() }, false);
+    check(StoreError::AlreadyExists { name: name() }, false);
+    check(
+        StoreError::Conflict {
+            name: name(),
+            expected: "1".into(),
+            actual: "2".into(),
+        },
+        false,
+    );
+    check(
+        StoreError::Invalid {
+            name: name(),
+            reason: "bad".into(),
+        },
+        false,
+    );
+    let location = || "prow.db".to_owned();
+    let reason = || "failed".to_owned();
+    check(
+        StoreError::Backend {
+            location: location(),
+            reason: reason(),
+            source: source(),
+        },
+        false,
+    );
+    check(
+        StoreError::Full {
+            location: location(),
+            reason: reason(),
+            source: source(),
+        },
+        true,
+    );
+    check(
+        StoreError::Unavailable {
+            location: location(),
+            reason: reason(),
+            source: source(),
+        },
+        true,
+    );
+}
+
+#[tokio::test]
+async fn a_version_1_file_gains_the_heartbeat_and_keeps_its_jobs() {
+    let (_dir, path, store) = temp_store().await;
+    let created = store
+        .create(job("a", "kubernetes", "periodic"))
+        .await
+        .unwrap();
+    drop(store);
+    // A file as version 1 wrote it: the same tables but the heartbeat.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TABLE heartbeat; PRAGMA user_version = 1;")
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(store.get("a").await.unwrap(), Some(created));
+    store.ready().await.expect("the probe's table is there");
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    assert_eq!(SCHEMA_VERSION, 2);
 }

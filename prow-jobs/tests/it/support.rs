@@ -30,6 +30,27 @@ pub(crate) fn corpus_dir() -> Option<PathBuf> {
     }
 }
 
+/// The files under `dir` (relative, sorted), found without following links; a link there fails
+/// the test (uploads write plain files).
+pub(crate) fn files_in(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+            let path = entry.path();
+            let kind = entry.file_type().unwrap();
+            assert!(!kind.is_symlink(), "{} is a link", path.display());
+            if kind.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
 /// Reads a file, naming it when that fails.
 pub(crate) fn read(path: &Path) -> String {
     std::fs::read_to_string(path)

@@ -12,6 +12,8 @@ use prow_jobs::initupload::{self, InitUploadOptions};
 use prow_jobs::sidecar::{self, SidecarCensoringOptions, SidecarOptions};
 use tokio::sync::mpsc;
 
+use crate::support::files_in as uploaded;
+
 fn spec(job_type: ProwJobType, org: &str, repo: &str) -> JobSpec {
     JobSpec {
         job_type,
@@ -126,22 +128,6 @@ fn paths_follow_prows_layout() {
             "pr-logs/pull/o_r/42/pull-unit/latest-build.txt"
         ]
     );
-}
-
-fn uploaded(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
-        for e in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
-            if e.path().is_dir() {
-                walk(root, &e.path(), out);
-            } else {
-                out.push(e.path().strip_prefix(root).unwrap().display().to_string());
-            }
-        }
-    }
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
 }
 
 #[tokio::test]
@@ -283,18 +269,38 @@ fn sidecar_options(dir: &Path, entries: Vec<WrapperOptions>) -> SidecarOptions {
     }
 }
 
+/// [`sidecar_options`] censoring the secret `hunter2-token` kept in `dir/secrets`.
+fn censoring(dir: &Path, entries: Vec<WrapperOptions>) -> SidecarOptions {
+    let mut options = sidecar_options(dir, entries);
+    std::fs::create_dir_all(dir.join("secrets")).unwrap();
+    std::fs::write(dir.join("secrets/token"), "hunter2-token\n").unwrap();
+    options.censoring_options = Some(SidecarCensoringOptions {
+        secret_directories: vec![dir.join("secrets").display().to_string()],
+        ..SidecarCensoringOptions::default()
+    });
+    options.validate().unwrap();
+    options
+}
+
+/// Runs sidecar for a job of `job_type` whose markers are written already.
+async fn run_sidecar(options: &SidecarOptions, job_type: ProwJobType) -> sidecar::Outcome {
+    let (_tx, rx) = mpsc::unbounded_channel();
+    let (outcome, _) = sidecar::run(
+        options,
+        &spec(job_type, "o", "r"),
+        rx,
+        StdDuration::from_millis(10),
+    )
+    .await
+    .unwrap();
+    outcome
+}
+
 #[tokio::test]
 async fn sidecar_uploads_logs_metadata_and_censors_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut options = sidecar_options(d, vec![entry(d, "unit"), entry(d, "lint")]);
-    std::fs::create_dir_all(d.join("secrets")).unwrap();
-    std::fs::write(d.join("secrets/token"), "hunter2-token\n").unwrap();
-    options.censoring_options = Some(SidecarCensoringOptions {
-        secret_directories: vec![d.join("secrets").display().to_string()],
-        ..SidecarCensoringOptions::default()
-    });
-    options.validate().unwrap();
+    let options = censoring(d, vec![entry(d, "unit"), entry(d, "lint")]);
     std::fs::write(d.join("unit-log.txt"), "using hunter2-token here\n").unwrap();
     std::fs::write(d.join("lint-log.txt"), "lint ok\n").unwrap();
     std::fs::write(d.join("artifacts/junit.xml"), "<x>hunter2-token</x>").unwrap();
@@ -306,15 +312,7 @@ async fn sidecar_uploads_logs_metadata_and_censors_secrets() {
     std::fs::write(d.join("artifacts/lint-metadata.json"), "not json").unwrap();
     std::fs::write(d.join("unit-marker.txt"), "0").unwrap();
     std::fs::write(d.join("lint-marker.txt"), "2").unwrap();
-    let (_tx, rx) = mpsc::unbounded_channel();
-    let (outcome, _) = sidecar::run(
-        &options,
-        &spec(ProwJobType::Presubmit, "o", "r"),
-        rx,
-        StdDuration::from_millis(10),
-    )
-    .await
-    .unwrap();
+    let outcome = run_sidecar(&options, ProwJobType::Presubmit).await;
     assert_eq!(
         (outcome.passed, outcome.aborted, outcome.failures),
         (false, false, 1)
@@ -549,4 +547,50 @@ async fn sidecar_ignores_interrupts_when_told_to() {
         "{log}"
     );
     assert!(!log.contains("uploading what there is"), "{log}");
+}
+
+#[tokio::test]
+async fn sidecar_reads_and_censors_nothing_through_a_jobs_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let options = censoring(d, vec![entry(d, "unit")]);
+    // Outside the job's directories: a file holding the secret, which censoring must not
+    // rewrite and the upload must not copy.
+    let outside = d.join("outside.txt");
+    std::fs::write(&outside, "hunter2-token lives here\n").unwrap();
+    std::os::unix::fs::symlink(&outside, d.join("artifacts/outside")).unwrap();
+    std::fs::write(d.join("artifacts/junit.xml"), "<x>hunter2-token</x>").unwrap();
+    // The process log and metadata file replaced by links, as a job could.
+    std::os::unix::fs::symlink(&outside, d.join("unit-log.txt")).unwrap();
+    std::os::unix::fs::symlink(&outside, d.join("artifacts/unit-metadata.json")).unwrap();
+    std::fs::write(d.join("unit-marker.txt"), "0").unwrap();
+    run_sidecar(&options, ProwJobType::Periodic).await;
+    assert_eq!(
+        std::fs::read_to_string(&outside).unwrap(),
+        "hunter2-token lives here\n"
+    );
+    let out = d.join("out");
+    assert_eq!(
+        uploaded(&out),
+        [
+            "artifacts/junit.xml",
+            "build-log.txt",
+            "finished.json",
+            "sidecar-logs.json"
+        ]
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("artifacts/junit.xml")).unwrap(),
+        "<x>*************</x>"
+    );
+    let build_log = std::fs::read_to_string(out.join("build-log.txt")).unwrap();
+    assert!(build_log.starts_with("Failed to open "), "{build_log}");
+    assert!(!build_log.contains("lives here"), "{build_log}");
+    let finished = std::fs::read_to_string(out.join("finished.json")).unwrap();
+    assert!(!finished.contains("lives here"), "{finished}");
+    let log = std::fs::read_to_string(out.join("sidecar-logs.json")).unwrap();
+    assert!(
+        log.contains("skipped artifacts/outside: symbolic link to"),
+        "{log}"
+    );
 }
