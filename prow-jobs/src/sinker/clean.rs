@@ -296,6 +296,7 @@ pub struct Sinker {
     store: Arc<dyn JobStore>,
     clusters: Vec<(String, Arc<dyn Runner>)>,
     clock: Arc<dyn Clock>,
+    reports: Option<tokio::sync::mpsc::UnboundedSender<CleanReport>>,
 }
 
 impl std::fmt::Debug for Sinker {
@@ -315,7 +316,17 @@ impl Sinker {
             store,
             clusters,
             clock,
+            reports: None,
         }
+    }
+
+    /// The same sinker, sending what each pass did to `reports`.
+    pub fn with_reports(
+        mut self,
+        reports: tokio::sync::mpsc::UnboundedSender<CleanReport>,
+    ) -> Self {
+        self.reports = Some(reports);
+        self
     }
 }
 
@@ -353,8 +364,10 @@ impl Controller for Sinker {
                 "deleted {deleted} prowjobs and {removed} pods"
             );
         }
-        Ok(Pass::with_errors(
-            report.errors.iter().map(|e| error_chain(e)).collect(),
-        ))
+        let errors = report.errors.iter().map(|e| error_chain(e)).collect();
+        if let Some(reports) = &self.reports {
+            let _ = reports.send(report);
+        }
+        Ok(Pass::with_errors(errors))
     }
 }

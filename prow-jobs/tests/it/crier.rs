@@ -10,12 +10,14 @@ use prow_config::prow::GitHubReporter as ReporterConfig;
 use prow_core::{ProwJob, ProwJobState, ProwJobType};
 use prow_github::fake::FakeGitHub;
 use prow_github::types::{Comment, PullRequest, Status, StatusState, User};
+use prow_jobs::config::ConfigHandle;
+use prow_jobs::controller::{ControllerMetrics, drive};
 use prow_jobs::crier::comment::{
     ABOUT_THIS_BOT, COMMENT_TAG, comment_body, is_bot, summary_jobs, table_row,
 };
 use prow_jobs::crier::status::{github_state, truncate};
 use prow_jobs::crier::{
-    CommentPlan, CommentWrite, CrierError, GitHubReporter, REPORTER_NAME, RunOptions,
+    CommentPlan, CommentWrite, Crier, CrierError, GitHubReporter, REPORTER_NAME,
     description_with_base_sha, mark_reported, plan_comment, should_report, status_update,
     sync_once,
 };
@@ -1099,26 +1101,33 @@ async fn reported(events: &mut broadcast::Receiver<WatchEvent>, name: &str, stat
         .unwrap_or_else(|_| panic!("{name} was not reported as {state}"));
 }
 
+/// A configuration whose `github_reporter` is `reporter`.
+fn reporting(reporter: ReporterConfig) -> prow_config::ConfigSnapshot {
+    crate::support::snapshot_with(|c| c.prow.github_reporter = reporter)
+}
+
 #[tokio::test(start_paused = true)]
 async fn the_loop_reports_on_store_events_and_retries_failures_on_resync() {
     let w = world();
-    let (config_tx, config_rx) = tokio::sync::watch::channel(config());
+    let (config_tx, config_rx) = tokio::sync::watch::channel(Arc::new(reporting(config())));
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let mut events = w.store.watch();
     let store: Arc<dyn JobStore> = w.store.clone();
     let (pass_tx, mut passes) = tokio::sync::mpsc::unbounded_channel();
-    let task = tokio::spawn(prow_jobs::crier::run(
-        store,
-        w.reporter.clone(),
-        config_rx,
-        RunOptions::with_resync_period(Duration::from_secs(600)),
-        async {
-            stop_rx.await.ok();
-        },
-        move |pass| {
-            pass_tx.send(pass).ok();
-        },
-    ));
+    let crier = Crier::new(store, w.reporter.clone())
+        .with_resync_period(Duration::from_secs(600))
+        .with_reports(pass_tx);
+    let task = tokio::spawn(async move {
+        drive(
+            &crier,
+            ConfigHandle::new(config_rx),
+            async {
+                stop_rx.await.ok();
+            },
+            &ControllerMetrics::default(),
+        )
+        .await;
+    });
 
     w.create(presubmit("unit-1", "pull-unit", ProwJobState::Pending))
         .await;
@@ -1135,7 +1144,9 @@ async fn the_loop_reports_on_store_events_and_retries_failures_on_resync() {
     assert_eq!(w.comments().len(), 1);
 
     // A failed report waits for the resync; a configuration change is picked up.
-    config_tx.send_modify(|c| c.no_comment_repos = vec![ORG.to_owned()]);
+    let mut changed = config();
+    changed.no_comment_repos = vec![ORG.to_owned()];
+    config_tx.send_replace(Arc::new(reporting(changed)));
     w.github.fail_next(
         "create_status",
         prow_github::Error::Api {
@@ -1179,20 +1190,21 @@ async fn the_loop_reports_on_store_events_and_retries_failures_on_resync() {
 async fn the_loop_writes_summaries_from_the_stored_jobs_of_the_pull() {
     let w = world();
     let c = config_with(|c| c.summary_comment_repos = vec![ORG.to_owned()]);
-    let (_config_tx, config_rx) = tokio::sync::watch::channel(c);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let mut events = w.store.watch();
     let store: Arc<dyn JobStore> = w.store.clone();
-    let task = tokio::spawn(prow_jobs::crier::run(
-        store,
-        w.reporter.clone(),
-        config_rx,
-        RunOptions::default(),
-        async {
-            stop_rx.await.ok();
-        },
-        |_| {},
-    ));
+    let crier = Crier::new(store, w.reporter.clone());
+    let task = tokio::spawn(async move {
+        drive(
+            &crier,
+            ConfigHandle::fixed(reporting(c)),
+            async {
+                stop_rx.await.ok();
+            },
+            &ControllerMetrics::default(),
+        )
+        .await;
+    });
 
     w.create(presubmit("e2e-1", "pull-e2e", ProwJobState::Pending))
         .await;

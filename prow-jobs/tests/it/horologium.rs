@@ -340,9 +340,9 @@ mod sync {
     use prow_core::labels::{PROW_JOB_NAME, PROW_JOB_TYPE, RE_RUN};
     use prow_core::{ProwJob, ProwJobState};
     use prow_jobs::clock::{Clock, TokioClock};
-    use prow_jobs::horologium::{
-        FirstSeen, Settings, SyncReport, Trigger, Verdict, run, sync_once,
-    };
+    use prow_jobs::config::ConfigHandle;
+    use prow_jobs::controller::{ControllerMetrics, drive};
+    use prow_jobs::horologium::{FirstSeen, Horologium, SyncReport, Trigger, Verdict, sync_once};
     use prow_jobs::store::{JobStore, ListParams, SqliteStore, WatchEvent};
     use tokio::sync::{broadcast, mpsc, oneshot};
     use tokio::task::JoinHandle;
@@ -407,14 +407,15 @@ mod sync {
             let (stop, stopped) = oneshot::channel::<()>();
             let (sender, passes) = mpsc::unbounded_channel();
             let task = tokio::spawn(async move {
-                let settings = move || Settings::of(&periodics, &Default::default());
+                let store: Arc<dyn JobStore> = store;
+                let horologium = Horologium::new(store, Arc::new(clock)).with_reports(sender);
+                let config = ConfigHandle::fixed(crate::support::snapshot_with(|c| {
+                    c.jobs.periodics = periodics
+                }));
                 let shutdown = async {
                     let _ = stopped.await;
                 };
-                let on_pass = move |pass: Result<SyncReport, _>| {
-                    let _ = sender.send(pass.expect("pass lists the store"));
-                };
-                run(&*store, &clock, settings, shutdown, on_pass).await;
+                drive(&horologium, config, shutdown, &ControllerMetrics::default()).await;
             });
             Loop { stop, passes, task }
         }

@@ -13,7 +13,9 @@ use prow_core::{ProwJob, ProwJobState};
 use prow_jobs::clock::{Clock, SystemClock, TokioClock};
 use prow_jobs::kube::fake::{FakeApiServer, Resource};
 use prow_jobs::kube::{BuildClusters, KubeRunner, KubeStore, PLANK_VERSION_VALUE};
-use prow_jobs::plank::{Controller, SyncReport};
+use prow_jobs::plank::SyncReport;
+
+use crate::support::TestPlank;
 use prow_jobs::runner::Runner;
 use prow_jobs::store::{JobStore, WatchEvent};
 use serde_json::{Value, json};
@@ -26,7 +28,7 @@ const PODS: &str = "test-pods";
 struct Env {
     fake: FakeApiServer,
     store: Arc<KubeStore>,
-    plank: Controller,
+    plank: TestPlank,
 }
 
 fn plank_config(yaml: &str) -> Arc<prow_config::prow::Plank> {
@@ -38,12 +40,7 @@ fn env_with(config: &str, clock: Arc<dyn Clock>) -> Env {
     let store = Arc::new(KubeStore::new(fake.client(), JOBS));
     let runner: Arc<dyn Runner> = Arc::new(KubeRunner::new(fake.client(), PODS, "default"));
     let config = plank_config(config);
-    let plank = Controller::new(
-        store.clone(),
-        runner,
-        Arc::new(move || config.clone()),
-        clock,
-    );
+    let plank = TestPlank::new(store.clone(), runner, config, clock);
     Env { fake, store, plank }
 }
 
@@ -421,10 +418,10 @@ async fn the_corpus_prowjob_runs_on_its_build_cluster_with_the_golden_pod() {
     ]);
     assert_eq!(clusters.aliases(), ["default", "k8s-infra-prow-build"]);
     let config = plank_config("{}");
-    let plank = Controller::new(
+    let plank = TestPlank::new(
         store.clone(),
         Arc::new(clusters),
-        Arc::new(move || config.clone()),
+        config,
         Arc::new(SystemClock),
     );
 

@@ -11,13 +11,13 @@ use async_trait::async_trait;
 use prow_core::k8s_openapi::jiff::Timestamp;
 use prow_core::{ProwJob, ProwJobState};
 use prow_jobs::clock::{Clock, SystemClock, TokioClock};
-use prow_jobs::plank::{Controller, PendingAction, Timeouts, pending_action};
+use prow_jobs::plank::{PendingAction, Timeouts, pending_action};
 use prow_jobs::runner::{PodPhase, PodStatus, Runner, RunnerError, StopCause};
 use prow_jobs::store::{JobStore, SqliteStore, WatchEvent};
 use serde_json::json;
 
 use crate::runner::runner as local_runner;
-use crate::support::prowjob;
+use crate::support::{TestPlank, prowjob};
 
 fn plank(yaml: &str) -> Arc<prow_config::prow::Plank> {
     Arc::new(serde_yaml::from_str(yaml).expect("plank parses"))
@@ -28,8 +28,8 @@ fn controller(
     runner: Arc<dyn Runner>,
     config: Arc<prow_config::prow::Plank>,
     clock: Arc<dyn Clock>,
-) -> Controller {
-    Controller::new(store, runner, Arc::new(move || config.clone()), clock)
+) -> TestPlank {
+    TestPlank::new(store, runner, config, clock)
 }
 
 /// A triggered job `name` of `job` running `script`, created now.
@@ -61,7 +61,7 @@ fn state(job: &ProwJob) -> ProwJobState {
 /// Runs the controller until every job in the store is complete, watching the store.
 async fn run_to_completion(
     store: Arc<dyn JobStore>,
-    plank: Controller,
+    plank: TestPlank,
     mut check: impl FnMut(&WatchEvent),
 ) {
     let mut events = store.watch();

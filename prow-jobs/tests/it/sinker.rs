@@ -174,8 +174,12 @@ mod clean {
     use prow_core::ProwJob;
     use prow_core::k8s_openapi::jiff::Timestamp;
     use prow_jobs::clock::{Clock, TokioClock};
+    use prow_jobs::config::ConfigHandle;
+    use prow_jobs::controller::{ControllerMetrics, drive};
     use prow_jobs::runner::{PodPhase, PodStatus, Runner, RunnerError};
-    use prow_jobs::sinker::{CleanReport, Cluster, JobReason, PodReason, Settings, run, sync_once};
+    use prow_jobs::sinker::{
+        CleanReport, Cluster, JobReason, PodReason, Settings, Sinker, sync_once,
+    };
     use prow_jobs::store::{JobStore, ListParams, SqliteStore, StoreError, WatchEvent};
     use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -400,26 +404,30 @@ mod clean {
         // Started 2026-11-16T00:00, so older than the 7-day default from 2026-11-23T00:00.
         let clock = TokioClock::starting_at(at("2026-11-22T23:30:00Z"));
         let (stop, stopped) = oneshot::channel::<()>();
-        let (sender, mut passes) = mpsc::unbounded_channel::<(Timestamp, CleanReport)>();
+        let (reports, mut passes) = mpsc::unbounded_channel::<CleanReport>();
         let task = tokio::spawn({
-            let store = store.clone();
+            let store: Arc<dyn JobStore> = store.clone();
+            let clock: Arc<dyn Clock> = Arc::new(clock.clone());
             async move {
-                let cluster = FakeRunner::default();
-                let clusters = [Cluster::new("default", &cluster)];
-                let config = || (settings("resync_period: 20m\n"), Vec::new());
+                let cluster: Arc<dyn Runner> = Arc::new(FakeRunner::default());
+                let sinker = Sinker::new(store, vec![("default".to_owned(), cluster)], clock)
+                    .with_reports(reports);
+                let section: prow_config::prow::Sinker =
+                    serde_yaml::from_str("resync_period: 20m\n").expect("sinker");
+                let config = ConfigHandle::fixed(crate::support::snapshot_with(|c| {
+                    c.prow.sinker = section;
+                }));
                 let shutdown = async {
                     let _ = stopped.await;
                 };
-                let on_pass = |pass: Result<CleanReport, _>| {
-                    let _ = sender.send((clock.now(), pass.expect("pass")));
-                };
-                run(&*store, &clusters, &clock, config, shutdown, on_pass).await;
+                drive(&sinker, config, shutdown, &ControllerMetrics::default()).await;
             }
         });
         let mut deleted_at = None;
         let mut times = Vec::new();
         while deleted_at.is_none() {
-            let (now, report) = passes.recv().await.expect("loop runs");
+            let report = passes.recv().await.expect("loop runs");
+            let now = clock.now();
             times.push(now.to_string());
             if report.prowjobs_cleaned.get(&JobReason::Aged) == Some(&1) {
                 deleted_at = Some(now);

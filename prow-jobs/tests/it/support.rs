@@ -174,3 +174,58 @@ pub(crate) fn run_of(
     }))
     .expect("prowjob")
 }
+
+/// A configuration snapshot whose only settings are `plank`'s (and `edit`'s changes).
+pub(crate) fn snapshot_with(
+    edit: impl FnOnce(&mut prow_config::Config),
+) -> prow_config::ConfigSnapshot {
+    let mut config = prow_config::Config::default();
+    edit(&mut config);
+    prow_config::ConfigSnapshot::new(config, prow_config::PluginConfig::default())
+}
+
+/// A test's plank: the controller and the settings its passes use.
+pub(crate) struct TestPlank {
+    pub(crate) controller: prow_jobs::plank::Controller,
+    pub(crate) config: std::sync::Arc<prow_config::prow::Plank>,
+}
+
+impl TestPlank {
+    pub(crate) fn new(
+        store: std::sync::Arc<dyn prow_jobs::store::JobStore>,
+        runner: std::sync::Arc<dyn prow_jobs::runner::Runner>,
+        config: std::sync::Arc<prow_config::prow::Plank>,
+        clock: std::sync::Arc<dyn prow_jobs::clock::Clock>,
+    ) -> Self {
+        TestPlank {
+            controller: prow_jobs::plank::Controller::new(store, runner, clock),
+            config,
+        }
+    }
+
+    /// One pass with the test's settings.
+    pub(crate) async fn sync_once(
+        &self,
+    ) -> Result<prow_jobs::plank::SyncReport, prow_jobs::store::StoreError> {
+        self.controller.sync_once(&self.config).await
+    }
+
+    /// plank under the controller driver, resyncing every `resync`, until `stop`.
+    pub(crate) async fn run(
+        self,
+        resync: std::time::Duration,
+        stop: impl std::future::Future<Output = ()>,
+    ) {
+        let controller = self.controller.with_resync(resync);
+        let plank = (*self.config).clone();
+        let config =
+            prow_jobs::config::ConfigHandle::fixed(snapshot_with(|c| c.prow.plank = plank));
+        prow_jobs::controller::drive(
+            &controller,
+            config,
+            stop,
+            &prow_jobs::controller::ControllerMetrics::default(),
+        )
+        .await;
+    }
+}

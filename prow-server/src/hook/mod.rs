@@ -614,7 +614,7 @@ async fn execute_with_retries(
         if attempt > 1 && matches!(source, StoreError::AlreadyExists { .. }) {
             return Ok(());
         }
-        if attempt >= STORE_ATTEMPTS || !store_error_may_pass(source) {
+        if attempt >= STORE_ATTEMPTS || !source.is_transient() {
             return result;
         }
         let wait = STORE_RETRY_BASE * 2u32.pow(attempt - 1);
@@ -622,11 +622,6 @@ async fn execute_with_retries(
         tokio::time::sleep(wait).await;
         attempt += 1;
     }
-}
-
-/// Whether a failed store write may succeed when tried again.
-fn store_error_may_pass(error: &StoreError) -> bool {
-    matches!(error, StoreError::Backend { .. })
 }
 
 /// Runs `plugin` on `event` again after `after` in a task of its own, with the configuration
