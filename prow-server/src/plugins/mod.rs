@@ -72,9 +72,10 @@ pub struct Context<'a> {
     pub delivery: &'a str,
     /// The event's comment-like view ([`Event::generic_comment`]), built once for every plugin.
     pub comment: Option<&'a prow_github::events::GenericCommentEvent>,
-    /// The command lines of that comment ([`commands::command_lines`]): every command a plugin
-    /// looks for is a line starting with `/`, so matching these instead of the whole body gives
-    /// the same answer without each plugin scanning (and copying) a long comment again.
+    /// That comment from its first line starting with `/` ([`commands::command_lines`]; empty
+    /// when no line does): every command regex is anchored at such a line, so matching this
+    /// instead of the whole body gives the same answer, and a comment without commands costs
+    /// each plugin nothing.
     pub commands: &'a str,
     /// This run is one a plugin asked for with [`Action::Recheck`], not the delivery itself.
     pub recheck: bool,

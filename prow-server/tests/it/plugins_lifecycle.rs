@@ -137,10 +137,17 @@ fn lifecycle_labels_replace_each_other() {
             facts(false, false, true, "open", &[]),
             vec!["say @u: The `lifecycle/frozen` label cannot be applied to Pull Requests."],
         ),
+        // The label is named as written (GitHub applies the existing label whatever the
+        // case), and upstream's frozen check compares exactly, so `Frozen` is not refused.
         (
             "/LIFECYCLE Rotten",
             facts(false, false, true, "open", &[]),
-            vec!["add lifecycle/rotten"],
+            vec!["add lifecycle/Rotten"],
+        ),
+        (
+            "/lifecycle Frozen",
+            facts(false, false, true, "open", &[]),
+            vec!["add lifecycle/Frozen"],
         ),
         (
             "/lifecycle dead",
