@@ -180,6 +180,15 @@ impl Plugin for Lgtm {
                 if !settings.review_acts_as_lgtm || review.action != "submitted" {
                     return Ok(Vec::new());
                 }
+                // As upstream: bots' reviews never count, and a review whose body has `/lgtm`
+                // or `/lgtm cancel` is left to the comment handling.
+                let reviewer = &review.review.user;
+                if reviewer.login.eq_ignore_ascii_case(ctx.bot)
+                    || reviewer.kind == "Bot"
+                    || requested(review.review.body.as_deref().unwrap_or_default()).is_some()
+                {
+                    return Ok(Vec::new());
+                }
                 let want = match review.review.state.to_ascii_uppercase().as_str() {
                     "APPROVED" => true,
                     "CHANGES_REQUESTED" => false,

@@ -20,6 +20,7 @@ use prow_server::plugins::{
     yuks,
 };
 
+use crate::plugins_approve::review;
 use crate::plugins_misc_support::InProcess;
 use crate::support::{
     CONFIG, PLUGINS, Server, comment, comments, github, hook_config, job_names, labels, opened,
@@ -778,6 +779,31 @@ async fn test_commands_retire_earlier_help_replies_and_code_blocks_are_not_comma
             .await
             .contains(&"e2e".to_owned())
     );
+    hook.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_review_with_an_lgtm_command_is_left_to_the_command() {
+    let plugins = "plugins:\n  Codertocat/Hello-World:\n    plugins: [lgtm]\nlgtm:\n- repos: [Codertocat/Hello-World]\n  review_acts_as_lgtm: true\n";
+    let hook = InProcess::start(
+        github("member"),
+        hook_config(CONFIG, plugins),
+        Options::default(),
+        Vec::new(),
+    );
+    // Upstream skips the review state when the body has `/lgtm` or `/lgtm cancel`: an approval
+    // saying `/lgtm cancel` adds nothing.
+    let approve_but_cancel = review(&hook.github, "reviewer", "approved", "/lgtm cancel");
+    hook.deliver("pull_request_review", &approve_but_cancel)
+        .await;
+    assert!(
+        labels(&hook.github).is_empty(),
+        "{:?}",
+        labels(&hook.github)
+    );
+    let approve = review(&hook.github, "reviewer", "approved", "Nice.");
+    hook.deliver("pull_request_review", &approve).await;
+    assert_eq!(labels(&hook.github), ["lgtm"]);
     hook.shutdown().await;
 }
 
