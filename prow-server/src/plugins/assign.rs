@@ -296,13 +296,7 @@ async fn facts(
     if !assign.iter().all(known) {
         commenters.insert(gc.user.login.to_lowercase());
         commenters.insert(gc.issue_author.login.to_lowercase());
-        let comments =
-            ctx.github
-                .issue_comments(org, repo, number)
-                .await
-                .map_err(PluginError::github(format!(
-                    "read the comments of {org}/{repo}#{number}"
-                )))?;
+        let comments = ctx.issue_comments(org, repo, number).await?;
         commenters.extend(comments.iter().map(|c| c.user.login.to_lowercase()));
     }
     let author = gc.issue_author.login.to_lowercase();

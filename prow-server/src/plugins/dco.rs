@@ -273,16 +273,7 @@ async fn check(
             "read the labels of {org}/{repo}#{number}"
         )))?;
     let bot_comments = if comment || missing.is_empty() {
-        ctx.github
-            .issue_comments(org, repo, number)
-            .await
-            .map_err(PluginError::github(format!(
-                "read the comments of {org}/{repo}#{number}"
-            )))?
-            .into_iter()
-            .filter(|c| c.user.login.eq_ignore_ascii_case(ctx.bot))
-            .map(|c| (c.id, c.body.unwrap_or_default()))
-            .collect()
+        ctx.bot_comments(org, repo, number).await?
     } else {
         Vec::new()
     };

@@ -231,18 +231,7 @@ impl Plugin for Help {
         let removing = REMOVE_HELP_RE.is_match(ctx.commands)
             || REMOVE_GOOD_FIRST_ISSUE_RE.is_match(ctx.commands);
         if removing {
-            let comments =
-                ctx.github
-                    .issue_comments(org, repo, number)
-                    .await
-                    .map_err(PluginError::github(format!(
-                        "read the comments of {org}/{repo}#{number}"
-                    )))?;
-            facts.bot_comments = comments
-                .into_iter()
-                .filter(|c| c.user.login.eq_ignore_ascii_case(ctx.bot))
-                .map(|c| (c.id, c.body.unwrap_or_default()))
-                .collect();
+            facts.bot_comments = ctx.bot_comments(org, repo, number).await?;
         }
         let request = Request {
             org,

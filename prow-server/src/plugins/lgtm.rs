@@ -337,17 +337,7 @@ impl Lgtm {
         repo: &str,
         number: u64,
     ) -> Result<Vec<(u64, String)>, PluginError> {
-        Ok(ctx
-            .github
-            .issue_comments(org, repo, number)
-            .await
-            .map_err(PluginError::github(format!(
-                "read the comments of {org}/{repo}#{number}"
-            )))?
-            .into_iter()
-            .filter(|c| c.user.login.eq_ignore_ascii_case(ctx.bot))
-            .map(|c| (c.id, c.body.unwrap_or_default()))
-            .collect())
+        ctx.bot_comments(org, repo, number).await
     }
 
     /// New commits on a pull request: `lgtm` goes unless the tree is the one approved.

@@ -155,6 +155,38 @@ impl Context<'_> {
             )))
     }
 
+    /// The comments on issue or pull request `org/repo#number`, read from GitHub.
+    pub async fn issue_comments(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<prow_github::types::Comment>, PluginError> {
+        self.github
+            .issue_comments(org, repo, number)
+            .await
+            .map_err(PluginError::github(format!(
+                "read the comments of {org}/{repo}#{number}"
+            )))
+    }
+
+    /// The bot's own comments on `org/repo#number`, id and text: its earlier replies, to edit
+    /// or prune.
+    pub async fn bot_comments(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<(u64, String)>, PluginError> {
+        Ok(self
+            .issue_comments(org, repo, number)
+            .await?
+            .into_iter()
+            .filter(|c| c.user.login.eq_ignore_ascii_case(self.bot))
+            .map(|c| (c.id, c.body.unwrap_or_default()))
+            .collect())
+    }
+
     /// The pull request `comment` was made on, read from GitHub.
     pub async fn pull_request_of(
         &self,

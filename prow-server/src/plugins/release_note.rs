@@ -360,9 +360,7 @@ impl Plugin for ReleaseNote {
                 let labels = ctx.github.issue_labels(org, repo, number).await.map_err(
                     PluginError::github(format!("read the labels of {org}/{repo}#{number}")),
                 )?;
-                let comments = ctx.github.issue_comments(org, repo, number).await.map_err(
-                    PluginError::github(format!("read the comments of {org}/{repo}#{number}")),
-                )?;
+                let comments = ctx.issue_comments(org, repo, number).await?;
                 let facts = PrFacts {
                     body: pr.body.clone().unwrap_or_default(),
                     labels: labels.into_iter().map(|l| l.name).collect(),

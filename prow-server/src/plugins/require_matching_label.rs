@@ -295,16 +295,7 @@ impl Plugin for RequireMatchingLabelPlugin {
             .collect();
         let bot_comments: Vec<(u64, String)> =
             if rules.iter().any(|r| !r.missing_comment.is_empty()) {
-                ctx.github
-                    .issue_comments(&org, &repo, number)
-                    .await
-                    .map_err(PluginError::github(format!(
-                        "read the comments of {org}/{repo}#{number}"
-                    )))?
-                    .into_iter()
-                    .filter(|c| c.user.login.eq_ignore_ascii_case(ctx.bot))
-                    .map(|c| (c.id, c.body.unwrap_or_default()))
-                    .collect()
+                ctx.bot_comments(&org, &repo, number).await?
             } else {
                 Vec::new()
             };

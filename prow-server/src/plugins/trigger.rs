@@ -384,23 +384,15 @@ async fn prune_help_comments(
     repo: &str,
     number: u64,
 ) -> Result<Vec<Action>, PluginError> {
-    let comments =
-        ctx.github
-            .issue_comments(org, repo, number)
-            .await
-            .map_err(PluginError::github(format!(
-                "read the comments of {org}/{repo}#{number}"
-            )))?;
-    Ok(comments
+    Ok(ctx
+        .bot_comments(org, repo, number)
+        .await?
         .into_iter()
-        .filter(|c| {
-            c.user.login.eq_ignore_ascii_case(ctx.bot)
-                && prow_config::is_help_comment(c.body.as_deref().unwrap_or_default())
-        })
-        .map(|c| Action::DeleteComment {
+        .filter(|(_, body)| prow_config::is_help_comment(body))
+        .map(|(id, _)| Action::DeleteComment {
             org: org.to_owned(),
             repo: repo.to_owned(),
-            id: c.id,
+            id,
         })
         .collect())
 }

@@ -21,6 +21,7 @@ use prow_server::plugins::{
 };
 
 use crate::plugins_approve::review;
+use crate::plugins_common::request;
 use crate::plugins_misc_support::InProcess;
 use crate::support::{
     CONFIG, PLUGINS, Server, comment, comments, github, hook_config, job_names, labels, opened,
@@ -482,14 +483,6 @@ const ARGUMENTS: &[(&str, &str, &str, bool)] = &[
 /// decision (or, for plugins that only match the regex on the comment as it is, the regex).
 fn acts(plugin: &str, name: &str, text: &str) -> bool {
     let none = BTreeMap::new();
-    let request = |body| prow_server::plugins::Request {
-        org: "o",
-        repo: "r",
-        number: 1,
-        user: "u",
-        body,
-        url: "https://x",
-    };
     match (plugin, name) {
         ("approve", _) => approve::is_approval_command(text, false),
         ("assign", "assignRe") => !assign::assignees(text, "me").is_empty(),

@@ -4,7 +4,7 @@
 use prow_server::hook::Options;
 use prow_server::plugins::lifecycle;
 
-use crate::plugins_common::summary;
+use crate::plugins_common::{request, summary};
 use crate::support::{self, Server, comment, comments, github, labels};
 
 fn facts(
@@ -24,15 +24,11 @@ fn facts(
 }
 
 fn run(body: &str, f: &lifecycle::Facts) -> Vec<String> {
-    let request = lifecycle::Request {
-        org: "o",
-        repo: "r",
-        number: 1,
-        user: "u",
-        body,
-        url: "https://x",
-    };
-    summary(&lifecycle::decide(&request, &lifecycle::requested(body), f))
+    summary(&lifecycle::decide(
+        &request(body),
+        &lifecycle::requested(body),
+        f,
+    ))
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use prow_server::hook::Options;
 use prow_server::plugins::release_note::{self as rn, CommentFacts, PrFacts};
 
-use crate::plugins_common::summary;
+use crate::plugins_common::{request, summary};
 use crate::support::{self, Server, comment, comments, github, labels, opened};
 
 fn strings(l: &[&str]) -> Vec<String> {
@@ -105,15 +105,7 @@ fn release_note_none_is_for_authors_and_members() {
         f.is_author = author;
         f.pr_body = pr_body.to_owned();
         f.labels = strings(labels);
-        let request = rn::Request {
-            org: "o",
-            repo: "r",
-            number: 1,
-            user: "u",
-            body,
-            url: "https://x",
-        };
-        summary(&rn::decide_comment(&request, &f))
+        summary(&rn::decide_comment(&request(body), &f))
     };
     assert_eq!(
         run("/release-note-none", false, true, "", &[rn::NEEDED]),
@@ -159,15 +151,21 @@ fn release_note_none_is_for_authors_and_members() {
     assert!(run("/release-note-nothing", true, true, "", &[]).is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn release_note_end_to_end() {
-    let plugins = "plugins:\n  Codertocat/Hello-World:\n    plugins: [release-note]\nrelease_note:\n  guidelines_url: https://guide\n";
-    let server = Server::start_with(
+/// hook with release-note enabled and `settings` added to plugins.yaml.
+async fn server(settings: &str) -> Server {
+    let plugins =
+        format!("plugins:\n  Codertocat/Hello-World:\n    plugins: [release-note]\n{settings}");
+    Server::start_with(
         github(support::ORG),
         Options::default(),
-        support::hook_config(support::CONFIG, plugins),
+        support::hook_config(support::CONFIG, &plugins),
     )
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_note_end_to_end() {
+    let server = server("release_note:\n  guidelines_url: https://guide\n").await;
     server.send("pull_request", &opened(support::ORG)).await;
     server.metrics.wait_processed(1).await;
     assert_eq!(labels(&server.github), [rn::NEEDED]);
@@ -202,15 +200,7 @@ fn release_note_edit_is_for_members_and_replaces_the_block() {
         f.is_member = member;
         f.pr_body = pr_body.to_owned();
         f.issue_url = "https://pr".to_owned();
-        let request = rn::Request {
-            org: "o",
-            repo: "r",
-            number: 1,
-            user: "u",
-            body,
-            url: "https://comment",
-        };
-        rn::decide_comment(&request, &f)
+        rn::decide_comment(&request(body), &f)
     };
     let edit = "/release-note-edit\r\n```release-note\r\n  Renames the flag.  \r\n```";
     // Upstream splices the new note, trimmed, between `\r\n`s into the description's block.
@@ -253,13 +243,7 @@ fn release_note_edit_is_for_members_and_replaces_the_block() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn release_note_edit_rewrites_the_description() {
-    let plugins = "plugins:\n  Codertocat/Hello-World:\n    plugins: [release-note]\n";
-    let server = Server::start_with(
-        github(support::ORG),
-        Options::default(),
-        support::hook_config(support::CONFIG, plugins),
-    )
-    .await;
+    let server = server("").await;
     let mut payload = comment(
         "/release-note-edit\n```release-note\nRenames the flag.\n```",
         "member",
