@@ -17,6 +17,11 @@
 //!
 //! [`command_regexes`] lists every plugin's command regexes with their upstream source, for
 //! the table test that holds them to upstream's.
+//!
+//! Deviations from upstream in what counts as a command: none known. Regexes that come from
+//! the configuration rather than from upstream's code compile through the same Go reading for
+//! presubmit triggers only; heart's `commentregexp`, require-matching-label's `regexp` and the
+//! branch and change rules still use Rust's Unicode `\s`, `\d`, `\w`.
 
 pub use prow_config::GoRegex;
 
