@@ -4,43 +4,76 @@
 //! A [`PresubmitFilter`] is built from a comment body. It keeps Prow's order: an explicit
 //! trigger (`/test foo`) first, then `/retest`, `/retest-required`, `/test-manual-required`,
 //! and `/ok-to-test` or `/test all`; the first filter that matches a job decides how it runs.
+//!
+//! The commands are upstream's regexes, copied verbatim and read with Go's classes
+//! ([`GoRegex`]): a command counts only at the very start of a line (`(?m)^/retest`), so an
+//! indented (`    /ok-to-test`, Markdown code) or quoted (`> /retest`) one never does, and
+//! they are case-sensitive as upstream's are. Trigger itself drops fenced code blocks from the
+//! comment first ([`drop_code_block`]) to decide whether it is concerned at all, handle
+//! `/ok-to-test` and the help reply; like upstream it then builds the [`PresubmitFilter`] from
+//! the whole comment.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write as _;
-use std::sync::LazyLock;
 
-use regex::Regex;
-
+use crate::goregex::GoRegex;
 use crate::jobs::Presubmit;
 use crate::matching::{BranchVerdict, ChangedFiles, ChangesError, Decision, Why};
 
-fn re(pattern: &str) -> Regex {
-    Regex::new(pattern).expect("static regex")
+const FILTER_GO: &str = "pkg/pjutil/filter.go";
+const HELP_GO: &str = "pkg/pjutil/help.go";
+
+/// `/test all` (upstream `TestAllRe`).
+pub static TEST_ALL_RE: GoRegex = GoRegex::new(FILTER_GO, r"(?m)^/test all,?($|\s.*)");
+/// `/retest` (upstream `RetestRe`).
+pub static RETEST_RE: GoRegex = GoRegex::new(FILTER_GO, r"(?m)^/retest\s*$");
+/// `/retest-required` (upstream `RetestRequiredRe`).
+pub static RETEST_REQUIRED_RE: GoRegex = GoRegex::new(FILTER_GO, r"(?m)^/retest-required\s*$");
+/// `/test-manual-required` (upstream `TestManualRequiredRe`).
+pub static TEST_MANUAL_REQUIRED_RE: GoRegex =
+    GoRegex::new(FILTER_GO, r"(?m)^/test-manual-required\s*$");
+/// `/ok-to-test` (upstream `OkToTestRe`).
+pub static OK_TO_TEST_RE: GoRegex = GoRegex::new(FILTER_GO, r"(?m)^/ok-to-test\s*$");
+/// `/ok-to-test cancel` (upstream `OkToTestCancelRe`).
+pub static OK_TO_TEST_CANCEL_RE: GoRegex =
+    GoRegex::new(FILTER_GO, r"(?m)^/ok-to-test\s+cancel\s*$");
+/// `/test ?` (upstream `TestHelpRe`).
+pub static TEST_HELP_RE: GoRegex = GoRegex::new(HELP_GO, r"(?m)^/test[ \t]*\?\s*$");
+/// `/test` with nothing after it (upstream `EmptyTestRe`).
+pub static EMPTY_TEST_RE: GoRegex = GoRegex::new(HELP_GO, r"(?m)^/test\s*$");
+/// `/retest <something>` (upstream `RetestWithTargetRe`).
+pub static RETEST_WITH_TARGET_RE: GoRegex = GoRegex::new(HELP_GO, r"(?m)^/retest[ \t]+\S+");
+/// `/test <something>` (upstream `TestWithAnyTargetRe`).
+pub static TEST_WITH_ANY_TARGET_RE: GoRegex = GoRegex::new(HELP_GO, r"(?m)^/test[ \t]+\S+");
+/// Any `/test` or `/retest` (upstream `anyTestRe`).
+pub static ANY_TEST_RE: GoRegex = GoRegex::new(HELP_GO, r"(?m)^/(?:re)?test\b");
+/// A fenced code block at the start of a line (upstream `codeBlockRe`).
+pub static CODE_BLOCK_RE: GoRegex = GoRegex::new(
+    "pkg/markdown/code_block.go",
+    "(?msU)^```.*(\n```\n|\n```$)|(?msU)^~~~.*(\n~~~\n|\n~~~$)",
+);
+
+/// Upstream's `markdown.DropCodeBlock`: `text` without its fenced code blocks. As upstream's
+/// regex reads them, a block opens with three backticks (or tildes) at the start of a line and
+/// closes at the next line that is exactly those three characters; an indented fence, or one
+/// never closed, stays.
+pub fn drop_code_block(text: &str) -> Cow<'_, str> {
+    CODE_BLOCK_RE.replace_all(text, "")
 }
 
-/// `/test all`.
-pub static TEST_ALL_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^/test all,?($|\s.*)"));
-/// `/retest`.
-pub static RETEST_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^/retest\s*$"));
-/// `/retest-required`.
-pub static RETEST_REQUIRED_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^/retest-required\s*$"));
-/// `/test-manual-required`.
-pub static TEST_MANUAL_REQUIRED_RE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?m)^/test-manual-required\s*$"));
-/// `/ok-to-test`.
-pub static OK_TO_TEST_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^/ok-to-test\s*$"));
-/// `/ok-to-test cancel`.
-pub static OK_TO_TEST_CANCEL_RE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?m)^/ok-to-test\s+cancel\s*$"));
-/// `/test ?`.
-pub static TEST_HELP_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^/test[ \t]*\?\s*$"));
-/// `/test` with nothing after it.
-pub static EMPTY_TEST_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^/test\s*$"));
-/// `/retest <something>`.
-pub static RETEST_WITH_TARGET_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^/retest[ \t]+\S+"));
-/// `/test <something>`.
-pub static TEST_WITH_ANY_TARGET_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^/test[ \t]+\S+"));
-static ANY_TEST_RE: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^/(?:re)?test\b"));
+/// Upstream trigger's `commentMatchesTrigger`: whether `text` (a comment with its code blocks
+/// dropped) holds one of trigger's commands or matches some presubmit's trigger.
+pub fn comment_matches_trigger(text: &str, presubmits: &[Presubmit]) -> bool {
+    RETEST_RE.is_match(text)
+        || RETEST_REQUIRED_RE.is_match(text)
+        || TEST_MANUAL_REQUIRED_RE.is_match(text)
+        || OK_TO_TEST_RE.is_match(text)
+        || OK_TO_TEST_CANCEL_RE.is_match(text)
+        || TEST_ALL_RE.is_match(text)
+        || may_need_help_comment(text)
+        || presubmits.iter().any(|p| p.trigger_matches(text))
+}
 
 /// The note for `/test` without targets.
 pub const TEST_WITHOUT_TARGET_NOTE: &str = "The `/test` command needs one or more targets.\n";

@@ -18,6 +18,7 @@ mod branches;
 mod defaults;
 mod error;
 pub mod filter;
+pub mod goregex;
 mod index;
 pub mod inrepo;
 mod jobs;
@@ -39,10 +40,11 @@ pub use defaults::default_trigger_for;
 pub use error::{Error, Finding, Severity};
 pub use filter::{
     Available, Contexts, JobReason, NotSelected, Outcome, PresubmitFilter, Selected,
-    available_presubmits, evaluate, explain_postsubmit, explain_presubmit, filter_presubmits,
-    help_message, help_note, is_help_comment, may_need_help_comment, prunes_help, why_postsubmits,
-    why_presubmits,
+    available_presubmits, comment_matches_trigger, drop_code_block, evaluate, explain_postsubmit,
+    explain_presubmit, filter_presubmits, help_message, help_note, is_help_comment,
+    may_need_help_comment, prunes_help, why_postsubmits, why_presubmits,
 };
+pub use goregex::GoRegex;
 pub use index::PresubmitIndex;
 pub use jobs::{BaseMut, JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit};
 pub use load::{

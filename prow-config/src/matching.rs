@@ -295,8 +295,9 @@ impl Compiled {
     ) -> &JobRegexes {
         self.0.get_or_init(|| {
             Arc::new(JobRegexes {
+                // Go's classes, as upstream's `TriggerMatches` reads the comment.
                 trigger: (!trigger.is_empty())
-                    .then(|| Regex::new(trigger).ok())
+                    .then(|| crate::goregex::compile(trigger).ok())
                     .flatten(),
                 brancher: Brancher::new(branches, skip),
                 changes: ChangeMatcher::new(ric, sioc),

@@ -470,6 +470,15 @@ impl GitHubClient for FakeGitHub {
         set_state(&mut state, org, repo, number, "open")
     }
 
+    async fn edit_issue_body(&self, org: &str, repo: &str, number: u64, body: &str) -> Result<()> {
+        let mut state = self.call("edit_issue_body")?;
+        issue(&mut state, org, repo, number)?.body = Some(body.to_owned());
+        if let Some(pr) = state.pulls.get_mut(&key(org, repo, number)) {
+            pr.body = Some(body.to_owned());
+        }
+        Ok(())
+    }
+
     async fn merge(
         &self,
         org: &str,

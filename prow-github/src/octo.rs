@@ -728,6 +728,14 @@ impl GitHubClient for OctocrabClient {
         Ok(())
     }
 
+    async fn edit_issue_body(&self, org: &str, repo: &str, number: u64, body: &str) -> Result<()> {
+        let what = format!("edit the body of {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}", repo_path(org, repo));
+        self.write(Method::Patch, &what, &uri, &json!({ "body": body }))
+            .await?;
+        Ok(())
+    }
+
     async fn merge(
         &self,
         org: &str,

@@ -4,6 +4,7 @@ mod committed;
 mod corpus;
 mod errors;
 mod fuzz;
+mod goregex;
 mod inrepo;
 mod matching;
 mod orgrepo;

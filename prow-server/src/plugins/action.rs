@@ -124,6 +124,17 @@ pub enum Action {
         /// The issue or pull request.
         number: u64,
     },
+    /// Replaces the body (description) of an issue or pull request.
+    EditBody {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The new body.
+        body: String,
+    },
     /// Sets the milestone of an issue or pull request, or clears it.
     SetMilestone {
         /// The organisation.
@@ -299,6 +310,9 @@ impl Action {
                 org, repo, number, ..
             } => format!("close {org}/{repo}#{number}"),
             Action::Reopen { org, repo, number } => format!("reopen {org}/{repo}#{number}"),
+            Action::EditBody {
+                org, repo, number, ..
+            } => format!("edit the body of {org}/{repo}#{number}"),
             Action::DeleteComment { org, repo, id } => {
                 format!("delete comment {id} in {org}/{repo}")
             }
@@ -447,6 +461,15 @@ pub async fn execute(
         Action::Reopen { org, repo, number } => {
             github.reopen_issue(org, repo, *number).await.map_err(gh)
         }
+        Action::EditBody {
+            org,
+            repo,
+            number,
+            body,
+        } => github
+            .edit_issue_body(org, repo, *number, body)
+            .await
+            .map_err(gh),
         Action::DeleteComment { org, repo, id } => {
             github.delete_comment(org, repo, *id).await.map_err(gh)
         }

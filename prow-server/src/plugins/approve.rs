@@ -7,17 +7,14 @@
 //! approver (directly, through an alias, or in a parent directory unless `no_parent_owners`).
 //! The whole pull request is re-evaluated from its comments and reviews on each event.
 
-use std::sync::LazyLock;
-
+use super::commands::GoRegex;
+use super::owners_loader::OwnersLoader;
+use super::{Action, Context, Plugin, PluginError, PluginHelp};
 use async_trait::async_trait;
 use prow_config::owners::{Approvals, RepoOwners};
 use prow_config::plugins::{Approve as ApproveConfig, PluginConfig};
 use prow_github::events::{CommentAction, Event};
 use prow_github::types::PullRequest;
-use regex::Regex;
-
-use super::owners_loader::OwnersLoader;
-use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// The label.
 pub const APPROVED_LABEL: &str = "approved";
@@ -27,14 +24,18 @@ pub const NOTIFIER: &str = "[APPROVALNOTIFIER]";
 pub const DEFAULT_LINK_URL: &str = "https://github.com";
 const MANUAL: &str = "Approval requirements bypassed by manually added approval.";
 
-static COMMAND_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^/([^\s]+)[\t ]*([^\n\r]*)").expect("valid regex"));
+/// Any command with its arguments (upstream `commandRegex`); approve picks `/approve`,
+/// `/remove-approve` and `/lgtm` out of them, in any case.
+pub static COMMAND_RE: GoRegex = GoRegex::new(
+    "pkg/plugins/approve/approve.go",
+    r"(?m)^/([^\s]+)[\t ]*([^\n\r]*)",
+);
 
 /// Whether `body` holds a command approve acts on (`/approve`, `/remove-approve`, and `/lgtm`
 /// when it acts as approval).
 pub fn is_approval_command(body: &str, lgtm_acts_as_approve: bool) -> bool {
     COMMAND_RE.captures_iter(body).any(|c| {
-        let cmd = c[1].to_ascii_uppercase();
+        let cmd = c[1].to_uppercase();
         cmd == "APPROVE" || cmd == "REMOVE-APPROVE" || (cmd == "LGTM" && lgtm_acts_as_approve)
     })
 }
@@ -61,7 +62,9 @@ pub fn considers_review_state(c: &ApproveConfig) -> bool {
 
 /// The issue a pull request body references (`#123` or a link to an issue of `org`).
 pub fn associated_issue(body: &str, org: &str) -> Option<u64> {
-    let re = Regex::new(&format!(r"(?:{}/[^/]+/issues/|#)(\d+)", regex::escape(org))).ok()?;
+    let re =
+        prow_config::goregex::compile(&format!(r"(?:{}/[^/]+/issues/|#)(\d+)", regex::escape(org)))
+            .ok()?;
     re.captures(body)?.get(1)?.as_str().parse().ok()
 }
 
@@ -124,15 +127,12 @@ pub fn apply(
             approvals.remove_approver(&n.author);
         }
         for c in COMMAND_RE.captures_iter(&n.body) {
-            let name = c[1].to_ascii_uppercase();
+            let name = c[1].to_uppercase();
             if name == "REMOVE-APPROVE" {
                 approvals.remove_approver(&n.author);
                 continue;
             }
             if name != "APPROVE" && name != "LGTM" {
-                continue;
-            }
-            if name == "LGTM" && !settings.lgtm_acts_as_approve {
                 continue;
             }
             let args = c[2].trim().to_lowercase();

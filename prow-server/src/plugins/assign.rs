@@ -7,7 +7,6 @@
 //! the pull request's author. Refused users get Prow's reply.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
@@ -15,15 +14,15 @@ use prow_github::events::{CommentAction, Event, GenericCommentEvent};
 use prow_github::types::Permission;
 use regex::Regex;
 
+use super::commands::GoRegex;
 use super::respond::format_response_raw;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
-static ASSIGN_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?mi)^/(un)?assign((?: @?[-A-Za-z0-9_]+?)*)\s*$").expect("valid regex")
-});
-static CC_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?mi)^/(un)?cc((?: +@?[-/A-Za-z0-9_]+?)*)\s*$").expect("valid regex")
-});
+const ASSIGN_GO: &str = "pkg/plugins/assign/assign.go";
+/// `/[un]assign [[@]user ...]` (upstream `assignRe`).
+pub static ASSIGN_RE: GoRegex = GoRegex::new(ASSIGN_GO, r"(?mi)^/(un)?assign(( @?[-\w]+?)*)\s*$");
+/// `/[un]cc [[@]user ...]` (upstream `CCRegexp`, which blunderbuss shares).
+pub static CC_RE: GoRegex = GoRegex::new(ASSIGN_GO, r"(?mi)^/(un)?cc(( +@?[-/\w]+?)*)\s*$");
 
 /// Users to add and remove, each login once (its last command wins), sorted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,10 +42,10 @@ impl Change {
 }
 
 fn parse(re: &Regex, body: &str, commenter: &str) -> Change {
-    let body = super::commands::strip_quoted(body);
     let mut users: BTreeMap<String, bool> = BTreeMap::new();
-    for caps in re.captures_iter(&body) {
-        let add = caps.get(1).is_none();
+    for caps in re.captures_iter(body) {
+        // Upstream compares the prefix with `"un"` exactly: `/UNASSIGN` assigns.
+        let add = caps.get(1).is_none_or(|un| un.as_str() != "un");
         let args = caps.get(2).map_or("", |m| m.as_str());
         if args.is_empty() {
             users.insert(commenter.to_owned(), add);
@@ -297,13 +296,7 @@ async fn facts(
     if !assign.iter().all(known) {
         commenters.insert(gc.user.login.to_lowercase());
         commenters.insert(gc.issue_author.login.to_lowercase());
-        let comments =
-            ctx.github
-                .issue_comments(org, repo, number)
-                .await
-                .map_err(PluginError::github(format!(
-                    "read the comments of {org}/{repo}#{number}"
-                )))?;
+        let comments = ctx.issue_comments(org, repo, number).await?;
         commenters.extend(comments.iter().map(|c| c.user.login.to_lowercase()));
     }
     let author = gc.issue_author.login.to_lowercase();

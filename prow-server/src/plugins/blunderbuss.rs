@@ -8,22 +8,19 @@
 //! `wait_for_status` only suppresses requests on open, as in Prow, without the status handler.
 
 use std::collections::BTreeSet;
-use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use prow_config::owners::{RepoOwners, norm_login, shuffle};
 use prow_config::plugins::{Blunderbuss as BlunderbussConfig, PluginConfig};
 use prow_github::events::{CommentAction, Event};
 use prow_github::types::PullRequest;
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::owners_loader::OwnersLoader;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
-static AUTO_CC_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/auto-cc\s*$").expect("valid regex"));
-static CC_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/(un)?cc(( +@?[-/\w]+?)*)\s*$").expect("valid regex"));
+/// `/auto-cc` (upstream `reviewer.AutoCCMatch`).
+pub static AUTO_CC_RE: GoRegex = GoRegex::new("pkg/reviewer/reviewer.go", r"(?mi)^/auto-cc\s*$");
 
 /// Whether `body` asks for `/auto-cc`.
 pub fn is_auto_cc(body: &str) -> bool {
@@ -32,7 +29,7 @@ pub fn is_auto_cc(body: &str) -> bool {
 
 /// Whether a pull request body already `/cc`s someone (blunderbuss then stays quiet on open).
 pub fn body_ccs(body: &str) -> bool {
-    CC_RE.is_match(body)
+    super::assign::CC_RE.is_match(body)
 }
 
 /// Sets in layers (Prow's `layeredsets.String`): picks come from the lowest layer first.

@@ -2,13 +2,11 @@
 //! asks thecatapi.com; this plugin picks from a list of image links, built in or given, so it
 //! needs no network. `/meow grumpy` (or `no`) always gets Grumpy Cat. Anyone may use it.
 
-use std::sync::LazyLock;
-
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event};
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::respond::format_response_raw;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
@@ -24,15 +22,15 @@ pub const CATS: &[&str] = &[
     "https://upload.wikimedia.org/wikipedia/commons/e/ee/Grumpy_Cat_by_Gage_Skidmore.jpg",
 ];
 
-static MEOW_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/meow(vie)?(?: (.+))?\s*$").expect("valid regex"));
-static GRUMPY_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^(no|grumpy)\s*$").expect("valid regex"));
+/// `/meow[vie] [category]` (upstream `match`).
+pub static MEOW_RE: GoRegex =
+    GoRegex::new("pkg/plugins/cat/cat.go", r"(?mi)^/meow(vie)?(?: (.+))?\s*$");
+/// The categories that get Grumpy Cat (upstream `grumpyKeywords`).
+static GRUMPY_RE: GoRegex = GoRegex::new("pkg/plugins/cat/cat.go", r"(?mi)^(no|grumpy)\s*$");
 
 /// The category of the first `/meow` line (empty for none), or `None` without one.
 pub fn requested(body: &str) -> Option<String> {
-    let body = super::commands::strip_quoted(body);
-    MEOW_RE.captures(&body).map(|c| {
+    MEOW_RE.captures(body).map(|c| {
         c.get(2)
             .map_or_else(String::new, |m| m.as_str().trim().to_owned())
     })

@@ -7,14 +7,12 @@
 //! seconds; here hook searches once more after [`SEARCH_AGAIN_AFTER`] through an
 //! [`Action::Recheck`], holding no worker while it waits.
 
-use std::sync::LazyLock;
-
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event};
 use prow_github::types::{Label, StatusState};
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// The label of a signed CLA.
@@ -26,12 +24,12 @@ pub const SEARCH_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_se
 /// The contexts watched by default: upstream's and the Linux Foundation's older one.
 pub const DEFAULT_CONTEXTS: [&str; 2] = ["EasyCLA", "cla/linuxfoundation"];
 
-static CHECK_CLA: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/check-cla\s*$").expect("valid regex"));
+/// `/check-cla` (upstream `checkCLARe`).
+pub static CHECK_CLA_RE: GoRegex = GoRegex::new("pkg/plugins/cla/cla.go", r"(?mi)^/check-cla\s*$");
 
 /// Whether `body` asks for `/check-cla`.
 pub fn requested(body: &str) -> bool {
-    CHECK_CLA.is_match(&super::commands::strip_quoted(body))
+    CHECK_CLA_RE.is_match(body)
 }
 
 /// The label changes that make `labels` agree with a CLA status in `state`, as Prow does:

@@ -6,14 +6,12 @@
 //! commits by trusted authors need no sign-off. Merge commits are not told apart (the commit
 //! listing carries no parents): they need a sign-off too.
 
-use std::sync::LazyLock;
-
 use async_trait::async_trait;
 use prow_config::plugins::{Dco, PluginConfig, Trigger};
 use prow_github::events::{CommentAction, Event};
 use prow_github::types::{CommitInfo, PullRequest, Status, StatusState};
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::respond::ABOUT_THIS_BOT;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
@@ -33,14 +31,14 @@ pub const MARK: &str = "Thanks for your pull request. Before we can look at it, 
 const ABOUT_COMMANDS: &str =
     "I understand the commands that are listed [here](https://go.k8s.io/bot-commands).";
 
-static CHECK_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/check-dco\s*$").expect("valid regex"));
-static SIGNED_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^signed-off-by:").expect("valid regex"));
+/// `/check-dco` (upstream `checkDCORe`).
+pub static CHECK_DCO_RE: GoRegex = GoRegex::new("pkg/plugins/dco/dco.go", r"(?mi)^/check-dco\s*$");
+/// A sign-off line in a commit message (upstream `testRe`).
+static SIGNED_OFF_RE: GoRegex = GoRegex::new("pkg/plugins/dco/dco.go", r"(?mi)^signed-off-by:");
 
 /// Whether a commit `message` is signed off.
 pub fn signed_off(message: &str) -> bool {
-    SIGNED_RE.is_match(message)
+    SIGNED_OFF_RE.is_match(message)
 }
 
 /// The page the status and the comment link to.
@@ -206,7 +204,7 @@ impl Plugin for DcoPlugin {
                 };
                 if !gc.is_pr
                     || gc.action != CommentAction::Created
-                    || !CHECK_RE.is_match(ctx.commands)
+                    || !CHECK_DCO_RE.is_match(ctx.commands)
                 {
                     return Ok(Vec::new());
                 }
@@ -275,16 +273,7 @@ async fn check(
             "read the labels of {org}/{repo}#{number}"
         )))?;
     let bot_comments = if comment || missing.is_empty() {
-        ctx.github
-            .issue_comments(org, repo, number)
-            .await
-            .map_err(PluginError::github(format!(
-                "read the comments of {org}/{repo}#{number}"
-            )))?
-            .into_iter()
-            .filter(|c| c.user.login.eq_ignore_ascii_case(ctx.bot))
-            .map(|c| (c.id, c.body.unwrap_or_default()))
-            .collect()
+        ctx.bot_comments(org, repo, number).await?
     } else {
         Vec::new()
     };

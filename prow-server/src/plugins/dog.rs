@@ -3,13 +3,11 @@
 //! random.dog; this plugin picks from a list of image links, built in or given, so it needs
 //! no network. Anyone may use it.
 
-use std::sync::LazyLock;
-
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event};
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::respond::format_response_raw;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
@@ -23,26 +21,28 @@ pub const DOGS: &[&str] = &[
     "https://upload.wikimedia.org/wikipedia/commons/6/6e/Golde33443.jpg",
 ];
 
-static WOOF_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/(woof|bark)\s*$").expect("valid regex"));
-static FINE_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/this-is-fine\s*$").expect("valid regex"));
-static NOT_FINE_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/this-is-not-fine\s*$").expect("valid regex"));
-static UNBEARABLE_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/this-is-unbearable\s*$").expect("valid regex"));
+/// `/woof` and `/bark` (upstream `match`).
+pub static WOOF_RE: GoRegex = GoRegex::new("pkg/plugins/dog/dog.go", r"(?mi)^/(woof|bark)\s*$");
+/// `/this-is-fine` (upstream `fineRegex`).
+pub static FINE_RE: GoRegex = GoRegex::new("pkg/plugins/dog/dog.go", r"(?mi)^/this-is-fine\s*$");
+/// `/this-is-not-fine` (upstream `notFineRegex`).
+pub static NOT_FINE_RE: GoRegex =
+    GoRegex::new("pkg/plugins/dog/dog.go", r"(?mi)^/this-is-not-fine\s*$");
+/// `/this-is-unbearable` (upstream `unbearableRegex`).
+pub static UNBEARABLE_RE: GoRegex =
+    GoRegex::new("pkg/plugins/dog/dog.go", r"(?mi)^/this-is-unbearable\s*$");
 
 /// The picture a comment asks for, given the dog `images` and the `seed` (delivery id).
 pub fn reply(body: &str, images: &[String], seed: &str) -> Option<String> {
-    let body = super::commands::strip_quoted(body);
-    let url = if FINE_RE.is_match(&body) {
-        format!("{FINE_ROOT}this_is_fine.png")
-    } else if NOT_FINE_RE.is_match(&body) {
-        format!("{FINE_ROOT}this_is_not_fine.png")
-    } else if UNBEARABLE_RE.is_match(&body) {
-        format!("{FINE_ROOT}this_is_unbearable.jpg")
-    } else if WOOF_RE.is_match(&body) {
+    // Upstream asks for a dog first and looks for the famous ones only without `/woof`.
+    let url = if WOOF_RE.is_match(body) {
         super::fun::pick(images, seed)?.clone()
+    } else if FINE_RE.is_match(body) {
+        format!("{FINE_ROOT}this_is_fine.png")
+    } else if NOT_FINE_RE.is_match(body) {
+        format!("{FINE_ROOT}this_is_not_fine.png")
+    } else if UNBEARABLE_RE.is_match(body) {
+        format!("{FINE_ROOT}this_is_unbearable.jpg")
     } else {
         return None;
     };

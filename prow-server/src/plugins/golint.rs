@@ -26,6 +26,7 @@ use prow_github::client::{DraftReview, DraftReviewComment};
 use prow_github::events::{CommentAction, Event};
 use regex::Regex;
 
+use super::commands::GoRegex;
 use super::respond::format_response_raw;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
@@ -36,8 +37,8 @@ pub const MAX_COMMENTS: usize = 20;
 /// The reply when there is no git source to check the pull request out from.
 pub const NO_CHECKOUT: &str = "Cannot lint this pull request: no git source is configured to check it out from (set `PROW_LINT_GIT_URL`, e.g. `https://github.com/{org}/{repo}.git`).";
 
-static LINT_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/lint\s*$").expect("valid regex"));
+/// `/lint` (upstream `lintRe`).
+pub static LINT_RE: GoRegex = GoRegex::new("pkg/plugins/golint/golint.go", r"(?mi)^/lint\s*$");
 static HUNK_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^@@ -(\d+),?(\d+)? \+(\d+),?(\d+)? @@").expect("valid regex"));
 static PROBLEM_RE: LazyLock<Regex> = LazyLock::new(|| {
@@ -46,7 +47,7 @@ static PROBLEM_RE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Whether `body` asks for `/lint`.
 pub fn requested(body: &str) -> bool {
-    LINT_RE.is_match(&super::commands::strip_quoted(body))
+    LINT_RE.is_match(body)
 }
 
 /// The lines of the new file a unified diff adds (upstream's `AddedLines`).

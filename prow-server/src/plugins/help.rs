@@ -3,13 +3,11 @@
 //! them off and delete the bot's guideline replies (upstream `pkg/plugins/help`). Anyone may
 //! use the commands; pull requests are left alone.
 
-use std::sync::LazyLock;
-
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event};
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::respond::format_response_raw;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
@@ -23,14 +21,19 @@ pub const HELP_MARK: &str = "This request has been marked as needing help from a
 pub const GOOD_FIRST_ISSUE_MARK: &str =
     "This request has been marked as suitable for new contributors.";
 
-static HELP_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/help\s*$").expect("valid regex"));
-static REMOVE_HELP_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/remove-help\s*$").expect("valid regex"));
-static GFI_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/good-first-issue\s*$").expect("valid regex"));
-static REMOVE_GFI_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/remove-good-first-issue\s*$").expect("valid regex"));
+/// `/help` (upstream `helpRe`).
+pub static HELP_RE: GoRegex = GoRegex::new("pkg/plugins/help/help.go", r"(?mi)^/help\s*$");
+/// `/remove-help` (upstream `helpRemoveRe`).
+pub static REMOVE_HELP_RE: GoRegex =
+    GoRegex::new("pkg/plugins/help/help.go", r"(?mi)^/remove-help\s*$");
+/// `/good-first-issue` (upstream `helpGoodFirstIssueRe`).
+pub static GOOD_FIRST_ISSUE_RE: GoRegex =
+    GoRegex::new("pkg/plugins/help/help.go", r"(?mi)^/good-first-issue\s*$");
+/// `/remove-good-first-issue` (upstream `helpGoodFirstIssueRemoveRe`).
+pub static REMOVE_GOOD_FIRST_ISSUE_RE: GoRegex = GoRegex::new(
+    "pkg/plugins/help/help.go",
+    r"(?mi)^/remove-good-first-issue\s*$",
+);
 
 /// The guidelines the replies point to (`help.help_guidelines_url` and `_summary`).
 #[derive(Debug, Clone, Copy)]
@@ -104,17 +107,21 @@ pub struct Request<'a> {
 
 /// Whether `body` has any of the plugin's commands.
 pub fn mentioned(body: &str) -> bool {
-    let body = super::commands::strip_quoted(body);
-    [&HELP_RE, &REMOVE_HELP_RE, &GFI_RE, &REMOVE_GFI_RE]
-        .iter()
-        .any(|re| re.is_match(&body))
+    [
+        &HELP_RE,
+        &REMOVE_HELP_RE,
+        &GOOD_FIRST_ISSUE_RE,
+        &REMOVE_GOOD_FIRST_ISSUE_RE,
+    ]
+    .iter()
+    .any(|re| re.is_match(body))
 }
 
 /// The actions for `request` on an open issue, given `facts` and the `guidelines`. One
 /// command is acted on, in Prow's order: remove-help, good-first-issue, help,
 /// remove-good-first-issue.
 pub fn decide(request: &Request<'_>, facts: &Facts, guidelines: &Guidelines<'_>) -> Vec<Action> {
-    let body = super::commands::strip_quoted(request.body);
+    let body = request.body;
     let (org, repo, number) = (
         request.org.to_owned(),
         request.repo.to_owned(),
@@ -151,23 +158,23 @@ pub fn decide(request: &Request<'_>, facts: &Facts, guidelines: &Guidelines<'_>)
             .collect()
     };
     let mut actions = Vec::new();
-    if facts.has_help && REMOVE_HELP_RE.is_match(&body) {
+    if facts.has_help && REMOVE_HELP_RE.is_match(body) {
         actions.push(remove(HELP_LABEL));
         actions.extend(prune(HELP_MARK));
         if facts.has_good_first_issue {
             actions.push(remove(GOOD_FIRST_ISSUE_LABEL));
             actions.extend(prune(GOOD_FIRST_ISSUE_MARK));
         }
-    } else if !facts.has_good_first_issue && GFI_RE.is_match(&body) {
+    } else if !facts.has_good_first_issue && GOOD_FIRST_ISSUE_RE.is_match(body) {
         actions.push(reply(&guidelines.good_first_issue_message()));
         actions.push(add(GOOD_FIRST_ISSUE_LABEL));
         if !facts.has_help {
             actions.push(add(HELP_LABEL));
         }
-    } else if !facts.has_help && HELP_RE.is_match(&body) {
+    } else if !facts.has_help && HELP_RE.is_match(body) {
         actions.push(reply(&guidelines.help_message()));
         actions.push(add(HELP_LABEL));
-    } else if facts.has_good_first_issue && REMOVE_GFI_RE.is_match(&body) {
+    } else if facts.has_good_first_issue && REMOVE_GOOD_FIRST_ISSUE_RE.is_match(body) {
         actions.push(remove(GOOD_FIRST_ISSUE_LABEL));
         actions.extend(prune(GOOD_FIRST_ISSUE_MARK));
     }
@@ -221,23 +228,10 @@ impl Plugin for Help {
             has_good_first_issue: has(GOOD_FIRST_ISSUE_LABEL),
             bot_comments: Vec::new(),
         };
-        let removing = super::commands::find(
-            &super::commands::strip_quoted(&gc.body),
-            &["remove-help", "remove-good-first-issue"],
-        );
-        if !removing.is_empty() {
-            let comments =
-                ctx.github
-                    .issue_comments(org, repo, number)
-                    .await
-                    .map_err(PluginError::github(format!(
-                        "read the comments of {org}/{repo}#{number}"
-                    )))?;
-            facts.bot_comments = comments
-                .into_iter()
-                .filter(|c| c.user.login.eq_ignore_ascii_case(ctx.bot))
-                .map(|c| (c.id, c.body.unwrap_or_default()))
-                .collect();
+        let removing = REMOVE_HELP_RE.is_match(ctx.commands)
+            || REMOVE_GOOD_FIRST_ISSUE_RE.is_match(ctx.commands);
+        if removing {
+            facts.bot_comments = ctx.bot_comments(org, repo, number).await?;
         }
         let request = Request {
             org,

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event, GenericCommentEvent};
 
+use super::commands::GoRegex;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// The label that blocks merging.
@@ -14,20 +15,25 @@ pub const HOLD_LABEL: &str = "do-not-merge/hold";
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Hold;
 
+const HOLD_GO: &str = "pkg/plugins/hold/hold.go";
+/// `/hold`, with anything after it (upstream `labelRe`).
+pub static HOLD_RE: GoRegex = GoRegex::new(HOLD_GO, r"(?mi)^/hold(\s.*)?$");
+/// `/hold cancel`, `/unhold` and `/remove-hold` (upstream `labelCancelRe`).
+pub static HOLD_CANCEL_RE: GoRegex = GoRegex::new(
+    HOLD_GO,
+    r"(?mi)^/(remove-hold|hold\s+cancel|unhold)(\s.*)?$",
+);
+
 /// What a comment asks of the hold label: `Some(true)` to hold, `Some(false)` to release.
-/// The last `/hold` line wins, as in Prow.
+/// Upstream looks for a release first, so it wins over `/hold` anywhere in the comment.
 pub fn requested(body: &str) -> Option<bool> {
-    let body = super::commands::strip_quoted(body);
-    super::commands::find(&body, &["hold", "unhold", "remove-hold"])
-        .into_iter()
-        .rev()
-        .find_map(
-            |(name, args)| match (name.as_str(), args.to_ascii_lowercase().as_str()) {
-                ("hold", "") => Some(true),
-                ("hold", "cancel") | ("unhold" | "remove-hold", "") => Some(false),
-                _ => None,
-            },
-        )
+    if HOLD_CANCEL_RE.is_match(body) {
+        Some(false)
+    } else if HOLD_RE.is_match(body) {
+        Some(true)
+    } else {
+        None
+    }
 }
 
 /// The actions for a comment on an issue or pull request with `has_hold` telling whether the

@@ -4,17 +4,20 @@
 //!
 //! Anyone may use the commands; a label must already exist in the repository; only org members
 //! may add `triage/accepted`; restricted labels only their allowed users and teams may change.
+//! The commands are upstream's case-sensitive regexes, read after HTML comments are removed
+//! (a command inside `<!-- -->` does nothing); each matched line is split on single spaces as
+//! upstream does, so `/kind  bug` also asks for an empty `kind/` label that no repository has.
 //! When a `pull_request` gains a label named in a restricted label's `assign_on`, the
 //! restricted label's allowed users are assigned.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use prow_config::plugins::{PluginConfig, RestrictedLabel};
 use prow_github::events::{CommentAction, Event, GenericCommentEvent};
 use regex::Regex;
 
+use super::commands::GoRegex;
 use super::respond::format_response_raw;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
@@ -36,20 +39,24 @@ pub const KINDS: [&str; 8] = [
 /// Kinds whose `needs-<kind>` label comes back when the last label of the kind is removed.
 const NEEDS: [&str; 4] = ["kind", "priority", "sig", "triage"];
 
-static HTML_COMMENT: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?s)<!--(.*?)-->").expect("valid regex"));
-static LABEL_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)^/(area|committee|kind|language|priority|sig|triage|wg)[ \t]*(.*?)\s*$")
-        .expect("valid regex")
-});
-static REMOVE_LABEL_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)^/remove-(area|committee|kind|language|priority|sig|triage|wg)[ \t]*(.*?)\s*$")
-        .expect("valid regex")
-});
-static CUSTOM_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^/label[ \t]*(.*?)\s*$").expect("valid regex"));
-static CUSTOM_REMOVE_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^/remove-label[ \t]*(.*?)\s*$").expect("valid regex"));
+const LABEL_GO: &str = "pkg/plugins/label/label.go";
+/// An HTML comment, removed before looking for commands (upstream `commentRegex`).
+static HTML_COMMENT: GoRegex = GoRegex::new(LABEL_GO, r"(?s)<!--(.*?)-->");
+/// `/<kind> <name> ...` (upstream `labelRegex`; case-sensitive).
+pub static LABEL_RE: GoRegex = GoRegex::new(
+    LABEL_GO,
+    r"(?m)^/(area|committee|kind|language|priority|sig|triage|wg)\s*(.*?)\s*$",
+);
+/// `/remove-<kind> <name> ...` (upstream `removeLabelRegex`).
+pub static REMOVE_LABEL_RE: GoRegex = GoRegex::new(
+    LABEL_GO,
+    r"(?m)^/remove-(area|committee|kind|language|priority|sig|triage|wg)\s*(.*?)\s*$",
+);
+/// `/label <name>` (upstream `customLabelRegex`).
+pub static CUSTOM_LABEL_RE: GoRegex = GoRegex::new(LABEL_GO, r"(?m)^/label\s*(.*?)\s*$");
+/// `/remove-label <name>` (upstream `customRemoveLabelRegex`).
+pub static CUSTOM_REMOVE_LABEL_RE: GoRegex =
+    GoRegex::new(LABEL_GO, r"(?m)^/remove-label\s*(.*?)\s*$");
 
 /// What a comment asks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,12 +83,14 @@ pub fn without_html_comments(body: &str) -> String {
     HTML_COMMENT.replace_all(body, "").into_owned()
 }
 
+/// Upstream's `getLabelsFromREMatches`: the whole match split on single spaces, minus the
+/// command word (`/kindbug` names nothing). As upstream, two spaces name an empty label
+/// (`kind/`), which the repository then lacks.
 fn kind_labels(re: &Regex, body: &str) -> Vec<String> {
     let mut out = Vec::new();
     for caps in re.captures_iter(body) {
-        // The whole match split on spaces, minus the command word: `/kindbug` names nothing.
         let whole = caps.get(0).map_or("", |m| m.as_str()).trim();
-        for name in whole.split(' ').skip(1).filter(|n| !n.trim().is_empty()) {
+        for name in whole.split(' ').skip(1) {
             out.push(format!("{}/{}", &caps[1], name.trim()).to_lowercase());
         }
     }
@@ -96,8 +105,8 @@ fn custom_labels(
 ) -> Vec<String> {
     let mut out = Vec::new();
     for caps in re.captures_iter(body) {
-        let whole = caps.get(0).map_or("", |m| m.as_str()).trim();
-        let parts: Vec<&str> = whole.split(' ').collect();
+        let matched = caps.get(0).map_or("", |m| m.as_str());
+        let parts: Vec<&str> = matched.trim().split(' ').collect();
         if parts.len() != 2 || !(parts[0] == "/label" || parts[0] == "/remove-label") {
             continue;
         }
@@ -105,7 +114,8 @@ fn custom_labels(
         if known(&name) {
             out.push(name);
         } else {
-            unknown.push(whole.to_owned());
+            // Upstream names the whole match, untrimmed.
+            unknown.push(matched.to_owned());
         }
     }
     out
@@ -124,10 +134,10 @@ pub fn requested(
     };
     let mut unknown = Vec::new();
     let mut add = kind_labels(&LABEL_RE, &body);
-    add.extend(custom_labels(&CUSTOM_RE, &body, &known, &mut unknown));
+    add.extend(custom_labels(&CUSTOM_LABEL_RE, &body, &known, &mut unknown));
     let mut remove = kind_labels(&REMOVE_LABEL_RE, &body);
     remove.extend(custom_labels(
-        &CUSTOM_REMOVE_RE,
+        &CUSTOM_REMOVE_LABEL_RE,
         &body,
         &known,
         &mut unknown,
@@ -420,7 +430,9 @@ impl LabelPlugin {
         let (org, repo, number) = (gc.repo.org(), gc.repo.name.as_str(), gc.number);
         let additional = &ctx.plugins.label.additional_labels;
         let restricted = ctx.plugins.restricted_labels_for(org, repo);
-        let want = requested(ctx.commands, additional, &restricted);
+        // The whole comment, not `ctx.commands`: removing an HTML comment can start a line
+        // with a command (`<!-- x -->/kind bug`).
+        let want = requested(&gc.body, additional, &restricted);
         if want.is_empty() {
             return Ok(Vec::new());
         }

@@ -10,14 +10,12 @@
 //! keeps that tree (a squash or a rebase without changes) keeps the label. Authors in
 //! `trusted_team_for_sticky_lgtm` (taken as the team's slug) keep it across any push.
 
-use std::sync::LazyLock;
-
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event};
 use prow_github::types::Permission;
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// The label.
@@ -71,19 +69,22 @@ pub fn on_push(
     }
 }
 
-static LGTM_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/lgtm(?: no-issue)?\s*$").expect("valid regex"));
-static LGTM_CANCEL_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/(remove-lgtm|lgtm cancel)\s*$").expect("valid regex"));
+/// `/lgtm [no-issue]` (upstream `LGTMRe`).
+pub static LGTM_RE: GoRegex =
+    GoRegex::new("pkg/plugins/lgtm/lgtm.go", r"(?mi)^/lgtm(?: no-issue)?\s*$");
+/// `/lgtm cancel` and `/remove-lgtm` (upstream `LGTMCancelRe`).
+pub static LGTM_CANCEL_RE: GoRegex = GoRegex::new(
+    "pkg/plugins/lgtm/lgtm.go",
+    r"(?mi)^/(remove-lgtm|lgtm cancel)\s*$",
+);
 
-/// What a comment asks: `Some(true)` to add the label, `Some(false)` to remove it. A cancel
-/// wins over an add in the same comment, as in Prow.
+/// What a comment asks: `Some(true)` to add the label, `Some(false)` to remove it. Upstream
+/// looks for `/lgtm` first, so in a comment with both `/lgtm` wins.
 pub fn requested(body: &str) -> Option<bool> {
-    let body = super::commands::strip_quoted(body);
-    if LGTM_CANCEL_RE.is_match(&body) {
-        Some(false)
-    } else if LGTM_RE.is_match(&body) {
+    if LGTM_RE.is_match(body) {
         Some(true)
+    } else if LGTM_CANCEL_RE.is_match(body) {
+        Some(false)
     } else {
         None
     }
@@ -177,6 +178,15 @@ impl Plugin for Lgtm {
                 let org = review.repository.org();
                 let settings = ctx.plugins.lgtm_for(org, &review.repository.name);
                 if !settings.review_acts_as_lgtm || review.action != "submitted" {
+                    return Ok(Vec::new());
+                }
+                // As upstream: bots' reviews never count, and a review whose body has `/lgtm`
+                // or `/lgtm cancel` is left to the comment handling.
+                let reviewer = &review.review.user;
+                if reviewer.login.eq_ignore_ascii_case(ctx.bot)
+                    || reviewer.kind == "Bot"
+                    || requested(review.review.body.as_deref().unwrap_or_default()).is_some()
+                {
                     return Ok(Vec::new());
                 }
                 let want = match review.review.state.to_ascii_uppercase().as_str() {
@@ -327,17 +337,7 @@ impl Lgtm {
         repo: &str,
         number: u64,
     ) -> Result<Vec<(u64, String)>, PluginError> {
-        Ok(ctx
-            .github
-            .issue_comments(org, repo, number)
-            .await
-            .map_err(PluginError::github(format!(
-                "read the comments of {org}/{repo}#{number}"
-            )))?
-            .into_iter()
-            .filter(|c| c.user.login.eq_ignore_ascii_case(ctx.bot))
-            .map(|c| (c.id, c.body.unwrap_or_default()))
-            .collect())
+        ctx.bot_comments(org, repo, number).await
     }
 
     /// New commits on a pull request: `lgtm` goes unless the tree is the one approved.

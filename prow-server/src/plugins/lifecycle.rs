@@ -3,16 +3,17 @@
 //! `pkg/plugins/lifecycle`).
 //!
 //! Anyone may close an issue or pull request that is already `lifecycle/stale` or
-//! `lifecycle/rotten`; `lifecycle/frozen` cannot be put on pull requests.
-
-use std::sync::LazyLock;
+//! `lifecycle/rotten`; `lifecycle/frozen` cannot be put on pull requests. The label is named
+//! as the command writes it (`/lifecycle Frozen` adds `lifecycle/Frozen`, which GitHub applies
+//! as the existing label), and, as upstream compares exactly, only the lower-case
+//! `lifecycle/frozen` is refused on a pull request.
 
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event};
 use prow_github::types::Permission;
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// Every lifecycle label; an issue carries at most one.
@@ -29,15 +30,21 @@ pub const CANNOT_CLOSE: &str =
 pub const CANNOT_REOPEN: &str =
     "You can't reopen an issue/PR unless you authored it or you are a collaborator.";
 
-static LIFECYCLE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?mi)^/(remove-)?lifecycle (active|frozen|stale|rotten)\s*$").expect("valid regex")
-});
-static CLOSE_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/close\s*$").expect("valid regex"));
-static CLOSE_NOT_PLANNED_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/close not-planned\s*$").expect("valid regex"));
-static REOPEN_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/reopen\s*$").expect("valid regex"));
+/// `/[remove-]lifecycle <state>` (upstream `lifecycleRe`).
+pub static LIFECYCLE_RE: GoRegex = GoRegex::new(
+    "pkg/plugins/lifecycle/lifecycle.go",
+    r"(?mi)^/(remove-)?lifecycle (active|frozen|stale|rotten)\s*$",
+);
+/// `/close` (upstream `closeRe`).
+pub static CLOSE_RE: GoRegex = GoRegex::new("pkg/plugins/lifecycle/close.go", r"(?mi)^/close\s*$");
+/// `/close not-planned` (upstream `closeNotPlannedRe`).
+pub static CLOSE_NOT_PLANNED_RE: GoRegex = GoRegex::new(
+    "pkg/plugins/lifecycle/close.go",
+    r"(?mi)^/close not-planned\s*$",
+);
+/// `/reopen` (upstream `reopenRe`).
+pub static REOPEN_RE: GoRegex =
+    GoRegex::new("pkg/plugins/lifecycle/reopen.go", r"(?mi)^/reopen\s*$");
 
 /// What a comment asks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,24 +67,22 @@ impl Requested {
 
 /// Reads the lifecycle commands of `body`.
 pub fn requested(body: &str) -> Requested {
-    let body = super::commands::strip_quoted(body);
-    let close = if CLOSE_NOT_PLANNED_RE.is_match(&body) {
+    let close = if CLOSE_NOT_PLANNED_RE.is_match(body) {
         Some(true)
-    } else if CLOSE_RE.is_match(&body) {
+    } else if CLOSE_RE.is_match(body) {
         Some(false)
     } else {
         None
     };
     Requested {
         close,
-        reopen: REOPEN_RE.is_match(&body),
+        reopen: REOPEN_RE.is_match(body),
         lifecycle: LIFECYCLE_RE
-            .captures_iter(&body)
+            .captures_iter(body)
             .map(|c| {
-                (
-                    format!("lifecycle/{}", c[2].to_lowercase()),
-                    c.get(1).is_some(),
-                )
+                // As written, like upstream: `/lifecycle Frozen` is not refused on a pull
+                // request, and GitHub applies `lifecycle/frozen` whatever the case.
+                (format!("lifecycle/{}", &c[2]), c.get(1).is_some())
             })
             .collect(),
     }

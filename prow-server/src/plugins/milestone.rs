@@ -6,27 +6,26 @@
 //! The team is checked by its slug (`maintainers_team`); a configuration with only the
 //! deprecated numeric `maintainers_id` lets nobody set milestones here.
 
-use std::sync::LazyLock;
-
 use async_trait::async_trait;
 use prow_config::plugins::{Milestone as MilestoneSettings, PluginConfig};
 use prow_github::events::{CommentAction, Event};
 use prow_github::types::Milestone;
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// The argument that clears the milestone.
 pub const CLEAR: &str = "clear";
 
-static MILESTONE_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?m)^/milestone\s+(.+?)\s*$").expect("valid regex"));
+/// `/milestone <name>` (upstream `milestoneRegex`; case-sensitive).
+pub static MILESTONE_RE: GoRegex = GoRegex::new(
+    "pkg/plugins/milestone/milestone.go",
+    r"(?m)^/milestone\s+(.+?)\s*$",
+);
 
 /// The milestone the first `/milestone` line of `body` names.
 pub fn requested(body: &str) -> Option<String> {
-    MILESTONE_RE
-        .captures(&super::commands::strip_quoted(body))
-        .map(|c| c[1].to_owned())
+    MILESTONE_RE.captures(body).map(|c| c[1].to_owned())
 }
 
 /// The settings for `org/repo`: its own entry, else the default (empty key).

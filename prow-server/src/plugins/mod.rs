@@ -72,9 +72,10 @@ pub struct Context<'a> {
     pub delivery: &'a str,
     /// The event's comment-like view ([`Event::generic_comment`]), built once for every plugin.
     pub comment: Option<&'a prow_github::events::GenericCommentEvent>,
-    /// The command lines of that comment ([`commands::command_lines`]): every command a plugin
-    /// looks for is a line starting with `/`, so matching these instead of the whole body gives
-    /// the same answer without each plugin scanning (and copying) a long comment again.
+    /// That comment from its first line starting with `/` ([`commands::command_lines`]; empty
+    /// when no line does): every command regex is anchored at such a line, so matching this
+    /// instead of the whole body gives the same answer, and a comment without commands costs
+    /// each plugin nothing.
     pub commands: &'a str,
     /// This run is one a plugin asked for with [`Action::Recheck`], not the delivery itself.
     pub recheck: bool,
@@ -152,6 +153,38 @@ impl Context<'_> {
             .map_err(PluginError::github(format!(
                 "read pull request {org}/{repo}#{number}"
             )))
+    }
+
+    /// The comments on issue or pull request `org/repo#number`, read from GitHub.
+    pub async fn issue_comments(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<prow_github::types::Comment>, PluginError> {
+        self.github
+            .issue_comments(org, repo, number)
+            .await
+            .map_err(PluginError::github(format!(
+                "read the comments of {org}/{repo}#{number}"
+            )))
+    }
+
+    /// The bot's own comments on `org/repo#number`, id and text: its earlier replies, to edit
+    /// or prune.
+    pub async fn bot_comments(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<(u64, String)>, PluginError> {
+        Ok(self
+            .issue_comments(org, repo, number)
+            .await?
+            .into_iter()
+            .filter(|c| c.user.login.eq_ignore_ascii_case(self.bot))
+            .map(|c| (c.id, c.body.unwrap_or_default()))
+            .collect())
     }
 
     /// The pull request `comment` was made on, read from GitHub.

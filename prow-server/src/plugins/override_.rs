@@ -17,7 +17,6 @@
 //! Not built: overriding check runs (GitHub App credentials).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use prow_config::plugins::{Override, PluginConfig};
@@ -28,6 +27,7 @@ use prow_github::events::{CommentAction, Event, GenericCommentEvent};
 use prow_github::types::{Permission, Status, StatusState};
 use regex::Regex;
 
+use super::commands::GoRegex;
 use super::respond::format_response_raw;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
@@ -36,12 +36,16 @@ pub const DESCRIPTION_PREFIX: &str = "Overridden by";
 /// Marks a description that retests keep (Prow's `SkipRetestSentinel`).
 pub const SKIP_RETEST_SENTINEL: &str = "[prow:skip-retest]";
 
-static OVERRIDE_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/override( ([^\r\n]+))?\r?$").expect("valid regex"));
-static CANCEL_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/override-cancel( ([^\r\n]+))?\r?$").expect("valid regex"));
-static STICKY_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/override-sticky( ([^\r\n]+))?\r?$").expect("valid regex"));
+const OVERRIDE_GO: &str = "pkg/plugins/override/override.go";
+/// `/override <context> ...` (upstream `overrideRe`).
+pub static OVERRIDE_RE: GoRegex =
+    GoRegex::new(OVERRIDE_GO, r"(?mi)^/override( ([^\r\n]+))?[\r\n]?$");
+/// `/override-cancel [<context> ...]` (upstream `overrideCancelRe`).
+pub static OVERRIDE_CANCEL_RE: GoRegex =
+    GoRegex::new(OVERRIDE_GO, r"(?mi)^/override-cancel( ([^\r\n]+))?[\r\n]?$");
+/// `/override-sticky <context> ...` (upstream `overrideStickyRe`).
+pub static OVERRIDE_STICKY_RE: GoRegex =
+    GoRegex::new(OVERRIDE_GO, r"(?mi)^/override-sticky( ([^\r\n]+))?[\r\n]?$");
 
 /// The status description of an override by `user`.
 pub fn description(user: &str, sticky: bool) -> String {
@@ -52,8 +56,9 @@ pub fn description(user: &str, sticky: bool) -> String {
     }
 }
 
-/// The arguments of an override: split at spaces, except inside double quotes, which are
-/// removed (`"test / Unit Tests"` is one context).
+/// The arguments of an override (upstream `parseOverrideInput`): split at spaces, except
+/// inside double quotes, which are removed (`"test / Unit Tests"` is one context). As
+/// upstream, a lone `""` names the empty context.
 pub fn parse_contexts(args: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
@@ -75,29 +80,34 @@ pub fn parse_contexts(args: &str) -> Vec<String> {
     }
     out.into_iter()
         .map(|s| s.trim().trim_matches('"').to_owned())
-        .filter(|s| !s.is_empty())
         .collect()
 }
 
 /// What a comment asks with one of the two commands: `None` when it does not use it,
 /// `Some(None)` when it uses it without contexts, else the contexts.
 pub fn requested(body: &str, sticky: bool) -> Option<Option<BTreeSet<String>>> {
-    contexts_asked(if sticky { &STICKY_RE } else { &OVERRIDE_RE }, body)
+    contexts_asked(
+        if sticky {
+            &OVERRIDE_STICKY_RE
+        } else {
+            &OVERRIDE_RE
+        },
+        body,
+    )
 }
 
 /// What a comment asks of `/override-cancel`: `None` when it does not use it, `Some(None)`
 /// to cancel every override, else the contexts.
 pub fn cancel_requested(body: &str) -> Option<Option<BTreeSet<String>>> {
-    contexts_asked(&CANCEL_RE, body)
+    contexts_asked(&OVERRIDE_CANCEL_RE, body)
 }
 
 /// The contexts the command `re` matches in `body` name: `None` without the command,
 /// `Some(None)` when it names none, else the union of those it names.
 fn contexts_asked(re: &Regex, body: &str) -> Option<Option<BTreeSet<String>>> {
-    let body = super::commands::strip_quoted(body);
     let mut found = false;
     let mut contexts = BTreeSet::new();
-    for m in re.captures_iter(&body) {
+    for m in re.captures_iter(body) {
         found = true;
         match m.get(2) {
             Some(args) => contexts.extend(parse_contexts(args.as_str())),

@@ -2,13 +2,11 @@
 //! theponyapi.com; this plugin picks from a list of named image links, built in or given, so
 //! it needs no network. A name picks a pony whose name contains it. Anyone may use it.
 
-use std::sync::LazyLock;
-
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event};
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::respond::format_response_raw;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
@@ -31,14 +29,21 @@ pub const PONIES: &[(&str, &str)] = &[
     ),
 ];
 
-static PONY_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/pony(?: +(.+?))?\s*$").expect("valid regex"));
+/// `/pony [name]` (upstream `match`).
+pub static PONY_RE: GoRegex = GoRegex::new(
+    "pkg/plugins/pony/pony.go",
+    r"(?mi)^/(?:pony)(?: +(.+?))?\s*$",
+);
 
-/// The names asked for by each `/pony` line of `body` (empty for any pony).
+/// Upstream's `maxPonies`: the most `/pony` lines one comment gets answers for.
+pub const MAX_PONIES: usize = 5;
+
+/// The names asked for by each `/pony` line of `body` (empty for any pony), the first
+/// [`MAX_PONIES`] of them.
 pub fn requested(body: &str) -> Vec<String> {
-    let body = super::commands::strip_quoted(body);
     PONY_RE
-        .captures_iter(&body)
+        .captures_iter(body)
+        .take(MAX_PONIES)
         .map(|c| c.get(1).map_or_else(String::new, |m| m.as_str().to_owned()))
         .collect()
 }

@@ -1,18 +1,17 @@
 //! release-note: keeps one release-note label on each pull request from the `release-note`
-//! block of its description, and answers `/release-note-none` (upstream
+//! block of its description, answers `/release-note-none`, and rewrites the description's
+//! block with the one of an org member's `/release-note-edit` comment (upstream
 //! `pkg/plugins/releasenote`).
 //!
-//! Not here (yet): `/release-note-edit`, and the cherry-pick rule by which a pull request
+//! Not here (yet): the cherry-pick rule by which a pull request
 //! whose parents all have release notes needs none of its own; every pull request follows
 //! the process.
-
-use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event};
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::respond::ABOUT_THIS_BOT;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
@@ -29,21 +28,25 @@ pub const DEPRECATION: &str = "kind/deprecation";
 /// Every release-note label.
 pub const ALL: [&str; 4] = [NONE, ACTION_REQUIRED, NEEDED, NOTE];
 
-static NOTE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?s)(?:Release note\*\*:\s*(?:<!--[^<>]*-->\s*)?```(?:release-note)?|```release-note)(.+?)```",
-    )
-    .expect("valid regex")
-});
-static NONE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^[^0-9A-Za-z_]*(NONE|NO)[^0-9A-Za-z_]*$").expect("valid regex")
-});
-static NOTE_CMD_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/release-note\s*$").expect("valid regex"));
-static NONE_CMD_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/release-note-none\s*$").expect("valid regex"));
-static ACTION_CMD_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/release-note-action-required\s*$").expect("valid regex"));
+const RELEASE_NOTE_GO: &str = "pkg/plugins/releasenote/releasenote.go";
+/// The release-note block of a pull request's body (upstream `noteMatcherRE`).
+static NOTE_RE: GoRegex = GoRegex::new(
+    RELEASE_NOTE_GO,
+    r"(?s)(?:Release note\*\*:\s*(?:<!--[^<>]*-->\s*)?```(?:release-note)?|```release-note)(.+?)```",
+);
+/// A release note that says there is none (upstream `noneRe`).
+static NONE_RE: GoRegex = GoRegex::new(RELEASE_NOTE_GO, r"(?i)^\W*(NONE|NO)\W*$");
+/// `/release-note` (upstream `releaseNoteRe`).
+pub static RELEASE_NOTE_RE: GoRegex = GoRegex::new(RELEASE_NOTE_GO, r"(?mi)^/release-note\s*$");
+/// `/release-note-edit` (upstream `releaseNoteEditRe`).
+pub static RELEASE_NOTE_EDIT_RE: GoRegex =
+    GoRegex::new(RELEASE_NOTE_GO, r"(?mi)^/release-note-edit\s*$");
+/// `/release-note-none` (upstream `releaseNoteNoneRe`).
+pub static RELEASE_NOTE_NONE_RE: GoRegex =
+    GoRegex::new(RELEASE_NOTE_GO, r"(?mi)^/release-note-none\s*$");
+/// `/release-note-action-required` (upstream `releaseNoteActionRequiredRe`).
+pub static RELEASE_NOTE_ACTION_REQUIRED_RE: GoRegex =
+    GoRegex::new(RELEASE_NOTE_GO, r"(?mi)^/release-note-action-required\s*$");
 
 /// The comment asking for a release note, pointing to `guidelines`.
 pub fn needed_message(guidelines: &str) -> String {
@@ -189,23 +192,83 @@ pub struct CommentFacts {
     pub pr_body: String,
     /// Its labels.
     pub labels: Vec<String>,
+    /// The pull request's link (upstream answers a non-member's `/release-note-edit` there).
+    pub issue_url: String,
 }
 
 pub use super::Request;
 
 /// Whether a comment has one of the plugin's commands.
 pub fn mentioned(body: &str) -> bool {
-    NOTE_CMD_RE.is_match(body) || NONE_CMD_RE.is_match(body) || ACTION_CMD_RE.is_match(body)
+    RELEASE_NOTE_EDIT_RE.is_match(body)
+        || RELEASE_NOTE_RE.is_match(body)
+        || RELEASE_NOTE_NONE_RE.is_match(body)
+        || RELEASE_NOTE_ACTION_REQUIRED_RE.is_match(body)
 }
 
-/// The actions for a release-note command in `request`, given `facts`.
+/// The reply to `/release-note-edit` by someone outside the org.
+pub const EDIT_NOT_MEMBER: &str = "You must be an org member to edit the release note.";
+/// The reply to `/release-note-edit` without a release-note block.
+pub const EDIT_NEEDS_BLOCK: &str = "/release-note-edit must be used with a release note block.";
+/// The reply to `/release-note-edit` when the description has no release-note block.
+pub const EDIT_NEEDS_SINGLE_BLOCK: &str =
+    "/release-note-edit must be used with a single release note block.";
+
+/// Upstream's `editReleaseNote` splice: `pr_body` with the content of its release-note block
+/// replaced by the (trimmed) note of `comment`, between `\r\n`s; the reply instead when either
+/// has no block.
+pub fn edited_body(comment: &str, pr_body: &str) -> Result<String, &'static str> {
+    let note = release_note(comment);
+    if note.is_empty() {
+        return Err(EDIT_NEEDS_BLOCK);
+    }
+    let Some(old) = NOTE_RE.captures(pr_body).and_then(|c| c.get(1)) else {
+        return Err(EDIT_NEEDS_SINGLE_BLOCK);
+    };
+    Ok(format!(
+        "{}\r\n{note}\r\n{}",
+        &pr_body[..old.start()],
+        &pr_body[old.end()..]
+    ))
+}
+
+/// The actions for a release-note command in `request`, given `facts`. As upstream, the first
+/// of `/release-note-edit`, `/release-note`, `/release-note-none` and
+/// `/release-note-action-required` in the comment decides.
 pub fn decide_comment(request: &Request<'_>, facts: &CommentFacts) -> Vec<Action> {
     let (org, repo, number) = (request.org, request.repo, request.number);
     let reply = |text: &str| vec![request.reply(text)];
-    if NOTE_CMD_RE.is_match(request.body) || ACTION_CMD_RE.is_match(request.body) {
+    if RELEASE_NOTE_EDIT_RE.is_match(request.body) {
+        if !facts.is_member {
+            return vec![Action::Comment {
+                org: org.to_owned(),
+                repo: repo.to_owned(),
+                number,
+                body: super::respond::format_response_raw(
+                    request.body,
+                    &facts.issue_url,
+                    request.user,
+                    EDIT_NOT_MEMBER,
+                ),
+            }];
+        }
+        return match edited_body(request.body, &facts.pr_body) {
+            Ok(body) => vec![Action::EditBody {
+                org: org.to_owned(),
+                repo: repo.to_owned(),
+                number,
+                body,
+            }],
+            Err(text) => reply(text),
+        };
+    }
+    if RELEASE_NOTE_RE.is_match(request.body) {
         return reply(&deprecated_commands_message());
     }
-    if !NONE_CMD_RE.is_match(request.body) {
+    if !RELEASE_NOTE_NONE_RE.is_match(request.body) {
+        if RELEASE_NOTE_ACTION_REQUIRED_RE.is_match(request.body) {
+            return reply(&deprecated_commands_message());
+        }
         return Vec::new();
     }
     if !facts.is_member && !facts.is_author {
@@ -269,6 +332,12 @@ impl Plugin for ReleaseNote {
             "PR Authors and Org Members.",
             &["/release-note-none"],
         )
+        .command(
+            "/release-note-edit",
+            "Replaces the release note block in the top level comment with the provided one.",
+            "Org Members.",
+            &["/release-note-edit\r\n```release-note\r\nThe new release note\r\n```"],
+        )
     }
 
     async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
@@ -291,16 +360,14 @@ impl Plugin for ReleaseNote {
                 let labels = ctx.github.issue_labels(org, repo, number).await.map_err(
                     PluginError::github(format!("read the labels of {org}/{repo}#{number}")),
                 )?;
-                let comments = ctx.github.issue_comments(org, repo, number).await.map_err(
-                    PluginError::github(format!("read the comments of {org}/{repo}#{number}")),
-                )?;
+                let comments = ctx.issue_comments(org, repo, number).await?;
                 let facts = PrFacts {
                     body: pr.body.clone().unwrap_or_default(),
                     labels: labels.into_iter().map(|l| l.name).collect(),
                     merged: pr.merged.unwrap_or(false),
-                    none_commented: comments
-                        .iter()
-                        .any(|c| NONE_CMD_RE.is_match(c.body.as_deref().unwrap_or_default())),
+                    none_commented: comments.iter().any(|c| {
+                        RELEASE_NOTE_NONE_RE.is_match(c.body.as_deref().unwrap_or_default())
+                    }),
                     bot_comments: comments
                         .iter()
                         .filter(|c| c.user.login.eq_ignore_ascii_case(ctx.bot))
@@ -343,6 +410,7 @@ impl Plugin for ReleaseNote {
                     is_author: gc.issue_author.login.eq_ignore_ascii_case(user),
                     pr_body: gc.issue_body.clone(),
                     labels: labels.into_iter().map(|l| l.name).collect(),
+                    issue_url: gc.issue_html_url.clone(),
                 };
                 let request = Request {
                     org,

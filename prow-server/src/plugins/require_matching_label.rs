@@ -7,18 +7,20 @@
 //! `grace_period`, so that other plugins can label first; it does so by asking hook for an
 //! [`Action::Recheck`](super::Action::Recheck), which holds no worker while it waits.
 
-use std::sync::LazyLock;
-
 use async_trait::async_trait;
 use prow_config::plugins::{PluginConfig, RequireMatchingLabel};
 use prow_github::events::{CommentAction, Event};
 use regex::Regex;
 
+use super::commands::GoRegex;
 use super::respond::ABOUT_THIS_BOT;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
-static CHECK_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/check-required-labels\s*$").expect("valid regex"));
+/// `/check-required-labels` (upstream `checkRequireLabelsRe`).
+pub static CHECK_REQUIRED_LABELS_RE: GoRegex = GoRegex::new(
+    "pkg/plugins/require-matching-label/require-matching-label.go",
+    r"(?mi)^/check-required-labels\s*$",
+);
 
 /// What the event is about.
 #[derive(Debug, Clone, Copy)]
@@ -246,7 +248,7 @@ impl Plugin for RequireMatchingLabelPlugin {
                 };
                 if gc.issue_state != "open"
                     || gc.action != CommentAction::Created
-                    || !CHECK_RE.is_match(ctx.commands)
+                    || !CHECK_REQUIRED_LABELS_RE.is_match(ctx.commands)
                 {
                     return Ok(Vec::new());
                 }
@@ -293,16 +295,7 @@ impl Plugin for RequireMatchingLabelPlugin {
             .collect();
         let bot_comments: Vec<(u64, String)> =
             if rules.iter().any(|r| !r.missing_comment.is_empty()) {
-                ctx.github
-                    .issue_comments(&org, &repo, number)
-                    .await
-                    .map_err(PluginError::github(format!(
-                        "read the comments of {org}/{repo}#{number}"
-                    )))?
-                    .into_iter()
-                    .filter(|c| c.user.login.eq_ignore_ascii_case(ctx.bot))
-                    .map(|c| (c.id, c.body.unwrap_or_default()))
-                    .collect()
+                ctx.bot_comments(&org, &repo, number).await?
             } else {
                 Vec::new()
             };

@@ -1,13 +1,11 @@
 //! shrug: `/shrug` adds the `¯\_(ツ)_/¯` label, `/unshrug` removes it with a shrug in reply
 //! (upstream `pkg/plugins/shrug`). Anyone may use it.
 
-use std::sync::LazyLock;
-
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event};
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::respond::format_response_raw;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
@@ -16,17 +14,16 @@ pub const SHRUG_LABEL: &str = r"¯\_(ツ)_/¯";
 /// The reply to `/unshrug`: the shrug, escaped for Markdown.
 pub const UNSHRUG_REPLY: &str = r"¯\\\_(ツ)\_/¯";
 
-static SHRUG_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/shrug\s*$").expect("valid regex"));
-static UNSHRUG_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/unshrug\s*$").expect("valid regex"));
+/// `/shrug` (upstream `shrugRe`).
+pub static SHRUG_RE: GoRegex = GoRegex::new("pkg/plugins/shrug/shrug.go", r"(?mi)^/shrug\s*$");
+/// `/unshrug` (upstream `unshrugRe`).
+pub static UNSHRUG_RE: GoRegex = GoRegex::new("pkg/plugins/shrug/shrug.go", r"(?mi)^/unshrug\s*$");
 
 /// What a comment asks: `Some(true)` to shrug, `Some(false)` to stop; `/shrug` wins.
 pub fn requested(body: &str) -> Option<bool> {
-    let body = super::commands::strip_quoted(body);
-    if SHRUG_RE.is_match(&body) {
+    if SHRUG_RE.is_match(body) {
         Some(true)
-    } else if UNSHRUG_RE.is_match(&body) {
+    } else if UNSHRUG_RE.is_match(body) {
         Some(false)
     } else {
         None

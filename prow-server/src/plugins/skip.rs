@@ -5,22 +5,20 @@
 //! Jobs that a `/test` line of the same comment starts are left alone, as Prow leaves them to
 //! trigger.
 
-use std::sync::LazyLock;
-
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event};
 use prow_github::types::{CombinedStatus, Status, StatusState};
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
-static SKIP_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/skip\s*$").expect("valid regex"));
+/// `/skip` (upstream `skipRe`).
+pub static SKIP_RE: GoRegex = GoRegex::new("pkg/plugins/skip/skip.go", r"(?mi)^/skip\s*$");
 
 /// Whether `body` asks to skip.
 pub fn requested(body: &str) -> bool {
-    SKIP_RE.is_match(&super::commands::strip_quoted(body))
+    SKIP_RE.is_match(body)
 }
 
 /// A presubmit as skip sees it.

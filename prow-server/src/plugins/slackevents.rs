@@ -9,22 +9,21 @@
 //!
 //! Push events carry no `pusher` here, so only the sender is matched against the exemptions.
 
-use std::sync::LazyLock;
-
 use async_trait::async_trait;
 use prow_config::plugins::{MergeWarning, PluginConfig, Slack};
 use prow_github::events::{CommentAction, Event, GenericCommentEvent, PushEvent};
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// The environment variable [`SlackEvents::from_env`] reads the webhook URL from.
 pub const WEBHOOK_ENV: &str = "PROW_SLACK_WEBHOOK_URL";
 
-static SIG_MENTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?m)@kubernetes/sig-([\w-]*)-(misc|test-failures|bugs|feature-requests|proposals|pr-reviews|api-reviews)")
-        .expect("valid regex")
-});
+/// A `@kubernetes/sig-<name>-<group>` mention (upstream `sigMatcher`).
+static SIG_MENTION: GoRegex = GoRegex::new(
+    "pkg/plugins/slackevents/slackevents.go",
+    r"(?m)@kubernetes/sig-([\w-]*)-(misc|test-failures|bugs|feature-requests|proposals|pr-reviews|api-reviews)",
+);
 
 /// One message for one Slack channel.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

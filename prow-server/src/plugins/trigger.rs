@@ -6,13 +6,18 @@
 //!   `/ok-to-test` (drafts run nothing until they are ready).
 //! - `/test <job>`, `/test all`, `/retest`, `/retest-required`, `/test-manual-required` and
 //!   `/ok-to-test` comments run the jobs Prow's filters select; `/test ?` and unknown names
-//!   get the help comment.
+//!   get the help comment, and a `/test` or `/retest` removes earlier help comments.
+//! - Commands are upstream's regexes (`prow_config::filter`), at the start of a line only and
+//!   case-sensitive; as upstream, fenced code blocks are dropped before deciding whether a
+//!   comment concerns trigger at all (`/ok-to-test` in a code block does nothing), while the
+//!   job filter reads the whole comment.
 //! - Commands in a new pull request's description act as a comment would (Prow's hook turns
 //!   the description into a generic comment), without running a job twice.
 //! - New pushes to a pull request abort its running presubmits; closing it aborts them too.
 //! - A push to a branch runs the postsubmits whose branches and changes match.
 
 use async_trait::async_trait;
+use prow_config::filter::{OK_TO_TEST_CANCEL_RE, OK_TO_TEST_RE, RETEST_RE, RETEST_REQUIRED_RE};
 use prow_config::plugins::PluginConfig;
 use prow_config::{Contexts, Presubmit, PresubmitFilter};
 use prow_core::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -148,22 +153,6 @@ fn presubmits<'a>(ctx: &'a Context<'_>, org: &str, repo: &str) -> &'a [Presubmit
         .map_or(&[], Vec::as_slice)
 }
 
-/// Whether `body` is any of trigger's commands or some presubmit's trigger.
-pub fn comment_matches_trigger(body: &str, presubmits: &[Presubmit]) -> bool {
-    let commands = [
-        "/test",
-        "/retest",
-        "/retest-required",
-        "/test-manual-required",
-        "/ok-to-test",
-    ];
-    let command = body.lines().any(|line| {
-        let word = line.split_whitespace().next().unwrap_or_default();
-        commands.iter().any(|c| word.eq_ignore_ascii_case(c))
-    });
-    command || presubmits.iter().any(|j| j.trigger_matches(body))
-}
-
 /// The ProwJob for presubmit `job` on pull request `pr` at `base_sha`, as Prow's
 /// `NewPresubmit` builds it.
 pub fn presubmit_job(
@@ -264,9 +253,12 @@ async fn generic_comment(
     if gc.user.login.eq_ignore_ascii_case(ctx.bot) {
         return Ok(Vec::new());
     }
-    let body = super::commands::strip_quoted(&gc.body);
+    // Upstream's `textToCheck`: without fenced code blocks, it decides whether the comment
+    // concerns trigger, `/ok-to-test`, the help reply and the retest label; the job filter
+    // reads the whole comment.
+    let text = prow_config::drop_code_block(&gc.body);
     let jobs = presubmits(ctx, org, repo);
-    if !comment_matches_trigger(&body, jobs) {
+    if !prow_config::comment_matches_trigger(&text, jobs) {
         return Ok(Vec::new());
     }
     let trigger = ctx.plugins.trigger_for(org, repo);
@@ -306,8 +298,8 @@ async fn generic_comment(
         }
     }
     let honor_ok_to_test = !trigger.ignore_ok_to_test;
-    let ok_to_test = honor_ok_to_test && has_command(&body, "/ok-to-test", "");
-    let ok_to_test_cancel = honor_ok_to_test && has_command(&body, "/ok-to-test", "cancel");
+    let ok_to_test = honor_ok_to_test && OK_TO_TEST_RE.is_match(&text);
+    let ok_to_test_cancel = honor_ok_to_test && OK_TO_TEST_CANCEL_RE.is_match(&text);
     let mut actions = Vec::new();
     let label = |name: &str, add: bool| Action::label(org, repo, number, name, add);
 
@@ -331,7 +323,7 @@ async fn generic_comment(
     }
 
     let pr = ctx.pull_request(org, repo, number).await?;
-    let contexts = if needs_contexts(&body) {
+    let contexts = if needs_contexts(&gc.body) {
         let combined = ctx
             .github
             .combined_status(org, repo, &pr.head.sha)
@@ -351,16 +343,16 @@ async fn generic_comment(
     } else {
         Contexts::default()
     };
-    let Ok(filter) = PresubmitFilter::for_comment(&body, honor_ok_to_test, || {
+    let Ok(filter) = PresubmitFilter::for_comment(&gc.body, honor_ok_to_test, || {
         Ok::<_, std::convert::Infallible>(contexts)
     });
     let mut extra = Metadata::new();
-    if has_command(&body, "/retest", "") || has_command(&body, "/retest-required", "") {
+    if RETEST_RE.is_match(&text) || RETEST_REQUIRED_RE.is_match(&text) {
         extra.insert(RETEST_LABEL.to_owned(), "true".to_owned());
     }
     let runs = run_selected(ctx, org, repo, &pr, &filter, &extra).await?;
-    if prow_config::may_need_help_comment(&body)
-        && let Some(note) = prow_config::help_note(&body, runs.len())
+    if prow_config::may_need_help_comment(&text)
+        && let Some(note) = prow_config::help_note(&text, runs.len())
     {
         let jobs = presubmits(ctx, org, repo);
         let files = changed_files(ctx, org, repo, number, jobs).await?;
@@ -370,27 +362,39 @@ async fn generic_comment(
         actions.push(reply(&message));
         return Ok(actions);
     }
+    if prow_config::prunes_help(&text) {
+        // A `/test` or `/retest` (not `/ok-to-test`) retires the earlier help replies.
+        actions.extend(prune_help_comments(ctx, org, repo, number).await?);
+    }
     actions.extend(runs);
     Ok(actions)
 }
 
+/// Whether the filter built from `body` asks for the statuses: Prow's `PresubmitFilter` reads
+/// them for `/retest` and `/retest-required` only.
 fn needs_contexts(body: &str) -> bool {
-    has_command(body, "/retest", "") || has_command(body, "/retest-required", "")
+    RETEST_RE.is_match(body) || RETEST_REQUIRED_RE.is_match(body)
 }
 
-/// Whether `body` has a line that is exactly `command` followed by `args` (both
-/// case-insensitive, surrounding spaces ignored).
-fn has_command(body: &str, command: &str, args: &str) -> bool {
-    body.lines().any(|line| {
-        let mut words = line.split_whitespace();
-        words
-            .next()
-            .is_some_and(|w| w.eq_ignore_ascii_case(command))
-            && words
-                .collect::<Vec<_>>()
-                .join(" ")
-                .eq_ignore_ascii_case(args)
-    })
+/// Deletes the bot's earlier `/test` help replies on the pull request (upstream prunes them
+/// with `IsHelpComment`).
+async fn prune_help_comments(
+    ctx: &Context<'_>,
+    org: &str,
+    repo: &str,
+    number: u64,
+) -> Result<Vec<Action>, PluginError> {
+    Ok(ctx
+        .bot_comments(org, repo, number)
+        .await?
+        .into_iter()
+        .filter(|(_, body)| prow_config::is_help_comment(body))
+        .map(|(id, _)| Action::DeleteComment {
+            org: org.to_owned(),
+            repo: repo.to_owned(),
+            id,
+        })
+        .collect())
 }
 
 /// The welcome comment for an untrusted author's new pull request (Prow's `welcomeMsg`).

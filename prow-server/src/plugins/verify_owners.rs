@@ -11,15 +11,14 @@
 //! comment per file; the empty-aliases advice is given only when the aliases file changed.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use prow_config::owners::{self, Aliases, norm_login};
 use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event};
 use prow_github::types::PullRequest;
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::owners_loader::OwnersLoader;
 use super::{Action, Context, Plugin, PluginError, PluginHelp, respond, trust};
 
@@ -28,12 +27,15 @@ pub const INVALID_OWNERS: &str = "do-not-merge/invalid-owners-file";
 /// How many users are checked at most per run, as in Prow.
 pub const MAX_USERS_CHECKED: usize = 50;
 
-static VERIFY_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/verify-owners\s*$").expect("valid regex"));
+/// `/verify-owners` (upstream `verifyOwnersRe`).
+pub static VERIFY_OWNERS_RE: GoRegex = GoRegex::new(
+    "pkg/plugins/verify-owners/verify-owners.go",
+    r"(?mi)^/verify-owners\s*$",
+);
 
 /// Whether `body` asks for `/verify-owners`.
 pub fn is_verify(body: &str) -> bool {
-    VERIFY_RE.is_match(body)
+    VERIFY_OWNERS_RE.is_match(body)
 }
 
 /// The head of the untrusted-users comment (Prow's `untrustedResponseFormat`).

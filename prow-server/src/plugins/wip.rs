@@ -2,20 +2,18 @@
 //! (`WIP:`, `[WIP]`, …) or that are drafts, and removes it otherwise (upstream
 //! `pkg/plugins/wip`).
 
-use std::sync::LazyLock;
-
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::events::Event;
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// The label.
 pub const WIP_LABEL: &str = "do-not-merge/work-in-progress";
 
-static TITLE_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[^0-9A-Za-z_]?(?i:WIP)[^0-9A-Za-z_]").expect("valid regex"));
+/// A title that says work in progress (upstream `titleRegex`).
+static TITLE_RE: GoRegex = GoRegex::new("pkg/plugins/wip/wip-label.go", r"(?i)^\W?WIP\W");
 
 /// Whether a pull request with `title`, a draft or not, is a work in progress.
 pub fn in_progress(title: &str, draft: bool) -> bool {

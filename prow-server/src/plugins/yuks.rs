@@ -2,13 +2,11 @@
 //! icanhazdadjoke.com; this plugin tells one of its own, so it needs no network. Anyone may
 //! use it.
 
-use std::sync::LazyLock;
-
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event};
-use regex::Regex;
 
+use super::commands::GoRegex;
 use super::respond::format_response_raw;
 use super::{Action, Context, Plugin, PluginError, PluginHelp};
 
@@ -26,12 +24,12 @@ pub const JOKES: &[&str] = &[
     "How many programmers does it take to change a light bulb? None, that's a hardware problem.",
 ];
 
-static JOKE_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?mi)^/joke\s*$").expect("valid regex"));
+/// `/joke` (upstream `match`).
+pub static JOKE_RE: GoRegex = GoRegex::new("pkg/plugins/yuks/yuks.go", r"(?mi)^/joke\s*$");
 
 /// Whether `body` asks for a joke.
 pub fn requested(body: &str) -> bool {
-    JOKE_RE.is_match(&super::commands::strip_quoted(body))
+    JOKE_RE.is_match(body)
 }
 
 /// The joke for `seed` (the delivery id).

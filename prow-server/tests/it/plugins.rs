@@ -3,7 +3,9 @@
 use prow_server::plugins::{Action, hold, lgtm, trust};
 
 #[test]
-fn hold_reads_the_last_hold_command() {
+fn hold_reads_commands_like_prow() {
+    // Upstream's `labelCancelRe` is tried first, so a release anywhere wins; `/hold` takes
+    // anything after a space; the comment is read as it is (a fenced `/hold` holds).
     let cases = [
         ("/hold", Some(true)),
         ("/hold cancel", Some(false)),
@@ -11,11 +13,15 @@ fn hold_reads_the_last_hold_command() {
         ("/unhold", Some(false)),
         ("/remove-hold", Some(false)),
         ("/hold\n/hold cancel", Some(false)),
+        ("/hold cancel\n/hold", Some(false)),
+        ("/hold\tcancel", Some(false)),
         ("please /hold", None),
         ("/holding", None),
-        ("```\n/hold\n```", None),
+        ("  /hold", None),
+        ("```\n/hold\n```", Some(true)),
         ("<!-- /hold -->", None),
-        ("/hold forever", None),
+        ("/hold forever", Some(true)),
+        ("/unhold now", Some(false)),
     ];
     for (body, want) in cases {
         assert_eq!(hold::requested(body), want, "{body:?}");
@@ -30,8 +36,13 @@ fn lgtm_reads_commands_like_prow() {
         ("/LGTM", Some(true)),
         ("/lgtm cancel", Some(false)),
         ("/remove-lgtm", Some(false)),
-        ("/lgtm\n/lgtm cancel", Some(false)),
+        // Upstream tries `LGTMRe` first: `/lgtm` anywhere wins.
+        ("/lgtm\n/lgtm cancel", Some(true)),
+        ("/lgtm cancel\n/lgtm", Some(true)),
         ("/lgtm please", None),
+        ("/lgtm\r\n", Some(true)),
+        (" /lgtm", None),
+        ("> /lgtm", None),
         ("lgtm", None),
     ];
     for (body, want) in cases {

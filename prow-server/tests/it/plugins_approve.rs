@@ -313,6 +313,20 @@ fn lgtm_and_reviews_act_as_approval_when_configured() {
         )
     };
     assert_eq!(lgtm("", false), [NOT]);
+    // Upstream's `addApprovers` reads every command of a comment that counts: its
+    // `/lgtm cancel` withdraws the approval even when `/lgtm` does not act as one.
+    assert_eq!(
+        run(
+            &config(""),
+            &facts(
+                "author",
+                &["src/a.go"],
+                vec![note(1, "src-approver", "/approve\n/lgtm cancel")],
+                false,
+            ),
+        ),
+        [NOT]
+    );
     assert_eq!(
         lgtm("  lgtm_acts_as_approve: true\n", false),
         [YES, "add approved"]

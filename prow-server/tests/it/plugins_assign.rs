@@ -21,7 +21,11 @@ fn commands_name_users_or_the_commenter() {
         ("/assign  alice", &[], &[]),
         ("/assignee", &[], &[]),
         ("please /assign", &[], &[]),
-        ("```\n/assign\n```", &[], &[]),
+        ("  /assign", &[], &[]),
+        // Upstream reads the comment as it is: a fenced command counts.
+        ("```\n/assign\n```", &["me"], &[]),
+        // Upstream compares the prefix with "un" exactly, so `/UNASSIGN` assigns.
+        ("/UNASSIGN", &["me"], &[]),
     ];
     for (body, add, remove) in cases {
         let got = assign::assignees(body, "me");

@@ -57,7 +57,10 @@ fn only_the_command_on_its_own_line_counts() {
     assert!(cla::requested("please\n/CHECK-CLA  \nthanks"));
     assert!(!cla::requested("/check-cla now"));
     assert!(!cla::requested("run /check-cla"));
-    assert!(!cla::requested("```\n/check-cla\n```"));
+    assert!(!cla::requested("    /check-cla"));
+    assert!(!cla::requested("> /check-cla"));
+    // Upstream reads the comment as it is: a fenced command at a line start counts.
+    assert!(cla::requested("```\n/check-cla\n```"));
 }
 
 fn hook() -> InProcess {

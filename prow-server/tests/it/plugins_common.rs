@@ -1,7 +1,19 @@
 //! What the plugin tables share: actions in a word each, and plugins.yaml read from text.
 
 use prow_config::plugins::PluginConfig;
-use prow_server::plugins::Action;
+use prow_server::plugins::{Action, Request};
+
+/// A comment saying `body` by `u` on `o/r#1`.
+pub(crate) fn request(body: &str) -> Request<'_> {
+    Request {
+        org: "o",
+        repo: "r",
+        number: 1,
+        user: "u",
+        body,
+        url: "https://x",
+    }
+}
 
 /// Each action in short: `add a,b`, `remove x`, `assign u`, `say <first line>`…
 pub(crate) fn summary(actions: &[Action]) -> Vec<String> {

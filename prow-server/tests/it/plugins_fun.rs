@@ -168,12 +168,22 @@ fn pictures_come_from_the_lists() {
         "[![dog image](https://storage.googleapis.com/this-is-fine-images/this_is_fine.png)](https://storage.googleapis.com/this-is-fine-images/this_is_fine.png)"
     );
     assert_eq!(dog::reply("/woofwoof", &dogs, "d"), None);
+    // Upstream asks for a dog before looking for the famous ones.
+    assert_eq!(
+        dog::reply("/this-is-fine\n/woof", &dogs, "d").unwrap(),
+        "[![dog image](https://d/1.jpg)](https://d/1.jpg)"
+    );
 
     let ponies = vec![
         ("Twilight Sparkle".to_owned(), "https://p/t.png".to_owned()),
         ("Rarity".to_owned(), "https://p/r.png".to_owned()),
     ];
     assert_eq!(pony::requested("/pony\n/pony  twilight "), ["", "twilight"]);
+    // Upstream answers at most `maxPonies` (5) lines.
+    assert_eq!(
+        pony::requested(&"/pony\n".repeat(7)).len(),
+        pony::MAX_PONIES
+    );
     assert_eq!(
         pony::reply(&["twilight".to_owned()], &ponies, "d").unwrap(),
         "[![pony image](https://p/t.png)](https://p/t.png)"

@@ -4,7 +4,7 @@
 use prow_server::hook::Options;
 use prow_server::plugins::lifecycle;
 
-use crate::plugins_common::summary;
+use crate::plugins_common::{request, summary};
 use crate::support::{self, Server, comment, comments, github, labels};
 
 fn facts(
@@ -24,15 +24,11 @@ fn facts(
 }
 
 fn run(body: &str, f: &lifecycle::Facts) -> Vec<String> {
-    let request = lifecycle::Request {
-        org: "o",
-        repo: "r",
-        number: 1,
-        user: "u",
-        body,
-        url: "https://x",
-    };
-    summary(&lifecycle::decide(&request, &lifecycle::requested(body), f))
+    summary(&lifecycle::decide(
+        &request(body),
+        &lifecycle::requested(body),
+        f,
+    ))
 }
 
 #[test]
@@ -137,10 +133,17 @@ fn lifecycle_labels_replace_each_other() {
             facts(false, false, true, "open", &[]),
             vec!["say @u: The `lifecycle/frozen` label cannot be applied to Pull Requests."],
         ),
+        // The label is named as written (GitHub applies the existing label whatever the
+        // case), and upstream's frozen check compares exactly, so `Frozen` is not refused.
         (
             "/LIFECYCLE Rotten",
             facts(false, false, true, "open", &[]),
-            vec!["add lifecycle/rotten"],
+            vec!["add lifecycle/Rotten"],
+        ),
+        (
+            "/lifecycle Frozen",
+            facts(false, false, true, "open", &[]),
+            vec!["add lifecycle/Frozen"],
         ),
         (
             "/lifecycle dead",

@@ -4,7 +4,7 @@ use prow_github::types::Milestone;
 use prow_server::hook::Options;
 use prow_server::plugins::milestone;
 
-use crate::plugins_common::{plugin_config, summary};
+use crate::plugins_common::{plugin_config, request, summary};
 use crate::support::{self, Server, comment, comments, github};
 
 fn milestones() -> Vec<Milestone> {
@@ -24,14 +24,7 @@ fn maintainers_set_valid_milestones() {
     let settings = milestone::settings_for(&config, "o", "r");
     assert_eq!(settings.maintainers_friendly_name, "SIG Chairs/TLs");
     let run = |body: &str, maintainer: bool| {
-        let request = milestone::Request {
-            org: "o",
-            repo: "r",
-            number: 1,
-            user: "u",
-            body,
-            url: "https://x",
-        };
+        let request = request(body);
         let wanted = milestone::requested(body).unwrap();
         summary(&milestone::decide(
             &request,

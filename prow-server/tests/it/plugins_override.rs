@@ -25,6 +25,8 @@ fn contexts_split_at_spaces_except_in_quotes() {
         &["test / Unit Tests", "ci/circleci"],
     );
     check("", &[]);
+    // As upstream's `parseOverrideInput`: a lone pair of quotes names the empty context.
+    check("unit \"\"", &["unit", ""]);
 }
 
 #[test]

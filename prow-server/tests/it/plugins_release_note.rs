@@ -4,7 +4,7 @@
 use prow_server::hook::Options;
 use prow_server::plugins::release_note::{self as rn, CommentFacts, PrFacts};
 
-use crate::plugins_common::summary;
+use crate::plugins_common::{request, summary};
 use crate::support::{self, Server, comment, comments, github, labels, opened};
 
 fn strings(l: &[&str]) -> Vec<String> {
@@ -105,15 +105,7 @@ fn release_note_none_is_for_authors_and_members() {
         f.is_author = author;
         f.pr_body = pr_body.to_owned();
         f.labels = strings(labels);
-        let request = rn::Request {
-            org: "o",
-            repo: "r",
-            number: 1,
-            user: "u",
-            body,
-            url: "https://x",
-        };
-        summary(&rn::decide_comment(&request, &f))
+        summary(&rn::decide_comment(&request(body), &f))
     };
     assert_eq!(
         run("/release-note-none", false, true, "", &[rn::NEEDED]),
@@ -159,15 +151,21 @@ fn release_note_none_is_for_authors_and_members() {
     assert!(run("/release-note-nothing", true, true, "", &[]).is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn release_note_end_to_end() {
-    let plugins = "plugins:\n  Codertocat/Hello-World:\n    plugins: [release-note]\nrelease_note:\n  guidelines_url: https://guide\n";
-    let server = Server::start_with(
+/// hook with release-note enabled and `settings` added to plugins.yaml.
+async fn server(settings: &str) -> Server {
+    let plugins =
+        format!("plugins:\n  Codertocat/Hello-World:\n    plugins: [release-note]\n{settings}");
+    Server::start_with(
         github(support::ORG),
         Options::default(),
-        support::hook_config(support::CONFIG, plugins),
+        support::hook_config(support::CONFIG, &plugins),
     )
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_note_end_to_end() {
+    let server = server("release_note:\n  guidelines_url: https://guide\n").await;
     server.send("pull_request", &opened(support::ORG)).await;
     server.metrics.wait_processed(1).await;
     assert_eq!(labels(&server.github), [rn::NEEDED]);
@@ -191,5 +189,81 @@ async fn release_note_end_to_end() {
     server.metrics.wait_processed(3).await;
     assert_eq!(labels(&server.github), [rn::NONE]);
     assert!(comments(&server.github)[1].starts_with("@stranger: you can only set the release note label to release-note-none if you are the PR author or an org member."));
+    server.shutdown().await;
+}
+
+#[test]
+fn release_note_edit_is_for_members_and_replaces_the_block() {
+    let pr_body = "Fixes the flag.\r\n\r\n```release-note\r\nNONE\r\n```\r\nThanks.";
+    let run = |body: &str, member: bool, pr_body: &str| {
+        let mut f = CommentFacts::default();
+        f.is_member = member;
+        f.pr_body = pr_body.to_owned();
+        f.issue_url = "https://pr".to_owned();
+        rn::decide_comment(&request(body), &f)
+    };
+    let edit = "/release-note-edit\r\n```release-note\r\n  Renames the flag.  \r\n```";
+    // Upstream splices the new note, trimmed, between `\r\n`s into the description's block.
+    assert_eq!(
+        summary(&run(edit, true, pr_body)),
+        [
+            "EditBody { org: \"o\", repo: \"r\", number: 1, body: \"Fixes the flag.\\r\\n\\r\\n```release-note\\r\\nRenames the flag.\\r\\n```\\r\\nThanks.\" }"
+        ]
+    );
+    let replies = |actions: Vec<prow_server::plugins::Action>| -> Vec<String> {
+        actions
+            .into_iter()
+            .map(|a| match a {
+                prow_server::plugins::Action::Comment { body, .. } => body,
+                other => format!("{other:?}"),
+            })
+            .collect()
+    };
+    // A non-member is answered with a link to the pull request, as upstream does.
+    let refused = replies(run(edit, false, pr_body));
+    assert!(
+        refused[0].starts_with(&format!("@u: {}", rn::EDIT_NOT_MEMBER))
+            && refused[0].contains("In response to [this](https://pr)"),
+        "{refused:?}"
+    );
+    let no_block = replies(run("/release-note-edit", true, pr_body));
+    assert!(no_block[0].starts_with(&format!("@u: {}", rn::EDIT_NEEDS_BLOCK)));
+    let no_target = replies(run(edit, true, "No block here."));
+    assert!(no_target[0].starts_with(&format!("@u: {}", rn::EDIT_NEEDS_SINGLE_BLOCK)));
+    // The first command upstream finds decides: edit before the others.
+    assert_eq!(
+        summary(&run(&format!("/release-note\n{edit}"), true, pr_body)).len(),
+        1
+    );
+    assert!(matches!(
+        run(&format!("/release-note\n{edit}"), true, pr_body)[0],
+        prow_server::plugins::Action::EditBody { .. }
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_note_edit_rewrites_the_description() {
+    let server = server("").await;
+    let mut payload = comment(
+        "/release-note-edit\n```release-note\nRenames the flag.\n```",
+        "member",
+        support::ORG,
+    );
+    payload["issue"]["body"] = "Fixes it.\n```release-note\nNONE\n```\n".into();
+    server.send("issue_comment", &payload).await;
+    server.metrics.wait_processed(1).await;
+    let body = |state: &prow_github::fake::FakeState| {
+        let key = (support::ORG.to_owned(), support::REPO.to_owned(), 2);
+        (
+            state.issues[&key].body.clone(),
+            state.pulls[&key].body.clone(),
+        )
+    };
+    let want = "Fixes it.\n```release-note\r\nRenames the flag.\r\n```\n".to_owned();
+    assert_eq!(
+        body(&server.github.state()),
+        (Some(want.clone()), Some(want))
+    );
+    assert!(comments(&server.github).is_empty());
     server.shutdown().await;
 }

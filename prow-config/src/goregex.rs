@@ -1,0 +1,145 @@
+//! Go's regular expressions in Rust's `regex`: upstream Prow's patterns, copied verbatim, match
+//! here exactly what they match in Prow.
+//!
+//! Both engines are RE2-like and read the same syntax, but Go's Perl classes and word
+//! boundaries are ASCII-only while Rust's are Unicode: in Go `\s` is `[\t\n\f\r ]` (not even
+//! `\v`), `\d` is `[0-9]`, `\w` is `[0-9A-Za-z_]` and `\b` looks at ASCII word characters.
+//! [`translate`] rewrites exactly those escapes (found with `regex-syntax`'s parser, so escapes
+//! inside classes and escaped backslashes are handled) and leaves everything else as written:
+//! flags (`(?mi)`, `(?U)`), `^`/`$` in multi-line mode (at `\n` only, like Go), `.`, Unicode
+//! case folding and `\pL` classes already behave alike.
+
+use std::ops::Deref;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use regex_syntax::ast::{self, Ast, ClassPerlKind, ClassSetItem, Visitor};
+
+/// Rewrites the Go `pattern` so that Rust's `regex` matches what Go's `regexp` does.
+pub fn translate(pattern: &str) -> Result<String, Box<regex_syntax::ast::Error>> {
+    let parsed = ast::parse::Parser::new().parse(pattern).map_err(Box::new)?;
+    let Ok(mut edits) = ast::visit(&parsed, Edits::default());
+    edits.sort_by_key(|(start, _, _)| *start);
+    let mut out = String::with_capacity(pattern.len() + 16 * edits.len());
+    let mut at = 0;
+    for (start, end, with) in edits {
+        out.push_str(&pattern[at..start]);
+        out.push_str(with);
+        at = end;
+    }
+    out.push_str(&pattern[at..]);
+    Ok(out)
+}
+
+/// Compiles the Go `pattern` ([`translate`] then `Regex::new`).
+pub fn compile(pattern: &str) -> Result<Regex, regex::Error> {
+    let translated = translate(pattern).map_err(|e| regex::Error::Syntax(e.to_string()))?;
+    Regex::new(&translated)
+}
+
+/// Go's meaning of a Perl class.
+fn perl(kind: &ClassPerlKind, negated: bool) -> &'static str {
+    match (kind, negated) {
+        (ClassPerlKind::Digit, false) => "[0-9]",
+        (ClassPerlKind::Digit, true) => "[^0-9]",
+        (ClassPerlKind::Space, false) => r"[\t\n\f\r ]",
+        (ClassPerlKind::Space, true) => r"[^\t\n\f\r ]",
+        (ClassPerlKind::Word, false) => "[0-9A-Za-z_]",
+        (ClassPerlKind::Word, true) => "[^0-9A-Za-z_]",
+    }
+}
+
+/// The spans to replace, with their replacements.
+#[derive(Default)]
+struct Edits(Vec<(usize, usize, &'static str)>);
+
+impl Visitor for Edits {
+    type Output = Vec<(usize, usize, &'static str)>;
+    type Err = std::convert::Infallible;
+
+    fn finish(self) -> Result<Self::Output, Self::Err> {
+        Ok(self.0)
+    }
+
+    fn visit_pre(&mut self, ast: &Ast) -> Result<(), Self::Err> {
+        match ast {
+            Ast::ClassPerl(c) => {
+                self.0.push((
+                    c.span.start.offset,
+                    c.span.end.offset,
+                    perl(&c.kind, c.negated),
+                ));
+            }
+            Ast::Assertion(a) => {
+                let with = match a.kind {
+                    ast::AssertionKind::WordBoundary => r"(?-u:\b)",
+                    ast::AssertionKind::NotWordBoundary => r"(?-u:\B)",
+                    _ => return Ok(()),
+                };
+                self.0.push((a.span.start.offset, a.span.end.offset, with));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn visit_class_set_item_pre(&mut self, item: &ClassSetItem) -> Result<(), Self::Err> {
+        // A nested class is a union inside a bracketed class in Rust (`[a[0-9]]`).
+        if let ClassSetItem::Perl(c) = item {
+            self.0.push((
+                c.span.start.offset,
+                c.span.end.offset,
+                perl(&c.kind, c.negated),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// One of upstream Prow's regexes: its Go source file, its pattern as written there, and the
+/// regex, compiled on first use with [`compile`]. Dereferences to the compiled [`Regex`].
+#[derive(Debug)]
+pub struct GoRegex {
+    source: &'static str,
+    pattern: &'static str,
+    compiled: OnceLock<Regex>,
+}
+
+impl GoRegex {
+    /// The regex `pattern` as upstream's `source` file (e.g. `pkg/plugins/lgtm/lgtm.go`)
+    /// writes it.
+    pub const fn new(source: &'static str, pattern: &'static str) -> Self {
+        GoRegex {
+            source,
+            pattern,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The upstream file the pattern is copied from.
+    pub fn source(&self) -> &'static str {
+        self.source
+    }
+
+    /// The pattern, in Go's syntax, exactly as upstream writes it.
+    pub fn pattern(&self) -> &'static str {
+        self.pattern
+    }
+
+    /// The compiled regex.
+    pub fn regex(&self) -> &Regex {
+        self.compiled.get_or_init(|| {
+            compile(self.pattern).unwrap_or_else(|e| {
+                panic!("upstream regex `{}` does not compile: {e}", self.pattern)
+            })
+        })
+    }
+}
+
+impl Deref for GoRegex {
+    type Target = Regex;
+
+    fn deref(&self) -> &Regex {
+        self.regex()
+    }
+}
