@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use axum::routing::get;
 use prow_github::events::Event;
-use prow_server::hook::{Deps, Hook, HookConfig, Options};
+use prow_server::hook::{Deps, Hook, Options};
 use prow_server::plugins::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// A plugin of our own: answers `/hello` with a greeting.
@@ -72,7 +72,7 @@ pub async fn run(demo: &Path) -> anyhow::Result<Vec<String>> {
         store,
         "prow-bot",
         prow_github::HmacSecrets::parse(&secret),
-        HookConfig::new(config, plugins),
+        prow_config::ConfigSnapshot::new(config, plugins),
     );
 
     let mut all = prow_server::plugins::builtin();

@@ -23,6 +23,11 @@ pub struct ConfigSnapshot {
 }
 
 impl ConfigSnapshot {
+    /// A snapshot of two parts already shared.
+    pub fn from_shared(config: Arc<Config>, plugins: Arc<PluginConfig>) -> Self {
+        ConfigSnapshot { config, plugins }
+    }
+
     /// A snapshot of these two parts.
     pub fn new(config: Config, plugins: PluginConfig) -> Self {
         ConfigSnapshot {

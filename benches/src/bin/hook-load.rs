@@ -178,7 +178,7 @@ fn hook(secrets: prow_github::HmacSecrets) -> prow_server::hook::Hook {
         store,
         "ci-robot",
         secrets,
-        prow_server::hook::HookConfig::new(config, plugins),
+        prow_config::ConfigSnapshot::new(config, plugins),
     );
     prow_server::hook::Hook::start(options, deps)
 }

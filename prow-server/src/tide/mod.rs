@@ -360,6 +360,11 @@ impl Controller {
         }
     }
 
+    /// The configuration handle the controller reads.
+    pub fn config(&self) -> ConfigHandle {
+        self.config.clone()
+    }
+
     /// Keeps `figures` (what `/metrics` exports of tide) up to date: pool sizes, merges,
     /// batch outcomes, errors and syncs, per pool.
     pub fn with_figures(mut self, figures: crate::metrics::TideFiguresCell) -> Self {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use prow_jobs::store::{JobStore, SqliteStore};
-use prow_server::config_agent::{ConfigAgent, ConfigPaths, Reload};
+use prow_server::config_agent::{ConfigAgent, ConfigPaths, Reload, WatchOptions};
 use prow_server::hook::{Deps, Hook, Options};
 use prow_server::metrics::{Exporter, parse_text};
 
@@ -68,15 +68,13 @@ struct Running {
 impl Running {
     async fn start(agent: &ConfigAgent) -> Running {
         let store: Arc<dyn JobStore> = Arc::new(SqliteStore::in_memory().unwrap());
-        let initial = prow_server::config_agent::load(agent.paths()).unwrap().0;
         let deps = Deps::new(
             github(support::ORG),
             store.clone(),
             "ci-robot",
             prow_github::HmacSecrets::parse(support::SECRET),
-            initial,
+            agent.handle(),
         );
-        agent.keep_updated(deps.config.clone());
         let hook = Hook::start(Options::default(), deps);
         let metrics = hook.metrics();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -199,38 +197,45 @@ async fn a_broken_config_is_reported_and_the_previous_one_keeps_serving() {
     );
 }
 
-#[tokio::test(start_paused = true)]
-async fn run_checks_on_its_interval_and_publishes_to_subscribers() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_reloads_on_file_events_and_publishes_to_the_handle() {
     let tmp = tempfile::tempdir().unwrap();
     let agent = Arc::new(ConfigAgent::load(write_files(tmp.path())).unwrap());
-    let mut configs = agent.subscribe();
+    let mut configs = agent.handle();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let running = tokio::spawn({
-        let agent = agent.clone();
-        async move {
-            agent
-                .run(Duration::from_secs(10), async {
-                    let _ = stopped.await;
-                })
-                .await;
+    // A poll far beyond the test's length: only file events can find the change.
+    let mut options = WatchOptions::default();
+    options.debounce = Duration::from_millis(20);
+    options.poll = Duration::from_secs(3600);
+    let running = tokio::spawn(agent.clone().run(options, async {
+        let _ = stopped.await;
+    }));
+    // The watcher is set up when `run` starts: make changes until one is seen, so the test
+    // does not depend on when that was.
+    let names = tokio::time::timeout(TIMEOUT, async {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let text = format!("{INTEGRATION}# attempt {attempt}\n");
+            std::fs::write(tmp.path().join("jobs/team/integration.yaml"), text).unwrap();
+            let changed = tokio::time::timeout(Duration::from_millis(500), configs.changed()).await;
+            if changed.is_ok() {
+                break configs
+                    .current()
+                    .config
+                    .jobs
+                    .presubmits
+                    .values()
+                    .flatten()
+                    .map(|p| p.name.clone())
+                    .collect::<Vec<String>>();
+            }
         }
-    });
-
-    std::fs::write(tmp.path().join("jobs/team/integration.yaml"), INTEGRATION).unwrap();
-    let started = tokio::time::Instant::now();
-    configs.changed().await.unwrap();
-    // The paused clock moved to the next check, no further.
-    assert_eq!(started.elapsed(), Duration::from_secs(10));
-    let names: Vec<String> = configs
-        .borrow_and_update()
-        .config
-        .jobs
-        .presubmits
-        .values()
-        .flatten()
-        .map(|p| p.name.clone())
-        .collect();
+    })
+    .await
+    .expect("a file event reloads the configuration");
     assert!(names.contains(&"integration".to_owned()), "{names:?}");
+    assert!(agent.status().reloads >= 1);
 
     stop.send(()).unwrap();
     running.await.unwrap();

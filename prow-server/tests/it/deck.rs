@@ -142,8 +142,7 @@ impl DeckServer {
                 .or_default()
                 .insert("dave".to_owned());
         }
-        let config = Arc::new(support::hook_config(CONFIG, PLUGINS));
-        let deck = Deck::new(store.clone(), Arc::new(move || config.clone()))
+        let deck = Deck::new(store.clone(), support::hook_config(CONFIG, PLUGINS))
             .artifacts_dir(dir.path().join("artifacts"))
             .pods_dir(dir.path().join("pods"))
             .github(github.clone());
@@ -831,7 +830,7 @@ async fn abort_sets_aborted_for_allowed_users_on_running_jobs() {
 #[tokio::test]
 async fn tide_contributes_its_json_next_to_the_tide_page() {
     let store = Arc::new(SqliteStore::in_memory().unwrap());
-    let config = Arc::new(support::hook_config(CONFIG, PLUGINS));
+    let config = support::hook_config(CONFIG, PLUGINS);
     let pools = json!({"Pools": [{"Org": "acme", "Repo": "widgets", "Branch": "main",
         "SuccessPRs": [{"Number": 7}], "PendingPRs": [], "MissingPRs": [], "BatchPending": [],
         "Action": "MERGE", "Target": [{"Number": 7}]}]});
@@ -843,7 +842,7 @@ async fn tide_contributes_its_json_next_to_the_tide_page() {
             async move { axum::Json(served) }
         }),
     );
-    let deck = Deck::new(store, Arc::new(move || config.clone())).tide_routes(tide);
+    let deck = Deck::new(store, config).tide_routes(tide);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, deck.router()).await });

@@ -8,9 +8,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Body;
 use axum::http::Request;
+use prow_config::ConfigSnapshot;
 use prow_github::fake::FakeGitHub;
 use prow_jobs::store::{JobStore, SqliteStore};
-use prow_server::hook::{Deps, Hook, HookConfig, Metrics, Options};
+use prow_server::hook::{Deps, Hook, Metrics, Options};
 use prow_server::plugins::Plugin;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -30,7 +31,7 @@ impl InProcess {
     /// name.
     pub(crate) fn start(
         github: Arc<FakeGitHub>,
-        config: HookConfig,
+        config: ConfigSnapshot,
         options: Options,
         extra: Vec<Arc<dyn Plugin>>,
     ) -> Self {

@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use prow_config::ConfigSnapshot;
 use prow_github::fake::FakeGitHub;
 use prow_github::types::{Permission, PullRequest};
 use prow_jobs::store::{JobStore, SqliteStore};
-use prow_server::hook::{Deps, Hook, HookConfig, Options};
+use prow_server::hook::{Deps, Hook, Options};
 use serde_json::{Value, json};
 
 pub(crate) const SECRET: &[u8] = b"abcde12345";
@@ -65,7 +66,7 @@ pub(crate) fn corpus() -> Option<PathBuf> {
 }
 
 /// Loads config.yaml and plugins.yaml text as hook would from files.
-pub(crate) fn hook_config(config: &str, plugins: &str) -> HookConfig {
+pub(crate) fn hook_config(config: &str, plugins: &str) -> ConfigSnapshot {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("config.yaml"), config).unwrap();
     std::fs::write(tmp.path().join("plugins.yaml"), plugins).unwrap();
@@ -78,7 +79,7 @@ pub(crate) fn hook_config(config: &str, plugins: &str) -> HookConfig {
         &prow_config::plugins::PluginLoadOptions::new(tmp.path().join("plugins.yaml")),
     )
     .unwrap_or_else(|e| panic!("plugins: {e}"));
-    HookConfig::new(loaded, plugins)
+    ConfigSnapshot::new(loaded, plugins)
 }
 
 /// The fake GitHub with PR #2 by `author` open on master, `member` in the org and
@@ -132,7 +133,7 @@ impl Server {
     pub(crate) async fn start_with(
         github: Arc<FakeGitHub>,
         options: Options,
-        config: HookConfig,
+        config: ConfigSnapshot,
     ) -> Server {
         let store: Arc<dyn JobStore> = Arc::new(SqliteStore::in_memory().unwrap());
         let deps = Deps::new(

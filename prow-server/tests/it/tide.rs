@@ -113,7 +113,10 @@ pub(crate) fn setup(prs: &[u64], extra_tide: &str) -> Setup {
     let tide = Arc::new(Controller::new(
         github.clone(),
         store.clone(),
-        Arc::new(move || cfg.clone()),
+        prow_jobs::config::ConfigHandle::fixed(prow_config::ConfigSnapshot::from_shared(
+            cfg.into(),
+            Default::default(),
+        )),
         Arc::new(Stopped),
     ));
     Setup {
@@ -594,9 +597,21 @@ async fn run_syncs_and_sets_statuses_until_told_to_stop() {
     let s = setup(&[1, 2], "  sync_period: 1h\n  status_update_period: 1h");
     let mut events = s.store.watch();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(s.tide.clone().run(async move {
-        let _ = stopped.await;
-    }));
+    let tide = s.tide.clone();
+    let task = tokio::spawn(async move {
+        let metrics = prow_jobs::controller::ControllerMetrics::default();
+        let config = tide.config();
+        let sync = prow_server::tide::SyncController(tide.clone());
+        let status = prow_server::tide::StatusController(tide);
+        let stop = async move {
+            let _ = stopped.await;
+        };
+        let stop = futures::FutureExt::shared(stop);
+        tokio::join!(
+            prow_jobs::controller::drive(&sync, config.clone(), stop.clone(), &metrics),
+            prow_jobs::controller::drive(&status, config, stop, &metrics),
+        );
+    });
     // The first sync starts the batch; wait for its jobs to appear.
     let mut added = 0;
     while added < 2 {

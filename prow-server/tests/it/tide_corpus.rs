@@ -69,7 +69,10 @@ async fn kubernetes_test_infra_config_batches_a_release_branch() {
     let tide = Controller::new(
         github.clone(),
         store.clone(),
-        Arc::new(move || cfg.clone()),
+        prow_jobs::config::ConfigHandle::fixed(prow_config::ConfigSnapshot::from_shared(
+            cfg.into(),
+            Default::default(),
+        )),
         Arc::new(Stopped),
     );
     tide.sync_once().await.unwrap();

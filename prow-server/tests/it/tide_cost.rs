@@ -201,7 +201,10 @@ async fn two_syncs(etag_cache: bool, reuse: bool) -> (Cost, Cost) {
     let tide = Controller::new(
         github,
         store,
-        Arc::new(move || cfg.clone()),
+        prow_jobs::config::ConfigHandle::fixed(prow_config::ConfigSnapshot::from_shared(
+            cfg.into(),
+            Default::default(),
+        )),
         Arc::new(Stopped),
     )
     .with_pr_reuse(reuse);
