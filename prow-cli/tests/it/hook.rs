@@ -52,7 +52,7 @@ fn phony_test_all_through_prow_hook_creates_the_demo_presubmits() {
     let mut stderr = String::new();
     std::io::Read::read_to_string(hook.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     assert!(exit.success(), "{stderr}");
-    assert!(stderr.contains("finishing accepted events"), "{stderr}");
+    assert!(stderr.contains("finishing accepted webhooks"), "{stderr}");
 }
 
 #[test]

@@ -76,9 +76,9 @@ fn prow_serve_reloads_a_changed_job_config_and_keeps_serving_a_broken_one() {
     });
 
     let stderr = serve.stop();
-    assert!(stderr.contains("serve: configuration reloaded"), "{stderr}");
+    assert!(stderr.contains("configuration reloaded"), "{stderr}");
     assert!(
-        stderr.contains("serve: new configuration rejected, the previous one keeps serving:"),
+        stderr.contains("new configuration rejected, the previous one keeps serving"),
         "{stderr}"
     );
     assert!(stderr.contains("config.yaml"), "{stderr}");
