@@ -8,6 +8,7 @@ mod deploy;
 mod hook;
 mod metrics;
 mod mkpj;
+mod operable;
 mod phaino;
 mod phony;
 mod plank;

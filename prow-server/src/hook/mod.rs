@@ -555,6 +555,7 @@ async fn run_plugin(
         }
     };
     let mut failed = false;
+    let mut store_failed = false;
     for action in &actions {
         if let plugins::Action::Recheck {
             after,
@@ -572,12 +573,13 @@ async fn run_plugin(
         if let Err(e) = execute_with_retries(shared, action).await {
             let line = prow_jobs::controller::error_chain(&e);
             tracing::error!(plugin = plugin_name, error = %line, "plugin {plugin_name}: {line}");
-            if let plugins::ActionError::Store { .. } = e {
-                // The delivery was accepted, and now what it asked for cannot be stored.
-                shared.metrics.dropped("store");
-            }
+            store_failed |= matches!(e, plugins::ActionError::Store { .. });
             failed = true;
         }
+    }
+    if store_failed {
+        // The delivery was accepted, and what it asked for could not be stored.
+        shared.metrics.dropped("store");
     }
     let outcome = if failed {
         PluginOutcome::Error

@@ -146,6 +146,18 @@ impl Backend {
         })
     }
 
+    /// A backend of the caller's own store and runner (one `default` cluster).
+    pub fn custom(store: Arc<dyn JobStore>, runner: Arc<dyn Runner>) -> Backend {
+        Backend {
+            store,
+            clusters: vec![("default".to_owned(), runner.clone())],
+            runner,
+            description: "a store and runner of the embedder's".to_owned(),
+            kube_clients: BTreeMap::new(),
+            local_dirs: None,
+        }
+    }
+
     async fn embedded(options: &BackendOptions) -> Result<Backend, ProcessError> {
         let dir = &options.data_dir;
         std::fs::create_dir_all(dir).map_err(|source| ProcessError::DataDir {

@@ -173,6 +173,22 @@ impl Process {
     /// Loads the configuration (it must load), opens the backend, connects to GitHub, binds
     /// the port and wires the parts together. Nothing runs until [`Process::run`].
     pub async fn build(options: ProcessOptions) -> Result<Process, ProcessError> {
+        Self::build_on(options, None).await
+    }
+
+    /// [`Process::build`] on a backend the caller made (an embedder's own store or runner)
+    /// instead of the one `options.backend` names.
+    pub async fn build_with_backend(
+        options: ProcessOptions,
+        backend: Backend,
+    ) -> Result<Process, ProcessError> {
+        Self::build_on(options, Some(backend)).await
+    }
+
+    async fn build_on(
+        options: ProcessOptions,
+        backend: Option<Backend>,
+    ) -> Result<Process, ProcessError> {
         let on = |part: Part| options.parts.contains(&part);
         let agent = {
             let paths = options.config.clone();
@@ -183,7 +199,10 @@ impl Process {
         let agent = Arc::new(agent);
         let handle = agent.handle();
         let prow = agent.config().config.prow.clone();
-        let backend = Backend::open(&options.backend, &prow).await?;
+        let backend = match backend {
+            Some(backend) => backend,
+            None => Backend::open(&options.backend, &prow).await?,
+        };
         tracing::info!("{}", backend.description);
         let github = github::connect(&options.github).await?;
         let needs_github = |part: Part| -> Result<(Arc<dyn GitHubClient>, String), ProcessError> {

@@ -36,6 +36,7 @@ mod plugins_trigger_body;
 mod plugins_verify_owners;
 mod plugins_welcome;
 mod plugins_wip;
+mod process;
 mod serve;
 mod support;
 mod tide;

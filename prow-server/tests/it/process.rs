@@ -1,0 +1,255 @@
+//! The assembled process on real files and a real port: a store that fills up fails readiness
+//! and counts the webhook it could not honour, `/healthz` answers while a large job file
+//! reloads, and a stop is bounded by the grace period however slowly a client sends.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use prow_config::ConfigPaths;
+use prow_jobs::runner::{LocalOptions, LocalRunner, Runner};
+use prow_jobs::store::{JobStore, SqliteOptions, SqliteStore, StoreError};
+use prow_server::metrics::parse_text;
+use prow_server::process::{Backend, GitHubOptions, Part, Process, ProcessOptions};
+use tokio::io::AsyncWriteExt;
+
+use crate::support::{self, comment, github};
+
+/// A backstop for waits on events that should come soon.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `config.yaml`, `jobs/` and `plugins.yaml` and the HMAC file in `dir`.
+fn files(dir: &Path) -> (ConfigPaths, std::path::PathBuf) {
+    std::fs::create_dir_all(dir.join("jobs")).unwrap();
+    std::fs::write(dir.join("config.yaml"), support::CONFIG).unwrap();
+    std::fs::write(dir.join("plugins.yaml"), support::PLUGINS).unwrap();
+    std::fs::write(dir.join("hmac"), support::SECRET).unwrap();
+    let paths = ConfigPaths::new(dir.join("config.yaml"), Some(dir.join("jobs")))
+        .with_plugin_config(dir.join("plugins.yaml"));
+    (paths, dir.join("hmac"))
+}
+
+/// Options for `parts` on an ephemeral loopback port with the fake GitHub.
+fn options(dir: &Path, parts: Vec<Part>) -> ProcessOptions {
+    let (paths, hmac) = files(dir);
+    let mut options = ProcessOptions::new(paths, parts);
+    options.listen = Some(([127, 0, 0, 1], 0).into());
+    options.hmac_secret_file = Some(hmac);
+    options.github = GitHubOptions::Client(github(support::ORG), "ci-robot".to_owned());
+    options.grace_period = Duration::from_secs(5);
+    options
+}
+
+/// A job store capped at a few pages, and a job to fill it with.
+async fn small_store(dir: &Path) -> Arc<SqliteStore> {
+    let options = SqliteOptions::default().max_pages(24);
+    Arc::new(
+        SqliteStore::open_with(dir.join("prow.db"), options)
+            .await
+            .unwrap(),
+    )
+}
+
+fn filler(n: usize) -> prow_core::ProwJob {
+    let mut job: prow_core::ProwJob = serde_json::from_value(serde_json::json!({
+        "apiVersion": "prow.k8s.io/v1", "kind": "ProwJob",
+        "metadata": {"name": format!("filler-{n}")},
+        "spec": {"type": "periodic", "job": "filler", "agent": "kubernetes"},
+    }))
+    .unwrap();
+    // A large description fills the pages quickly.
+    job.status = Some(prow_core::ProwJobStatus {
+        description: "x".repeat(3000),
+        ..Default::default()
+    });
+    job
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_store_fails_readiness_and_counts_the_webhook_it_could_not_honour() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = small_store(tmp.path()).await;
+    let mut created = Vec::new();
+    for n in 0.. {
+        match store.create(filler(n)).await {
+            Ok(job) => created.push(job.metadata.name.unwrap()),
+            Err(StoreError::Full { .. }) => break,
+            Err(e) => panic!("unexpected store error: {e}"),
+        }
+    }
+    let runner: Arc<dyn Runner> =
+        Arc::new(LocalRunner::new(LocalOptions::new(tmp.path().join("pods"))).unwrap());
+    let backend = Backend::custom(store.clone(), runner);
+    let process = Process::build_with_backend(
+        options(tmp.path(), vec![Part::Hook, Part::Metrics]),
+        backend,
+    )
+    .await
+    .unwrap();
+    let base = format!("http://{}", process.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(process.run(async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let ready = |client: reqwest::Client, base: String| async move {
+        client
+            .get(format!("{base}/healthz/ready"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(
+        ready(client.clone(), base.clone()).await,
+        503,
+        "a full store is not ready"
+    );
+
+    // `/test all` by a member: accepted (200), but its jobs cannot be stored.
+    let payload = serde_json::to_vec(&comment("/test all", "member", support::ORG)).unwrap();
+    let reply = prow_github::phony::deliver(
+        &client,
+        &format!("{base}/hook"),
+        "issue_comment",
+        &payload,
+        support::SECRET,
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let dropped = tokio::time::timeout(TIMEOUT, async {
+        loop {
+            let text = client
+                .get(format!("{base}/metrics"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let samples = parse_text(&text).unwrap();
+            let dropped = samples.value("prow_webhook_dropped_total", &[("reason", "store")]);
+            if dropped > 0.0 {
+                return dropped;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the dropped webhook is counted");
+    assert_eq!(dropped, 1.0, "one delivery, counted once");
+    let names: Vec<String> = store
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.metadata.name.unwrap())
+        .collect();
+    assert_eq!(
+        names.len(),
+        created.len(),
+        "nothing half-written: {names:?}"
+    );
+
+    // Room again: the next write succeeds and readiness recovers.
+    for name in created.iter().take(created.len() / 2) {
+        store.delete(name, None).await.unwrap();
+    }
+    assert_eq!(ready(client.clone(), base.clone()).await, 200);
+
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+}
+
+/// A job file of `repos` repositories with `jobs` presubmits each.
+fn big_job_file(repos: usize, jobs: usize) -> String {
+    let mut text = String::from("presubmits:\n");
+    for r in 0..repos {
+        text.push_str(&format!("  org-{r}/repo:\n"));
+        for j in 0..jobs {
+            text.push_str(&format!(
+                "  - name: job-{r}-{j}\n    always_run: true\n    spec: {{containers: [{{image: alpine, command: [\"true\"]}}]}}\n"
+            ));
+        }
+    }
+    text
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_answers_while_a_large_job_file_reloads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let process = Process::build(options(tmp.path(), vec![])).await.unwrap();
+    let base = format!("http://{}", process.local_addr().unwrap());
+    let agent = process.config_agent();
+    let mut status = agent.subscribe_status();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(process.run(async {
+        let _ = stopped.await;
+    }));
+    let text = big_job_file(800, 60);
+    assert!(text.len() > 4 << 20, "{} bytes", text.len());
+    // The agent reloads on its own from the file event; meanwhile `/healthz` is asked.
+    std::fs::write(tmp.path().join("jobs/big.yaml"), &text).unwrap();
+    let client = reqwest::Client::new();
+    let mut answered_during_reload = 0;
+    tokio::time::timeout(TIMEOUT, async {
+        loop {
+            tokio::select! {
+                biased;
+                changed = status.changed() => {
+                    changed.unwrap();
+                    return;
+                }
+                answer = client.get(format!("{base}/healthz")).send() => {
+                    assert_eq!(answer.unwrap().status(), 200);
+                    if agent.status().reloads == 0 {
+                        answered_during_reload += 1;
+                    }
+                }
+            }
+        }
+    })
+    .await
+    .expect("the large file reloads");
+    assert_eq!(agent.status().reloads, 1, "{:?}", agent.status().errors);
+    assert!(
+        answered_during_reload > 0,
+        "/healthz answered while the configuration loaded"
+    );
+    stop.send(()).unwrap();
+    running.await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_is_bounded_by_the_grace_period_whatever_a_client_trickles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut options = options(tmp.path(), vec![Part::Hook]);
+    options.grace_period = Duration::from_millis(300);
+    let process = Process::build(options).await.unwrap();
+    let address = process.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(process.run(async {
+        let _ = stopped.await;
+    }));
+    // A client that promises a body and sends it a byte at a time, never finishing.
+    let mut slow = tokio::net::TcpStream::connect(address).await.unwrap();
+    slow.write_all(
+        b"POST /hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-GitHub-Event: ping\r\nX-GitHub-Delivery: 1\r\nX-Hub-Signature-256: sha256=00\r\nContent-Length: 100000\r\n\r\n{",
+    )
+    .await
+    .unwrap();
+    let trickle = tokio::spawn(async move {
+        while slow.write_all(b" ").await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    stop.send(()).unwrap();
+    let stopped = tokio::time::timeout(TIMEOUT, running).await;
+    trickle.abort();
+    stopped
+        .expect("the process stops despite the trickling client")
+        .unwrap()
+        .unwrap();
+}
