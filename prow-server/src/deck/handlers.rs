@@ -481,15 +481,17 @@ async fn authorise(
         return Err(refused);
     }
     let config = (deck.config)();
-    let user = headers
-        .get(deck.user_header.as_str())
+    let user = deck
+        .user_header
+        .as_deref()
+        .and_then(|name| headers.get(name))
         .and_then(|v| v.to_str().ok())
         .map(str::trim);
     let decision = auth::decide(
         auth::config_for(&config.config.prow.deck, &job.spec),
         job.spec.rerun_auth_config.as_ref(),
         user,
-        &deck.user_header,
+        deck.user_header.as_deref(),
     );
     let decision = auth::resolve(decision, deck.github.as_deref())
         .await

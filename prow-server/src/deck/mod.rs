@@ -47,7 +47,7 @@ pub struct Deck {
     pods: Option<PathBuf>,
     github: Option<Arc<dyn GitHubClient>>,
     plugins: BTreeMap<&'static str, Arc<dyn Plugin>>,
-    user_header: String,
+    user_header: Option<String>,
     tide: Option<Router>,
 }
 
@@ -63,7 +63,8 @@ impl std::fmt::Debug for Deck {
 
 impl Deck {
     /// Deck over `store` and the configuration `config` gives, with the built-in plugins'
-    /// help, no artifacts, no GitHub and the user header [`auth::DEFAULT_USER_HEADER`].
+    /// help, no artifacts, no GitHub and no user header: until [`Deck::trusted_proxy_header`]
+    /// names one, no request can claim a user.
     pub fn new(store: Arc<dyn JobStore>, config: ConfigSource) -> Deck {
         Deck {
             store,
@@ -72,7 +73,7 @@ impl Deck {
             pods: None,
             github: None,
             plugins: crate::plugins::builtin(),
-            user_header: auth::DEFAULT_USER_HEADER.to_owned(),
+            user_header: None,
             tide: None,
         }
     }
@@ -111,10 +112,12 @@ impl Deck {
         self
     }
 
-    /// The request header carrying the user's GitHub login, set by the authenticating proxy
-    /// in front of deck.
-    pub fn user_header(mut self, header: impl Into<String>) -> Deck {
-        self.user_header = header.into();
+    /// The request header carrying the user's GitHub login, set by a trusted authenticating
+    /// proxy in front of deck ([`auth::DEFAULT_USER_HEADER`] is what oauth2-proxy sets).
+    /// `None`, the default, trusts no header: any client could send one, so without a proxy
+    /// that sets it (and drops the client's own) only `allow_anyone` jobs can be rerun.
+    pub fn trusted_proxy_header(mut self, header: Option<String>) -> Deck {
+        self.user_header = header.filter(|h| !h.trim().is_empty());
         self
     }
 

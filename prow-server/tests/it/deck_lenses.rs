@@ -262,7 +262,7 @@ fn rerun_authorisation_decisions() {
         json!({"github_orgs": ["acme"], "github_team_slugs": [{"org": "acme", "slug": "ops"}]}),
     );
     let anyone = rac(json!({"allow_anyone": true}));
-    let h = "X-Forwarded-User";
+    let h = Some("X-Forwarded-User");
     let allowed = |user: Option<&str>| Decision::Allowed {
         user: user.map(str::to_owned),
     };
@@ -282,6 +282,10 @@ fn rerun_authorisation_decisions() {
     assert!(matches!(
         decide(Some(&users), None, None, h),
         Decision::Denied { reason } if reason.contains("X-Forwarded-User header")
+    ));
+    assert!(matches!(
+        decide(Some(&users), None, None, None),
+        Decision::Denied { reason } if reason.contains("neither GitHub login nor a trusted proxy")
     ));
     assert!(matches!(
         decide(Some(&users), None, Some(""), h),
