@@ -11,6 +11,11 @@
 //! `/log?job=&id=`, `/artifacts/<path>`, `/rerun?prowjob=` and `/abort?prowjob=`. Only
 //! `POST` changes anything, and only for users the `rerun_auth_configs` allow: see [`auth`]
 //! for how deck learns who the user is.
+//!
+//! Over artifact storage (the local artifacts folder, or GCS and S3 buckets): spyglass
+//! `/view/<storage>/<bucket>/<path>` with upstream's lenses as `deck.spyglass` configures
+//! them ([`spyglass`]), `/job-history/<storage>/<bucket>/<job folder>` and `/pr-history`
+//! ([`history`]), and `/configured-jobs/<org>/<repo>`.
 
 pub mod artifacts;
 pub mod auth;
@@ -18,10 +23,13 @@ pub mod badge;
 pub mod buildlog;
 mod handlers;
 pub mod help;
+pub mod history;
 pub(crate) mod html;
 pub mod jobs;
 pub mod junit;
 pub mod rerun;
+pub mod spyglass;
+mod view;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -29,6 +37,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use prow_github::client::GitHubClient;
+use prow_jobs::storage::ArtifactReader;
 use prow_jobs::store::JobStore;
 
 use crate::hook::HookConfig;
@@ -49,6 +58,10 @@ pub struct Deck {
     plugins: BTreeMap<&'static str, Arc<dyn Plugin>>,
     user_header: Option<String>,
     tide: Option<Router>,
+    gcs_credentials_file: String,
+    s3_credentials_file: String,
+    /// Buckets opened so far, by `provider://bucket`.
+    readers: Arc<std::sync::Mutex<BTreeMap<String, Arc<dyn ArtifactReader>>>>,
 }
 
 impl std::fmt::Debug for Deck {
@@ -75,6 +88,9 @@ impl Deck {
             plugins: crate::plugins::builtin(),
             user_header: None,
             tide: None,
+            gcs_credentials_file: String::new(),
+            s3_credentials_file: String::new(),
+            readers: Arc::default(),
         }
     }
 
@@ -121,6 +137,20 @@ impl Deck {
         self
     }
 
+    /// The GCS service-account file deck reads `gs://` buckets with (Prow's
+    /// `--gcs-credentials-file`); without one, the environment's credentials.
+    pub fn gcs_credentials_file(mut self, path: impl Into<String>) -> Deck {
+        self.gcs_credentials_file = path.into();
+        self
+    }
+
+    /// Prow's S3 credentials file (region, endpoint, keys) deck reads `s3://` buckets with
+    /// (`--s3-credentials-file`); without one, the environment's credentials.
+    pub fn s3_credentials_file(mut self, path: impl Into<String>) -> Deck {
+        self.s3_credentials_file = path.into();
+        self
+    }
+
     /// Routes tide contributes (`/tide.js`, `/tide-history.js`), merged into deck's.
     pub fn tide_routes(mut self, routes: Router) -> Deck {
         self.tide = Some(routes);
@@ -131,7 +161,8 @@ impl Deck {
     /// `fallback_service`); it defines no fallback of its own.
     pub fn router(&self) -> Router {
         let tide = self.tide.clone();
-        let router = handlers::routes(Arc::new(self.clone()));
+        let shared = Arc::new(self.clone());
+        let router = handlers::routes(shared.clone()).merge(view::routes(shared));
         match tide {
             Some(tide) => router.merge(tide),
             None => router,

@@ -4,6 +4,7 @@
 mod config_agent;
 mod deck;
 mod deck_lenses;
+mod deck_storage;
 mod hook;
 mod metrics;
 mod plugins;
