@@ -37,7 +37,7 @@ pub fn builds(listing: &Listing) -> Vec<(u64, BuildAt)> {
             out.push((id, BuildAt::Link));
         }
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
     out
 }
 

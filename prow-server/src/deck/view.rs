@@ -131,12 +131,12 @@ fn bucket_allowed(deck: &Deck, source: &Source) -> bool {
 impl Deck {
     /// The reader of `source`'s bucket: the local artifacts folder in local mode, else the
     /// bucket opened with deck's credentials (kept for later requests).
-    pub(super) fn reader(&self, source: &Source) -> Result<Arc<dyn ArtifactReader>, Response> {
+    pub(super) fn reader(&self, source: &Source) -> Result<Arc<dyn ArtifactReader>, Refused> {
         if let Some(dir) = &self.artifacts {
             return Ok(Arc::new(LocalDirStore::new(dir.clone())));
         }
         if !bucket_allowed(self, source) {
-            return Err(error(
+            return Err((
                 StatusCode::FORBIDDEN,
                 format!(
                     "bucket {}://{} is not in the decoration configs or deck.additional_allowed_buckets",
@@ -154,15 +154,18 @@ impl Deck {
         }
         let opened =
             storage::open_reader(&key, &self.gcs_credentials_file, &self.s3_credentials_file)
-                .map_err(|e| error(StatusCode::BAD_GATEWAY, format!("open {key}: {e}")))?;
+                .map_err(|e| (StatusCode::BAD_GATEWAY, format!("open {key}: {e}")))?;
         readers.insert(key, opened.clone());
         Ok(opened)
     }
 }
 
-fn parse_source(query: &BTreeMap<String, String>) -> Result<Source, Response> {
+/// A refusal: the status and the message sent.
+pub(super) type Refused = (StatusCode, String);
+
+fn parse_source(query: &BTreeMap<String, String>) -> Result<Source, Refused> {
     let src = query.get("src").map_or("", String::as_str);
-    Source::parse(src).map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))
+    Source::parse(src).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))
 }
 
 fn storage_error(e: prow_jobs::Error) -> Response {
@@ -205,11 +208,11 @@ struct LensView {
 async fn view_json(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
     let source = match parse_source(&query) {
         Ok(source) => source,
-        Err(response) => return response,
+        Err(refused) => return refused.into_response(),
     };
     let reader = match deck.reader(&source) {
         Ok(reader) => reader,
-        Err(response) => return response,
+        Err(refused) => return refused.into_response(),
     };
     let config = (deck.config)();
     let settings = &config.config.prow.deck;
@@ -474,7 +477,7 @@ async fn view_artifact(State(deck): State<Arc<Deck>>, Path(src): Path<String>) -
     };
     let reader = match deck.reader(&source) {
         Ok(reader) => reader,
-        Err(response) => return response,
+        Err(refused) => return refused.into_response(),
     };
     let limit = size_limit(&deck);
     match reader.size(&source.path).await {
@@ -580,11 +583,11 @@ async fn build_location(
 async fn job_history_json(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
     let source = match parse_source(&query) {
         Ok(source) => source,
-        Err(response) => return response,
+        Err(refused) => return refused.into_response(),
     };
     let reader = match deck.reader(&source) {
         Ok(reader) => reader,
-        Err(response) => return response,
+        Err(refused) => return refused.into_response(),
     };
     let top = match query.get("buildId").filter(|b| !b.is_empty()) {
         None => None,
@@ -722,7 +725,7 @@ async fn pr_history_json(State(deck): State<Arc<Deck>>, Query(query): Params) ->
     };
     let reader = match deck.reader(&folder) {
         Ok(reader) => reader,
-        Err(response) => return response,
+        Err(refused) => return refused.into_response(),
     };
     let jobs = match reader.list_dir(&folder.path).await {
         Ok(listing) => listing.dirs,

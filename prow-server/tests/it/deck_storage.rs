@@ -695,7 +695,7 @@ async fn check_job_history(bucket: &Bucket) {
             let i = id - 100;
             let expected = if i == 54 {
                 "Pending"
-            } else if i % 3 == 0 {
+            } else if i.is_multiple_of(3) {
                 "FAILURE"
             } else {
                 "SUCCESS"
@@ -837,12 +837,13 @@ async fn pr_history_groups_a_prs_runs_by_commit() {
         "{base}/deck/pr-history.json?org=acme&repo=widgets&pr=7"
     ))
     .await;
-    let commits: Vec<(String, Vec<(String, String, String)>)> = data["commits"]
+    type Row = (String, String, String);
+    let commits: Vec<(String, Vec<Row>)> = data["commits"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| {
-            let mut builds: Vec<(String, String, String)> = c["builds"]
+            let mut builds: Vec<Row> = c["builds"]
                 .as_array()
                 .unwrap()
                 .iter()

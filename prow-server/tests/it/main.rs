@@ -3,6 +3,7 @@
 
 mod config_agent;
 mod deck;
+mod deck_browser;
 mod deck_lenses;
 mod deck_storage;
 mod hook;
