@@ -220,7 +220,7 @@ async fn job_detail(State(deck): State<Arc<Deck>>, Query(query): Params) -> Resp
     preview.metadata.name = None;
     Detail {
         state: jobs::state_of(&job),
-        log_url: format!("/log?prowjob={}", url_escape(name)),
+        log_url: format!("/log?prowjob={}", super::oauth::escape(name)),
         rerun_yaml: prow_core::prowjob_to_yaml(&preview).unwrap_or_default(),
         artifacts: artifact_list,
         junit,
@@ -290,17 +290,6 @@ fn read_log(deck: &Deck, job: &ProwJob, limit: u64) -> Option<String> {
 
 fn now() -> Time {
     Time(Timestamp::now())
-}
-
-fn url_escape(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 async fn plugin_help(State(deck): State<Arc<Deck>>) -> Response {
@@ -481,18 +470,47 @@ async fn authorise(
         return Err(refused);
     }
     let config = (deck.config)();
-    let user = deck
+    let session = deck.session(headers);
+    if let (Some(login), Some(session)) = (&deck.login, &session) {
+        // A logged-in browser sends its cookie to any site's form: the token proves the
+        // request came from deck's own page.
+        let token = headers
+            .get(super::oauth::CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !login.csrf_ok(session, token) {
+            return Err(error(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "missing or wrong {} header: reload the page and try again",
+                    super::oauth::CSRF_HEADER
+                ),
+            ));
+        }
+    }
+    let header_user = deck
         .user_header
         .as_deref()
         .and_then(|name| headers.get(name))
         .and_then(|v| v.to_str().ok())
         .map(str::trim);
+    let user = session.as_ref().map(|s| s.login.as_str()).or(header_user);
     let decision = auth::decide(
         auth::config_for(&config.config.prow.deck, &job.spec),
         job.spec.rerun_auth_config.as_ref(),
         user,
         deck.user_header.as_deref(),
     );
+    let decision = match decision {
+        auth::Decision::Denied { .. } if user.is_none() && deck.login.is_some() => {
+            auth::Decision::Denied {
+                reason: "log in with GitHub to act on jobs unless 'allow_anyone: true' is \
+                         specified"
+                    .to_owned(),
+            }
+        }
+        other => other,
+    };
     let decision = auth::resolve(decision, deck.github.as_deref())
         .await
         .map_err(|e| {

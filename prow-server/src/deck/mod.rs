@@ -10,7 +10,7 @@
 //! JSON and files as Prow serves them: `/prowjobs.js`, `/plugin-help.js`, `/badge.svg`,
 //! `/log?job=&id=`, `/artifacts/<path>`, `/rerun?prowjob=` and `/abort?prowjob=`. Only
 //! `POST` changes anything, and only for users the `rerun_auth_configs` allow: see [`auth`]
-//! for how deck learns who the user is.
+//! for how deck learns who the user is: GitHub login ([`oauth`]) or a trusted proxy's header.
 //!
 //! Over artifact storage (the local artifacts folder, or GCS and S3 buckets): spyglass
 //! `/view/<storage>/<bucket>/<path>` with upstream's lenses as `deck.spyglass` configures
@@ -27,6 +27,8 @@ pub mod history;
 pub(crate) mod html;
 pub mod jobs;
 pub mod junit;
+mod login;
+pub mod oauth;
 pub mod rerun;
 pub mod spyglass;
 mod view;
@@ -60,6 +62,7 @@ pub struct Deck {
     tide: Option<Router>,
     gcs_credentials_file: String,
     s3_credentials_file: String,
+    login: Option<Arc<oauth::Login>>,
     /// Buckets opened so far, by `provider://bucket`.
     readers: Arc<std::sync::Mutex<BTreeMap<String, Arc<dyn ArtifactReader>>>>,
 }
@@ -91,6 +94,7 @@ impl Deck {
             gcs_credentials_file: String::new(),
             s3_credentials_file: String::new(),
             readers: Arc::default(),
+            login: None,
         }
     }
 
@@ -151,6 +155,14 @@ impl Deck {
         self
     }
 
+    /// GitHub login (`github_oauth_config` and the cookie secret): reruns and aborts then
+    /// follow `rerun_auth_configs` for the logged-in user, `POST`s need the session's CSRF
+    /// token, and the PR page lists the user's pull requests.
+    pub fn github_oauth(mut self, login: oauth::Login) -> Deck {
+        self.login = Some(Arc::new(login));
+        self
+    }
+
     /// Routes tide contributes (`/tide.js`, `/tide-history.js`), merged into deck's.
     pub fn tide_routes(mut self, routes: Router) -> Deck {
         self.tide = Some(routes);
@@ -162,7 +174,9 @@ impl Deck {
     pub fn router(&self) -> Router {
         let tide = self.tide.clone();
         let shared = Arc::new(self.clone());
-        let router = handlers::routes(shared.clone()).merge(view::routes(shared));
+        let router = handlers::routes(shared.clone())
+            .merge(view::routes(shared.clone()))
+            .merge(login::routes(shared));
         match tide {
             Some(tide) => router.merge(tide),
             None => router,

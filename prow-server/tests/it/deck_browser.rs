@@ -1,7 +1,8 @@
 //! deck's storage pages in a real headless browser: a failing build is uploaded by initupload
 //! and sidecar to fake-gcs-server (the local artifacts folder when the emulator is not set
 //! up, outside CI), the job sits in the fake Kubernetes API server, and Debian's Chromium
-//! renders its spyglass page, the job history, the PR history and the configured jobs.
+//! renders its spyglass page, the job history, the PR history and the configured jobs; then
+//! it logs in through the fake GitHub's OAuth pages and shows the user's PR dashboard.
 //!
 //! Without Chromium the test prints a notice and passes, except under `CI=true`, where a
 //! missing browser fails it. The screenshot of the spyglass page is kept as
@@ -62,7 +63,7 @@ async fn dump(browser: &Path, profile: &Path, url: String) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chromium_shows_spyglass_job_history_pr_history_and_configured_jobs() {
+async fn chromium_shows_spyglass_job_history_pr_history_configured_jobs_and_login() {
     let Some(browser) = chromium() else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -200,6 +201,21 @@ async fn chromium_shows_spyglass_job_history_pr_history_and_configured_jobs() {
     assert!(
         dom.contains(r#"data-job="pull-e2e""#) && dom.contains("runs if changed: ^e2e/"),
         "configured jobs:\n{dom}"
+    );
+
+    // GitHub login in the browser: through the fake GitHub's OAuth pages and back, the PR
+    // dashboard shows the logged-in user and their pull requests.
+    let login = crate::deck_oauth::start().await;
+    login.hub.lock().unwrap().signed_in = "alice".to_owned();
+    let dom = dump(
+        &browser,
+        &tmp.path().join("chromium-login"),
+        format!("{}/github-login?dest=/pr", login.deck),
+    )
+    .await;
+    assert!(
+        dom.contains(r#"class="user">alice<"#) && dom.contains(r#"data-pr="acme/widgets#7""#),
+        "PR dashboard after login:\n{dom}"
     );
 
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-artifacts");

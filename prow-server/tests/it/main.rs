@@ -5,6 +5,7 @@ mod config_agent;
 mod deck;
 mod deck_browser;
 mod deck_lenses;
+mod deck_oauth;
 mod deck_storage;
 mod hook;
 mod metrics;

@@ -164,9 +164,37 @@ function renderJunit(container, files) {
   }
 }
 
+// Who is logged in (GitHub login), fetched once per page.
+let userInfo = null;
+async function currentUser() {
+  if (!userInfo) {
+    try {
+      userInfo = await getJSON("/deck/user.json");
+    } catch (e) {
+      userInfo = { login_enabled: false, login: null };
+    }
+  }
+  return userInfo;
+}
+
 async function post(url) {
-  const response = await fetch(url, { method: "POST" });
+  const user = await currentUser();
+  const headers = user.csrf_token ? { "X-CSRF-Token": user.csrf_token } : {};
+  const response = await fetch(url, { method: "POST", headers });
   return response.status + " " + (await response.text());
+}
+
+// The header's login link, or the user's login and a logout link.
+async function showLogin() {
+  const user = await currentUser();
+  const nav = document.querySelector("header nav");
+  if (!user.login_enabled || !nav) return;
+  const here = window.location.pathname + window.location.search;
+  if (user.login) {
+    nav.append(" ", el("span", { id: "user", class: "user" }, user.login), " ", el("a", { href: "/logout" }, "Log out"));
+  } else {
+    nav.append(" ", el("a", { id: "login", href: "/github-login?dest=" + encodeURIComponent(here) }, "Log in with GitHub"));
+  }
 }
 
 async function jobPage() {
@@ -226,7 +254,22 @@ async function prPage() {
   document.getElementById("p-org").value = org;
   document.getElementById("p-repo").value = repo;
   document.getElementById("p-pr").value = pr;
-  if (!org || !repo || !pr) return;
+  if (!org || !repo || !pr) {
+    const user = await currentUser();
+    if (!user.login) return;
+    const data = await getJSON("/deck/user-prs.json");
+    document.getElementById("title").textContent = "Pull requests of " + data.login;
+    const body = document.querySelector("#jobs tbody");
+    body.replaceChildren();
+    for (const p of data.prs) {
+      const link = "/pr?org=" + encodeURIComponent(p.org) + "&repo=" + encodeURIComponent(p.repo) + "&pr=" + p.number;
+      body.append(el("tr", { class: "user-pr", "data-pr": p.org + "/" + p.repo + "#" + p.number },
+        el("td", null, ""), el("td", null, el("a", { href: link }, p.org + "/" + p.repo + "#" + p.number)),
+        el("td", null, p.title), el("td", null, ""), el("td", null, ""), el("td", null, "")));
+    }
+    document.getElementById("summary").textContent = data.prs.length + " open pull requests";
+    return;
+  }
   document.getElementById("title").textContent = org + "/" + repo + "#" + pr;
   const data = await getJSON("/deck/jobs.json?repo=" + encodeURIComponent(org + "/" + repo) +
     "&pull=" + encodeURIComponent(pr));
@@ -538,6 +581,7 @@ const PAGES = { index: indexPage, job: jobPage, pr: prPage, tide: tidePage, help
   view: viewPage, jobHistory: jobHistoryPage, prHistory: prHistoryPage, configuredJobs: configuredJobsPage };
 
 document.addEventListener("DOMContentLoaded", () => {
+  showLogin();
   const page = PAGES[document.body.dataset.page];
   if (page) {
     page().catch((e) => {
