@@ -329,3 +329,61 @@ pub fn browser_link(spyglass: &Spyglass, source: &Source) -> String {
         None => String::new(),
     }
 }
+
+/// What the coverage lens shows: statements covered per file of a Go coverage profile.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Coverage {
+    /// Per file, sorted by name: (file, covered statements, statements).
+    pub files: Vec<(String, u64, u64)>,
+    /// Covered statements in all files.
+    pub covered: u64,
+    /// Statements in all files.
+    pub total: u64,
+}
+
+/// Reads a Go coverage profile (`mode: ...`, then `file:start,end statements count` lines);
+/// a block counted twice (profiles merged from several runs) counts once. Unreadable lines
+/// are skipped and counted in the second value.
+pub fn coverage(profile: &str) -> (Coverage, usize) {
+    let mut blocks: std::collections::BTreeMap<(&str, &str), (u64, bool)> =
+        std::collections::BTreeMap::new();
+    let mut skipped = 0;
+    for line in profile.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("mode:") {
+            continue;
+        }
+        let parsed = line.rsplit_once(' ').and_then(|(rest, count)| {
+            let (rest, statements) = rest.rsplit_once(' ')?;
+            let (file, range) = rest.rsplit_once(':')?;
+            Some((
+                file,
+                range,
+                statements.parse::<u64>().ok()?,
+                count.parse::<u64>().ok()?,
+            ))
+        });
+        let Some((file, range, statements, count)) = parsed else {
+            skipped += 1;
+            continue;
+        };
+        let entry = blocks.entry((file, range)).or_insert((statements, false));
+        entry.1 |= count > 0;
+    }
+    let mut per_file: std::collections::BTreeMap<&str, (u64, u64)> =
+        std::collections::BTreeMap::new();
+    for ((file, _), (statements, hit)) in blocks {
+        let entry = per_file.entry(file).or_default();
+        entry.1 += statements;
+        if hit {
+            entry.0 += statements;
+        }
+    }
+    let mut out = Coverage::default();
+    for (file, (covered, total)) in per_file {
+        out.covered += covered;
+        out.total += total;
+        out.files.push((file.to_owned(), covered, total));
+    }
+    (out, skipped)
+}

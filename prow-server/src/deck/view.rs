@@ -441,6 +441,18 @@ async fn lens_data(
                 .collect();
             json!({"documents": documents, "problems": problems})
         }
+        "coverage" => {
+            let profiles: Vec<Value> = read
+                .iter()
+                .filter(|(name, _)| !name.ends_with(".html"))
+                .map(|(name, (profile, truncated))| {
+                    let (coverage, skipped) = spyglass::coverage(profile);
+                    json!({"name": name, "coverage": coverage, "skipped_lines": skipped,
+                           "truncated": truncated})
+                })
+                .collect();
+            json!({"profiles": profiles, "problems": problems})
+        }
         _ => json!({"unsupported": true, "problems": problems}),
     }
 }

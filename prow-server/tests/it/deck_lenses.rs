@@ -639,3 +639,23 @@ proptest! {
         prop_assert_eq!(seen, ids);
     }
 }
+
+#[test]
+fn coverage_lens_counts_statements_per_file_once() {
+    let profile = "mode: atomic\n\
+        example.com/w/a.go:3.10,5.2 2 1\n\
+        example.com/w/a.go:7.10,9.2 3 0\n\
+        example.com/w/b.go:1.1,2.2 4 0\n\
+        example.com/w/b.go:1.1,2.2 4 5\n\
+        not a profile line\n";
+    let (coverage, skipped) = spyglass::coverage(profile);
+    assert_eq!(skipped, 1);
+    assert_eq!(
+        coverage.files,
+        [
+            ("example.com/w/a.go".to_owned(), 2, 5),
+            ("example.com/w/b.go".to_owned(), 4, 4)
+        ]
+    );
+    assert_eq!((coverage.covered, coverage.total), (6, 9));
+}

@@ -921,3 +921,77 @@ async fn configured_jobs_lists_the_jobs_that_apply_to_a_repo() {
     .await;
     assert_eq!(other["jobs"], json!([]));
 }
+
+#[tokio::test]
+async fn spyglass_shows_a_running_builds_log_from_its_local_pod() {
+    let config = config_yaml();
+    let bucket = Bucket::local();
+    let job = with_url(
+        presubmit(
+            "pull-unit-5",
+            "pull-unit",
+            "5001",
+            "5ha1",
+            &bucket.job_bucket,
+        ),
+        &config,
+    );
+    // Only initupload has run: started.json, no log, no finished.json.
+    let build = job.status.as_ref().unwrap().build_id.clone();
+    let spec = JobSpec::new(&job.spec, &build, job.name());
+    let mut gcs = job
+        .spec
+        .decoration_config
+        .as_ref()
+        .and_then(|c| c.gcs_configuration.clone())
+        .unwrap();
+    gcs.bucket = bucket.upload_bucket.clone();
+    initupload::run(
+        &InitUploadOptions {
+            gcs_options: GcsUploadOptions {
+                gcs_configuration: Some(gcs),
+                ..GcsUploadOptions::default()
+            },
+            log: String::new(),
+        },
+        &spec,
+        1_767_261_600,
+    )
+    .await
+    .unwrap();
+    let pods = tempfile::tempdir().unwrap();
+    let pod = pods.path().join("pull-unit-5");
+    std::fs::create_dir_all(&pod).unwrap();
+    std::fs::write(
+        pod.join(prow_jobs::runner::BUILD_LOG_FILE),
+        "compiling...\npanic: widget exploded\n",
+    )
+    .unwrap();
+    let store = Arc::new(SqliteStore::in_memory().unwrap());
+    store.create(job.clone()).await.unwrap();
+    let base = serve(bucket.deck(store, &config).pods_dir(pods.path())).await;
+    let src = job.status.as_ref().unwrap().url.replace(PREFIX, "");
+    let view = get_json(&format!("{base}/deck/view.json?src={src}")).await;
+    assert_eq!(view["finished"], false);
+    assert_eq!(
+        lens(&view, "metadata")["data"]["metadata"]["result"],
+        "Pending"
+    );
+    let live = &lens(&view, "buildlog")["data"];
+    assert_eq!(live["live"], true);
+    let lines: Vec<(&str, bool)> = live["logs"][0]["groups"][0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["text"].as_str().unwrap(),
+                l["highlighted"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [("compiling...", false), ("panic: widget exploded", true)]
+    );
+}

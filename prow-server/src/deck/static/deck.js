@@ -468,6 +468,19 @@ const LENS_RENDERERS = {
       body.append(el("h3", null, doc.name), frame);
     }
   },
+  coverage(body, data) {
+    const pct = (covered, total) => total ? (100 * covered / total).toFixed(1) + "%" : "n/a";
+    for (const p of data.profiles) {
+      const c = p.coverage;
+      body.append(el("h3", null, p.name), el("p", { class: "coverage-total" },
+        pct(c.covered, c.total) + " of " + c.total + " statements covered"));
+      const table = el("table", null, el("tr", null, el("th", null, "File"), el("th", null, "Covered"), el("th", null, "Statements")));
+      for (const [file, covered, total] of c.files) {
+        table.append(el("tr", null, el("td", null, file), el("td", null, pct(covered, total)), el("td", null, total)));
+      }
+      body.append(table);
+    }
+  },
   markdown(body, data) {
     for (const doc of data.documents) body.append(el("h3", null, doc.name), el("pre", { class: "markdown" }, doc.content));
   },
