@@ -242,7 +242,7 @@ impl ArtifactReader for LocalDirStore {
 
     async fn list_tree(&self, dir: &str, limit: usize) -> Result<Vec<(String, u64)>, Error> {
         let root = self.local_path(dir)?;
-        let walked = tokio::task::spawn_blocking(move || walk(&root, limit))
+        let walked = tokio::task::spawn_blocking(move || list_files(&root, limit))
             .await
             .map_err(|e| Error::Download {
                 path: dir.to_owned(),
@@ -287,8 +287,9 @@ impl ArtifactReader for LocalDirStore {
     }
 }
 
-/// Files under `root`, relative, sorted, at most `limit` (symbolic links listed, not followed).
-fn walk(root: &Path, limit: usize) -> Vec<(String, u64)> {
+/// Files under `root` with their sizes, as paths relative to `root` with `/` separators,
+/// sorted; at most `limit` of them. Symbolic links are listed, not followed.
+pub fn list_files(root: &Path, limit: usize) -> Vec<(String, u64)> {
     let mut out = Vec::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(next) = pending.pop() {

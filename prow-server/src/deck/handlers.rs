@@ -56,11 +56,11 @@ pub(super) fn routes(deck: Arc<Deck>) -> Router {
         .with_state(deck)
 }
 
-async fn page(html: &'static str) -> Response {
+pub(super) async fn page(html: &'static str) -> Response {
     no_cache(Html(html).into_response())
 }
 
-fn no_cache(mut response: Response) -> Response {
+pub(super) fn no_cache(mut response: Response) -> Response {
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-cache, no-store, must-revalidate"),
@@ -68,7 +68,7 @@ fn no_cache(mut response: Response) -> Response {
     response
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, message.into()).into_response()
 }
 
@@ -104,7 +104,7 @@ async fn visible_job(deck: &Deck, name: &str) -> Result<ProwJob, Response> {
     }
 }
 
-fn json(value: &impl Serialize) -> Response {
+pub(super) fn json(value: &impl Serialize) -> Response {
     match serde_json::to_vec(value) {
         Ok(body) => no_cache(([(header::CONTENT_TYPE, "application/json")], body).into_response()),
         Err(e) => error(
@@ -186,7 +186,7 @@ struct JunitFile {
     error: Option<String>,
 }
 
-fn size_limit(deck: &Deck) -> u64 {
+pub(super) fn size_limit(deck: &Deck) -> u64 {
     let configured = (deck.config)().config.prow.deck.spyglass.size_limit;
     u64::try_from(configured)
         .ok()
@@ -385,22 +385,25 @@ async fn artifact(State(deck): State<Arc<Deck>>, Path(path): Path<String>) -> Re
         Err(e) => return error(StatusCode::NOT_FOUND, format!("artifact {path:?}: {e}")),
     }
     match tokio::fs::read(&resolved).await {
-        Ok(bytes) => {
-            // Artifacts are shown as text or downloaded, never run as pages of deck's origin.
-            let kind = if std::str::from_utf8(&bytes).is_ok() {
-                "text/plain; charset=utf-8"
-            } else {
-                "application/octet-stream"
-            };
-            let mut response = ([(header::CONTENT_TYPE, kind)], bytes).into_response();
-            response.headers_mut().insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                header::HeaderValue::from_static("nosniff"),
-            );
-            response
-        }
+        Ok(bytes) => artifact_response(bytes),
         Err(e) => error(StatusCode::NOT_FOUND, format!("artifact {path:?}: {e}")),
     }
+}
+
+/// An artifact's bytes as a response: shown as text or downloaded, never run as a page of
+/// deck's origin.
+pub(super) fn artifact_response(bytes: Vec<u8>) -> Response {
+    let kind = if std::str::from_utf8(&bytes).is_ok() {
+        "text/plain; charset=utf-8"
+    } else {
+        "application/octet-stream"
+    };
+    let mut response = ([(header::CONTENT_TYPE, kind)], bytes).into_response();
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// The new job a rerun request asks for (same spec, or `mode=latest`).

@@ -14,6 +14,7 @@ use axum::routing::get;
 use serde_json::json;
 
 use super::Deck;
+use super::handlers::error;
 use super::oauth::{self, Login, Session};
 
 type Params = Query<BTreeMap<String, String>>;
@@ -32,10 +33,6 @@ fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, message.into()).into_response()
 }
 
 fn set_cookie(login: &Login, name: &str, value: &str, max_age: i64) -> String {

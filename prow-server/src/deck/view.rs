@@ -10,14 +10,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use prow_core::ProwJob;
 use prow_jobs::storage::{self, ArtifactReader, LocalDirStore};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::handlers::{error, json, page, size_limit};
 use super::spyglass::{self, Source};
 use super::{Deck, artifacts, buildlog, history, junit};
 
@@ -47,37 +48,6 @@ pub(super) fn routes(deck: Arc<Deck>) -> Router {
         .route("/deck/pr-history.json", get(pr_history_json))
         .route("/deck/configured-jobs.json", get(configured_jobs_json))
         .with_state(deck)
-}
-
-async fn page(html: &'static str) -> Response {
-    let mut response = Html(html).into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-cache, no-store, must-revalidate"),
-    );
-    response
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, message.into()).into_response()
-}
-
-fn json(value: &impl Serialize) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("encode JSON: {e}"),
-        ),
-    }
-}
-
-fn size_limit(deck: &Deck) -> u64 {
-    let configured = (deck.config)().config.prow.deck.spyglass.size_limit;
-    u64::try_from(configured)
-        .ok()
-        .filter(|l| *l > 0)
-        .unwrap_or(artifacts::DEFAULT_SIZE_LIMIT)
 }
 
 /// The buckets deck may read when `deck.skip_storage_path_validation` is `false`: those the
@@ -163,9 +133,15 @@ impl Deck {
 /// A refusal: the status and the message sent.
 pub(super) type Refused = (StatusCode, String);
 
-fn parse_source(query: &BTreeMap<String, String>) -> Result<Source, Refused> {
+/// The `src` query parameter's build and the reader of its bucket.
+fn open_source(
+    deck: &Deck,
+    query: &BTreeMap<String, String>,
+) -> Result<(Source, Arc<dyn ArtifactReader>), Refused> {
     let src = query.get("src").map_or("", String::as_str);
-    Source::parse(src).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))
+    let source = Source::parse(src).map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
+    let reader = deck.reader(&source)?;
+    Ok((source, reader))
 }
 
 fn storage_error(e: prow_jobs::Error) -> Response {
@@ -206,12 +182,8 @@ struct LensView {
 
 /// Everything the spyglass page shows of one build.
 async fn view_json(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
-    let source = match parse_source(&query) {
-        Ok(source) => source,
-        Err(refused) => return refused.into_response(),
-    };
-    let reader = match deck.reader(&source) {
-        Ok(reader) => reader,
+    let (source, reader) = match open_source(&deck, &query) {
+        Ok(opened) => opened,
         Err(refused) => return refused.into_response(),
     };
     let config = (deck.config)();
@@ -508,17 +480,7 @@ async fn view_artifact(State(deck): State<Arc<Deck>>, Path(src): Path<String>) -
         Ok(None) => return error(StatusCode::NOT_FOUND, format!("artifact {src:?} not found")),
         Err(e) => return storage_error(e),
     };
-    let kind = if std::str::from_utf8(&bytes).is_ok() {
-        "text/plain; charset=utf-8"
-    } else {
-        "application/octet-stream"
-    };
-    let mut response = ([(header::CONTENT_TYPE, kind)], bytes).into_response();
-    response.headers_mut().insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        header::HeaderValue::from_static("nosniff"),
-    );
-    response
+    super::handlers::artifact_response(bytes)
 }
 
 /// Reads a build's `started.json` and `finished.json` as its history row.
@@ -593,12 +555,8 @@ async fn build_location(
 
 /// A page of a job's builds, newest first.
 async fn job_history_json(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
-    let source = match parse_source(&query) {
-        Ok(source) => source,
-        Err(refused) => return refused.into_response(),
-    };
-    let reader = match deck.reader(&source) {
-        Ok(reader) => reader,
+    let (source, reader) = match open_source(&deck, &query) {
+        Ok(opened) => opened,
         Err(refused) => return refused.into_response(),
     };
     let top = match query.get("buildId").filter(|b| !b.is_empty()) {

@@ -205,15 +205,20 @@ impl Setup {
         set_cookie(&back, "deck-session").expect("session cookie")
     }
 
-    async fn user(&self, cookie: &str) -> Value {
+    /// deck's JSON at `path` for the browser holding `cookie`.
+    async fn json(&self, path: &str, cookie: &str) -> Value {
         let response = self
             .http
-            .get(format!("{}/deck/user.json", self.deck))
+            .get(format!("{}{path}", self.deck))
             .header(header::COOKIE, cookie)
             .send()
             .await
             .unwrap();
         serde_json::from_str(&response.text().await.unwrap()).unwrap()
+    }
+
+    async fn user(&self, cookie: &str) -> Value {
+        self.json("/deck/user.json", cookie).await
     }
 
     async fn rerun(&self, cookie: &str, csrf: Option<&str>) -> (u16, String) {
@@ -371,34 +376,14 @@ async fn pr_dashboard_lists_the_logged_in_users_pull_requests() {
         .unwrap();
     assert_eq!(response.status(), 401);
     let alice = setup.login("alice").await;
-    let prs: Value = setup
-        .http
-        .get(format!("{}/deck/user-prs.json", setup.deck))
-        .header(header::COOKIE, &alice)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap();
+    let prs = setup.json("/deck/user-prs.json", &alice).await;
     assert_eq!(
         prs,
         json!({"login": "alice", "prs": [{"org": "acme", "repo": "widgets", "number": 7,
                "title": "Add widgets", "url": "https://github.com/acme/widgets/pull/7"}]})
     );
     let bob = setup.login("bob").await;
-    let prs: Value = setup
-        .http
-        .get(format!("{}/deck/user-prs.json", setup.deck))
-        .header(header::COOKIE, &bob)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .map(|t| serde_json::from_str(&t).unwrap())
-        .unwrap();
+    let prs = setup.json("/deck/user-prs.json", &bob).await;
     assert_eq!(prs["prs"], json!([]));
 }
 

@@ -384,6 +384,19 @@ pub(crate) async fn get_json(url: &str) -> Value {
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: {e}: {body}"))
 }
 
+/// The string fields `keys` of each item of a JSON list.
+fn fields(list: &Value, keys: &[&str]) -> Vec<Vec<String>> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            keys.iter()
+                .map(|k| item[*k].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .collect()
+}
+
 fn failing_log() -> String {
     let mut log = String::new();
     for i in 1..=30 {
@@ -519,6 +532,22 @@ async fn check_spyglass(base: &str, bucket: &Bucket, name: &str) {
     );
 }
 
+/// The failing build pull-unit-1 uploaded to `bucket`, with its job URL.
+async fn failing_build(bucket: &Bucket, config: &str) -> ProwJob {
+    let job = with_url(
+        presubmit(
+            "pull-unit-1",
+            "pull-unit",
+            "1001",
+            "5ha1",
+            &bucket.job_bucket,
+        ),
+        config,
+    );
+    upload_failing_build(bucket, &job).await;
+    job
+}
+
 async fn upload_failing_build(bucket: &Bucket, job: &ProwJob) {
     let log = failing_log();
     upload(
@@ -548,17 +577,7 @@ fn with_url(mut job: ProwJob, config: &str) -> ProwJob {
 async fn spyglass_shows_a_local_runs_build_log_metadata_and_junit() {
     let config = config_yaml();
     let bucket = Bucket::local();
-    let job = with_url(
-        presubmit(
-            "pull-unit-1",
-            "pull-unit",
-            "1001",
-            "5ha1",
-            &bucket.job_bucket,
-        ),
-        &config,
-    );
-    upload_failing_build(&bucket, &job).await;
+    let job = failing_build(&bucket, &config).await;
     let store = Arc::new(SqliteStore::in_memory().unwrap());
     store.create(job).await.unwrap();
     let base = serve(bucket.deck(store, &config)).await;
@@ -572,17 +591,7 @@ async fn spyglass_reads_gcs_and_s3_emulators_for_jobs_in_kubernetes() {
         let Some(bucket) = Bucket::emulator(kind).await else {
             continue;
         };
-        let job = with_url(
-            presubmit(
-                "pull-unit-1",
-                "pull-unit",
-                "1001",
-                "5ha1",
-                &bucket.job_bucket,
-            ),
-            &config,
-        );
-        upload_failing_build(&bucket, &job).await;
+        let job = failing_build(&bucket, &config).await;
         let fake = prow_jobs::kube::fake::FakeApiServer::start().expect("fake API server");
         let store = Arc::new(prow_jobs::kube::KubeStore::new(fake.client(), "default"));
         store.create(job).await.unwrap();
@@ -773,27 +782,13 @@ async fn job_history_of_presubmits_follows_the_directory_links() {
     let base = serve(bucket.deck(store, &config)).await;
     let src = format!("{}/pr-logs/directory/pull-unit", bucket.view_prefix());
     let data = get_json(&format!("{base}/deck/job-history.json?src={src}")).await;
-    let builds: Vec<(&str, &str, &str)> = data["builds"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| {
-            (
-                b["id"].as_str().unwrap(),
-                b["result"].as_str().unwrap(),
-                b["link"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let builds = fields(&data["builds"], &["id", "result", "link"]);
     // The links name the local folder the local runner wrote (`file://...`), which deck in
     // local mode reads as its own artifacts.
     assert_eq!(builds.len(), 2, "{data:#}");
-    assert_eq!(builds[0].0, "2002");
-    assert_eq!(builds[0].1, "SUCCESS");
+    assert_eq!(builds[0][..2], ["2002", "SUCCESS"]);
     assert!(
-        builds[0]
-            .2
-            .ends_with("/pr-logs/pull/acme_widgets/7/pull-unit/2002"),
+        builds[0][2].ends_with("/pr-logs/pull/acme_widgets/7/pull-unit/2002"),
         "{builds:?}"
     );
 }
@@ -894,25 +889,14 @@ async fn configured_jobs_lists_the_jobs_that_apply_to_a_repo() {
         "{base}/deck/configured-jobs.json?org=acme&repo=widgets"
     ))
     .await;
-    let jobs: Vec<(&str, &str, &str)> = data["jobs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|j| {
-            (
-                j["name"].as_str().unwrap(),
-                j["type"].as_str().unwrap(),
-                j["trigger"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let jobs = fields(&data["jobs"], &["name", "type", "trigger"]);
     assert_eq!(
         jobs,
         [
-            ("pull-unit", "presubmit", "always runs"),
-            ("pull-e2e", "presubmit", "runs if changed: ^e2e/"),
-            ("post-build", "postsubmit", "runs on every push"),
-            ("ci-nightly", "periodic", "every 24h"),
+            ["pull-unit", "presubmit", "always runs"],
+            ["pull-e2e", "presubmit", "runs if changed: ^e2e/"],
+            ["post-build", "postsubmit", "runs on every push"],
+            ["ci-nightly", "periodic", "every 24h"],
         ]
     );
     let other = get_json(&format!(

@@ -51,12 +51,7 @@ function duration(job) {
   const status = job.status || {};
   if (!status.startTime) return "";
   const end = status.completionTime ? new Date(status.completionTime) : new Date();
-  let seconds = Math.max(0, Math.round((end - new Date(status.startTime)) / 1000));
-  const hours = Math.floor(seconds / 3600);
-  seconds -= hours * 3600;
-  const minutes = Math.floor(seconds / 60);
-  seconds -= minutes * 60;
-  return (hours ? hours + "h" : "") + (hours || minutes ? minutes + "m" : "") + seconds + "s";
+  return seconds((end - new Date(status.startTime)) / 1000);
 }
 
 function jobLink(job) {
