@@ -63,6 +63,8 @@ pub struct Deck {
     gcs_credentials_file: String,
     s3_credentials_file: String,
     login: Option<Arc<oauth::Login>>,
+    /// Build clusters' pod APIs by alias, for running jobs' logs.
+    pod_logs: BTreeMap<String, (kube::Client, String)>,
     /// Buckets opened so far, by `provider://bucket`.
     readers: Arc<std::sync::Mutex<BTreeMap<String, Arc<dyn ArtifactReader>>>>,
 }
@@ -95,6 +97,7 @@ impl Deck {
             s3_credentials_file: String::new(),
             readers: Arc::default(),
             login: None,
+            pod_logs: BTreeMap::new(),
         }
     }
 
@@ -160,6 +163,19 @@ impl Deck {
     /// token, and the PR page lists the user's pull requests.
     pub fn github_oauth(mut self, login: oauth::Login) -> Deck {
         self.login = Some(Arc::new(login));
+        self
+    }
+
+    /// A build cluster (by alias; `default` for jobs that name none) whose pods in
+    /// `namespace` deck reads running jobs' logs from (Kubernetes mode).
+    pub fn kube_pod_logs(
+        mut self,
+        alias: impl Into<String>,
+        client: kube::Client,
+        namespace: impl Into<String>,
+    ) -> Deck {
+        self.pod_logs
+            .insert(alias.into(), (client, namespace.into()));
         self
     }
 

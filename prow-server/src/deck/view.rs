@@ -284,7 +284,7 @@ fn highlights_of(config: &Value) -> Vec<String> {
 }
 
 /// The running build's log from its pod: the job found by name and build ID in the store,
-/// its log from the local runner's pod folder.
+/// its log from the local runner's pod folder or from its Kubernetes pod.
 async fn live_log(
     deck: &Deck,
     source: &Source,
@@ -309,15 +309,50 @@ async fn live_log(
                 j.spec.job == job_name && j.status.as_ref().is_some_and(|s| s.build_id == build)
             })?,
     };
-    let pods = deck.pods.clone()?;
-    tokio::task::spawn_blocking(move || {
-        artifacts::log_candidates(&job, None, Some(&pods))
-            .into_iter()
-            .find_map(|path| artifacts::read_tail(&path, limit).ok())
-    })
-    .await
-    .ok()
-    .flatten()
+    if let Some(pods) = deck.pods.clone() {
+        let local = job.clone();
+        let found = tokio::task::spawn_blocking(move || {
+            artifacts::log_candidates(&local, None, Some(&pods))
+                .into_iter()
+                .find_map(|path| artifacts::read_tail(&path, limit).ok())
+        })
+        .await
+        .ok()
+        .flatten();
+        if found.is_some() {
+            return found;
+        }
+    }
+    kube_log(deck, &job, limit).await
+}
+
+/// The running job's test container log from its pod in the job's build cluster.
+async fn kube_log(deck: &Deck, job: &ProwJob, limit: u64) -> Option<String> {
+    use prow_core::k8s_openapi::api::core::v1::Pod;
+    let alias = match job.spec.cluster.as_str() {
+        "" => "default",
+        alias => alias,
+    };
+    let (client, namespace) = deck.pod_logs.get(alias)?;
+    let pod = job
+        .status
+        .as_ref()
+        .map(|s| s.pod_name.as_str())
+        .filter(|p| !p.is_empty())
+        .unwrap_or(job.name());
+    let params = kube::api::LogParams {
+        container: Some(prow_jobs::decorate::TEST_CONTAINER_NAME.to_owned()),
+        limit_bytes: i64::try_from(limit).ok(),
+        ..kube::api::LogParams::default()
+    };
+    let pods: kube::Api<Pod> = kube::Api::namespaced(client.clone(), namespace);
+    match pods.logs(pod, &params).await {
+        Ok(log) => Some(log),
+        Err(e) => {
+            tracing::debug!(pod, error = %e, "no pod log");
+            None
+        }
+    }
 }
 
 /// What one lens shows, read from the build's files.

@@ -59,6 +59,8 @@ deck:
       required_files: ['^artifacts(/.*/|/)junit.*\.xml$']
     - lens: {{name: links}}
       required_files: ['artifacts/.*\.link\.txt']
+    - lens: {{name: podinfo}}
+      required_files: ['^podinfo\.json$']
 presubmits:
   acme/widgets:
   - name: pull-unit
@@ -451,8 +453,18 @@ async fn check_spyglass(base: &str, bucket: &Bucket, name: &str) {
         .collect();
     assert_eq!(
         lenses,
-        ["metadata", "buildlog", "junit", "links"],
+        ["metadata", "buildlog", "junit", "links", "podinfo"],
         "{view:#}"
+    );
+    let pod = &lens(&view, "podinfo")["data"]["pod"];
+    assert_eq!(
+        (&pod["name"], &pod["node"], &pod["phase"]),
+        (&json!("pull-unit-1"), &json!("node-7"), &json!("Failed"))
+    );
+    assert_eq!(
+        pod["containers"],
+        json!([{"name": "test", "image": "golang", "ready": false, "restarts": 0,
+                "exit_code": 1, "reason": "Error"}])
     );
     assert_eq!(view["job"], "pull-unit");
     assert_eq!(view["finished"], true);
@@ -549,6 +561,23 @@ async fn failing_build(bucket: &Bucket, config: &str) -> ProwJob {
 }
 
 async fn upload_failing_build(bucket: &Bucket, job: &ProwJob) {
+    // crier's storage reporter writes the pod next to the build's files.
+    let pod = json!({"pod": {
+        "metadata": {"name": "pull-unit-1", "namespace": "test-pods"},
+        "spec": {"nodeName": "node-7"},
+        "status": {"phase": "Failed", "containerStatuses": [{
+            "name": "test", "image": "golang", "ready": false, "restartCount": 0,
+            "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}}});
+    let path = prow_server::deck::artifacts::job_path(job).unwrap();
+    bucket
+        .writer()
+        .put(
+            &format!("{path}/podinfo.json"),
+            pod.to_string().into_bytes(),
+            &ObjectInfo::default(),
+        )
+        .await
+        .unwrap();
     let log = failing_log();
     upload(
         bucket,
@@ -906,6 +935,113 @@ async fn configured_jobs_lists_the_jobs_that_apply_to_a_repo() {
     assert_eq!(other["jobs"], json!([]));
 }
 
+/// Uploads what initupload does when a build starts: started.json, no log, no
+/// finished.json.
+async fn start_build(bucket: &Bucket, job: &ProwJob) {
+    let build = job.status.as_ref().unwrap().build_id.clone();
+    let spec = JobSpec::new(&job.spec, &build, job.name());
+    let mut gcs = job
+        .spec
+        .decoration_config
+        .as_ref()
+        .and_then(|c| c.gcs_configuration.clone())
+        .unwrap();
+    gcs.bucket = bucket.upload_bucket.clone();
+    initupload::run(
+        &InitUploadOptions {
+            gcs_options: GcsUploadOptions {
+                gcs_configuration: Some(gcs),
+                storage_client_options: bucket.creds.clone(),
+                ..GcsUploadOptions::default()
+            },
+            log: String::new(),
+        },
+        &spec,
+        1_767_261_600,
+    )
+    .await
+    .unwrap();
+}
+
+/// The live build-log lens of a running build's spyglass page: (line, highlighted).
+fn live_lines(view: &Value) -> Vec<(String, bool)> {
+    let live = &lens(view, "buildlog")["data"];
+    assert_eq!(live["live"], true, "{view:#}");
+    live["logs"][0]["groups"][0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["text"].as_str().unwrap().to_owned(),
+                l["highlighted"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn spyglass_shows_a_running_kubernetes_jobs_pod_log() {
+    let Some(bucket) = Bucket::emulator("s3").await else {
+        return;
+    };
+    let config = config_yaml();
+    let mut job = with_url(
+        presubmit(
+            "pull-unit-6",
+            "pull-unit",
+            "6001",
+            "5ha1",
+            &bucket.job_bucket,
+        ),
+        &config,
+    );
+    let status = job.status.as_mut().unwrap();
+    status.state = prow_core::ProwJobState::Pending;
+    status.pod_name = "pull-unit-6".to_owned();
+    start_build(&bucket, &job).await;
+    let fake = prow_jobs::kube::fake::FakeApiServer::start().expect("fake API server");
+    let store = Arc::new(prow_jobs::kube::KubeStore::new(fake.client(), "default"));
+    store.create(job.clone()).await.unwrap();
+    let pods: kube::Api<prow_core::k8s_openapi::api::core::v1::Pod> =
+        kube::Api::namespaced(fake.client(), "test-pods");
+    let pod = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "pull-unit-6", "namespace": "test-pods"},
+        "spec": {"containers": [{"name": "test", "image": "golang"}]},
+    }))
+    .unwrap();
+    pods.create(&kube::api::PostParams::default(), &pod)
+        .await
+        .unwrap();
+    fake.set_pod_log(
+        "test-pods",
+        "pull-unit-6",
+        "test",
+        "building...\npanic: boom\n",
+    );
+    let deck = bucket
+        .deck(store, &config)
+        .kube_pod_logs("default", fake.client(), "test-pods");
+    let base = serve(deck).await;
+    let src = job.status.as_ref().unwrap().url.replace(PREFIX, "");
+    let view = get_json(&format!("{base}/deck/view.json?src={src}")).await;
+    assert_eq!(view["finished"], false);
+    assert_eq!(
+        live_lines(&view),
+        [
+            ("building...".to_owned(), false),
+            ("panic: boom".to_owned(), true)
+        ]
+    );
+    assert!(
+        fake.requests()
+            .contains(&"LOG pods test-pods/pull-unit-6 container=test".to_owned()),
+        "{:?}",
+        fake.requests()
+    );
+}
+
 #[tokio::test]
 async fn spyglass_shows_a_running_builds_log_from_its_local_pod() {
     let config = config_yaml();
@@ -920,29 +1056,7 @@ async fn spyglass_shows_a_running_builds_log_from_its_local_pod() {
         ),
         &config,
     );
-    // Only initupload has run: started.json, no log, no finished.json.
-    let build = job.status.as_ref().unwrap().build_id.clone();
-    let spec = JobSpec::new(&job.spec, &build, job.name());
-    let mut gcs = job
-        .spec
-        .decoration_config
-        .as_ref()
-        .and_then(|c| c.gcs_configuration.clone())
-        .unwrap();
-    gcs.bucket = bucket.upload_bucket.clone();
-    initupload::run(
-        &InitUploadOptions {
-            gcs_options: GcsUploadOptions {
-                gcs_configuration: Some(gcs),
-                ..GcsUploadOptions::default()
-            },
-            log: String::new(),
-        },
-        &spec,
-        1_767_261_600,
-    )
-    .await
-    .unwrap();
+    start_build(&bucket, &job).await;
     let pods = tempfile::tempdir().unwrap();
     let pod = pods.path().join("pull-unit-5");
     std::fs::create_dir_all(&pod).unwrap();
@@ -961,21 +1075,11 @@ async fn spyglass_shows_a_running_builds_log_from_its_local_pod() {
         lens(&view, "metadata")["data"]["metadata"]["result"],
         "Pending"
     );
-    let live = &lens(&view, "buildlog")["data"];
-    assert_eq!(live["live"], true);
-    let lines: Vec<(&str, bool)> = live["logs"][0]["groups"][0]["lines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            (
-                l["text"].as_str().unwrap(),
-                l["highlighted"].as_bool().unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        lines,
-        [("compiling...", false), ("panic: widget exploded", true)]
+        live_lines(&view),
+        [
+            ("compiling...".to_owned(), false),
+            ("panic: widget exploded".to_owned(), true)
+        ]
     );
 }

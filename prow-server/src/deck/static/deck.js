@@ -228,6 +228,7 @@ async function jobPage() {
     fact("Build", job.status && job.status.build_id);
     fact("Started", time(job.status && job.status.startTime));
     fact("Duration", duration(job));
+    if (job.status && job.status.url) fact("Results", el("a", { href: job.status.url, id: "results-link" }, job.status.url));
     document.getElementById("abort").hidden = FINAL.has(data.state);
     renderBuildLog(document.getElementById("lens-buildlog"), data.build_log);
     const response = await fetch(data.log_url, { cache: "no-store" });
