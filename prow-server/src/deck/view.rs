@@ -30,6 +30,8 @@ const PR_HISTORY: &str = include_str!("static/pr-history.html");
 const CONFIGURED_JOBS: &str = include_str!("static/configured-jobs.html");
 /// How many artifacts spyglass lists at most.
 const ARTIFACT_LIMIT: usize = 1000;
+/// The most of a build log the buildlog lens shows (its end), whatever `size_limit` is.
+const BUILDLOG_MAX_BYTES: u64 = 5_000_000;
 /// How many builds of each job the PR history reads.
 const PR_HISTORY_BUILDS_PER_JOB: usize = 20;
 
@@ -366,6 +368,12 @@ async fn lens_data(
     let dir = source.path.as_str();
     let mut read = BTreeMap::new();
     let mut problems = Vec::new();
+    // The page holds every line of the log it shows: only its end, however large the limit.
+    let limit = if lens.name == "buildlog" {
+        limit.min(BUILDLOG_MAX_BYTES)
+    } else {
+        limit
+    };
     for file in &lens.files {
         match text(reader, dir, file, limit).await {
             Ok(Some(found)) => {
@@ -401,6 +409,7 @@ async fn lens_data(
                 .iter()
                 .map(|(name, (log, truncated))| {
                     json!({"name": name, "truncated": truncated,
+                           "url": format!("/view-artifact/{}/{name}", source.key()),
                            "groups": buildlog::groups(log, &highlight)})
                 })
                 .collect();

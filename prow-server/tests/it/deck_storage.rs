@@ -1083,3 +1083,46 @@ async fn spyglass_shows_a_running_builds_log_from_its_local_pod() {
         ]
     );
 }
+
+#[tokio::test]
+async fn spyglass_shows_only_the_end_of_a_log_past_the_size_limit() {
+    let config = config_yaml().replace("size_limit: 50000000", "size_limit: 200");
+    let bucket = Bucket::local();
+    let writer = bucket.writer();
+    let info = ObjectInfo::default();
+    let dir = "logs/ci-big/7";
+    let log: String = (1..=100).map(|i| format!("line {i:03}\n")).collect();
+    for (name, body) in [
+        ("started.json", r#"{"timestamp": 1700000000}"#.to_owned()),
+        (
+            "finished.json",
+            r#"{"timestamp": 1700000060, "passed": true}"#.to_owned(),
+        ),
+        ("build-log.txt", log),
+    ] {
+        writer
+            .put(&format!("{dir}/{name}"), body.into_bytes(), &info)
+            .await
+            .unwrap();
+    }
+    let store = Arc::new(SqliteStore::in_memory().unwrap());
+    let base = serve(bucket.deck(store, &config)).await;
+    let src = format!("{}/{dir}", bucket.view_prefix());
+    let view = get_json(&format!("{base}/deck/view.json?src={src}")).await;
+    let shown = &lens(&view, "buildlog")["data"]["logs"][0];
+    assert_eq!(shown["truncated"], true);
+    let lines: Vec<String> = shown["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["lines"].as_array().unwrap().clone())
+        .map(|l| l["text"].as_str().unwrap().to_owned())
+        .collect();
+    // 200 bytes from the end of 100 lines of 9 bytes: the last 22 lines whole, after the
+    // last character of line 78.
+    assert_eq!(lines.len(), 23, "{lines:?}");
+    assert_eq!(lines[..2], ["8", "line 079"]);
+    assert_eq!(lines.last().map(String::as_str), Some("line 100"));
+    let (status, body) = get(&format!("{base}{}", shown["url"].as_str().unwrap())).await;
+    assert_eq!(status, 413, "{body}");
+}

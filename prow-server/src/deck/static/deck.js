@@ -424,8 +424,8 @@ const LENS_RENDERERS = {
   buildlog(body, data) {
     if (data.live) body.append(el("p", { class: "muted" }, "The build is running: this is its pod's log so far."));
     data.logs.forEach((log, i) => {
-      body.append(el("h3", null, log.name, " ", el("a", { href: log.url || "#" }, "")));
-      if (log.truncated) body.append(el("p", { class: "muted" }, "Only the end of the log is shown (size_limit)."));
+      body.append(el("h3", null, log.name, " ", log.url ? el("a", { href: log.url, class: "raw" }, "raw") : ""));
+      if (log.truncated) body.append(el("p", { class: "muted", id: "log-truncated" }, "Only the end of the log is shown."));
       if (!log.groups.length) body.append(el("p", { class: "muted" }, "Empty log."));
       renderLogWithLinks(body, log, i);
     });
