@@ -70,6 +70,21 @@ pub enum Error {
         /// Why it cannot be used.
         reason: String,
     },
+    /// Object storage failed a read or a listing.
+    #[error("read {path}")]
+    Download {
+        /// The object's (or listed folder's) path.
+        path: String,
+        /// The storage backend's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A path to read named something outside the store (`..`, an absolute path).
+    #[error("read {path}: not a plain relative path")]
+    BadArtifactPath {
+        /// The refused path.
+        path: String,
+    },
     /// Object storage refused or failed a write.
     #[error("upload {path}")]
     Upload {

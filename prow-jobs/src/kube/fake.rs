@@ -100,6 +100,8 @@ struct Inner {
     now: Option<Timestamp>,
     interfere: HashSet<(Resource, String)>,
     requests: Vec<String>,
+    /// Containers' logs by namespace, pod and container.
+    pod_logs: BTreeMap<(String, String, String), String>,
 }
 
 #[derive(Debug)]
@@ -402,6 +404,44 @@ async fn read(shared: Arc<Shared>, resource: Resource, ns: String, name: String)
     }
 }
 
+/// A container's log (`pods/<name>/log?container=`), the last `limitBytes` when given.
+async fn pod_log(
+    shared: Arc<Shared>,
+    ns: String,
+    name: String,
+    query: HashMap<String, String>,
+) -> Response {
+    let mut inner = shared.lock();
+    let container = query.get("container").cloned().unwrap_or_default();
+    inner
+        .requests
+        .push(format!("LOG pods {ns}/{name} container={container}"));
+    if !inner
+        .objects
+        .contains_key(&(Resource::Pods, ns.clone(), name.clone()))
+    {
+        return not_found(Resource::Pods, &name);
+    }
+    let Some(log) = inner.pod_logs.get(&(ns, name.clone(), container)) else {
+        return status(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!("container of pod {name:?} has no log"),
+            Resource::Pods,
+            &name,
+        );
+    };
+    let limit = query
+        .get("limitBytes")
+        .and_then(|l| l.parse::<usize>().ok())
+        .unwrap_or(usize::MAX);
+    let start = log.len().saturating_sub(limit);
+    let start = (start..=log.len())
+        .find(|i| log.is_char_boundary(*i))
+        .unwrap_or(log.len());
+    log[start..].to_owned().into_response()
+}
+
 fn interfere(shared: &Shared, inner: &mut Inner, key: &Key) {
     if !inner.interfere.remove(&(key.0, key.2.clone())) {
         return;
@@ -564,6 +604,14 @@ fn routes(shared: Arc<Shared>) -> Router {
             .route(prefix, collection)
             .route(&format!("{prefix}/{{name}}"), item);
     }
+    router = router.route(
+        "/api/v1/namespaces/{ns}/pods/{name}/log",
+        get(
+            |State(s): State<Arc<Shared>>,
+             Path((ns, name)): Path<(String, String)>,
+             Query(q): Query<HashMap<String, String>>| pod_log(s, ns, name, q),
+        ),
+    );
     router.with_state(shared)
 }
 
@@ -663,6 +711,15 @@ impl FakeApiServer {
         let mut object = inner.objects.get(&key)?.clone();
         change(&mut object);
         Some(inner.commit(&self.shared.events, &key, "MODIFIED", object))
+    }
+
+    /// Sets the log `container` of pod `namespace/name` has written so far (what a kubelet
+    /// serves at `pods/<name>/log`).
+    pub fn set_pod_log(&self, namespace: &str, name: &str, container: &str, log: &str) {
+        self.shared.lock().pod_logs.insert(
+            (namespace.to_owned(), name.to_owned(), container.to_owned()),
+            log.to_owned(),
+        );
     }
 
     /// Makes the next replace or delete of `name` lose a race: just before it is handled,

@@ -80,34 +80,10 @@ pub fn job_path(job: &ProwJob) -> Option<String> {
 /// The files under `dir`, as paths relative to `dir` with `/` separators, sorted; at most
 /// `limit` of them. Symbolic links are listed, not followed.
 pub fn list_files(dir: &Path, limit: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(next) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&next) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() {
-                pending.push(path);
-            } else if let Ok(relative) = path.strip_prefix(dir) {
-                let parts: Vec<String> = relative
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
-                out.push(parts.join("/"));
-                if out.len() >= limit {
-                    out.sort();
-                    return out;
-                }
-            }
-        }
-    }
-    out.sort();
-    out
+    prow_jobs::storage::list_files(dir, limit)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// Where the job's build log may be, best first: the uploaded `build-log.txt`, then the pod's

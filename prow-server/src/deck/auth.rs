@@ -1,18 +1,19 @@
 //! Who may rerun and abort jobs from deck: Prow's `rerun_auth_configs`, with the user named by
-//! a header that an authenticating proxy in front of deck sets.
+//! a header that a trusted authenticating proxy in front of deck sets.
 //!
-//! Deck does no login itself. Run it behind a proxy (oauth2-proxy, an ingress with GitHub
-//! login, ...) that authenticates the user and passes their GitHub login in a header,
-//! [`DEFAULT_USER_HEADER`] unless configured otherwise; the proxy must drop that header from
-//! the client's request. Without such a header only jobs whose configuration says
-//! `allow_anyone: true` can be rerun or aborted.
+//! Deck trusts no user header by default: anyone reaching its port could send one. An
+//! operator who runs deck behind a proxy (oauth2-proxy, an ingress with GitHub login, ...)
+//! that authenticates the user, drops the client's own header and passes the GitHub login in
+//! its place names that header with `Deck::trusted_proxy_header` ([`DEFAULT_USER_HEADER`] is
+//! the usual one). Without it only jobs whose configuration says `allow_anyone: true` can be
+//! rerun or aborted.
 
 use prow_config::prow::Deck;
 use prow_core::{ProwJobSpec, RerunAuthConfig};
 use prow_github::client::GitHubClient;
 
-/// The header deck reads the user's GitHub login from unless told otherwise; oauth2-proxy
-/// sets it.
+/// The header oauth2-proxy passes the user's GitHub login in: the usual value for
+/// `Deck::trusted_proxy_header` (deck reads no header unless told to).
 pub const DEFAULT_USER_HEADER: &str = "X-Forwarded-User";
 
 /// The rerun authorisation deck's configuration gives a job: the last of
@@ -100,7 +101,7 @@ pub fn decide(
     deck_config: Option<&RerunAuthConfig>,
     job_config: Option<&RerunAuthConfig>,
     user: Option<&str>,
-    header: &str,
+    header: Option<&str>,
 ) -> Decision {
     let configs: Vec<&RerunAuthConfig> = deck_config.into_iter().chain(job_config).collect();
     if configs.iter().any(|c| c.allow_anyone) {
@@ -109,12 +110,16 @@ pub fn decide(
         };
     }
     let Some(user) = user.filter(|u| !u.is_empty()) else {
-        return Decision::Denied {
-            reason: format!(
+        let reason = match header {
+            Some(header) => format!(
                 "no GitHub login in the {header} header: deck needs an authenticating proxy \
                  to act on jobs unless 'allow_anyone: true' is specified"
             ),
+            None => "deck knows no user: it has neither GitHub login nor a trusted proxy \
+                     header, so only jobs with 'allow_anyone: true' can be acted on"
+                .to_owned(),
         };
+        return Decision::Denied { reason };
     };
     if configs.iter().any(|c| c.allows_user(user)) {
         return Decision::Allowed {

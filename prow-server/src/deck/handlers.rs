@@ -56,11 +56,11 @@ pub(super) fn routes(deck: Arc<Deck>) -> Router {
         .with_state(deck)
 }
 
-async fn page(html: &'static str) -> Response {
+pub(super) async fn page(html: &'static str) -> Response {
     no_cache(Html(html).into_response())
 }
 
-fn no_cache(mut response: Response) -> Response {
+pub(super) fn no_cache(mut response: Response) -> Response {
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("no-cache, no-store, must-revalidate"),
@@ -68,7 +68,7 @@ fn no_cache(mut response: Response) -> Response {
     response
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, message.into()).into_response()
 }
 
@@ -104,7 +104,7 @@ async fn visible_job(deck: &Deck, name: &str) -> Result<ProwJob, Response> {
     }
 }
 
-fn json(value: &impl Serialize) -> Response {
+pub(super) fn json(value: &impl Serialize) -> Response {
     match serde_json::to_vec(value) {
         Ok(body) => no_cache(([(header::CONTENT_TYPE, "application/json")], body).into_response()),
         Err(e) => error(
@@ -186,7 +186,7 @@ struct JunitFile {
     error: Option<String>,
 }
 
-fn size_limit(deck: &Deck) -> u64 {
+pub(super) fn size_limit(deck: &Deck) -> u64 {
     let configured = deck.config.current().config.prow.deck.spyglass.size_limit;
     u64::try_from(configured)
         .ok()
@@ -220,7 +220,7 @@ async fn job_detail(State(deck): State<Arc<Deck>>, Query(query): Params) -> Resp
     preview.metadata.name = None;
     Detail {
         state: jobs::state_of(&job),
-        log_url: format!("/log?prowjob={}", url_escape(name)),
+        log_url: format!("/log?prowjob={}", super::oauth::escape(name)),
         rerun_yaml: prow_core::prowjob_to_yaml(&preview).unwrap_or_default(),
         artifacts: artifact_list,
         junit,
@@ -290,17 +290,6 @@ fn read_log(deck: &Deck, job: &ProwJob, limit: u64) -> Option<String> {
 
 fn now() -> Time {
     Time(Timestamp::now())
-}
-
-fn url_escape(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 async fn plugin_help(State(deck): State<Arc<Deck>>) -> Response {
@@ -396,22 +385,25 @@ async fn artifact(State(deck): State<Arc<Deck>>, Path(path): Path<String>) -> Re
         Err(e) => return error(StatusCode::NOT_FOUND, format!("artifact {path:?}: {e}")),
     }
     match tokio::fs::read(&resolved).await {
-        Ok(bytes) => {
-            // Artifacts are shown as text or downloaded, never run as pages of deck's origin.
-            let kind = if std::str::from_utf8(&bytes).is_ok() {
-                "text/plain; charset=utf-8"
-            } else {
-                "application/octet-stream"
-            };
-            let mut response = ([(header::CONTENT_TYPE, kind)], bytes).into_response();
-            response.headers_mut().insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                header::HeaderValue::from_static("nosniff"),
-            );
-            response
-        }
+        Ok(bytes) => artifact_response(bytes),
         Err(e) => error(StatusCode::NOT_FOUND, format!("artifact {path:?}: {e}")),
     }
+}
+
+/// An artifact's bytes as a response: shown as text or downloaded, never run as a page of
+/// deck's origin.
+pub(super) fn artifact_response(bytes: Vec<u8>) -> Response {
+    let kind = if std::str::from_utf8(&bytes).is_ok() {
+        "text/plain; charset=utf-8"
+    } else {
+        "application/octet-stream"
+    };
+    let mut response = ([(header::CONTENT_TYPE, kind)], bytes).into_response();
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// The new job a rerun request asks for (same spec, or `mode=latest`).
@@ -481,16 +473,47 @@ async fn authorise(
         return Err(refused);
     }
     let config = deck.config.current();
-    let user = headers
-        .get(deck.user_header.as_str())
+    let session = deck.session(headers);
+    if let (Some(login), Some(session)) = (&deck.login, &session) {
+        // A logged-in browser sends its cookie to any site's form: the token proves the
+        // request came from deck's own page.
+        let token = headers
+            .get(super::oauth::CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !login.csrf_ok(session, token) {
+            return Err(error(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "missing or wrong {} header: reload the page and try again",
+                    super::oauth::CSRF_HEADER
+                ),
+            ));
+        }
+    }
+    let header_user = deck
+        .user_header
+        .as_deref()
+        .and_then(|name| headers.get(name))
         .and_then(|v| v.to_str().ok())
         .map(str::trim);
+    let user = session.as_ref().map(|s| s.login.as_str()).or(header_user);
     let decision = auth::decide(
         auth::config_for(&config.config.prow.deck, &job.spec),
         job.spec.rerun_auth_config.as_ref(),
         user,
-        &deck.user_header,
+        deck.user_header.as_deref(),
     );
+    let decision = match decision {
+        auth::Decision::Denied { .. } if user.is_none() && deck.login.is_some() => {
+            auth::Decision::Denied {
+                reason: "log in with GitHub to act on jobs unless 'allow_anyone: true' is \
+                         specified"
+                    .to_owned(),
+            }
+        }
+        other => other,
+    };
     let decision = auth::resolve(decision, deck.github.as_deref())
         .await
         .map_err(|e| {

@@ -10,7 +10,12 @@
 //! JSON and files as Prow serves them: `/prowjobs.js`, `/plugin-help.js`, `/badge.svg`,
 //! `/log?job=&id=`, `/artifacts/<path>`, `/rerun?prowjob=` and `/abort?prowjob=`. Only
 //! `POST` changes anything, and only for users the `rerun_auth_configs` allow: see [`auth`]
-//! for how deck learns who the user is.
+//! for how deck learns who the user is: GitHub login ([`oauth`]) or a trusted proxy's header.
+//!
+//! Over artifact storage (the local artifacts folder, or GCS and S3 buckets): spyglass
+//! `/view/<storage>/<bucket>/<path>` with upstream's lenses as `deck.spyglass` configures
+//! them ([`spyglass`]), `/job-history/<storage>/<bucket>/<job folder>` and `/pr-history`
+//! ([`history`]), and `/configured-jobs/<org>/<repo>`.
 
 pub mod artifacts;
 pub mod auth;
@@ -18,10 +23,15 @@ pub mod badge;
 pub mod buildlog;
 mod handlers;
 pub mod help;
+pub mod history;
 pub(crate) mod html;
 pub mod jobs;
 pub mod junit;
+mod login;
+pub mod oauth;
 pub mod rerun;
+pub mod spyglass;
+mod view;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -29,6 +39,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use prow_github::client::GitHubClient;
+use prow_jobs::storage::ArtifactReader;
 use prow_jobs::store::JobStore;
 
 use crate::plugins::Plugin;
@@ -43,8 +54,15 @@ pub struct Deck {
     pods: Option<PathBuf>,
     github: Option<Arc<dyn GitHubClient>>,
     plugins: BTreeMap<&'static str, Arc<dyn Plugin>>,
-    user_header: String,
+    user_header: Option<String>,
     tide: Option<Router>,
+    gcs_credentials_file: String,
+    s3_credentials_file: String,
+    login: Option<Arc<oauth::Login>>,
+    /// Build clusters' pod APIs by alias, for running jobs' logs.
+    pod_logs: BTreeMap<String, (kube::Client, String)>,
+    /// Buckets opened so far, by `provider://bucket`.
+    readers: Arc<std::sync::Mutex<BTreeMap<String, Arc<dyn ArtifactReader>>>>,
 }
 
 impl std::fmt::Debug for Deck {
@@ -59,7 +77,8 @@ impl std::fmt::Debug for Deck {
 
 impl Deck {
     /// Deck over `store` and the configuration `config` gives, with the built-in plugins'
-    /// help, no artifacts, no GitHub and the user header [`auth::DEFAULT_USER_HEADER`].
+    /// help, no artifacts, no GitHub and no user header: until [`Deck::trusted_proxy_header`]
+    /// names one, no request can claim a user.
     pub fn new(store: Arc<dyn JobStore>, config: impl Into<ConfigHandle>) -> Deck {
         Deck {
             store,
@@ -68,8 +87,13 @@ impl Deck {
             pods: None,
             github: None,
             plugins: crate::plugins::builtin(),
-            user_header: auth::DEFAULT_USER_HEADER.to_owned(),
+            user_header: None,
             tide: None,
+            gcs_credentials_file: String::new(),
+            s3_credentials_file: String::new(),
+            readers: Arc::default(),
+            login: None,
+            pod_logs: BTreeMap::new(),
         }
     }
 
@@ -97,10 +121,47 @@ impl Deck {
         self
     }
 
-    /// The request header carrying the user's GitHub login, set by the authenticating proxy
-    /// in front of deck.
-    pub fn user_header(mut self, header: impl Into<String>) -> Deck {
-        self.user_header = header.into();
+    /// The request header carrying the user's GitHub login, set by a trusted authenticating
+    /// proxy in front of deck ([`auth::DEFAULT_USER_HEADER`] is what oauth2-proxy sets).
+    /// `None`, the default, trusts no header: any client could send one, so without a proxy
+    /// that sets it (and drops the client's own) only `allow_anyone` jobs can be rerun.
+    pub fn trusted_proxy_header(mut self, header: Option<String>) -> Deck {
+        self.user_header = header.filter(|h| !h.trim().is_empty());
+        self
+    }
+
+    /// The GCS service-account file deck reads `gs://` buckets with (Prow's
+    /// `--gcs-credentials-file`); without one, the environment's credentials.
+    pub fn gcs_credentials_file(mut self, path: impl Into<String>) -> Deck {
+        self.gcs_credentials_file = path.into();
+        self
+    }
+
+    /// Prow's S3 credentials file (region, endpoint, keys) deck reads `s3://` buckets with
+    /// (`--s3-credentials-file`); without one, the environment's credentials.
+    pub fn s3_credentials_file(mut self, path: impl Into<String>) -> Deck {
+        self.s3_credentials_file = path.into();
+        self
+    }
+
+    /// GitHub login (`github_oauth_config` and the cookie secret): reruns and aborts then
+    /// follow `rerun_auth_configs` for the logged-in user, `POST`s need the session's CSRF
+    /// token, and the PR page lists the user's pull requests.
+    pub fn github_oauth(mut self, login: oauth::Login) -> Deck {
+        self.login = Some(Arc::new(login));
+        self
+    }
+
+    /// A build cluster (by alias; `default` for jobs that name none) whose pods in
+    /// `namespace` deck reads running jobs' logs from (Kubernetes mode).
+    pub fn kube_pod_logs(
+        mut self,
+        alias: impl Into<String>,
+        client: kube::Client,
+        namespace: impl Into<String>,
+    ) -> Deck {
+        self.pod_logs
+            .insert(alias.into(), (client, namespace.into()));
         self
     }
 
@@ -114,7 +175,10 @@ impl Deck {
     /// `fallback_service`); it defines no fallback of its own.
     pub fn router(&self) -> Router {
         let tide = self.tide.clone();
-        let router = handlers::routes(Arc::new(self.clone()));
+        let shared = Arc::new(self.clone());
+        let router = handlers::routes(shared.clone())
+            .merge(view::routes(shared.clone()))
+            .merge(login::routes(shared));
         match tide {
             Some(tide) => router.merge(tide),
             None => router,

@@ -320,7 +320,7 @@ impl Process {
                 deck = deck.github(client.clone());
             }
             if let Some(header) = &options.deck_trusted_proxy_header {
-                deck = deck.user_header(header.clone());
+                deck = deck.trusted_proxy_header(Some(header.clone()));
             }
             if let Some(routes) = tide_routes {
                 deck = deck.tide_routes(routes);

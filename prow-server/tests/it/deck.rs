@@ -7,7 +7,7 @@ use std::sync::Arc;
 use prow_core::ProwJob;
 use prow_github::fake::FakeGitHub;
 use prow_jobs::store::{JobStore, SqliteStore};
-use prow_server::deck::{Deck, artifacts};
+use prow_server::deck::{Deck, artifacts, auth};
 use serde_json::{Value, json};
 
 use crate::support;
@@ -115,7 +115,13 @@ pub(crate) struct DeckServer {
 }
 
 impl DeckServer {
+    /// deck behind a trusted proxy that sets [`auth::DEFAULT_USER_HEADER`].
     async fn start() -> DeckServer {
+        DeckServer::start_with(Some(auth::DEFAULT_USER_HEADER)).await
+    }
+
+    /// deck trusting the user header `header`, or none.
+    async fn start_with(header: Option<&str>) -> DeckServer {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SqliteStore::in_memory().unwrap());
         for (name, spec, status) in seeds() {
@@ -145,7 +151,8 @@ impl DeckServer {
         let deck = Deck::new(store.clone(), support::hook_config(CONFIG, PLUGINS))
             .artifacts_dir(dir.path().join("artifacts"))
             .pods_dir(dir.path().join("pods"))
-            .github(github.clone());
+            .github(github.clone())
+            .trusted_proxy_header(header.map(str::to_owned));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, deck.router()).await });
@@ -725,6 +732,47 @@ async fn rerun_post_without_a_user_works_only_with_allow_anyone() {
         .filter(|j| j.spec.job == "ci-nightly" && j.name() != "ci-nightly-1")
         .count();
     assert_eq!(reruns, 1);
+}
+
+#[tokio::test]
+async fn rerun_trusts_the_user_header_only_behind_a_trusted_proxy() {
+    // alice is in github_users; without a trusted proxy her header is anyone's claim.
+    let claim = [("X-Forwarded-User", "alice")];
+    let deck = DeckServer::start_with(None).await;
+    let before = deck.job_names().await;
+    let (status, body) = deck.post("/rerun?prowjob=pull-unit-1", &claim).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body.starts_with("You don't have permission to rerun that job."),
+        "{body}"
+    );
+    let (status, body) = deck.post("/abort?prowjob=pull-lint-1", &claim).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(
+        deck.job_names().await,
+        before,
+        "a refused rerun created a job"
+    );
+    let lint = deck.store.get("pull-lint-1").await.unwrap().unwrap();
+    assert_eq!(lint.status.unwrap().state.as_str(), "pending");
+    // allow_anyone still works without a user.
+    let (status, body) = deck.post("/rerun?prowjob=ci-nightly-1", &claim).await;
+    assert_eq!(status, 200, "{body}");
+
+    let trusted = DeckServer::start_with(Some("X-Forwarded-User")).await;
+    let (status, body) = trusted.post("/rerun?prowjob=pull-unit-1", &claim).await;
+    assert_eq!(status, 200, "{body}");
+    // The operator's header, not the usual one, is the one trusted.
+    let other = DeckServer::start_with(Some("X-Auth-Request-User")).await;
+    let (status, _) = other.post("/rerun?prowjob=pull-unit-1", &claim).await;
+    assert_eq!(status, 403);
+    let (status, body) = other
+        .post(
+            "/rerun?prowjob=pull-unit-1",
+            &[("X-Auth-Request-User", "alice")],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test]

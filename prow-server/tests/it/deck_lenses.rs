@@ -1,12 +1,14 @@
 //! deck's pure parts as tables and properties: JUnit and build-log lenses, the badge, rerun
-//! authorisation, artifact paths and `mode=latest` reruns.
+//! authorisation, artifact paths, `mode=latest` reruns, spyglass addresses and lens choice,
+//! and job-history paging.
 
 use std::path::Path;
 
 use proptest::prelude::*;
 use prow_core::{ProwJob, RerunAuthConfig};
 use prow_server::deck::auth::{Decision, decide};
-use prow_server::deck::{artifacts, badge, buildlog, junit};
+use prow_server::deck::spyglass::{self, Source};
+use prow_server::deck::{artifacts, badge, buildlog, history, junit};
 use serde_json::json;
 
 use crate::support;
@@ -262,7 +264,7 @@ fn rerun_authorisation_decisions() {
         json!({"github_orgs": ["acme"], "github_team_slugs": [{"org": "acme", "slug": "ops"}]}),
     );
     let anyone = rac(json!({"allow_anyone": true}));
-    let h = "X-Forwarded-User";
+    let h = Some("X-Forwarded-User");
     let allowed = |user: Option<&str>| Decision::Allowed {
         user: user.map(str::to_owned),
     };
@@ -282,6 +284,10 @@ fn rerun_authorisation_decisions() {
     assert!(matches!(
         decide(Some(&users), None, None, h),
         Decision::Denied { reason } if reason.contains("X-Forwarded-User header")
+    ));
+    assert!(matches!(
+        decide(Some(&users), None, None, None),
+        Decision::Denied { reason } if reason.contains("neither GitHub login nor a trusted proxy")
     ));
     assert!(matches!(
         decide(Some(&users), None, Some(""), h),
@@ -339,4 +345,317 @@ deck:
         Some(vec!["everyone-admin".to_owned()])
     );
     assert_eq!(users(&spec(None)), Some(vec!["everyone-admin".to_owned()]));
+}
+
+fn check_source(src: &str, expected: Result<(&str, &str, &str, &str, &str), &str>) {
+    let got = Source::parse(src).map(|s| {
+        let (job, build) = s.job_and_build();
+        (
+            s.provider.clone(),
+            s.bucket.clone(),
+            s.path.clone(),
+            job.to_owned(),
+            build.to_owned(),
+        )
+    });
+    match expected {
+        Ok((provider, bucket, path, job, build)) => assert_eq!(
+            got.unwrap(),
+            (
+                provider.to_owned(),
+                bucket.to_owned(),
+                path.to_owned(),
+                job.to_owned(),
+                build.to_owned()
+            ),
+            "{src}"
+        ),
+        Err(message) => assert_eq!(got.unwrap_err().to_string(), message, "{src}"),
+    }
+}
+
+#[test]
+fn spyglass_addresses_name_a_provider_bucket_and_build() {
+    let ok = |p, b, path, j, n| Ok((p, b, path, j, n));
+    check_source(
+        "gs/kubernetes-jenkins/logs/ci-kubernetes-e2e/1234",
+        ok(
+            "gs",
+            "kubernetes-jenkins",
+            "logs/ci-kubernetes-e2e/1234",
+            "ci-kubernetes-e2e",
+            "1234",
+        ),
+    );
+    check_source(
+        "gcs/b/pr-logs/pull/org_repo/7/pull-unit/99/",
+        ok(
+            "gs",
+            "b",
+            "pr-logs/pull/org_repo/7/pull-unit/99",
+            "pull-unit",
+            "99",
+        ),
+    );
+    check_source("s3/b/logs/j/1", ok("s3", "b", "logs/j/1", "j", "1"));
+    check_source(
+        "gs/b",
+        Err(r#"spyglass address "gs/b" is not <storage>/<bucket>/<path>"#),
+    );
+    check_source(
+        "http/b/logs/j/1",
+        Err(
+            r#"spyglass address "http/b/logs/j/1" names an unknown storage provider (want gs or s3)"#,
+        ),
+    );
+    check_source(
+        "gs/b/logs/../j/1",
+        Err(r#"spyglass address "gs/b/logs/../j/1" is not a plain path"#),
+    );
+    check_source(
+        "gs/b/logs//1",
+        Err(r#"spyglass address "gs/b/logs//1" is not a plain path"#),
+    );
+}
+
+#[test]
+fn spyglass_links_lead_to_job_and_pr_history() {
+    let pull = Source::parse("gs/b/pr-logs/pull/acme_widgets/7/pull-unit/99").unwrap();
+    assert_eq!(
+        pull.job_history_link(),
+        "/job-history/gs/b/pr-logs/directory/pull-unit"
+    );
+    assert_eq!(
+        pull.pull(""),
+        Some(("acme".into(), "widgets".into(), "7".into()))
+    );
+    let legacy = Source::parse("gs/b/pr-logs/pull/widgets/7/pull-unit/99").unwrap();
+    assert_eq!(
+        legacy.pull("acme"),
+        Some(("acme".into(), "widgets".into(), "7".into()))
+    );
+    assert_eq!(legacy.pull(""), None);
+    let batch = Source::parse("gs/b/pr-logs/pull/batch/pull-unit/99").unwrap();
+    assert_eq!(batch.pull("acme"), None);
+    let periodic = Source::parse("s3/b/logs/ci-nightly/5").unwrap();
+    assert_eq!(
+        periodic.job_history_link(),
+        "/job-history/s3/b/logs/ci-nightly"
+    );
+    assert_eq!(periodic.pull("acme"), None);
+}
+
+/// A typical decorated build's uploads.
+const UPLOADS: [&str; 8] = [
+    "build-log.txt",
+    "started.json",
+    "finished.json",
+    "prowjob.json",
+    "podinfo.json",
+    "artifacts/junit_01.xml",
+    "artifacts/e2e/junit_runner.xml",
+    "artifacts/filtered.cov",
+];
+
+fn chosen(spyglass: &prow_config::prow::Spyglass, files: &[&str]) -> Vec<(String, Vec<String>)> {
+    let files: Vec<String> = files.iter().map(|f| (*f).to_owned()).collect();
+    spyglass::choose(spyglass, &files)
+        .into_iter()
+        .map(|c| (c.name, c.files))
+        .collect()
+}
+
+#[test]
+fn spyglass_lenses_need_all_required_files_and_take_optional_ones() {
+    let spyglass: prow_config::prow::Spyglass = serde_yaml::from_str(
+        r#"
+lenses:
+- lens: {name: metadata}
+  required_files: ['^(?:started|finished)\.json$']
+  optional_files: ['^(?:podinfo|prowjob)\.json$']
+- lens: {name: buildlog}
+  required_files: ['^.*build-log\.txt$']
+- lens: {name: coverage}
+  required_files: ['^artifacts/filtered\.cov$', '^artifacts/filtered\.html$']
+- lens: {name: junit}
+  required_files: ['^artifacts(/.*/|/)junit.*\.xml$']
+- lens: {name: bad}
+  required_files: ['(']
+"#,
+    )
+    .unwrap();
+    let v = |items: &[&str]| items.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        chosen(&spyglass, &UPLOADS),
+        [
+            (
+                "metadata".to_owned(),
+                v(&[
+                    "finished.json",
+                    "podinfo.json",
+                    "prowjob.json",
+                    "started.json"
+                ])
+            ),
+            ("buildlog".to_owned(), v(&["build-log.txt"])),
+            (
+                "junit".to_owned(),
+                v(&["artifacts/e2e/junit_runner.xml", "artifacts/junit_01.xml"])
+            ),
+        ]
+    );
+    // A running build has only started.json: metadata still applies, the log does not.
+    assert_eq!(
+        chosen(&spyglass, &["started.json"]),
+        [("metadata".to_owned(), v(&["started.json"]))]
+    );
+    // No lenses configured: metadata, build log and JUnit, as every corpus deployment has.
+    let names: Vec<String> = chosen(&prow_config::prow::Spyglass::default(), &UPLOADS)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(names, ["metadata", "buildlog", "junit"]);
+}
+
+#[test]
+fn spyglass_lenses_of_every_corpus_deployment_show_build_log_and_junit() {
+    let Some(corpus) = support::corpus() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "corpus missing under CI"
+        );
+        return;
+    };
+    let configs = [
+        "k8s-test-infra/config/prow/config.yaml",
+        "kyma-project-test-infra/prow/config.yaml",
+        "jetstack-testing/config/config.yaml",
+        "knative-infra/prow/config.yaml",
+    ];
+    for config in configs {
+        let text = std::fs::read_to_string(corpus.join(config)).unwrap();
+        let doc: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+        let spyglass: prow_config::prow::Spyglass =
+            serde_yaml::from_value(doc["deck"]["spyglass"].clone())
+                .unwrap_or_else(|e| panic!("{config}: deck.spyglass: {e}"));
+        let names: Vec<String> = chosen(&spyglass, &UPLOADS)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        for lens in ["buildlog", "junit"] {
+            assert!(names.iter().any(|n| n == lens), "{config}: {names:?}");
+        }
+        assert!(
+            spyglass::choose(&spyglass, &[]).is_empty(),
+            "{config}: a lens applies to a build without files"
+        );
+    }
+}
+
+#[test]
+fn metadata_lens_reads_started_and_finished() {
+    let (meta, problems) = spyglass::metadata(
+        Some(
+            r#"{"timestamp": 100, "node": "n1", "repos": {"o/r": "main:abc,7:def"}, "repo-commit": "abc"}"#,
+        ),
+        Some(r#"{"timestamp": 160, "passed": false, "metadata": {"k": "v"}}"#),
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(
+        (
+            meta.result.as_str(),
+            meta.elapsed,
+            meta.node.as_str(),
+            meta.revision.as_str()
+        ),
+        ("FAILURE", Some(60), "n1", "abc")
+    );
+    assert_eq!(meta.extra["k"], "v");
+    let (running, _) = spyglass::metadata(Some(r#"{"timestamp": 100}"#), None);
+    assert_eq!(
+        (running.result.as_str(), running.elapsed),
+        ("Pending", None)
+    );
+    let (_, problems) = spyglass::metadata(Some("{"), Some(r#"{"result": "ABORTED"}"#));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("started.json: "), "{problems:?}");
+}
+
+#[test]
+fn job_history_lists_build_folders_and_presubmit_links() {
+    let mut listing = prow_jobs::storage::Listing::default();
+    listing.dirs = vec!["10".into(), "9".into(), "notes".into()];
+    listing.files = vec![
+        ("11.txt".into(), 40),
+        ("latest-build.txt".into(), 2),
+        ("9.txt".into(), 40),
+    ];
+    assert_eq!(
+        history::builds(&listing),
+        [
+            (11, history::BuildAt::Link),
+            (10, history::BuildAt::Folder),
+            (9, history::BuildAt::Folder),
+        ]
+    );
+    assert_eq!(
+        history::parse_link("gs://bucket/pr-logs/pull/o_r/1/j/11\n"),
+        Some((
+            "gs".into(),
+            "bucket".into(),
+            "pr-logs/pull/o_r/1/j/11".into()
+        ))
+    );
+    assert_eq!(history::parse_link("no link"), None);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Following `older` from the first page visits every build once, newest first, in
+    /// pages of at most PAGE_SIZE, and each page's `newer` leads back to the page before.
+    #[test]
+    fn proptest_job_history_pages_cover_every_build_once(
+        mut ids in proptest::collection::btree_set(0u64..10_000, 0..120)
+            .prop_map(|s| s.into_iter().collect::<Vec<_>>())
+    ) {
+        ids.reverse();
+        let mut seen: Vec<u64> = Vec::new();
+        let mut top = None;
+        let mut previous_first: Option<u64> = None;
+        loop {
+            let page = history::page(&ids, top);
+            prop_assert!(page.ids.len() <= history::PAGE_SIZE);
+            prop_assert_eq!(page.newer, previous_first);
+            seen.extend(&page.ids);
+            match page.older {
+                Some(older) => {
+                    previous_first = page.ids.first().copied();
+                    top = Some(older);
+                }
+                None => break,
+            }
+        }
+        prop_assert_eq!(seen, ids);
+    }
+}
+
+#[test]
+fn coverage_lens_counts_statements_per_file_once() {
+    let profile = "mode: atomic\n\
+        example.com/w/a.go:3.10,5.2 2 1\n\
+        example.com/w/a.go:7.10,9.2 3 0\n\
+        example.com/w/b.go:1.1,2.2 4 0\n\
+        example.com/w/b.go:1.1,2.2 4 5\n\
+        not a profile line\n";
+    let (coverage, skipped) = spyglass::coverage(profile);
+    assert_eq!(skipped, 1);
+    assert_eq!(
+        coverage.files,
+        [
+            ("example.com/w/a.go".to_owned(), 2, 5),
+            ("example.com/w/b.go".to_owned(), 4, 4)
+        ]
+    );
+    assert_eq!((coverage.covered, coverage.total), (6, 9));
 }

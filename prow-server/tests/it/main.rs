@@ -4,7 +4,10 @@
 mod commands;
 mod config_agent;
 mod deck;
+mod deck_browser;
 mod deck_lenses;
+mod deck_oauth;
+mod deck_storage;
 mod hook;
 mod metrics;
 mod plugins;

@@ -51,12 +51,7 @@ function duration(job) {
   const status = job.status || {};
   if (!status.startTime) return "";
   const end = status.completionTime ? new Date(status.completionTime) : new Date();
-  let seconds = Math.max(0, Math.round((end - new Date(status.startTime)) / 1000));
-  const hours = Math.floor(seconds / 3600);
-  seconds -= hours * 3600;
-  const minutes = Math.floor(seconds / 60);
-  seconds -= minutes * 60;
-  return (hours ? hours + "h" : "") + (hours || minutes ? minutes + "m" : "") + seconds + "s";
+  return seconds((end - new Date(status.startTime)) / 1000);
 }
 
 function jobLink(job) {
@@ -164,9 +159,37 @@ function renderJunit(container, files) {
   }
 }
 
+// Who is logged in (GitHub login), fetched once per page.
+let userInfo = null;
+async function currentUser() {
+  if (!userInfo) {
+    try {
+      userInfo = await getJSON("/deck/user.json");
+    } catch (e) {
+      userInfo = { login_enabled: false, login: null };
+    }
+  }
+  return userInfo;
+}
+
 async function post(url) {
-  const response = await fetch(url, { method: "POST" });
+  const user = await currentUser();
+  const headers = user.csrf_token ? { "X-CSRF-Token": user.csrf_token } : {};
+  const response = await fetch(url, { method: "POST", headers });
   return response.status + " " + (await response.text());
+}
+
+// The header's login link, or the user's login and a logout link.
+async function showLogin() {
+  const user = await currentUser();
+  const nav = document.querySelector("header nav");
+  if (!user.login_enabled || !nav) return;
+  const here = window.location.pathname + window.location.search;
+  if (user.login) {
+    nav.append(" ", el("span", { id: "user", class: "user" }, user.login), " ", el("a", { href: "/logout" }, "Log out"));
+  } else {
+    nav.append(" ", el("a", { id: "login", href: "/github-login?dest=" + encodeURIComponent(here) }, "Log in with GitHub"));
+  }
 }
 
 async function jobPage() {
@@ -205,6 +228,7 @@ async function jobPage() {
     fact("Build", job.status && job.status.build_id);
     fact("Started", time(job.status && job.status.startTime));
     fact("Duration", duration(job));
+    if (job.status && job.status.url) fact("Results", el("a", { href: job.status.url, id: "results-link" }, job.status.url));
     document.getElementById("abort").hidden = FINAL.has(data.state);
     renderBuildLog(document.getElementById("lens-buildlog"), data.build_log);
     const response = await fetch(data.log_url, { cache: "no-store" });
@@ -226,7 +250,22 @@ async function prPage() {
   document.getElementById("p-org").value = org;
   document.getElementById("p-repo").value = repo;
   document.getElementById("p-pr").value = pr;
-  if (!org || !repo || !pr) return;
+  if (!org || !repo || !pr) {
+    const user = await currentUser();
+    if (!user.login) return;
+    const data = await getJSON("/deck/user-prs.json");
+    document.getElementById("title").textContent = "Pull requests of " + data.login;
+    const body = document.querySelector("#jobs tbody");
+    body.replaceChildren();
+    for (const p of data.prs) {
+      const link = "/pr?org=" + encodeURIComponent(p.org) + "&repo=" + encodeURIComponent(p.repo) + "&pr=" + p.number;
+      body.append(el("tr", { class: "user-pr", "data-pr": p.org + "/" + p.repo + "#" + p.number },
+        el("td", null, ""), el("td", null, el("a", { href: link }, p.org + "/" + p.repo + "#" + p.number)),
+        el("td", null, p.title), el("td", null, ""), el("td", null, ""), el("td", null, "")));
+    }
+    document.getElementById("summary").textContent = data.prs.length + " open pull requests";
+    return;
+  }
   document.getElementById("title").textContent = org + "/" + repo + "#" + pr;
   const data = await getJSON("/deck/jobs.json?repo=" + encodeURIComponent(org + "/" + repo) +
     "&pull=" + encodeURIComponent(pr));
@@ -325,9 +364,233 @@ async function helpPage() {
   render();
 }
 
-const PAGES = { index: indexPage, job: jobPage, pr: prPage, tide: tidePage, help: helpPage };
+function seconds(total) {
+  if (total === null || total === undefined) return "";
+  let rest = Math.max(0, Math.round(total));
+  const hours = Math.floor(rest / 3600);
+  rest -= hours * 3600;
+  const minutes = Math.floor(rest / 60);
+  rest -= minutes * 60;
+  return (hours ? hours + "h" : "") + (hours || minutes ? minutes + "m" : "") + rest + "s";
+}
+
+function epoch(value) {
+  return value ? time(new Date(value * 1000).toISOString()) : "";
+}
+
+// Upstream's results (SUCCESS, FAILURE, ...) as deck's states, for the colours.
+function resultState(result) {
+  const known = { SUCCESS: "success", FAILURE: "failure", ABORTED: "aborted", ERROR: "error" };
+  return known[result] || "pending";
+}
+
+// A build log with line links: #<file>:<line> scrolls to and marks the line.
+function renderLogWithLinks(container, log, index) {
+  const anchor = (n) => "log" + index + "-L" + n;
+  for (const group of log.groups) {
+    const pre = el("pre", { class: "log-group" });
+    for (const line of group.lines) {
+      pre.append(el("span", { class: "log-line" + (line.highlighted ? " highlighted" : ""), id: anchor(line.number) },
+        el("a", { class: "num", href: "#" + anchor(line.number) }, line.number), line.text));
+    }
+    if (group.skip) {
+      container.append(el("details", { class: "skipped" },
+        el("summary", null, "Show " + group.lines.length + " hidden lines"), pre));
+    } else {
+      container.append(pre);
+    }
+  }
+}
+
+const LENS_RENDERERS = {
+  metadata(body, data) {
+    const m = data.metadata;
+    const facts = el("dl");
+    const fact = (k, v) => { if (v !== undefined && v !== null && v !== "") facts.append(el("dt", null, k), el("dd", null, v)); };
+    fact("Result", el("span", { class: "state state-" + resultState(m.result), id: "result" }, m.result));
+    fact("Started", epoch(m.started));
+    fact("Elapsed", seconds(m.elapsed));
+    fact("Node", m.node);
+    fact("Revision", m.revision);
+    for (const [repo, refs] of Object.entries(m.repos || {})) fact(repo, refs);
+    for (const [key, value] of Object.entries(m.extra || {})) fact(key, typeof value === "string" ? value : JSON.stringify(value));
+    if (data.prowjob) {
+      fact("ProwJob", el("a", { href: data.prowjob.job_page }, data.prowjob.name));
+      fact("State", data.prowjob.state);
+      fact("Pod", data.prowjob.pod_name);
+    }
+    body.append(facts);
+  },
+  buildlog(body, data) {
+    if (data.live) body.append(el("p", { class: "muted" }, "The build is running: this is its pod's log so far."));
+    data.logs.forEach((log, i) => {
+      body.append(el("h3", null, log.name, " ", log.url ? el("a", { href: log.url, class: "raw" }, "raw") : ""));
+      if (log.truncated) body.append(el("p", { class: "muted", id: "log-truncated" }, "Only the end of the log is shown."));
+      if (!log.groups.length) body.append(el("p", { class: "muted" }, "Empty log."));
+      renderLogWithLinks(body, log, i);
+    });
+  },
+  junit(body, data) {
+    const div = el("div");
+    renderJunit(div, data.files);
+    body.append(div);
+  },
+  podinfo(body, data) {
+    const pod = data.pod;
+    if (!pod) { body.append(el("p", { class: "muted" }, "No pod information.")); return; }
+    const facts = el("dl");
+    const fact = (k, v) => { if (v !== undefined && v !== null && v !== "") facts.append(el("dt", null, k), el("dd", null, v)); };
+    fact("Pod", pod.name); fact("Namespace", pod.namespace); fact("Node", pod.node);
+    fact("Phase", pod.phase); fact("Reason", pod.reason); fact("Message", pod.message);
+    body.append(facts);
+    const table = el("table", null, el("tr", null, el("th", null, "Container"), el("th", null, "Image"),
+      el("th", null, "Exit code"), el("th", null, "Reason"), el("th", null, "Restarts")));
+    for (const c of pod.containers) {
+      table.append(el("tr", null, el("td", null, c.name), el("td", null, c.image),
+        el("td", null, c.exit_code), el("td", null, c.reason), el("td", null, c.restarts)));
+    }
+    body.append(table);
+  },
+  links(body, data) {
+    const list = el("ul");
+    for (const link of data.links) list.append(el("li", null, el("a", { href: link.url, rel: "noopener" }, link.title)));
+    body.append(list);
+  },
+  html(body, data) {
+    // An artifact page runs in a sandbox with no access to deck's origin.
+    for (const doc of data.documents) {
+      const frame = el("iframe", { sandbox: "", class: "lens-html", title: doc.name });
+      frame.srcdoc = doc.content;
+      body.append(el("h3", null, doc.name), frame);
+    }
+  },
+  coverage(body, data) {
+    const pct = (covered, total) => total ? (100 * covered / total).toFixed(1) + "%" : "n/a";
+    for (const p of data.profiles) {
+      const c = p.coverage;
+      body.append(el("h3", null, p.name), el("p", { class: "coverage-total" },
+        pct(c.covered, c.total) + " of " + c.total + " statements covered"));
+      const table = el("table", null, el("tr", null, el("th", null, "File"), el("th", null, "Covered"), el("th", null, "Statements")));
+      for (const [file, covered, total] of c.files) {
+        table.append(el("tr", null, el("td", null, file), el("td", null, pct(covered, total)), el("td", null, total)));
+      }
+      body.append(table);
+    }
+  },
+  markdown(body, data) {
+    for (const doc of data.documents) body.append(el("h3", null, doc.name), el("pre", { class: "markdown" }, doc.content));
+  },
+};
+
+async function viewPage() {
+  const src = decodeURIComponent(window.location.pathname.replace(/^\/view\//, ""));
+  const data = await getJSON("/deck/view.json?src=" + encodeURIComponent(src));
+  document.title = data.job + " #" + data.build + " · Prow";
+  document.getElementById("title").textContent = data.job + " #" + data.build;
+  document.getElementById("summary").textContent = data.source.provider + "://" + data.source.bucket + "/" + data.source.path;
+  if (data.announcement) {
+    const note = document.getElementById("announcement");
+    note.textContent = data.announcement;
+    note.hidden = false;
+  }
+  const links = document.getElementById("links");
+  links.append(el("a", { href: data.links.job_history, id: "job-history-link" }, "Job history"));
+  if (data.links.pr_history) links.append(" ", el("a", { href: data.links.pr_history, id: "pr-history-link" }, "PR history"));
+  if (data.links.browser) links.append(" ", el("a", { href: data.links.browser }, "Artifacts in the bucket browser"));
+  if (data.links.testgrid_root) links.append(" ", el("a", { href: data.links.testgrid_root }, "TestGrid"));
+  const lenses = document.getElementById("lenses");
+  for (const lens of data.lenses) {
+    const body = el("div", { class: "lens-body" });
+    const section = el("section", { class: "lens", id: "lens-" + lens.name, "data-lens": lens.name },
+      el("h2", null, lens.title), body);
+    const render = LENS_RENDERERS[lens.name];
+    if (lens.data.unsupported || !render) body.append(el("p", { class: "muted" }, "This lens is not available in this deck."));
+    else render(body, lens.data);
+    for (const problem of lens.data.problems || []) body.append(el("p", { class: "junit-failed" }, problem));
+    lenses.append(section);
+  }
+  if (!data.lenses.length) lenses.append(el("p", { class: "muted" }, "No lens applies to this build's artifacts yet."));
+  const list = document.getElementById("artifacts");
+  for (const a of data.artifacts) list.append(el("li", null, el("a", { href: a.url }, a.name), " ", el("span", { class: "muted" }, a.size + " bytes")));
+  if (!data.artifacts.length) list.append(el("li", { class: "muted" }, "No artifacts."));
+  if (window.location.hash) {
+    const line = document.getElementById(window.location.hash.slice(1));
+    if (line) { line.classList.add("linked"); line.scrollIntoView(); }
+  }
+  if (!data.finished) setTimeout(() => window.location.reload(), 10 * POLL_MS);
+}
+
+async function jobHistoryPage() {
+  const src = decodeURIComponent(window.location.pathname.replace(/^\/job-history\//, ""));
+  const top = params().get("buildId") || "";
+  const data = await getJSON("/deck/job-history.json?src=" + encodeURIComponent(src) + "&buildId=" + encodeURIComponent(top));
+  document.title = data.job + " history · Prow";
+  document.getElementById("title").textContent = "Job history: " + data.job;
+  document.getElementById("summary").textContent = data.total + " builds in " + data.source.provider + "://" + data.source.bucket + "/" + data.source.path;
+  const body = document.querySelector("#builds tbody");
+  for (const b of data.builds) {
+    body.append(el("tr", { class: "build-row", "data-build": b.id, "data-result": b.result },
+      el("td", null, el("span", { class: "state state-" + resultState(b.result) }, b.result)),
+      el("td", null, el("a", { href: b.link }, b.id)), el("td", null, epoch(b.started)),
+      el("td", null, seconds(b.duration)), el("td", null, b.revision)));
+  }
+  for (const [id, value] of [["older", data.older], ["newer", data.newer]]) {
+    const link = document.getElementById(id);
+    if (value !== null && value !== undefined) {
+      link.href = window.location.pathname + "?buildId=" + value;
+      link.hidden = false;
+    }
+  }
+}
+
+async function prHistoryPage() {
+  const query = params();
+  const org = query.get("org") || "", repo = query.get("repo") || "", pr = query.get("pr") || "";
+  document.getElementById("p-org").value = org;
+  document.getElementById("p-repo").value = repo;
+  document.getElementById("p-pr").value = pr;
+  if (!org || !repo || !pr) return;
+  document.getElementById("title").textContent = "PR history: " + org + "/" + repo + "#" + pr;
+  const data = await getJSON("/deck/pr-history.json?org=" + encodeURIComponent(org) + "&repo=" +
+    encodeURIComponent(repo) + "&pr=" + encodeURIComponent(pr));
+  const out = document.getElementById("commits");
+  let runs = 0;
+  for (const commit of data.commits) {
+    const table = el("table", { class: "commit", "data-commit": commit.commit },
+      el("tr", null, el("th", null, "Result"), el("th", null, "Job"), el("th", null, "Build"), el("th", null, "Started"), el("th", null, "Duration")));
+    for (const run of commit.builds) {
+      runs += 1;
+      const b = run.build;
+      table.append(el("tr", { class: "pr-run", "data-job": run.job },
+        el("td", null, el("span", { class: "state state-" + resultState(b.result) }, b.result)),
+        el("td", null, run.job), el("td", null, el("a", { href: b.link }, b.id)),
+        el("td", null, epoch(b.started)), el("td", null, seconds(b.duration))));
+    }
+    out.append(el("h2", null, "Commit ", el("code", null, commit.commit)), table);
+  }
+  document.getElementById("summary").textContent = runs + " runs on " + data.commits.length + " commits";
+}
+
+async function configuredJobsPage() {
+  const parts = window.location.pathname.split("/").filter(Boolean);
+  const org = decodeURIComponent(parts[1] || ""), repo = decodeURIComponent(parts[2] || "");
+  document.getElementById("title").textContent = "Configured jobs: " + org + "/" + repo;
+  const data = await getJSON("/deck/configured-jobs.json?org=" + encodeURIComponent(org) + "&repo=" + encodeURIComponent(repo));
+  const body = document.querySelector("#jobs tbody");
+  for (const job of data.jobs) {
+    const branches = (job.branches || []).join(", ") + ((job.skip_branches || []).length ? " (not " + job.skip_branches.join(", ") + ")" : "");
+    body.append(el("tr", { class: "configured-job", "data-job": job.name },
+      el("td", null, job.name), el("td", null, job.type), el("td", null, job.trigger),
+      el("td", null, branches), el("td", null, job.cluster)));
+  }
+  document.getElementById("summary").textContent = data.jobs.length + " jobs";
+}
+
+const PAGES = { index: indexPage, job: jobPage, pr: prPage, tide: tidePage, help: helpPage,
+  view: viewPage, jobHistory: jobHistoryPage, prHistory: prHistoryPage, configuredJobs: configuredJobsPage };
 
 document.addEventListener("DOMContentLoaded", () => {
+  showLogin();
   const page = PAGES[document.body.dataset.page];
   if (page) {
     page().catch((e) => {
