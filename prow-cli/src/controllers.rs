@@ -160,6 +160,18 @@ pub struct ProcessArgs {
     /// need `allow_anyone`.
     #[arg(long, value_name = "HEADER")]
     pub deck_trusted_proxy_header: Option<String>,
+    /// deck's GitHub login: upstream's `github_oauth_config` YAML (with `--cookie-secret`).
+    #[arg(long, value_name = "FILE", requires = "cookie_secret")]
+    pub github_oauth_config_file: Option<PathBuf>,
+    /// The file holding the key deck signs its session cookies with (32 bytes or more).
+    #[arg(long, value_name = "FILE", requires = "github_oauth_config_file")]
+    pub cookie_secret: Option<PathBuf>,
+    /// Credentials for reading artifacts from GCS.
+    #[arg(long, value_name = "FILE")]
+    pub gcs_credentials_file: Option<PathBuf>,
+    /// Credentials for reading artifacts from S3.
+    #[arg(long, value_name = "FILE")]
+    pub s3_credentials_file: Option<PathBuf>,
 }
 
 /// What a command runs, from its flags.
@@ -233,6 +245,16 @@ impl<'a> Command<'a> {
         options
             .deck_trusted_proxy_header
             .clone_from(&process.deck_trusted_proxy_header);
+        options.deck_oauth = process
+            .github_oauth_config_file
+            .clone()
+            .zip(process.cookie_secret.clone());
+        options
+            .gcs_credentials_file
+            .clone_from(&process.gcs_credentials_file);
+        options
+            .s3_credentials_file
+            .clone_from(&process.s3_credentials_file);
         Ok(options)
     }
 }

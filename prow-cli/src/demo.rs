@@ -61,6 +61,10 @@ pub async fn demo(
         grace_period: prow_core::Duration::from_std(DEMO_GRACE)
             .context("the demo's grace period")?,
         deck_trusted_proxy_header: None,
+        github_oauth_config_file: None,
+        cookie_secret: None,
+        gcs_credentials_file: None,
+        s3_credentials_file: None,
     })?;
     options.hmac_secret_file = Some(dir.join("hmac"));
     let secret = std::fs::read_to_string(dir.join("hmac"))

@@ -111,8 +111,15 @@ pub struct ProcessOptions {
     /// hook's settings.
     pub hook: crate::hook::Options,
     /// The request header an authenticating proxy in front of deck sets to the user's GitHub
-    /// login; `None` trusts no header (reruns then need `allow_anyone`).
+    /// login; `None` trusts no header (reruns then need `allow_anyone` or a GitHub login).
     pub deck_trusted_proxy_header: Option<String>,
+    /// deck's GitHub login: upstream's `github_oauth_config` file and the cookie secret file
+    /// (`--github-oauth-config-file`, `--cookie-secret`).
+    pub deck_oauth: Option<(PathBuf, PathBuf)>,
+    /// Credentials deck reads GCS artifacts with (`--gcs-credentials-file`).
+    pub gcs_credentials_file: Option<PathBuf>,
+    /// Credentials deck reads S3 artifacts with (`--s3-credentials-file`).
+    pub s3_credentials_file: Option<PathBuf>,
     /// How often plank looks at every job when nothing woke it.
     pub plank_resync: Duration,
     /// How the config agent notices changes.
@@ -134,6 +141,9 @@ impl ProcessOptions {
             hmac_secret_file: None,
             hook: crate::hook::Options::default(),
             deck_trusted_proxy_header: None,
+            deck_oauth: None,
+            gcs_credentials_file: None,
+            s3_credentials_file: None,
             plank_resync: prow_jobs::plank::DEFAULT_RESYNC,
             config_watch: WatchOptions::default(),
             grace_period: DEFAULT_GRACE_PERIOD,
@@ -324,6 +334,26 @@ impl Process {
             }
             if let Some(routes) = tide_routes {
                 deck = deck.tide_routes(routes);
+            }
+            if let Some((config, secret)) = &options.deck_oauth {
+                let oauth = crate::deck::oauth::OAuthConfig::from_file(config)
+                    .map_err(|e| ProcessError::Options(format!("deck's GitHub login: {e}")))?;
+                let secret = std::fs::read(secret).map_err(|source| ProcessError::Read {
+                    path: secret.clone(),
+                    source,
+                })?;
+                let login = crate::deck::oauth::Login::new(oauth, &secret)
+                    .map_err(|e| ProcessError::Options(format!("deck's GitHub login: {e}")))?;
+                deck = deck.github_oauth(login);
+            }
+            if let Some(path) = &options.gcs_credentials_file {
+                deck = deck.gcs_credentials_file(path.display().to_string());
+            }
+            if let Some(path) = &options.s3_credentials_file {
+                deck = deck.s3_credentials_file(path.display().to_string());
+            }
+            for (alias, client) in &backend.kube_clients {
+                deck = deck.kube_pod_logs(alias, client.clone(), &prow.pod_namespace);
             }
             if let Some((artifacts, pods)) = &backend.local_dirs {
                 deck = deck.artifacts_dir(artifacts).pods_dir(pods);
