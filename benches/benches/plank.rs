@@ -70,24 +70,24 @@ async fn run(dir: &Path) {
     let runner = Arc::new(LocalRunner::new(options).expect("runner"));
     let mut plank = prow_config::prow::Plank::default();
     plank.max_concurrency = MAX_CONCURRENCY;
-    let plank = Arc::new(plank);
-    let controller = Controller::new(
-        store.clone(),
-        runner,
-        Arc::new(move || plank.clone()),
-        Arc::new(SystemClock),
-    );
+    let mut config = prow_config::Config::default();
+    config.prow.plank = plank;
+    let config = prow_jobs::config::ConfigHandle::fixed(prow_config::ConfigSnapshot::new(
+        config,
+        prow_config::PluginConfig::default(),
+    ));
+    let controller = Controller::new(store.clone(), runner, Arc::new(SystemClock));
     let mut events = store.watch();
     for i in 0..JOBS {
         store.create(job(i)).await.expect("create");
     }
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        controller
-            .run(std::time::Duration::from_secs(1), async {
-                let _ = stopped.await;
-            })
-            .await;
+        let stop = async {
+            let _ = stopped.await;
+        };
+        let metrics = prow_jobs::controller::ControllerMetrics::default();
+        prow_jobs::controller::drive(&controller, config, stop, &metrics).await;
     });
     let mut done = 0;
     while done < JOBS {

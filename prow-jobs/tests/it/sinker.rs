@@ -407,7 +407,7 @@ mod clean {
         let (reports, mut passes) = mpsc::unbounded_channel::<CleanReport>();
         let task = tokio::spawn({
             let store: Arc<dyn JobStore> = store.clone();
-            let clock: Arc<dyn Clock> = Arc::new(clock.clone());
+            let clock: Arc<dyn Clock> = Arc::new(clock);
             async move {
                 let cluster: Arc<dyn Runner> = Arc::new(FakeRunner::default());
                 let sinker = Sinker::new(store, vec![("default".to_owned(), cluster)], clock)

@@ -114,7 +114,7 @@ pub(crate) fn setup(prs: &[u64], extra_tide: &str) -> Setup {
         github.clone(),
         store.clone(),
         prow_jobs::config::ConfigHandle::fixed(prow_config::ConfigSnapshot::from_shared(
-            cfg.into(),
+            cfg,
             Default::default(),
         )),
         Arc::new(Stopped),

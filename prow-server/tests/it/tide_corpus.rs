@@ -70,7 +70,7 @@ async fn kubernetes_test_infra_config_batches_a_release_branch() {
         github.clone(),
         store.clone(),
         prow_jobs::config::ConfigHandle::fixed(prow_config::ConfigSnapshot::from_shared(
-            cfg.into(),
+            cfg,
             Default::default(),
         )),
         Arc::new(Stopped),

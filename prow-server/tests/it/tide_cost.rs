@@ -202,7 +202,7 @@ async fn two_syncs(etag_cache: bool, reuse: bool) -> (Cost, Cost) {
         github,
         store,
         prow_jobs::config::ConfigHandle::fixed(prow_config::ConfigSnapshot::from_shared(
-            cfg.into(),
+            cfg,
             Default::default(),
         )),
         Arc::new(Stopped),
