@@ -235,7 +235,6 @@ async fn run_reloads_on_file_events_and_publishes_to_the_handle() {
     .await
     .expect("a file event reloads the configuration");
     assert!(names.contains(&"integration".to_owned()), "{names:?}");
-    assert!(agent.status().reloads >= 1);
 
     stop.send(()).unwrap();
     running.await.unwrap();
