@@ -21,6 +21,7 @@ pub mod filter;
 mod index;
 pub mod inrepo;
 mod jobs;
+mod lines;
 mod load;
 mod matching;
 pub mod orgrepo;
@@ -28,6 +29,8 @@ pub mod owners;
 mod parallel;
 pub mod plugins;
 pub mod prow;
+#[cfg(feature = "test-util")]
+pub mod synthetic;
 pub mod tide_plugins;
 mod validate;
 pub mod warnings;
