@@ -3,8 +3,11 @@
 //!
 //! The jobs look like a large real repository's: most run on every branch, some on one
 //! release branch or skip one, some run only when certain files change, most are decorated,
-//! a few carry presets, labels and annotations. [`OneRepo::mistakes`] adds a handful of
-//! realistic errors (repeated names and contexts on overlapping branches, a repeated
+//! a few carry presets, labels and annotations. Four jobs in a hundred draw a default warning
+//! (not decorated, a name too long for a label, its own repository cloned again), one in a
+//! hundred has a misspelt field and one in twelve a branch name that is an unanchored regex
+//! (both optional warnings). [`OneRepo::mistakes`] adds a handful
+//! of realistic errors (repeated names and contexts on overlapping branches, a repeated
 //! postsubmit and periodic) so the error paths run too.
 
 use std::fmt::Write as _;
@@ -114,7 +117,7 @@ pub fn jobs_yaml(spec: &OneRepo) -> String {
             format!("periodic-repo-{i}")
         };
         let _ = writeln!(out, "- name: {name}\n  decorate: true");
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             let _ = writeln!(out, "  cron: \"{} */6 * * *\"", i % 60);
         } else {
             let _ = writeln!(out, "  interval: {}h", 1 + i % 24);
@@ -123,6 +126,10 @@ pub fn jobs_yaml(spec: &OneRepo) -> String {
             out,
             "  extra_refs:\n  - {{org: org, repo: repo, base_ref: main}}"
         );
+        // Clone settings do nothing on a periodic (a default warning).
+        if i % 40 == 5 {
+            let _ = writeln!(out, "  clone_uri: https://github.com/org/repo.git");
+        }
         container(&mut out, "  ", &name);
     }
     out
@@ -142,6 +149,12 @@ fn presubmit(out: &mut String, i: usize, mistakes: bool) {
             "pull-repo-unit-13".to_owned(),
             "pull-repo-unit-5".to_owned(),
         ),
+        // Every hundredth job has a name too long for a label (a default warning).
+        _ if i % 100 == 42 => {
+            let name =
+                format!("pull-repo-unit-{i}-with-a-name-longer-than-a-kubernetes-label-allows");
+            (name.clone(), name)
+        }
         _ => (format!("pull-repo-unit-{i}"), format!("pull-repo-unit-{i}")),
     };
     let _ = writeln!(out, "  - name: {name}\n    context: {context}");
@@ -160,14 +173,19 @@ fn presubmit(out: &mut String, i: usize, mistakes: bool) {
         }
         _ => {}
     }
-    match i % 6 {
-        1 => {
-            let _ = writeln!(out, "    branches: [^release-4\\.{}$]", i % RELEASES);
+    // Branch names written plainly are unanchored regexes: `release-4.1` also selects
+    // `release-4.10` (the optional `unanchored-branches` warning).
+    match (i % 6, i % 12) {
+        (1, 1) => {
+            let _ = writeln!(out, "    branches: [release-4.1]");
         }
-        4 => {
-            let _ = writeln!(out, "    skip_branches: [^release-4\\.{}$]", i % RELEASES);
+        (1, release) => {
+            let _ = writeln!(out, "    branches: [^release-4\\.{release}$]");
         }
-        5 => {
+        (4, release) => {
+            let _ = writeln!(out, "    skip_branches: [release-4.{release}]");
+        }
+        (5, _) => {
             let _ = writeln!(out, "    branches: [main]");
         }
         _ => {}
@@ -176,11 +194,22 @@ fn presubmit(out: &mut String, i: usize, mistakes: bool) {
     if i % 50 != 49 {
         let _ = writeln!(out, "    decorate: true");
     }
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         let _ = writeln!(
             out,
             "    labels:\n      preset-service-account: \"true\"\n    annotations:\n      testgrid-dashboards: repo-presubmits"
         );
+    }
+    // Every hundredth clones its own repository again (a default warning), and another has a
+    // misspelt field (reported with `unknown-fields-all`).
+    if i % 100 == 17 {
+        let _ = writeln!(
+            out,
+            "    extra_refs:\n    - {{org: org, repo: repo, base_ref: main}}"
+        );
+    }
+    if i % 100 == 33 {
+        let _ = writeln!(out, "    optinal: true");
     }
     container(out, "    ", &name);
 }

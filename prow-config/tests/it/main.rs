@@ -11,6 +11,7 @@ mod owners;
 mod plugins;
 mod scenarios;
 mod schema;
+mod synthetic;
 mod tide_ext;
 mod triggers;
 mod warnings;
