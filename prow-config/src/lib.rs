@@ -22,6 +22,7 @@ pub mod goregex;
 mod index;
 pub mod inrepo;
 mod jobs;
+mod lines;
 mod load;
 mod matching;
 pub mod orgrepo;
@@ -30,6 +31,8 @@ mod parallel;
 pub mod plugins;
 pub mod prow;
 mod snapshot;
+#[cfg(feature = "test-util")]
+pub mod synthetic;
 pub mod tide_plugins;
 mod validate;
 pub mod warnings;

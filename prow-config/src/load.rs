@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{Error, Finding};
 use crate::jobs::JobConfig;
+use crate::lines::LineIndex;
 use crate::prow::ProwConfig;
 
 /// The suffix Prow gives supplemental prow-config files by default.
@@ -873,18 +874,28 @@ pub(crate) fn locate(text: &str, field: &str) -> Option<usize> {
 }
 
 /// Gives findings that name a file and field but no line the line of that field.
+///
+/// Each file is read and indexed once ([`LineIndex`]), so the work grows with the size of the
+/// files and the number of findings, not with their product; a path the index cannot answer
+/// is located by the parser ([`locate`]).
 pub(crate) fn fill_lines(findings: &mut [Finding]) {
-    let mut texts: BTreeMap<PathBuf, Option<String>> = BTreeMap::new();
+    let mut docs: BTreeMap<PathBuf, Option<(String, Option<LineIndex>)>> = BTreeMap::new();
     for finding in findings.iter_mut() {
         if finding.line.is_some() || finding.field.is_empty() {
             continue;
         }
         let Some(file) = &finding.file else { continue };
-        let text = texts
-            .entry(file.clone())
-            .or_insert_with(|| read_maybe_gzip(file).ok());
-        if let Some(text) = text {
-            finding.line = locate(text, &finding.field);
+        let doc = docs.entry(file.clone()).or_insert_with(|| {
+            read_maybe_gzip(file).ok().map(|text| {
+                let index = LineIndex::scan(&text);
+                (text, index)
+            })
+        });
+        if let Some((text, index)) = doc {
+            finding.line = index
+                .as_ref()
+                .and_then(|index| index.line_of(&parse_field_path(&finding.field)))
+                .or_else(|| locate(text, &finding.field));
         }
     }
 }

@@ -253,56 +253,65 @@ impl ChangeMatcher {
     }
 }
 
-/// A job's compiled regexes.
-#[derive(Debug)]
-pub(crate) struct JobRegexes {
-    /// The trigger regex, when set and valid.
-    pub(crate) trigger: Option<Regex>,
-    /// Branches, or the compile error.
-    pub(crate) brancher: Result<Brancher, String>,
-    /// Change rule, or the compile error.
-    pub(crate) changes: Result<ChangeMatcher, String>,
-}
-
-impl JobRegexes {
-    /// The first rules every job applies: its regexes compile and its branch rules allow
-    /// `branch`. Passes the change rule on, or says why the job does not run.
-    fn branch_gate(&self, branch: &str) -> Result<&ChangeMatcher, Decision<'static>> {
-        let (Ok(brancher), Ok(matcher)) = (&self.brancher, &self.changes) else {
-            return Err(Decision::new(false, Why::InvalidRegex));
-        };
-        let verdict = brancher.verdict(branch);
-        if verdict.runs() {
-            Ok(matcher)
-        } else {
-            Err(Decision::new(false, Why::Branch(verdict)))
-        }
+/// The first rules every job applies: its regexes compile and its branch rules allow
+/// `branch`. Passes the change rule on, or says why the job does not run.
+fn branch_gate<'m>(
+    brancher: Result<&Brancher, &str>,
+    changes: Result<&'m ChangeMatcher, &str>,
+    branch: &str,
+) -> Result<&'m ChangeMatcher, Decision<'static>> {
+    let (Ok(brancher), Ok(matcher)) = (brancher, changes) else {
+        return Err(Decision::new(false, Why::InvalidRegex));
+    };
+    let verdict = brancher.verdict(branch);
+    if verdict.runs() {
+        Ok(matcher)
+    } else {
+        Err(Decision::new(false, Why::Branch(verdict)))
     }
 }
 
-/// A job's regexes, compiled on first use. It is a cache: it takes no part in equality.
+/// A job's regexes, each compiled on first use: a branch check compiles only the branch
+/// rules, so checking thousands of jobs against branches does not compile their triggers.
+/// It is a cache: it takes no part in equality.
 #[derive(Clone, Default)]
-pub(crate) struct Compiled(OnceLock<Arc<JobRegexes>>);
+pub(crate) struct Compiled {
+    trigger: OnceLock<Arc<Option<Regex>>>,
+    brancher: OnceLock<Arc<Result<Brancher, String>>>,
+    changes: OnceLock<Arc<Result<ChangeMatcher, String>>>,
+}
 
 impl Compiled {
-    fn get_or_compile(
-        &self,
-        trigger: &str,
-        branches: &[String],
-        skip: &[String],
-        ric: &str,
-        sioc: &str,
-    ) -> &JobRegexes {
-        self.0.get_or_init(|| {
-            Arc::new(JobRegexes {
-                // Go's classes, as upstream's `TriggerMatches` reads the comment.
-                trigger: (!trigger.is_empty())
-                    .then(|| crate::goregex::compile(trigger).ok())
-                    .flatten(),
-                brancher: Brancher::new(branches, skip),
-                changes: ChangeMatcher::new(ric, sioc),
+    /// The trigger regex, when set and valid.
+    fn trigger(&self, trigger: &str) -> Option<&Regex> {
+        self.trigger
+            .get_or_init(|| {
+                Arc::new(
+                    (!trigger.is_empty())
+                        .then(|| crate::goregex::compile(trigger).ok())
+                        .flatten(),
+                )
             })
-        })
+            .as_ref()
+            .as_ref()
+    }
+
+    /// The branch rules, or the compile error.
+    fn brancher(&self, branches: &[String], skip: &[String]) -> Result<&Brancher, &str> {
+        self.brancher
+            .get_or_init(|| Arc::new(Brancher::new(branches, skip)))
+            .as_ref()
+            .as_ref()
+            .map_err(String::as_str)
+    }
+
+    /// The change rule, or the compile error.
+    fn changes(&self, ric: &str, sioc: &str) -> Result<&ChangeMatcher, &str> {
+        self.changes
+            .get_or_init(|| Arc::new(ChangeMatcher::new(ric, sioc)))
+            .as_ref()
+            .as_ref()
+            .map_err(String::as_str)
     }
 }
 
@@ -314,11 +323,11 @@ impl PartialEq for Compiled {
 
 impl fmt::Debug for Compiled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.get().is_some() {
-            "Compiled"
-        } else {
-            "NotCompiled"
-        })
+        f.debug_struct("Compiled")
+            .field("trigger", &self.trigger.get().is_some())
+            .field("brancher", &self.brancher.get().is_some())
+            .field("changes", &self.changes.get().is_some())
+            .finish()
     }
 }
 
@@ -393,35 +402,38 @@ macro_rules! compiled_accessors {
     () => {
         /// Compiles the job's regexes now instead of on first use.
         pub fn compile_matchers(&self) {
-            self.regexes();
+            self.trigger_regex();
+            let _ = self.brancher();
+            let _ = self.change_matcher();
         }
 
         /// The compiled branch rules (an error when a regex does not compile).
         pub fn brancher(&self) -> Result<&Brancher, &str> {
-            self.regexes().brancher.as_ref().map_err(String::as_str)
+            self.matchers.brancher(&self.branches, &self.skip_branches)
         }
 
         /// The compiled change rule (an error when its regex does not compile).
         pub fn change_matcher(&self) -> Result<&ChangeMatcher, &str> {
-            self.regexes().changes.as_ref().map_err(String::as_str)
+            self.matchers
+                .changes(&self.run_if_changed, &self.skip_if_only_changed)
         }
 
         /// Prow's `CouldRun`: whether the branch rules allow `branch`.
         pub fn could_run(&self, branch: &str) -> bool {
             self.brancher().is_ok_and(|b| b.should_run(branch))
         }
+
+        /// The rules before a change is looked at (see [`branch_gate`]).
+        fn branch_gate(&self, branch: &str) -> Result<&ChangeMatcher, Decision<'static>> {
+            branch_gate(self.brancher(), self.change_matcher(), branch)
+        }
     };
 }
 
 impl Presubmit {
-    pub(crate) fn regexes(&self) -> &JobRegexes {
-        self.matchers.get_or_compile(
-            &self.trigger,
-            &self.branches,
-            &self.skip_branches,
-            &self.run_if_changed,
-            &self.skip_if_only_changed,
-        )
+    /// The trigger regex, when set and valid.
+    fn trigger_regex(&self) -> Option<&Regex> {
+        self.matchers.trigger(&self.trigger)
     }
 
     compiled_accessors!();
@@ -448,15 +460,12 @@ impl Presubmit {
 
     /// Prow's `TriggerMatches`: the trigger is set and matches the comment body.
     pub fn trigger_matches(&self, body: &str) -> bool {
-        self.regexes()
-            .trigger
-            .as_ref()
-            .is_some_and(|re| re.is_match(body))
+        self.trigger_regex().is_some_and(|re| re.is_match(body))
     }
 
     /// The text of `body` the trigger matched, for explanations.
     pub fn trigger_match<'b>(&self, body: &'b str) -> Option<&'b str> {
-        let m = self.regexes().trigger.as_ref()?.find(body)?;
+        let m = self.trigger_regex()?.find(body)?;
         Some(body[m.start()..].lines().next().unwrap_or_default().trim())
     }
 
@@ -469,7 +478,7 @@ impl Presubmit {
         forced: bool,
         defaults: bool,
     ) -> Result<Decision<'a>, ChangesError> {
-        let matcher = match self.regexes().branch_gate(branch) {
+        let matcher = match self.branch_gate(branch) {
             Ok(matcher) => matcher,
             Err(decision) => return Ok(decision),
         };
@@ -502,14 +511,9 @@ impl Presubmit {
 }
 
 impl Postsubmit {
-    pub(crate) fn regexes(&self) -> &JobRegexes {
-        self.matchers.get_or_compile(
-            "",
-            &self.branches,
-            &self.skip_branches,
-            &self.run_if_changed,
-            &self.skip_if_only_changed,
-        )
+    /// Postsubmits have no trigger.
+    fn trigger_regex(&self) -> Option<&Regex> {
+        None
     }
 
     compiled_accessors!();
@@ -521,7 +525,7 @@ impl Postsubmit {
         branch: &str,
         changes: &'a (impl ChangedFiles + ?Sized),
     ) -> Result<Decision<'a>, ChangesError> {
-        let matcher = match self.regexes().branch_gate(branch) {
+        let matcher = match self.branch_gate(branch) {
             Ok(matcher) => matcher,
             Err(decision) => return Ok(decision),
         };

@@ -583,7 +583,10 @@ fn validate_part(prow: &ProwConfig, jobs: &JobConfig, presubmits: bool) -> Vec<F
         (&BTreeMap::new(), &jobs.postsubmits, &jobs.periodics[..])
     };
     for (repo, list) in pre {
-        let mut seen: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        // Earlier jobs by name and by context: only those can clash with the next one, so
+        // each job is compared with its namesakes and context-sharers, not with every job.
+        let mut seen: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_context: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut duplicates = BTreeSet::new();
         // The first repeated job, so the aggregated error can point at a file.
         let mut where_first: Option<(String, String)> = None;
@@ -599,8 +602,9 @@ fn validate_part(prow: &ProwConfig, jobs: &JobConfig, presubmits: bool) -> Vec<F
                 }
             }
             seen.entry(&ps.name).or_default().push(i);
-            for (j, other) in list.iter().enumerate() {
-                if j >= i || other.name == ps.name || other.context != ps.context {
+            for &j in by_context.get(ps.context.as_str()).into_iter().flatten() {
+                let other = &list[j];
+                if other.name == ps.name {
                     continue;
                 }
                 if res.intersects((&other.branches, &other.skip_branches), brancher) {
@@ -614,6 +618,7 @@ fn validate_part(prow: &ProwConfig, jobs: &JobConfig, presubmits: bool) -> Vec<F
                     ));
                 }
             }
+            by_context.entry(&ps.context).or_default().push(i);
             for (field, m) in job_base(ps, &base!(ps, Kind::Presubmit), prow) {
                 errors.push(err(
                     &who,
@@ -680,23 +685,25 @@ fn validate_part(prow: &ProwConfig, jobs: &JobConfig, presubmits: bool) -> Vec<F
     }
 
     for (repo, list) in post {
+        // Earlier jobs by name: only namesakes can be duplicates.
+        let mut seen: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut duplicates = BTreeSet::new();
         // The first repeated job, so the aggregated error can point at a file.
         let mut where_first: Option<(String, String)> = None;
         for (i, ps) in list.iter().enumerate() {
             let at = |f: &str| format!("postsubmits[{repo:?}][{}]{f}", ps.source_index);
             let who = || (ps.source_path.clone(), ps.name.clone());
-            for other in &list[..i] {
-                if other.name == ps.name
-                    && res.intersects(
-                        (&other.branches, &other.skip_branches),
-                        (&ps.branches, &ps.skip_branches),
-                    )
-                {
+            for &j in seen.get(ps.name.as_str()).into_iter().flatten() {
+                let other = &list[j];
+                if res.intersects(
+                    (&other.branches, &other.skip_branches),
+                    (&ps.branches, &ps.skip_branches),
+                ) {
                     duplicates.insert(ps.name.clone());
                     where_first.get_or_insert_with(|| (ps.source_path.clone(), at("")));
                 }
             }
+            seen.entry(&ps.name).or_default().push(i);
             for (field, m) in job_base(ps, &base!(ps, Kind::Postsubmit), prow) {
                 errors.push(err(
                     &who,

@@ -417,8 +417,21 @@ impl OctocrabClient {
             if let Some(limit) = self.rate_limit_seen() {
                 match throttle::decide(&limit, now_unix()) {
                     Throttle::Go => {}
-                    Throttle::Wait(wait) => tokio::time::sleep(wait).await,
+                    Throttle::Wait(wait) => {
+                        tracing::info!(
+                            remaining = limit.remaining,
+                            reset = limit.reset,
+                            "github: {} of {} requests left; waiting {wait:?} before {what}",
+                            limit.remaining,
+                            limit.limit
+                        );
+                        tokio::time::sleep(wait).await;
+                    }
                     Throttle::GiveUp { reset } => {
+                        tracing::warn!(
+                            reset,
+                            "github: rate limit spent until {reset}; not sending {what}"
+                        );
                         return Err(Error::RateLimited {
                             what: what.to_owned(),
                             reset,
@@ -453,6 +466,10 @@ impl OctocrabClient {
                     if matches!(status, 403 | 429) && !retried && wait <= throttle::MAX_WAIT =>
                 {
                     retried = true;
+                    tracing::warn!(
+                        status,
+                        "github: secondary rate limit on {what}; retrying after {wait:?}"
+                    );
                     tokio::time::sleep(wait).await;
                 }
                 _ => return Err(error_for(what, status, &limits, &answer)),

@@ -12,6 +12,7 @@ mod owners;
 mod plugins;
 mod scenarios;
 mod schema;
+mod synthetic;
 mod tide_ext;
 mod triggers;
 mod warnings;
