@@ -10,7 +10,7 @@ use prow_config::ConfigPaths;
 use prow_jobs::runner::{LocalOptions, LocalRunner, Runner};
 use prow_jobs::store::{JobStore, SqliteOptions, SqliteStore, StoreError};
 use prow_server::metrics::parse_text;
-use prow_server::process::{Backend, GitHubOptions, Part, Process, ProcessOptions};
+use prow_server::process::{Backend, BackendOptions, GitHubOptions, Part, Process, ProcessOptions};
 use tokio::io::AsyncWriteExt;
 
 use crate::support::{self, comment, github};
@@ -33,6 +33,7 @@ fn files(dir: &Path) -> (ConfigPaths, std::path::PathBuf) {
 fn options(dir: &Path, parts: Vec<Part>) -> ProcessOptions {
     let (paths, hmac) = files(dir);
     let mut options = ProcessOptions::new(paths, parts);
+    options.backend = BackendOptions::embedded(dir.join("data"));
     options.listen = Some(([127, 0, 0, 1], 0).into());
     options.hmac_secret_file = Some(hmac);
     options.github = GitHubOptions::Client(github(support::ORG), "ci-robot".to_owned());
