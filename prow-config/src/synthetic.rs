@@ -6,9 +6,10 @@
 //! a few carry presets, labels and annotations. Four jobs in a hundred draw a default warning
 //! (not decorated, a name too long for a label, its own repository cloned again), one in a
 //! hundred has a misspelt field and one in twelve a branch name that is an unanchored regex
-//! (both optional warnings). [`OneRepo::mistakes`] adds a handful
-//! of realistic errors (repeated names and contexts on overlapping branches, a repeated
-//! postsubmit and periodic) so the error paths run too.
+//! (both optional warnings), and one in a hundred a key in other letter case, which Go reads
+//! as the field. [`OneRepo::mistakes`] adds a handful of realistic errors (repeated names and
+//! contexts on overlapping branches, a repeated postsubmit and periodic) so the error paths
+//! run too.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -73,9 +74,6 @@ presets:
   volumes: [{name: service-account, secret: {secretName: service-account}}]
   volumeMounts: [{name: service-account, mountPath: /etc/service-account, readOnly: true}]
 "#;
-
-/// Release branches the jobs are spread over.
-const RELEASES: usize = 12;
 
 /// Writes `config.yaml` and `jobs/org/repo/org-repo.yaml` under `dir` and returns the options
 /// that load them.
@@ -210,6 +208,10 @@ fn presubmit(out: &mut String, i: usize, mistakes: bool) {
     }
     if i % 100 == 33 {
         let _ = writeln!(out, "    optinal: true");
+    }
+    // Go reads keys ignoring case, so this one is `skip_report`, without a warning.
+    if i % 100 == 67 {
+        let _ = writeln!(out, "    Skip_Report: false");
     }
     container(out, "    ", &name);
 }
