@@ -279,7 +279,7 @@ fn fold_missing<T: DeserializeOwned>(text: &str, file: &Path) -> Option<(T, Vec<
     let mut value = yaml_value(text)?;
     // Each round renames one key; a document has only so many.
     for _ in 0..1000 {
-        match parse_from::<T, _>(|| value.clone(), file) {
+        match parse_from::<T, _>(|| &value, file) {
             Ok((parsed, unknown)) => {
                 if unknown.iter().any(|w| w.message == UNKNOWN_FIELD) {
                     return fold_case::<T>(value, file).or(Some((parsed, unknown)));
@@ -329,8 +329,9 @@ fn fold_case_rounds<T: DeserializeOwned>(
     file: &Path,
     batch: bool,
 ) -> Option<(T, Vec<Finding>)> {
-    let (_, mut unknown) = parse_from::<T, _>(|| value.clone(), file).ok()?;
-    let mut renamed = false;
+    let (_, mut unknown) = parse_from::<T, _>(|| &value, file).ok()?;
+    // The document as last renamed, read.
+    let mut renamed: Option<T> = None;
     // A renamed key can reveal unknown keys below it, so go round until nothing changes.
     let mut tried = std::collections::BTreeSet::new();
     loop {
@@ -350,27 +351,23 @@ fn fold_case_rounds<T: DeserializeOwned>(
         };
         match round {
             Batch::Nothing => {}
-            Batch::Applied(trial, found) => {
+            Batch::Applied(trial, parsed, found) => {
                 value = trial;
                 unknown = found;
-                renamed = true;
+                renamed = Some(parsed);
             }
             Batch::Unsure => {
                 for target in targets {
-                    if let Some((trial, found)) = rename_one::<T>(&value, &target, file) {
+                    if let Some((trial, parsed, found)) = rename_one::<T>(&value, &target, file) {
                         value = trial;
                         unknown = found;
-                        renamed = true;
+                        renamed = Some(parsed);
                     }
                 }
             }
         }
     }
-    if !renamed {
-        return None;
-    }
-    let (parsed, _) = parse_from::<T, _>(|| value.clone(), file).ok()?;
-    Some((parsed, unknown))
+    renamed.map(|parsed| (parsed, unknown))
 }
 
 /// The field names serde knows at `parent` that equal `key` but for letter case; when they
@@ -427,7 +424,7 @@ fn rename_one<T: DeserializeOwned>(
     value: &serde_yaml::Value,
     target: &str,
     file: &Path,
-) -> Option<(serde_yaml::Value, Vec<Finding>)> {
+) -> Option<(serde_yaml::Value, T, Vec<Finding>)> {
     let segments = parse_field_path(target);
     let (FieldSegment::Key(key), parent) = segments.split_last()? else {
         return None;
@@ -442,7 +439,7 @@ fn rename_one<T: DeserializeOwned>(
             Ok(false) => continue,
             Ok(true) => {}
         }
-        let Ok((_, found)) = parse_from::<T, _>(|| trial.clone(), file) else {
+        let Ok((parsed, found)) = parse_from::<T, _>(|| &trial, file) else {
             continue;
         };
         let new_path = renamed_path(parent, &candidate);
@@ -450,18 +447,18 @@ fn rename_one<T: DeserializeOwned>(
             .iter()
             .any(|w| w.field == target || w.field == new_path)
         {
-            return Some((trial, found));
+            return Some((trial, parsed, found));
         }
     }
     None
 }
 
 /// What trying a round's renames all at once gave.
-enum Batch {
+enum Batch<T> {
     /// No target has a rename to try.
     Nothing,
-    /// Every rename did what it would alone: the renamed document and its warnings.
-    Applied(serde_yaml::Value, Vec<Finding>),
+    /// Every rename did what it would alone: the renamed document, read, and its warnings.
+    Applied(serde_yaml::Value, T, Vec<Finding>),
     /// The document failed or some rename did not help: try them one at a time.
     Unsure,
 }
@@ -474,7 +471,7 @@ fn rename_all<T: DeserializeOwned>(
     value: &serde_yaml::Value,
     targets: &[String],
     file: &Path,
-) -> Batch {
+) -> Batch<T> {
     let mut trial = value.clone();
     let mut renames = Vec::new();
     for target in targets {
@@ -499,7 +496,7 @@ fn rename_all<T: DeserializeOwned>(
     if renames.is_empty() {
         return Batch::Nothing;
     }
-    let Ok((_, found)) = parse_from::<T, _>(|| trial.clone(), file) else {
+    let Ok((parsed, found)) = parse_from::<T, _>(|| &trial, file) else {
         return Batch::Unsure;
     };
     let cleared = renames.iter().all(|(target, new_path)| {
@@ -508,7 +505,7 @@ fn rename_all<T: DeserializeOwned>(
             .any(|w| w.field == *target || w.field == *new_path)
     });
     if cleared {
-        Batch::Applied(trial, found)
+        Batch::Applied(trial, parsed, found)
     } else {
         Batch::Unsure
     }
@@ -538,14 +535,14 @@ fn parse_plain<T: DeserializeOwned>(text: &str, file: &Path) -> Result<(T, Vec<F
         && let Ok(crate::yaml11::LastWins(mut value)) = serde_yaml::from_str(&text)
         && value.apply_merge().is_ok()
     {
-        return parse_from(|| value.clone(), file);
+        return parse_from(|| &value, file);
     }
     match parse_from(|| serde_yaml::Deserializer::from_str(&text), file) {
         Err(first) if first.message.starts_with("duplicate field") => {
             let Ok(crate::yaml11::LastWins(value)) = serde_yaml::from_str(&text) else {
                 return Err(first);
             };
-            let (parsed, mut warnings) = parse_from(|| value.clone(), file)?;
+            let (parsed, mut warnings) = parse_from(|| &value, file)?;
             let mut warning = first;
             warning.severity = crate::Severity::Warning;
             warning
