@@ -3,7 +3,7 @@
 //! `release-4.10`. This names every such entry that matches another branch name the same
 //! repository's configuration uses.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use regex::Regex;
 
@@ -134,6 +134,8 @@ fn anchored(name: &str) -> String {
 pub fn unanchored_branches(jobs: &JobConfig) -> Vec<Finding> {
     let entries = entries(jobs);
     let names = names_in_use(jobs, &entries);
+    // Thousands of jobs repeat a few patterns: each is compiled once.
+    let mut compiled: HashMap<&str, Option<Regex>> = HashMap::new();
     let mut findings = Vec::new();
     for e in &entries {
         let Some(in_use) = names.get(e.repo) else {
@@ -143,7 +145,10 @@ pub fn unanchored_branches(jobs: &JobConfig) -> Vec<Finding> {
             let Some(name) = plain_name(pattern) else {
                 continue;
             };
-            let Ok(re) = Regex::new(pattern) else {
+            let Some(re) = compiled
+                .entry(pattern)
+                .or_insert_with(|| Regex::new(pattern).ok())
+            else {
                 continue;
             };
             let others: Vec<&str> = in_use

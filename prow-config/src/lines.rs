@@ -22,6 +22,9 @@ use crate::load::FieldSegment;
 /// Deeper documents are left to the parser (which stops at 128 levels).
 const MAX_DEPTH: usize = 100;
 
+/// Files from this size on are checked by the parser on another thread while they are scanned.
+const PARALLEL_FROM: usize = 256 * 1024;
+
 /// Longest simple key libyaml accepts.
 const MAX_KEY: usize = 1024;
 
@@ -71,8 +74,23 @@ impl LineIndex {
             return None;
         }
         // Only documents the parser reads in full: on anything else its answers depend on
-        // where it fails.
-        serde_yaml::from_str::<serde::de::IgnoredAny>(text).ok()?;
+        // where it fails. A large file is parsed on a second core while it is scanned.
+        let parses = || serde_yaml::from_str::<serde::de::IgnoredAny>(text).is_ok();
+        if text.len() < PARALLEL_FROM {
+            return parses().then(|| Self::scan_structure(text)).flatten();
+        }
+        std::thread::scope(|scope| {
+            let parsed = scope.spawn(parses);
+            let index = Self::scan_structure(text);
+            let parsed = parsed
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            index.filter(|_| parsed)
+        })
+    }
+
+    /// [`LineIndex::scan`] without the parser's check.
+    fn scan_structure(text: &str) -> Option<LineIndex> {
         let mut lines = Vec::new();
         for (i, raw) in text.split('\n').enumerate() {
             let raw = raw.strip_suffix('\r').unwrap_or(raw);

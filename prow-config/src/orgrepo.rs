@@ -18,6 +18,17 @@ fn org_of(repo: &str) -> Option<&str> {
     repo.split_once('/').map(|(org, _)| org)
 }
 
+/// The repos of `org` in the sorted set `repos`, found by range rather than by a scan of all,
+/// so comparing sets of many orgs and repos stays near-linear.
+fn repos_of<'r>(repos: &'r BTreeSet<String>, org: &str) -> impl Iterator<Item = &'r String> {
+    // An org with a slash in it owns no repo (`org_of` splits at the first slash).
+    let prefix = (!org.contains('/')).then(|| format!("{org}/"));
+    let start = prefix.clone().unwrap_or_default();
+    repos
+        .range(start..)
+        .take_while(move |r| prefix.as_deref().is_some_and(|p| r.starts_with(p)))
+}
+
 impl OrgRepoSet {
     /// A set of orgs (with their exceptions) and repos.
     pub fn new(
@@ -42,9 +53,10 @@ impl OrgRepoSet {
             let mut item = format!("org: {org}");
             if !excepts.is_empty() {
                 let list: Vec<&str> = excepts.iter().map(String::as_str).collect();
-                item = format!("{item} without repo(s) {}", list.join(", "));
+                item.push_str(" without repo(s) ");
+                item.push_str(&list.join(", "));
                 for repo in excepts {
-                    item = format!("{item} '{repo}'");
+                    item.push_str(&format!(" '{repo}'"));
                 }
             }
             items.push(item);
@@ -64,13 +76,7 @@ impl OrgRepoSet {
                 out.repos.extend(excepts2.difference(excepts1).cloned());
             } else {
                 let mut excepts = excepts1.clone();
-                excepts.extend(
-                    other
-                        .repos
-                        .iter()
-                        .filter(|r| org_of(r) == Some(org))
-                        .cloned(),
-                );
+                excepts.extend(repos_of(&other.repos, org).cloned());
                 out.org_exceptions.insert(org.clone(), excepts);
             }
         }
@@ -93,10 +99,8 @@ impl OrgRepoSet {
                     .insert(org.clone(), excepts1.union(excepts2).cloned().collect());
             } else {
                 out.repos.extend(
-                    other
-                        .repos
-                        .iter()
-                        .filter(|r| org_of(r) == Some(org) && !excepts1.contains(*r))
+                    repos_of(&other.repos, org)
+                        .filter(|r| !excepts1.contains(*r))
                         .cloned(),
                 );
             }

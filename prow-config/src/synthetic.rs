@@ -6,9 +6,10 @@
 //! a few carry presets, labels and annotations. Four jobs in a hundred draw a default warning
 //! (not decorated, a name too long for a label, its own repository cloned again), one in a
 //! hundred has a misspelt field and one in twelve a branch name that is an unanchored regex
-//! (both optional warnings). [`OneRepo::mistakes`] adds a handful
-//! of realistic errors (repeated names and contexts on overlapping branches, a repeated
-//! postsubmit and periodic) so the error paths run too.
+//! (both optional warnings), and one in a hundred a key in other letter case, which Go reads
+//! as the field. [`OneRepo::mistakes`] adds a handful of realistic errors (repeated names and
+//! contexts on overlapping branches, a repeated postsubmit and periodic) so the error paths
+//! run too.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -207,6 +208,10 @@ fn presubmit(out: &mut String, i: usize, mistakes: bool) {
     }
     if i % 100 == 33 {
         let _ = writeln!(out, "    optinal: true");
+    }
+    // Go reads keys ignoring case, so this one is `skip_report`, without a warning.
+    if i % 100 == 67 {
+        let _ = writeln!(out, "    Skip_Report: false");
     }
     container(out, "    ", &name);
 }

@@ -1,4 +1,12 @@
 //! Load-time validation as Prow's `validateJobConfig`: every error is collected.
+//!
+//! The work grows linearly with the number of jobs, also when thousands belong to one
+//! repository. Upstream compares every presubmit with every earlier one of its repository; a
+//! presubmit can only clash with an earlier job of the same name (a duplicate) or the same
+//! context, so here the earlier jobs are kept by name and by context and each job is compared
+//! with those alone, in the same order (postsubmits likewise by name). Each distinct regex
+//! is checked once ([`Regexes`]), and the line of every finding comes from one index of its
+//! file (`crate::lines`), not from a parse of the file per finding.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -6,6 +6,11 @@
 //! Prow lumps several jobs into one message, we report one finding per job so each carries its
 //! file and field path. Checks that need `plugins.yaml` or GitHub live elsewhere:
 //! [`run_warning`] answers `None` for them.
+//!
+//! Each check reads every job once, so the work grows linearly with the number of jobs;
+//! `tide-context-policy` reads a repository's presubmits once per branch the configuration
+//! names for it, asking only their branch rules (a job's trigger and change regexes are not
+//! compiled for that).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

@@ -11,7 +11,12 @@ fn data() -> PathBuf {
 
 /// Findings as text, with paths relative to `tests/data/bad`.
 fn listing(findings: &[Finding]) -> String {
-    let root = format!("{}/", data().display());
+    listing_under(findings, &data())
+}
+
+/// Findings as text, one a line, with paths relative to `root`.
+pub(crate) fn listing_under(findings: &[Finding], root: &Path) -> String {
+    let root = format!("{}/", root.display());
     if findings.is_empty() {
         return "(no findings)".to_owned();
     }

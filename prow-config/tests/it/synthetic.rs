@@ -2,26 +2,10 @@
 //! and contexts on overlapping branches): its errors and warnings, in order and word for
 //! word, as they were before validation was made linear.
 
-use std::path::Path;
-
 use prow_config::synthetic::{OneRepo, write_one_repo};
 use prow_config::{Error, Finding, LoadOptions, WarningOptions, check_warnings, load};
 
-/// Findings one per line, with the temporary directory left out.
-fn listing(findings: &[Finding], root: &Path) -> String {
-    let root = format!("{}/", root.display());
-    findings
-        .iter()
-        .map(|f| {
-            let severity = match f.severity {
-                prow_config::Severity::Error => "error",
-                prow_config::Severity::Warning => "warning",
-            };
-            format!("{severity}: {}", f.to_string().replace(&root, ""))
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+use crate::scenarios::listing_under as listing;
 
 /// checkconfig's warnings for the `warnings` named (none: the default set).
 fn warnings(options: &LoadOptions, warnings: &[&str]) -> Vec<Finding> {
