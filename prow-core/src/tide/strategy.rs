@@ -547,9 +547,11 @@ impl MergeQueue {
 
     /// Adopts a run that an earlier instance of the queue started on the current base (the
     /// controller restarted), so its result counts instead of testing the PRs again.
-    /// `candidates` must be waiting and `tested` must end with them; with `speculative` the
-    /// PRs before them must be exactly the batches already in the queue. Returns the run's new
-    /// identity, or `None` when the run does not fit (the caller aborts it).
+    /// `candidates` must be waiting and `tested` must end with them; the PRs before them must
+    /// be exactly the batches already in the stack (`speculative`), or none. A `speculative`
+    /// run of PRs alone on the base that does not fit the stack is kept as a side run (it
+    /// never merges anything). Returns the run's new identity, or `None` when the run does not
+    /// fit (the caller aborts it).
     pub fn adopt_run(
         &mut self,
         tested: &[PrNumber],
@@ -576,21 +578,28 @@ impl MergeQueue {
         } else {
             Vec::new()
         };
-        if prefix != expected.as_slice() {
+        // A speculative run on the base alone that is not the stack's next is a side run: it
+        // never merges anything, so it is safe to keep whatever it was for.
+        let side = prefix != expected.as_slice();
+        if side && !(self.cumulative() && prefix.is_empty()) {
             return None;
         }
         self.waiting.retain(|p| !candidates.contains(p));
         self.cleared.retain(|p| !candidates.contains(p));
         let id = self.next_run;
         self.next_run += 1;
-        let mut group = Group::new(candidates.to_vec(), true);
+        let mut group = Group::new(candidates.to_vec(), !side);
         group.run = Some(Run {
             id,
             base_at: self.base.position(),
             prefix: prefix.to_vec(),
         });
         group.result = outcome;
-        self.groups.push_back(group);
+        if side {
+            self.suspects.push(group);
+        } else {
+            self.groups.push_back(group);
+        }
         Some(id)
     }
 

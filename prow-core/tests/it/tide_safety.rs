@@ -553,8 +553,9 @@ fn adopted_runs_count_after_a_restart() {
     let a = q.adopt_run(&[1, 2], &[1, 2], Some(RunOutcome::pass()));
     let b = q.adopt_run(&[1, 2, 3, 4], &[3, 4], None);
     assert!(a.is_some() && b.is_some());
-    // Not stacked on what the queue holds: refused.
+    // Not stacked on what the queue holds: refused; alone on the base: a side run.
     assert_eq!(q.adopt_run(&[1, 5], &[5], None), None);
+    assert_eq!(q.adopt_run(&[2, 5], &[5], None), None);
     assert_eq!(q.adopt_run(&[9], &[9], None), None);
     // The adopted pass merges at once; the adopted run still going is not started again.
     assert_eq!(q.step(), vec![QueueAction::Merge { prs: vec![1, 2] }]);

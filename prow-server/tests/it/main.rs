@@ -40,3 +40,4 @@ mod support;
 mod tide;
 mod tide_corpus;
 mod tide_cost;
+mod tide_queue;
