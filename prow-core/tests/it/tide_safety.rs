@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
+
+use super::tide_queue_ops::started;
 use prow_core::tide::{
     MergeAudit, MergeQueue, QueueAction, RunOutcome, StrategyKind, StrategyOptions,
 };
@@ -322,16 +324,6 @@ fn audited_step(q: &mut MergeQueue, audit: &mut MergeAudit) -> Vec<QueueAction> 
     actions
 }
 
-fn starts(actions: &[QueueAction]) -> Vec<(u64, Vec<u64>)> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            QueueAction::StartRun { run, tested, .. } => Some((*run, tested.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
 fn finish(q: &mut MergeQueue, audit: &mut MergeAudit, run: u64, passed: bool) {
     audit.run_finished(run, passed);
     let outcome = if passed {
@@ -349,7 +341,7 @@ fn speculative_drops_a_bad_pr_in_the_middle_and_restarts_only_what_sits_behind_i
     for pr in 1..=4 {
         q.enqueue(pr);
     }
-    let first = starts(&audited_step(&mut q, &mut audit));
+    let first = started(&audited_step(&mut q, &mut audit));
     assert_eq!(
         first,
         vec![(1, vec![1]), (2, vec![1, 2]), (3, vec![1, 2, 3])],
@@ -364,7 +356,7 @@ fn speculative_drops_a_bad_pr_in_the_middle_and_restarts_only_what_sits_behind_i
         "only the run stacked on #2 restarts; #1's keeps going"
     );
     assert_eq!(
-        starts(&actions),
+        started(&actions),
         vec![(4, vec![1, 3]), (5, vec![1, 3, 4])],
         "#3 and #4 stack on #1 without #2"
     );
@@ -406,21 +398,21 @@ fn speculative_retries_a_flaky_pr_on_the_side_and_merges_it_after_all() {
         q.enqueue(pr);
     }
     assert_eq!(
-        starts(&audited_step(&mut q, &mut audit)),
+        started(&audited_step(&mut q, &mut audit)),
         vec![(1, vec![1]), (2, vec![1, 2])]
     );
     // #1 flakes: #2 restarts on the base alone, #1 is tried again alone on the side.
     finish(&mut q, &mut audit, 1, false);
     let actions = audited_step(&mut q, &mut audit);
     assert_eq!(actions[0], QueueAction::CancelRun { run: 2 });
-    assert_eq!(starts(&actions), vec![(3, vec![2]), (4, vec![1])]);
+    assert_eq!(started(&actions), vec![(3, vec![2]), (4, vec![1])]);
     // Both pass: #2 merges; #1's side run cleared it (it never merges from a side run), so it
     // joins the stack on top of the new base and merges after its own run there.
     finish(&mut q, &mut audit, 3, true);
     finish(&mut q, &mut audit, 4, true);
     let actions = audited_step(&mut q, &mut audit);
     assert_eq!(actions[0], QueueAction::Merge { prs: vec![2] });
-    assert_eq!(starts(&actions), vec![(5, vec![1])]);
+    assert_eq!(started(&actions), vec![(5, vec![1])]);
     finish(&mut q, &mut audit, 5, true);
     assert_eq!(
         audited_step(&mut q, &mut audit),
@@ -563,11 +555,11 @@ fn adopted_runs_count_after_a_restart() {
     let actions = q.step();
     assert_eq!(actions[0], QueueAction::Merge { prs: vec![3, 4] });
     assert_eq!(
-        starts(&actions).len(),
+        started(&actions).len(),
         1,
         "only #5 needs a run: {actions:?}"
     );
-    assert_eq!(starts(&actions)[0].1, vec![5]);
+    assert_eq!(started(&actions)[0].1, vec![5]);
     assert_eq!(
         MergeQueue::new(StrategyOptions::new(StrategyKind::Tide, 2, 4)).adopt_run(&[1], &[1], None),
         None

@@ -518,14 +518,7 @@ impl Controller {
                 Err(e) => tracing::warn!(pr = ?key, error = %e, "tide: read pull request"),
             }
         }
-        let prowjobs =
-            self.store
-                .list(&ListParams::default())
-                .await
-                .map_err(|e| TideError::Store {
-                    what: "list ProwJobs".to_owned(),
-                    reason: e.to_string(),
-                })?;
+        let prowjobs = self.all_jobs().await?;
 
         st.facts.clear();
         let mut views = Vec::new();
@@ -572,6 +565,17 @@ impl Controller {
         published.stats.pools = sizes;
         published.stats.syncs += 1;
         Ok(())
+    }
+
+    /// Every ProwJob in the store.
+    async fn all_jobs(&self) -> Result<Vec<ProwJob>, TideError> {
+        self.store
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| TideError::Store {
+                what: "list ProwJobs".to_owned(),
+                reason: e.to_string(),
+            })
     }
 
     /// The open issues labelled `tide.blocker_label` in the queried orgs and repositories

@@ -14,7 +14,6 @@ use prow_config::{Config, Presubmit};
 use prow_core::tide::strategy::{MergeQueue, QueueAction, RunId, RunOutcome, StrategyOptions};
 use prow_core::tide::{MergeAudit, Subpool};
 use prow_core::{ProwJob, ProwJobState};
-use prow_jobs::store::ListParams;
 
 use super::{Controller, Outcome, State, TideError, jobs};
 
@@ -186,16 +185,6 @@ fn stored_runs(sp: &Subpool, jobs: &[ProwJob]) -> Vec<StoredRun> {
 }
 
 impl Controller {
-    async fn all_jobs(&self) -> Result<Vec<ProwJob>, TideError> {
-        self.store
-            .list(&ListParams::default())
-            .await
-            .map_err(|e| TideError::Store {
-                what: "list ProwJobs".to_owned(),
-                reason: e.to_string(),
-            })
-    }
-
     /// After a restart: hands the queue the runs of this pool that are still worth their
     /// result (on the current base, every PR at the head it was tested with, the newest run of
     /// each PR) and aborts the unfinished rest.

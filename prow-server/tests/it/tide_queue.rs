@@ -177,6 +177,24 @@ fn labels_of(github: &FakeGitHub, n: u64) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Lets CI and tide take turns until `done` holds; returns the next round.
+async fn sync_until(
+    tide: &Controller,
+    ci: &mut Ci,
+    store: &dyn JobStore,
+    mut round: usize,
+    what: &str,
+    done: impl Fn() -> bool,
+) -> usize {
+    while !done() {
+        ci.tick(store, round).await;
+        tide.sync_once().await.unwrap();
+        round += 1;
+        assert!(round < MAX_SYNCS, "{what} never happened");
+    }
+    round
+}
+
 /// What a scenario did.
 struct Outcome {
     merged: Vec<u64>,
@@ -322,14 +340,10 @@ async fn restart_adopts_runs_in_flight_and_keeps_the_ejected_pr_out_until_it_cha
 
     // #4 is broken: run until it is ejected, then restart again.
     let mut ci = Ci::new(&[4], 0);
-    let mut tide = tide;
-    let mut round = 1;
-    while !labels_of(&github, 4).contains(&LABEL.to_owned()) {
-        ci.tick(store.as_ref(), round).await;
-        tide.sync_once().await.unwrap();
-        round += 1;
-        assert!(round < MAX_SYNCS, "#4 never ejected");
-    }
+    let mut round = sync_until(&tide, &mut ci, store.as_ref(), 1, "#4 ejected", || {
+        labels_of(&github, 4).contains(&LABEL.to_owned())
+    })
+    .await;
     let comments = comments_on(&github, 4);
     assert_eq!(comments.len(), 1, "{comments:?}");
     assert!(
@@ -343,13 +357,16 @@ async fn restart_adopts_runs_in_flight_and_keeps_the_ejected_pr_out_until_it_cha
         comments[0]
     );
     assert!(comments[0].contains(LABEL));
-    while merges(&github).len() < 5 {
-        ci.tick(store.as_ref(), round).await;
-        tide.sync_once().await.unwrap();
-        round += 1;
-        assert!(round < MAX_SYNCS, "the good PRs never merged");
-    }
-    tide = controller(&github, &store, &cfg);
+    round = sync_until(
+        &tide,
+        &mut ci,
+        store.as_ref(),
+        round,
+        "good PRs merged",
+        || merges(&github).len() == 5,
+    )
+    .await;
+    let tide = controller(&github, &store, &cfg);
     for _ in 0..3 {
         ci.tick(store.as_ref(), round).await;
         tide.sync_once().await.unwrap();
@@ -392,12 +409,15 @@ async fn restart_adopts_runs_in_flight_and_keeps_the_ejected_pr_out_until_it_cha
             .extend([status("unit", "success"), status("e2e", "success")]);
     }
     ci.bad.clear();
-    while !merges(&github).iter().any(|(n, _)| *n == 4) {
-        ci.tick(store.as_ref(), round).await;
-        tide.sync_once().await.unwrap();
-        round += 1;
-        assert!(round < MAX_SYNCS, "the fixed #4 never merged");
-    }
+    sync_until(
+        &tide,
+        &mut ci,
+        store.as_ref(),
+        round,
+        "the fixed #4 merged",
+        || merges(&github).iter().any(|(n, _)| *n == 4),
+    )
+    .await;
     assert!(!labels_of(&github, 4).contains(&LABEL.to_owned()));
     assert!(merges(&github).contains(&(4, "sha-4-fixed".into())));
     let (untested, _) = untested_merges(&github, store.as_ref()).await;
