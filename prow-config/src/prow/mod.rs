@@ -40,7 +40,7 @@ pub use tide::{
     TideContextPolicyOptions, TideGerritConfig, TideMergeCommitTemplate, TideOrgContextPolicy,
     TideOrgMergeType, TidePriority, TideQuery, TideRepoContextPolicy, TideRepoMergeType,
 };
-pub use tide_ext::{TideMergeQueue, engine_context_policy};
+pub use tide_ext::{DEFAULT_EJECT_LABEL, TideMergeQueue, engine_context_policy};
 
 /// A raw section prow-rs does not type; it is kept so nothing is dropped.
 pub type Raw = Option<serde_yaml::Value>;

@@ -8,6 +8,7 @@
 //!     strategy: {"*": tide, "kubernetes/kubernetes": bisect}
 //!     flake_retries: {"*": 2}
 //!     ci_capacity: {"*": 10}
+//!     eject_label: do-not-merge/tide-ejected
 //! ```
 //!
 //! Without `merge_queue`, Tide behaves like Prow's.
@@ -28,10 +29,13 @@ section! {
     /// the most specific key winning, like `batch_size_limit`.
     pub struct TideMergeQueue {
         /// The merge strategy: `tide` (Prow's behaviour, the default), `serial` (one PR at a
-        /// time), `bisect` (a failed batch is split and the parts tested in parallel; passing
-        /// parts merge, a PR that fails alone is ejected with a comment naming the failing
-        /// jobs) or `speculative` (cumulative prefixes of the queue tested in parallel, bounded
-        /// by `ci_capacity`).
+        /// time), `bisect` (a failed batch is split and the parts tested in parallel on the
+        /// current base; a passing part merges only if the base has not moved since, a PR that
+        /// fails alone is ejected) or `speculative` (batches stacked Zuul-style, each tested on
+        /// top of the ones ahead of it, bounded by `ci_capacity`). Every one of them merges a
+        /// set of PRs only after a run tested exactly that set on the base it lands on.
+        /// `unsafe-bisect` drops that rule (it merges passing parts after the base moved) and is
+        /// only ever used when named.
         pub strategy: BTreeMap<String, String>,
         /// How many times a single PR's failed run is repeated before the PR is blamed; a PR
         /// that passes on a retry merges and its failed jobs are counted as flaky (default 0,
@@ -40,8 +44,16 @@ section! {
         /// The most CI runs the queue of one repository keeps in flight (default 0: no limit;
         /// set it for `speculative`).
         pub ci_capacity: BTreeMap<String, i64>,
+        /// The label put on a PR the queue ejects, next to a comment naming the failed run
+        /// (default `do-not-merge/tide-ejected`). Tide keeps a labelled PR out of its queue and
+        /// removes the label when the PR's head changes; leave the label out of the queries'
+        /// `missingLabels`, or tide cannot see the push.
+        pub eject_label: String,
     }
 }
+
+/// The label tide puts on PRs its merge queue ejects, unless `eject_label` says otherwise.
+pub const DEFAULT_EJECT_LABEL: &str = "do-not-merge/tide-ejected";
 
 fn by_org_repo<'a, T>(map: &'a BTreeMap<String, T>, org: &str, repo: &str) -> Option<&'a T> {
     map.get(&format!("{org}/{repo}"))
@@ -50,6 +62,15 @@ fn by_org_repo<'a, T>(map: &'a BTreeMap<String, T>, org: &str, repo: &str) -> Op
 }
 
 impl TideMergeQueue {
+    /// The label put on ejected PRs.
+    pub fn eject_label(&self) -> &str {
+        if self.eject_label.is_empty() {
+            DEFAULT_EJECT_LABEL
+        } else {
+            &self.eject_label
+        }
+    }
+
     /// Every problem in the block, as `field[key]: reason` lines.
     pub fn problems(&self) -> Vec<String> {
         let negative = |field: &str, map: &BTreeMap<String, i64>| {

@@ -96,6 +96,21 @@ merge_queue:
 }
 
 #[test]
+fn merge_queue_unsafe_strategy_only_by_name_and_the_eject_label() {
+    let t = tide("merge_queue: {strategy: {'o/r': unsafe-bisect}}");
+    let o = t
+        .strategy_options_for("o", "r")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.kind, StrategyKind::UnsafeBisect);
+    assert!(!o.kind.is_safe());
+    assert!(t.merge_queue.problems().is_empty());
+    assert_eq!(t.merge_queue.eject_label(), "do-not-merge/tide-ejected");
+    let t = tide("merge_queue: {eject_label: queue/failed}");
+    assert_eq!(t.merge_queue.eject_label(), "queue/failed");
+    assert!(StrategyKind::ALL.iter().all(|k| k.is_safe()));
+}
+
+#[test]
 fn merge_queue_problems_name_the_key() {
     let t = tide("merge_queue: {strategy: {'o/r': zuul}, flake_retries: {'*': -1}}");
     insta::assert_snapshot!(t.merge_queue.problems().join("\n"), @r#"

@@ -10,8 +10,11 @@
 //! - [`status`]: the `tide` status context with Prow's texts;
 //! - [`blockers`]: blocking issues;
 //! - [`template`]: merge commit templates;
-//! - [`strategy`]: merge-queue strategies (`tide`, `serial`, `bisect`, `speculative`).
+//! - [`strategy`]: merge-queue strategies (`tide`, `serial`, `bisect`, `speculative`);
+//! - [`audit`]: an outside check that every merge was tested on the base it lands on.
 
+pub mod audit;
+mod base;
 pub mod blockers;
 pub mod context;
 pub mod pool;
@@ -19,6 +22,7 @@ pub mod status;
 pub mod strategy;
 pub mod template;
 
+pub use audit::{AuditStats, MergeAudit};
 pub use blockers::Blocker;
 pub use context::{
     AllowedMergeMethods, Context, ContextPolicy, ContextState, MergeBlocksPolicy, MergeLabels,

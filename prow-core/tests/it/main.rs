@@ -6,5 +6,6 @@ mod properties;
 mod prowjob;
 mod tide_pool;
 mod tide_queue_ops;
+mod tide_safety;
 mod tide_status;
 mod tide_strategy;

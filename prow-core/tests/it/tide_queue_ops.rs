@@ -3,7 +3,8 @@
 
 use prow_core::tide::{MergeQueue, QueueAction, RunOutcome, StrategyKind, StrategyOptions};
 
-fn started(actions: &[QueueAction]) -> Vec<(u64, Vec<u64>)> {
+/// `(run, tested)` of every run `actions` start.
+pub(crate) fn started(actions: &[QueueAction]) -> Vec<(u64, Vec<u64>)> {
     actions
         .iter()
         .filter_map(|a| match a {

@@ -4,10 +4,13 @@
 //! and contexts (reusing unchanged PRs' data, see [Caching](#caching)), divides them into
 //! pools per org/repo/branch, reads the ProwJobs that ran on each pool's base, decides with the
 //! pure engine in `prow_core::tide` and acts: merges guarded by the tested head SHA, batch and
-//! retest ProwJobs created in the store for plank, ejections with a comment naming the failing
-//! jobs. The strategy comes from `tide.merge_queue.strategy`: `tide` (Prow's, the default) is
-//! stateless like Prow; `serial`, `bisect` and `speculative` keep a `MergeQueue` per pool in
-//! memory (a restart starts their queues afresh).
+//! retest ProwJobs created in the store for plank, ejections with a label and a comment naming
+//! the failed run. The strategy comes from `tide.merge_queue.strategy`: `tide` (Prow's, the
+//! default) is stateless like Prow; `serial`, `bisect` and `speculative` keep a `MergeQueue` per
+//! pool (see `queue.rs`): its runs are annotated ProwJobs, so a restarted controller adopts the
+//! ones still valid on the current base, and it merges a set only after a run tested exactly
+//! that set on the base it lands on (an audit counts any exception in
+//! [`TideStats::untested_merges`]).
 //!
 //! [`Controller::status_once`] sets the `tide` context on every open PR of the queried
 //! repositories, writing only when the state or description changes. [`Controller::run`]
@@ -17,7 +20,8 @@
 //! Differences from Prow: contexts required by branch protection are not read
 //! (`from-branch-protection` is ignored); presubmits with `run_if_changed` count as required
 //! when they reported on the PR's head; a new batch is not trial-merged with git first (a PR
-//! that does not merge cleanly fails the batch instead).
+//! that does not merge cleanly fails the batch instead); merging a batch stops at the first PR
+//! GitHub refuses (Prow merges the rest, which were tested on top of the refused one).
 //!
 //! # Caching
 //!
@@ -27,6 +31,7 @@
 
 mod fetch;
 mod jobs;
+mod queue;
 pub mod view;
 
 use crate::metrics::PoolFigures;
@@ -42,7 +47,7 @@ use prow_core::tide::pool::{
     pick_batch_with_preexisting_tests, pick_new_batch, simple_state, take_action,
 };
 use prow_core::tide::status::{StatusInput, expected_status, truncate_description};
-use prow_core::tide::strategy::{MergeQueue, QueueAction, RunId, StrategyKind, StrategyOptions};
+use prow_core::tide::strategy::StrategyKind;
 use prow_core::tide::{
     AllowedMergeMethods, Blocker, Context, ContextPolicy, ContextState, MergeTemplate, PullRequest,
     STATUS_CONTEXT, StatusState, Subpool,
@@ -57,6 +62,8 @@ use serde::Serialize;
 
 pub use fetch::FULL_REFRESH_EVERY;
 use fetch::{PrCache, PrKey, org_repo_of};
+use queue::QueueState;
+pub use queue::{CANDIDATES_ANNOTATION, ORDER_ANNOTATION, RUN_ANNOTATION};
 pub use view::{
     BlockerView, HISTORY_PER_POOL, History, PoolView, PrView, Record, TideHistory, TidePools,
     router,
@@ -143,6 +150,14 @@ pub struct TideStats {
     pub ejections: u64,
     /// Failures that passed when retried (flakes), so nobody was blamed.
     pub flakes_retried: u64,
+    /// Passing queue runs not used because the base moved since they started (their PRs were
+    /// tested again on the new base).
+    pub stale_results: u64,
+    /// Merges no passing run tested exactly on their landing base (the queue's own check;
+    /// anything but 0 is a bug).
+    pub untested_merges: u64,
+    /// Queue runs found in the store after a restart and carried on.
+    pub runs_adopted: u64,
     /// `tide` statuses written.
     pub statuses_written: u64,
 }
@@ -152,39 +167,6 @@ pub struct TideStats {
 struct StatusFacts {
     in_pool: bool,
     passing: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-struct RunInfo {
-    prs: Vec<u64>,
-    jobs: Vec<String>,
-}
-
-/// A pool's merge queue (strategies other than `tide`).
-#[derive(Debug)]
-struct QueueState {
-    options: StrategyOptions,
-    queue: MergeQueue,
-    runs: BTreeMap<RunId, RunInfo>,
-    /// The head SHA each queued PR was enqueued with.
-    heads: BTreeMap<u64, String>,
-    /// Ejected PRs and the head they were ejected with; a new push lets them back in.
-    ejected: BTreeMap<u64, String>,
-    /// The base SHA the queue's runs test on.
-    base_sha: String,
-}
-
-impl QueueState {
-    fn new(options: StrategyOptions) -> Self {
-        QueueState {
-            options,
-            queue: MergeQueue::new(options),
-            runs: BTreeMap::new(),
-            heads: BTreeMap::new(),
-            ejected: BTreeMap::new(),
-            base_sha: String::new(),
-        }
-    }
 }
 
 #[derive(Default)]
@@ -495,14 +477,7 @@ impl Controller {
                 Err(e) => tracing::warn!(pr = ?key, error = %e, "tide: read pull request"),
             }
         }
-        let prowjobs =
-            self.store
-                .list(&ListParams::default())
-                .await
-                .map_err(|e| TideError::Store {
-                    what: "list ProwJobs".to_owned(),
-                    reason: e.to_string(),
-                })?;
+        let prowjobs = self.all_jobs().await?;
 
         st.facts.clear();
         let mut views = Vec::new();
@@ -549,6 +524,17 @@ impl Controller {
         published.stats.pools = sizes;
         published.stats.syncs += 1;
         Ok(())
+    }
+
+    /// Every ProwJob in the store.
+    async fn all_jobs(&self) -> Result<Vec<ProwJob>, TideError> {
+        self.store
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| TideError::Store {
+                what: "list ProwJobs".to_owned(),
+                reason: e.to_string(),
+            })
     }
 
     /// The open issues labelled `tide.blocker_label` in the queried orgs and repositories
@@ -893,17 +879,20 @@ impl Controller {
         contexts: &[String],
         jobs: &[&Presubmit],
     ) -> Result<Vec<String>, TideError> {
-        self.start_run_on(sp, &sp.base_sha, prs, contexts, jobs)
+        self.start_run_annotated(sp, &sp.base_sha, prs, contexts, jobs, |_| {})
             .await
     }
 
-    async fn start_run_on(
+    /// Creates the ProwJobs testing `prs` (in order) on `base_sha`, after `annotate` had its
+    /// say on them; returns their names.
+    async fn start_run_annotated(
         &self,
         sp: &Subpool,
         base_sha: &str,
         prs: &[u64],
         contexts: &[String],
         jobs: &[&Presubmit],
+        annotate: impl FnOnce(&mut Vec<ProwJob>),
     ) -> Result<Vec<String>, TideError> {
         let tested: Vec<&PullRequest> = prs
             .iter()
@@ -912,13 +901,16 @@ impl Controller {
         let Some(refs) = jobs::refs_for(&sp.org, &sp.repo, &sp.branch, base_sha, &tested) else {
             return Ok(Vec::new());
         };
-        let built = jobs::build_run(jobs, contexts, &refs, self.now())?;
+        let mut built = jobs::build_run(jobs, contexts, &refs, self.now())?;
+        annotate(&mut built);
         jobs::create_all(self.store.as_ref(), built).await
     }
 
-    /// Merges `prs` in order, each guarded by the head SHA it was tested with. A PR whose head
-    /// moved is skipped (not merged, not blamed; the next sync tests its new head); the others
-    /// proceed. Returns the merged PRs and what went wrong.
+    /// Merges `prs` in order, each guarded by the head SHA it was tested with, and stops at the
+    /// first PR that does not merge (its head moved, GitHub refused): what would land after it
+    /// was tested with it underneath, so it waits for a run on the new base (Prow merges the
+    /// rest anyway and calls it "a possible source of incorrect behavior"). Nobody is blamed for
+    /// a refused merge. Returns the merged PRs (a prefix of `prs`) and what went wrong.
     async fn merge_prs(&self, cfg: &Config, sp: &Subpool, prs: &[u64]) -> (Vec<u64>, Vec<String>) {
         let tide = &cfg.prow.tide;
         let method = tide.merge_method(&sp.org, &sp.repo, &sp.branch);
@@ -930,7 +922,8 @@ impl Controller {
         let mut errors = Vec::new();
         for n in prs {
             let Some(pr) = sp.prs.iter().find(|p| p.number == *n) else {
-                continue;
+                errors.push(format!("#{n}: no longer in the pool; not merged"));
+                break;
             };
             let m = pr_merge_method(method, &pr.labels, &labels).unwrap_or(method);
             let mut request = MergeRequest {
@@ -962,230 +955,25 @@ impl Controller {
                         "#{n}: head moved since {} was tested; not merged",
                         pr.head_sha
                     ));
+                    break;
                 }
-                Err(e) => errors.push(format!("#{n}: {e}")),
+                Err(e) => {
+                    errors.push(format!("#{n}: {e}"));
+                    break;
+                }
             }
         }
-        (merged, errors)
-    }
-
-    /// The merge-queue strategies: a `MergeQueue` per pool, fed with the pool's PRs and the
-    /// results of the runs it started.
-    async fn queue_pool(
-        &self,
-        st: &mut State,
-        cfg: &Config,
-        sp: &Subpool,
-        options: StrategyOptions,
-        jobs: &[&Presubmit],
-    ) -> Outcome {
-        let key = sp.key();
-        let store = self.store.as_ref();
-        let mut out = Outcome {
-            action: "WAIT".to_owned(),
-            ..Outcome::default()
-        };
-        let qs = st
-            .queues
-            .entry(key.clone())
-            .or_insert_with(|| QueueState::new(options));
-        let mut to_abort: Vec<RunInfo> = Vec::new();
-        if qs.options != options {
-            to_abort.extend(qs.runs.values().cloned());
-            *qs = QueueState::new(options);
-        }
-        // The base moved under the queue (not by its own merges): every result is stale.
-        if !qs.base_sha.is_empty() && qs.base_sha != sp.base_sha {
-            for run in qs.queue.restart_runs() {
-                to_abort.extend(qs.runs.remove(&run));
-            }
-            out.records.push((
-                "RETEST_ON_NEW_BASE".to_owned(),
-                Vec::new(),
-                String::new(),
-                sp.base_sha.clone(),
+        if merged.len() + 1 < prs.len() {
+            let rest: Vec<String> = prs[merged.len() + 1..]
+                .iter()
+                .map(|n| format!("#{n}"))
+                .collect();
+            errors.push(format!(
+                "{} not merged: tested on top of a PR that did not land",
+                rest.join(", ")
             ));
         }
-        qs.base_sha = sp.base_sha.clone();
-        let heads: BTreeMap<u64, &str> = sp
-            .prs
-            .iter()
-            .map(|p| (p.number, p.head_sha.as_str()))
-            .collect();
-        for (n, sha) in qs.heads.clone() {
-            if heads.get(&n).copied() != Some(sha.as_str()) {
-                for run in qs.queue.remove(n) {
-                    to_abort.extend(qs.runs.remove(&run));
-                }
-                qs.heads.remove(&n);
-            }
-        }
-        qs.ejected
-            .retain(|n, sha| heads.get(n).is_some_and(|h| *h == sha.as_str()));
-        for pr in &sp.prs {
-            if !qs.ejected.contains_key(&pr.number) && !qs.queue.contains(pr.number) {
-                qs.queue.enqueue(pr.number);
-                qs.heads.insert(pr.number, pr.head_sha.clone());
-            }
-        }
-        for info in to_abort {
-            if let Err(e) = jobs::abort_all(store, &info.jobs, "tide: no longer needed").await {
-                out.errors.push(e.to_string());
-            }
-        }
-        for (id, info) in qs.runs.clone() {
-            match jobs::run_outcome(store, &info.jobs).await {
-                Ok(Some(outcome)) => {
-                    if info.prs.len() > 1 {
-                        let passed = outcome.passed;
-                        self.bump(|s| {
-                            if passed {
-                                s.batches_passed += 1
-                            } else {
-                                s.batches_failed += 1
-                            }
-                        });
-                        let outcome = if passed { "success" } else { "failure" };
-                        self.figure(&sp.org, &sp.repo, &sp.branch, |p| {
-                            *p.batches.entry(outcome.to_owned()).or_default() += 1;
-                        });
-                    }
-                    qs.queue.run_finished(id, outcome);
-                    qs.runs.remove(&id);
-                }
-                Ok(None) => {}
-                Err(e) => out.errors.push(e.to_string()),
-            }
-        }
-        let flakes_before = qs.queue.stats().flakes;
-        let actions = qs.queue.step();
-        let flakes = qs.queue.stats().flakes - flakes_before;
-        self.bump(|s| s.flakes_retried += flakes);
-        let mut base_sha = sp.base_sha.clone();
-        for action in actions {
-            match action {
-                QueueAction::CancelRun { run } => {
-                    if let Some(info) = qs.runs.remove(&run)
-                        && let Err(e) = jobs::abort_all(store, &info.jobs, "tide: superseded").await
-                    {
-                        out.errors.push(e.to_string());
-                    }
-                }
-                QueueAction::Merge { prs } => {
-                    let name = if prs.len() > 1 {
-                        "MERGE_BATCH"
-                    } else {
-                        "MERGE"
-                    };
-                    let merged_on = base_sha.clone();
-                    let (merged, errors) = self.merge_prs(cfg, sp, &prs).await;
-                    for n in &prs {
-                        qs.heads.remove(n);
-                    }
-                    if !merged.is_empty() {
-                        match self
-                            .github
-                            .ref_sha(&sp.org, &sp.repo, &format!("heads/{}", sp.branch))
-                            .await
-                        {
-                            Ok(sha) => base_sha = sha,
-                            Err(e) => out.errors.push(format!("read base after merge: {e}")),
-                        }
-                        qs.base_sha = base_sha.clone();
-                    }
-                    out.action = name.to_owned();
-                    out.target = prs.clone();
-                    out.records
-                        .push((name.to_owned(), prs, errors.join("; "), merged_on));
-                    out.errors.extend(errors);
-                }
-                QueueAction::Eject { pr, comment, .. } => {
-                    if let Some(sha) = heads.get(&pr) {
-                        qs.ejected.insert(pr, (*sha).to_owned());
-                    }
-                    qs.heads.remove(&pr);
-                    self.bump(|s| s.ejections += 1);
-                    let error = match self
-                        .github
-                        .create_comment(&sp.org, &sp.repo, pr, &comment)
-                        .await
-                    {
-                        Ok(_) => String::new(),
-                        Err(e) => format!("comment on #{pr}: {e}"),
-                    };
-                    out.action = "EJECT".to_owned();
-                    out.target = vec![pr];
-                    out.records.push((
-                        "EJECT".to_owned(),
-                        vec![pr],
-                        error.clone(),
-                        base_sha.clone(),
-                    ));
-                    out.errors.extend((!error.is_empty()).then_some(error));
-                }
-                QueueAction::StartRun { run, tested, .. } => {
-                    let mut contexts: Vec<String> = tested
-                        .iter()
-                        .filter_map(|n| sp.presubmits.get(n))
-                        .flatten()
-                        .cloned()
-                        .collect();
-                    contexts.sort();
-                    contexts.dedup();
-                    let name = if tested.len() > 1 {
-                        "TRIGGER_BATCH"
-                    } else {
-                        "TRIGGER"
-                    };
-                    let result = self
-                        .start_run_on(sp, &base_sha, &tested, &contexts, jobs)
-                        .await;
-                    let error = match result {
-                        Ok(names) if names.is_empty() => {
-                            // Nothing to run: the PRs need no job, so the run passed.
-                            qs.queue
-                                .run_finished(run, prow_core::tide::RunOutcome::pass());
-                            String::new()
-                        }
-                        Ok(names) => {
-                            if tested.len() > 1 {
-                                self.bump(|s| s.batches_started += 1);
-                            }
-                            qs.runs.insert(
-                                run,
-                                RunInfo {
-                                    prs: tested.clone(),
-                                    jobs: names,
-                                },
-                            );
-                            String::new()
-                        }
-                        Err(e) => {
-                            qs.queue.run_finished(
-                                run,
-                                prow_core::tide::RunOutcome::fail([e.to_string()]),
-                            );
-                            e.to_string()
-                        }
-                    };
-                    if out.action == "WAIT" {
-                        out.action = name.to_owned();
-                        out.target = tested.clone();
-                    }
-                    out.records
-                        .push((name.to_owned(), tested, error.clone(), base_sha.clone()));
-                    out.errors.extend((!error.is_empty()).then_some(error));
-                }
-                _ => {}
-            }
-        }
-        out.batch_pending = qs
-            .runs
-            .values()
-            .filter(|r| r.prs.len() > 1)
-            .flat_map(|r| r.prs.iter().copied())
-            .collect();
-        out
+        (merged, errors)
     }
 
     /// One status pass: the `tide` context of every open PR in the queried repositories, set

@@ -45,3 +45,4 @@ mod support;
 mod tide;
 mod tide_corpus;
 mod tide_cost;
+mod tide_queue;

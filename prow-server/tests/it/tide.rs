@@ -66,7 +66,7 @@ presubmits:
     Arc::new(loaded)
 }
 
-fn status(context: &str, state: &str) -> Status {
+pub(crate) fn status(context: &str, state: &str) -> Status {
     serde_json::from_value(
         json!({"context": context, "state": state, "description": "Job succeeded."}),
     )
@@ -147,7 +147,7 @@ pub(crate) fn pulls(job: &ProwJob) -> Vec<u64> {
         .unwrap_or_default()
 }
 
-fn state(job: &ProwJob) -> ProwJobState {
+pub(crate) fn state(job: &ProwJob) -> ProwJobState {
     job.status.as_ref().map(|s| s.state).unwrap_or_default()
 }
 
@@ -184,7 +184,7 @@ pub(crate) fn merges(github: &FakeGitHub) -> Vec<(u64, String)> {
         .collect()
 }
 
-fn comments_on(github: &FakeGitHub, n: u64) -> Vec<String> {
+pub(crate) fn comments_on(github: &FakeGitHub, n: u64) -> Vec<String> {
     github
         .state()
         .comments
@@ -249,7 +249,7 @@ async fn passing_batch_merges_every_pr_in_order_guarded_by_head_sha() {
 }
 
 #[tokio::test]
-async fn head_pushed_during_a_batch_merge_is_not_merged_and_the_rest_proceed() {
+async fn head_pushed_during_a_batch_merge_stops_the_batch_and_the_rest_is_retested() {
     let s = setup(&[1, 2, 3], "");
     s.tide.sync_once().await.unwrap();
     finish(s.store.as_ref(), &[1, 2, 3], None, ProwJobState::Success).await;
@@ -262,15 +262,21 @@ async fn head_pushed_during_a_batch_merge_is_not_merged_and_the_rest_proceed() {
     s.tide.sync_once().await.unwrap();
     assert_eq!(
         merges(&s.github),
-        vec![(1, "sha-1".into()), (3, "sha-3".into())],
-        "#2 is refused with its tested SHA; #3 still merges"
+        vec![(1, "sha-1".into())],
+        "#2 is refused with its tested SHA, and #3 was tested on top of #2: it waits too"
     );
     let stats = s.tide.stats();
     assert_eq!(stats.merges_head_changed, 1);
     let pool = &s.tide.pools().pools[0];
     assert!(pool.error.contains("#2: head moved"), "{}", pool.error);
+    assert!(
+        pool.error
+            .contains("#3 not merged: tested on top of a PR that did not land"),
+        "{}",
+        pool.error
+    );
 
-    // #2 is not blamed: its new head is tested on the new base, then merges with that SHA.
+    // #2 is not blamed: its new head is tested with #3 on the new base, then both merge.
     s.github
         .state()
         .statuses
@@ -281,16 +287,23 @@ async fn head_pushed_during_a_batch_merge_is_not_merged_and_the_rest_proceed() {
     let retest: Vec<ProwJob> = jobs(s.store.as_ref())
         .await
         .into_iter()
-        .filter(|j| j.spec.job_type == ProwJobType::Presubmit)
+        .filter(|j| j.spec.refs.as_ref().unwrap().base_sha == "merge-1-sha-1")
         .collect();
     assert_eq!(retest.len(), 2);
     let refs = retest[0].spec.refs.as_ref().unwrap();
+    assert_eq!(pulls(&retest[0]), vec![2, 3]);
     assert_eq!(refs.pulls[0].sha, "sha-2-new");
-    assert_eq!(refs.base_sha, "merge-3-sha-3");
     assert!(comments_on(&s.github, 2).is_empty());
-    finish(s.store.as_ref(), &[2], None, ProwJobState::Success).await;
+    finish(s.store.as_ref(), &[2, 3], None, ProwJobState::Success).await;
     s.tide.sync_once().await.unwrap();
-    assert_eq!(merges(&s.github)[2], (2, "sha-2-new".into()));
+    assert_eq!(
+        merges(&s.github),
+        vec![
+            (1, "sha-1".into()),
+            (2, "sha-2-new".into()),
+            (3, "sha-3".into())
+        ]
+    );
 }
 
 #[tokio::test]
@@ -389,6 +402,15 @@ async fn failing_batch_is_bisected_and_only_the_culprit_ejected() {
         comments[0].contains("Failing jobs: e2e."),
         "{}",
         comments[0]
+    );
+    let labels: Vec<String> = s.github.state().issues[&(ORG.to_owned(), REPO.to_owned(), 3)]
+        .labels
+        .iter()
+        .map(|l| l.name.clone())
+        .collect();
+    assert!(
+        labels.contains(&prow_config::prow::DEFAULT_EJECT_LABEL.to_owned()),
+        "{labels:?}"
     );
     for n in [1, 2, 4] {
         assert!(comments_on(&s.github, n).is_empty());

@@ -1,6 +1,7 @@
 //! GitHub cost of tide syncs, counted at the HTTP level: `OctocrabClient` against a small fake
 //! GitHub on 127.0.0.1 that answers search, pulls, refs, statuses and check runs with ETags
-//! (and `304 Not Modified` to a matching `If-None-Match`), for 200 open PRs in 10 repos.
+//! (and `304 Not Modified` to a matching `If-None-Match`), for 200 open PRs in 10 repos: a cold
+//! sync, a sync with nothing changed, and a busy sync after a push to one PR in ten.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
@@ -30,15 +31,27 @@ struct Counts {
 struct Hub {
     base: String,
     counts: Counts,
+    /// PRs numbered up to this in every repo were pushed to (new head, new `updated_at`).
+    pushed: AtomicU64,
 }
 
-fn issue(repo: u64, n: u64) -> Value {
+/// The head SHA and `updated_at` of PR `n` now.
+fn version(hub: &Hub, n: u64) -> (&'static str, &'static str) {
+    if n <= hub.pushed.load(Ordering::Relaxed) {
+        ("pushed", "2026-01-02T00:00:00Z")
+    } else {
+        ("first", "2026-01-01T00:00:00Z")
+    }
+}
+
+fn issue(hub: &Hub, repo: u64, n: u64) -> Value {
+    let (_, updated_at) = version(hub, n);
     json!({
         "id": repo * 1000 + n, "number": n, "title": format!("Change {n}"), "state": "open",
         "user": {"login": "alice"}, "labels": [{"name": "lgtm"}], "pull_request": {},
         "html_url": format!("https://github.com/org/repo-{repo}/pull/{n}"),
         "repository_url": format!("https://api.github.com/repos/org/repo-{repo}"),
-        "updated_at": "2026-01-01T00:00:00Z",
+        "updated_at": updated_at,
     })
 }
 
@@ -56,7 +69,7 @@ fn answer(hub: &Hub, uri: &Uri) -> Option<(Value, Option<String>)> {
         let per_page: u64 = query_param(query, "per_page")?.parse().ok()?;
         let page: u64 = query_param(query, "page").map_or(Some(1), |p| p.parse().ok())?;
         let all: Vec<Value> = (0..REPOS)
-            .flat_map(|r| (1..=PRS_PER_REPO).map(move |n| issue(r, n)))
+            .flat_map(|r| (1..=PRS_PER_REPO).map(move |n| issue(hub, r, n)))
             .collect();
         let start = ((page - 1) * per_page) as usize;
         let items: Vec<Value> = all
@@ -81,11 +94,12 @@ fn answer(hub: &Hub, uri: &Uri) -> Option<(Value, Option<String>)> {
     match parts.as_slice() {
         ["repos", "org", _, "pulls", n] => {
             let n: u64 = n.parse().ok()?;
+            let (head, _) = version(hub, n);
             Some((
                 json!({
                     "id": repo * 1000 + n, "number": n, "title": format!("Change {n}"),
                     "state": "open", "user": {"login": "alice"}, "mergeable": true,
-                    "head": {"ref": format!("change-{n}"), "sha": format!("sha-{repo}-{n}")},
+                    "head": {"ref": format!("change-{n}"), "sha": format!("sha-{repo}-{n}-{head}")},
                     "base": {"ref": "main", "sha": format!("base-{repo}")},
                 }),
                 None,
@@ -142,6 +156,7 @@ async fn start_hub() -> Arc<Hub> {
     let hub = Arc::new(Hub {
         base,
         counts: Counts::default(),
+        pushed: AtomicU64::new(0),
     });
     let app = Router::new().fallback(serve).with_state(hub.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -182,8 +197,9 @@ fn tide_config() -> Arc<prow_config::Config> {
     )
 }
 
-/// The cost of a cold first sync and of a second sync with nothing changed.
-async fn two_syncs(etag_cache: bool, reuse: bool) -> (Cost, Cost) {
+/// The cost of a cold first sync, of a second sync with nothing changed, and of a third after
+/// a push to one PR in ten.
+async fn syncs(etag_cache: bool, reuse: bool) -> [Cost; 3] {
     let hub = start_hub().await;
     let github: Arc<dyn prow_github::GitHubClient> = if etag_cache {
         Arc::new(OctocrabClient::with_token(&hub.base, "token").unwrap())
@@ -209,7 +225,10 @@ async fn two_syncs(etag_cache: bool, reuse: bool) -> (Cost, Cost) {
     )
     .with_pr_reuse(reuse);
     let mut costs = Vec::new();
-    for _ in 0..2 {
+    for sync in 0..3 {
+        if sync == 2 {
+            hub.pushed.store(PRS_PER_REPO / 10, Ordering::Relaxed);
+        }
         let (r0, n0) = (
             hub.counts.requests.load(Ordering::Relaxed),
             hub.counts.not_modified.load(Ordering::Relaxed),
@@ -229,21 +248,25 @@ async fn two_syncs(etag_cache: bool, reuse: bool) -> (Cost, Cost) {
         stats.pools.values().all(|p| p.prs == PRS_PER_REPO as usize),
         "{stats:?}"
     );
-    (costs[0], costs[1])
+    [costs[0], costs[1], costs[2]]
 }
 
 #[tokio::test]
 async fn github_cost_per_sync_for_200_prs_in_10_repos() {
-    let (cold, cached) = two_syncs(true, true).await;
-    let (_, etag_only) = two_syncs(true, false).await;
-    let (_, reuse_only) = two_syncs(false, true).await;
-    let (_, uncached) = two_syncs(false, false).await;
+    let [cold, cached, busy] = syncs(true, true).await;
+    let [_, etag_only, busy_etag_only] = syncs(true, false).await;
+    let [_, reuse_only, busy_reuse_only] = syncs(false, true).await;
+    let [_, uncached, busy_uncached] = syncs(false, false).await;
     let report = json!({
         "first_sync": cold,
         "second_sync_etag_cache_and_pr_reuse": cached,
         "second_sync_etag_cache_only": etag_only,
         "second_sync_pr_reuse_only": reuse_only,
         "second_sync_no_caching": uncached,
+        "busy_sync_etag_cache_and_pr_reuse": busy,
+        "busy_sync_etag_cache_only": busy_etag_only,
+        "busy_sync_pr_reuse_only": busy_reuse_only,
+        "busy_sync_no_caching": busy_uncached,
     });
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
     insta::assert_json_snapshot!("tide_github_cost", report);
@@ -252,4 +275,11 @@ async fn github_cost_per_sync_for_200_prs_in_10_repos() {
     assert_eq!(cached.charged, 0, "every repeated answer is a 304");
     assert_eq!(etag_only.charged, 0);
     assert_eq!(uncached.requests, cold.requests);
+    // With one PR in ten pushed to, the caches still save at least five times the requests
+    // (and the rate limit charged) of a sync without them.
+    assert!(busy.requests * 5 <= busy_uncached.requests, "{report}");
+    assert!(
+        busy_etag_only.charged * 5 <= busy_uncached.charged,
+        "{report}"
+    );
 }
