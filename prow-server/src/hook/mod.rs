@@ -10,7 +10,7 @@
 //!   through GitHub and the job store (or only logged with `dry_run`).
 //! - External plugins get the payload with the original headers.
 //! - A plugin that must wait (require-matching-label's grace period) asks with
-//!   [`Action::Recheck`](crate::plugins::Action::Recheck); hook runs it again from a timer task,
+//!   [`Action::Recheck`](prow_plugins::Action::Recheck); hook runs it again from a timer task,
 //!   so no worker is held while it waits.
 //! - Like Prow's hook, the description of an issue or pull request when opened or edited is
 //!   also a comment: plugins read it through [`Event::generic_comment`].
@@ -41,8 +41,8 @@ use prow_jobs::store::{JobStore, StoreError};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use crate::plugins::{self, Context, Plugin};
 pub use metrics::{Metrics, PluginOutcome, Snapshot};
+use prow_plugins::{self as plugins, Context, Plugin};
 
 /// How hook runs.
 #[derive(Debug, Clone)]
@@ -518,17 +518,16 @@ async fn run_plugin(
     delivery: &str,
     recheck: bool,
 ) {
-    let ctx = Context {
-        github: shared.deps.github.as_ref(),
-        plugins: &config.plugins,
-        config: &config.config,
-        store: shared.deps.store.as_ref(),
-        bot: &shared.deps.bot,
+    let ctx = Context::new(
+        shared.deps.github.as_ref(),
+        &config.plugins,
+        &config.config,
+        shared.deps.store.as_ref(),
+        &shared.deps.bot,
         delivery,
-        recheck,
-        comment: view.comment.as_ref(),
-        commands: &view.commands,
-    };
+    )
+    .with_comment(view.comment.as_ref(), &view.commands)
+    .as_recheck(recheck);
     let handled = std::panic::AssertUnwindSafe(plugin.handle(&ctx, event))
         .catch_unwind()
         .await;

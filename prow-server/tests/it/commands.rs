@@ -12,13 +12,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
-use prow_server::hook::Options;
-use prow_server::plugins::commands::{self, GoRegex};
-use prow_server::plugins::{
+use prow_plugins::commands::{self, GoRegex};
+use prow_plugins::plugins::{
     approve, assign, blunderbuss, cat, cla, dco, dog, golint, help, hold, label, lgtm, lifecycle,
     milestone, override_, pony, release_note, require_matching_label, shrug, skip, verify_owners,
     yuks,
 };
+use prow_server::hook::Options;
 
 use crate::plugins_approve::review;
 use crate::plugins_common::request;
