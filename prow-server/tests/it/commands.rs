@@ -204,6 +204,12 @@ const UPSTREAM: &[(&str, &str, &str, &str)] = &[
         r"(?m)^/milestone\s+(.+?)\s*$",
     ),
     (
+        "milestonestatus",
+        "statusRegex",
+        "pkg/plugins/milestonestatus/milestonestatus.go",
+        r"(?m)^/status\s+(.+)$",
+    ),
+    (
         "override",
         "overrideRe",
         "pkg/plugins/override/override.go",
@@ -226,6 +232,12 @@ const UPSTREAM: &[(&str, &str, &str, &str)] = &[
         "match",
         "pkg/plugins/pony/pony.go",
         r"(?mi)^/(?:pony)(?: +(.+?))?\s*$",
+    ),
+    (
+        "retitle",
+        "retitleRe",
+        "pkg/plugins/retitle/retitle.go",
+        r"(?mi)^/retitle\s*(.*)$",
     ),
     (
         "release-note",
@@ -411,10 +423,12 @@ lifecycle              | closeRe                     | /close                   
 lifecycle              | closeNotPlannedRe           | /close not-planned             | Y     -    -    -     -      Y     Y     Y    Y
 lifecycle              | reopenRe                    | /reopen                        | Y     -    -    -     -      Y     Y     Y    Y
 milestone              | milestoneRegex              | /milestone v1.0                | Y     -    -    -     -      Y     Y     Y    -
+milestonestatus        | statusRegex                 | /status in-review              | Y     -    -    -     -      Y     Y     Y    -
 override               | overrideRe                  | /override ci/unit              | Y     -    -    -     -      Y     Y     Y    Y
 override               | overrideCancelRe            | /override-cancel               | Y     -    -    -     -      Y     Y     Y    Y
 override               | overrideStickyRe            | /override-sticky ci/unit       | Y     -    -    -     -      Y     Y     Y    Y
 pony                   | match                       | /pony                          | Y     -    -    -     -      Y     Y     Y    Y
+retitle                | retitleRe                   | /retitle New title             | Y     -    -    -     -      Y     Y     Y    Y
 release-note           | releaseNoteRe               | /release-note                  | Y     -    -    -     -      Y     Y     Y    Y
 release-note           | releaseNoteEditRe           | /release-note-edit             | Y     -    -    -     -      Y     Y     Y    Y
 release-note           | releaseNoteNoneRe           | /release-note-none             | Y     -    -    -     -      Y     Y     Y    Y
