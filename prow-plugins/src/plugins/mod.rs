@@ -84,7 +84,7 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(milestonestatus::MilestoneStatus),
         Arc::new(blockade::BlockadePlugin),
         Arc::new(cherry_pick_unapproved::CherryPickUnapproved),
-        Arc::new(needs_rebase::NeedsRebase),
+        Arc::new(needs_rebase::NeedsRebase::default()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

@@ -82,8 +82,23 @@ pub fn subject(event: &Event) -> Option<(&str, &str, u64)> {
 }
 
 /// The needs-rebase plugin.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NeedsRebase;
+#[derive(Debug, Clone, Copy)]
+pub struct NeedsRebase {
+    grace: Duration,
+}
+
+impl Default for NeedsRebase {
+    fn default() -> Self {
+        NeedsRebase { grace: GRACE }
+    }
+}
+
+impl NeedsRebase {
+    /// The plugin giving GitHub `grace` to compute mergeability instead of [`GRACE`].
+    pub fn with_grace(grace: Duration) -> Self {
+        NeedsRebase { grace }
+    }
+}
 
 #[async_trait]
 impl Plugin for NeedsRebase {
@@ -106,7 +121,7 @@ impl Plugin for NeedsRebase {
         };
         if !ctx.recheck {
             return Ok(vec![Action::Recheck {
-                after: GRACE,
+                after: self.grace,
                 plugin: LABEL.to_owned(),
                 event: Box::new(event.clone()),
             }]);

@@ -15,8 +15,8 @@ use proptest::prelude::*;
 use prow_plugins::commands::{self, GoRegex};
 use prow_plugins::plugins::{
     approve, assign, blunderbuss, cat, cla, dco, dog, golint, help, hold, label, lgtm, lifecycle,
-    milestone, override_, pony, release_note, require_matching_label, shrug, skip, verify_owners,
-    yuks,
+    milestone, milestonestatus, override_, pony, release_note, require_matching_label, retitle,
+    shrug, skip, verify_owners, yuks,
 };
 use prow_server::hook::Options;
 
@@ -558,10 +558,12 @@ fn acts(plugin: &str, name: &str, text: &str) -> bool {
             }
         }
         ("milestone", _) => milestone::requested(text).is_some(),
+        ("milestonestatus", _) => !milestonestatus::requested(text).is_empty(),
         ("override", "overrideRe") => override_::requested(text, false).is_some(),
         ("override", "overrideStickyRe") => override_::requested(text, true).is_some(),
         ("override", _) => override_::cancel_requested(text).is_some(),
         ("pony", _) => !pony::requested(text).is_empty(),
+        ("retitle", _) => retitle::requested(text).is_some(),
         ("release-note", _) => {
             let mut facts = release_note::CommentFacts::default();
             facts.is_member = true;
