@@ -131,8 +131,10 @@ fn retitle_renames_for_trusted_users_only() {
 }
 
 fn comment(body: &str, state: &str, action: CommentAction) -> GenericCommentEvent {
-    let mut repo = prow_github::types::Repo::default();
-    repo.name = "r".to_owned();
+    let mut repo = prow_github::types::Repo {
+        name: "r".to_owned(),
+        ..Default::default()
+    };
     repo.owner.login = "o".to_owned();
     let user = prow_github::types::User {
         login: "u".to_owned(),
@@ -278,8 +280,10 @@ fn blockade_blocks_matching_files_except_the_exceptions() {
 }
 
 fn pr_event(action: &str, base: &str, label: Option<&str>, from: Option<&str>) -> PullRequestEvent {
-    let mut pe = PullRequestEvent::default();
-    pe.action = action.to_owned();
+    let mut pe = PullRequestEvent {
+        action: action.to_owned(),
+        ..Default::default()
+    };
     pe.pull_request.base.git_ref = base.to_owned();
     pe.label = label.map(|l| Label {
         name: l.to_owned(),
