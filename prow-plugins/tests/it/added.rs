@@ -74,17 +74,6 @@ fn mergecommitblocker_labels_merge_commits_and_prunes_when_gone() {
     assert!(body.ends_with("</details>"), "{body}");
 }
 
-fn request(body: &str) -> Request<'_> {
-    Request {
-        org: "o",
-        repo: "r",
-        number: 1,
-        user: "u",
-        body,
-        url: "https://x",
-    }
-}
-
 #[test]
 fn retitle_renames_for_trusted_users_only() {
     let cases: [(&str, bool, &str); 8] = [
@@ -102,7 +91,8 @@ fn retitle_renames_for_trusted_users_only() {
         ("please /retitle x", true, ""),
     ];
     for (body, trusted, want) in cases {
-        let actions = retitle::decide(&request(body), trusted);
+        let gc = comment(body, "open", CommentAction::Created);
+        let actions = retitle::decide(&Request::of(&gc), trusted);
         match want {
             "" => assert!(actions.is_empty(), "{body:?}"),
             "edit the title of o/r#1" => assert_eq!(said(&actions), [want], "{body:?}"),
@@ -117,8 +107,8 @@ fn retitle_renames_for_trusted_users_only() {
             }
         }
     }
-    let Action::EditTitle { title, .. } = &retitle::decide(&request("/retitle   A b c  "), true)[0]
-    else {
+    let gc = comment("/retitle   A b c  ", "open", CommentAction::Created);
+    let Action::EditTitle { title, .. } = &retitle::decide(&Request::of(&gc), true)[0] else {
         panic!("no title edit");
     };
     assert_eq!(title, "A b c");
