@@ -135,6 +135,17 @@ pub enum Action {
         /// The new body.
         body: String,
     },
+    /// Renames an issue or pull request.
+    EditTitle {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The new title.
+        title: String,
+    },
     /// Sets the milestone of an issue or pull request, or clears it.
     SetMilestone {
         /// The organisation.
@@ -316,6 +327,9 @@ impl Action {
             Action::DeleteComment { org, repo, id } => {
                 format!("delete comment {id} in {org}/{repo}")
             }
+            Action::EditTitle {
+                org, repo, number, ..
+            } => format!("edit the title of {org}/{repo}#{number}"),
             Action::Review {
                 org,
                 repo,
@@ -473,6 +487,15 @@ pub async fn execute(
         Action::DeleteComment { org, repo, id } => {
             github.delete_comment(org, repo, *id).await.map_err(gh)
         }
+        Action::EditTitle {
+            org,
+            repo,
+            number,
+            title,
+        } => github
+            .edit_issue_title(org, repo, *number, title)
+            .await
+            .map_err(gh),
         Action::Review {
             org,
             repo,

@@ -100,6 +100,11 @@ pub fn command_regexes() -> Vec<CommandRegex> {
         ),
         ("lifecycle", "reopenRe", &lifecycle::REOPEN_RE),
         ("milestone", "milestoneRegex", &milestone::MILESTONE_RE),
+        (
+            "milestonestatus",
+            "statusRegex",
+            &milestonestatus::STATUS_RE,
+        ),
         ("override", "overrideRe", &override_::OVERRIDE_RE),
         (
             "override",
@@ -112,6 +117,7 @@ pub fn command_regexes() -> Vec<CommandRegex> {
             &override_::OVERRIDE_STICKY_RE,
         ),
         ("pony", "match", &pony::PONY_RE),
+        ("retitle", "retitleRe", &retitle::RETITLE_RE),
         (
             "release-note",
             "releaseNoteRe",

@@ -18,6 +18,7 @@
 mod action;
 pub mod commands;
 pub mod fun;
+pub mod label_note;
 pub mod owners_loader;
 pub mod pluginhelp;
 pub mod plugins;
@@ -131,7 +132,19 @@ pub struct Request<'a> {
     pub url: &'a str,
 }
 
-impl Request<'_> {
+impl<'a> Request<'a> {
+    /// The request of a comment-like event: its repository, number, author, text and link.
+    pub fn of(comment: &'a prow_github::events::GenericCommentEvent) -> Self {
+        Request {
+            org: comment.repo.org(),
+            repo: &comment.repo.name,
+            number: comment.number,
+            user: &comment.user.login,
+            body: &comment.body,
+            url: &comment.html_url,
+        }
+    }
+
     /// A reply to the comment saying `text`, quoting it, in Prow's format.
     pub fn reply(&self, text: &str) -> Action {
         Action::Comment {
@@ -209,6 +222,40 @@ impl Context<'_> {
             .filter(|c| c.user.login.eq_ignore_ascii_case(self.bot))
             .map(|c| (c.id, c.body.unwrap_or_default()))
             .collect())
+    }
+
+    /// The labels of issue or pull request `org/repo#number`, read from GitHub.
+    pub async fn labels(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<String>, PluginError> {
+        Ok(self
+            .github
+            .issue_labels(org, repo, number)
+            .await
+            .map_err(PluginError::github(format!(
+                "read the labels of {org}/{repo}#{number}"
+            )))?
+            .into_iter()
+            .map(|l| l.name)
+            .collect())
+    }
+
+    /// Whether `org/repo#number` has `label`, compared without case as GitHub does.
+    pub async fn has_label(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        label: &str,
+    ) -> Result<bool, PluginError> {
+        Ok(self
+            .labels(org, repo, number)
+            .await?
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(label)))
     }
 
     /// The pull request `comment` was made on, read from GitHub.

@@ -60,6 +60,14 @@ impl PluginHelp {
         }
     }
 
+    /// Marks the last command added as featured (shown first on the command page).
+    pub fn featured(mut self) -> Self {
+        if let Some(last) = self.commands.last_mut() {
+            last.featured = true;
+        }
+        self
+    }
+
     /// Adds a command.
     pub fn command(
         mut self,

@@ -9,6 +9,12 @@ pub fn format_response(to: &str, message: &str, reason: &str) -> String {
     format!("@{to}: {message}\n\n<details>\n\n{reason}\n\n{ABOUT_THIS_BOT}\n</details>")
 }
 
+/// A message that needs no further explanation, with the bot's footer folded away (Prow's
+/// `FormatSimpleResponse`).
+pub fn format_simple_response(message: &str) -> String {
+    format!("{message}\n\n<details>\n\n{ABOUT_THIS_BOT}\n</details>")
+}
+
 /// A reply to the comment `body` (at `url`, by `login`) saying `reply`, quoting the comment.
 pub fn format_response_raw(body: &str, url: &str, login: &str, reply: &str) -> String {
     let quoted: Vec<String> = body.split('\n').map(|l| format!(">{l}")).collect();

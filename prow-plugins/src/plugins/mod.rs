@@ -1,5 +1,6 @@
 //! The built-in plugins, one module each, named as upstream names them (Rust spells `-` as
-//! `_`; `override` is `override_`), and [`builtin`], the registry that lists them in one place.
+//! `_`; `override` is `override_`; the external plugins needs-rebase, cherrypicker and refresh
+//! are here too), and [`builtin`], the registry that lists them in one place.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,8 +9,10 @@ use crate::Plugin;
 
 pub mod approve;
 pub mod assign;
+pub mod blockade;
 pub mod blunderbuss;
 pub mod cat;
+pub mod cherry_pick_unapproved;
 pub mod cla;
 pub mod config_updater;
 pub mod dco;
@@ -21,13 +24,17 @@ pub mod hold;
 pub mod label;
 pub mod lgtm;
 pub mod lifecycle;
+pub mod mergecommitblocker;
 pub mod milestone;
 pub mod milestoneapplier;
+pub mod milestonestatus;
+pub mod needs_rebase;
 pub mod override_;
 pub mod owners_label;
 pub mod pony;
 pub mod release_note;
 pub mod require_matching_label;
+pub mod retitle;
 pub mod shrug;
 pub mod size;
 pub mod skip;
@@ -72,6 +79,12 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(slackevents::SlackEvents::from_env()),
         Arc::new(config_updater::ConfigUpdater::from_env()),
         Arc::new(golint::Lint::from_env()),
+        Arc::new(mergecommitblocker::MergeCommitBlocker),
+        Arc::new(retitle::Retitle),
+        Arc::new(milestonestatus::MilestoneStatus),
+        Arc::new(blockade::BlockadePlugin),
+        Arc::new(cherry_pick_unapproved::CherryPickUnapproved),
+        Arc::new(needs_rebase::NeedsRebase::default()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

@@ -12,7 +12,6 @@ use prow_config::plugins::PluginConfig;
 use prow_github::events::{CommentAction, Event};
 
 use crate::commands::GoRegex;
-use crate::respond::ABOUT_THIS_BOT;
 use crate::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// A release note is needed and missing.
@@ -67,10 +66,6 @@ pub fn deprecated_commands_message() -> String {
     format!(
         "the `/{NOTE}` and `/{ACTION_REQUIRED}` commands have been deprecated.\nPlease edit the `release-note` block in the PR body text to include the release note. If the release note requires additional action include the string `action required` in the release note. For example:\n````\n```release-note\nSome release note with action required.\n```\n````"
     )
-}
-
-fn simple_response(message: &str) -> String {
-    format!("{message}\n\n<details>\n\n{ABOUT_THIS_BOT}\n</details>")
 }
 
 /// The text of the `release-note` block of `body`, trimmed (empty without one).
@@ -129,7 +124,7 @@ pub fn decide_pr(
         org: org.to_owned(),
         repo: repo.to_owned(),
         number,
-        body: simple_response(&text),
+        body: crate::respond::format_simple_response(&text),
     };
     if want == NEEDED {
         if facts.merged {
