@@ -213,6 +213,58 @@ pub trait GitHubClient: Send + Sync {
             "create a review on {org}/{repo}#{number}"
         )))
     }
+    /// Where git clones `org/repo` from and pushes to, credentials included when the client
+    /// has them (upstream's git client factory). The default is github.com without credentials.
+    /// Never log it: it may carry a token.
+    async fn git_remote(&self, org: &str, repo: &str) -> Result<String> {
+        Ok(format!("https://github.com/{org}/{repo}.git"))
+    }
+
+    /// Makes sure `user` has a fork of `org/repo` and answers its name (upstream `EnsureFork`;
+    /// a fork may have been renamed). Forbidden for repositories that may not be forked.
+    async fn ensure_fork(&self, user: &str, org: &str, repo: &str) -> Result<String> {
+        Err(unsupported(format!("fork {org}/{repo} for {user}")))
+    }
+
+    /// Opens a pull request from `head` (`branch` or `owner:branch`) into `base` and answers its
+    /// number.
+    async fn create_pull_request(
+        &self,
+        org: &str,
+        repo: &str,
+        new: &NewPullRequest,
+    ) -> Result<u64> {
+        Err(unsupported(format!(
+            "open a pull request from {} into {org}/{repo}:{}",
+            new.head, new.base
+        )))
+    }
+
+    /// The open pull requests of `org/repo`.
+    async fn pull_requests(&self, org: &str, repo: &str) -> Result<Vec<PullRequest>> {
+        Err(unsupported(format!(
+            "list the pull requests of {org}/{repo}"
+        )))
+    }
+
+    /// The logins of every member of `org`.
+    async fn org_members(&self, org: &str) -> Result<Vec<String>> {
+        Err(unsupported(format!("list the members of {org}")))
+    }
+
+    /// Opens an issue assigned to `assignees` and answers its number.
+    async fn create_issue(
+        &self,
+        org: &str,
+        repo: &str,
+        title: &str,
+        body: &str,
+        assignees: &[String],
+    ) -> Result<u64> {
+        let _ = (title, body, assignees);
+        Err(unsupported(format!("open an issue in {org}/{repo}")))
+    }
+
     /// What this client has spent of GitHub's budget so far, for clients that keep count
     /// (metrics read it at scrape time); `None` for clients that do not.
     fn api_usage(&self) -> Option<ApiUsage> {
@@ -291,4 +343,34 @@ pub struct ApiUsage {
     pub cache_hits: u64,
     /// The rate limit GitHub reported with its last answer, if any.
     pub rate_limit: Option<RateLimit>,
+}
+
+/// A pull request to open ([`GitHubClient::create_pull_request`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct NewPullRequest {
+    /// Its title.
+    pub title: String,
+    /// Its description.
+    pub body: String,
+    /// The branch with the changes: `branch` in the same repository, `owner:branch` in a fork.
+    pub head: String,
+    /// The branch it merges into.
+    pub base: String,
+    /// Whether maintainers may push to its branch.
+    pub maintainer_can_modify: bool,
+}
+
+impl NewPullRequest {
+    /// A pull request titled `title` from `head` into `base` with the description `body`,
+    /// which maintainers may change.
+    pub fn new(title: &str, body: &str, head: &str, base: &str) -> Self {
+        NewPullRequest {
+            title: title.to_owned(),
+            body: body.to_owned(),
+            head: head.to_owned(),
+            base: base.to_owned(),
+            maintainer_can_modify: true,
+        }
+    }
 }

@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use crate::client::{GitHubClient, Result};
+use crate::client::{GitHubClient, NewPullRequest, Result};
 use crate::error::Error;
 use crate::types::{
     BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
@@ -79,6 +79,12 @@ pub struct FakeState {
     pub commit_trees: BTreeMap<(String, String, String), String>,
     /// Reviews created with line comments, by pull request.
     pub draft_reviews: BTreeMap<IssueKey, Vec<crate::client::DraftReview>>,
+    /// Where the repositories' git data lives: `org/repo` clones from and pushes to the bare
+    /// repository `<git_root>/<org>/<repo>.git` (tests create them). Unset, the fake answers
+    /// github.com's address, as the default client does.
+    pub git_root: Option<std::path::PathBuf>,
+    /// Forks made with `ensure_fork`: `(user, org, repo)` to the fork's name.
+    pub forks: BTreeMap<(String, String, String), String>,
 }
 
 /// An in-memory GitHub.
@@ -194,6 +200,17 @@ impl FakeGitHub {
         }
         Ok(state)
     }
+}
+
+/// The next free issue number in `org/repo`.
+fn next_number(state: &FakeState, org: &str, repo: &str) -> u64 {
+    state
+        .issues
+        .range(key(org, repo, 0)..=key(org, repo, u64::MAX))
+        .map(|(k, _)| k.2)
+        .max()
+        .unwrap_or(0)
+        + 1
 }
 
 fn issue<'a>(
@@ -720,6 +737,121 @@ impl GitHubClient for FakeGitHub {
             .get(&key(org, repo, number))
             .cloned()
             .unwrap_or_default())
+    }
+
+    async fn git_remote(&self, org: &str, repo: &str) -> Result<String> {
+        let state = self.call("git_remote")?;
+        Ok(match &state.git_root {
+            Some(root) => format!("file://{}/{org}/{repo}.git", root.display()),
+            None => format!("https://github.com/{org}/{repo}.git"),
+        })
+    }
+
+    async fn ensure_fork(&self, user: &str, org: &str, repo: &str) -> Result<String> {
+        let mut state = self.call("ensure_fork")?;
+        Ok(state
+            .forks
+            .entry((user.to_owned(), org.to_owned(), repo.to_owned()))
+            .or_insert_with(|| repo.to_owned())
+            .clone())
+    }
+
+    async fn create_pull_request(
+        &self,
+        org: &str,
+        repo: &str,
+        new: &NewPullRequest,
+    ) -> Result<u64> {
+        let number = {
+            let state = self.call("create_pull_request")?;
+            let branch = new.head.rsplit(':').next().unwrap_or(&new.head);
+            if state.pulls.iter().any(|(k, pr)| {
+                k.0 == org && k.1 == repo && pr.state == "open" && pr.head.label == new.head
+            }) {
+                return Err(Error::Validation {
+                    what: format!("open a pull request from {} in {org}/{repo}", new.head),
+                    message: format!("a pull request already exists for {branch}"),
+                });
+            }
+            next_number(&state, org, repo)
+        };
+        let bot = self.state().bot.clone();
+        self.add_pull_request(
+            org,
+            repo,
+            PullRequest {
+                id: number,
+                number,
+                title: new.title.clone(),
+                body: Some(new.body.clone()),
+                state: "open".to_owned(),
+                user: bot,
+                head: crate::types::Branch {
+                    git_ref: new.head.rsplit(':').next().unwrap_or(&new.head).to_owned(),
+                    label: new.head.clone(),
+                    ..crate::types::Branch::default()
+                },
+                base: crate::types::Branch {
+                    git_ref: new.base.clone(),
+                    label: format!("{org}:{}", new.base),
+                    ..crate::types::Branch::default()
+                },
+                html_url: format!("https://github.com/{org}/{repo}/pull/{number}"),
+                ..PullRequest::default()
+            },
+        );
+        Ok(number)
+    }
+
+    async fn pull_requests(&self, org: &str, repo: &str) -> Result<Vec<PullRequest>> {
+        let state = self.call("pull_requests")?;
+        Ok(state
+            .pulls
+            .iter()
+            .filter(|(k, pr)| k.0 == org && k.1 == repo && pr.state == "open")
+            .filter_map(|(k, _)| pull(&state, org, repo, k.2).ok())
+            .collect())
+    }
+
+    async fn org_members(&self, org: &str) -> Result<Vec<String>> {
+        let state = self.call("org_members")?;
+        Ok(state
+            .org_members
+            .get(org)
+            .map(|m| m.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    async fn create_issue(
+        &self,
+        org: &str,
+        repo: &str,
+        title: &str,
+        body: &str,
+        assignees: &[String],
+    ) -> Result<u64> {
+        let number = next_number(&*self.call("create_issue")?, org, repo);
+        self.add_issue(
+            org,
+            repo,
+            Issue {
+                id: number,
+                number,
+                title: title.to_owned(),
+                body: Some(body.to_owned()),
+                state: "open".to_owned(),
+                assignees: assignees
+                    .iter()
+                    .map(|login| User {
+                        login: login.clone(),
+                        ..User::default()
+                    })
+                    .collect(),
+                html_url: format!("https://github.com/{org}/{repo}/issues/{number}"),
+                ..Issue::default()
+            },
+        );
+        Ok(number)
     }
 
     async fn create_comment(&self, org: &str, repo: &str, number: u64, body: &str) -> Result<u64> {

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::client::{GitHubClient, Result};
+use crate::client::{GitHubClient, NewPullRequest, Result};
 use crate::error::Error;
 use crate::etag_cache::BoundedCache;
 use crate::throttle::{self, Throttle};
@@ -43,6 +43,19 @@ pub struct OctocrabClient {
     octocrab: Octocrab,
     counters: Arc<Counters>,
     identity: Arc<Identity>,
+    /// The git host with the token (`https://x-access-token:TOKEN@github.com`), when built
+    /// with a token; git pushes through it.
+    git_base: Option<GitBase>,
+}
+
+/// A git base address carrying a token: kept out of `Debug` output.
+#[derive(Clone)]
+struct GitBase(Arc<str>);
+
+impl std::fmt::Debug for GitBase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GitBase(<redacted>)")
+    }
 }
 
 /// Requests sent and answered from the ETag cache, shared by the clones of a client and by
@@ -250,6 +263,8 @@ impl OctocrabClient {
             octocrab,
             counters,
             identity: Arc::default(),
+            git_base: git_host(endpoint)
+                .map(|host| GitBase(format!("https://x-access-token:{token}@{host}").into())),
         })
     }
 
@@ -319,6 +334,7 @@ impl OctocrabClient {
             octocrab,
             counters,
             identity: Arc::default(),
+            git_base: None,
         })
     }
 
@@ -336,6 +352,7 @@ impl OctocrabClient {
             octocrab,
             counters: Arc::clone(&self.counters),
             identity: Arc::default(),
+            git_base: None,
         })
     }
 
@@ -346,6 +363,7 @@ impl OctocrabClient {
             octocrab,
             counters: Arc::default(),
             identity: Arc::default(),
+            git_base: None,
         }
     }
 
@@ -563,6 +581,16 @@ fn counting_cache(counters: &Arc<Counters>) -> CountingCache {
         inner: BoundedCache::default(),
         counters: Arc::clone(counters),
     }
+}
+
+/// The git host of an API endpoint: github.com for api.github.com, the host of an Enterprise
+/// `https://host/api/v3`; none for anything else.
+fn git_host(endpoint: &str) -> Option<String> {
+    let rest = endpoint.strip_prefix("https://")?.trim_end_matches('/');
+    if rest == "api.github.com" {
+        return Some("github.com".to_owned());
+    }
+    rest.strip_suffix("/api/v3").map(str::to_owned)
 }
 
 fn repo_path(org: &str, repo: &str) -> String {
@@ -931,6 +959,105 @@ impl GitHubClient for OctocrabClient {
             None,
         )
         .await
+    }
+
+    async fn git_remote(&self, org: &str, repo: &str) -> Result<String> {
+        let base = self
+            .git_base
+            .as_ref()
+            .map_or("https://github.com", |b| &*b.0);
+        Ok(format!("{base}/{org}/{repo}.git"))
+    }
+
+    async fn ensure_fork(&self, user: &str, org: &str, repo: &str) -> Result<String> {
+        #[derive(Deserialize)]
+        struct Fork {
+            name: String,
+        }
+        let what = format!("fork {org}/{repo} for {user}");
+        match self.get::<Fork>(&what, &repo_path(user, repo)).await {
+            Ok(fork) => return Ok(fork.name),
+            Err(Error::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        let response = self
+            .write(
+                Method::Post,
+                &what,
+                &format!("{}/forks", repo_path(org, repo)),
+                &json!({}),
+            )
+            .await?;
+        Ok(decode::<Fork>(&what, &response.body)?.name)
+    }
+
+    async fn create_pull_request(
+        &self,
+        org: &str,
+        repo: &str,
+        new: &NewPullRequest,
+    ) -> Result<u64> {
+        let what = format!(
+            "open a pull request from {} into {org}/{repo}:{}",
+            new.head, new.base
+        );
+        let response = self
+            .write(
+                Method::Post,
+                &what,
+                &format!("{}/pulls", repo_path(org, repo)),
+                &json!({
+                    "title": new.title,
+                    "body": new.body,
+                    "head": new.head,
+                    "base": new.base,
+                    "maintainer_can_modify": new.maintainer_can_modify,
+                }),
+            )
+            .await?;
+        Ok(decode::<PullRequest>(&what, &response.body)?.number)
+    }
+
+    async fn pull_requests(&self, org: &str, repo: &str) -> Result<Vec<PullRequest>> {
+        let what = format!("pull requests of {org}/{repo}");
+        self.all_pages(
+            &what,
+            &format!("{}/pulls?state=open", repo_path(org, repo)),
+            None,
+        )
+        .await
+    }
+
+    async fn org_members(&self, org: &str) -> Result<Vec<String>> {
+        let what = format!("members of {org}");
+        let members: Vec<User> = self
+            .all_pages(
+                &what,
+                &format!("/orgs/{}/members?role=all", segment(org)),
+                None,
+            )
+            .await?;
+        Ok(members.into_iter().map(|u| u.login).collect())
+    }
+
+    async fn create_issue(
+        &self,
+        org: &str,
+        repo: &str,
+        title: &str,
+        body: &str,
+        assignees: &[String],
+    ) -> Result<u64> {
+        let what = format!("open an issue in {org}/{repo}");
+        let response = self
+            .write(
+                Method::Post,
+                &what,
+                &format!("{}/issues", repo_path(org, repo)),
+                &json!({ "title": title, "body": body, "assignees": assignees }),
+            )
+            .await?;
+        Ok(decode::<Issue>(&what, &response.body)?.number)
     }
 
     async fn create_comment(&self, org: &str, repo: &str, number: u64, body: &str) -> Result<u64> {

@@ -201,6 +201,37 @@ pub enum Action {
         /// The review.
         review: prow_github::client::DraftReview,
     },
+    /// Opens a pull request (cherrypicker), labels it, assigns it, and says so on the issue in
+    /// `announce`.
+    OpenPullRequest {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The pull request.
+        pull: prow_github::client::NewPullRequest,
+        /// Labels for it.
+        labels: Vec<String>,
+        /// Who it is assigned to.
+        assignees: Vec<String>,
+        /// Where to tell of it (`… #N`) or of the failure.
+        announce: Announce,
+    },
+    /// Opens an issue assigned to `assignees` and says so on the issue in `announce`.
+    OpenIssue {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// Its title.
+        title: String,
+        /// Its text.
+        body: String,
+        /// Who it is assigned to.
+        assignees: Vec<String>,
+        /// Where to tell of it (`… #N`) or of the failure.
+        announce: Announce,
+    },
     /// Hands `event` to `plugin` again after `after`, off hook's workers (a grace period that
     /// must not hold a worker). Hook schedules it; [`execute`] on its own does nothing.
     Recheck {
@@ -211,6 +242,70 @@ pub enum Action {
         /// The event it runs on.
         event: Box<prow_github::events::Event>,
     },
+}
+
+/// How an action that creates something tells of it: a comment on `org/repo#number` saying
+/// `created` followed by the new number, or `failed` followed by the error, each wrapped by
+/// `reply` (a reply quoting the request, or a plain prefix).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announce {
+    /// The organisation.
+    pub org: String,
+    /// The repository.
+    pub repo: String,
+    /// The issue or pull request commented on.
+    pub number: u64,
+    /// How the text is wrapped.
+    pub reply: Reply,
+    /// The text before the new number (`new pull request created: #`).
+    pub created: String,
+    /// The text before the error (`new pull request could not be created: `).
+    pub failed: String,
+}
+
+/// How a reply is worded around its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// Quotes the comment `body` at `url` by `user` (Prow's `FormatICResponse`).
+    Quote {
+        /// The comment's text.
+        body: String,
+        /// Its link.
+        url: String,
+        /// Its author.
+        user: String,
+    },
+    /// The text after this prefix.
+    Prefix(String),
+}
+
+impl Reply {
+    /// The comment saying `text`.
+    pub fn wrap(&self, text: &str) -> String {
+        match self {
+            Reply::Quote { body, url, user } => {
+                crate::respond::format_response_raw(body, url, user, text)
+            }
+            Reply::Prefix(prefix) => format!("{prefix}{text}"),
+        }
+    }
+}
+
+impl Announce {
+    async fn tell(
+        &self,
+        github: &dyn GitHubClient,
+        outcome: &Result<u64, prow_github::Error>,
+    ) -> Result<(), prow_github::Error> {
+        let text = match outcome {
+            Ok(n) => format!("{}{n}", self.created),
+            Err(e) => format!("{}{e}", self.failed),
+        };
+        github
+            .create_comment(&self.org, &self.repo, self.number, &self.reply.wrap(&text))
+            .await
+            .map(|_| ())
+    }
 }
 
 /// Why an action failed.
@@ -339,6 +434,13 @@ impl Action {
                 "review {org}/{repo}#{number} with {} comments",
                 review.comments.len()
             ),
+            Action::OpenPullRequest {
+                org, repo, pull, ..
+            } => format!(
+                "open a pull request from {} into {org}/{repo}:{}",
+                pull.head, pull.base
+            ),
+            Action::OpenIssue { org, repo, .. } => format!("open an issue in {org}/{repo}"),
             Action::Recheck { after, plugin, .. } => {
                 format!("run {plugin} again in {}s", after.as_secs())
             }
@@ -505,6 +607,43 @@ pub async fn execute(
             .create_review(org, repo, *number, review)
             .await
             .map_err(gh),
+        Action::OpenPullRequest {
+            org,
+            repo,
+            pull,
+            labels,
+            assignees,
+            announce,
+        } => {
+            let created = github.create_pull_request(org, repo, pull).await;
+            announce.tell(github, &created).await.map_err(gh)?;
+            let number = created.map_err(gh)?;
+            if !labels.is_empty() {
+                github
+                    .add_labels(org, repo, number, labels)
+                    .await
+                    .map_err(gh)?;
+            }
+            if !assignees.is_empty()
+                && let Err(e) = github.add_assignees(org, repo, number, assignees).await
+            {
+                // Upstream ignores this too: the requester may not be assignable.
+                tracing::warn!(org, repo, pr = number, error = %e, "could not assign the new pull request");
+            }
+            Ok(())
+        }
+        Action::OpenIssue {
+            org,
+            repo,
+            title,
+            body,
+            assignees,
+            announce,
+        } => {
+            let created = github.create_issue(org, repo, title, body, assignees).await;
+            announce.tell(github, &created).await.map_err(gh)?;
+            created.map(|_| ()).map_err(gh)
+        }
         // Scheduled by hook, which holds what a later run needs.
         Action::Recheck { .. } => Ok(()),
         Action::React {

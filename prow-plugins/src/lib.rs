@@ -18,6 +18,7 @@
 mod action;
 pub mod commands;
 pub mod fun;
+pub mod git;
 pub mod label_note;
 pub mod owners_loader;
 pub mod pluginhelp;
@@ -31,7 +32,7 @@ use prow_github::client::GitHubClient;
 use prow_github::events::Event;
 use prow_jobs::store::JobStore;
 
-pub use action::{Action, ActionError, execute};
+pub use action::{Action, ActionError, Announce, Reply, execute};
 pub use pluginhelp::{Command, PluginHelp, help_document};
 pub use plugins::builtin;
 

@@ -13,6 +13,7 @@ pub mod blockade;
 pub mod blunderbuss;
 pub mod cat;
 pub mod cherry_pick_unapproved;
+pub mod cherrypicker;
 pub mod cla;
 pub mod config_updater;
 pub mod dco;
@@ -85,6 +86,7 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(blockade::BlockadePlugin),
         Arc::new(cherry_pick_unapproved::CherryPickUnapproved),
         Arc::new(needs_rebase::NeedsRebase::default()),
+        Arc::new(cherrypicker::CherryPicker::default()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

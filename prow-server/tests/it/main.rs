@@ -14,6 +14,7 @@ mod plugins_added;
 mod plugins_approve;
 mod plugins_assign;
 mod plugins_blunderbuss;
+mod plugins_cherrypicker;
 mod plugins_cla;
 mod plugins_common;
 mod plugins_config_updater;
