@@ -64,6 +64,11 @@ pub fn command_regexes() -> Vec<CommandRegex> {
         ("assign", "CCRegexp", &assign::CC_RE),
         ("blunderbuss", "AutoCCMatch", &blunderbuss::AUTO_CC_RE),
         ("cat", "match", &cat::MEOW_RE),
+        (
+            "cherrypicker",
+            "cherryPickRe",
+            &cherrypicker::CHERRY_PICK_RE,
+        ),
         ("cla", "checkCLARe", &cla::CHECK_CLA_RE),
         ("dco", "checkDCORe", &dco::CHECK_DCO_RE),
         ("dog", "match", &dog::WOOF_RE),
@@ -117,6 +122,7 @@ pub fn command_regexes() -> Vec<CommandRegex> {
             &override_::OVERRIDE_STICKY_RE,
         ),
         ("pony", "match", &pony::PONY_RE),
+        ("refresh", "refreshRe", &refresh::REFRESH_RE),
         ("retitle", "retitleRe", &retitle::RETITLE_RE),
         (
             "release-note",

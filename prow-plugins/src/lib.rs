@@ -259,6 +259,32 @@ impl Context<'_> {
             .any(|l| l.eq_ignore_ascii_case(label)))
     }
 
+    /// The presubmit ProwJobs of `org/repo#number` in the job store, by name.
+    pub async fn presubmits(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<prow_core::ProwJob>, PluginError> {
+        use prow_core::labels;
+        let selector = format!(
+            "{}=presubmit,{}={org},{}={repo},{}={number}",
+            labels::PROW_JOB_TYPE,
+            labels::ORG,
+            labels::REPO,
+            labels::PULL
+        );
+        let params = prow_jobs::store::ListParams::parse_labels(&selector)
+            .map_err(|e| PluginError::Other(format!("selector {selector}: {e}")))?;
+        self.store
+            .list(&params)
+            .await
+            .map_err(|source| PluginError::Store {
+                what: format!("list the presubmits of {org}/{repo}#{number}"),
+                source,
+            })
+    }
+
     /// The pull request `comment` was made on, read from GitHub.
     pub async fn pull_request_of(
         &self,

@@ -33,6 +33,7 @@ pub mod needs_rebase;
 pub mod override_;
 pub mod owners_label;
 pub mod pony;
+pub mod refresh;
 pub mod release_note;
 pub mod require_matching_label;
 pub mod retitle;
@@ -87,6 +88,7 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(cherry_pick_unapproved::CherryPickUnapproved),
         Arc::new(needs_rebase::NeedsRebase::default()),
         Arc::new(cherrypicker::CherryPicker::default()),
+        Arc::new(refresh::Refresh),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

@@ -2,4 +2,6 @@
 //! `handle` over the fake GitHub. Tests through the real hook live in prow-server.
 
 mod added;
+mod cherrypicker;
+mod refresh;
 mod tables;

@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use prow_plugins::commands::{self, GoRegex};
 use prow_plugins::plugins::{
-    approve, assign, blunderbuss, cat, cla, dco, dog, golint, help, hold, label, lgtm, lifecycle,
-    milestone, milestonestatus, override_, pony, release_note, require_matching_label, retitle,
-    shrug, skip, verify_owners, yuks,
+    approve, assign, blunderbuss, cat, cherrypicker, cla, dco, dog, golint, help, hold, label,
+    lgtm, lifecycle, milestone, milestonestatus, override_, pony, refresh, release_note,
+    require_matching_label, retitle, shrug, skip, verify_owners, yuks,
 };
 use prow_server::hook::Options;
 
@@ -58,6 +58,12 @@ const UPSTREAM: &[(&str, &str, &str, &str)] = &[
         "match",
         "pkg/plugins/cat/cat.go",
         r"(?mi)^/meow(vie)?(?: (.+))?\s*$",
+    ),
+    (
+        "cherrypicker",
+        "cherryPickRe",
+        "cmd/external-plugins/cherrypicker/server.go",
+        r"(?m)^(?:/cherrypick|/cherry-pick)\s+(.+)$",
     ),
     (
         "cla",
@@ -234,6 +240,12 @@ const UPSTREAM: &[(&str, &str, &str, &str)] = &[
         r"(?mi)^/(?:pony)(?: +(.+?))?\s*$",
     ),
     (
+        "refresh",
+        "refreshRe",
+        "cmd/external-plugins/refresh/server.go",
+        r"(?mi)^/refresh\s*$",
+    ),
+    (
         "retitle",
         "retitleRe",
         "pkg/plugins/retitle/retitle.go",
@@ -398,6 +410,7 @@ assign                 | assignRe                    | /assign @alice           
 assign                 | CCRegexp                    | /cc @alice                     | Y     -    -    -     -      Y     Y     Y    Y
 blunderbuss            | AutoCCMatch                 | /auto-cc                       | Y     -    -    -     -      Y     Y     Y    Y
 cat                    | match                       | /meowvie clothes               | Y     -    -    -     -      Y     Y     Y    Y
+cherrypicker           | cherryPickRe                | /cherrypick release-1.0        | Y     -    -    -     -      Y     Y     Y    -
 cla                    | checkCLARe                  | /check-cla                     | Y     -    -    -     -      Y     Y     Y    Y
 dco                    | checkDCORe                  | /check-dco                     | Y     -    -    -     -      Y     Y     Y    Y
 dog                    | match                       | /woof                          | Y     -    -    -     -      Y     Y     Y    Y
@@ -428,6 +441,7 @@ override               | overrideRe                  | /override ci/unit        
 override               | overrideCancelRe            | /override-cancel               | Y     -    -    -     -      Y     Y     Y    Y
 override               | overrideStickyRe            | /override-sticky ci/unit       | Y     -    -    -     -      Y     Y     Y    Y
 pony                   | match                       | /pony                          | Y     -    -    -     -      Y     Y     Y    Y
+refresh                | refreshRe                   | /refresh                       | Y     -    -    -     -      Y     Y     Y    Y
 retitle                | retitleRe                   | /retitle New title             | Y     -    -    -     -      Y     Y     Y    Y
 release-note           | releaseNoteRe               | /release-note                  | Y     -    -    -     -      Y     Y     Y    Y
 release-note           | releaseNoteEditRe           | /release-note-edit             | Y     -    -    -     -      Y     Y     Y    Y
@@ -482,6 +496,20 @@ const ARGUMENTS: &[(&str, &str, &str, bool)] = &[
     ("override", "overrideRe", "/overrides", false),
     ("override", "overrideRe", "/override-sticky ci/unit", false),
     ("pony", "match", "/pony  twilight sparkle", true),
+    ("cherrypicker", "cherryPickRe", "/cherrypick", false),
+    (
+        "cherrypicker",
+        "cherryPickRe",
+        "/cherry-pick  release-1.0 release-0.9",
+        true,
+    ),
+    (
+        "cherrypicker",
+        "cherryPickRe",
+        "/cherrypicking release-1.0",
+        false,
+    ),
+    ("refresh", "refreshRe", "/refresh please", false),
     ("trigger", "OkToTestRe", "/ok-to-test please", false),
     ("trigger", "OkToTestCancelRe", "/ok-to-test \t cancel", true),
     ("trigger", "TestAllRe", "/test all, please", true),
@@ -503,6 +531,7 @@ fn acts(plugin: &str, name: &str, text: &str) -> bool {
         ("assign", "CCRegexp") => !assign::reviewers(text, "me").is_empty(),
         ("blunderbuss", _) => blunderbuss::is_auto_cc(text),
         ("cat", _) => cat::requested(text).is_some(),
+        ("cherrypicker", _) => !cherrypicker::parse(text).is_empty(),
         ("cla", _) => cla::requested(text),
         ("dco", _) => dco::CHECK_DCO_RE.is_match(text),
         ("dog", _) => {
@@ -563,6 +592,7 @@ fn acts(plugin: &str, name: &str, text: &str) -> bool {
         ("override", "overrideStickyRe") => override_::requested(text, true).is_some(),
         ("override", _) => override_::cancel_requested(text).is_some(),
         ("pony", _) => !pony::requested(text).is_empty(),
+        ("refresh", _) => refresh::requested(text),
         ("retitle", _) => retitle::requested(text).is_some(),
         ("release-note", _) => {
             let mut facts = release_note::CommentFacts::default();
@@ -617,7 +647,9 @@ fn every_command_regex_is_upstreams_verbatim() {
     // variants' outcomes (and the hook's shared command text) what they are.
     for (plugin, name, _, pattern) in UPSTREAM {
         assert!(
-            pattern.starts_with("(?m)^/") || pattern.starts_with("(?mi)^/"),
+            ["(?m)^/", "(?mi)^/", "(?m)^(?:/"]
+                .iter()
+                .any(|start| pattern.starts_with(start)),
             "{plugin}/{name}: {pattern}"
         );
     }
