@@ -93,6 +93,8 @@ pub struct FakeGitHub {
     state: Mutex<FakeState>,
     /// Errors to answer with, by method name, in order (see [`FakeGitHub::fail_next`]).
     failures: Mutex<BTreeMap<&'static str, VecDeque<Error>>>,
+    /// Counts calls, so that tests can wait for the state to change ([`FakeGitHub::wait_until`]).
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 fn key(org: &str, repo: &str, number: u64) -> IssueKey {
@@ -123,6 +125,7 @@ impl FakeGitHub {
         FakeGitHub {
             state: Mutex::new(state),
             failures: Mutex::default(),
+            changes: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -164,6 +167,22 @@ impl FakeGitHub {
             .insert(key(org, repo, issue.number), issue);
     }
 
+    /// Waits until `done` holds of the state, looking again after every call the fake answers
+    /// (no polling: each call notifies, and the look takes the state's lock, so it sees what
+    /// that call changed).
+    pub async fn wait_until(&self, done: impl Fn(&FakeState) -> bool) {
+        let mut changes = self.changes.subscribe();
+        loop {
+            changes.mark_unchanged();
+            if done(&self.state()) {
+                return;
+            }
+            if changes.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
     /// Makes the next call of `method` (a trait method's name, such as `"merge"`) fail with
     /// `error`; several queue up in order. The call is still counted.
     pub fn fail_next(&self, method: &'static str, error: Error) {
@@ -180,6 +199,7 @@ impl FakeGitHub {
     fn call(&self, name: &'static str) -> Result<MutexGuard<'_, FakeState>> {
         let mut state = self.state();
         *state.calls.entry(name).or_default() += 1;
+        self.changes.send_modify(|n| *n += 1);
         let queued = self
             .failures
             .lock()

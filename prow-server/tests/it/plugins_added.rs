@@ -231,7 +231,9 @@ async fn needs_rebase_serves_as_an_external_plugin() {
     // Forwarded once processed by hook; the external server's own queue then runs the plugin
     // and its re-check.
     external.metrics.wait_processed(1).await;
-    wait_for(|| labels(&github) == ["needs-rebase"]).await;
+    github
+        .wait_until(|s| labels_in(s) == ["needs-rebase"])
+        .await;
     assert!(comments(&github)[0].starts_with("PR needs rebase."));
     github.state().pulls.get_mut(&key()).unwrap().mergeable = Some(true);
     deliver(
@@ -242,7 +244,7 @@ async fn needs_rebase_serves_as_an_external_plugin() {
     )
     .await;
     external.metrics.wait_processed(2).await;
-    wait_for(|| labels(&github).is_empty()).await;
+    github.wait_until(|s| labels_in(s).is_empty()).await;
     assert!(
         comments(&github)
             .iter()
@@ -262,14 +264,13 @@ async fn needs_rebase_serves_as_an_external_plugin() {
     external.shutdown().await;
 }
 
-/// Waits until `done` holds, yielding to the servers between looks.
-async fn wait_for(done: impl Fn() -> bool) {
-    for _ in 0..10_000 {
-        if done() {
-            return;
-        }
-        tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    panic!("the condition never held");
+/// PR #2's label names in `state` (what [`labels`] reads, for [`FakeGitHub::wait_until`]).
+///
+/// [`FakeGitHub::wait_until`]: prow_github::fake::FakeGitHub::wait_until
+fn labels_in(state: &prow_github::fake::FakeState) -> Vec<&str> {
+    state
+        .issues
+        .get(&key())
+        .map(|i| i.labels.iter().map(|l| l.name.as_str()).collect())
+        .unwrap_or_default()
 }
