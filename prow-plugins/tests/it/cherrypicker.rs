@@ -4,6 +4,12 @@
 use prow_plugins::plugins::cherrypicker::{self as cp, PullFacts};
 use prow_plugins::{Action, Reply};
 
+/// A target and its chained branches.
+type Wanted<'a> = (&'a str, &'a [&'a str]);
+
+/// Body, issue state, merged, allowed; the replies and how many cherry-picks.
+type CommentCase<'a> = (&'a str, &'a str, bool, bool, &'a [&'a str], usize);
+
 fn quote(user: &str, body: &str) -> Reply {
     Reply::Quote {
         body: body.to_owned(),
@@ -41,7 +47,7 @@ fn replies(actions: &[Action]) -> Vec<String> {
 
 #[test]
 fn parse_reads_targets_and_chains_as_upstream() {
-    let cases: [(&str, &[(&str, &[&str])]); 7] = [
+    let cases: [(&str, &[Wanted<'_>]); 7] = [
         ("/cherrypick release-1.0", &[("release-1.0", &[])]),
         ("/cherry-pick release-1.0", &[("release-1.0", &[])]),
         (
@@ -66,7 +72,7 @@ fn parse_reads_targets_and_chains_as_upstream() {
 #[test]
 fn comment_decisions_follow_upstreams_order() {
     let member = "once the present PR merges, I will cherry-pick it on top of `release-1.0` in a new PR and assign it to you.";
-    let cases: [(&str, &str, bool, bool, &[&str], usize); 8] = [
+    let cases: [CommentCase<'_>; 8] = [
         // body, state, merged, allowed, replies, picks
         ("/cherrypick release-1.0", "open", false, true, &[member], 0),
         (

@@ -314,15 +314,16 @@ async fn cherrypick_on_an_open_pull_request_promises_and_picks_on_merge() {
         }
     }
     deliver(&server, 3, "pull_request", &merged).await;
-    let state = github.state();
-    let pr = &state.pulls[&(support::ORG.to_owned(), support::REPO.to_owned(), 3)];
-    assert_eq!(pr.base.git_ref, "release-1.0");
-    assert!(
-        !state
-            .pulls
-            .contains_key(&(support::ORG.to_owned(), support::REPO.to_owned(), 4))
-    );
-    drop(state);
+    {
+        let state = github.state();
+        let pr = &state.pulls[&(support::ORG.to_owned(), support::REPO.to_owned(), 3)];
+        assert_eq!(pr.base.git_ref, "release-1.0");
+        assert!(
+            !state
+                .pulls
+                .contains_key(&(support::ORG.to_owned(), support::REPO.to_owned(), 4))
+        );
+    }
     assert!(
         comments(&github)
             .last()
