@@ -231,9 +231,11 @@ async fn needs_rebase_serves_as_an_external_plugin() {
     // Forwarded once processed by hook; the external server's own queue then runs the plugin
     // and its re-check.
     external.metrics.wait_processed(1).await;
+    // The label comes first, then the comment: wait for the last of the plugin's actions.
     github
-        .wait_until(|s| labels_in(s) == ["needs-rebase"])
+        .wait_until(|s| s.comments.get(&key()).is_some_and(|c| !c.is_empty()))
         .await;
+    assert_eq!(labels(&github), ["needs-rebase"]);
     assert!(comments(&github)[0].starts_with("PR needs rebase."));
     github.state().pulls.get_mut(&key()).unwrap().mergeable = Some(true);
     deliver(
@@ -244,12 +246,16 @@ async fn needs_rebase_serves_as_an_external_plugin() {
     )
     .await;
     external.metrics.wait_processed(2).await;
-    github.wait_until(|s| labels_in(s).is_empty()).await;
-    assert!(
-        comments(&github)
-            .iter()
-            .all(|c| !c.contains("PR needs rebase."))
-    );
+    // The label goes first, then the comment: wait for the last of the plugin's actions.
+    github
+        .wait_until(|s| {
+            s.comments.get(&key()).is_none_or(|c| {
+                c.iter()
+                    .all(|c| !c.body.as_deref().unwrap_or_default().contains(nr::MESSAGE))
+            })
+        })
+        .await;
+    assert!(labels(&github).is_empty());
     // hold runs in hook only; the external server runs only needs-rebase.
     deliver(
         &hook,
@@ -262,15 +268,4 @@ async fn needs_rebase_serves_as_an_external_plugin() {
     assert_eq!(labels(&github), ["do-not-merge/hold"]);
     hook.shutdown().await;
     external.shutdown().await;
-}
-
-/// PR #2's label names in `state` (what [`labels`] reads, for [`FakeGitHub::wait_until`]).
-///
-/// [`FakeGitHub::wait_until`]: prow_github::fake::FakeGitHub::wait_until
-fn labels_in(state: &prow_github::fake::FakeState) -> Vec<&str> {
-    state
-        .issues
-        .get(&key())
-        .map(|i| i.labels.iter().map(|l| l.name.as_str()).collect())
-        .unwrap_or_default()
 }
