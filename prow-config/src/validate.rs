@@ -471,7 +471,7 @@ fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<(Stri
     }
     for (label, value) in base.labels {
         let mut at = ".labels".to_owned();
-        crate::load::push_key(&mut at, label);
+        crate::locate::push_key(&mut at, label);
         if RESERVED_LABELS.contains(&label.as_str()) {
             push(&at, format!("label {label} is reserved for decoration"));
             continue;
@@ -496,7 +496,7 @@ fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<(Stri
         let errs = qualified_name_errors(key);
         if !errs.is_empty() {
             let mut at = ".annotations".to_owned();
-            crate::load::push_key(&mut at, key);
+            crate::locate::push_key(&mut at, key);
             push(
                 &at,
                 format!("invalid annotation key {key:?}: {}", go_list(&errs)),
@@ -1043,12 +1043,12 @@ pub fn check_warnings(config: &Config, options: &WarningOptions) -> Vec<Finding>
     if options.on("validate-supplemental-prow-config-hierarchy")
         || options.on("validate-supplemental-prow-config-hirarchy")
     {
-        out.extend(crate::load::supplemental_hierarchy(
+        out.extend(crate::supplemental::supplemental_hierarchy(
             &options.supplemental_prow_config_dirs,
             &options.supplemental_prow_configs_suffix,
         ));
     }
-    crate::load::fill_lines(&mut out);
+    crate::locate::fill_lines(&mut out);
     out
 }
 

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::config::PluginConfig;
-use super::locate::{Seg, render};
+use crate::locate::{FieldSegment as Seg, render_field_path as render};
 use crate::error::Finding;
 use crate::jobs::JobConfig;
 use crate::orgrepo::OrgRepoSet;

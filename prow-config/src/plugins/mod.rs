@@ -3,12 +3,11 @@
 //! `config` holds the typed sections with Prow's YAML names, `load` reads the file and its
 //! supplemental configs and merges them, `validate` applies Prow's defaults and checks, and
 //! `query` answers per-repo look-ups for hook, `checks` has checkconfig's plugin-only warnings.
-//! `locate` turns field paths into lines.
+//! Field paths become lines through the crate's one locator (`crate::locate`).
 
 mod checks;
 mod config;
 mod load;
-mod locate;
 mod query;
 mod validate;
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::config::{
     Blunderbuss, ConfigMapSpec, PluginConfig, Plugins, RequireMatchingLabel, Size,
 };
-use super::locate::{Seg, path};
+use crate::locate::{FieldSegment as Seg, field_path as path};
 use crate::error::Severity;
 
 /// Every plugin hook registers, so the names `plugins` may list.

@@ -9,7 +9,6 @@ mod branch_protection;
 mod check;
 mod components;
 mod deck;
-mod locate;
 mod plank;
 mod tide;
 mod tide_ext;
