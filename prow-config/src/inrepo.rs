@@ -162,7 +162,7 @@ pub fn default_and_validate(config: &Config, repo: &str, prow_yaml: &mut ProwYam
     post.extend(in_repo_post.iter().cloned());
     together.presubmits.insert(repo.to_owned(), pre);
     together.postsubmits.insert(repo.to_owned(), post);
-    errors.extend(crate::validate::validate_jobs(&config.prow, &together));
+    errors.extend(crate::validate::validate_jobs(Some(&config.prow), &together));
 
     for (kind, clusters) in [
         (

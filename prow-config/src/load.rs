@@ -98,8 +98,12 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
         return Err(Error::Invalid { errors });
     }
     let text = read_maybe_gzip(path)?;
+    // Whether the component part of config.yaml was read: when it was not, nothing that
+    // depends on it is judged (its defaults would only give follow-on errors).
+    let mut component_read = false;
     match parse::<ProwConfig>(&text, path) {
         Ok((prow, unknown)) => {
+            component_read = true;
             config.prow = prow;
             warnings.extend(unknown.into_iter().filter(|w| {
                 !JOB_KEYS
@@ -127,7 +131,10 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
         {
             match parse_from::<ProwConfig, _>(|| merged.clone(), path) {
                 Ok((prow, _)) => config.prow = prow,
-                Err(finding) => errors.push(finding),
+                Err(finding) => {
+                    component_read = false;
+                    errors.push(finding);
+                }
             }
         }
     }
@@ -165,7 +172,11 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
         }
         config.jobs.merge(jobs);
     }
-    errors.extend(crate::prow::check(&mut config.prow, path, &text));
+    if component_read {
+        errors.extend(crate::prow::check(&mut config.prow, path, &text));
+    } else {
+        config.prow.apply_defaults();
+    }
     for mut finding in crate::defaults::finalize(&mut config) {
         // Plank's settings come from config.yaml.
         if finding.file.is_none() && finding.field.starts_with("plank") {
@@ -185,7 +196,7 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
         }
         errors.push(finding);
     }
-    errors.extend(crate::validate::validate(&config));
+    errors.extend(crate::validate::validate(&config, component_read));
     fill_lines(&mut errors);
     fill_lines(&mut warnings);
     if errors.is_empty() {
