@@ -38,7 +38,8 @@ impl Regexes {
         if ok {
             Ok(())
         } else {
-            Err(format!("invalid regex {pattern:?}"))
+            Err(crate::goregex::go_error(pattern)
+                .unwrap_or_else(|| format!("error parsing regexp: `{pattern}`")))
         }
     }
 
@@ -669,10 +670,13 @@ fn validate_part(prow: Option<&ProwConfig>, jobs: &JobConfig, presubmits: bool) 
             };
             let matches = || ps.trigger_matches(&ps.rerun_command);
             match trigger {
-                Err(_) => errors.push(err(
+                Err(e) => errors.push(err(
                     &who,
                     at(".trigger"),
-                    format!("could not set regex: could not compile trigger regex for {}", ps.name),
+                    format!(
+                        "could not set regex: could not compile trigger regex for {}: {e}",
+                        ps.name
+                    ),
                 )),
                 Ok(()) if !defaulted && !matches() => errors.push(err(
                     &who,
@@ -689,6 +693,7 @@ fn validate_part(prow: Option<&ProwConfig>, jobs: &JobConfig, presubmits: bool) 
                 &mut errors,
                 &who,
                 &at,
+                &ps.name,
                 &ps.branches,
                 &ps.skip_branches,
                 &ps.run_if_changed,
@@ -756,6 +761,7 @@ fn validate_part(prow: Option<&ProwConfig>, jobs: &JobConfig, presubmits: bool) 
                 &mut errors,
                 &who,
                 &at,
+                &ps.name,
                 &ps.branches,
                 &ps.skip_branches,
                 &ps.run_if_changed,
@@ -948,37 +954,57 @@ fn reporting(
         })
 }
 
-/// Checks that branch and change regexes compile.
+/// Prow's `setBrancherRegexes` and `setChangeRegexes` with its wording: the branches are
+/// compiled joined with `|` (so the quoted pattern is the joined one), the change rule by its
+/// property name. The finding points at the first branch that does not compile alone.
 #[allow(clippy::too_many_arguments)]
 fn regexes(
     res: &mut Regexes,
     errors: &mut Vec<Finding>,
     who: &dyn Fn() -> (String, String),
     at: &dyn Fn(&str) -> String,
+    name: &str,
     branches: &[String],
     skip_branches: &[String],
     run_if_changed: &str,
     skip_if_only_changed: &str,
 ) {
-    let mut check = |field: String, pattern: &str| {
-        if let Err(m) = res.check(pattern) {
-            let (file, name) = who();
-            errors.push(Finding::error(m).in_file(file).at(field).for_job(name));
-        }
+    let mut push = |field: String, message: String| {
+        let (file, job) = who();
+        errors.push(
+            Finding::error(format!("could not set regex: {message}"))
+                .in_file(file)
+                .at(field)
+                .for_job(job),
+        );
     };
-    for (i, b) in branches.iter().enumerate() {
-        check(at(&format!(".branches[{i}]")), b);
-    }
-    for (i, b) in skip_branches.iter().enumerate() {
-        check(at(&format!(".skip_branches[{i}]")), b);
-    }
-    for (field, value) in [
-        ("run_if_changed", run_if_changed),
-        ("skip_if_only_changed", skip_if_only_changed),
+    for (list, field, sign) in [
+        (branches, "branches", "positive"),
+        (skip_branches, "skip_branches", "negative"),
     ] {
-        if !value.is_empty() {
-            check(at(&format!(".{field}")), value);
+        if list.is_empty() {
+            continue;
         }
+        if let Err(e) = res.check(&list.join("|")) {
+            let first = list.iter().position(|b| res.check(b).is_err()).unwrap_or(0);
+            push(
+                at(&format!(".{field}[{first}]")),
+                format!("could not set branch regexes for {name}: could not compile {sign} branch regex: {e}"),
+            );
+        }
+    }
+    let (property, value) = if !run_if_changed.is_empty() {
+        ("run_if_changed", run_if_changed)
+    } else {
+        ("skip_if_only_changed", skip_if_only_changed)
+    };
+    if !value.is_empty()
+        && let Err(e) = res.check(value)
+    {
+        push(
+            at(&format!(".{property}")),
+            format!("could not set change regexes for {name}: could not compile {property} regex: {e}"),
+        );
     }
 }
 

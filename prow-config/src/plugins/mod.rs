@@ -14,4 +14,4 @@ mod validate;
 pub use checks::{NamedWarning, checkconfig_warnings, missing_trigger_warning};
 pub use config::*;
 pub use load::{DEFAULT_SUPPLEMENTAL_SUFFIX, PluginLoadOptions, load_plugins, parse_plugin_config};
-pub use validate::KNOWN_PLUGINS;
+pub use validate::{EXTERNAL_PLUGINS, KNOWN_PLUGINS, REMOVED_PLUGINS, unknown_plugin_message};
