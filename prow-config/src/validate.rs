@@ -627,13 +627,14 @@ fn validate_part(prow: Option<&ProwConfig>, jobs: &JobConfig, presubmits: bool) 
                     continue;
                 }
                 if res.intersects((&other.branches, &other.skip_branches), brancher) {
-                    errors.push(err(
-                        &who,
-                        at(".context"),
-                        format!(
-                            "jobs {} and {} report to the same GitHub context {:?}",
-                            other.name, ps.name, other.context
-                        ),
+                    // Prow compares every job with every other, so each pair is reported
+                    // twice, once from each job.
+                    errors.extend(context_clash(
+                        "presubmits",
+                        repo,
+                        (other.name.as_str(), &other.source_path, other.source_index),
+                        (ps.name.as_str(), &ps.source_path, ps.source_index),
+                        &ps.context,
                     ));
                 }
             }
@@ -715,8 +716,10 @@ fn validate_part(prow: Option<&ProwConfig>, jobs: &JobConfig, presubmits: bool) 
     }
 
     for (repo, list) in post {
-        // Earlier jobs by name: only namesakes can be duplicates.
+        // Earlier jobs by name and by context: only namesakes can be duplicates, only
+        // context-sharers can clash.
         let mut seen: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_context: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut duplicates = BTreeSet::new();
         // The first repeated job, so the aggregated error can point at a file.
         let mut where_first: Option<(String, String)> = None;
@@ -734,6 +737,24 @@ fn validate_part(prow: Option<&ProwConfig>, jobs: &JobConfig, presubmits: bool) 
                 }
             }
             seen.entry(&ps.name).or_default().push(i);
+            for &j in by_context.get(ps.context.as_str()).into_iter().flatten() {
+                let other = &list[j];
+                if other.name != ps.name
+                    && res.intersects(
+                        (&other.branches, &other.skip_branches),
+                        (&ps.branches, &ps.skip_branches),
+                    )
+                {
+                    errors.extend(context_clash(
+                        "postsubmits",
+                        repo,
+                        (other.name.as_str(), &other.source_path, other.source_index),
+                        (ps.name.as_str(), &ps.source_path, ps.source_index),
+                        &ps.context,
+                    ));
+                }
+            }
+            by_context.entry(&ps.context).or_default().push(i);
             for (field, m) in job_base(ps, &base!(ps, Kind::Postsubmit), prow) {
                 errors.push(err(
                     &who,
@@ -923,6 +944,28 @@ fn triggering(job: &crate::jobs::Presubmit) -> Option<(&'static str, String)> {
         ));
     }
     None
+}
+
+/// Prow's context clash between two jobs of one repository whose branches overlap, reported
+/// from each job as Prow does (`jobs OTHER and THIS report to the same GitHub context`).
+/// A job is `(name, file, index in its file)`.
+fn context_clash(
+    kind: &str,
+    repo: &str,
+    earlier: (&str, &str, usize),
+    later: (&str, &str, usize),
+    context: &str,
+) -> [Finding; 2] {
+    let finding = |this: (&str, &str, usize), other: (&str, &str, usize)| {
+        Finding::error(format!(
+            "jobs {} and {} report to the same GitHub context {context:?}",
+            other.0, this.0
+        ))
+        .in_file(this.1)
+        .at(format!("{kind}[{repo:?}][{}].context", this.2))
+        .for_job(this.0)
+    };
+    [finding(earlier, later), finding(later, earlier)]
 }
 
 /// The label Gerrit's reporter reads the report label from.

@@ -189,3 +189,39 @@ postsubmits:
     jobs/a.yaml:15: postsubmits["org/repo"][0].labels: job "c": invalid postsubmit job c: gerrit report label prow.k8s.io/gerrit-report-label set to non-empty string but job is configured to skip reporting.
     "#);
 }
+
+/// Two jobs of a repository on overlapping branches with one context: Prow reports the clash
+/// from each job, for presubmits and postsubmits alike.
+#[test]
+fn context_clashes_are_reported_from_both_jobs_as_prow_does() {
+    let jobs = "\
+presubmits:
+  org/repo:
+  - name: a
+    context: ci
+    branches: [main]
+    spec: {containers: [{image: x}]}
+  - name: b
+    context: ci
+    branches: [main]
+    spec: {containers: [{image: x}]}
+  - name: c
+    context: ci
+    branches: [release]
+    spec: {containers: [{image: x}]}
+postsubmits:
+  org/repo:
+  - name: d
+    context: post
+    spec: {containers: [{image: x}]}
+  - name: e
+    context: post
+    spec: {containers: [{image: x}]}
+";
+    insta::assert_snapshot!(check("", &[("a.yaml", jobs)]), @r#"
+    jobs/a.yaml:4: presubmits["org/repo"][0].context: job "a": jobs b and a report to the same GitHub context "ci"
+    jobs/a.yaml:8: presubmits["org/repo"][1].context: job "b": jobs a and b report to the same GitHub context "ci"
+    jobs/a.yaml:18: postsubmits["org/repo"][0].context: job "d": jobs e and d report to the same GitHub context "post"
+    jobs/a.yaml:21: postsubmits["org/repo"][1].context: job "e": jobs d and e report to the same GitHub context "post"
+    "#);
+}
