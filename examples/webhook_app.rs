@@ -69,7 +69,10 @@ pub async fn run(demo: &Path) -> anyhow::Result<Vec<String>> {
         store,
         "prow-bot",
         prow_github::HmacSecrets::parse(&secret),
-        prow_config::ConfigSnapshot::from_shared(snapshot.config.clone(), std::sync::Arc::new(plugins)),
+        prow_config::ConfigSnapshot::from_shared(
+            snapshot.config.clone(),
+            std::sync::Arc::new(plugins),
+        ),
     );
 
     let mut all = prow_server::plugins::builtin();

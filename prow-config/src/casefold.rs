@@ -11,7 +11,10 @@ use crate::parse::{UNKNOWN_FIELD, parse_from, yaml_value};
 
 /// A required field spelled with other letter case (`Name:`) is that field to Go: renames such
 /// keys until the document parses. Returns `None` when that does not help.
-pub(crate) fn fold_missing<T: DeserializeOwned>(text: &str, file: &Path) -> Option<(T, Vec<Finding>)> {
+pub(crate) fn fold_missing<T: DeserializeOwned>(
+    text: &str,
+    file: &Path,
+) -> Option<(T, Vec<Finding>)> {
     let mut value = yaml_value(text)?;
     // Each round renames one key; a document has only so many.
     for _ in 0..1000 {
@@ -633,4 +636,3 @@ mod tests {
         );
     }
 }
-

@@ -141,4 +141,3 @@ pub(crate) fn walk(
     }
     Ok(())
 }
-

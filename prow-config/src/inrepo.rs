@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Finding};
-use crate::jobs::{JobConfig, Postsubmit, Preset, Presubmit, nullable};
 use crate::files::{Ignore, read_maybe_gzip};
+use crate::jobs::{JobConfig, Postsubmit, Preset, Presubmit, nullable};
 use crate::load::Config;
 use crate::locate::{FieldSegment, parse_field_path};
 use crate::parse::parse;

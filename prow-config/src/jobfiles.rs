@@ -65,4 +65,3 @@ pub(crate) fn read_job_config_with_presets(
     }
     Ok((merged, found))
 }
-

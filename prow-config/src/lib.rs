@@ -55,14 +55,14 @@ pub use filter::{
 };
 pub use goregex::GoRegex;
 pub use index::PresubmitIndex;
-pub use jobs::{BaseMut, JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit};
 pub use jobfiles::read_job_config;
+pub use jobs::{BaseMut, JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit};
 pub use load::{Config, DEFAULT_SUPPLEMENTAL_SUFFIX, LoadOptions, load};
-pub use parse::UNKNOWN_FIELD;
 pub use matching::{
     BranchVerdict, Brancher, ChangeMatcher, ChangeRule, ChangedFiles, ChangesError, Decision,
     LazyChanges, Why,
 };
+pub use parse::UNKNOWN_FIELD;
 pub use plugins::{PluginConfig, PluginLoadOptions, load_plugins};
 pub use prow::{
     DefaultDecorationConfigEntry, InRepoConfig, Plank, ProwConfig, ProwJobDefaultEntry, Raw, Sinker,

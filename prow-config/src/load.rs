@@ -206,4 +206,3 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
         Err(Error::Invalid { errors })
     }
 }
-

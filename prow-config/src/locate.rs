@@ -381,7 +381,9 @@ mod tests {
         let path = parse_field_path(path);
         let lines = Lines::new(text);
         let indexed = lines.line_of(&path, Anchor::Key);
-        let parsed = (1..=path.len()).rev().find_map(|len| lines.key_anchored(&path[..len]));
+        let parsed = (1..=path.len())
+            .rev()
+            .find_map(|len| lines.key_anchored(&path[..len]));
         assert_eq!(indexed, parsed, "{path:?} in\n{text}");
         indexed
     }

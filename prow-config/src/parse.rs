@@ -46,7 +46,10 @@ pub(crate) fn yaml_value(text: &str) -> Option<serde_yaml::Value> {
 }
 
 /// Parses one document without the case-folding retry.
-pub(crate) fn parse_plain<T: DeserializeOwned>(text: &str, file: &Path) -> Result<(T, Vec<Finding>), Finding> {
+pub(crate) fn parse_plain<T: DeserializeOwned>(
+    text: &str,
+    file: &Path,
+) -> Result<(T, Vec<Finding>), Finding> {
     let text = crate::yaml11::octal_modes(text);
     // Merge keys (`<<: *anchor`) are YAML 1.1, which Go applies; serde_yaml needs them applied
     // on a value first (lines are lost for such files).
@@ -179,4 +182,3 @@ fn bare_reason(message: &str) -> String {
     };
     POSITION.replace_all(message, "").into_owned()
 }
-

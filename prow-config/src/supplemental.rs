@@ -530,4 +530,3 @@ pub(crate) fn supplemental_hierarchy(dirs: &[PathBuf], suffix: &str) -> Vec<Find
     }
     out
 }
-

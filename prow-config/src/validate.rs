@@ -1032,7 +1032,9 @@ fn regexes(
             let first = list.iter().position(|b| res.check(b).is_err()).unwrap_or(0);
             push(
                 at(&format!(".{field}[{first}]")),
-                format!("could not set branch regexes for {name}: could not compile {sign} branch regex: {e}"),
+                format!(
+                    "could not set branch regexes for {name}: could not compile {sign} branch regex: {e}"
+                ),
             );
         }
     }
@@ -1046,7 +1048,9 @@ fn regexes(
     {
         push(
             at(&format!(".{property}")),
-            format!("could not set change regexes for {name}: could not compile {property} regex: {e}"),
+            format!(
+                "could not set change regexes for {name}: could not compile {property} regex: {e}"
+            ),
         );
     }
 }
@@ -1173,4 +1177,3 @@ pub fn check_warnings(config: &Config, options: &WarningOptions) -> Vec<Finding>
     crate::locate::fill_lines(&mut out);
     out
 }
-

@@ -181,8 +181,14 @@ mod tests {
             ("@daily", Ok(())),
             ("0 1 * *", Err("expected 5 to 6 fields, found 4: [0 1 * *]")),
             ("@weird", Err("unrecognized descriptor: @weird")),
-            ("0 24 * * *", Err("end of range (24) above maximum (23): 24")),
-            ("0 1-x * * *", Err("failed to parse int from x: strconv.Atoi: parsing \"x\": invalid syntax")),
+            (
+                "0 24 * * *",
+                Err("end of range (24) above maximum (23): 24"),
+            ),
+            (
+                "0 1-x * * *",
+                Err("failed to parse int from x: strconv.Atoi: parsing \"x\": invalid syntax"),
+            ),
             ("", Err("empty spec string")),
         ]);
     }
@@ -190,7 +196,10 @@ mod tests {
     #[test]
     fn normalize_drops_what_robfig_drops() {
         assert_eq!(normalize(" 0  1,,13,\t* * mon,,fri "), "0 1,13 * * mon,fri");
-        assert_eq!(normalize("CRON_TZ=Europe/Berlin 0 1, * * *"), "TZ=Europe/Berlin 0 1 * * *");
+        assert_eq!(
+            normalize("CRON_TZ=Europe/Berlin 0 1, * * *"),
+            "TZ=Europe/Berlin 0 1 * * *"
+        );
         assert_eq!(normalize("@every 1h"), "@every 1h");
     }
 }

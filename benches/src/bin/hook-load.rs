@@ -169,13 +169,7 @@ fn hook(secrets: prow_github::HmacSecrets) -> prow_server::hook::Hook {
     let mut options = prow_server::hook::Options::default();
     // Plugins decide and their actions are only logged: the fake GitHub's state stays put.
     options.dry_run = true;
-    let deps = prow_server::hook::Deps::new(
-        github,
-        store,
-        "ci-robot",
-        secrets,
-        snapshot,
-    );
+    let deps = prow_server::hook::Deps::new(github, store, "ci-robot", secrets, snapshot);
     prow_server::hook::Hook::start(options, deps)
 }
 

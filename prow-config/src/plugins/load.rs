@@ -9,11 +9,12 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::config::{Label, PluginConfig};
-use crate::locate::{
-    Anchor, FieldSegment as Seg, Lines, field_path as path, parse_field_path, render_field_path as render,
-};
 use super::validate::{Issue, validate};
 use crate::error::{Error, Finding, Severity};
+use crate::locate::{
+    Anchor, FieldSegment as Seg, Lines, field_path as path, parse_field_path,
+    render_field_path as render,
+};
 
 /// Default `--supplemental-plugin-configs-filename-suffix`.
 pub const DEFAULT_SUPPLEMENTAL_SUFFIX: &str = "_pluginconfig.yaml";

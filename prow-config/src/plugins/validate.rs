@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::config::{
     Blunderbuss, ConfigMapSpec, PluginConfig, Plugins, RequireMatchingLabel, Size,
 };
-use crate::locate::{FieldSegment as Seg, field_path as path};
 use crate::error::Severity;
+use crate::locate::{FieldSegment as Seg, field_path as path};
 
 /// Every plugin hook registers, so the names `plugins` may list.
 ///
@@ -303,12 +303,10 @@ fn plugin_path(plugins: &Plugins, key: &str, i: usize) -> Vec<Seg> {
 
 /// The reason a regex does not compile, in one line, worded as Go's.
 fn regex_error(pattern: &str) -> Option<String> {
-    regex::Regex::new(pattern)
-        .err()
-        .map(|e| {
-            crate::goregex::go_error(pattern)
-                .unwrap_or_else(|| format!("error parsing regexp: {e}: `{pattern}`"))
-        })
+    regex::Regex::new(pattern).err().map(|e| {
+        crate::goregex::go_error(pattern)
+            .unwrap_or_else(|| format!("error parsing regexp: {e}: `{pattern}`"))
+    })
 }
 
 /// `compileRegexpsAndDurations`.

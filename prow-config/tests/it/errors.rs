@@ -157,7 +157,8 @@ postsubmits:
 /// item still fails with robfig's wording.
 #[test]
 fn cron_lists_drop_empty_items_as_robfig_does() {
-    let ok = "periodics:\n- name: p\n  cron: '0 1,,13, * * *'\n  spec: {containers: [{image: x}]}\n";
+    let ok =
+        "periodics:\n- name: p\n  cron: '0 1,,13, * * *'\n  spec: {containers: [{image: x}]}\n";
     assert_eq!(check("", &[("a.yaml", ok)]), "");
     let bad = "periodics:\n- name: p\n  cron: '0 1,,x * * *'\n  spec: {containers: [{image: x}]}\n";
     insta::assert_snapshot!(check("", &[("a.yaml", bad)]), @r#"jobs/a.yaml:3: periodics[0].cron: job "p": invalid cron string 0 1,,x * * * in periodic p: failed to parse int from x: strconv.Atoi: parsing "x": invalid syntax"#);
