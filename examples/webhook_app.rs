@@ -10,8 +10,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use axum::routing::get;
 use prow_github::events::Event;
+use prow_plugins::{Action, Context, Plugin, PluginError, PluginHelp};
 use prow_server::hook::{Deps, Hook, Options};
-use prow_server::plugins::{Action, Context, Plugin, PluginError, PluginHelp};
 
 /// A plugin of our own: answers `/hello` with a greeting.
 struct Greeter;
@@ -75,7 +75,7 @@ pub async fn run(demo: &Path) -> anyhow::Result<Vec<String>> {
         ),
     );
 
-    let mut all = prow_server::plugins::builtin();
+    let mut all = prow_plugins::builtin();
     all.insert("greeter", Arc::new(Greeter));
     let mut hook_options = Options::default();
     hook_options.webhook_path = "/github/hook".to_owned();

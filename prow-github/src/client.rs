@@ -96,6 +96,9 @@ pub trait GitHubClient: Send + Sync {
     async fn reopen_issue(&self, org: &str, repo: &str, number: u64) -> Result<()>;
     /// Replaces the body (description) of an issue or pull request.
     async fn edit_issue_body(&self, org: &str, repo: &str, number: u64, body: &str) -> Result<()>;
+    /// Replaces the title of an issue or pull request.
+    async fn edit_issue_title(&self, org: &str, repo: &str, number: u64, title: &str)
+    -> Result<()>;
     /// Merges a pull request, refusing if its head is no longer `request.sha`.
     async fn merge(&self, org: &str, repo: &str, number: u64, request: &MergeRequest)
     -> Result<()>;

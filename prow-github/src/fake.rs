@@ -479,6 +479,21 @@ impl GitHubClient for FakeGitHub {
         Ok(())
     }
 
+    async fn edit_issue_title(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        title: &str,
+    ) -> Result<()> {
+        let mut state = self.call("edit_issue_title")?;
+        issue(&mut state, org, repo, number)?.title = title.to_owned();
+        if let Some(pr) = state.pulls.get_mut(&key(org, repo, number)) {
+            pr.title = title.to_owned();
+        }
+        Ok(())
+    }
+
     async fn merge(
         &self,
         org: &str,

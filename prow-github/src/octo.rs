@@ -218,6 +218,8 @@ struct WireCommit {
     sha: String,
     commit: WireCommitDetail,
     author: Option<User>,
+    #[serde(default)]
+    parents: Vec<WireSha>,
 }
 
 #[derive(Deserialize)]
@@ -615,6 +617,7 @@ impl GitHubClient for OctocrabClient {
                 message: c.commit.message,
                 tree_sha: c.commit.tree.sha,
                 author_login: c.author.map(|a| a.login),
+                parents: c.parents.into_iter().map(|p| p.sha).collect(),
             })
             .collect())
     }
@@ -749,6 +752,20 @@ impl GitHubClient for OctocrabClient {
         let what = format!("edit the body of {org}/{repo}#{number}");
         let uri = format!("{}/issues/{number}", repo_path(org, repo));
         self.write(Method::Patch, &what, &uri, &json!({ "body": body }))
+            .await?;
+        Ok(())
+    }
+
+    async fn edit_issue_title(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        title: &str,
+    ) -> Result<()> {
+        let what = format!("edit the title of {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}", repo_path(org, repo));
+        self.write(Method::Patch, &what, &uri, &json!({ "title": title }))
             .await?;
         Ok(())
     }

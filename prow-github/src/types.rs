@@ -292,6 +292,8 @@ pub struct PullRequestFile {
     pub previous_filename: Option<String>,
     /// The unified diff of the file (absent for binary or very large changes).
     pub patch: Option<String>,
+    /// The file's page at the pull request's head.
+    pub blob_url: String,
 }
 
 /// A commit of a pull request.
@@ -306,6 +308,8 @@ pub struct CommitInfo {
     pub tree_sha: String,
     /// The author's GitHub login, when GitHub knows it.
     pub author_login: Option<String>,
+    /// The parents' SHAs (two or more for a merge commit).
+    pub parents: Vec<String>,
 }
 
 /// The state of a commit status.

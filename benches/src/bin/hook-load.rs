@@ -59,7 +59,7 @@ fn main() {
 
 /// Every built-in plugin, enabled for the load's repository.
 fn plugins_yaml() -> String {
-    let names: Vec<&str> = prow_server::plugins::builtin().keys().copied().collect();
+    let names: Vec<&str> = prow_plugins::builtin().keys().copied().collect();
     format!(
         "plugins:\n  Codertocat/Hello-World:\n    plugins: [{}]\n",
         names.join(", ")

@@ -34,6 +34,7 @@ impl Command {
             Command::Tide { .. } => "tide",
             Command::Serve { .. } | Command::Demo { .. } => "prow-serve",
             Command::Hook { .. } => "hook",
+            Command::ExternalPlugin { .. } => "external-plugin",
             Command::RunPod { .. } => "run-pod",
         }
     }
@@ -167,6 +168,22 @@ enum Command {
     },
     /// Serve the GitHub webhook and run the plugins until stopped.
     Hook {
+        #[command(flatten)]
+        config: controllers::ConfigArgs,
+        #[command(flatten)]
+        data: controllers::DataArgs,
+        #[command(flatten)]
+        hook: controllers::HookArgs,
+        #[command(flatten)]
+        github: controllers::GitHubArgs,
+        #[command(flatten)]
+        process: controllers::ProcessArgs,
+    },
+    /// Serve one plugin as an external plugin (needs-rebase, cherrypicker, refresh): hook
+    /// forwards it the deliveries of the repositories that list it under `external_plugins:`.
+    ExternalPlugin {
+        /// The plugin (`needs-rebase`).
+        name: String,
         #[command(flatten)]
         config: controllers::ConfigArgs,
         #[command(flatten)]
@@ -556,6 +573,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &hook,
             &process,
         )?),
+        Command::ExternalPlugin {
+            name,
+            config,
+            data,
+            hook,
+            github,
+            process,
+        } => {
+            if !prow_plugins::builtin().contains_key(name.as_str()) {
+                anyhow::bail!("external-plugin: unknown plugin {name:?}");
+            }
+            let mut options = hook_options(
+                command(&config, &data, vec![Part::Hook, Part::Metrics]).github(&github),
+                &hook,
+                &process,
+            )?;
+            options.hook.external_plugin = Some(name);
+            serve(options)
+        }
         Command::RunPod { dir } => {
             let code = prow_cli::runtime()?.block_on(controllers::run_pod(&dir));
             Ok(prow_cli::exit_code(code))

@@ -4,13 +4,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Layers of the internal crates; a crate may depend only on strictly lower layers.
-const LAYERS: [(&str, u8); 6] = [
+const LAYERS: [(&str, u8); 7] = [
     ("prow-core", 0),
     ("prow-config", 1),
     ("prow-github", 1),
     ("prow-jobs", 2),
-    ("prow-server", 3),
-    ("prow-cli", 4),
+    ("prow-plugins", 3),
+    ("prow-server", 4),
+    ("prow-cli", 5),
 ];
 
 /// Side crates: may use every library crate, never the CLI, and are never published.
@@ -133,6 +134,12 @@ fn layering_checker_reports_wrong_directions() {
             ),
         ),
         (
+            "prow-plugins".to_owned(),
+            manifest(
+                "[package]\nname='prow-plugins'\n[lints]\nworkspace=true\n[dependencies]\nprow-server={workspace=true}\n",
+            ),
+        ),
+        (
             "prow-examples".to_owned(),
             manifest(
                 "[package]\nname='prow-examples'\n[lints]\nworkspace=true\n[dependencies]\nprow-cli={workspace=true}\nprow-server={workspace=true}\n",
@@ -145,5 +152,6 @@ fn layering_checker_reports_wrong_directions() {
     prow-core (layer 0): [dev-dependencies] prow-jobs (layer 2) points up
     prow-examples: side crates must say `publish = false`
     prow-examples: [dependencies] must not use prow-cli
+    prow-plugins (layer 3): [dependencies] prow-server (layer 4) points up
     ");
 }

@@ -13,7 +13,7 @@ use prow_core::k8s_openapi::jiff::Timestamp;
 use prow_core::{ProwJob, ProwJobState};
 use serde::Serialize;
 
-use super::{Deck, artifacts, auth, badge, buildlog, help, jobs, junit, rerun};
+use super::{Deck, artifacts, auth, badge, buildlog, jobs, junit, rerun};
 
 type Params = Query<BTreeMap<String, String>>;
 
@@ -294,7 +294,7 @@ fn now() -> Time {
 
 async fn plugin_help(State(deck): State<Arc<Deck>>) -> Response {
     let config = deck.config.current();
-    json(&help::plugin_help(&deck.plugins, &config.plugins))
+    json(&prow_plugins::help_document(&deck.plugins, &config.plugins))
 }
 
 async fn badge_svg(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {

@@ -22,7 +22,6 @@ pub mod auth;
 pub mod badge;
 pub mod buildlog;
 mod handlers;
-pub mod help;
 pub mod history;
 pub(crate) mod html;
 pub mod jobs;
@@ -42,8 +41,8 @@ use prow_github::client::GitHubClient;
 use prow_jobs::storage::ArtifactReader;
 use prow_jobs::store::JobStore;
 
-use crate::plugins::Plugin;
 use prow_jobs::config::ConfigHandle;
+use prow_plugins::Plugin;
 
 /// Deck: build it with [`Deck::new`] and the setters, then serve [`Deck::router`].
 #[derive(Clone)]
@@ -86,7 +85,7 @@ impl Deck {
             artifacts: None,
             pods: None,
             github: None,
-            plugins: crate::plugins::builtin(),
+            plugins: prow_plugins::builtin(),
             user_header: None,
             tide: None,
             gcs_credentials_file: String::new(),

@@ -11,7 +11,7 @@ use super::Front;
 pub(super) async fn plugin_help(State(shared): State<Arc<Front>>) -> Json<serde_json::Value> {
     let config = shared.deps.config.current();
     // The same document deck serves at `/plugin-help.js`.
-    Json(crate::deck::help::plugin_help(
+    Json(prow_plugins::help_document(
         &shared.plugins,
         &config.plugins,
     ))

@@ -10,7 +10,7 @@
 //!   through GitHub and the job store (or only logged with `dry_run`).
 //! - External plugins get the payload with the original headers.
 //! - A plugin that must wait (require-matching-label's grace period) asks with
-//!   [`Action::Recheck`](crate::plugins::Action::Recheck); hook runs it again from a timer task,
+//!   [`Action::Recheck`](prow_plugins::Action::Recheck); hook runs it again from a timer task,
 //!   so no worker is held while it waits.
 //! - Like Prow's hook, the description of an issue or pull request when opened or edited is
 //!   also a comment: plugins read it through [`Event::generic_comment`].
@@ -41,8 +41,8 @@ use prow_jobs::store::{JobStore, StoreError};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use crate::plugins::{self, Context, Plugin};
 pub use metrics::{Metrics, PluginOutcome, Snapshot};
+use prow_plugins::{self as plugins, Context, Plugin};
 
 /// How hook runs.
 #[derive(Debug, Clone)]
@@ -64,6 +64,12 @@ pub struct Options {
     pub dry_run: bool,
     /// The `Retry-After` hook answers with when its queue is full.
     pub retry_after: Duration,
+    /// Serve as the external plugin of this name (`prow external-plugin NAME`), speaking
+    /// upstream's external-plugin protocol: the deliveries a hook forwards (its headers and the
+    /// raw payload, checked with the same HMAC secret). That hook has chosen the repositories,
+    /// so the named plugin runs on every delivery whatever `plugins:` says, no other plugin
+    /// runs, and nothing is forwarded further.
+    pub external_plugin: Option<String>,
 }
 
 impl Default for Options {
@@ -76,6 +82,7 @@ impl Default for Options {
             dedup_capacity: 10_000,
             dry_run: false,
             retry_after: Duration::from_secs(5),
+            external_plugin: None,
         }
     }
 }
@@ -215,8 +222,12 @@ impl Hook {
     pub fn start_with_plugins(
         options: Options,
         deps: Deps,
-        plugins: BTreeMap<&'static str, Arc<dyn Plugin>>,
+        mut plugins: BTreeMap<&'static str, Arc<dyn Plugin>>,
     ) -> Hook {
+        if let Some(only) = &options.external_plugin {
+            plugins.retain(|name, _| name == only);
+            tracing::info!(component = "hook", plugin = %only, found = !plugins.is_empty(), "serving as an external plugin");
+        }
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
         let metrics = Arc::new(Metrics::default());
         let rechecks = Arc::default();
@@ -356,14 +367,15 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
         shared.seen.remove(delivery.guid);
         return overloaded(&shared);
     }
-    let external = event.repository().is_some_and(|repo| {
-        // Only external plugins read the raw delivery; everyone else has the parsed event.
-        let config = shared.deps.config.current();
-        !config
-            .plugins
-            .external_plugins_for_event(repo.org(), &repo.name, delivery.event)
-            .is_empty()
-    });
+    let external = shared.options.external_plugin.is_none()
+        && event.repository().is_some_and(|repo| {
+            // Only external plugins read the raw delivery; everyone else has the parsed event.
+            let config = shared.deps.config.current();
+            !config
+                .plugins
+                .external_plugins_for_event(repo.org(), &repo.name, delivery.event)
+                .is_empty()
+        });
     let queued = Queued {
         event,
         guid: delivery.guid.to_owned(),
@@ -438,7 +450,12 @@ async fn process_event(shared: &Arc<Shared>, queued: Queued) {
         tracing::Span::current().record("pr", comment.number);
     }
     tracing::info!("processing {} event", queued.name);
-    for plugin_name in config.plugins.plugins_for(&org, &name) {
+    let names: Vec<&str> = if shared.options.external_plugin.is_some() {
+        shared.plugins.keys().copied().collect()
+    } else {
+        config.plugins.plugins_for(&org, &name)
+    };
+    for plugin_name in names {
         let Some((&plugin_name, plugin)) = shared.plugins.get_key_value(plugin_name) else {
             continue;
         };
@@ -518,17 +535,16 @@ async fn run_plugin(
     delivery: &str,
     recheck: bool,
 ) {
-    let ctx = Context {
-        github: shared.deps.github.as_ref(),
-        plugins: &config.plugins,
-        config: &config.config,
-        store: shared.deps.store.as_ref(),
-        bot: &shared.deps.bot,
+    let ctx = Context::new(
+        shared.deps.github.as_ref(),
+        &config.plugins,
+        &config.config,
+        shared.deps.store.as_ref(),
+        &shared.deps.bot,
         delivery,
-        recheck,
-        comment: view.comment.as_ref(),
-        commands: &view.commands,
-    };
+    )
+    .with_comment(view.comment.as_ref(), &view.commands)
+    .as_recheck(recheck);
     let handled = std::panic::AssertUnwindSafe(plugin.handle(&ctx, event))
         .catch_unwind()
         .await;

@@ -10,7 +10,7 @@ use prow_jobs::runner::{ContainerRuntime, Launch, LocalOptions, LocalRunner, Run
 use prow_jobs::store::{JobStore, SqliteStore};
 
 use super::ProcessError;
-use crate::plugins::Plugin;
+use prow_plugins::Plugin;
 
 /// Which backend to use.
 #[derive(Debug, Clone)]
@@ -195,8 +195,8 @@ impl Backend {
     /// The built-in plugins, with config-updater writing ConfigMaps through Kubernetes when
     /// this backend is a cluster (the embedded default keeps its local-directory sink).
     pub fn plugins(&self) -> BTreeMap<&'static str, Arc<dyn Plugin>> {
-        use crate::plugins::config_updater::{ConfigUpdater, KubeSink};
-        let mut plugins = crate::plugins::builtin();
+        use prow_plugins::plugins::config_updater::{ConfigUpdater, KubeSink};
+        let mut plugins = prow_plugins::builtin();
         let Some(home) = self.kube_clients.get("default") else {
             return plugins;
         };

@@ -244,8 +244,7 @@ impl Controller {
                 }
                 None if outcome.is_none() => {
                     if let Err(e) =
-                        jobs::abort_all(self.store.as_ref(), &info.jobs, "tide: restarted")
-                            .await
+                        jobs::abort_all(self.store.as_ref(), &info.jobs, "tide: restarted").await
                     {
                         errors.push(e.to_string());
                     }
@@ -413,8 +412,7 @@ impl Controller {
             }
         }
         for info in to_abort {
-            if let Err(e) = jobs::abort_all(store, &info.jobs, "tide: no longer needed").await
-            {
+            if let Err(e) = jobs::abort_all(store, &info.jobs, "tide: no longer needed").await {
                 out.errors.push(e.to_string());
             }
         }
@@ -460,8 +458,7 @@ impl Controller {
                 QueueAction::CancelRun { run } => {
                     qs.audit.run_cancelled(run);
                     if let Some(info) = qs.runs.remove(&run)
-                        && let Err(e) =
-                            jobs::abort_all(store, &info.jobs, "tide: superseded").await
+                        && let Err(e) = jobs::abort_all(store, &info.jobs, "tide: superseded").await
                     {
                         out.errors.push(e.to_string());
                     }
@@ -552,8 +549,7 @@ impl Controller {
             for run in qs.queue.merge_failed(&unmerged) {
                 qs.audit.run_cancelled(run);
                 if let Some(info) = qs.runs.remove(&run)
-                    && let Err(e) =
-                        jobs::abort_all(store, &info.jobs, "tide: base moved").await
+                    && let Err(e) = jobs::abort_all(store, &info.jobs, "tide: base moved").await
                 {
                     out.errors.push(e.to_string());
                 }

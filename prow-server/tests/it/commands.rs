@@ -12,13 +12,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
-use prow_server::hook::Options;
-use prow_server::plugins::commands::{self, GoRegex};
-use prow_server::plugins::{
+use prow_plugins::commands::{self, GoRegex};
+use prow_plugins::plugins::{
     approve, assign, blunderbuss, cat, cla, dco, dog, golint, help, hold, label, lgtm, lifecycle,
-    milestone, override_, pony, release_note, require_matching_label, shrug, skip, verify_owners,
-    yuks,
+    milestone, milestonestatus, override_, pony, release_note, require_matching_label, retitle,
+    shrug, skip, verify_owners, yuks,
 };
+use prow_server::hook::Options;
 
 use crate::plugins_approve::review;
 use crate::plugins_common::request;
@@ -204,6 +204,12 @@ const UPSTREAM: &[(&str, &str, &str, &str)] = &[
         r"(?m)^/milestone\s+(.+?)\s*$",
     ),
     (
+        "milestonestatus",
+        "statusRegex",
+        "pkg/plugins/milestonestatus/milestonestatus.go",
+        r"(?m)^/status\s+(.+)$",
+    ),
+    (
         "override",
         "overrideRe",
         "pkg/plugins/override/override.go",
@@ -226,6 +232,12 @@ const UPSTREAM: &[(&str, &str, &str, &str)] = &[
         "match",
         "pkg/plugins/pony/pony.go",
         r"(?mi)^/(?:pony)(?: +(.+?))?\s*$",
+    ),
+    (
+        "retitle",
+        "retitleRe",
+        "pkg/plugins/retitle/retitle.go",
+        r"(?mi)^/retitle\s*(.*)$",
     ),
     (
         "release-note",
@@ -411,10 +423,12 @@ lifecycle              | closeRe                     | /close                   
 lifecycle              | closeNotPlannedRe           | /close not-planned             | Y     -    -    -     -      Y     Y     Y    Y
 lifecycle              | reopenRe                    | /reopen                        | Y     -    -    -     -      Y     Y     Y    Y
 milestone              | milestoneRegex              | /milestone v1.0                | Y     -    -    -     -      Y     Y     Y    -
+milestonestatus        | statusRegex                 | /status in-review              | Y     -    -    -     -      Y     Y     Y    -
 override               | overrideRe                  | /override ci/unit              | Y     -    -    -     -      Y     Y     Y    Y
 override               | overrideCancelRe            | /override-cancel               | Y     -    -    -     -      Y     Y     Y    Y
 override               | overrideStickyRe            | /override-sticky ci/unit       | Y     -    -    -     -      Y     Y     Y    Y
 pony                   | match                       | /pony                          | Y     -    -    -     -      Y     Y     Y    Y
+retitle                | retitleRe                   | /retitle New title             | Y     -    -    -     -      Y     Y     Y    Y
 release-note           | releaseNoteRe               | /release-note                  | Y     -    -    -     -      Y     Y     Y    Y
 release-note           | releaseNoteEditRe           | /release-note-edit             | Y     -    -    -     -      Y     Y     Y    Y
 release-note           | releaseNoteNoneRe           | /release-note-none             | Y     -    -    -     -      Y     Y     Y    Y
@@ -544,10 +558,12 @@ fn acts(plugin: &str, name: &str, text: &str) -> bool {
             }
         }
         ("milestone", _) => milestone::requested(text).is_some(),
+        ("milestonestatus", _) => !milestonestatus::requested(text).is_empty(),
         ("override", "overrideRe") => override_::requested(text, false).is_some(),
         ("override", "overrideStickyRe") => override_::requested(text, true).is_some(),
         ("override", _) => override_::cancel_requested(text).is_some(),
         ("pony", _) => !pony::requested(text).is_empty(),
+        ("retitle", _) => retitle::requested(text).is_some(),
         ("release-note", _) => {
             let mut facts = release_note::CommentFacts::default();
             facts.is_member = true;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use prow_github::events::Event;
+use prow_plugins::{Action, Context, Plugin, PluginError, PluginHelp};
 use prow_server::hook::{Options, PluginOutcome};
-use prow_server::plugins::{Action, Context, Plugin, PluginError, PluginHelp};
 use serde_json::json;
 
 use crate::support::{self, Server, comment, comments, github, job_names, labels, opened};
@@ -276,7 +276,7 @@ impl Plugin for Panicky {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_plugin_is_contained_and_counted() {
     let seen = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mut plugins: BTreeMap<&'static str, Arc<dyn Plugin>> = prow_server::plugins::builtin();
+    let mut plugins: BTreeMap<&'static str, Arc<dyn Plugin>> = prow_plugins::builtin();
     plugins.insert("hold", Arc::new(Panicky(seen.clone())));
     let github = github("member");
     let store: Arc<dyn prow_jobs::store::JobStore> =
@@ -469,10 +469,10 @@ async fn plugin_help_lists_every_plugin_and_where_it_is_enabled_as_deck_does() {
     let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
     let served: serde_json::Value = serde_json::from_str(&text).unwrap();
     let config = support::hook_config(support::CONFIG, support::PLUGINS);
-    let builtin = prow_server::plugins::builtin();
+    let builtin = prow_plugins::builtin();
     assert_eq!(
         served,
-        prow_server::deck::help::plugin_help(&builtin, &config.plugins)
+        prow_plugins::help_document(&builtin, &config.plugins)
     );
     let help = served["PluginHelp"].as_object().unwrap();
     assert_eq!(help.len(), builtin.len());

@@ -10,7 +10,7 @@ mod deck_oauth;
 mod deck_storage;
 mod hook;
 mod metrics;
-mod plugins;
+mod plugins_added;
 mod plugins_approve;
 mod plugins_assign;
 mod plugins_blunderbuss;

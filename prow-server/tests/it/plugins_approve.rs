@@ -10,8 +10,8 @@ use prow_config::owners::{RepoOwners, parse_aliases, parse_owners};
 use prow_config::plugins::Approve as ApproveConfig;
 use prow_github::fake::FakeGitHub;
 use prow_github::types::{Comment, PullRequestFile, Review, User};
+use prow_plugins::plugins::approve::{self, Facts, Links, Note};
 use prow_server::hook::Options;
-use prow_server::plugins::approve::{self, Facts, Links, Note};
 use serde_json::{Value, json};
 
 use crate::plugins_common::{plugin_config, summary};
@@ -213,7 +213,7 @@ fn run(settings: &ApproveConfig, f: &Facts) -> Vec<String> {
     approve::decide(&owners(), f, settings, &links())
         .iter()
         .map(|a| match a {
-            prow_server::plugins::Action::EditComment { body, .. } => {
+            prow_plugins::Action::EditComment { body, .. } => {
                 format!("say {}", body.lines().next().unwrap_or_default())
             }
             other => summary(std::slice::from_ref(other)).join(""),
@@ -415,7 +415,7 @@ fn the_notification_is_edited_in_place_and_duplicates_removed() {
     let got: Vec<String> = actions
         .iter()
         .map(|a| match a {
-            prow_server::plugins::Action::EditComment { id, body, .. } => {
+            prow_plugins::Action::EditComment { id, body, .. } => {
                 format!("edit {id}: {}", body.lines().next().unwrap_or_default())
             }
             other => summary(std::slice::from_ref(other)).join(""),
@@ -432,7 +432,7 @@ fn the_notification_is_edited_in_place_and_duplicates_removed() {
     // Unchanged: nothing to do.
     let current = approve::decide(&owners(), &f, &d, &links());
     let text = match &current[0] {
-        prow_server::plugins::Action::EditComment { body, .. } => body.clone(),
+        prow_plugins::Action::EditComment { body, .. } => body.clone(),
         other => panic!("{other:?}"),
     };
     let mut same = note(4, "ci-robot", &text);
@@ -466,7 +466,7 @@ fn a_hand_added_label_is_kept() {
 fn notification_text(f: &Facts, c: &ApproveConfig) -> String {
     let actions = approve::decide(&owners(), f, c, &links());
     match &actions[0] {
-        prow_server::plugins::Action::Comment { body, .. } => body.clone(),
+        prow_plugins::Action::Comment { body, .. } => body.clone(),
         other => panic!("{other:?}"),
     }
 }
@@ -511,7 +511,7 @@ fn help_describes_each_repo() {
     let plugins = plugin_config(
         "approve:\n- repos: [o/r]\n  issue_required: true\n  lgtm_acts_as_approve: true\n",
     );
-    let help = prow_server::plugins::builtin()["approve"].help(&plugins);
+    let help = prow_plugins::builtin()["approve"].help(&plugins);
     assert_eq!(
         help.commands[0].usage,
         "/[remove-]approve [no-issue|cancel]"

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
+use prow_plugins::plugins::assign;
 use prow_server::hook::Options;
-use prow_server::plugins::assign;
 
 use crate::plugins_common::summary;
 use crate::support::{self, Server, comment, comments, github};

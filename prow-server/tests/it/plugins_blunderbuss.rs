@@ -3,8 +3,8 @@
 //! `/auto-cc` command end to end.
 
 use prow_config::plugins::Blunderbuss as Config;
+use prow_plugins::plugins::blunderbuss;
 use prow_server::hook::Options;
-use prow_server::plugins::blunderbuss;
 
 use crate::plugins_approve::{TREE, owners, say, seed};
 use crate::plugins_common::plugin_config;

@@ -1,8 +1,8 @@
 //! The cla plugin: labels from the CLA context's state, on status events and `/check-cla`.
 
 use prow_github::types::{Label, Status, StatusState};
+use prow_plugins::plugins::cla::{self, CLA_NO, CLA_YES};
 use prow_server::hook::Options;
-use prow_server::plugins::cla::{self, CLA_NO, CLA_YES};
 
 use crate::plugins_misc_support::{InProcess, status_event};
 use crate::support::{self, HEAD, ORG, REPO, comment, comments, github, labels};
@@ -135,7 +135,7 @@ async fn anyone_may_ask_to_check_again() {
 
 #[test]
 fn help_names_the_command_and_contexts() {
-    let help = prow_server::plugins::Plugin::help(&cla::Cla::default(), &Default::default());
+    let help = prow_plugins::Plugin::help(&cla::Cla::default(), &Default::default());
     assert_eq!(help.commands[0].usage, "/check-cla");
     assert_eq!(help.commands[0].who_can_use, "Anyone");
     assert!(help.description.contains("EasyCLA or cla/linuxfoundation"));

@@ -1,7 +1,7 @@
 //! What the plugin tables share: actions in a word each, and plugins.yaml read from text.
 
 use prow_config::plugins::PluginConfig;
-use prow_server::plugins::{Action, Request};
+use prow_plugins::{Action, Request};
 
 /// A comment saying `body` by `u` on `o/r#1`.
 pub(crate) fn request(body: &str) -> Request<'_> {

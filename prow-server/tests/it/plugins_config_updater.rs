@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use prow_github::types::PullRequestFile;
 use prow_jobs::kube::fake::{FakeApiServer, Resource};
-use prow_server::hook::Options;
-use prow_server::plugins::config_updater::{
+use prow_plugins::plugins::config_updater::{
     self as cu, ConfigMapId, ConfigUpdater, FileSink, KeyUpdate, KubeSink,
 };
+use prow_server::hook::Options;
 use serde_json::Value;
 
 use crate::plugins_common::plugin_config;

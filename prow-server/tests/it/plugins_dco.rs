@@ -2,8 +2,8 @@
 //! authors, and a pull request end to end.
 
 use prow_github::types::{CommitInfo, StatusState};
+use prow_plugins::plugins::dco;
 use prow_server::hook::Options;
-use prow_server::plugins::dco;
 
 use crate::plugins_common::{plugin_config, summary};
 use crate::support::{self, HEAD, Server, comments, github, labels, opened};
@@ -62,7 +62,7 @@ fn status_labels_and_comment_follow_the_check() {
         dco::decide("o", "r", 1, "abc", f, "https://c", false)
             .into_iter()
             .find_map(|a| match a {
-                prow_server::plugins::Action::Status { status, .. } => {
+                prow_plugins::Action::Status { status, .. } => {
                     Some((status.state, status.description, status.target_url))
                 }
                 _ => None,

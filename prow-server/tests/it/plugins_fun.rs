@@ -2,8 +2,9 @@
 //! to end.
 
 use prow_github::types::{Comment, User};
+use prow_plugins::fun;
+use prow_plugins::plugins::{cat, dog, help, pony, shrug, yuks};
 use prow_server::hook::Options;
-use prow_server::plugins::{cat, dog, fun, help, pony, shrug, yuks};
 
 use crate::plugins_common::summary;
 use crate::support::{self, Server, comment, comments, github, labels};

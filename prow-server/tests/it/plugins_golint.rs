@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use prow_github::types::PullRequestFile;
+use prow_plugins::plugins::golint::{self, GitCheckout, Lint, LintSettings, NO_CHECKOUT, Problem};
 use prow_server::hook::Options;
-use prow_server::plugins::golint::{self, GitCheckout, Lint, LintSettings, NO_CHECKOUT, Problem};
 
 use crate::plugins_misc_support::InProcess;
 use crate::support::{self, ORG, REPO, comment, comments, github};

@@ -1,8 +1,8 @@
 //! The heart plugin: who and what is celebrated, and reactions end to end.
 
 use prow_github::types::PullRequestFile;
+use prow_plugins::plugins::heart;
 use prow_server::hook::Options;
-use prow_server::plugins::heart;
 
 use crate::support::{self, Server, comment, github, opened};
 

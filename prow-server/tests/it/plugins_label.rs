@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use prow_config::plugins::RestrictedLabel;
 use prow_github::types::Label;
+use prow_plugins::plugins::label;
 use prow_server::hook::Options;
-use prow_server::plugins::label;
 
 use crate::plugins_common::{plugin_config, summary};
 use crate::support::{self, Server, comment, comments, github, labels, opened};
@@ -253,7 +253,7 @@ fn a_label_named_in_assign_on_assigns_the_allowed_users() {
 
 #[test]
 fn help_lists_the_configured_label_kinds() {
-    use prow_server::plugins::Plugin;
+    use prow_plugins::Plugin;
     let help = label::LabelPlugin.help(&plugin_config(RESTRICTED));
     assert_eq!(
         help.config[""],

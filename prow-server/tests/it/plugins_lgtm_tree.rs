@@ -1,8 +1,8 @@
 //! lgtm's `store_tree_hash`: the tree recorded when `lgtm` is added, and pushes that keep or
 //! drop the label.
 
+use prow_plugins::plugins::lgtm::{self, PushVerdict, REMOVED_BY_PUSH};
 use prow_server::hook::Options;
-use prow_server::plugins::lgtm::{self, PushVerdict, REMOVED_BY_PUSH};
 
 use crate::plugins_misc_support::InProcess;
 use crate::support::{self, HEAD, ORG, REPO, comment, comments, github, labels};

@@ -1,8 +1,8 @@
 //! The lifecycle plugin: `/close`, `/reopen`, `/[remove-]lifecycle`, who may close and reopen,
 //! and the commands end to end.
 
+use prow_plugins::plugins::lifecycle;
 use prow_server::hook::Options;
-use prow_server::plugins::lifecycle;
 
 use crate::plugins_common::{request, summary};
 use crate::support::{self, Server, comment, comments, github, labels};

@@ -1,8 +1,8 @@
 //! The milestone plugin: who may set it, valid titles, `clear`, and a comment end to end.
 
 use prow_github::types::Milestone;
+use prow_plugins::plugins::milestone;
 use prow_server::hook::Options;
-use prow_server::plugins::milestone;
 
 use crate::plugins_common::{plugin_config, request, summary};
 use crate::support::{self, Server, comment, comments, github};

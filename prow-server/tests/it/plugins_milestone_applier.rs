@@ -1,8 +1,8 @@
 //! The milestoneapplier plugin: when the configured milestone applies, and merges end to end.
 
 use prow_github::types::Milestone;
+use prow_plugins::plugins::milestoneapplier as applier;
 use prow_server::hook::Options;
-use prow_server::plugins::milestone_applier as applier;
 
 use crate::plugins_common::{plugin_config, summary};
 use crate::support::{self, Server, github, opened};

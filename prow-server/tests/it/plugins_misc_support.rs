@@ -11,8 +11,8 @@ use axum::http::Request;
 use prow_config::ConfigSnapshot;
 use prow_github::fake::FakeGitHub;
 use prow_jobs::store::{JobStore, SqliteStore};
+use prow_plugins::Plugin;
 use prow_server::hook::{Deps, Hook, Metrics, Options};
-use prow_server::plugins::Plugin;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -43,7 +43,7 @@ impl InProcess {
             prow_github::HmacSecrets::parse(SECRET),
             config,
         );
-        let mut plugins: BTreeMap<&'static str, Arc<dyn Plugin>> = prow_server::plugins::builtin();
+        let mut plugins: BTreeMap<&'static str, Arc<dyn Plugin>> = prow_plugins::builtin();
         for plugin in extra {
             plugins.insert(plugin.name(), plugin);
         }

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use prow_config::plugins::Override;
 use prow_core::ProwJobState;
 use prow_github::types::{BranchProtection, Permission, RequiredStatusChecks, Status, StatusState};
+use prow_plugins::plugins::override_::{self as ov, Unknown};
 use prow_server::hook::Options;
-use prow_server::plugins::override_::{self as ov, Unknown};
 
 use crate::plugins_common::plugin_config;
 use crate::plugins_misc_support::InProcess;
@@ -381,7 +381,7 @@ async fn an_override_can_be_cancelled_by_those_who_may_override() {
 #[test]
 fn help_lists_the_three_commands_and_who_may_use_them() {
     let config = plugin_config(PLUGINS);
-    let help = prow_server::plugins::Plugin::help(&ov::OverridePlugin, &config);
+    let help = prow_plugins::Plugin::help(&ov::OverridePlugin, &config);
     let usages: Vec<&str> = help.commands.iter().map(|c| c.usage.as_str()).collect();
     assert_eq!(
         usages,

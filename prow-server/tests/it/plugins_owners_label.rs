@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use prow_github::types::Label;
+use prow_plugins::plugins::owners_label;
 use prow_server::hook::Options;
-use prow_server::plugins::owners_label;
 
 use crate::plugins_approve::{TREE, owners, seed};
 use crate::support::{self, Server, github, labels};

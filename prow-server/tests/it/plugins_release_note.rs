@@ -1,8 +1,8 @@
 //! The release-note plugin: the label from the description's block, `/release-note-none` and
 //! who may use it, and a pull request end to end.
 
+use prow_plugins::plugins::release_note::{self as rn, CommentFacts, PrFacts};
 use prow_server::hook::Options;
-use prow_server::plugins::release_note::{self as rn, CommentFacts, PrFacts};
 
 use crate::plugins_common::{request, summary};
 use crate::support::{self, Server, comment, comments, github, labels, opened};
@@ -210,11 +210,11 @@ fn release_note_edit_is_for_members_and_replaces_the_block() {
             "EditBody { org: \"o\", repo: \"r\", number: 1, body: \"Fixes the flag.\\r\\n\\r\\n```release-note\\r\\nRenames the flag.\\r\\n```\\r\\nThanks.\" }"
         ]
     );
-    let replies = |actions: Vec<prow_server::plugins::Action>| -> Vec<String> {
+    let replies = |actions: Vec<prow_plugins::Action>| -> Vec<String> {
         actions
             .into_iter()
             .map(|a| match a {
-                prow_server::plugins::Action::Comment { body, .. } => body,
+                prow_plugins::Action::Comment { body, .. } => body,
                 other => format!("{other:?}"),
             })
             .collect()
@@ -237,7 +237,7 @@ fn release_note_edit_is_for_members_and_replaces_the_block() {
     );
     assert!(matches!(
         run(&format!("/release-note\n{edit}"), true, pr_body)[0],
-        prow_server::plugins::Action::EditBody { .. }
+        prow_plugins::Action::EditBody { .. }
     ));
 }
 

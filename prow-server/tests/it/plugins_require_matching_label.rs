@@ -2,8 +2,8 @@
 //! and an issue end to end.
 
 use prow_config::plugins::RequireMatchingLabel;
+use prow_plugins::plugins::require_matching_label::{self as rml, Subject};
 use prow_server::hook::Options;
-use prow_server::plugins::require_matching_label::{self as rml, Subject};
 
 use crate::plugins_common::{plugin_config, summary};
 use crate::support::{self, Server, comment, comments, github, labels};

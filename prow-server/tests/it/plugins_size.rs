@@ -3,8 +3,8 @@
 
 use proptest::prelude::*;
 use prow_github::types::PullRequestFile;
+use prow_plugins::plugins::size::{self, Thresholds};
 use prow_server::hook::Options;
-use prow_server::plugins::size::{self, Thresholds};
 
 use crate::plugins_common::{plugin_config, summary};
 use crate::support::{self, Server, github, labels, opened};

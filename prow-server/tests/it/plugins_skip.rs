@@ -1,8 +1,8 @@
 //! The skip plugin: which failed statuses become "Skipped", and `/skip` end to end.
 
 use prow_github::types::{CombinedStatus, Status, StatusState};
+use prow_plugins::plugins::skip;
 use prow_server::hook::Options;
-use prow_server::plugins::skip;
 
 use crate::support::{self, HEAD, Server, comment, github};
 
@@ -47,7 +47,7 @@ fn only_optional_failed_contexts_are_skipped() {
     let contexts: Vec<(String, String)> = skip::decide("o", "r", "abc", &jobs, &combined)
         .into_iter()
         .map(|a| match a {
-            prow_server::plugins::Action::Status { sha, status, .. } => {
+            prow_plugins::Action::Status { sha, status, .. } => {
                 assert_eq!(status.state, StatusState::Success);
                 assert_eq!(status.description.as_deref(), Some("Skipped"));
                 (sha, status.context)

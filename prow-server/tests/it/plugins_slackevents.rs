@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::routing::post;
 use prow_config::plugins::Slack;
 use prow_github::events::PushEvent;
+use prow_plugins::plugins::slackevents::{self, Message, SlackEvents};
 use prow_server::hook::Options;
-use prow_server::plugins::slackevents::{self, Message, SlackEvents};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 

@@ -1,10 +1,10 @@
 //! Commands in the description of a new pull request act as a comment would, as Prow's hook
 //! turns the description into a generic comment event.
 
+use prow_plugins::Action;
+use prow_plugins::plugins::lgtm::OWN_PR;
+use prow_plugins::plugins::trigger::{CANNOT_TRIGGER, without_duplicate_jobs};
 use prow_server::hook::Options;
-use prow_server::plugins::Action;
-use prow_server::plugins::lgtm::OWN_PR;
-use prow_server::plugins::trigger::{CANNOT_TRIGGER, without_duplicate_jobs};
 
 use crate::plugins_misc_support::InProcess;
 use crate::support::{self, comments, github, job_names, labels};

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use prow_config::owners::parse_aliases;
 use prow_github::types::PullRequestFile;
+use prow_plugins::plugins::verify_owners::{self, Findings, Target, Untrusted};
 use prow_server::hook::Options;
-use prow_server::plugins::verify_owners::{self, Findings, Target, Untrusted};
 
 use crate::plugins_approve::{BASE, TREE, say, seed};
 use crate::plugins_common::summary;
@@ -131,7 +131,7 @@ fn the_label_and_comments_follow_the_findings() {
         ["add do-not-merge/invalid-owners-file", "delete 4"]
     );
     let text = match &actions[2] {
-        prow_server::plugins::Action::Comment { body, .. } => body.clone(),
+        prow_plugins::Action::Comment { body, .. } => body.clone(),
         other => panic!("{other:?}"),
     };
     insta::assert_snapshot!("untrusted_comment", text);

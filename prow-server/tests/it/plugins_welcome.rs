@@ -1,8 +1,8 @@
 //! The welcome plugin: templates, who is greeted, and a first pull request end to end.
 
 use prow_github::types::PullRequest;
+use prow_plugins::plugins::welcome;
 use prow_server::hook::Options;
-use prow_server::plugins::welcome;
 use serde_json::json;
 
 use crate::plugins_common::plugin_config;

@@ -1,7 +1,7 @@
 //! The wip plugin: titles and drafts, and a pull request end to end.
 
+use prow_plugins::plugins::wip;
 use prow_server::hook::Options;
-use prow_server::plugins::wip;
 
 use crate::plugins_common::summary;
 use crate::support::{self, Server, github, labels, opened};

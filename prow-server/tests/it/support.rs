@@ -130,6 +130,16 @@ impl Server {
         options: Options,
         config: ConfigSnapshot,
     ) -> Server {
+        Self::start_with_plugins(github, options, config, prow_plugins::builtin()).await
+    }
+
+    /// A hook running `plugins` (by name).
+    pub(crate) async fn start_with_plugins(
+        github: Arc<FakeGitHub>,
+        options: Options,
+        config: ConfigSnapshot,
+        plugins: std::collections::BTreeMap<&'static str, Arc<dyn prow_plugins::Plugin>>,
+    ) -> Server {
         let store: Arc<dyn JobStore> = Arc::new(SqliteStore::in_memory().unwrap());
         let deps = Deps::new(
             github.clone(),
@@ -138,7 +148,7 @@ impl Server {
             prow_github::HmacSecrets::parse(SECRET),
             config,
         );
-        let hook = Hook::start(options, deps);
+        let hook = Hook::start_with_plugins(options, deps, plugins);
         let metrics = hook.metrics();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());

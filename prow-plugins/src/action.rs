@@ -1,0 +1,542 @@
+//! What plugins ask hook to do, and how hook does it.
+
+use prow_core::ProwJob;
+use prow_github::client::GitHubClient;
+use prow_github::types::Status;
+use prow_jobs::store::{JobStore, StoreError};
+
+/// Something a plugin decided; hook carries it out (or only logs it in dry-run mode).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Action {
+    /// Adds labels to an issue or pull request.
+    AddLabels {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The labels.
+        labels: Vec<String>,
+    },
+    /// Removes a label from an issue or pull request.
+    RemoveLabel {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The label.
+        label: String,
+    },
+    /// Comments on an issue or pull request.
+    Comment {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The comment, Markdown.
+        body: String,
+    },
+    /// Assigns users to an issue or pull request.
+    Assign {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The logins.
+        logins: Vec<String>,
+    },
+    /// Sets a commit status.
+    Status {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The commit.
+        sha: String,
+        /// The status.
+        status: Status,
+    },
+    /// Creates a ProwJob (plank runs it).
+    CreateProwJob(Box<ProwJob>),
+    /// Aborts a running ProwJob (plank stops its pod).
+    AbortProwJob {
+        /// The job's name.
+        name: String,
+    },
+    /// Unassigns users from an issue or pull request.
+    Unassign {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The logins.
+        logins: Vec<String>,
+    },
+    /// Asks users to review a pull request.
+    RequestReview {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The pull request.
+        number: u64,
+        /// The logins.
+        logins: Vec<String>,
+    },
+    /// Withdraws review requests from users.
+    UnrequestReview {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The pull request.
+        number: u64,
+        /// The logins.
+        logins: Vec<String>,
+    },
+    /// Closes an issue or pull request.
+    Close {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// Close an issue as "not planned".
+        not_planned: bool,
+    },
+    /// Reopens an issue or pull request.
+    Reopen {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+    },
+    /// Replaces the body (description) of an issue or pull request.
+    EditBody {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The new body.
+        body: String,
+    },
+    /// Renames an issue or pull request.
+    EditTitle {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The new title.
+        title: String,
+    },
+    /// Sets the milestone of an issue or pull request, or clears it.
+    SetMilestone {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The milestone's number; `None` clears it.
+        milestone: Option<u64>,
+    },
+    /// Reacts to an issue comment (`comment_id`) or, without one, to the issue itself.
+    React {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue or pull request.
+        number: u64,
+        /// The comment reacted to, if any.
+        comment_id: Option<u64>,
+        /// The reaction: `+1`, `heart`, `hooray`, ...
+        reaction: String,
+    },
+    /// Deletes a comment (the bot's own, no longer true).
+    DeleteComment {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The comment's id.
+        id: u64,
+    },
+    /// Replaces the text of a comment (the bot's own notification, kept up to date).
+    EditComment {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The comment's id.
+        id: u64,
+        /// The new text, Markdown.
+        body: String,
+    },
+    /// Creates a review with line comments on a pull request.
+    Review {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The pull request.
+        number: u64,
+        /// The review.
+        review: prow_github::client::DraftReview,
+    },
+    /// Hands `event` to `plugin` again after `after`, off hook's workers (a grace period that
+    /// must not hold a worker). Hook schedules it; [`execute`] on its own does nothing.
+    Recheck {
+        /// How long to wait.
+        after: std::time::Duration,
+        /// The plugin to run again.
+        plugin: String,
+        /// The event it runs on.
+        event: Box<prow_github::events::Event>,
+    },
+}
+
+/// Why an action failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ActionError {
+    /// GitHub refused or failed.
+    #[error("{action}: {source}")]
+    GitHub {
+        /// The action, in words.
+        action: String,
+        /// The error.
+        #[source]
+        source: prow_github::Error,
+    },
+    /// The job store refused or failed.
+    #[error("{action}: {source}")]
+    Store {
+        /// The action, in words.
+        action: String,
+        /// The error.
+        #[source]
+        source: StoreError,
+    },
+}
+
+impl Action {
+    /// Adds label `name` to `org/repo#number` when `add`, else removes it.
+    pub fn label(org: &str, repo: &str, number: u64, name: &str, add: bool) -> Action {
+        if add {
+            Action::AddLabels {
+                org: org.to_owned(),
+                repo: repo.to_owned(),
+                number,
+                labels: vec![name.to_owned()],
+            }
+        } else {
+            Action::RemoveLabel {
+                org: org.to_owned(),
+                repo: repo.to_owned(),
+                number,
+                label: name.to_owned(),
+            }
+        }
+    }
+
+    /// The action in words, for logs and errors.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::AddLabels {
+                org,
+                repo,
+                number,
+                labels,
+            } => {
+                format!("add labels {labels:?} to {org}/{repo}#{number}")
+            }
+            Action::RemoveLabel {
+                org,
+                repo,
+                number,
+                label,
+            } => {
+                format!("remove label {label:?} from {org}/{repo}#{number}")
+            }
+            Action::Comment {
+                org, repo, number, ..
+            } => format!("comment on {org}/{repo}#{number}"),
+            Action::Assign {
+                org,
+                repo,
+                number,
+                logins,
+            } => {
+                format!("assign {logins:?} to {org}/{repo}#{number}")
+            }
+            Action::Status {
+                org,
+                repo,
+                sha,
+                status,
+            } => {
+                format!("set status {} on {org}/{repo}@{sha}", status.context)
+            }
+            Action::CreateProwJob(job) => {
+                format!("create prowjob {} ({})", job.name(), job.spec.job)
+            }
+            Action::AbortProwJob { name } => format!("abort prowjob {name}"),
+            Action::Unassign {
+                org,
+                repo,
+                number,
+                logins,
+            } => format!("unassign {logins:?} from {org}/{repo}#{number}"),
+            Action::RequestReview {
+                org,
+                repo,
+                number,
+                logins,
+            } => format!("request reviews from {logins:?} on {org}/{repo}#{number}"),
+            Action::UnrequestReview {
+                org,
+                repo,
+                number,
+                logins,
+            } => format!("withdraw review requests from {logins:?} on {org}/{repo}#{number}"),
+            Action::Close {
+                org, repo, number, ..
+            } => format!("close {org}/{repo}#{number}"),
+            Action::Reopen { org, repo, number } => format!("reopen {org}/{repo}#{number}"),
+            Action::EditBody {
+                org, repo, number, ..
+            } => format!("edit the body of {org}/{repo}#{number}"),
+            Action::DeleteComment { org, repo, id } => {
+                format!("delete comment {id} in {org}/{repo}")
+            }
+            Action::EditTitle {
+                org, repo, number, ..
+            } => format!("edit the title of {org}/{repo}#{number}"),
+            Action::Review {
+                org,
+                repo,
+                number,
+                review,
+            } => format!(
+                "review {org}/{repo}#{number} with {} comments",
+                review.comments.len()
+            ),
+            Action::Recheck { after, plugin, .. } => {
+                format!("run {plugin} again in {}s", after.as_secs())
+            }
+            Action::React {
+                org,
+                repo,
+                number,
+                comment_id,
+                reaction,
+            } => match comment_id {
+                Some(id) => format!("react {reaction} to comment {id} on {org}/{repo}#{number}"),
+                None => format!("react {reaction} to {org}/{repo}#{number}"),
+            },
+            Action::SetMilestone {
+                org,
+                repo,
+                number,
+                milestone,
+            } => match milestone {
+                Some(m) => format!("set milestone {m} on {org}/{repo}#{number}"),
+                None => format!("clear the milestone of {org}/{repo}#{number}"),
+            },
+            Action::EditComment { org, repo, id, .. } => {
+                format!("edit comment {id} in {org}/{repo}")
+            }
+        }
+    }
+}
+
+/// Carries out `action`.
+pub async fn execute(
+    action: &Action,
+    github: &dyn GitHubClient,
+    store: &dyn JobStore,
+) -> Result<(), ActionError> {
+    let gh = |source| ActionError::GitHub {
+        action: action.describe(),
+        source,
+    };
+    let st = |source| ActionError::Store {
+        action: action.describe(),
+        source,
+    };
+    match action {
+        Action::AddLabels {
+            org,
+            repo,
+            number,
+            labels,
+        } => github
+            .add_labels(org, repo, *number, labels)
+            .await
+            .map_err(gh),
+        Action::RemoveLabel {
+            org,
+            repo,
+            number,
+            label,
+        } => github
+            .remove_label(org, repo, *number, label)
+            .await
+            .map_err(gh),
+        Action::Comment {
+            org,
+            repo,
+            number,
+            body,
+        } => github
+            .create_comment(org, repo, *number, body)
+            .await
+            .map(|_| ())
+            .map_err(gh),
+        Action::Assign {
+            org,
+            repo,
+            number,
+            logins,
+        } => github
+            .add_assignees(org, repo, *number, logins)
+            .await
+            .map_err(gh),
+        Action::Status {
+            org,
+            repo,
+            sha,
+            status,
+        } => github
+            .create_status(org, repo, sha, status)
+            .await
+            .map_err(gh),
+        Action::CreateProwJob(job) => store.create((**job).clone()).await.map(|_| ()).map_err(st),
+        Action::AbortProwJob { name } => {
+            prow_jobs::abort::abort(store, name, prow_jobs::abort::AbortOptions::default())
+                .await
+                .map(|_| ())
+                .map_err(st)
+        }
+        Action::Unassign {
+            org,
+            repo,
+            number,
+            logins,
+        } => github
+            .remove_assignees(org, repo, *number, logins)
+            .await
+            .map_err(gh),
+        Action::RequestReview {
+            org,
+            repo,
+            number,
+            logins,
+        } => github
+            .request_review(org, repo, *number, logins)
+            .await
+            .map_err(gh),
+        Action::UnrequestReview {
+            org,
+            repo,
+            number,
+            logins,
+        } => github
+            .unrequest_review(org, repo, *number, logins)
+            .await
+            .map_err(gh),
+        Action::Close {
+            org,
+            repo,
+            number,
+            not_planned,
+        } => github
+            .close_issue(org, repo, *number, *not_planned)
+            .await
+            .map_err(gh),
+        Action::Reopen { org, repo, number } => {
+            github.reopen_issue(org, repo, *number).await.map_err(gh)
+        }
+        Action::EditBody {
+            org,
+            repo,
+            number,
+            body,
+        } => github
+            .edit_issue_body(org, repo, *number, body)
+            .await
+            .map_err(gh),
+        Action::DeleteComment { org, repo, id } => {
+            github.delete_comment(org, repo, *id).await.map_err(gh)
+        }
+        Action::EditTitle {
+            org,
+            repo,
+            number,
+            title,
+        } => github
+            .edit_issue_title(org, repo, *number, title)
+            .await
+            .map_err(gh),
+        Action::Review {
+            org,
+            repo,
+            number,
+            review,
+        } => github
+            .create_review(org, repo, *number, review)
+            .await
+            .map_err(gh),
+        // Scheduled by hook, which holds what a later run needs.
+        Action::Recheck { .. } => Ok(()),
+        Action::React {
+            org,
+            repo,
+            number,
+            comment_id,
+            reaction,
+        } => match comment_id {
+            Some(id) => github
+                .create_comment_reaction(org, repo, *id, reaction)
+                .await
+                .map_err(gh),
+            None => github
+                .create_issue_reaction(org, repo, *number, reaction)
+                .await
+                .map_err(gh),
+        },
+        Action::SetMilestone {
+            org,
+            repo,
+            number,
+            milestone,
+        } => github
+            .set_milestone(org, repo, *number, *milestone)
+            .await
+            .map_err(gh),
+        Action::EditComment {
+            org,
+            repo,
+            id,
+            body,
+        } => github.edit_comment(org, repo, *id, body).await.map_err(gh),
+    }
+}

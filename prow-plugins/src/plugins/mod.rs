@@ -1,0 +1,90 @@
+//! The built-in plugins, one module each, named as upstream names them (Rust spells `-` as
+//! `_`; `override` is `override_`; the external plugins needs-rebase, cherrypicker and refresh
+//! are here too), and [`builtin`], the registry that lists them in one place.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::Plugin;
+
+pub mod approve;
+pub mod assign;
+pub mod blockade;
+pub mod blunderbuss;
+pub mod cat;
+pub mod cherry_pick_unapproved;
+pub mod cla;
+pub mod config_updater;
+pub mod dco;
+pub mod dog;
+pub mod golint;
+pub mod heart;
+pub mod help;
+pub mod hold;
+pub mod label;
+pub mod lgtm;
+pub mod lifecycle;
+pub mod mergecommitblocker;
+pub mod milestone;
+pub mod milestoneapplier;
+pub mod milestonestatus;
+pub mod needs_rebase;
+pub mod override_;
+pub mod owners_label;
+pub mod pony;
+pub mod release_note;
+pub mod require_matching_label;
+pub mod retitle;
+pub mod shrug;
+pub mod size;
+pub mod skip;
+pub mod slackevents;
+pub mod trigger;
+pub mod verify_owners;
+pub mod welcome;
+pub mod wip;
+pub mod yuks;
+
+/// Every built-in plugin, by name.
+pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
+    let all: Vec<Arc<dyn Plugin>> = vec![
+        Arc::new(trigger::Trigger),
+        Arc::new(lgtm::Lgtm),
+        Arc::new(hold::Hold),
+        Arc::new(label::LabelPlugin),
+        Arc::new(size::SizePlugin),
+        Arc::new(assign::Assign),
+        Arc::new(wip::Wip),
+        Arc::new(lifecycle::Lifecycle),
+        Arc::new(help::Help),
+        Arc::new(shrug::Shrug),
+        Arc::new(yuks::Yuks),
+        Arc::new(cat::Cat::default()),
+        Arc::new(dog::Dog::default()),
+        Arc::new(pony::Pony::default()),
+        Arc::new(skip::Skip),
+        Arc::new(release_note::ReleaseNote),
+        Arc::new(dco::DcoPlugin),
+        Arc::new(welcome::WelcomePlugin),
+        Arc::new(require_matching_label::RequireMatchingLabelPlugin),
+        Arc::new(milestone::MilestonePlugin),
+        Arc::new(milestoneapplier::MilestoneApplier),
+        Arc::new(heart::Heart),
+        Arc::new(approve::Approve::default()),
+        Arc::new(verify_owners::VerifyOwners::default()),
+        Arc::new(owners_label::OwnersLabel::default()),
+        Arc::new(blunderbuss::Blunderbuss::default()),
+        Arc::new(cla::Cla::default()),
+        Arc::new(override_::OverridePlugin),
+        Arc::new(slackevents::SlackEvents::from_env()),
+        Arc::new(config_updater::ConfigUpdater::from_env()),
+        Arc::new(golint::Lint::from_env()),
+        Arc::new(mergecommitblocker::MergeCommitBlocker),
+        Arc::new(retitle::Retitle),
+        Arc::new(milestonestatus::MilestoneStatus),
+        Arc::new(blockade::BlockadePlugin),
+        Arc::new(cherry_pick_unapproved::CherryPickUnapproved),
+        Arc::new(needs_rebase::NeedsRebase::default()),
+    ];
+    all.into_iter().map(|p| (p.name(), p)).collect()
+}

@@ -1,0 +1,5 @@
+//! Integration tests of prow-plugins: the plugins' pure decisions, table by table, and their
+//! `handle` over the fake GitHub. Tests through the real hook live in prow-server.
+
+mod added;
+mod tables;
