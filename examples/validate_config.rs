@@ -21,35 +21,23 @@ pub struct Report {
 pub fn check(dir: &Path) -> Report {
     let mut report = Report::default();
     let jobs = dir.join("jobs");
-    let options =
-        prow_config::LoadOptions::new(dir.join("config.yaml"), jobs.is_dir().then_some(jobs));
-    match prow_config::load(&options) {
-        Ok(config) => {
-            report
-                .warnings
-                .extend(config.warnings.iter().map(ToString::to_string));
-            let j = &config.jobs;
+    let mut paths =
+        prow_config::ConfigPaths::new(dir.join("config.yaml"), jobs.is_dir().then_some(jobs));
+    let plugins = dir.join("plugins.yaml");
+    if plugins.is_file() {
+        paths = paths.with_plugin_config(plugins);
+    }
+    // One call reads config.yaml, the jobs and plugins.yaml, and reports every problem of all
+    // of them, each naming its file and field.
+    match prow_config::load_snapshot(&paths) {
+        Ok((snapshot, warnings)) => {
+            report.warnings = warnings;
+            let j = &snapshot.config.jobs;
             report.jobs = j.presubmits.values().map(Vec::len).sum::<usize>()
                 + j.postsubmits.values().map(Vec::len).sum::<usize>()
                 + j.periodics.len();
         }
-        // `Invalid` carries every error found, each naming its file and field.
-        Err(prow_config::Error::Invalid { errors }) => {
-            report.errors.extend(errors.iter().map(ToString::to_string));
-        }
-        Err(other) => report.errors.push(other.to_string()),
-    }
-    let plugins = dir.join("plugins.yaml");
-    if plugins.is_file() {
-        match prow_config::load_plugins(&prow_config::PluginLoadOptions::new(plugins)) {
-            Ok((_, warnings)) => report
-                .warnings
-                .extend(warnings.iter().map(ToString::to_string)),
-            Err(prow_config::Error::Invalid { errors }) => {
-                report.errors.extend(errors.iter().map(ToString::to_string));
-            }
-            Err(other) => report.errors.push(other.to_string()),
-        }
+        Err(e) => report.errors = e.errors,
     }
     report
 }

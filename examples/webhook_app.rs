@@ -47,13 +47,10 @@ impl Plugin for Greeter {
 /// delivers one `/hello` comment and returns the comments the bot left.
 pub async fn run(demo: &Path) -> anyhow::Result<Vec<String>> {
     // Configuration: the demo's jobs, and its plugins with ours enabled for the demo org.
-    let config = prow_config::load(&prow_config::LoadOptions::new(
-        demo.join("config.yaml"),
-        Some(demo.join("jobs")),
-    ))?;
-    let mut options = prow_config::PluginLoadOptions::new(demo.join("plugins.yaml"));
-    options.check_unknown_plugins = false;
-    let (mut plugins, _) = prow_config::load_plugins(&options)?;
+    let paths = prow_config::ConfigPaths::new(demo.join("config.yaml"), Some(demo.join("jobs")))
+        .with_plugin_config(demo.join("plugins.yaml"));
+    let (snapshot, _) = prow_config::load_snapshot(&paths)?;
+    let mut plugins = (*snapshot.plugins).clone();
     plugins
         .plugins
         .entry("prow-demo".to_owned())
@@ -72,7 +69,10 @@ pub async fn run(demo: &Path) -> anyhow::Result<Vec<String>> {
         store,
         "prow-bot",
         prow_github::HmacSecrets::parse(&secret),
-        prow_config::ConfigSnapshot::new(config, plugins),
+        prow_config::ConfigSnapshot::from_shared(
+            snapshot.config.clone(),
+            std::sync::Arc::new(plugins),
+        ),
     );
 
     let mut all = prow_plugins::builtin();

@@ -37,6 +37,71 @@ pub fn compile(pattern: &str) -> Result<Regex, regex::Error> {
     Regex::new(&translated)
 }
 
+/// Why Go's `regexp.Compile` refuses `pattern`, worded as Go words it
+/// (``error parsing regexp: missing closing ): `(x` ``); `None` when it compiles.
+///
+/// The reason and the quoted part follow Go's `regexp/syntax` error codes: the whole pattern
+/// for unbalanced parentheses, the class from its `[` for an unclosed class, the offending
+/// piece otherwise. A failure Go has no code for keeps Rust's reason.
+pub fn go_error(pattern: &str) -> Option<String> {
+    let err = match ast::parse::Parser::new().parse(pattern) {
+        Ok(_) => {
+            let err = compile(pattern).err()?;
+            let text = err.to_string();
+            let reason = text
+                .lines()
+                .rev()
+                .find_map(|l| l.trim().strip_prefix("error: "))
+                .unwrap_or(text.trim());
+            return Some(format!("error parsing regexp: {reason}: `{pattern}`"));
+        }
+        Err(err) => err,
+    };
+    use ast::ErrorKind as K;
+    let span = err.span();
+    // An empty span (a repetition operator with nothing before it) names the character there.
+    let piece = match pattern.get(span.start.offset..span.end.offset) {
+        Some("") => pattern
+            .get(span.start.offset..)
+            .and_then(|rest| rest.chars().next().map(|c| &rest[..c.len_utf8()]))
+            .unwrap_or_default(),
+        Some(piece) => piece,
+        None => pattern,
+    };
+    let (code, expr) = match err.kind() {
+        K::GroupUnclosed => ("missing closing )", pattern),
+        K::GroupUnopened => ("unexpected )", pattern),
+        K::ClassUnclosed => (
+            "missing closing ]",
+            pattern.get(span.start.offset..).unwrap_or(pattern),
+        ),
+        K::EscapeUnrecognized | K::EscapeHexInvalid | K::EscapeHexInvalidDigit => {
+            ("invalid escape sequence", piece)
+        }
+        K::EscapeUnexpectedEof => ("trailing backslash at end of expression", ""),
+        K::RepetitionMissing => ("missing argument to repetition operator", piece),
+        K::RepetitionCountInvalid => ("invalid repeat count", piece),
+        K::ClassRangeInvalid => ("invalid character class range", piece),
+        K::ClassEscapeInvalid => ("invalid character class range", piece),
+        K::GroupNameInvalid | K::GroupNameEmpty | K::GroupNameDuplicate { .. } => {
+            ("invalid named capture", piece)
+        }
+        K::GroupNameUnexpectedEof => ("invalid named capture", pattern),
+        K::FlagUnrecognized
+        | K::FlagDanglingNegation
+        | K::FlagDuplicate { .. }
+        | K::FlagRepeatedNegation { .. }
+        | K::FlagUnexpectedEof
+        | K::UnsupportedLookAround
+        | K::UnsupportedBackreference => ("invalid or unsupported Perl syntax", piece),
+        K::NestLimitExceeded(_) => ("expression nests too deeply", pattern),
+        _ => {
+            return Some(format!("error parsing regexp: {}: `{pattern}`", err.kind()));
+        }
+    };
+    Some(format!("error parsing regexp: {code}: `{expr}`"))
+}
+
 /// Go's meaning of a Perl class.
 fn perl(kind: &ClassPerlKind, negated: bool) -> &'static str {
     match (kind, negated) {

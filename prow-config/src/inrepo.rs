@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::error::{Error, Finding};
+use crate::files::{Ignore, read_maybe_gzip};
 use crate::jobs::{JobConfig, Postsubmit, Preset, Presubmit, nullable};
-use crate::load::{Config, FieldSegment, Ignore, parse, parse_field_path, read_maybe_gzip};
+use crate::load::Config;
+use crate::locate::{FieldSegment, parse_field_path};
+use crate::parse::parse;
 
 /// The in-repo config file at a repository's root.
 pub const PROW_YAML_FILE: &str = ".prow.yaml";
@@ -73,9 +76,9 @@ pub fn read_prow_yaml(dir: &Path) -> Result<(ProwYaml, Vec<Finding>), Error> {
         let mut files = Vec::new();
         let mut ignores: Vec<(PathBuf, Ignore)> = Vec::new();
         if dir.join(".prowignore").is_file() {
-            ignores.push((dir.to_owned(), crate::load::prowignore(dir)?));
+            ignores.push((dir.to_owned(), crate::files::prowignore(dir)?));
         }
-        crate::load::walk(&prow_dir, &mut ignores, &mut files)?;
+        crate::files::walk(&prow_dir, &mut ignores, &mut files)?;
         let mut merged = ProwYaml::default();
         let mut errors = Vec::new();
         for file in files {
@@ -107,7 +110,7 @@ pub fn read_prow_yaml_file(file: &Path) -> Result<(ProwYaml, Vec<Finding>), Erro
                 job.source_index = i;
             }
             prow_yaml.warnings = unknown;
-            crate::load::fill_lines(&mut prow_yaml.warnings);
+            crate::locate::fill_lines(&mut prow_yaml.warnings);
             Ok((prow_yaml, Vec::new()))
         }
         Err(mut finding) => {
@@ -159,7 +162,22 @@ pub fn default_and_validate(config: &Config, repo: &str, prow_yaml: &mut ProwYam
     post.extend(in_repo_post.iter().cloned());
     together.presubmits.insert(repo.to_owned(), pre);
     together.postsubmits.insert(repo.to_owned(), post);
-    errors.extend(crate::validate::validate_jobs(&config.prow, &together));
+    // The central jobs loaded without an error, so a problem found now comes from the in-repo
+    // jobs; Prow reports a clash from both jobs, and the in-repo side is the one to fix.
+    let in_repo_sources: std::collections::BTreeSet<&str> = in_repo_pre
+        .iter()
+        .map(|j| j.source_path.as_str())
+        .chain(in_repo_post.iter().map(|j| j.source_path.as_str()))
+        .collect();
+    errors.extend(
+        crate::validate::validate_jobs(Some(&config.prow), &together)
+            .into_iter()
+            .filter(|f| {
+                f.file
+                    .as_ref()
+                    .is_none_or(|file| in_repo_sources.contains(file.to_string_lossy().as_ref()))
+            }),
+    );
 
     for (kind, clusters) in [
         (
@@ -212,11 +230,11 @@ pub fn default_and_validate(config: &Config, repo: &str, prow_yaml: &mut ProwYam
                 && segments[1] == FieldSegment::Key(repo.to_owned())
             {
                 segments.remove(1);
-                finding.field = crate::load::render_field_path(&segments);
+                finding.field = crate::locate::render_field_path(&segments);
             }
         }
     }
-    crate::load::fill_lines(&mut errors);
+    crate::locate::fill_lines(&mut errors);
     errors
 }
 

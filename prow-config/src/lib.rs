@@ -15,22 +15,28 @@
 //! merge keys, repeated keys). [`load_plugins`] does the same for `plugins.yaml` ([`plugins`]).
 
 mod branches;
+mod casefold;
 mod defaults;
 mod error;
+mod files;
 pub mod filter;
 pub mod goregex;
 mod index;
 pub mod inrepo;
+mod jobfiles;
 mod jobs;
 mod lines;
 mod load;
+mod locate;
 mod matching;
 pub mod orgrepo;
 pub mod owners;
 mod parallel;
+mod parse;
 pub mod plugins;
 pub mod prow;
 mod snapshot;
+mod supplemental;
 #[cfg(feature = "test-util")]
 pub mod synthetic;
 pub mod tide_plugins;
@@ -49,14 +55,14 @@ pub use filter::{
 };
 pub use goregex::GoRegex;
 pub use index::PresubmitIndex;
+pub use jobfiles::read_job_config;
 pub use jobs::{BaseMut, JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit};
-pub use load::{
-    Config, DEFAULT_SUPPLEMENTAL_SUFFIX, LoadOptions, UNKNOWN_FIELD, load, read_job_config,
-};
+pub use load::{Config, DEFAULT_SUPPLEMENTAL_SUFFIX, LoadOptions, load};
 pub use matching::{
     BranchVerdict, Brancher, ChangeMatcher, ChangeRule, ChangedFiles, ChangesError, Decision,
     LazyChanges, Why,
 };
+pub use parse::UNKNOWN_FIELD;
 pub use plugins::{PluginConfig, PluginLoadOptions, load_plugins};
 pub use prow::{
     DefaultDecorationConfigEntry, InRepoConfig, Plank, ProwConfig, ProwJobDefaultEntry, Raw, Sinker,

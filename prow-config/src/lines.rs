@@ -1,6 +1,6 @@
 //! The lines of many field paths of one YAML document, from one pass over its text.
 //!
-//! Findings name a field path (`presubmits["org/repo"][7].context`); [`crate::load::locate`]
+//! Findings name a field path (`presubmits["org/repo"][7].context`); [`crate::locate::locate`]
 //! finds its line by walking the document with the YAML parser and failing on purpose at the
 //! node, which costs a parse of the whole file per finding. A job file with thousands of jobs
 //! and a finding per job made that quadratic. [`LineIndex`] reads the block structure of a
@@ -8,7 +8,7 @@
 //! answers every path from that tree with the line the parser would report: a node's line is
 //! where its first token is (a mapping's first key, a sequence's first `-`, a scalar, a flow
 //! collection's bracket; an empty value's key or `-`), and a path that leaves the document
-//! stops at its deepest node present, as [`crate::load::locate`] does.
+//! stops at its deepest node present, as [`crate::locate::locate`] does.
 //!
 //! The index only covers the YAML that configuration files are written in. Anything it is
 //! not sure to read as libyaml does (anchors, aliases, tags, explicit keys, multi-line quoted
@@ -17,7 +17,7 @@
 //! answer `None`, and the caller asks the parser instead. Tests compare both answers on every
 //! node of the corpus and on generated documents.
 
-use crate::load::FieldSegment;
+use crate::locate::{Anchor, FieldSegment};
 
 /// Deeper documents are left to the parser (which stops at 128 levels).
 const MAX_DEPTH: usize = 100;
@@ -46,9 +46,9 @@ enum Kind {
     /// A scalar, an empty value, or a flow collection on one line (everything in it is on
     /// that line).
     Leaf,
-    /// A block mapping: keys in order (`None`: a key whose text the index does not resolve)
-    /// and their values.
-    Map(Vec<(Option<String>, usize)>),
+    /// A block mapping: keys in order (`None`: a key whose text the index does not resolve),
+    /// the line each key is written on, and their values.
+    Map(Vec<(Option<String>, usize, usize)>),
     /// A block sequence's items.
     Seq(Vec<usize>),
 }
@@ -123,30 +123,47 @@ impl LineIndex {
     /// The line the parser reports for `path`: its node's, or its deepest ancestor's when the
     /// document stops short of it; `None` when only the parser can tell.
     pub(crate) fn line_of(&self, path: &[FieldSegment]) -> Option<usize> {
+        self.line_at(path, Anchor::Node)
+    }
+
+    /// The line of `path` (or of its deepest ancestor present) as `anchor` asks: the node's, or
+    /// for a mapping key the key's own line.
+    pub(crate) fn line_at(&self, path: &[FieldSegment], anchor: Anchor) -> Option<usize> {
         let mut node = self.nodes.first()?;
+        let mut key_line = None;
+        let mut resolved = 0;
         for segment in path {
             let next = match (&node.kind, segment) {
                 (Kind::Map(entries), FieldSegment::Key(want)) => {
                     let mut found = None;
-                    for (key, value) in entries {
+                    for (key, line, value) in entries {
                         // A key the index could not read might be the one wanted.
                         let key = key.as_deref()?;
                         if key.eq_ignore_ascii_case(want) {
-                            found = Some(*value);
+                            found = Some((*value, Some(*line)));
                             break;
                         }
                     }
                     found
                 }
-                (Kind::Seq(items), FieldSegment::Index(i)) => items.get(*i).copied(),
+                (Kind::Seq(items), FieldSegment::Index(i)) => items.get(*i).map(|i| (*i, None)),
                 _ => None,
             };
             match next {
-                Some(i) => node = &self.nodes[i],
+                Some((i, line)) => {
+                    node = &self.nodes[i];
+                    key_line = line;
+                    resolved += 1;
+                }
                 None => break,
             }
         }
-        Some(node.line)
+        match (anchor, key_line) {
+            // A key anchor names no line for a path not even starting in the document.
+            (Anchor::Key, _) if resolved == 0 && !path.is_empty() => None,
+            (Anchor::Key, Some(line)) => Some(line),
+            _ => Some(node.line),
+        }
     }
 }
 
@@ -478,7 +495,7 @@ impl<'t> Scanner<'t> {
                 let at = line.text.len() - skip_blanks(rest).len();
                 self.node(at, indent as isize, false)?
             };
-            entries.push((key, value));
+            entries.push((key, line.number, value));
             match self.peek() {
                 Some(next) if next.indent == indent => {
                     if matches!(classify(next.text, indent)?, Start::Key(..)) {
@@ -540,7 +557,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::load::{locate, render_field_path};
+    use crate::locate::{locate, render_field_path};
 
     /// Every path to a node of `index`, and for each node a step the document does not have
     /// (a missing key, an index past the end, a step below a leaf).
@@ -553,7 +570,7 @@ mod tests {
                 Kind::Leaf => missing.push(FieldSegment::Key("below".to_owned())),
                 Kind::Map(entries) => {
                     missing.push(FieldSegment::Key("no-such-key".to_owned()));
-                    for (key, value) in entries {
+                    for (key, _, value) in entries {
                         if let Some(key) = key {
                             let mut next = path.clone();
                             next.push(FieldSegment::Key(key.clone()));

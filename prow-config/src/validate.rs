@@ -38,7 +38,8 @@ impl Regexes {
         if ok {
             Ok(())
         } else {
-            Err(format!("invalid regex {pattern:?}"))
+            Err(crate::goregex::go_error(pattern)
+                .unwrap_or_else(|| format!("error parsing regexp: `{pattern}`")))
         }
     }
 
@@ -395,8 +396,14 @@ fn pod_spec(
 }
 
 /// Prow's `validateJobBase`: every reason, unwrapped. Prow stops at a job's first problem;
-/// every one is listed here.
-fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<(String, String)> {
+/// every one is listed here. Without the component configuration (`prow` is `None`: its
+/// section of `config.yaml` did not parse) the rules that depend on it are left out, so one
+/// bad value there does not turn into an error for every job.
+fn job_base(
+    job: &impl JobBase,
+    base: &Base<'_>,
+    prow: Option<&ProwConfig>,
+) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     let mut push = |field: &str, message: String| out.push((field.to_owned(), message));
     if let Some(m) = check_name(job) {
@@ -415,10 +422,10 @@ fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<(Stri
     let known_agent = ["kubernetes", "jenkins", "tekton-pipeline"].contains(&agent);
     // Prow checks the agent rules in order and reports the first that fails; an agent it does
     // not know is not checked at all.
-    let pod_namespace = if prow.pod_namespace.is_empty() {
-        "default"
-    } else {
-        &prow.pod_namespace
+    let pod_namespace = match prow {
+        Some(prow) if !prow.pod_namespace.is_empty() => Some(prow.pod_namespace.as_str()),
+        Some(_) => Some("default"),
+        None => None,
     };
     let agent_problem: Option<(&str, String)> = if !known_agent {
         None
@@ -451,7 +458,7 @@ fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<(Stri
         ))
     } else if base
         .namespace
-        .is_some_and(|n| !n.is_empty() && n != pod_namespace)
+        .is_some_and(|n| pod_namespace.is_some_and(|p| !n.is_empty() && n != p))
         && agent != "tekton-pipeline"
     {
         Some((
@@ -471,7 +478,7 @@ fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<(Stri
     }
     for (label, value) in base.labels {
         let mut at = ".labels".to_owned();
-        crate::load::push_key(&mut at, label);
+        crate::locate::push_key(&mut at, label);
         if RESERVED_LABELS.contains(&label.as_str()) {
             push(&at, format!("label {label} is reserved for decoration"));
             continue;
@@ -496,7 +503,7 @@ fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<(Stri
         let errs = qualified_name_errors(key);
         if !errs.is_empty() {
             let mut at = ".annotations".to_owned();
-            crate::load::push_key(&mut at, key);
+            crate::locate::push_key(&mut at, key);
             push(
                 &at,
                 format!("invalid annotation key {key:?}: {}", go_list(&errs)),
@@ -504,7 +511,9 @@ fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<(Stri
         }
     }
     let queue = job.job_queue_name();
-    if !queue.is_empty() && !prow.plank.job_queue_capacities.contains_key(queue) {
+    if !queue.is_empty()
+        && prow.is_some_and(|prow| !prow.plank.job_queue_capacities.contains_key(queue))
+    {
         push(".job_queue_name", format!("invalid job queue name {queue}"));
     }
     let Some(spec) = job.spec().filter(|s| !s.containers.is_empty()) else {
@@ -529,7 +538,8 @@ fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<(Stri
         }
     }
     if let Some(decoration) = base.decoration {
-        if let Err(e) = decoration.validate() {
+        // Decoration defaults come from `plank`; without them a job's decoration is partial.
+        if let Some(Err(e)) = prow.map(|_| decoration.validate()) {
             push(
                 ".decoration_config",
                 format!("invalid decoration config: {e}"),
@@ -551,15 +561,16 @@ fn job_base(job: &impl JobBase, base: &Base<'_>, prow: &ProwConfig) -> Vec<(Stri
     out
 }
 
-/// Every load-time error in the job configuration.
-pub(crate) fn validate(config: &Config) -> Vec<Finding> {
-    validate_jobs(&config.prow, &config.jobs)
+/// Every load-time error in the job configuration; `component_read` is false when the
+/// component part of `config.yaml` did not parse (its defaults stand in for it).
+pub(crate) fn validate(config: &Config, component_read: bool) -> Vec<Finding> {
+    validate_jobs(component_read.then_some(&config.prow), &config.jobs)
 }
 
 /// Every load-time error in `jobs`, judged against the component configuration `prow`:
 /// presubmits on one thread, postsubmits and periodics on another (their rules are
 /// independent), reported in that order.
-pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding> {
+pub(crate) fn validate_jobs(prow: Option<&ProwConfig>, jobs: &JobConfig) -> Vec<Finding> {
     let (mut errors, rest) = std::thread::scope(|scope| {
         let rest = scope.spawn(|| validate_part(prow, jobs, false));
         let presubmits = validate_part(prow, jobs, true);
@@ -574,7 +585,7 @@ pub(crate) fn validate_jobs(prow: &ProwConfig, jobs: &JobConfig) -> Vec<Finding>
 }
 
 /// The presubmit half (`presubmits`) or the rest of [`validate_jobs`].
-fn validate_part(prow: &ProwConfig, jobs: &JobConfig, presubmits: bool) -> Vec<Finding> {
+fn validate_part(prow: Option<&ProwConfig>, jobs: &JobConfig, presubmits: bool) -> Vec<Finding> {
     let mut errors = Vec::new();
     let mut res = Regexes::default();
     let err = |job: &dyn Fn() -> (String, String), field: String, message: String| {
@@ -616,13 +627,14 @@ fn validate_part(prow: &ProwConfig, jobs: &JobConfig, presubmits: bool) -> Vec<F
                     continue;
                 }
                 if res.intersects((&other.branches, &other.skip_branches), brancher) {
-                    errors.push(err(
-                        &who,
-                        at(".context"),
-                        format!(
-                            "jobs {} and {} report to the same GitHub context {:?}",
-                            other.name, ps.name, other.context
-                        ),
+                    // Prow compares every job with every other, so each pair is reported
+                    // twice, once from each job.
+                    errors.extend(context_clash(
+                        "presubmits",
+                        repo,
+                        (other.name.as_str(), &other.source_path, other.source_index),
+                        (ps.name.as_str(), &ps.source_path, ps.source_index),
+                        &ps.context,
                     ));
                 }
             }
@@ -636,6 +648,13 @@ fn validate_part(prow: &ProwConfig, jobs: &JobConfig, presubmits: bool) -> Vec<F
             }
             if let Some((field, m)) = triggering(ps) {
                 errors.push(err(&who, at(field), m));
+            }
+            if let Some((field, m)) = reporting(ps, ps.skip_report, &ps.context) {
+                errors.push(err(
+                    &who,
+                    at(field),
+                    format!("invalid presubmit job {}: {m}", ps.name),
+                ));
             }
             // The trigger and rerun command Prow gives a job agree by construction; a job
             // name that could break the regex is reported by the name check.
@@ -652,10 +671,13 @@ fn validate_part(prow: &ProwConfig, jobs: &JobConfig, presubmits: bool) -> Vec<F
             };
             let matches = || ps.trigger_matches(&ps.rerun_command);
             match trigger {
-                Err(_) => errors.push(err(
+                Err(e) => errors.push(err(
                     &who,
                     at(".trigger"),
-                    format!("could not set regex: could not compile trigger regex for {}", ps.name),
+                    format!(
+                        "could not set regex: could not compile trigger regex for {}: {e}",
+                        ps.name
+                    ),
                 )),
                 Ok(()) if !defaulted && !matches() => errors.push(err(
                     &who,
@@ -672,6 +694,7 @@ fn validate_part(prow: &ProwConfig, jobs: &JobConfig, presubmits: bool) -> Vec<F
                 &mut errors,
                 &who,
                 &at,
+                &ps.name,
                 &ps.branches,
                 &ps.skip_branches,
                 &ps.run_if_changed,
@@ -693,8 +716,10 @@ fn validate_part(prow: &ProwConfig, jobs: &JobConfig, presubmits: bool) -> Vec<F
     }
 
     for (repo, list) in post {
-        // Earlier jobs by name: only namesakes can be duplicates.
+        // Earlier jobs by name and by context: only namesakes can be duplicates, only
+        // context-sharers can clash.
         let mut seen: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_context: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut duplicates = BTreeSet::new();
         // The first repeated job, so the aggregated error can point at a file.
         let mut where_first: Option<(String, String)> = None;
@@ -712,10 +737,35 @@ fn validate_part(prow: &ProwConfig, jobs: &JobConfig, presubmits: bool) -> Vec<F
                 }
             }
             seen.entry(&ps.name).or_default().push(i);
+            for &j in by_context.get(ps.context.as_str()).into_iter().flatten() {
+                let other = &list[j];
+                if other.name != ps.name
+                    && res.intersects(
+                        (&other.branches, &other.skip_branches),
+                        (&ps.branches, &ps.skip_branches),
+                    )
+                {
+                    errors.extend(context_clash(
+                        "postsubmits",
+                        repo,
+                        (other.name.as_str(), &other.source_path, other.source_index),
+                        (ps.name.as_str(), &ps.source_path, ps.source_index),
+                        &ps.context,
+                    ));
+                }
+            }
+            by_context.entry(&ps.context).or_default().push(i);
             for (field, m) in job_base(ps, &base!(ps, Kind::Postsubmit), prow) {
                 errors.push(err(
                     &who,
                     at(&field),
+                    format!("invalid postsubmit job {}: {m}", ps.name),
+                ));
+            }
+            if let Some((field, m)) = reporting(ps, ps.skip_report, &ps.context) {
+                errors.push(err(
+                    &who,
+                    at(field),
                     format!("invalid postsubmit job {}: {m}", ps.name),
                 ));
             }
@@ -732,6 +782,7 @@ fn validate_part(prow: &ProwConfig, jobs: &JobConfig, presubmits: bool) -> Vec<F
                 &mut errors,
                 &who,
                 &at,
+                &ps.name,
                 &ps.branches,
                 &ps.skip_branches,
                 &ps.run_if_changed,
@@ -806,7 +857,7 @@ fn validate_part(prow: &ProwConfig, jobs: &JobConfig, presubmits: bool) -> Vec<F
                 }
             }
             if !p.cron.is_empty()
-                && let Err(e) = check_cron(&p.cron)
+                && let Err(e) = prow_core::cron::check(&p.cron)
             {
                 errors.push(err(
                     &who,
@@ -895,37 +946,112 @@ fn triggering(job: &crate::jobs::Presubmit) -> Option<(&'static str, String)> {
     None
 }
 
-/// Checks that branch and change regexes compile.
+/// Prow's context clash between two jobs of one repository whose branches overlap, reported
+/// from each job as Prow does (`jobs OTHER and THIS report to the same GitHub context`).
+/// A job is `(name, file, index in its file)`.
+fn context_clash(
+    kind: &str,
+    repo: &str,
+    earlier: (&str, &str, usize),
+    later: (&str, &str, usize),
+    context: &str,
+) -> [Finding; 2] {
+    let finding = |this: (&str, &str, usize), other: (&str, &str, usize)| {
+        Finding::error(format!(
+            "jobs {} and {} report to the same GitHub context {context:?}",
+            other.0, this.0
+        ))
+        .in_file(this.1)
+        .at(format!("{kind}[{repo:?}][{}].context", this.2))
+        .for_job(this.0)
+    };
+    [finding(earlier, later), finding(later, earlier)]
+}
+
+/// The label Gerrit's reporter reads the report label from.
+const GERRIT_REPORT_LABEL: &str = "prow.k8s.io/gerrit-report-label";
+
+/// Prow's `validateReporting`: a job that reports needs a context, and a job that skips
+/// reporting must not ask Gerrit to report under a label.
+fn reporting(
+    job: &impl JobBase,
+    skip_report: bool,
+    context: &str,
+) -> Option<(&'static str, String)> {
+    if !skip_report {
+        return context.is_empty().then(|| {
+            (
+                ".context",
+                "job is set to report but has no context configured".to_owned(),
+            )
+        });
+    }
+    job.labels()
+        .get(GERRIT_REPORT_LABEL)
+        .filter(|value| !value.is_empty())
+        .map(|_| {
+            (
+                ".labels",
+                format!("gerrit report label {GERRIT_REPORT_LABEL} set to non-empty string but job is configured to skip reporting."),
+            )
+        })
+}
+
+/// Prow's `setBrancherRegexes` and `setChangeRegexes` with its wording: the branches are
+/// compiled joined with `|` (so the quoted pattern is the joined one), the change rule by its
+/// property name. The finding points at the first branch that does not compile alone.
 #[allow(clippy::too_many_arguments)]
 fn regexes(
     res: &mut Regexes,
     errors: &mut Vec<Finding>,
     who: &dyn Fn() -> (String, String),
     at: &dyn Fn(&str) -> String,
+    name: &str,
     branches: &[String],
     skip_branches: &[String],
     run_if_changed: &str,
     skip_if_only_changed: &str,
 ) {
-    let mut check = |field: String, pattern: &str| {
-        if let Err(m) = res.check(pattern) {
-            let (file, name) = who();
-            errors.push(Finding::error(m).in_file(file).at(field).for_job(name));
-        }
+    let mut push = |field: String, message: String| {
+        let (file, job) = who();
+        errors.push(
+            Finding::error(format!("could not set regex: {message}"))
+                .in_file(file)
+                .at(field)
+                .for_job(job),
+        );
     };
-    for (i, b) in branches.iter().enumerate() {
-        check(at(&format!(".branches[{i}]")), b);
-    }
-    for (i, b) in skip_branches.iter().enumerate() {
-        check(at(&format!(".skip_branches[{i}]")), b);
-    }
-    for (field, value) in [
-        ("run_if_changed", run_if_changed),
-        ("skip_if_only_changed", skip_if_only_changed),
+    for (list, field, sign) in [
+        (branches, "branches", "positive"),
+        (skip_branches, "skip_branches", "negative"),
     ] {
-        if !value.is_empty() {
-            check(at(&format!(".{field}")), value);
+        if list.is_empty() {
+            continue;
         }
+        if let Err(e) = res.check(&list.join("|")) {
+            let first = list.iter().position(|b| res.check(b).is_err()).unwrap_or(0);
+            push(
+                at(&format!(".{field}[{first}]")),
+                format!(
+                    "could not set branch regexes for {name}: could not compile {sign} branch regex: {e}"
+                ),
+            );
+        }
+    }
+    let (property, value) = if !run_if_changed.is_empty() {
+        ("run_if_changed", run_if_changed)
+    } else {
+        ("skip_if_only_changed", skip_if_only_changed)
+    };
+    if !value.is_empty()
+        && let Err(e) = res.check(value)
+    {
+        push(
+            at(&format!(".{property}")),
+            format!(
+                "could not set change regexes for {name}: could not compile {property} regex: {e}"
+            ),
+        );
     }
 }
 
@@ -1043,126 +1169,11 @@ pub fn check_warnings(config: &Config, options: &WarningOptions) -> Vec<Finding>
     if options.on("validate-supplemental-prow-config-hierarchy")
         || options.on("validate-supplemental-prow-config-hirarchy")
     {
-        out.extend(crate::load::supplemental_hierarchy(
+        out.extend(crate::supplemental::supplemental_hierarchy(
             &options.supplemental_prow_config_dirs,
             &options.supplemental_prow_configs_suffix,
         ));
     }
-    crate::load::fill_lines(&mut out);
+    crate::locate::fill_lines(&mut out);
     out
-}
-
-/// Checks a cron schedule the way Prow's parser (robfig/cron with optional seconds and
-/// descriptors) does, with its error wording.
-fn check_cron(spec: &str) -> Result<(), String> {
-    let mut spec = spec.trim();
-    if spec.is_empty() {
-        return Err("empty spec string".to_owned());
-    }
-    if spec.starts_with("TZ=") || spec.starts_with("CRON_TZ=") {
-        spec = spec
-            .split_once(' ')
-            .map(|(_, rest)| rest.trim())
-            .unwrap_or_default();
-    }
-    if let Some(descriptor) = spec.strip_prefix('@') {
-        return match descriptor {
-            "yearly" | "annually" | "monthly" | "weekly" | "daily" | "midnight" | "hourly" => {
-                Ok(())
-            }
-            _ => match descriptor.strip_prefix("every ") {
-                Some(d) => prow_core::Duration::parse(d)
-                    .map(|_| ())
-                    .map_err(|e| format!("failed to parse duration {spec}: time: {e}")),
-                None => Err(format!("unrecognized descriptor: {spec}")),
-            },
-        };
-    }
-    let fields: Vec<&str> = spec.split_whitespace().collect();
-    if !(5..=6).contains(&fields.len()) {
-        return Err(format!(
-            "expected 5 to 6 fields, found {}: [{}]",
-            fields.len(),
-            fields.join(" ")
-        ));
-    }
-    const MONTHS: &[&str] = &[
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
-    const DAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-    let mut bounds: Vec<(u32, u32, &[&str], u32)> = vec![
-        (0, 59, &[], 0),
-        (0, 23, &[], 0),
-        (1, 31, &[], 0),
-        (1, 12, MONTHS, 1),
-        (0, 6, DAYS, 0),
-    ];
-    if fields.len() == 6 {
-        bounds.insert(0, (0, 59, &[], 0));
-    }
-    for (field, (min, max, names, base)) in fields.iter().zip(bounds) {
-        for expr in field.split(',') {
-            cron_range(expr, min, max, names, base)?;
-        }
-    }
-    Ok(())
-}
-
-/// One `a-b/step` expression of a cron field.
-fn cron_range(expr: &str, min: u32, max: u32, names: &[&str], base: u32) -> Result<(), String> {
-    let number = |text: &str| -> Result<u32, String> {
-        if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(text)) {
-            return Ok(i as u32 + base);
-        }
-        match text.parse::<i64>() {
-            Ok(n) if n < 0 => Err(format!("negative number ({n}) not allowed: {text}")),
-            Ok(n) => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
-            Err(_) => Err(format!(
-                "failed to parse int from {text}: strconv.Atoi: parsing {text:?}: invalid syntax"
-            )),
-        }
-    };
-    let range_and_step: Vec<&str> = expr.split('/').collect();
-    let low_high: Vec<&str> = range_and_step[0].split('-').collect();
-    let single = low_high.len() == 1;
-    let (start, mut end) = if low_high[0] == "*" || low_high[0] == "?" {
-        (min, max)
-    } else {
-        let start = number(low_high[0])?;
-        match low_high.len() {
-            1 => (start, start),
-            2 => (start, number(low_high[1])?),
-            _ => return Err(format!("too many hyphens: {expr}")),
-        }
-    };
-    let step = match range_and_step.len() {
-        1 => 1,
-        2 => {
-            let step = number(range_and_step[1])?;
-            if single {
-                end = max;
-            }
-            step
-        }
-        _ => return Err(format!("too many slashes: {expr}")),
-    };
-    if start < min {
-        return Err(format!(
-            "beginning of range ({start}) below minimum ({min}): {expr}"
-        ));
-    }
-    if end > max {
-        return Err(format!(
-            "end of range ({end}) above maximum ({max}): {expr}"
-        ));
-    }
-    if start > end {
-        return Err(format!(
-            "beginning of range ({start}) beyond end of range ({end}): {expr}"
-        ));
-    }
-    if step == 0 {
-        return Err(format!("step of range should be a positive number: {expr}"));
-    }
-    Ok(())
 }

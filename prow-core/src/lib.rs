@@ -10,6 +10,7 @@
 
 pub mod buildid;
 pub mod crd;
+pub mod cron;
 pub mod decoration;
 pub mod duration;
 pub mod error;

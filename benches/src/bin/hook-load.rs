@@ -153,15 +153,11 @@ fn hook(secrets: prow_github::HmacSecrets) -> prow_server::hook::Hook {
     std::fs::create_dir_all(&tmp).expect("temp dir");
     std::fs::write(tmp.join("config.yaml"), CONFIG).expect("config");
     std::fs::write(tmp.join("plugins.yaml"), plugins_yaml()).expect("plugins");
-    let config = prow_config::load(&prow_config::LoadOptions::new(
-        tmp.join("config.yaml"),
-        None,
-    ))
-    .expect("config loads");
-    let (plugins, _) = prow_config::plugins::load_plugins(
-        &prow_config::plugins::PluginLoadOptions::new(tmp.join("plugins.yaml")),
+    let (snapshot, _) = prow_config::load_snapshot(
+        &prow_config::ConfigPaths::new(tmp.join("config.yaml"), None)
+            .with_plugin_config(tmp.join("plugins.yaml")),
     )
-    .expect("plugins load");
+    .expect("config and plugins load");
     let github = Arc::new(prow_github::fake::FakeGitHub::new("ci-robot"));
     let pr: prow_github::types::PullRequest = serde_json::from_value(serde_json::json!({
         "number": 1, "state": "open", "user": {"login": "Codertocat"},
@@ -173,13 +169,7 @@ fn hook(secrets: prow_github::HmacSecrets) -> prow_server::hook::Hook {
     let mut options = prow_server::hook::Options::default();
     // Plugins decide and their actions are only logged: the fake GitHub's state stays put.
     options.dry_run = true;
-    let deps = prow_server::hook::Deps::new(
-        github,
-        store,
-        "ci-robot",
-        secrets,
-        prow_config::ConfigSnapshot::new(config, plugins),
-    );
+    let deps = prow_server::hook::Deps::new(github, store, "ci-robot", secrets, snapshot);
     prow_server::hook::Hook::start(options, deps)
 }
 

@@ -123,3 +123,43 @@ fn checkconfig_warns_when_jobs_have_no_trigger() {
     let out = run(&args);
     assert!(out.status.success(), "{}", text(&out));
 }
+
+/// A plugin Prow no longer has stops both checkconfig and `prow serve`, each naming the file,
+/// the line and what replaced it.
+#[test]
+fn an_unknown_plugin_fails_checkconfig_and_prow_serve_with_file_and_line() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/prow");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plugins = dir.path().join("plugins.yaml");
+    std::fs::write(
+        &plugins,
+        "plugins:\n  prow-demo:\n    plugins:\n    - trigger\n    - transfer-issue\n",
+    )
+    .expect("write plugins.yaml");
+    let expected = "plugins.yaml:5: plugins.prow-demo.plugins[1]: unknown plugin: transfer-issue (upstream moved /transfer-issue into the issue-management plugin: enable issue-management instead)";
+
+    let out = run(&[Path::new("--plugin-config"), &plugins]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains(expected), "{}", text(&out));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_prow"))
+        .arg("serve")
+        .arg("--config-path")
+        .arg(demo.join("config.yaml"))
+        .arg("--job-config-path")
+        .arg(demo.join("jobs"))
+        .arg("--plugin-config")
+        .arg(&plugins)
+        .arg("--hmac-secret-file")
+        .arg(demo.join("hmac"))
+        .arg("--github-fake")
+        .arg(demo.join("github-fake.yaml"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(["--port", "0", "--runtime", "host"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run prow serve");
+    assert!(!out.status.success(), "prow serve started: {}", text(&out));
+    assert!(text(&out).contains(expected), "{}", text(&out));
+}

@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::config::PluginConfig;
-use super::locate::{Seg, render};
 use crate::error::Finding;
 use crate::jobs::JobConfig;
+use crate::locate::{FieldSegment as Seg, render_field_path as render};
 use crate::orgrepo::OrgRepoSet;
 use crate::tide_plugins::PluginEnablement;
 

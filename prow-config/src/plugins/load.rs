@@ -9,9 +9,12 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::config::{Label, PluginConfig};
-use super::locate::{Seg, line_of, parse_rendered, path, render};
 use super::validate::{Issue, validate};
 use crate::error::{Error, Finding, Severity};
+use crate::locate::{
+    Anchor, FieldSegment as Seg, Lines, field_path as path, parse_field_path,
+    render_field_path as render,
+};
 
 /// Default `--supplemental-plugin-configs-filename-suffix`.
 pub const DEFAULT_SUPPLEMENTAL_SUFFIX: &str = "_pluginconfig.yaml";
@@ -129,14 +132,15 @@ pub fn load_plugins(options: &PluginLoadOptions) -> Result<(PluginConfig, Vec<Fi
         issues.push((file, path_in_file, severity, message));
     }
 
+    // Each file's lines are indexed once for all its findings.
+    let lines: Vec<Lines<'_>> = sources.texts.iter().map(|t| Lines::new(t)).collect();
     // Unknown-field warnings come without a line; find it from their path.
     for finding in &mut findings {
         if finding.line.is_none()
             && let Some(file) = &finding.file
             && let Some(index) = sources.paths.iter().position(|p| p == file)
-            && let Some(p) = parse_rendered(&finding.field)
         {
-            finding.line = line_of(&sources.texts[index], &p);
+            finding.line = lines[index].line_of(&parse_field_path(&finding.field), Anchor::Key);
         }
     }
     for (file, p, severity, message) in issues {
@@ -144,7 +148,7 @@ pub fn load_plugins(options: &PluginLoadOptions) -> Result<(PluginConfig, Vec<Fi
             .in_file(&sources.paths[file])
             .at(render(&p));
         finding.severity = severity;
-        finding.line = line_of(&sources.texts[file], &p);
+        finding.line = lines[file].line_of(&p, Anchor::Key);
         findings.push(finding);
     }
     if findings.iter().any(|f| f.severity == Severity::Error) {
@@ -162,7 +166,7 @@ pub fn parse_plugin_config(
     text: &str,
     file: &Path,
 ) -> Result<(PluginConfig, Vec<Finding>), Finding> {
-    crate::load::parse::<PluginConfig>(&yaml11_bools(text), file)
+    crate::parse::parse::<PluginConfig>(&yaml11_bools(text), file)
 }
 
 /// The boolean fields of plugins.yaml written the YAML 1.1 way (`prs: yes`, `gzip: off`),
@@ -253,7 +257,7 @@ struct Sources {
 
 impl Sources {
     fn read(&mut self, path: &Path) -> Result<usize, Error> {
-        let text = crate::load::read_maybe_gzip(path)?;
+        let text = crate::files::read_maybe_gzip(path)?;
         self.paths.push(path.to_owned());
         self.texts.push(text);
         Ok(self.texts.len() - 1)

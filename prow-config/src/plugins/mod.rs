@@ -3,16 +3,15 @@
 //! `config` holds the typed sections with Prow's YAML names, `load` reads the file and its
 //! supplemental configs and merges them, `validate` applies Prow's defaults and checks, and
 //! `query` answers per-repo look-ups for hook, `checks` has checkconfig's plugin-only warnings.
-//! `locate` turns field paths into lines.
+//! Field paths become lines through the crate's one locator (`crate::locate`).
 
 mod checks;
 mod config;
 mod load;
-mod locate;
 mod query;
 mod validate;
 
 pub use checks::{NamedWarning, checkconfig_warnings, missing_trigger_warning};
 pub use config::*;
 pub use load::{DEFAULT_SUPPLEMENTAL_SUFFIX, PluginLoadOptions, load_plugins, parse_plugin_config};
-pub use validate::KNOWN_PLUGINS;
+pub use validate::{EXTERNAL_PLUGINS, KNOWN_PLUGINS, REMOVED_PLUGINS, unknown_plugin_message};

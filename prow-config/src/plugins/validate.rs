@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::config::{
     Blunderbuss, ConfigMapSpec, PluginConfig, Plugins, RequireMatchingLabel, Size,
 };
-use super::locate::{Seg, path};
 use crate::error::Severity;
+use crate::locate::{FieldSegment as Seg, field_path as path};
 
 /// Every plugin hook registers, so the names `plugins` may list.
 ///
@@ -68,6 +68,46 @@ pub const KNOWN_PLUGINS: &[&str] = &[
     "wip",
     "yuks",
 ];
+
+/// Plugin names Prow no longer registers, and what took their place.
+pub const REMOVED_PLUGINS: &[(&str, &str)] = &[
+    (
+        "transfer-issue",
+        "upstream moved /transfer-issue into the issue-management plugin: enable issue-management instead",
+    ),
+    (
+        "requiresig",
+        "upstream removed it in favour of require-matching-label: configure a require_matching_label rule instead",
+    ),
+    (
+        "docs-no-retest",
+        "upstream removed it without a replacement (it was written for mungegithub, not tide)",
+    ),
+    (
+        "review_assignment",
+        "upstream split it into blunderbuss (random reviewers) and rifle (reviewers by blame)",
+    ),
+];
+
+/// Prow's external plugins: they run as their own services, listed under `external_plugins`.
+pub const EXTERNAL_PLUGINS: &[&str] = &["cherrypicker", "needs-rebase", "refresh"];
+
+/// Prow's reason for an unknown plugin name, with what to do about names we recognise.
+pub fn unknown_plugin_message(plugin: &str) -> String {
+    let hint = REMOVED_PLUGINS
+        .iter()
+        .find(|(name, _)| *name == plugin)
+        .map(|(_, hint)| (*hint).to_owned())
+        .or_else(|| {
+            EXTERNAL_PLUGINS.contains(&plugin).then(|| {
+                format!("{plugin} is an external plugin: list it under external_plugins with its endpoint")
+            })
+        });
+    match hint {
+        Some(hint) => format!("unknown plugin: {plugin} ({hint})"),
+        None => format!("unknown plugin: {plugin}"),
+    }
+}
 
 /// One problem, located by field path in the merged configuration.
 #[derive(Debug, Clone)]
@@ -243,7 +283,7 @@ pub(crate) fn validate(c: &mut PluginConfig, check_unknown: bool) -> Vec<Issue> 
                 if !KNOWN_PLUGINS.contains(&plugin.as_str()) {
                     out.push(Issue::error(
                         plugin_path(&c.plugins, key, i),
-                        format!("unknown plugin: {plugin}"),
+                        unknown_plugin_message(plugin),
                     ));
                 }
             }
@@ -261,16 +301,12 @@ fn plugin_path(plugins: &Plugins, key: &str, i: usize) -> Vec<Seg> {
     }
 }
 
-/// The reason a regex does not compile, in one line.
+/// The reason a regex does not compile, in one line, worded as Go's.
 fn regex_error(pattern: &str) -> Option<String> {
-    let err = regex::Regex::new(pattern).err()?;
-    let text = err.to_string();
-    let reason = text
-        .lines()
-        .rev()
-        .find_map(|l| l.trim().strip_prefix("error: "))
-        .unwrap_or(text.trim());
-    Some(format!("error parsing regexp: {reason}: `{pattern}`"))
+    regex::Regex::new(pattern).err().map(|e| {
+        crate::goregex::go_error(pattern)
+            .unwrap_or_else(|| format!("error parsing regexp: {e}: `{pattern}`"))
+    })
 }
 
 /// `compileRegexpsAndDurations`.

@@ -9,6 +9,7 @@ use prow_core::{Duration, MetaDuration};
 use super::tide::parse_merge_method;
 use super::{DefaultRerunAuthConfigEntry, LensConfig, LensFileConfig, ProwConfig, PubSubTrigger};
 use crate::error::Finding;
+use crate::locate::{Anchor, Lines, parse_field_path};
 
 /// Slack's report template when a reporter sets none.
 const SLACK_REPORT_TEMPLATE: &str = "Job {{.Spec.Job}} of type {{.Spec.Type}} ended with state {{.Status.State}}. <{{.Status.URL}}|View logs>";
@@ -16,11 +17,12 @@ const SLACK_REPORT_TEMPLATE: &str = "Job {{.Spec.Job}} of type {{.Spec.Type}} en
 /// Validates `prow` as read from `file` (whose YAML is `text`), then applies Prow's defaults;
 /// returns the errors, each with the line of its field when it can be found.
 pub fn check(prow: &mut ProwConfig, file: &Path, text: &str) -> Vec<Finding> {
+    let lines = Lines::new(text);
     let errors = prow
         .validate()
         .into_iter()
         .map(|mut f| {
-            f.line = super::locate::line_of(text, &f.field);
+            f.line = lines.line_of(&parse_field_path(&f.field), Anchor::Key);
             f.in_file(file)
         })
         .collect();

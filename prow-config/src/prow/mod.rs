@@ -9,7 +9,6 @@ mod branch_protection;
 mod check;
 mod components;
 mod deck;
-mod locate;
 mod plank;
 mod tide;
 mod tide_ext;
@@ -207,16 +206,11 @@ section! {
 }
 
 /// Compiles a regex, describing a failure on one line like Go's `regexp.Compile`
-/// (``error parsing regexp: unclosed group: `(x` ``).
+/// (``error parsing regexp: missing closing ): `(x` ``).
 pub(crate) fn compile_regex(pattern: &str) -> Result<regex::Regex, String> {
     regex::Regex::new(pattern).map_err(|e| {
-        let text = e.to_string();
-        let reason = text
-            .lines()
-            .rev()
-            .find_map(|l| l.strip_prefix("error: "))
-            .unwrap_or(text.trim());
-        format!("error parsing regexp: {reason}: `{pattern}`")
+        crate::goregex::go_error(pattern)
+            .unwrap_or_else(|| format!("error parsing regexp: {e}: `{pattern}`"))
     })
 }
 

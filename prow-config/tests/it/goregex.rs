@@ -86,3 +86,40 @@ proptest! {
         prop_assert_eq!(compile(r"^\W$").unwrap().is_match(&text), !go_word(c));
     }
 }
+
+/// Compile errors read as Go's `regexp.Compile` words them (its `regexp/syntax` error codes).
+#[test]
+fn compile_errors_use_gos_wording() {
+    for (pattern, go) in [
+        ("(", "error parsing regexp: missing closing ): `(`"),
+        ("a)", "error parsing regexp: unexpected ): `a)`"),
+        ("x[ab", "error parsing regexp: missing closing ]: `[ab`"),
+        (
+            "*.go",
+            "error parsing regexp: missing argument to repetition operator: `*`",
+        ),
+        (
+            "[z-a]",
+            "error parsing regexp: invalid character class range: `z-a`",
+        ),
+        (
+            r"a\q",
+            r"error parsing regexp: invalid escape sequence: `\q`",
+        ),
+        (
+            "a\\",
+            "error parsing regexp: trailing backslash at end of expression: ``",
+        ),
+        (
+            "(?P<",
+            "error parsing regexp: invalid named capture: `(?P<`",
+        ),
+    ] {
+        assert_eq!(
+            prow_config::goregex::go_error(pattern).as_deref(),
+            Some(go),
+            "{pattern}"
+        );
+    }
+    assert_eq!(prow_config::goregex::go_error("^release-.*$"), None);
+}

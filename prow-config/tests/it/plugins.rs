@@ -132,8 +132,8 @@ fn kyma_fails_only_on_a_plugin_prow_no_longer_has() {
     // The 2024 config enables `transfer-issue`, which Prow later folded into
     // `issue-management` (kubernetes-sigs/prow 1f6d66b17), so today's checkconfig rejects it.
     insta::assert_snapshot!(listing(&PluginLoadOptions::new(&path), &root), @r#"
-    error: kyma-project-test-infra/prow/plugins.yaml:55: plugins.kyma-incubator.plugins[13]: unknown plugin: transfer-issue
-    error: kyma-project-test-infra/prow/plugins.yaml:17: plugins.kyma-project.plugins[13]: unknown plugin: transfer-issue
+    error: kyma-project-test-infra/prow/plugins.yaml:55: plugins.kyma-incubator.plugins[13]: unknown plugin: transfer-issue (upstream moved /transfer-issue into the issue-management plugin: enable issue-management instead)
+    error: kyma-project-test-infra/prow/plugins.yaml:17: plugins.kyma-project.plugins[13]: unknown plugin: transfer-issue (upstream moved /transfer-issue into the issue-management plugin: enable issue-management instead)
     "#);
     // Hook does not check names, and then the file loads.
     let mut options = PluginLoadOptions::new(&path);

@@ -53,7 +53,8 @@ impl Schedule {
             return duration(every.trim()).map(Schedule::Interval);
         }
         if !cron.is_empty() {
-            return croner::Cron::from_str(cron)
+            // robfig/cron's reading (empty list items dropped), which croner is stricter about.
+            return croner::Cron::from_str(&prow_core::cron::normalize(cron))
                 .map(|c| Schedule::Cron(Box::new(c)))
                 .map_err(|e| {
                     format!(

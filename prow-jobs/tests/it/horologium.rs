@@ -111,6 +111,19 @@ fn decision_table() {
             "2026-11-23T10:40:00Z",
             CronTick,
         ),
+        // robfig/cron drops empty list items: hours 10 and 13, a tick at 13:00.
+        (
+            "cron: '0 10,,13, * * *'",
+            done("2026-11-23T10:00:05Z", "2026-11-23T10:20:00Z"),
+            "2026-11-23T12:59:00Z",
+            NotDue,
+        ),
+        (
+            "cron: '0 10,,13, * * *'",
+            done("2026-11-23T10:00:05Z", "2026-11-23T10:20:00Z"),
+            "2026-11-23T13:00:00Z",
+            CronTick,
+        ),
         // Descriptors.
         (
             "cron: '@hourly'",

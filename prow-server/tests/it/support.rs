@@ -70,16 +70,11 @@ pub(crate) fn hook_config(config: &str, plugins: &str) -> ConfigSnapshot {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("config.yaml"), config).unwrap();
     std::fs::write(tmp.path().join("plugins.yaml"), plugins).unwrap();
-    let loaded = prow_config::load(&prow_config::LoadOptions::new(
-        tmp.path().join("config.yaml"),
-        None,
-    ))
-    .unwrap_or_else(|e| panic!("config: {e}"));
-    let (plugins, _) = prow_config::plugins::load_plugins(
-        &prow_config::plugins::PluginLoadOptions::new(tmp.path().join("plugins.yaml")),
-    )
-    .unwrap_or_else(|e| panic!("plugins: {e}"));
-    ConfigSnapshot::new(loaded, plugins)
+    let paths = prow_config::ConfigPaths::new(tmp.path().join("config.yaml"), None)
+        .with_plugin_config(tmp.path().join("plugins.yaml"));
+    prow_config::load_snapshot(&paths)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .0
 }
 
 /// The fake GitHub with PR #2 by `author` open on master, `member` in the org and
