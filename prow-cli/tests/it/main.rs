@@ -5,6 +5,7 @@ mod checkconfig;
 mod checkconfig_plugins;
 mod demo_support;
 mod deploy;
+mod diagnostics;
 mod hook;
 mod metrics;
 mod mkpj;
