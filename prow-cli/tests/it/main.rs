@@ -2,6 +2,8 @@
 
 mod browser;
 mod checkconfig;
+#[path = "../../../prow-server/tests/it/chromium.rs"]
+mod chromium;
 mod checkconfig_plugins;
 mod demo_support;
 mod deploy;

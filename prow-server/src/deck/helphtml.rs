@@ -6,7 +6,7 @@
 //! (links, `<br>`, `<code>`), as upstream's do; external plugins' help comes from other
 //! servers. `ammonia` keeps the formatting tags and links (with `rel="noopener noreferrer"`)
 //! and drops scripts, event handlers, styles and everything else, so the page can insert the
-//! result as markup. Usages and examples stay plain text.
+//! result as markup. Usages stay plain text.
 
 use serde_json::Value;
 
@@ -42,6 +42,10 @@ fn sanitise_plugin(plugin: &mut Value) {
         for command in commands {
             for field in COMMAND_HTML_FIELDS {
                 clean_field(command, field);
+            }
+            // Upstream's examples hold markup too (lgtm's links to GitHub's review docs).
+            if let Some(examples) = command.get_mut("Examples").and_then(Value::as_array_mut) {
+                examples.iter_mut().for_each(clean_value);
             }
         }
     }

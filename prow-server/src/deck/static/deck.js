@@ -445,7 +445,7 @@ async function helpPage() {
       for (const command of plugin.Commands || []) {
         count++;
         const examples = el("td", { class: "examples" });
-        for (const example of command.Examples || []) examples.append(el("code", null, example));
+        for (const example of command.Examples || []) examples.append(sanitisedHTML("code", null, example));
         body.append(el("tr", { class: "command", "data-plugin": name },
           el("td", null, el("code", null, command.Usage)),
           el("td", null, el("a", { href: "#plugin-" + name }, name)),
@@ -455,6 +455,10 @@ async function helpPage() {
     }
     document.getElementById("summary").textContent = count + " commands" +
       (repo ? " enabled in " + repo : " in all plugins");
+    // Whether the page scrolls sideways (it should not: the table wraps); the browser test
+    // reads it.
+    const root = document.documentElement;
+    document.body.dataset.overflowX = String(root.scrollWidth > root.clientWidth);
   };
   select.onchange = () => {
     const url = new URL(window.location.href);
