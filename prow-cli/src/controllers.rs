@@ -6,8 +6,8 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use crate::exit::{MissingFile, require_file};
+use anyhow::Context;
 use prow_server::process::{
     BackendOptions, DEFAULT_ENDPOINT, GitHubOptions, Part, Process, ProcessOptions,
 };
@@ -231,7 +231,10 @@ impl<'a> Command<'a> {
             let files = [
                 ("--github-token-path", &github.github_token_path),
                 ("--github-fake", &github.github_fake),
-                ("--github-app-private-key-path", &github.github_app_private_key_path),
+                (
+                    "--github-app-private-key-path",
+                    &github.github_app_private_key_path,
+                ),
             ];
             for (flag, path) in files {
                 if let Some(path) = path {
@@ -242,7 +245,10 @@ impl<'a> Command<'a> {
         let files = [
             ("--kubeconfig", &self.data.kubeconfig),
             ("--kubeconfig-dir", &self.data.kubeconfig_dir),
-            ("--github-oauth-config-file", &process.github_oauth_config_file),
+            (
+                "--github-oauth-config-file",
+                &process.github_oauth_config_file,
+            ),
             ("--cookie-secret", &process.cookie_secret),
             ("--gcs-credentials-file", &process.gcs_credentials_file),
             ("--s3-credentials-file", &process.s3_credentials_file),

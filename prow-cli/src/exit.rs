@@ -71,7 +71,11 @@ pub struct MissingFile {
 
 /// Fails with [`MissingFile`] when `path`, named by `flag` (whose default is `default`), does
 /// not exist.
-pub fn require_file(flag: &'static str, path: &Path, default: Option<&str>) -> Result<(), MissingFile> {
+pub fn require_file(
+    flag: &'static str,
+    path: &Path,
+    default: Option<&str>,
+) -> Result<(), MissingFile> {
     if path.exists() {
         return Ok(());
     }

@@ -17,8 +17,8 @@ use std::path::PathBuf;
 
 use crate::error::Finding;
 use crate::jobs::Presubmit;
-use crate::matching::Brancher;
 use crate::load::Config;
+use crate::matching::Brancher;
 use crate::prow::{
     BranchProtection, BypassRestrictions, ContextPolicy, DismissalRestrictions, OrgPolicy, Policy,
     ProwConfig, RepoPolicy, Restrictions, ReviewPolicy, TideContextPolicy, TideQuery,
@@ -1156,8 +1156,7 @@ pub fn tide_context_policy_warning(config: &Config, opts: &WarningOptions) -> Ve
         let presubmits = config.jobs.presubmits.get(&org_repo).unwrap_or(&empty);
         for branch in branches {
             let could_run = |job, branch: &str| branchers.could_run(job, branch);
-            if let Err(e) =
-                context_policy(&config.prow, org, repo, &branch, presubmits, &could_run)
+            if let Err(e) = context_policy(&config.prow, org, repo, &branch, presubmits, &could_run)
             {
                 let message = format!(
                     "context policy for {branch} branch in {org}/{repo} is invalid: {}",

@@ -43,7 +43,10 @@ fn run() -> anyhow::Result<()> {
         // `mkpj | mkpod` gives no build ID; plank would make one when it starts the pod, so do
         // the same (Prow's mkpod leaves it empty, which places uploads badly, and warns).
         build_id = mkpod::build_id_for(&job, "snowflake");
-        tracing::debug!(build_id, "no build ID in the ProwJob status or --build-id; made one");
+        tracing::debug!(
+            build_id,
+            "no build ID in the ProwJob status or --build-id; made one"
+        );
     }
     let local_dir = if flags.local {
         let dir = if flags.out_dir.is_empty() {

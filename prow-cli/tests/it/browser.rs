@@ -77,7 +77,10 @@ fn proxy_sending_the_comment_on_the_second_poll(port: u16) -> (SocketAddr, Arc<A
                             .unwrap();
                     }
                     let answer = client
-                        .request(request.method().clone(), format!("http://127.0.0.1:{port}{path}"))
+                        .request(
+                            request.method().clone(),
+                            format!("http://127.0.0.1:{port}{path}"),
+                        )
                         .send()
                         .await
                         .unwrap();
@@ -125,7 +128,10 @@ fn chromium_shows_the_demo_jobs_live_their_pages_command_help_and_tide() {
     let (proxy, polls) = proxy_sending_the_comment_on_the_second_poll(port);
     let dom = chromium.dom(&format!("http://{proxy}/"));
     // The first poll found no job (the comment is sent on the second).
-    assert!(polls.load(Ordering::SeqCst) >= 2, "the list polled {polls:?} times");
+    assert!(
+        polls.load(Ordering::SeqCst) >= 2,
+        "the list polled {polls:?} times"
+    );
     for wanted in [
         r#"data-job="pull-hello-unit" data-state="success""#,
         r#"data-job="pull-hello-lint" data-state="success""#,
@@ -168,7 +174,10 @@ fn chromium_shows_the_demo_jobs_live_their_pages_command_help_and_tide() {
     let help = format!("{base}/command-help?repo=prow-demo/hello");
     let (dom, stderr) = chromium.run(
         &help,
-        &["--dump-dom".to_owned(), "--window-size=1280,1000".to_owned()],
+        &[
+            "--dump-dom".to_owned(),
+            "--window-size=1280,1000".to_owned(),
+        ],
     );
     for wanted in [
         "commands enabled in prow-demo/hello",
@@ -182,7 +191,10 @@ fn chromium_shows_the_demo_jobs_live_their_pages_command_help_and_tide() {
         );
     }
     for unwanted in ["&lt;a ", "&lt;br", "&lt;code"] {
-        assert!(!dom.contains(unwanted), "command help shows {unwanted}:\n{dom}");
+        assert!(
+            !dom.contains(unwanted),
+            "command help shows {unwanted}:\n{dom}"
+        );
     }
 
     // Tide without pools explains what a pool is.
@@ -218,9 +230,8 @@ fn the_demo_lets_its_admin_rerun_a_job() {
         .build()
         .unwrap();
     let passed = |n: usize| {
-        prowjobs(&rt, port).is_some_and(|jobs| {
-            jobs.len() == n && jobs.iter().all(|j| j.state == "success")
-        })
+        prowjobs(&rt, port)
+            .is_some_and(|jobs| jobs.len() == n && jobs.iter().all(|j| j.state == "success"))
     };
     wait_for("the demo's jobs to pass", JOB_TIMEOUT, || passed(2));
     let unit = prowjobs(&rt, port)

@@ -162,7 +162,10 @@ fn every_prow_rs_image_the_manifests_and_examples_name_is_one_the_dockerfile_bui
         let text = std::fs::read_to_string(root.join(file)).unwrap();
         for word in text.split_whitespace() {
             if word.starts_with("ghcr.io/prow-rs/") {
-                assert!(built.iter().any(|b| b == word), "{file} names {word}, not built by the Dockerfile ({built:?})");
+                assert!(
+                    built.iter().any(|b| b == word),
+                    "{file} names {word}, not built by the Dockerfile ({built:?})"
+                );
                 named.push(word.to_owned());
             }
         }

@@ -24,7 +24,14 @@ fn mkpj(job: &str, sha: &str) -> Vec<u8> {
             .arg(examples().join("config/config.yaml"))
             .arg("--job-config-path")
             .arg(examples().join("config/jobs"))
-            .args(["--base-ref", "main", "--base-sha", sha, "--pull-number", "1"])
+            .args([
+                "--base-ref",
+                "main",
+                "--base-sha",
+                sha,
+                "--pull-number",
+                "1",
+            ])
             .args(["--pull-sha", sha, "--pull-author", "dev"]),
     )
 }
@@ -147,21 +154,33 @@ fn a_missing_file_names_the_flag_to_pass() {
 
     // Any other file a command reads.
     for command in [
-        vec![env!("CARGO_BIN_EXE_mkpod"), "--prow-job", "/no/such/job.yaml"],
+        vec![
+            env!("CARGO_BIN_EXE_mkpod"),
+            "--prow-job",
+            "/no/such/job.yaml",
+        ],
         vec![env!("CARGO_BIN_EXE_phaino"), "/no/such/job.yaml"],
-        vec![env!("CARGO_BIN_EXE_prow"), "check-prowjob", "/no/such/job.yaml"],
+        vec![
+            env!("CARGO_BIN_EXE_prow"),
+            "check-prowjob",
+            "/no/such/job.yaml",
+        ],
         vec![
             env!("CARGO_BIN_EXE_checkconfig"),
             "--config-path",
             "/no/such/config.yaml",
         ],
     ] {
-        let out = Command::new(command[0]).args(&command[1..]).output().unwrap();
+        let out = Command::new(command[0])
+            .args(&command[1..])
+            .output()
+            .unwrap();
         // checkconfig lists its findings on standard output.
         let all = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
         assert!(!out.status.success(), "{command:?}");
         assert!(
-            all.contains("/no/such/") && all.contains("hint: no such file or directory: check the path"),
+            all.contains("/no/such/")
+                && all.contains("hint: no such file or directory: check the path"),
             "{command:?}: {all}"
         );
     }
@@ -193,7 +212,10 @@ fn a_taken_port_says_to_choose_another_with_port() {
 
 #[test]
 fn mkpj_into_mkpod_as_the_readme_pipes_them_warns_of_nothing() {
-    let job = mkpj("pull-example-docs", "5b3a1c0e2f4d6a8b9c1e3f5a7b9d1f3a5c7e9b1d");
+    let job = mkpj(
+        "pull-example-docs",
+        "5b3a1c0e2f4d6a8b9c1e3f5a7b9d1f3a5c7e9b1d",
+    );
     let mut mkpod = Command::new(env!("CARGO_BIN_EXE_mkpod"))
         .args(["--prow-job", "-"])
         .stdin(Stdio::piped())
@@ -301,7 +323,10 @@ fn phaino_shows_its_phases_and_the_git_command_that_failed_then_removes_its_dire
         .unwrap();
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("phaino: pull-example-docs: cloning\n"), "{err}");
+    assert!(
+        err.contains("phaino: pull-example-docs: cloning\n"),
+        "{err}"
+    );
     assert!(
         err.contains("1 clone records failed; what failed:\n")
             && err.contains(&format!("  $ git checkout {missing}\n")),
@@ -366,7 +391,10 @@ fn the_demo_removes_its_temporary_directory_unless_kept() {
             .collect();
         if keep {
             assert_eq!(left.len(), 1, "{err}");
-            assert!(err.contains(&format!("demo: kept {}", left[0].display())), "{err}");
+            assert!(
+                err.contains(&format!("demo: kept {}", left[0].display())),
+                "{err}"
+            );
             // The demo's jobs are decorated: their logs and metadata were uploaded.
             let artifacts = left[0].join("artifacts/pr-logs/pull/prow-demo_hello/1");
             for job in ["pull-hello-unit", "pull-hello-lint"] {

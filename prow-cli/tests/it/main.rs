@@ -2,9 +2,9 @@
 
 mod browser;
 mod checkconfig;
+mod checkconfig_plugins;
 #[path = "../../../prow-server/tests/it/chromium.rs"]
 mod chromium;
-mod checkconfig_plugins;
 mod demo_support;
 mod deploy;
 mod diagnostics;

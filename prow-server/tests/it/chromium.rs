@@ -68,7 +68,10 @@ impl Chromium {
     /// The DOM of `url` once its scripts have run.
     pub(crate) fn dom(&self, url: &str) -> String {
         let (dom, stderr) = self.run(url, &["--dump-dom".to_owned()]);
-        assert!(!dom.is_empty(), "chromium printed no DOM of {url}: {stderr}");
+        assert!(
+            !dom.is_empty(),
+            "chromium printed no DOM of {url}: {stderr}"
+        );
         dom
     }
 

@@ -944,12 +944,21 @@ fn command_help_keeps_formatting_and_links_and_drops_anything_that_runs() {
     let command = &lgtm["Commands"][0];
     // Usages are text, shown as typed.
     assert_eq!(command["Usage"], "/lgtm <b>[cancel]</b>");
-    assert_eq!(command["Description"], "<a rel=\"noopener noreferrer\">approve</a>");
+    assert_eq!(
+        command["Description"],
+        "<a rel=\"noopener noreferrer\">approve</a>"
+    );
     assert_eq!(command["WhoCanUse"], "Collaborators");
     assert_eq!(
         command["Examples"],
-        json!(["/lgtm", "<a href=\"https://help.github.com/\" rel=\"noopener noreferrer\">'Approve'</a>"])
+        json!([
+            "/lgtm",
+            "<a href=\"https://help.github.com/\" rel=\"noopener noreferrer\">'Approve'</a>"
+        ])
     );
-    assert_eq!(clean["ExternalPluginHelp"]["cherrypicker"]["Description"], "Picks.");
+    assert_eq!(
+        clean["ExternalPluginHelp"]["cherrypicker"]["Description"],
+        "Picks."
+    );
     assert_eq!(clean["AllRepos"], json!(["org"]));
 }

@@ -149,11 +149,7 @@ async fn chromium_shows_spyglass_job_history_pr_history_configured_jobs_and_logi
         );
     }
 
-    let dom = dump(
-        &chromium,
-        format!("{base}/configured-jobs/acme/widgets"),
-    )
-    .await;
+    let dom = dump(&chromium, format!("{base}/configured-jobs/acme/widgets")).await;
     assert!(
         dom.contains(r#"data-job="pull-e2e""#) && dom.contains("runs if changed: ^e2e/"),
         "configured jobs:\n{dom}"
@@ -164,11 +160,7 @@ async fn chromium_shows_spyglass_job_history_pr_history_configured_jobs_and_logi
     let login = crate::deck_oauth::start().await;
     login.hub.lock().unwrap().signed_in = "alice".to_owned();
     let in_private = Arc::new(Chromium::find(&tmp.path().join("chromium-login")).unwrap());
-    let dom = dump(
-        &in_private,
-        format!("{}/github-login?dest=/pr", login.deck),
-    )
-    .await;
+    let dom = dump(&in_private, format!("{}/github-login?dest=/pr", login.deck)).await;
     assert!(
         dom.contains(r#"class="user">alice<"#) && dom.contains(r#"data-pr="acme/widgets#7""#),
         "PR dashboard after login:\n{dom}"
