@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use git2::{Repository, Signature};
+use crate::phaino::{mkpj, repository};
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
@@ -14,26 +14,6 @@ fn examples() -> PathBuf {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// mkpj's ProwJob for `job` of the example config, on `sha` of PR 1.
-fn mkpj(job: &str, sha: &str) -> Vec<u8> {
-    crate::stdout_of(
-        Command::new(env!("CARGO_BIN_EXE_mkpj"))
-            .args(["--job", job, "--config-path"])
-            .arg(examples().join("config/config.yaml"))
-            .arg("--job-config-path")
-            .arg(examples().join("config/jobs"))
-            .args([
-                "--base-ref",
-                "main",
-                "--base-sha",
-                sha,
-                "--pull-number",
-                "1",
-            ])
-            .args(["--pull-sha", sha, "--pull-author", "dev"]),
-    )
 }
 
 /// Runs `command` with its standard output a pipe whose reader is already gone.
@@ -278,18 +258,6 @@ fn every_example_configuration_passes_checkconfig_strict() {
         &examples().join("prow/jobs"),
         Some(&examples().join("prow/plugins.yaml")),
     );
-}
-
-/// A repository with one commit on `main`.
-fn repository(dir: &Path) {
-    let repo = Repository::init(dir).unwrap();
-    std::fs::write(dir.join("README.md"), "# example\n").unwrap();
-    let mut index = repo.index().unwrap();
-    index.add_path(Path::new("README.md")).unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::now("dev", "dev@example.com").unwrap();
-    repo.commit(Some("refs/heads/main"), &sig, &sig, "readme", &tree, &[])
-        .unwrap();
 }
 
 #[test]
