@@ -6,10 +6,16 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
+use crate::exit::{MissingFile, require_file};
 use anyhow::Context;
 use prow_server::process::{
     BackendOptions, DEFAULT_ENDPOINT, GitHubOptions, Part, Process, ProcessOptions,
 };
+
+/// `--plugin-config`'s default, where Prow's manifests mount plugins.yaml.
+pub const DEFAULT_PLUGIN_CONFIG: &str = "/etc/plugins/plugins.yaml";
+/// `--hmac-secret-file`'s default, where Prow's manifests mount the webhook secret.
+pub const DEFAULT_HMAC_SECRET_FILE: &str = "/etc/webhook/hmac";
 
 /// Which configuration to read.
 #[derive(Debug, Clone, clap::Args)]
@@ -138,10 +144,10 @@ pub struct HookArgs {
     #[arg(long, default_value = "/hook")]
     pub webhook_path: String,
     /// The HMAC secret file (a token, or Prow's YAML of tokens by org/repo).
-    #[arg(long, value_name = "FILE", default_value = "/etc/webhook/hmac")]
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_HMAC_SECRET_FILE)]
     pub hmac_secret_file: PathBuf,
     /// Path to plugins.yaml.
-    #[arg(long, value_name = "FILE", default_value = "/etc/plugins/plugins.yaml")]
+    #[arg(long, value_name = "FILE", default_value = DEFAULT_PLUGIN_CONFIG)]
     pub plugin_config: PathBuf,
     /// Log what plugins would do instead of doing it.
     #[arg(long)]
@@ -212,8 +218,53 @@ impl<'a> Command<'a> {
         self
     }
 
-    /// The process options these flags describe.
+    /// Fails, naming the flag, when a file the flags name does not exist.
+    fn check_files(&self, process: &ProcessArgs) -> Result<(), MissingFile> {
+        require_file("--config-path", &self.config.config_path, None)?;
+        if let Some(jobs) = &self.config.job_config_path {
+            require_file("--job-config-path", jobs, None)?;
+        }
+        if let Some(plugins) = self.plugin_config {
+            require_file("--plugin-config", plugins, Some(DEFAULT_PLUGIN_CONFIG))?;
+        }
+        if let Some(github) = self.github {
+            let files = [
+                ("--github-token-path", &github.github_token_path),
+                ("--github-fake", &github.github_fake),
+                (
+                    "--github-app-private-key-path",
+                    &github.github_app_private_key_path,
+                ),
+            ];
+            for (flag, path) in files {
+                if let Some(path) = path {
+                    require_file(flag, path, None)?;
+                }
+            }
+        }
+        let files = [
+            ("--kubeconfig", &self.data.kubeconfig),
+            ("--kubeconfig-dir", &self.data.kubeconfig_dir),
+            (
+                "--github-oauth-config-file",
+                &process.github_oauth_config_file,
+            ),
+            ("--cookie-secret", &process.cookie_secret),
+            ("--gcs-credentials-file", &process.gcs_credentials_file),
+            ("--s3-credentials-file", &process.s3_credentials_file),
+        ];
+        for (flag, path) in files {
+            if let Some(path) = path {
+                require_file(flag, path, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The process options these flags describe; a file they name that does not exist fails
+    /// here, naming its flag.
     pub fn options(&self, process: &ProcessArgs) -> anyhow::Result<ProcessOptions> {
+        self.check_files(process)?;
         let mut paths = prow_config::ConfigPaths::new(
             &self.config.config_path,
             self.config.job_config_path.clone(),

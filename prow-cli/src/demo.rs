@@ -11,6 +11,9 @@ use crate::controllers::{
     Command, ConfigArgs, DataArgs, GitHubArgs, ProcessArgs, RuntimeFlag, run_until, shutdown_signal,
 };
 
+/// The demo's admin: an org member in `github-fake.yaml`, allowed to rerun in `config.yaml`.
+pub const DEMO_ADMIN: &str = "demo-admin";
+
 /// How long the demo's stop may take.
 const DEMO_GRACE: Duration = Duration::from_secs(10);
 
@@ -67,6 +70,13 @@ pub async fn demo(
         s3_credentials_file: None,
     })?;
     options.hmac_secret_file = Some(dir.join("hmac"));
+    // deck's rerun and abort act as the demo's admin, whom the demo config allows; so the demo
+    // listens on the loopback interface only, where nobody else can claim that.
+    options.deck_acting_user = Some(DEMO_ADMIN.to_owned());
+    options.listen = Some(std::net::SocketAddr::from((
+        std::net::Ipv4Addr::LOCALHOST,
+        port,
+    )));
     let secret = std::fs::read_to_string(dir.join("hmac"))
         .with_context(|| format!("read {}", path("hmac")))?;
     let payload = std::fs::read(dir.join("payloads/test-comment.json"))

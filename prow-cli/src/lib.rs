@@ -11,6 +11,7 @@ use std::path::Path;
 
 pub mod controllers;
 pub mod demo;
+pub mod exit;
 pub mod logging;
 
 use anyhow::Context;

@@ -12,12 +12,13 @@
 //! names for it, asking only their branch rules (a job's trigger and change regexes are not
 //! compiled for that).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use crate::error::Finding;
 use crate::jobs::Presubmit;
 use crate::load::Config;
+use crate::matching::Brancher;
 use crate::prow::{
     BranchProtection, BypassRestrictions, ContextPolicy, DismissalRestrictions, OrgPolicy, Policy,
     ProwConfig, RepoPolicy, Restrictions, ReviewPolicy, TideContextPolicy, TideQuery,
@@ -902,9 +903,24 @@ pub fn branch_requirements(
     jobs: &[Presubmit],
     require_manually_triggered_jobs: Option<bool>,
 ) -> (Vec<String>, Vec<String>, Vec<String>) {
+    requirements(branch, jobs, require_manually_triggered_jobs, &|j, b| {
+        j.could_run(b)
+    })
+}
+
+/// Whether a presubmit could run on a branch.
+type CouldRun<'a> = dyn Fn(&'a Presubmit, &str) -> bool + 'a;
+
+/// [`branch_requirements`] deciding which jobs could run with `could_run`.
+fn requirements<'a>(
+    branch: &str,
+    jobs: &'a [Presubmit],
+    require_manually_triggered_jobs: Option<bool>,
+    could_run: &CouldRun<'a>,
+) -> (Vec<String>, Vec<String>, Vec<String>) {
     let manual = require_manually_triggered_jobs == Some(true);
     let (mut required, mut if_present, mut optional) = (Vec::new(), Vec::new(), Vec::new());
-    for j in jobs.iter().filter(|j| j.could_run(branch)) {
+    for j in jobs.iter().filter(|j| could_run(j, branch)) {
         if !j.context_required() {
             optional.push(j.context.clone());
         } else if manual && j.needs_explicit_trigger() {
@@ -928,13 +944,29 @@ pub fn branch_protection_for(
     branch: &str,
     presubmits: &[Presubmit],
 ) -> Result<Option<Policy>, String> {
+    protection_for(prow, org, repo, branch, presubmits, &|j, b| j.could_run(b))
+}
+
+/// [`branch_protection_for`] deciding which jobs could run with `could_run`.
+fn protection_for<'a>(
+    prow: &ProwConfig,
+    org: &str,
+    repo: &str,
+    branch: &str,
+    presubmits: &'a [Presubmit],
+    could_run: &CouldRun<'a>,
+) -> Result<Option<Policy>, String> {
     let bp = &prow.branch_protection;
     if !bp.orgs.contains_key(org) {
         return Ok(None);
     }
     let mut policy = merged_branch_policy(bp, org, repo, branch)?;
-    let (required, if_present, optional) =
-        branch_requirements(branch, presubmits, policy.require_manually_triggered_jobs);
+    let (required, if_present, optional) = requirements(
+        branch,
+        presubmits,
+        policy.require_manually_triggered_jobs,
+        could_run,
+    );
     let manage = !required.is_empty()
         || (bp.protect_repos_with_optional_jobs == Some(true)
             && (!if_present.is_empty() || !optional.is_empty()));
@@ -992,6 +1024,18 @@ pub fn tide_context_policy(
     branch: &str,
     presubmits: &[Presubmit],
 ) -> Result<TideContextPolicy, InvalidContextPolicy> {
+    context_policy(prow, org, repo, branch, presubmits, &|j, b| j.could_run(b))
+}
+
+/// [`tide_context_policy`] deciding which jobs could run with `could_run`.
+fn context_policy<'a>(
+    prow: &ProwConfig,
+    org: &str,
+    repo: &str,
+    branch: &str,
+    presubmits: &'a [Presubmit],
+    could_run: &CouldRun<'a>,
+) -> Result<TideContextPolicy, InvalidContextPolicy> {
     let options = prow.tide.context_options.policy_for(org, repo, branch);
     let mut required: BTreeSet<String> = options.required_contexts.iter().cloned().collect();
     let mut if_present: BTreeSet<String> = options
@@ -1003,7 +1047,7 @@ pub fn tide_context_policy(
     let mut manual = None;
     if options.from_branch_protection == Some(true) {
         // Prow only logs a branch protection error here and carries on without it.
-        if let Ok(Some(bp)) = branch_protection_for(prow, org, repo, branch, presubmits) {
+        if let Ok(Some(bp)) = protection_for(prow, org, repo, branch, presubmits, could_run) {
             manual = bp.require_manually_triggered_jobs;
             if bp.protect == Some(true)
                 && let Some(checks) = &bp.required_status_checks
@@ -1012,7 +1056,7 @@ pub fn tide_context_policy(
             }
         }
     }
-    let (r, p, o) = branch_requirements(branch, presubmits, manual);
+    let (r, p, o) = requirements(branch, presubmits, manual, could_run);
     required.extend(r);
     if_present.extend(p);
     optional.extend(o);
@@ -1071,11 +1115,40 @@ pub fn known_branches(config: &Config) -> BTreeMap<String, BTreeSet<String>> {
     known
 }
 
+/// A presubmit's `branches` and `skip_branches`.
+type BranchLists<'a> = (&'a [String], &'a [String]);
+
+/// Branchers shared by every presubmit with the same `branches` and `skip_branches`.
+///
+/// This warning asks every presubmit of a repository whether it could run on each branch the
+/// configuration names for that repository. Asking the jobs themselves compiles and keeps a
+/// brancher in each of them (k8s-test-infra: thousands of jobs), which made this default
+/// warning cost more than loading the whole configuration; many jobs share their branch
+/// lists, and one brancher per distinct pair of lists gives the same answers.
+#[derive(Default)]
+struct SharedBranchers<'a> {
+    by_lists: std::cell::RefCell<HashMap<BranchLists<'a>, Option<Brancher>>>,
+}
+
+impl<'a> SharedBranchers<'a> {
+    /// Prow's `CouldRun` for `job` on `branch`, as [`Presubmit::could_run`] answers it.
+    fn could_run(&self, job: &'a Presubmit, branch: &str) -> bool {
+        let key = (job.branches.as_slice(), job.skip_branches.as_slice());
+        self.by_lists
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| Brancher::new(key.0, key.1).ok())
+            .as_ref()
+            .is_some_and(|b| b.should_run(branch))
+    }
+}
+
 /// `tide-context-policy`: the context policy of every known branch is consistent (in-repo
 /// jobs are not fetched, as in Prow's checkconfig).
 pub fn tide_context_policy_warning(config: &Config, opts: &WarningOptions) -> Vec<Finding> {
     let mut out = Vec::new();
     let empty = Vec::new();
+    let branchers = SharedBranchers::default();
     for (org_repo, branches) in known_branches(config) {
         let mut parts = org_repo.split('/');
         let (Some(org), Some(repo), None) = (parts.next(), parts.next(), parts.next()) else {
@@ -1084,7 +1157,9 @@ pub fn tide_context_policy_warning(config: &Config, opts: &WarningOptions) -> Ve
         };
         let presubmits = config.jobs.presubmits.get(&org_repo).unwrap_or(&empty);
         for branch in branches {
-            if let Err(e) = tide_context_policy(&config.prow, org, repo, &branch, presubmits) {
+            let could_run = |job, branch: &str| branchers.could_run(job, branch);
+            if let Err(e) = context_policy(&config.prow, org, repo, &branch, presubmits, &could_run)
+            {
                 let message = format!(
                     "context policy for {branch} branch in {org}/{repo} is invalid: {}",
                     e.reason

@@ -186,6 +186,23 @@ pub fn default_fetch_retries() -> Vec<std::time::Duration> {
         .collect()
 }
 
+/// The commands that failed in `records`, each with what it printed and why it failed, for
+/// a person reading a failed job's summary; `None` when no record failed.
+pub fn failure_summary(records: &[CloneRecord]) -> Option<String> {
+    let mut lines = Vec::new();
+    for record in records.iter().filter(|r| r.failed) {
+        for command in record.commands.iter().filter(|c| !c.error.is_empty()) {
+            lines.push(format!("  $ {}", command.command));
+            for line in command.output.lines().chain(command.error.lines()) {
+                if !line.trim().is_empty() {
+                    lines.push(format!("    {line}"));
+                }
+            }
+        }
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
+
 /// Runs clonerefs: reads credentials, clones every ref with up to `max_parallel_workers` at
 /// once, writes the records to `log`, and fails if asked to and any ref failed.
 pub fn run(options: &ClonerefsOptions) -> Result<Vec<CloneRecord>, Error> {

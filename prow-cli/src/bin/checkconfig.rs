@@ -130,6 +130,7 @@ enum Output {
 }
 
 fn main() -> ExitCode {
+    prow_cli::exit::quiet_broken_pipe();
     prow_cli::logging::init_from_command_line("checkconfig");
     // Go's flag package reads `-config-path` like `--config-path`; so do we.
     let args = std::env::args_os().map(|arg| match arg.to_str() {
@@ -203,7 +204,7 @@ fn main() -> ExitCode {
             findings
         }
         Err(Error::Invalid { errors }) => errors,
-        Err(e) => vec![Finding::error(format!("{:#}", anyhow::Error::new(e)))],
+        Err(e) => vec![unreadable(e)],
     });
     findings.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     let errors = findings
@@ -258,11 +259,18 @@ fn load_plugin_config(
             (Some(plugins), if unknown_on { unknown } else { Vec::new() })
         }
         Err(Error::Invalid { errors }) => (None, errors),
-        Err(e) => (
-            None,
-            vec![Finding::error(format!("{:#}", anyhow::Error::new(e))).in_file(path)],
-        ),
+        Err(e) => (None, vec![unreadable(e).in_file(path)]),
     }
+}
+
+/// A configuration that could not be read, as a finding; the hint (a missing file: which flag
+/// names it) goes to standard error.
+fn unreadable(e: Error) -> Finding {
+    let err = anyhow::Error::new(e);
+    if let Some(hint) = prow_cli::exit::hint(&err) {
+        eprintln!("hint: {hint}");
+    }
+    Finding::error(format!("{err:#}"))
 }
 
 /// Reports bad flags the way Prow words them; exit code 2.

@@ -90,6 +90,7 @@ fn options() -> anyhow::Result<ClonerefsOptions> {
 }
 
 fn main() -> ExitCode {
+    prow_cli::exit::quiet_broken_pipe();
     prow_cli::logging::init_from_command_line("clonerefs");
     let result = options().and_then(|options| {
         for warning in options.validate()? {
@@ -105,9 +106,6 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(err) => {
-            eprintln!("clonerefs: {err:#}");
-            ExitCode::FAILURE
-        }
+        Err(err) => prow_cli::exit::report("clonerefs:", &err, ExitCode::FAILURE),
     }
 }

@@ -72,13 +72,15 @@ fn options() -> anyhow::Result<EntrypointOptions> {
 }
 
 fn main() -> ExitCode {
+    prow_cli::exit::quiet_broken_pipe();
     prow_cli::logging::init_from_command_line("entrypoint");
     match run() {
         Ok(code) => prow_cli::exit_code(code),
-        Err(err) => {
-            eprintln!("entrypoint: {err:#}");
-            prow_cli::exit_code(INTERNAL_ERROR_CODE)
-        }
+        Err(err) => prow_cli::exit::report(
+            "entrypoint:",
+            &err,
+            prow_cli::exit_code(INTERNAL_ERROR_CODE),
+        ),
     }
 }
 

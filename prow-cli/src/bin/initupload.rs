@@ -47,12 +47,10 @@ fn run() -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    prow_cli::exit::quiet_broken_pipe();
     prow_cli::logging::init_from_command_line("initupload");
     match run() {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("initupload: {err:#}");
-            ExitCode::FAILURE
-        }
+        Err(err) => prow_cli::exit::report("initupload:", &err, ExitCode::FAILURE),
     }
 }

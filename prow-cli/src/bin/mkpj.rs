@@ -160,12 +160,10 @@ fn run() -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    prow_cli::exit::quiet_broken_pipe();
     prow_cli::logging::init_from_command_line("mkpj");
     match run() {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("mkpj: {err:#}");
-            ExitCode::FAILURE
-        }
+        Err(err) => prow_cli::exit::report("mkpj:", &err, ExitCode::FAILURE),
     }
 }

@@ -17,7 +17,8 @@ struct Flags {
     /// ProwJob to decorate, - for stdin.
     #[arg(long = "prow-job")]
     prow_job: PathBuf,
-    /// Build ID for the job run, or 'snowflake' to generate one.
+    /// Build ID for the job run, or 'snowflake' to generate one (default: the ProwJob status's,
+    /// else a fresh one, as plank makes).
     #[arg(long, default_value = "")]
     build_id: String,
     /// Copy results to a directory on the host instead of uploading (no credentials needed).
@@ -37,10 +38,14 @@ fn run() -> anyhow::Result<()> {
     let job = prow_core::prowjob_from_yaml(&text)
         .with_context(|| format!("could not read ProwJob {}", flags.prow_job.display()))?
         .value;
-    let build_id = mkpod::build_id_for(&job, &flags.build_id);
+    let mut build_id = mkpod::build_id_for(&job, &flags.build_id);
     if build_id.is_empty() {
-        eprintln!(
-            "mkpod: warning: no build ID in the ProwJob status or --build-id; uploads will be poorly placed"
+        // `mkpj | mkpod` gives no build ID; plank would make one when it starts the pod, so do
+        // the same (Prow's mkpod leaves it empty, which places uploads badly, and warns).
+        build_id = mkpod::build_id_for(&job, "snowflake");
+        tracing::debug!(
+            build_id,
+            "no build ID in the ProwJob status or --build-id; made one"
         );
     }
     let local_dir = if flags.local {
@@ -83,12 +88,10 @@ fn run() -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    prow_cli::exit::quiet_broken_pipe();
     prow_cli::logging::init_from_command_line("mkpod");
     match run() {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("mkpod: {err:#}");
-            ExitCode::FAILURE
-        }
+        Err(err) => prow_cli::exit::report("mkpod:", &err, ExitCode::FAILURE),
     }
 }

@@ -4,9 +4,16 @@
 //! link a local checkout given with `--repo`), run their test containers under entrypoint and
 //! upload to the local artifact folder; containers with an image run in docker or podman when
 //! one answers, else directly on the host.
+//!
+//! Each phase (cloning, running, uploading) is shown on standard error: a spinner on a
+//! terminal, one line each otherwise. A job that fails says why, with the failing command
+//! and what it printed. Without `--data-dir` the pods and artifacts live in a temporary
+//! directory that is removed at the end unless `--keep` is given.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -14,7 +21,7 @@ use clap::Parser;
 use prow_cli::controllers::RuntimeFlag;
 use prow_core::ProwJob;
 use prow_jobs::entrypoint::Interrupt;
-use prow_jobs::runner::{LocalOptions, LocalRunner};
+use prow_jobs::runner::{LocalOptions, LocalRunner, Phase};
 
 /// Run ProwJobs locally.
 #[derive(Parser)]
@@ -48,9 +55,62 @@ struct Flags {
     /// Where containers run.
     #[arg(long, value_enum, default_value = "auto")]
     runtime: RuntimeFlag,
-    /// Where pods and artifacts go (default: a new temporary directory, kept).
+    /// Where pods and artifacts go (default: a new temporary directory, removed at the end
+    /// unless --keep is given).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Keep the temporary directory of pods and artifacts.
+    #[arg(long)]
+    keep: bool,
+}
+
+/// Shows a job's phases on standard error: a spinner while it clones or uploads on a terminal
+/// (none while it runs, whose log streams to standard output), one line per phase otherwise.
+struct Phases {
+    job: String,
+    spinner: Option<Mutex<Option<indicatif::ProgressBar>>>,
+}
+
+impl Phases {
+    fn new(job: &str) -> Self {
+        Phases {
+            job: job.to_owned(),
+            spinner: std::io::stderr().is_terminal().then(|| Mutex::new(None)),
+        }
+    }
+
+    fn show(&self, phase: Phase) {
+        let what = match phase {
+            Phase::Cloning => "cloning",
+            Phase::Running => "running",
+            Phase::Uploading => "uploading",
+            _ => "working",
+        };
+        let Some(spinner) = &self.spinner else {
+            eprintln!("phaino: {}: {what}", self.job);
+            return;
+        };
+        let mut spinner = spinner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(done) = spinner.take() {
+            done.finish_and_clear();
+        }
+        if phase == Phase::Running {
+            eprintln!("phaino: {}: {what}", self.job);
+            return;
+        }
+        let bar = indicatif::ProgressBar::new_spinner()
+            .with_message(format!("phaino: {}: {what}", self.job));
+        bar.enable_steady_tick(Duration::from_millis(100));
+        *spinner = Some(bar);
+    }
+
+    fn done(&self) {
+        if let Some(spinner) = &self.spinner
+            && let Some(bar) = spinner.lock().unwrap_or_else(|e| e.into_inner()).take()
+        {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 fn read_jobs(files: &[PathBuf]) -> anyhow::Result<Vec<(String, ProwJob)>> {
@@ -87,14 +147,31 @@ fn privileged(job: &ProwJob) -> bool {
         })
 }
 
+/// Each container's name and command line (decoration names a job's only container "test",
+/// as Prow does).
+fn commands(job: &ProwJob) -> Vec<(String, String)> {
+    let containers = job.spec.pod_spec.iter().flat_map(|s| &s.containers);
+    containers
+        .map(|c| {
+            let command: Vec<&str> = c
+                .command
+                .iter()
+                .flatten()
+                .chain(c.args.iter().flatten())
+                .map(String::as_str)
+                .collect();
+            let name = if c.name.is_empty() { "test" } else { &c.name };
+            (name.to_owned(), command.join(" "))
+        })
+        .collect()
+}
+
 fn main() -> ExitCode {
+    prow_cli::exit::quiet_broken_pipe();
     prow_cli::logging::init_from_command_line("phaino");
     match run(Flags::parse()) {
         Ok(code) => code,
-        Err(err) => {
-            eprintln!("phaino: {err:#}");
-            ExitCode::from(2)
-        }
+        Err(err) => prow_cli::exit::report("phaino:", &err, ExitCode::from(2)),
     }
 }
 
@@ -110,13 +187,29 @@ fn run(flags: Flags) -> anyhow::Result<ExitCode> {
         .max(Duration::from_secs(1));
     let total = flags.total_timeout.to_std().filter(|d| !d.is_zero());
     let jobs = read_jobs(&flags.files)?;
+    // Removed when `run` returns, unless kept.
+    let mut temporary = None;
     let data_dir = match &flags.data_dir {
         Some(dir) => dir.clone(),
-        None => tempfile::Builder::new()
-            .prefix("phaino-")
-            .tempdir()
-            .context("create a data directory")?
-            .keep(),
+        None => {
+            let dir = tempfile::Builder::new()
+                .prefix("phaino-")
+                .tempdir()
+                .context("create a data directory")?;
+            let path = dir.path().to_owned();
+            if flags.keep {
+                let _ = dir.keep();
+            } else {
+                temporary = Some(dir);
+            }
+            path
+        }
+    };
+    let artifacts = data_dir.join("artifacts");
+    let kept = if temporary.is_some() {
+        " (removed at the end: pass --keep to keep them)"
+    } else {
+        ""
     };
     let mut options = LocalOptions::new(data_dir.join("pods"));
     options.artifacts = Some(data_dir.join("artifacts"));
@@ -147,26 +240,11 @@ fn run(flags: Flags) -> anyhow::Result<ExitCode> {
         let build_id = prow_core::buildid::Snowflake::new(1).next_build_id();
         job.status.get_or_insert_default().build_id = build_id.clone();
         if flags.print {
-            let containers = job.spec.pod_spec.iter().flat_map(|s| &s.containers);
-            for c in containers {
-                let command: Vec<&str> = c
-                    .command
-                    .iter()
-                    .flatten()
-                    .chain(c.args.iter().flatten())
-                    .map(String::as_str)
-                    .collect();
-                // Decoration names a job's only container "test", as Prow does.
-                let name = if c.name.is_empty() {
-                    "test"
-                } else {
-                    c.name.as_str()
-                };
+            for (name, command) in commands(&job) {
                 println!(
-                    "{}: {name} {}: {}",
+                    "{}: {name} {}: {command}",
                     job.spec.job,
                     runner.runtime().place(),
-                    command.join(" ")
                 );
             }
             continue;
@@ -182,10 +260,17 @@ fn run(flags: Flags) -> anyhow::Result<ExitCode> {
             Some(total) => timeout.min(total.saturating_sub(started.elapsed())),
             None => timeout,
         };
+        let phases = Phases::new(&job.spec.job);
         let result = rt.block_on(async {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             let mut signals = prow_cli::forward_interrupts();
-            let pod = prow_jobs::runner::run_pod(&dir, rx, Box::new(std::io::stdout()));
+            let show = |phase| phases.show(phase);
+            let pod = prow_jobs::runner::run_pod_with_progress(
+                &dir,
+                rx,
+                Box::new(std::io::stdout()),
+                &show,
+            );
             tokio::pin!(pod);
             let deadline = tokio::time::sleep(limit);
             tokio::pin!(deadline);
@@ -200,20 +285,26 @@ fn run(flags: Flags) -> anyhow::Result<ExitCode> {
                 }
             }
         });
-        let artifacts = data_dir.join("artifacts");
+        phases.done();
         if result.code == 0 {
             eprintln!(
-                "phaino: {} passed; artifacts under {}",
+                "phaino: {} passed; artifacts under {}{kept}",
                 job.spec.job,
                 artifacts.display()
             );
         } else {
             eprintln!(
-                "phaino: {} failed: {}; artifacts under {}",
+                "phaino: {} failed: {}\nphaino: artifacts under {}{kept}",
                 job.spec.job,
                 result.reason,
                 artifacts.display()
             );
+            if result.reason.starts_with("a container exited") {
+                // Its output streamed above; say what ran.
+                for (name, command) in commands(&job) {
+                    eprintln!("phaino: {name} ran: {command}");
+                }
+            }
             failed += 1;
             if !flags.keep_going {
                 break;

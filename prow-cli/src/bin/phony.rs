@@ -72,12 +72,10 @@ fn run() -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
+    prow_cli::exit::quiet_broken_pipe();
     prow_cli::logging::init_from_command_line("phony");
     match run() {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("phony: {err:#}");
-            ExitCode::FAILURE
-        }
+        Err(err) => prow_cli::exit::report("phony:", &err, ExitCode::FAILURE),
     }
 }

@@ -156,9 +156,13 @@ enum Command {
         /// The port to serve on.
         #[arg(long, default_value_t = 8888)]
         port: u16,
-        /// Where the demo keeps its jobs and artifacts (default: a fresh temporary directory).
+        /// Where the demo keeps its jobs and artifacts (default: a fresh temporary directory,
+        /// removed when the demo stops unless --keep is given).
         #[arg(long, value_name = "DIR")]
         data_dir: Option<std::path::PathBuf>,
+        /// Keep the temporary directory when the demo stops.
+        #[arg(long)]
+        keep: bool,
         /// Where containers run.
         #[arg(long, value_enum, default_value = "host")]
         runtime: controllers::RuntimeFlag,
@@ -377,6 +381,11 @@ fn hook_options<'a>(
     command.plugin_config = Some(&hook.plugin_config);
     command.port = Some(hook.port);
     let mut options = command.options(process)?;
+    prow_cli::exit::require_file(
+        "--hmac-secret-file",
+        &hook.hmac_secret_file,
+        Some(controllers::DEFAULT_HMAC_SECRET_FILE),
+    )?;
     options.hmac_secret_file = Some(hook.hmac_secret_file.clone());
     options.hook.webhook_path.clone_from(&hook.webhook_path);
     options.hook.dry_run = hook.dry_run;
@@ -390,6 +399,7 @@ fn serve(options: prow_server::process::ProcessOptions) -> anyhow::Result<ExitCo
 }
 
 fn main() -> ExitCode {
+    prow_cli::exit::quiet_broken_pipe();
     let cli = Cli::parse();
     if let Err(err) = prow_cli::logging::init(cli.command.component(), &cli.log) {
         eprintln!("error: {err:#}");
@@ -397,10 +407,7 @@ fn main() -> ExitCode {
     }
     match run(cli) {
         Ok(code) => code,
-        Err(err) => {
-            eprintln!("error: {err:#}");
-            ExitCode::from(2)
-        }
+        Err(err) => prow_cli::exit::report("error:", &err, ExitCode::from(2)),
     }
 }
 
@@ -545,17 +552,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data_dir,
             runtime,
             once,
+            keep,
         } => {
-            let data_dir = data_dir.unwrap_or_else(|| {
-                std::env::temp_dir().join(format!("prow-demo-{}", std::process::id()))
-            });
+            // Removed when the demo returns, unless kept.
+            let temporary = match data_dir {
+                Some(_) => None,
+                None => Some(
+                    tempfile::Builder::new()
+                        .prefix("prow-demo-")
+                        .tempdir()
+                        .context("create the demo's data directory")?,
+                ),
+            };
+            let data_dir = temporary
+                .as_ref()
+                .map(|dir| dir.path().to_owned())
+                .or(data_dir)
+                .unwrap_or_default();
             let passed = multi_thread()?.block_on(prow_cli::demo::demo(
                 std::path::Path::new("examples/prow"),
                 &data_dir,
                 port,
                 runtime,
                 once,
-            ))?;
+            ));
+            if let Some(dir) = temporary {
+                if keep {
+                    eprintln!("demo: kept {}", dir.keep().display());
+                } else {
+                    drop(dir);
+                }
+            }
+            let passed = passed?;
             Ok(if passed {
                 ExitCode::SUCCESS
             } else {

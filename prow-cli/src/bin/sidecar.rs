@@ -50,9 +50,7 @@ fn run() -> anyhow::Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
+    prow_cli::exit::quiet_broken_pipe();
     prow_cli::logging::init_from_command_line("sidecar");
-    run().unwrap_or_else(|err| {
-        eprintln!("sidecar: {err:#}");
-        ExitCode::FAILURE
-    })
+    run().unwrap_or_else(|err| prow_cli::exit::report("sidecar:", &err, ExitCode::FAILURE))
 }

@@ -137,6 +137,45 @@ fn the_config_maps_hold_a_configuration_prow_loads_with_the_namespaces_used() {
     assert_eq!(loaded.prow.pod_namespace, "test-pods");
     assert!(!loaded.jobs.periodics.is_empty());
     assert!(docs.contains_key("Namespace//test-pods"));
+    crate::diagnostics::checkconfig_strict_passes(&config_path, &dir.path().join("jobs"), None);
+}
+
+#[test]
+fn every_prow_rs_image_the_manifests_and_examples_name_is_one_the_dockerfile_builds() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+    // `FROM prow AS <utility>`: the pod utilities' targets; the default target is `prow`.
+    let mut built: Vec<String> = dockerfile
+        .lines()
+        .filter_map(|l| l.strip_prefix("FROM prow AS "))
+        .map(|t| format!("ghcr.io/prow-rs/{}:latest", t.trim()))
+        .collect();
+    built.push("ghcr.io/prow-rs/prow:latest".to_owned());
+    assert_eq!(built.len(), 5, "prow and the four pod utilities: {built:?}");
+    let mut named = Vec::new();
+    for file in [
+        "examples/deploy/serve.yaml",
+        "examples/deploy/split/controllers.yaml",
+        "examples/deploy/config.yaml",
+        "examples/prow/config.yaml",
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        for word in text.split_whitespace() {
+            if word.starts_with("ghcr.io/prow-rs/") {
+                assert!(
+                    built.iter().any(|b| b == word),
+                    "{file} names {word}, not built by the Dockerfile ({built:?})"
+                );
+                named.push(word.to_owned());
+            }
+        }
+    }
+    for image in &built {
+        assert!(named.contains(image), "nothing names {image}");
+    }
+    // The build script builds every target the Dockerfile has.
+    let script = std::fs::read_to_string(root.join(".ci/build-image")).unwrap();
+    assert!(script.contains("FROM prow AS"), "{script}");
 }
 
 #[test]

@@ -3,8 +3,11 @@
 mod browser;
 mod checkconfig;
 mod checkconfig_plugins;
+#[path = "../../../prow-server/tests/it/chromium.rs"]
+mod chromium;
 mod demo_support;
 mod deploy;
+mod diagnostics;
 mod hook;
 mod metrics;
 mod mkpj;

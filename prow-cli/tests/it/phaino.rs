@@ -11,7 +11,7 @@ fn examples() -> PathBuf {
 }
 
 /// A repository with `docs/guide.md` on `main`; returns its head.
-fn repository(dir: &Path) -> String {
+pub(crate) fn repository(dir: &Path) -> String {
     let repo = Repository::init(dir).unwrap();
     std::fs::create_dir_all(dir.join("docs")).unwrap();
     std::fs::write(dir.join("docs/guide.md"), "# Guide\n").unwrap();
@@ -24,7 +24,8 @@ fn repository(dir: &Path) -> String {
         .to_string()
 }
 
-fn mkpj(job: &str, sha: &str) -> Vec<u8> {
+/// mkpj's ProwJob for `job` of the example config, on `sha` of PR 1.
+pub(crate) fn mkpj(job: &str, sha: &str) -> Vec<u8> {
     crate::stdout_of(
         Command::new(env!("CARGO_BIN_EXE_mkpj"))
             .args(["--job", job, "--config-path"])

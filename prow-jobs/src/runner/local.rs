@@ -614,6 +614,18 @@ pub async fn run_pod_process(dir: &Path) -> PodResult {
     run_pod(dir, rx, Box::new(std::io::stdout())).await
 }
 
+/// What a local pod is doing, for a caller that shows progress (`phaino`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Phase {
+    /// clonerefs clones the job's refs.
+    Cloning,
+    /// The test containers run.
+    Running,
+    /// The sidecar uploads the results, the tests having finished.
+    Uploading,
+}
+
 /// Plays the pod in `dir`: init containers in order, then the containers together, then
 /// writes `result.json`. `interrupts` stops the pod as deleting it would; `copy` receives the
 /// test containers' output as it is written.
@@ -622,8 +634,18 @@ pub async fn run_pod(
     interrupts: mpsc::UnboundedReceiver<Interrupt>,
     copy: Box<dyn Write + Send>,
 ) -> PodResult {
+    run_pod_with_progress(dir, interrupts, copy, &|_| {}).await
+}
+
+/// [`run_pod`], telling `progress` each [`Phase`] as the pod enters it.
+pub async fn run_pod_with_progress(
+    dir: &Path,
+    interrupts: mpsc::UnboundedReceiver<Interrupt>,
+    copy: Box<dyn Write + Send>,
+    progress: &(dyn Fn(Phase) + Send + Sync),
+) -> PodResult {
     let _ = write_atomic(&dir.join(STARTED_FILE), now_text().as_bytes());
-    let (code, all_finished, reason) = match play(dir, interrupts, copy).await {
+    let (code, all_finished, reason) = match play(dir, interrupts, copy, progress).await {
         Ok((code, all_finished)) => {
             let reason = if code == 0 {
                 String::new()
@@ -753,6 +775,7 @@ async fn play(
     dir: &Path,
     mut interrupts: mpsc::UnboundedReceiver<Interrupt>,
     copy: Box<dyn Write + Send>,
+    progress: &(dyn Fn(Phase) + Send + Sync),
 ) -> Result<(i32, bool), String> {
     let text = std::fs::read_to_string(dir.join(POD_FILE)).map_err(|e| format!("pod.json: {e}"))?;
     let pod_file: PodFile = parse(&text, "pod.json")?;
@@ -781,6 +804,8 @@ async fn play(
         volumes.insert(volume.name.clone(), path);
     }
 
+    // clonerefs's records, once it ran.
+    let mut clone_log: Option<PathBuf> = None;
     for init in spec.init_containers.iter().flatten() {
         if let Ok(interrupt) = interrupts.try_recv() {
             return Err(format!("stopped ({interrupt:?}) while setting up"));
@@ -793,17 +818,24 @@ async fn play(
                 std::fs::write(&options.log, "[]").map_err(|e| format!("{}: {e}", options.log))?;
                 continue;
             }
+            progress(Phase::Cloning);
+            let log = PathBuf::from(&options.log);
             tokio::task::spawn_blocking(move || crate::clonerefs::run(&options))
                 .await
                 .map_err(|e| format!("clonerefs: {e}"))?
-                .map_err(|e| format!("clonerefs: {e}"))?;
+                .map_err(|e| with_clone_failures(format!("clonerefs: {e}"), &log))?;
+            clone_log = Some(log);
         } else if let Some(options) = env_value(init, INITUPLOAD_OPTIONS) {
             let options: InitUploadOptions = parse(&mounts.value(&options), "initupload")?;
             let job_spec = crate::downwardapi::resolve_spec(env_value(init, "JOB_SPEC").as_deref())
                 .map_err(|e| e.to_string())?;
             crate::initupload::run(&options, &job_spec, Timestamp::now().as_second())
                 .await
-                .map_err(|e| format!("initupload: {e}"))?;
+                .map_err(|e| match &clone_log {
+                    // initupload fails the job for failed clones: say which command failed.
+                    Some(log) => with_clone_failures(format!("initupload: {e}"), log),
+                    None => format!("initupload: {e}"),
+                })?;
         } else if is_place_entrypoint(init) {
             // entrypoint runs in this process; there is nothing to copy.
         } else {
@@ -814,6 +846,7 @@ async fn play(
         }
     }
     let _ = write_atomic(&dir.join(RUNNING_FILE), now_text().as_bytes());
+    progress(Phase::Running);
 
     let copy = SharedWriter(Arc::new(Mutex::new(copy)));
     let mut senders = Vec::new();
@@ -888,6 +921,7 @@ async fn play(
     }
     let mut code = codes.iter().copied().find(|&c| c != 0).unwrap_or(0);
     if let Some(sidecar) = sidecar {
+        progress(Phase::Uploading);
         match sidecar.await {
             Ok(Ok((outcome, _))) => {
                 if !outcome.passed && code == 0 {
@@ -900,6 +934,19 @@ async fn play(
     }
     forwarder.abort();
     Ok((code, all_finished))
+}
+
+/// `reason` followed by the git commands that failed according to the clone records in
+/// `log`, with what they printed.
+fn with_clone_failures(reason: String, log: &Path) -> String {
+    let records: Vec<crate::clonerefs::CloneRecord> = std::fs::read(log)
+        .ok()
+        .and_then(|text| serde_json::from_slice(&text).ok())
+        .unwrap_or_default();
+    match crate::clonerefs::failure_summary(&records) {
+        Some(summary) => format!("{reason}; what failed:\n{summary}"),
+        None => reason,
+    }
 }
 
 fn is_place_entrypoint(container: &Container) -> bool {

@@ -158,6 +158,6 @@ pub trait Runner: Send + Sync {
 mod local;
 
 pub use local::{
-    BUILD_LOG_FILE, ContainerRuntime, HOST_PATH, Launch, LocalOptions, LocalRunner, PodResult,
-    run_pod, run_pod_process,
+    BUILD_LOG_FILE, ContainerRuntime, HOST_PATH, Launch, LocalOptions, LocalRunner, Phase,
+    PodResult, run_pod, run_pod_process, run_pod_with_progress,
 };

@@ -48,6 +48,7 @@ pub(super) fn routes(deck: Arc<Deck>) -> Router {
         .route("/deck/jobs.json", get(job_list))
         .route("/deck/job.json", get(job_detail))
         .route("/plugin-help.js", get(plugin_help))
+        .route("/deck/command-help.json", get(command_help))
         .route("/badge.svg", get(badge_svg))
         .route("/log", get(log))
         .route("/artifacts/{*path}", get(artifact))
@@ -297,6 +298,13 @@ async fn plugin_help(State(deck): State<Arc<Deck>>) -> Response {
     json(&prow_plugins::help_document(&deck.plugins, &config.plugins))
 }
 
+/// The plugin help with its HTML sanitised, for the command help page.
+async fn command_help(State(deck): State<Arc<Deck>>) -> Response {
+    let config = deck.config.current();
+    let help = prow_plugins::help_document(&deck.plugins, &config.plugins);
+    json(&super::helphtml::sanitised(help))
+}
+
 async fn badge_svg(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
     let Some(wanted) = query.get("jobs").filter(|j| !j.is_empty()) else {
         return error(StatusCode::BAD_REQUEST, "missing jobs query parameter");
@@ -497,7 +505,11 @@ async fn authorise(
         .and_then(|name| headers.get(name))
         .and_then(|v| v.to_str().ok())
         .map(str::trim);
-    let user = session.as_ref().map(|s| s.login.as_str()).or(header_user);
+    let user = session
+        .as_ref()
+        .map(|s| s.login.as_str())
+        .or(header_user)
+        .or(deck.acting_user.as_deref());
     let decision = auth::decide(
         auth::config_for(&config.config.prow.deck, &job.spec),
         job.spec.rerun_auth_config.as_ref(),

@@ -7,7 +7,8 @@
 //! `/tide.js` and `/tide-history.js`, which tide serves) and the command help
 //! `/command-help`.
 //!
-//! JSON and files as Prow serves them: `/prowjobs.js`, `/plugin-help.js`, `/badge.svg`,
+//! JSON and files as Prow serves them: `/prowjobs.js`, `/plugin-help.js` (and, with its HTML
+//! sanitised for the help page, `/deck/command-help.json`), `/badge.svg`,
 //! `/log?job=&id=`, `/artifacts/<path>`, `/rerun?prowjob=` and `/abort?prowjob=`. Only
 //! `POST` changes anything, and only for users the `rerun_auth_configs` allow: see [`auth`]
 //! for how deck learns who the user is: GitHub login ([`oauth`]) or a trusted proxy's header.
@@ -22,6 +23,7 @@ pub mod auth;
 pub mod badge;
 pub mod buildlog;
 mod handlers;
+pub mod helphtml;
 pub mod history;
 pub(crate) mod html;
 pub mod jobs;
@@ -54,6 +56,7 @@ pub struct Deck {
     github: Option<Arc<dyn GitHubClient>>,
     plugins: BTreeMap<&'static str, Arc<dyn Plugin>>,
     user_header: Option<String>,
+    acting_user: Option<String>,
     tide: Option<Router>,
     gcs_credentials_file: String,
     s3_credentials_file: String,
@@ -87,6 +90,7 @@ impl Deck {
             github: None,
             plugins: prow_plugins::builtin(),
             user_header: None,
+            acting_user: None,
             tide: None,
             gcs_credentials_file: String::new(),
             s3_credentials_file: String::new(),
@@ -126,6 +130,14 @@ impl Deck {
     /// that sets it (and drops the client's own) only `allow_anyone` jobs can be rerun.
     pub fn trusted_proxy_header(mut self, header: Option<String>) -> Deck {
         self.user_header = header.filter(|h| !h.trim().is_empty());
+        self
+    }
+
+    /// Treats every request that names no user (no GitHub session, no trusted header) as
+    /// coming from `login`, for reruns and aborts. Only for a deck nobody else reaches: `prow
+    /// demo` acts as its fake GitHub's admin so its rerun button works without a login.
+    pub fn acting_user(mut self, login: Option<String>) -> Deck {
+        self.acting_user = login.filter(|l| !l.trim().is_empty());
         self
     }
 

@@ -113,6 +113,9 @@ pub struct ProcessOptions {
     /// The request header an authenticating proxy in front of deck sets to the user's GitHub
     /// login; `None` trusts no header (reruns then need `allow_anyone` or a GitHub login).
     pub deck_trusted_proxy_header: Option<String>,
+    /// The GitHub login deck's reruns and aborts act as when a request names none
+    /// ([`Deck::acting_user`](crate::deck::Deck::acting_user)); only for `prow demo`.
+    pub deck_acting_user: Option<String>,
     /// deck's GitHub login: upstream's `github_oauth_config` file and the cookie secret file
     /// (`--github-oauth-config-file`, `--cookie-secret`).
     pub deck_oauth: Option<(PathBuf, PathBuf)>,
@@ -141,6 +144,7 @@ impl ProcessOptions {
             hmac_secret_file: None,
             hook: crate::hook::Options::default(),
             deck_trusted_proxy_header: None,
+            deck_acting_user: None,
             deck_oauth: None,
             gcs_credentials_file: None,
             s3_credentials_file: None,
@@ -332,6 +336,7 @@ impl Process {
             if let Some(header) = &options.deck_trusted_proxy_header {
                 deck = deck.trusted_proxy_header(Some(header.clone()));
             }
+            deck = deck.acting_user(options.deck_acting_user.clone());
             if let Some(routes) = tide_routes {
                 deck = deck.tide_routes(routes);
             }

@@ -912,3 +912,53 @@ async fn tide_contributes_its_json_next_to_the_tide_page() {
         .status();
     assert_eq!(status, 404);
 }
+
+#[test]
+fn command_help_keeps_formatting_and_links_and_drops_anything_that_runs() {
+    let help = json!({
+        "AllRepos": ["org"],
+        "PluginHelp": {
+            "lgtm": {
+                "Description": "Adds <code>lgtm</code>.<br>See <a href=\"https://example.com/docs\">the docs</a>.<script>alert(1)</script>",
+                "Config": {"org": "<p onclick=\"steal()\">Reviewers</p><img src=x onerror=alert(2)>"},
+                "Events": ["issue_comment"],
+                "Commands": [{
+                    "Usage": "/lgtm <b>[cancel]</b>",
+                    "Description": "<a href=\"javascript:alert(3)\">approve</a>",
+                    "WhoCanUse": "Collaborators<style>body{display:none}</style>",
+                    "Examples": ["/lgtm", "<a href=\"https://help.github.com/\">'Approve'</a>"]
+                }]
+            }
+        },
+        "ExternalPluginHelp": {
+            "cherrypicker": {"Description": "<iframe src=\"https://evil\"></iframe>Picks."}
+        }
+    });
+    let clean = prow_server::deck::helphtml::sanitised(help);
+    let lgtm = &clean["PluginHelp"]["lgtm"];
+    assert_eq!(
+        lgtm["Description"],
+        "Adds <code>lgtm</code>.<br>See <a href=\"https://example.com/docs\" rel=\"noopener noreferrer\">the docs</a>."
+    );
+    assert_eq!(lgtm["Config"]["org"], "<p>Reviewers</p><img src=\"x\">");
+    let command = &lgtm["Commands"][0];
+    // Usages are text, shown as typed.
+    assert_eq!(command["Usage"], "/lgtm <b>[cancel]</b>");
+    assert_eq!(
+        command["Description"],
+        "<a rel=\"noopener noreferrer\">approve</a>"
+    );
+    assert_eq!(command["WhoCanUse"], "Collaborators");
+    assert_eq!(
+        command["Examples"],
+        json!([
+            "/lgtm",
+            "<a href=\"https://help.github.com/\" rel=\"noopener noreferrer\">'Approve'</a>"
+        ])
+    );
+    assert_eq!(
+        clean["ExternalPluginHelp"]["cherrypicker"]["Description"],
+        "Picks."
+    );
+    assert_eq!(clean["AllRepos"], json!(["org"]));
+}

@@ -6,72 +6,32 @@
 //!
 //! Without Chromium the test prints a notice and passes, except under `CI=true`, where a
 //! missing browser fails it. The screenshot of the spyglass page is kept as
-//! `target/browser-artifacts/deck-spyglass.png`.
+//! `target/browser-artifacts/deck-spyglass.png` (and refreshed in `docs/` with
+//! `PROW_UPDATE_SCREENSHOTS=1`; see [`crate::chromium`]).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use prow_jobs::store::JobStore;
 
+use crate::chromium::Chromium;
 use crate::deck_storage::{Bucket, Run, config_yaml, presubmit, serve, upload};
 use crate::support;
 
-/// How much virtual time Chromium gives the page's scripts to fetch and render.
-const VIRTUAL_TIME_MS: &str = "10000";
-
-fn chromium() -> Option<PathBuf> {
-    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
-
-/// Chromium, headless, on `url` with its own profile in `profile`.
-fn headless(browser: &Path, profile: &Path, url: &str, extra: &[String]) -> (String, String) {
-    let out = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--no-first-run",
-            "--hide-scrollbars",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("--virtual-time-budget={VIRTUAL_TIME_MS}"))
-        .args(extra)
-        .arg(url)
-        .stdin(Stdio::null())
-        .output()
-        .expect("chromium starts");
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-async fn dump(browser: &Path, profile: &Path, url: String) -> String {
-    let (browser, profile) = (browser.to_owned(), profile.to_owned());
-    let (dom, stderr) = tokio::task::spawn_blocking(move || {
-        headless(&browser, &profile, &url, &["--dump-dom".to_owned()])
-    })
-    .await
-    .unwrap();
-    assert!(!dom.is_empty(), "chromium printed no DOM: {stderr}");
-    dom
+/// The DOM of `url` in `chromium`, off the async workers.
+async fn dump(chromium: &Arc<Chromium>, url: String) -> String {
+    let chromium = chromium.clone();
+    tokio::task::spawn_blocking(move || chromium.dom(&url))
+        .await
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_shows_spyglass_job_history_pr_history_configured_jobs_and_login() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "chromium is missing and CI=true: install it (apt-get install -y chromium)"
-        );
-        eprintln!("notice: chromium not found; skipping the headless-browser test");
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(chromium) = Chromium::find(&tmp.path().join("chromium")) else {
         return;
     };
+    let chromium = Arc::new(chromium);
     let config = config_yaml();
     let bucket = match Bucket::emulator("gs").await {
         Some(bucket) => bucket,
@@ -142,10 +102,8 @@ async fn chromium_shows_spyglass_job_history_pr_history_configured_jobs_and_logi
         "{base}{}",
         view_path.strip_prefix("https://prow.example.com").unwrap()
     );
-    let tmp = tempfile::tempdir().unwrap();
-    let profile = tmp.path().join("chromium");
 
-    let dom = dump(&browser, &profile, view.clone()).await;
+    let dom = dump(&chromium, view.clone()).await;
     for wanted in [
         r#"id="lens-metadata""#,
         r#"id="result">FAILURE<"#,
@@ -170,7 +128,7 @@ async fn chromium_shows_spyglass_job_history_pr_history_configured_jobs_and_logi
         "{base}/job-history/{}/pr-logs/directory/pull-unit",
         bucket.view_prefix()
     );
-    let dom = dump(&browser, &profile, history).await;
+    let dom = dump(&chromium, history).await;
     assert!(
         dom.contains(r#"data-build="4002" data-result="FAILURE""#)
             && dom.contains(r#"data-build="4001" data-result="SUCCESS""#),
@@ -181,8 +139,7 @@ async fn chromium_shows_spyglass_job_history_pr_history_configured_jobs_and_logi
     // artifacts folder, on the emulator the jobs' bucket is not the default one.
     if bucket.job_bucket == "gs://prow-artifacts" {
         let dom = dump(
-            &browser,
-            &profile,
+            &chromium,
             format!("{base}/pr-history?org=acme&repo=widgets&pr=7"),
         )
         .await;
@@ -192,12 +149,7 @@ async fn chromium_shows_spyglass_job_history_pr_history_configured_jobs_and_logi
         );
     }
 
-    let dom = dump(
-        &browser,
-        &profile,
-        format!("{base}/configured-jobs/acme/widgets"),
-    )
-    .await;
+    let dom = dump(&chromium, format!("{base}/configured-jobs/acme/widgets")).await;
     assert!(
         dom.contains(r#"data-job="pull-e2e""#) && dom.contains("runs if changed: ^e2e/"),
         "configured jobs:\n{dom}"
@@ -207,39 +159,16 @@ async fn chromium_shows_spyglass_job_history_pr_history_configured_jobs_and_logi
     // dashboard shows the logged-in user and their pull requests.
     let login = crate::deck_oauth::start().await;
     login.hub.lock().unwrap().signed_in = "alice".to_owned();
-    let dom = dump(
-        &browser,
-        &tmp.path().join("chromium-login"),
-        format!("{}/github-login?dest=/pr", login.deck),
-    )
-    .await;
+    let in_private = Arc::new(Chromium::find(&tmp.path().join("chromium-login")).unwrap());
+    let dom = dump(&in_private, format!("{}/github-login?dest=/pr", login.deck)).await;
     assert!(
         dom.contains(r#"class="user">alice<"#) && dom.contains(r#"data-pr="acme/widgets#7""#),
         "PR dashboard after login:\n{dom}"
     );
 
-    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-artifacts");
-    std::fs::create_dir_all(&shots).unwrap();
-    let shot = shots.canonicalize().unwrap().join("deck-spyglass.png");
-    let _ = std::fs::remove_file(&shot);
-    let (browser2, profile2, shot2) = (browser.clone(), profile.clone(), shot.clone());
-    let (_, stderr) = tokio::task::spawn_blocking(move || {
-        headless(
-            &browser2,
-            &profile2,
-            &view,
-            &[
-                format!("--screenshot={}", shot2.display()),
-                "--window-size=1280,1400".to_owned(),
-            ],
-        )
+    tokio::task::spawn_blocking(move || {
+        chromium.screenshot(&view, "deck-spyglass.png", 1280, 1400);
     })
     .await
     .unwrap();
-    assert!(
-        shot.metadata().is_ok_and(|m| m.len() > 0),
-        "no screenshot at {}: {stderr}",
-        shot.display()
-    );
-    eprintln!("screenshot of the spyglass page: {}", shot.display());
 }

@@ -1,5 +1,6 @@
 // deck's pages: each fetches deck's JSON and renders it with DOM calls (never innerHTML of
-// data), so job names, logs and test output cannot inject markup.
+// data), so job names, logs and test output cannot inject markup. The one exception is plugin
+// help, whose HTML fields the server has sanitised with ammonia (/deck/command-help.json).
 "use strict";
 
 const FINAL = new Set(["success", "failure", "aborted", "error"]);
@@ -33,8 +34,14 @@ function stateOf(job) {
   return (job.status && job.status.state) || "triggered";
 }
 
+// A symbol per state, as deck shows them, so states read without colour too.
+const STATE_ICONS = { success: "\u2714", failure: "\u2716", error: "\u26a0", aborted: "\u2298",
+  pending: "\u25d4", triggered: "\u25cb", scheduling: "\u25cb" };
+const STATES = ["success", "failure", "error", "aborted", "pending", "triggered"];
+
 function stateBadge(state) {
-  return el("span", { class: "state state-" + state }, state);
+  return el("span", { class: "state state-" + state, title: state },
+    el("span", { class: "state-icon", "aria-hidden": "true" }, STATE_ICONS[state] || "?"), " " + state);
 }
 
 function refsOf(job) {
@@ -58,25 +65,73 @@ function jobLink(job) {
   return el("a", { href: "/job?prowjob=" + encodeURIComponent(job.metadata.name) }, job.spec.job);
 }
 
+// The repository's page on GitHub: the link Prow's refs carry, else github.com's.
+function repoLink(refs) {
+  return refs.repo_link || ("https://github.com/" + refs.org + "/" + refs.repo);
+}
+
+function shortSha(sha) {
+  return (sha || "").slice(0, 7);
+}
+
+// The pull requests a job tests (each number linking to the PR on GitHub, its short head SHA
+// to that commit, and the deck PR page's link beside), or the branch and its short SHA.
 function revision(job) {
   const refs = refsOf(job);
   if (!refs) return "";
+  const repo = repoLink(refs);
+  const span = el("span", { class: "revision" });
   if (refs.pulls && refs.pulls.length) {
-    const span = el("span");
     refs.pulls.forEach((pull, i) => {
       if (i) span.append(", ");
-      const href = "/pr?org=" + encodeURIComponent(refs.org) + "&repo=" +
+      const prLink = pull.link || (repo + "/pull/" + pull.number);
+      span.append(el("a", { href: prLink, class: "pull", title: "pull request on GitHub" }, "#" + pull.number));
+      if (pull.sha) {
+        const commit = pull.commit_link || (repo + "/pull/" + pull.number + "/commits/" + pull.sha);
+        span.append(" ", el("a", { href: commit, class: "sha", title: pull.sha }, shortSha(pull.sha)));
+      }
+      const dashboard = "/pr?org=" + encodeURIComponent(refs.org) + "&repo=" +
         encodeURIComponent(refs.repo) + "&pr=" + pull.number;
-      span.append(el("a", { href, class: "pull" }, "#" + pull.number));
+      span.append(" ", el("a", { href: dashboard, class: "pr-jobs", title: "this PR's jobs" }, "jobs"));
     });
     return span;
   }
-  return (refs.base_ref || "") + (refs.base_sha ? " (" + refs.base_sha.slice(0, 7) + ")" : "");
+  span.append(refs.base_ref || "");
+  if (refs.base_sha) {
+    const commit = refs.base_link || (repo + "/commit/" + refs.base_sha);
+    span.append(" ", el("a", { href: commit, class: "sha", title: refs.base_sha }, shortSha(refs.base_sha)));
+  }
+  return span;
 }
 
 function fillSelect(select, values, chosen) {
   for (const value of values) select.append(el("option", { value }, value));
   select.value = chosen || "";
+}
+
+// How often the job list asks for new jobs and states.
+const LIST_POLL_MS = 5000;
+
+// Counts of the listed jobs by state, as a bar of proportional segments with a legend: the
+// state histogram at the top of Prow's job list.
+function renderHistogram(container, items) {
+  const counts = {};
+  for (const job of items) counts[stateOf(job)] = (counts[stateOf(job)] || 0) + 1;
+  container.replaceChildren();
+  if (!items.length) return;
+  const bar = el("div", { class: "histogram-bar", role: "img",
+    "aria-label": STATES.filter((s) => counts[s]).map((s) => counts[s] + " " + s).join(", ") });
+  const legend = el("div", { class: "histogram-legend" });
+  for (const state of STATES) {
+    const count = counts[state] || 0;
+    if (!count) continue;
+    const share = (100 * count / items.length).toFixed(2) + "%";
+    bar.append(el("span", { class: "histogram-segment state-" + state, style: "width:" + share,
+      title: count + " " + state, "data-state": state, "data-count": count }));
+    legend.append(el("span", { class: "histogram-key", "data-state": state },
+      stateBadge(state), " " + count));
+  }
+  container.append(bar, legend);
 }
 
 async function indexPage() {
@@ -87,10 +142,28 @@ async function indexPage() {
   }
   document.getElementById("f-type").value = query.get("type") || "";
   document.getElementById("f-state").value = query.get("state") || "";
+  let first = true;
+  const refresh = async () => {
+    try {
+      await renderJobList(query, first);
+      first = false;
+    } catch (e) {
+      document.getElementById("summary").textContent = "Error: " + e.message + " (retrying)";
+    }
+    setTimeout(refresh, LIST_POLL_MS);
+  };
+  await refresh();
+}
+
+// One fetch of the job list under the page's filters; the filters' choices are filled once.
+async function renderJobList(query, fillFilters) {
   const data = await getJSON("/deck/jobs.json?" + query.toString());
-  fillSelect(document.getElementById("f-repo"), data.repos, query.get("repo"));
-  const names = document.getElementById("job-names");
-  for (const name of data.jobs) names.append(el("option", { value: name }));
+  if (fillFilters) {
+    fillSelect(document.getElementById("f-repo"), data.repos, query.get("repo"));
+    const names = document.getElementById("job-names");
+    for (const name of data.jobs) names.append(el("option", { value: name }));
+  }
+  renderHistogram(document.getElementById("histogram"), data.items);
   const body = document.querySelector("#jobs tbody");
   body.replaceChildren();
   for (const job of data.items) {
@@ -108,7 +181,8 @@ async function indexPage() {
       el("td", null, duration(job)),
       el("td", null, logLink)));
   }
-  document.getElementById("summary").textContent = data.items.length + " jobs";
+  document.getElementById("summary").textContent = data.items.length + " jobs (updated " +
+    new Date().toLocaleTimeString() + ")";
 }
 
 function renderBuildLog(container, groups) {
@@ -315,7 +389,11 @@ async function tidePage() {
       el("td", null, prList(pool.BatchPending)), el("td", null, prList(pool.SuccessPRs)),
       el("td", null, prList(pool.PendingPRs)), el("td", null, prList(pool.MissingPRs))));
   }
-  summary.textContent = (tide.Pools || []).length + " pools";
+  const pools = (tide.Pools || []).length;
+  summary.textContent = pools + " pools";
+  // With no pool, the empty table would say nothing: explain what would fill it.
+  document.getElementById("pools").hidden = pools === 0;
+  document.getElementById("no-pools").hidden = pools !== 0;
   try {
     const history = (await getJSON("/tide-history.js")).History || {};
     const rows = document.querySelector("#history tbody");
@@ -332,10 +410,22 @@ async function tidePage() {
   }
 }
 
+// An element whose content is HTML the server sanitised (plugin help only).
+function sanitisedHTML(tag, attrs, html) {
+  const node = el(tag, attrs);
+  node.innerHTML = html || "";
+  return node;
+}
+
 async function helpPage() {
-  const help = await getJSON("/plugin-help.js");
+  const help = await getJSON("/deck/command-help.json");
   const select = document.getElementById("h-repo");
-  fillSelect(select, help.AllRepos || [], params().get("repo"));
+  const repos = [...(help.AllRepos || [])];
+  const asked = params().get("repo") || "";
+  // A repository of an org that enables plugins is a valid choice even when plugins.yaml only
+  // names its org: offer it.
+  if (asked && !repos.includes(asked)) repos.push(asked);
+  fillSelect(select, repos.sort(), asked);
   const render = () => {
     const repo = select.value;
     let enabled = null;
@@ -350,17 +440,33 @@ async function helpPage() {
     let count = 0;
     for (const [name, plugin] of Object.entries(help.PluginHelp || {})) {
       if (enabled && !enabled.has(name)) continue;
-      plugins.append(el("dt", null, name), el("dd", null, plugin.Description));
+      plugins.append(el("dt", { id: "plugin-" + name }, name),
+        sanitisedHTML("dd", { class: "plugin-description" }, plugin.Description));
       for (const command of plugin.Commands || []) {
         count++;
-        body.append(el("tr", { class: "command" }, el("td", null, el("code", null, command.Usage)),
-          el("td", null, name), el("td", null, command.Description),
-          el("td", null, command.WhoCanUse), el("td", null, (command.Examples || []).join("  "))));
+        const examples = el("td", { class: "examples" });
+        for (const example of command.Examples || []) examples.append(sanitisedHTML("code", null, example));
+        body.append(el("tr", { class: "command", "data-plugin": name },
+          el("td", null, el("code", null, command.Usage)),
+          el("td", null, el("a", { href: "#plugin-" + name }, name)),
+          sanitisedHTML("td", { class: "description" }, command.Description),
+          sanitisedHTML("td", null, command.WhoCanUse), examples));
       }
     }
-    document.getElementById("summary").textContent = count + " commands";
+    document.getElementById("summary").textContent = count + " commands" +
+      (repo ? " enabled in " + repo : " in all plugins");
+    // Whether the page scrolls sideways (it should not: the table wraps); the browser test
+    // reads it.
+    const root = document.documentElement;
+    document.body.dataset.overflowX = String(root.scrollWidth > root.clientWidth);
   };
-  select.onchange = render;
+  select.onchange = () => {
+    const url = new URL(window.location.href);
+    if (select.value) url.searchParams.set("repo", select.value);
+    else url.searchParams.delete("repo");
+    window.history.replaceState(null, "", url);
+    render();
+  };
   render();
 }
 
