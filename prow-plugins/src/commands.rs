@@ -152,6 +152,7 @@ pub fn command_regexes() -> Vec<CommandRegex> {
         ("shrug", "shrugRe", &shrug::SHRUG_RE),
         ("shrug", "unshrugRe", &shrug::UNSHRUG_RE),
         ("skip", "skipRe", &skip::SKIP_RE),
+        ("stage", "stageRe", &stage::STAGE_RE),
         ("trigger", "RetestRe", &prow_config::filter::RETEST_RE),
         (
             "trigger",

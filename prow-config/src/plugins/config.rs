@@ -920,6 +920,16 @@ section! {
     }
 }
 
+impl InvalidCommitMsg {
+    /// Whether check `name` is turned off (upstream `IsCheckDisabled`).
+    pub fn is_check_disabled(&self, name: &str) -> bool {
+        self.checks
+            .iter()
+            .find(|c| c.name == name)
+            .is_some_and(|c| c.disabled)
+    }
+}
+
 section! {
     /// One check of invalidcommitmsg.
     InvalidCommitMsgCheck {
