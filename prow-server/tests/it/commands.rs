@@ -16,7 +16,7 @@ use prow_plugins::commands::{self, GoRegex};
 use prow_plugins::plugins::{
     approve, assign, blunderbuss, cat, cherrypicker, cla, dco, dog, golint, help, hold, label,
     lgtm, lifecycle, milestone, milestonestatus, override_, pony, refresh, release_note,
-    require_matching_label, retitle, shrug, skip, verify_owners, yuks,
+    require_matching_label, retitle, shrug, skip, stage, verify_owners, yuks,
 };
 use prow_server::hook::Options;
 
@@ -300,6 +300,12 @@ const UPSTREAM: &[(&str, &str, &str, &str)] = &[
         r"(?mi)^/skip\s*$",
     ),
     (
+        "stage",
+        "stageRe",
+        "pkg/plugins/stage/stage.go",
+        r"(?mi)^/(remove-)?stage (alpha|beta|stable)\s*$",
+    ),
+    (
         "trigger",
         "RetestRe",
         "pkg/pjutil/filter.go",
@@ -451,6 +457,8 @@ require-matching-label | checkRequireLabelsRe        | /check-required-labels   
 shrug                  | shrugRe                     | /shrug                         | Y     -    -    -     -      Y     Y     Y    Y
 shrug                  | unshrugRe                   | /unshrug                       | Y     -    -    -     -      Y     Y     Y    Y
 skip                   | skipRe                      | /skip                          | Y     -    -    -     -      Y     Y     Y    Y
+stage                  | stageRe                     | /stage alpha                   | Y     -    -    -     -      Y     Y     Y    Y
+stage                  | stageRe                     | /remove-stage stable           | Y     -    -    -     -      Y     Y     Y    Y
 trigger                | RetestRe                    | /retest                        | Y     -    -    -     -      Y     -     Y    -
 trigger                | RetestRequiredRe            | /retest-required               | Y     -    -    -     -      Y     -     Y    -
 trigger                | TestManualRequiredRe        | /test-manual-required          | Y     -    -    -     -      Y     -     Y    -
@@ -510,6 +518,9 @@ const ARGUMENTS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     ("refresh", "refreshRe", "/refresh please", false),
+    ("stage", "stageRe", "/stage gamma", false),
+    ("stage", "stageRe", "/stage  alpha", false),
+    ("stage", "stageRe", "/stage beta  ", true),
     ("trigger", "OkToTestRe", "/ok-to-test please", false),
     ("trigger", "OkToTestCancelRe", "/ok-to-test \t cancel", true),
     ("trigger", "TestAllRe", "/test all, please", true),
@@ -605,6 +616,7 @@ fn acts(plugin: &str, name: &str, text: &str) -> bool {
         ("shrug", "shrugRe") => shrug::requested(text) == Some(true),
         ("shrug", _) => shrug::requested(text) == Some(false),
         ("skip", _) => skip::requested(text),
+        ("stage", _) => !stage::requested(text).is_empty(),
         ("trigger", _) => {
             // What trigger does: drop code blocks, see whether the comment concerns it at all,
             // then look for the command.
