@@ -21,6 +21,7 @@ pub mod config_updater;
 pub mod dco;
 pub mod dog;
 pub mod golint;
+pub mod goose;
 pub mod heart;
 pub mod help;
 pub mod hold;
@@ -47,6 +48,7 @@ pub mod size;
 pub mod skip;
 pub mod slackevents;
 pub mod stage;
+pub mod trick_or_treat;
 pub mod trigger;
 pub mod verify_owners;
 pub mod welcome;
@@ -101,6 +103,8 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(cherry_pick_approved::CherryPickApprovedPlugin),
         Arc::new(sigmention::SigMention),
         Arc::new(stage::Stage),
+        Arc::new(goose::Goose::default()),
+        Arc::new(trick_or_treat::TrickOrTreat::default()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

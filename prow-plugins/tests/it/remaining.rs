@@ -401,3 +401,48 @@ fn stage_replaces_the_stage_label_and_removes_on_request() {
         [(false, "Beta".to_owned())]
     );
 }
+
+#[test]
+fn goose_asks_the_configured_endpoint_with_the_key_or_stays_offline() {
+    use prow_plugins::plugins::{goose, trick_or_treat};
+    let settings =
+        |yaml: &str| -> prow_config::plugins::Goose { serde_yaml::from_str(yaml).unwrap() };
+    let key = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(key.path(), " k&y \n").unwrap();
+    let key_path = key.path().display().to_string();
+    let cases = [
+        ("{}".to_owned(), None),
+        (
+            format!("key_path: {key_path}"),
+            Some("https://api.unsplash.com/photos/random?query=goose&client_id=k%26y"),
+        ),
+        (
+            "endpoint: http://127.0.0.1:9/r".to_owned(),
+            Some("http://127.0.0.1:9/r"),
+        ),
+        (
+            format!("endpoint: http://127.0.0.1:9/r?a=b\nkey_path: {key_path}"),
+            Some("http://127.0.0.1:9/r?a=b&client_id=k%26y"),
+        ),
+        // A key that cannot be read is no key.
+        ("key_path: /nonexistent/key".to_owned(), None),
+    ];
+    for (yaml, want) in cases {
+        assert_eq!(goose::endpoint(&settings(&yaml)).as_deref(), want, "{yaml}");
+    }
+    assert_eq!(
+        goose::reply_text(Some("https://g/x.jpg")),
+        "\n![goose image](https://g/x.jpg)"
+    );
+    assert_eq!(goose::reply_text(None), goose::NO_GOOSE);
+    assert!(
+        goose::requested("/honk") && goose::requested("/Honk  ") && !goose::requested("/honk!")
+    );
+    assert!(trick_or_treat::requested("/trick-or-treat"));
+    assert!(trick_or_treat::requested("/trickor-treat please"));
+    assert!(!trick_or_treat::requested("/treat"));
+    assert_eq!(
+        trick_or_treat::reply_text("https://c/y.jpg"),
+        "![candy image](https://c/y.jpg)"
+    );
+}

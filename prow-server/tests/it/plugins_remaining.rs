@@ -231,3 +231,127 @@ async fn stage_labels_for_anyone() {
     assert!(labels(&github).is_empty());
     server.shutdown().await;
 }
+
+/// An image endpoint on 127.0.0.1 answering unsplash.com's random-photo JSON with `image`, or
+/// failing with 500 when `image` is empty; the queries it was asked with go to the channel.
+async fn image_endpoint(
+    image: &'static str,
+) -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use axum::extract::RawQuery;
+    use axum::http::StatusCode;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = axum::Router::new().route(
+        "/random",
+        axum::routing::get(move |RawQuery(query): RawQuery| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(query.unwrap_or_default());
+                if image.is_empty() {
+                    return (StatusCode::INTERNAL_SERVER_ERROR, String::new());
+                }
+                (
+                    StatusCode::OK,
+                    serde_json::json!({"id": "x", "urls": {"small": image}}).to_string(),
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/random", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn goose_honks_from_the_endpoint_with_the_key_and_falls_back_offline() {
+    let github = github("author");
+    let (url, mut asked) = image_endpoint("https://img.example/goose.jpg").await;
+    let key = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(key.path(), "s3cret\n").unwrap();
+    let config = format!(
+        "goose:\n  endpoint: {url}?query=goose\n  key_path: {}\n",
+        key.path().display()
+    );
+    let server = start(github.clone(), &enabled("goose", &config)).await;
+    deliver(
+        &server,
+        1,
+        "issue_comment",
+        &comment("/honk", "stranger", "author"),
+    )
+    .await;
+    assert_eq!(asked.recv().await.unwrap(), "query=goose&client_id=s3cret");
+    let said = comments(&github);
+    assert!(
+        said[0].starts_with("@stranger: \n![goose image](https://img.example/goose.jpg)"),
+        "{}",
+        said[0]
+    );
+    server.shutdown().await;
+    // The endpoint fails: a built-in goose, still an answer.
+    let github = support::github("author");
+    let (url, mut asked) = image_endpoint("").await;
+    let server = start(
+        github.clone(),
+        &enabled("goose", &format!("goose:\n  endpoint: {url}\n")),
+    )
+    .await;
+    deliver(
+        &server,
+        1,
+        "issue_comment",
+        &comment("/HONK", "stranger", "author"),
+    )
+    .await;
+    assert_eq!(asked.recv().await.unwrap(), "");
+    let said = comments(&github);
+    let built_in = prow_plugins::plugins::goose::GEESE;
+    assert!(
+        built_in
+            .iter()
+            .any(|g| said[0].contains(&format!("![goose image]({g})"))),
+        "{}",
+        said[0]
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trick_or_treat_gives_candy_from_the_endpoint_or_the_built_in_list() {
+    let github = github("author");
+    let server = start(github.clone(), &enabled("trick-or-treat", "")).await;
+    deliver(
+        &server,
+        1,
+        "issue_comment",
+        &comment("/trickortreat", "stranger", "author"),
+    )
+    .await;
+    let said = comments(&github);
+    let built_in = prow_plugins::plugins::trick_or_treat::CANDIES;
+    assert!(
+        built_in
+            .iter()
+            .any(|c| said[0].starts_with(&format!("@stranger: ![candy image]({c})"))),
+        "{}",
+        said[0]
+    );
+    server.shutdown().await;
+    let github = support::github("author");
+    let (url, mut asked) = image_endpoint("https://img.example/candy.jpg").await;
+    let config = format!("trick_or_treat:\n  endpoint: {url}\n");
+    let server = start(github.clone(), &enabled("trick-or-treat", &config)).await;
+    deliver(
+        &server,
+        1,
+        "issue_comment",
+        &comment("/trick-or-treat", "stranger", "author"),
+    )
+    .await;
+    asked.recv().await.unwrap();
+    assert!(
+        comments(&github)[0]
+            .starts_with("@stranger: ![candy image](https://img.example/candy.jpg)")
+    );
+    server.shutdown().await;
+}
