@@ -265,6 +265,11 @@ pub trait GitHubClient: Send + Sync {
         Err(unsupported(format!("open an issue in {org}/{repo}")))
     }
 
+    /// Deletes git reference `git_ref` (`heads/<branch>`) of `org/repo` (branchcleaner).
+    async fn delete_ref(&self, org: &str, repo: &str, git_ref: &str) -> Result<()> {
+        Err(unsupported(format!("delete ref {git_ref} of {org}/{repo}")))
+    }
+
     /// What this client has spent of GitHub's budget so far, for clients that keep count
     /// (metrics read it at scrape time); `None` for clients that do not.
     fn api_usage(&self) -> Option<ApiUsage> {

@@ -909,6 +909,16 @@ impl GitHubClient for FakeGitHub {
         Ok(())
     }
 
+    async fn delete_ref(&self, org: &str, repo: &str, git_ref: &str) -> Result<()> {
+        let mut state = self.call("delete_ref")?;
+        let branch = git_ref.strip_prefix("heads/").unwrap_or(git_ref);
+        state
+            .branches
+            .remove(&(org.to_owned(), repo.to_owned(), branch.to_owned()))
+            .map(|_| ())
+            .ok_or_else(|| not_found(format!("ref {git_ref} in {org}/{repo}")))
+    }
+
     async fn delete_comment(&self, org: &str, repo: &str, id: u64) -> Result<()> {
         let mut state = self.call("delete_comment")?;
         for ((o, r, _), comments) in state.comments.iter_mut() {

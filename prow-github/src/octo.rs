@@ -1077,6 +1077,13 @@ impl GitHubClient for OctocrabClient {
         Ok(())
     }
 
+    async fn delete_ref(&self, org: &str, repo: &str, git_ref: &str) -> Result<()> {
+        let what = format!("ref {git_ref} of {org}/{repo}");
+        let uri = format!("{}/git/refs/{git_ref}", repo_path(org, repo));
+        self.send(Method::Delete, &what, &uri, None).await?;
+        Ok(())
+    }
+
     async fn delete_comment(&self, org: &str, repo: &str, id: u64) -> Result<()> {
         let what = format!("comment {id} in {org}/{repo}");
         let uri = format!("{}/issues/comments/{id}", repo_path(org, repo));

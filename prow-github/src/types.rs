@@ -186,6 +186,8 @@ pub struct PullRequest {
     pub assignees: Vec<User>,
     /// Reviewers asked for.
     pub requested_reviewers: Vec<User>,
+    /// How many commits it has (0 when the payload does not say).
+    pub commits: u64,
 }
 
 /// A pull request review.

@@ -179,6 +179,15 @@ pub enum Action {
         /// The comment's id.
         id: u64,
     },
+    /// Deletes a git reference (`heads/<branch>`; branchcleaner).
+    DeleteRef {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The reference, without `refs/`.
+        git_ref: String,
+    },
     /// Replaces the text of a comment (the bot's own notification, kept up to date).
     EditComment {
         /// The organisation.
@@ -466,6 +475,9 @@ impl Action {
             Action::EditComment { org, repo, id, .. } => {
                 format!("edit comment {id} in {org}/{repo}")
             }
+            Action::DeleteRef { org, repo, git_ref } => {
+                format!("delete ref {git_ref} of {org}/{repo}")
+            }
         }
     }
 }
@@ -677,5 +689,8 @@ pub async fn execute(
             id,
             body,
         } => github.edit_comment(org, repo, *id, body).await.map_err(gh),
+        Action::DeleteRef { org, repo, git_ref } => {
+            github.delete_ref(org, repo, git_ref).await.map_err(gh)
+        }
     }
 }

@@ -76,6 +76,7 @@ pub fn command_regexes() -> Vec<CommandRegex> {
         ("dog", "notFineRegex", &dog::NOT_FINE_RE),
         ("dog", "unbearableRegex", &dog::UNBEARABLE_RE),
         ("golint", "lintRe", &golint::LINT_RE),
+        ("goose", "match", &goose::HONK_RE),
         ("help", "helpRe", &help::HELP_RE),
         ("help", "helpRemoveRe", &help::REMOVE_HELP_RE),
         ("help", "helpGoodFirstIssueRe", &help::GOOD_FIRST_ISSUE_RE),
@@ -152,6 +153,7 @@ pub fn command_regexes() -> Vec<CommandRegex> {
         ("shrug", "shrugRe", &shrug::SHRUG_RE),
         ("shrug", "unshrugRe", &shrug::UNSHRUG_RE),
         ("skip", "skipRe", &skip::SKIP_RE),
+        ("stage", "stageRe", &stage::STAGE_RE),
         ("trigger", "RetestRe", &prow_config::filter::RETEST_RE),
         (
             "trigger",
@@ -191,6 +193,11 @@ pub fn command_regexes() -> Vec<CommandRegex> {
             "verify-owners",
             "verifyOwnersRe",
             &verify_owners::VERIFY_OWNERS_RE,
+        ),
+        (
+            "trick-or-treat",
+            "match",
+            &trick_or_treat::TRICK_OR_TREAT_RE,
         ),
         ("yuks", "match", &yuks::JOKE_RE),
     ];

@@ -94,7 +94,7 @@ section! {
         /// The golint plugin.
         golint: Golint,
         /// The goose plugin.
-        goose: KeyPath,
+        goose: Goose,
         /// The heart plugin.
         heart: Heart,
         /// The label plugin.
@@ -135,6 +135,8 @@ section! {
         help: Help,
         /// The invalidcommitmsg plugin, per org or repo.
         invalid_commit_msg: Vec<InvalidCommitMsg>,
+        /// The trick-or-treat plugin (our extension: upstream has no settings for it).
+        trick_or_treat: ImageEndpoint,
     }
 }
 
@@ -489,6 +491,26 @@ section! {
     KeyPath {
         /// Path of the API key file.
         key_path: String,
+    }
+}
+
+section! {
+    /// The goose plugin.
+    Goose {
+        /// Path of the unsplash.com API key file.
+        key_path: String,
+        /// Where to ask for a random image (our extension; default unsplash.com's random goose
+        /// when `key_path` is set, else the built-in images).
+        endpoint: String,
+    }
+}
+
+section! {
+    /// Where a picture plugin asks for a random image (our extension).
+    ImageEndpoint {
+        /// A URL answering unsplash.com's random-photo JSON (`{"urls": {"small": ...}}`); the
+        /// built-in images when empty.
+        endpoint: String,
     }
 }
 
@@ -917,6 +939,16 @@ section! {
         repos: Vec<String>,
         /// Checks, each of which may be disabled.
         checks: Vec<InvalidCommitMsgCheck>,
+    }
+}
+
+impl InvalidCommitMsg {
+    /// Whether check `name` is turned off (upstream `IsCheckDisabled`).
+    pub fn is_check_disabled(&self, name: &str) -> bool {
+        self.checks
+            .iter()
+            .find(|c| c.name == name)
+            .is_some_and(|c| c.disabled)
     }
 }
 

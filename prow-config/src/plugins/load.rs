@@ -509,6 +509,7 @@ fn unmergeable(other: &PluginConfig) -> Vec<&'static str> {
             "invalid_commit_msg",
             other.invalid_commit_msg != d.invalid_commit_msg,
         ),
+        ("trick_or_treat", other.trick_or_treat != d.trick_or_treat),
     ];
     checks
         .into_iter()

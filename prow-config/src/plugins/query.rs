@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::config::{
-    Approve, ConfigMapSpec, ConfigUpdater, Dco, ExternalPlugin, Lgtm, OwnersFilenames,
-    PluginConfig, RestrictedLabel, Trigger,
+    Approve, ConfigMapSpec, ConfigUpdater, Dco, ExternalPlugin, InvalidCommitMsg, Lgtm,
+    OwnersFilenames, PluginConfig, RestrictedLabel, Trigger,
 };
 
 /// The first entry listing `org/repo`, else the first listing `org` (Prow's `*For` look-ups).
@@ -62,6 +62,13 @@ impl PluginConfig {
     /// Trigger settings for `org/repo` (defaults when no entry lists it).
     pub fn trigger_for(&self, org: &str, repo: &str) -> Trigger {
         for_repo(&self.triggers, |t| &t.repos, org, repo)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Invalidcommitmsg settings for `org/repo` (every check on when no entry lists it).
+    pub fn invalid_commit_msg_for(&self, org: &str, repo: &str) -> InvalidCommitMsg {
+        for_repo(&self.invalid_commit_msg, |i| &i.repos, org, repo)
             .cloned()
             .unwrap_or_default()
     }

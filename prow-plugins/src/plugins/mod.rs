@@ -11,7 +11,9 @@ pub mod approve;
 pub mod assign;
 pub mod blockade;
 pub mod blunderbuss;
+pub mod branchcleaner;
 pub mod cat;
+pub mod cherry_pick_approved;
 pub mod cherry_pick_unapproved;
 pub mod cherrypicker;
 pub mod cla;
@@ -19,12 +21,15 @@ pub mod config_updater;
 pub mod dco;
 pub mod dog;
 pub mod golint;
+pub mod goose;
 pub mod heart;
 pub mod help;
 pub mod hold;
+pub mod invalidcommitmsg;
 pub mod label;
 pub mod lgtm;
 pub mod lifecycle;
+pub mod merge_method_comment;
 pub mod mergecommitblocker;
 pub mod milestone;
 pub mod milestoneapplier;
@@ -38,9 +43,12 @@ pub mod release_note;
 pub mod require_matching_label;
 pub mod retitle;
 pub mod shrug;
+pub mod sigmention;
 pub mod size;
 pub mod skip;
 pub mod slackevents;
+pub mod stage;
+pub mod trick_or_treat;
 pub mod trigger;
 pub mod verify_owners;
 pub mod welcome;
@@ -89,6 +97,14 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(needs_rebase::NeedsRebase::default()),
         Arc::new(cherrypicker::CherryPicker::default()),
         Arc::new(refresh::Refresh),
+        Arc::new(invalidcommitmsg::InvalidCommitMsgPlugin),
+        Arc::new(merge_method_comment::MergeMethodComment),
+        Arc::new(branchcleaner::BranchCleanerPlugin),
+        Arc::new(cherry_pick_approved::CherryPickApprovedPlugin),
+        Arc::new(sigmention::SigMention),
+        Arc::new(stage::Stage),
+        Arc::new(goose::Goose::default()),
+        Arc::new(trick_or_treat::TrickOrTreat::default()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

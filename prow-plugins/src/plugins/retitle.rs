@@ -14,10 +14,7 @@ pub static RETITLE_RE: GoRegex =
 
 /// Keywords that close issues (upstream `invalidcommitmsg.CloseIssueRegex`, which retitle
 /// uses).
-pub static CLOSE_ISSUE_RE: GoRegex = GoRegex::new(
-    "pkg/plugins/invalidcommitmsg/invalidcommitmsg.go",
-    r"((?i)(clos(?:e[sd]?))|(fix(?:(es|ed)?))|(resolv(?:e[sd]?)))[\s:]+(\w+/\w+)?#(\d+)",
-);
+pub use super::invalidcommitmsg::CLOSE_ISSUE_RE;
 
 /// The reply to an untrusted user.
 pub const NOT_TRUSTED: &str =

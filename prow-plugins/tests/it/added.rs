@@ -13,11 +13,11 @@ use prow_plugins::{Action, Request};
 use regex::Regex;
 
 /// Each action in words, as hook logs it.
-fn said(actions: &[Action]) -> Vec<String> {
+pub(crate) fn said(actions: &[Action]) -> Vec<String> {
     actions.iter().map(Action::describe).collect()
 }
 
-fn bodies(actions: &[Action]) -> Vec<&str> {
+pub(crate) fn bodies(actions: &[Action]) -> Vec<&str> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -120,7 +120,7 @@ fn retitle_renames_for_trusted_users_only() {
     );
 }
 
-fn comment(body: &str, state: &str, action: CommentAction) -> GenericCommentEvent {
+pub(crate) fn comment(body: &str, state: &str, action: CommentAction) -> GenericCommentEvent {
     let mut repo = prow_github::types::Repo {
         name: "r".to_owned(),
         ..Default::default()

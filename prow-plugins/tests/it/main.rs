@@ -4,4 +4,5 @@
 mod added;
 mod cherrypicker;
 mod refresh;
+mod remaining;
 mod tables;

@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use prow_plugins::commands::{self, GoRegex};
 use prow_plugins::plugins::{
-    approve, assign, blunderbuss, cat, cherrypicker, cla, dco, dog, golint, help, hold, label,
-    lgtm, lifecycle, milestone, milestonestatus, override_, pony, refresh, release_note,
-    require_matching_label, retitle, shrug, skip, verify_owners, yuks,
+    approve, assign, blunderbuss, cat, cherrypicker, cla, dco, dog, golint, goose, help, hold,
+    label, lgtm, lifecycle, milestone, milestonestatus, override_, pony, refresh, release_note,
+    require_matching_label, retitle, shrug, skip, stage, trick_or_treat, verify_owners, yuks,
 };
 use prow_server::hook::Options;
 
@@ -106,6 +106,12 @@ const UPSTREAM: &[(&str, &str, &str, &str)] = &[
         "lintRe",
         "pkg/plugins/golint/golint.go",
         r"(?mi)^/lint\s*$",
+    ),
+    (
+        "goose",
+        "match",
+        "pkg/plugins/goose/goose.go",
+        r"(?mi)^/(honk)\s*$",
     ),
     (
         "help",
@@ -300,6 +306,12 @@ const UPSTREAM: &[(&str, &str, &str, &str)] = &[
         r"(?mi)^/skip\s*$",
     ),
     (
+        "stage",
+        "stageRe",
+        "pkg/plugins/stage/stage.go",
+        r"(?mi)^/(remove-)?stage (alpha|beta|stable)\s*$",
+    ),
+    (
         "trigger",
         "RetestRe",
         "pkg/pjutil/filter.go",
@@ -366,6 +378,12 @@ const UPSTREAM: &[(&str, &str, &str, &str)] = &[
         r"(?m)^/(?:re)?test\b",
     ),
     (
+        "trick-or-treat",
+        "match",
+        "pkg/plugins/trick-or-treat/trick-or-treat.go",
+        r"(?mi)^/trick(\-)?or(\-)?treat(?: (.+))?\s*$",
+    ),
+    (
         "verify-owners",
         "verifyOwnersRe",
         "pkg/plugins/verify-owners/verify-owners.go",
@@ -418,6 +436,7 @@ dog                    | fineRegex                   | /this-is-fine            
 dog                    | notFineRegex                | /this-is-not-fine              | Y     -    -    -     -      Y     Y     Y    Y
 dog                    | unbearableRegex             | /this-is-unbearable            | Y     -    -    -     -      Y     Y     Y    Y
 golint                 | lintRe                      | /lint                          | Y     -    -    -     -      Y     Y     Y    Y
+goose                  | match                       | /honk                          | Y     -    -    -     -      Y     Y     Y    Y
 help                   | helpRe                      | /help                          | Y     -    -    -     -      Y     Y     Y    Y
 help                   | helpRemoveRe                | /remove-help                   | Y     -    -    -     -      Y     Y     Y    Y
 help                   | helpGoodFirstIssueRe        | /good-first-issue              | Y     -    -    -     -      Y     Y     Y    Y
@@ -451,6 +470,8 @@ require-matching-label | checkRequireLabelsRe        | /check-required-labels   
 shrug                  | shrugRe                     | /shrug                         | Y     -    -    -     -      Y     Y     Y    Y
 shrug                  | unshrugRe                   | /unshrug                       | Y     -    -    -     -      Y     Y     Y    Y
 skip                   | skipRe                      | /skip                          | Y     -    -    -     -      Y     Y     Y    Y
+stage                  | stageRe                     | /stage alpha                   | Y     -    -    -     -      Y     Y     Y    Y
+stage                  | stageRe                     | /remove-stage stable           | Y     -    -    -     -      Y     Y     Y    Y
 trigger                | RetestRe                    | /retest                        | Y     -    -    -     -      Y     -     Y    -
 trigger                | RetestRequiredRe            | /retest-required               | Y     -    -    -     -      Y     -     Y    -
 trigger                | TestManualRequiredRe        | /test-manual-required          | Y     -    -    -     -      Y     -     Y    -
@@ -462,6 +483,8 @@ trigger                | EmptyTestRe                 | /test                    
 trigger                | RetestWithTargetRe          | /retest unit                   | Y     -    -    -     -      Y     -     Y    -
 trigger                | TestWithAnyTargetRe         | /test unit                     | Y     -    -    -     -      Y     -     Y    -
 trigger                | anyTestRe                   | /test unit                     | Y     -    -    -     -      Y     -     Y    -
+trick-or-treat         | match                       | /trick-or-treat                | Y     -    -    -     -      Y     Y     Y    Y
+trick-or-treat         | match                       | /trickortreat please           | Y     -    -    -     -      Y     Y     Y    Y
 verify-owners          | verifyOwnersRe              | /verify-owners                 | Y     -    -    -     -      Y     Y     Y    Y
 yuks                   | match                       | /joke                          | Y     -    -    -     -      Y     Y     Y    Y
 ";
@@ -510,6 +533,12 @@ const ARGUMENTS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     ("refresh", "refreshRe", "/refresh please", false),
+    ("stage", "stageRe", "/stage gamma", false),
+    ("goose", "match", "/honk honk", false),
+    ("trick-or-treat", "match", "/trick-ortreat", true),
+    ("trick-or-treat", "match", "/trick_or_treat", false),
+    ("stage", "stageRe", "/stage  alpha", false),
+    ("stage", "stageRe", "/stage beta  ", true),
     ("trigger", "OkToTestRe", "/ok-to-test please", false),
     ("trigger", "OkToTestCancelRe", "/ok-to-test \t cancel", true),
     ("trigger", "TestAllRe", "/test all, please", true),
@@ -605,6 +634,9 @@ fn acts(plugin: &str, name: &str, text: &str) -> bool {
         ("shrug", "shrugRe") => shrug::requested(text) == Some(true),
         ("shrug", _) => shrug::requested(text) == Some(false),
         ("skip", _) => skip::requested(text),
+        ("goose", _) => goose::requested(text),
+        ("trick-or-treat", _) => trick_or_treat::requested(text),
+        ("stage", _) => !stage::requested(text).is_empty(),
         ("trigger", _) => {
             // What trigger does: drop code blocks, see whether the comment concerns it at all,
             // then look for the command.

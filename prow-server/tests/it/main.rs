@@ -33,6 +33,7 @@ mod plugins_override;
 mod plugins_owners_label;
 mod plugins_refresh;
 mod plugins_release_note;
+mod plugins_remaining;
 mod plugins_require_matching_label;
 mod plugins_rml_delay;
 mod plugins_size;

@@ -11,17 +11,20 @@ use serde_json::Value;
 use crate::support::{self, Server, comment, comments, github, labels, opened};
 use prow_plugins::plugins::needs_rebase as nr;
 
-const PR: (&str, &str, u64) = (support::ORG, support::REPO, 2);
+pub(crate) const PR: (&str, &str, u64) = (support::ORG, support::REPO, 2);
 
-fn key() -> (String, String, u64) {
+pub(crate) fn key() -> (String, String, u64) {
     (PR.0.to_owned(), PR.1.to_owned(), PR.2)
 }
 
-fn enabled(plugins: &str, extra: &str) -> String {
+pub(crate) fn enabled(plugins: &str, extra: &str) -> String {
     format!("plugins:\n  Codertocat/Hello-World:\n    plugins: [{plugins}]\n{extra}")
 }
 
-async fn start(github: std::sync::Arc<prow_github::fake::FakeGitHub>, plugins: &str) -> Server {
+pub(crate) async fn start(
+    github: std::sync::Arc<prow_github::fake::FakeGitHub>,
+    plugins: &str,
+) -> Server {
     Server::start_with(
         github,
         Options::default(),
@@ -30,7 +33,7 @@ async fn start(github: std::sync::Arc<prow_github::fake::FakeGitHub>, plugins: &
     .await
 }
 
-async fn deliver(server: &Server, n: u64, event: &str, payload: &Value) {
+pub(crate) async fn deliver(server: &Server, n: u64, event: &str, payload: &Value) {
     let (status, _) = server.send(event, payload).await;
     assert_eq!(status, 200);
     server.metrics.wait_processed(n).await;
