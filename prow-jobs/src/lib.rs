@@ -23,6 +23,7 @@ mod error;
 pub mod gcsupload;
 mod gojson;
 pub mod horologium;
+pub mod inrepo;
 pub mod initupload;
 pub mod kube;
 pub mod labels;
