@@ -153,7 +153,9 @@ impl InRepoConfigCache {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The in-repo jobs of `org/repo` at `base_sha` merged with `head_shas`, defaulted and
@@ -274,7 +276,9 @@ impl InRepoConfigCache {
         let repo_name = full.to_owned();
         let path = mirror.clone();
         let files = tokio::task::spawn_blocking(move || {
-            let _held = lock.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let _held = lock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             merged_files(&path, &remote, &base, &heads).map_err(|e| match e {
                 Step::Git(reason) => InRepoError::Git {
                     repo: repo_name.clone(),
@@ -323,7 +327,9 @@ impl InRepoConfigCache {
             }
             let path = self.dir.join(format!("{victim}.git"));
             match std::fs::remove_dir_all(&path) {
-                Ok(()) => tracing::info!(repo = %victim, "deleted a git mirror over the size limit"),
+                Ok(()) => {
+                    tracing::info!(repo = %victim, "deleted a git mirror over the size limit")
+                }
                 Err(e) => {
                     tracing::warn!(repo = %victim, error = %e, "could not delete a git mirror")
                 }
@@ -367,7 +373,8 @@ fn merged_files(path: &Path, remote: &str, base: &str, heads: &[String]) -> Resu
     let repo = match Repository::open_bare(path) {
         Ok(repo) => repo,
         Err(_) => {
-            std::fs::create_dir_all(path).map_err(|e| Step::Git(format!("make the mirror: {e}")))?;
+            std::fs::create_dir_all(path)
+                .map_err(|e| Step::Git(format!("make the mirror: {e}")))?;
             Repository::init_bare(path).map_err(git)?
         }
     };
@@ -407,14 +414,14 @@ fn merged_files(path: &Path, remote: &str, base: &str, heads: &[String]) -> Resu
     let who = Signature::now("prow", "prow@localhost").map_err(git)?;
     for head in &wanted[1..] {
         let theirs = repo.find_commit(*head).map_err(git)?;
-        if repo.graph_descendant_of(current.id(), theirs.id()).unwrap_or(false)
+        if repo
+            .graph_descendant_of(current.id(), theirs.id())
+            .unwrap_or(false)
             || current.id() == theirs.id()
         {
             continue;
         }
-        let mut index = repo
-            .merge_commits(&current, &theirs, None)
-            .map_err(git)?;
+        let mut index = repo.merge_commits(&current, &theirs, None).map_err(git)?;
         if index.has_conflicts() {
             let paths: Vec<String> = index
                 .conflicts()
@@ -458,7 +465,12 @@ fn merged_files(path: &Path, remote: &str, base: &str, heads: &[String]) -> Resu
     Ok(files)
 }
 
-fn collect(repo: &Repository, tree: &Tree<'_>, prefix: &str, files: &mut Files) -> Result<(), Step> {
+fn collect(
+    repo: &Repository,
+    tree: &Tree<'_>,
+    prefix: &str,
+    files: &mut Files,
+) -> Result<(), Step> {
     for entry in tree {
         let Ok(name) = entry.name() else { continue };
         let path = format!("{prefix}/{name}");

@@ -648,7 +648,10 @@ async fn push_postsubmits<'a>(ctx: &'a Context<'_>, push: &PushEvent) -> Cow<'a,
         .get(&format!("{org}/{repo}"))
         .map_or(&[][..], Vec::as_slice);
     let gone = push.deleted || push.after.chars().all(|c| c == '0');
-    let Some(cache) = ctx.inrepo.filter(|_| !gone && reads_in_repo(ctx, org, repo)) else {
+    let Some(cache) = ctx
+        .inrepo
+        .filter(|_| !gone && reads_in_repo(ctx, org, repo))
+    else {
         return Cow::Borrowed(central);
     };
     match cache

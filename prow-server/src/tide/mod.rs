@@ -17,6 +17,12 @@
 //! drives both on `tide.sync_period` and `tide.status_update_period`; [`router`] serves the
 //! pools and history as deck reads them, and [`Controller::stats`] the counters for metrics.
 //!
+//! Where `in_repo_config.enabled` applies and the controller has an in-repo cache
+//! ([`Controller::with_inrepo`]), each PR's required contexts come from the central presubmits
+//! plus its `.prow.yaml` at the pool's base merged with its head; batches and the merge queue
+//! use the central jobs plus every pooled PR's in-repo jobs (upstream merges all the batch's
+//! heads for that).
+//!
 //! Differences from Prow: contexts required by branch protection are not read
 //! (`from-branch-protection` is ignored); presubmits with `run_if_changed` count as required
 //! when they reported on the PR's head; a new batch is not trial-merged with git first (a PR
@@ -382,7 +388,13 @@ impl Controller {
             return Ok(None);
         };
         cache
-            .presubmits(cfg, self.github.as_ref(), (org, repo), base_sha, &[head_sha])
+            .presubmits(
+                cfg,
+                self.github.as_ref(),
+                (org, repo),
+                base_sha,
+                &[head_sha],
+            )
             .await
             .map(Some)
             .map_err(|e| e.to_string())
@@ -860,7 +872,11 @@ impl Controller {
         let passing: BTreeSet<u64> = sp
             .prs
             .iter()
-            .filter(|p| policy_of(p.number).unsuccessful_contexts(&p.contexts).is_empty())
+            .filter(|p| {
+                policy_of(p.number)
+                    .unsuccessful_contexts(&p.contexts)
+                    .is_empty()
+            })
             .map(|p| p.number)
             .collect();
         let eligible: BTreeSet<u64> = sp
@@ -1154,7 +1170,8 @@ impl Controller {
                 }
             };
             let own = st.facts.get(key).and_then(|f| f.policy.clone());
-            let policy = match own.map_or_else(|| context_policy(&cfg, org, repo, &pr.base_ref), Ok) {
+            let policy = match own.map_or_else(|| context_policy(&cfg, org, repo, &pr.base_ref), Ok)
+            {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::warn!(error = %e, "tide status");

@@ -80,8 +80,12 @@ fn repository(root: &Path, prow_yaml: &str) -> (Oid, Oid) {
     let origin = Repository::init_bare(root.join("Codertocat/Hello-World.git")).unwrap();
     let base = commit(&origin, None, &[("README", "hello\n")], "Initial commit");
     let head = commit(&origin, Some(base), &[(".prow.yaml", prow_yaml)], "Add CI");
-    origin.reference("refs/heads/master", base, true, "").unwrap();
-    origin.reference("refs/pull/2/head", head, true, "").unwrap();
+    origin
+        .reference("refs/heads/master", base, true, "")
+        .unwrap();
+    origin
+        .reference("refs/pull/2/head", head, true, "")
+        .unwrap();
     (base, head)
 }
 
@@ -105,10 +109,9 @@ fn github(root: &Path, (base, head): (Oid, Oid)) -> Arc<FakeGitHub> {
         .entry(ORG.to_owned())
         .or_default()
         .insert("member".to_owned());
-    state.branches.insert(
-        (ORG.into(), REPO.into(), "master".into()),
-        base.to_string(),
-    );
+    state
+        .branches
+        .insert((ORG.into(), REPO.into(), "master".into()), base.to_string());
     state
         .statuses
         .entry((ORG.into(), REPO.into(), head.to_string()))
@@ -146,7 +149,10 @@ async fn a_prow_yaml_presubmit_runs_on_test_and_tide_waits_for_it() {
 
     // `/test in-repo-check`: a job only `.prow.yaml` defines, at the PR's base and head.
     let (status, _) = server
-        .send("issue_comment", &comment("/test in-repo-check", "member", "member"))
+        .send(
+            "issue_comment",
+            &comment("/test in-repo-check", "member", "member"),
+        )
         .await;
     assert_eq!(status, 200);
     server.metrics.wait_processed(1).await;
@@ -171,7 +177,10 @@ async fn a_prow_yaml_presubmit_runs_on_test_and_tide_waits_for_it() {
     .with_inrepo(cache.clone());
     tide.sync_once().await.unwrap();
     tide.status_once().await.unwrap();
-    assert!(github.state().merges.is_empty(), "tide waits for in-repo-check");
+    assert!(
+        github.state().merges.is_empty(),
+        "tide waits for in-repo-check"
+    );
     assert!(
         tide_status(&github, head).contains("in-repo-check"),
         "{}",
@@ -213,7 +222,10 @@ async fn a_prow_yaml_presubmit_runs_on_test_and_tide_waits_for_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_disallowed_cluster_in_prow_yaml_falls_back_to_the_central_jobs() {
     let root = tempfile::tempdir().unwrap();
-    let yaml = PROW_YAML.replace("  always_run: true", "  always_run: true\n  cluster: build-secret");
+    let yaml = PROW_YAML.replace(
+        "  always_run: true",
+        "  always_run: true\n  cluster: build-secret",
+    );
     let (base, head) = repository(root.path(), &yaml);
     let github = github(root.path(), (base, head));
     let config = support::hook_config(CONFIG, support::PLUGINS);
