@@ -24,6 +24,7 @@ pub mod gcsupload;
 mod gojson;
 pub mod horologium;
 pub mod initupload;
+pub mod inrepo;
 pub mod kube;
 pub mod labels;
 pub mod metadata;

@@ -61,6 +61,9 @@ pub struct Context<'a> {
     pub commands: &'a str,
     /// This run is one a plugin asked for with [`Action::Recheck`], not the delivery itself.
     pub recheck: bool,
+    /// Where in-repo configuration (`.prow.yaml`, `.prow/`) is read from; `None` reads none
+    /// (the central jobs only).
+    pub inrepo: Option<&'a prow_jobs::inrepo::InRepoConfigCache>,
 }
 
 impl<'a> Context<'a> {
@@ -85,7 +88,14 @@ impl<'a> Context<'a> {
             comment: None,
             commands: "",
             recheck: false,
+            inrepo: None,
         }
+    }
+
+    /// The same context reading in-repo configuration through `cache`.
+    pub fn with_inrepo(mut self, cache: Option<&'a prow_jobs::inrepo::InRepoConfigCache>) -> Self {
+        self.inrepo = cache;
+        self
     }
 
     /// The same context with the event's comment view and its command lines

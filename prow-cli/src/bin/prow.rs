@@ -219,6 +219,10 @@ struct TriggersArgs {
     /// The repository, as org/repo.
     #[arg(long, value_name = "ORG/REPO")]
     repo: String,
+    /// The repository's in-repo config: a `.prow.yaml` file, or a checkout whose `.prow/` or
+    /// `.prow.yaml` is read; its jobs are asked about with the central ones.
+    #[arg(long, value_name = "FILE|DIR")]
+    prow_yaml_path: Option<PathBuf>,
     /// The target branch of the pull request, or the pushed branch.
     #[arg(long, value_name = "BRANCH", default_value = "main")]
     base_ref: String,
@@ -282,6 +286,56 @@ fn triggers(args: TriggersArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let branch = args.base_ref.as_str();
+    let mut config = config;
+    if let Some(path) = &args.prow_yaml_path {
+        let loaded = if path.is_dir() {
+            prow_config::inrepo::load_prow_yaml(&config, &args.repo, path)
+        } else {
+            match prow_config::inrepo::read_prow_yaml_file(path) {
+                Ok((mut prow_yaml, errors)) if errors.is_empty() => {
+                    let errors = prow_config::inrepo::default_and_validate(
+                        &config,
+                        &args.repo,
+                        &mut prow_yaml,
+                    );
+                    if errors.is_empty() {
+                        Ok(prow_yaml)
+                    } else {
+                        Err(prow_config::Error::Invalid { errors })
+                    }
+                }
+                Ok((_, errors)) => Err(prow_config::Error::Invalid { errors }),
+                Err(e) => Err(e),
+            }
+        };
+        match loaded {
+            Ok(prow_yaml) => {
+                config
+                    .jobs
+                    .presubmits
+                    .entry(args.repo.clone())
+                    .or_default()
+                    .extend(prow_yaml.presubmits);
+                config
+                    .jobs
+                    .postsubmits
+                    .entry(args.repo.clone())
+                    .or_default()
+                    .extend(prow_yaml.postsubmits);
+            }
+            Err(prow_config::Error::Invalid { errors }) => {
+                for finding in errors {
+                    eprintln!("{finding}");
+                }
+                eprintln!("error loading in-repo config {}", path.display());
+                return Ok(ExitCode::FAILURE);
+            }
+            Err(err) => {
+                eprintln!("error loading in-repo config {}: {err}", path.display());
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
     let known = config.jobs.presubmits.contains_key(&args.repo)
         || config.jobs.postsubmits.contains_key(&args.repo);
     if !known {

@@ -129,3 +129,48 @@ fn triggers_text_lists_running_jobs_first_and_the_help_reply() {
     let out = crate::stdout_of(triggers_command().args(["--comment", "/test nope"]));
     insta::assert_snapshot!(String::from_utf8_lossy(&out));
 }
+
+#[test]
+fn triggers_include_in_repo_jobs_from_a_prow_yaml_file_or_a_checkout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let prow_yaml = "presubmits:\n- name: pull-in-repo-lint\n  always_run: true\n  spec:\n    containers:\n    - image: alpine\n      command: [\"true\"]\n";
+    std::fs::write(tmp.path().join(".prow.yaml"), prow_yaml).unwrap();
+    let in_repo = |rows: &serde_json::Value| -> Vec<(String, bool)> {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["name"] == "pull-in-repo-lint")
+            .map(|r| {
+                (
+                    r["name"].as_str().unwrap().to_owned(),
+                    r["runs"].as_bool().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let file = tmp.path().join(".prow.yaml");
+    for path in [file.as_path(), tmp.path()] {
+        let rows = triggers(&["--prow-yaml-path", path.to_str().unwrap()]);
+        assert_eq!(
+            in_repo(&rows),
+            [("pull-in-repo-lint".to_owned(), true)],
+            "{path:?}"
+        );
+    }
+    // Without it, the central jobs only.
+    assert!(in_repo(&triggers(&[])).is_empty());
+
+    // A broken one is refused with its file and line.
+    std::fs::write(&file, "presubmits:\n- name: pull-in-repo-lint\n  always_run: true\n  cluster: secret\n  spec:\n    containers:\n    - image: alpine\n      command: [\"true\"]\n").unwrap();
+    let out = triggers_command()
+        .args(["--prow-yaml-path", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(".prow.yaml:4: presubmits[0].cluster")
+            && err.contains("is not allowed for repository"),
+        "{err}"
+    );
+}

@@ -15,11 +15,17 @@
 //!   the description into a generic comment), without running a job twice.
 //! - New pushes to a pull request abort its running presubmits; closing it aborts them too.
 //! - A push to a branch runs the postsubmits whose branches and changes match.
+//! - Where `in_repo_config.enabled` applies and hook has an in-repo cache
+//!   ([`Context::inrepo`]), the jobs are the central ones plus the repository's `.prow.yaml` /
+//!   `.prow/` at the pull request's base merged with its head (at the pushed commit for
+//!   postsubmits); a broken in-repo config falls back to the central jobs, as upstream.
+
+use std::borrow::Cow;
 
 use async_trait::async_trait;
 use prow_config::filter::{OK_TO_TEST_CANCEL_RE, OK_TO_TEST_RE, RETEST_RE, RETEST_REQUIRED_RE};
 use prow_config::plugins::PluginConfig;
-use prow_config::{Contexts, Presubmit, PresubmitFilter};
+use prow_config::{Contexts, Postsubmit, Presubmit, PresubmitFilter};
 use prow_core::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use prow_core::k8s_openapi::jiff::Timestamp;
 use prow_core::{ProwJob, Pull};
@@ -112,7 +118,10 @@ impl Plugin for Trigger {
                 }
                 Ok(actions)
             }
-            Event::Push(push) => Ok(push_jobs(ctx, push, Timestamp::now())),
+            Event::Push(push) => {
+                let postsubmits = push_postsubmits(ctx, push).await;
+                Ok(push_jobs(ctx, push, &postsubmits, Timestamp::now()))
+            }
             _ => match ctx.comment {
                 Some(comment) => generic_comment(ctx, comment).await,
                 None => Ok(Vec::new()),
@@ -151,6 +160,43 @@ fn presubmits<'a>(ctx: &'a Context<'_>, org: &str, repo: &str) -> &'a [Presubmit
         .presubmits
         .get(&format!("{org}/{repo}"))
         .map_or(&[], Vec::as_slice)
+}
+
+/// Whether `org/repo`'s jobs may come from its in-repo configuration too.
+fn reads_in_repo(ctx: &Context<'_>, org: &str, repo: &str) -> bool {
+    ctx.inrepo.is_some() && ctx.config.prow.in_repo_config.enabled_for(org, repo)
+}
+
+/// The presubmits of `org/repo` for `pr`: the central ones and, where in-repo config is
+/// enabled, those of `.prow.yaml`/`.prow/` at its base merged with its head. As upstream's
+/// `getPresubmits`, a broken in-repo config falls back to the central jobs (so a presubmit that
+/// checks `.prow.yaml` can still run; tide refuses to merge such a PR).
+async fn pr_presubmits<'a>(
+    ctx: &'a Context<'_>,
+    org: &str,
+    repo: &str,
+    pr: &PullRequest,
+) -> Cow<'a, [Presubmit]> {
+    let central = presubmits(ctx, org, repo);
+    let Some(cache) = ctx.inrepo.filter(|_| reads_in_repo(ctx, org, repo)) else {
+        return Cow::Borrowed(central);
+    };
+    match cache
+        .presubmits(
+            ctx.config,
+            ctx.github,
+            (org, repo),
+            &pr.base.sha,
+            &[pr.head.sha.as_str()],
+        )
+        .await
+    {
+        Ok(jobs) => Cow::Owned(jobs),
+        Err(e) => {
+            tracing::warn!(target: "trigger", org, repo, pr = pr.number, error = %e, "in-repo presubmits unavailable; using the central ones");
+            Cow::Borrowed(central)
+        }
+    }
 }
 
 /// The ProwJob for presubmit `job` on pull request `pr` at `base_sha`, as Prow's
@@ -216,8 +262,8 @@ async fn run_selected(
     pr: &PullRequest,
     filter: &PresubmitFilter,
     extra_labels: &Metadata,
+    jobs: &[Presubmit],
 ) -> Result<Vec<Action>, PluginError> {
-    let jobs = presubmits(ctx, org, repo);
     if pr.mergeable == Some(false) {
         // Prow runs nothing on a pull request GitHub cannot merge.
         return Ok(Vec::new());
@@ -257,8 +303,17 @@ async fn generic_comment(
     // concerns trigger, `/ok-to-test`, the help reply and the retest label; the job filter
     // reads the whole comment.
     let text = prow_config::drop_code_block(&gc.body);
-    let jobs = presubmits(ctx, org, repo);
-    if !prow_config::comment_matches_trigger(&text, jobs) {
+    // In-repo jobs need the pull request's base and head; central ones do not.
+    let early_pr = if reads_in_repo(ctx, org, repo) {
+        Some(ctx.pull_request(org, repo, number).await?)
+    } else {
+        None
+    };
+    let jobs = match &early_pr {
+        Some(pr) => pr_presubmits(ctx, org, repo, pr).await,
+        None => Cow::Borrowed(presubmits(ctx, org, repo)),
+    };
+    if !prow_config::comment_matches_trigger(&text, &jobs) {
         return Ok(Vec::new());
     }
     let trigger = ctx.plugins.trigger_for(org, repo);
@@ -322,7 +377,10 @@ async fn generic_comment(
         return Ok(actions);
     }
 
-    let pr = ctx.pull_request(org, repo, number).await?;
+    let pr = match early_pr {
+        Some(pr) => pr,
+        None => ctx.pull_request(org, repo, number).await?,
+    };
     let contexts = if needs_contexts(&gc.body) {
         let combined = ctx
             .github
@@ -350,13 +408,12 @@ async fn generic_comment(
     if RETEST_RE.is_match(&text) || RETEST_REQUIRED_RE.is_match(&text) {
         extra.insert(RETEST_LABEL.to_owned(), "true".to_owned());
     }
-    let runs = run_selected(ctx, org, repo, &pr, &filter, &extra).await?;
+    let runs = run_selected(ctx, org, repo, &pr, &filter, &extra, &jobs).await?;
     if prow_config::may_need_help_comment(&text)
         && let Some(note) = prow_config::help_note(&text, runs.len())
     {
-        let jobs = presubmits(ctx, org, repo);
-        let files = changed_files(ctx, org, repo, number, jobs).await?;
-        let available = prow_config::available_presubmits(&files, &pr.base.git_ref, jobs)
+        let files = changed_files(ctx, org, repo, number, &jobs).await?;
+        let available = prow_config::available_presubmits(&files, &pr.base.git_ref, &jobs)
             .map_err(|e| PluginError::Other(format!("match presubmits of {org}/{repo}: {e}")))?;
         let message = prow_config::help_message(org, repo, &pr.base.git_ref, note, &available);
         actions.push(reply(&message));
@@ -438,9 +495,11 @@ async fn pull_request(
     let repo = ev.repository.name.as_str();
     let pr = &ev.pull_request;
     let number = pr.number;
-    if presubmits(ctx, org, repo).is_empty() {
+    let jobs = pr_presubmits(ctx, org, repo, pr).await;
+    if jobs.is_empty() {
         return Ok(Vec::new());
     }
+    let jobs = &*jobs;
     let trigger = ctx.plugins.trigger_for(org, repo);
     let author = pr.user.login.as_str();
     let draft = pr.draft == Some(true);
@@ -457,6 +516,7 @@ async fn pull_request(
                 &pr,
                 &PresubmitFilter::test_all(),
                 &Metadata::new(),
+                jobs,
             )
             .await
         }
@@ -575,16 +635,49 @@ async fn abort_all(
         .collect())
 }
 
-/// The postsubmits a push starts (Prow's `handlePE`), created at `now`.
-pub fn push_jobs(ctx: &Context<'_>, push: &PushEvent, now: Timestamp) -> Vec<Action> {
+/// The postsubmits of the pushed repository: the central ones and, where in-repo config is
+/// enabled, those at the pushed commit (falling back to the central ones, as upstream's
+/// `getPostsubmits`).
+async fn push_postsubmits<'a>(ctx: &'a Context<'_>, push: &PushEvent) -> Cow<'a, [Postsubmit]> {
+    let org = push.repository.org();
+    let repo = push.repository.name.as_str();
+    let central = ctx
+        .config
+        .jobs
+        .postsubmits
+        .get(&format!("{org}/{repo}"))
+        .map_or(&[][..], Vec::as_slice);
+    let gone = push.deleted || push.after.chars().all(|c| c == '0');
+    let Some(cache) = ctx
+        .inrepo
+        .filter(|_| !gone && reads_in_repo(ctx, org, repo))
+    else {
+        return Cow::Borrowed(central);
+    };
+    match cache
+        .postsubmits(ctx.config, ctx.github, (org, repo), &push.after)
+        .await
+    {
+        Ok(jobs) => Cow::Owned(jobs),
+        Err(e) => {
+            tracing::warn!(target: "trigger", org, repo, sha = %push.after, error = %e, "in-repo postsubmits unavailable; using the central ones");
+            Cow::Borrowed(central)
+        }
+    }
+}
+
+/// The `postsubmits` a push starts (Prow's `handlePE`), created at `now`.
+pub fn push_jobs(
+    ctx: &Context<'_>,
+    push: &PushEvent,
+    postsubmits: &[Postsubmit],
+    now: Timestamp,
+) -> Vec<Action> {
     if push.deleted || push.after.chars().all(|c| c == '0') {
         return Vec::new();
     }
     let org = push.repository.org();
     let repo = push.repository.name.as_str();
-    let Some(postsubmits) = ctx.config.jobs.postsubmits.get(&format!("{org}/{repo}")) else {
-        return Vec::new();
-    };
     let branch = push.branch();
     let changes: Vec<String> = push
         .changed_files()

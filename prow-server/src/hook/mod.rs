@@ -102,6 +102,8 @@ pub struct Deps {
     /// The configuration in force (the process's one handle, which the config agent keeps
     /// current).
     pub config: ConfigHandle,
+    /// Where plugins read in-repo configuration from; `None` reads the central jobs only.
+    pub inrepo: Option<Arc<prow_jobs::inrepo::InRepoConfigCache>>,
 }
 
 impl Deps {
@@ -119,7 +121,14 @@ impl Deps {
             bot: bot.into(),
             secrets: Arc::new(secrets),
             config: config.into(),
+            inrepo: None,
         }
+    }
+
+    /// The same dependencies reading in-repo configuration through `cache`.
+    pub fn with_inrepo(mut self, cache: Arc<prow_jobs::inrepo::InRepoConfigCache>) -> Self {
+        self.inrepo = Some(cache);
+        self
     }
 }
 
@@ -544,6 +553,7 @@ async fn run_plugin(
         delivery,
     )
     .with_comment(view.comment.as_ref(), &view.commands)
+    .with_inrepo(shared.deps.inrepo.as_deref())
     .as_recheck(recheck);
     let handled = std::panic::AssertUnwindSafe(plugin.handle(&ctx, event))
         .catch_unwind()

@@ -129,6 +129,9 @@ pub struct ProcessOptions {
     pub config_watch: WatchOptions,
     /// How long a stop may take after the shutdown signal.
     pub grace_period: Duration,
+    /// Where the git mirrors for in-repo configuration live; `None` is `git-cache` under the
+    /// backend's data dir.
+    pub inrepo_cache_dir: Option<PathBuf>,
 }
 
 impl ProcessOptions {
@@ -151,6 +154,7 @@ impl ProcessOptions {
             plank_resync: prow_jobs::plank::DEFAULT_RESYNC,
             config_watch: WatchOptions::default(),
             grace_period: DEFAULT_GRACE_PERIOD,
+            inrepo_cache_dir: None,
         }
     }
 }
@@ -238,6 +242,14 @@ impl Process {
         }
         let mut controllers: Vec<Arc<dyn Controller>> = Vec::new();
         let clock = Arc::new(SystemClock);
+        // One git cache for every part that reads in-repo configuration (hook's trigger,
+        // tide): mirrors fetched for one are reused by the other.
+        let inrepo = Arc::new(prow_jobs::inrepo::InRepoConfigCache::new(
+            options
+                .inrepo_cache_dir
+                .clone()
+                .unwrap_or_else(|| options.backend.data_dir.join("git-cache")),
+        ));
 
         let mut hook = None;
         if on(Part::Hook) {
@@ -256,7 +268,8 @@ impl Process {
                 bot,
                 prow_github::HmacSecrets::parse(&secret),
                 handle.clone(),
-            );
+            )
+            .with_inrepo(inrepo.clone());
             let started = crate::hook::Hook::start_with_plugins(
                 options.hook.clone(),
                 deps,
@@ -305,7 +318,8 @@ impl Process {
                     handle.clone(),
                     clock.clone(),
                 )
-                .with_figures(figures.clone()),
+                .with_figures(figures.clone())
+                .with_inrepo(inrepo.clone()),
             );
             metrics = metrics.with_tide(figures);
             controllers.push(Arc::new(crate::tide::SyncController(tide.clone())));

@@ -17,6 +17,12 @@
 //! drives both on `tide.sync_period` and `tide.status_update_period`; [`router`] serves the
 //! pools and history as deck reads them, and [`Controller::stats`] the counters for metrics.
 //!
+//! Where `in_repo_config.enabled` applies and the controller has an in-repo cache
+//! ([`Controller::with_inrepo`]), each PR's required contexts come from the central presubmits
+//! plus its `.prow.yaml` at the pool's base merged with its head; batches and the merge queue
+//! use the central jobs plus every pooled PR's in-repo jobs (upstream merges all the batch's
+//! heads for that).
+//!
 //! Differences from Prow: contexts required by branch protection are not read
 //! (`from-branch-protection` is ignored); presubmits with `run_if_changed` count as required
 //! when they reported on the PR's head; a new batch is not trial-merged with git first (a PR
@@ -167,6 +173,8 @@ pub struct TideStats {
 struct StatusFacts {
     in_pool: bool,
     passing: Vec<String>,
+    /// The PR's own context policy when in-repo jobs made it differ from its branch's.
+    policy: Option<ContextPolicy>,
 }
 
 #[derive(Default)]
@@ -198,6 +206,7 @@ pub struct Controller {
     clock: Arc<dyn Clock>,
     state: tokio::sync::Mutex<State>,
     published: Mutex<Published>,
+    inrepo: Option<Arc<prow_jobs::inrepo::InRepoConfigCache>>,
     reuse: bool,
     figures: Option<crate::metrics::TideFiguresCell>,
 }
@@ -238,7 +247,17 @@ fn context_policy(
     repo: &str,
     branch: &str,
 ) -> Result<ContextPolicy, TideError> {
-    let (required, if_present, optional) = job_contexts(presubmits_of(cfg, org, repo), branch);
+    context_policy_of(cfg, presubmits_of(cfg, org, repo), (org, repo), branch)
+}
+
+/// The context policy of a branch for the presubmits `jobs`.
+fn context_policy_of(
+    cfg: &Config,
+    jobs: &[Presubmit],
+    (org, repo): (&str, &str),
+    branch: &str,
+) -> Result<ContextPolicy, TideError> {
+    let (required, if_present, optional) = job_contexts(jobs, branch);
     let merged = cfg
         .prow
         .tide
@@ -337,9 +356,48 @@ impl Controller {
                 history: History::new(HISTORY_PER_POOL),
                 stats: TideStats::default(),
             }),
+            inrepo: None,
             reuse: true,
             figures: None,
         }
+    }
+
+    /// Reads the in-repo jobs (`.prow.yaml`, `.prow/`) of repositories where
+    /// `in_repo_config.enabled` applies through `cache`: each PR then needs the contexts of
+    /// the jobs at its base merged with its head.
+    pub fn with_inrepo(mut self, cache: Arc<prow_jobs::inrepo::InRepoConfigCache>) -> Self {
+        self.inrepo = Some(cache);
+        self
+    }
+
+    /// The presubmits of `org/repo` for a PR with head `head_sha` on base `base_sha`: the
+    /// central ones, plus the in-repo ones where enabled. `Ok(None)` when they are the central
+    /// ones only.
+    async fn in_repo_presubmits(
+        &self,
+        cfg: &Config,
+        (org, repo): (&str, &str),
+        base_sha: &str,
+        head_sha: &str,
+    ) -> Result<Option<Vec<Presubmit>>, String> {
+        let Some(cache) = self
+            .inrepo
+            .as_ref()
+            .filter(|_| cfg.prow.in_repo_config.enabled_for(org, repo))
+        else {
+            return Ok(None);
+        };
+        cache
+            .presubmits(
+                cfg,
+                self.github.as_ref(),
+                (org, repo),
+                base_sha,
+                &[head_sha],
+            )
+            .await
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 
     /// The configuration handle the controller reads.
@@ -597,16 +655,80 @@ impl Controller {
                 return (view, PoolSize::default());
             }
         };
-        let repo_jobs = presubmits_of(cfg, &org, &repo);
-        let jobs = jobs::branch_presubmits(repo_jobs, &branch);
-        let all_job_contexts: Vec<String> = jobs.iter().map(|j| j.context.clone()).collect();
+        let central_jobs = presubmits_of(cfg, &org, &repo);
         let method = tide.merge_method(&org, &repo, &branch);
         let labels = tide.merge_labels();
         let blocks = tide.merge_blocks_policy_for(&org, &repo);
 
+        // Each PR's presubmits: the central ones, and its in-repo ones where enabled. The
+        // pool's jobs (batches, the queue) are all of them, each name once.
+        let mut pool_jobs: Vec<Presubmit> = Vec::new();
+        let mut pr_jobs: BTreeMap<u64, Result<Option<Vec<Presubmit>>, String>> = BTreeMap::new();
+        for pr in &sp.prs {
+            let found = self
+                .in_repo_presubmits(cfg, (&org, &repo), &sp.base_sha, &pr.head_sha)
+                .await;
+            if let Ok(Some(found)) = &found {
+                for job in found {
+                    if !central_jobs.iter().any(|j| j.name == job.name)
+                        && !pool_jobs.iter().any(|j| j.name == job.name)
+                    {
+                        pool_jobs.push(job.clone());
+                    }
+                }
+            }
+            pr_jobs.insert(pr.number, found);
+        }
+        let repo_jobs: Vec<Presubmit> = if pool_jobs.is_empty() {
+            Vec::new()
+        } else {
+            central_jobs.iter().cloned().chain(pool_jobs).collect()
+        };
+        let repo_jobs: &[Presubmit] = if repo_jobs.is_empty() {
+            central_jobs
+        } else {
+            &repo_jobs
+        };
+        let jobs = jobs::branch_presubmits(repo_jobs, &branch);
+        let all_job_contexts: Vec<String> = jobs.iter().map(|j| j.context.clone()).collect();
+
         let mut in_pool = Vec::new();
+        let mut policies: BTreeMap<u64, ContextPolicy> = BTreeMap::new();
         for pr in std::mem::take(&mut sp.prs) {
-            let required = jobs::required_contexts(&jobs, &pr.contexts);
+            let own_jobs = match pr_jobs.remove(&pr.number) {
+                Some(Err(e)) => {
+                    // As upstream: a PR whose in-repo config cannot be read does not merge.
+                    tracing::warn!(org = %org, repo = %repo, pr = pr.number, error = %e, "cannot read the presubmits of the PR; it stays out of the pool");
+                    st.facts.insert(
+                        (org.clone(), repo.clone(), pr.number),
+                        StatusFacts {
+                            in_pool: false,
+                            passing: Vec::new(),
+                            policy: None,
+                        },
+                    );
+                    continue;
+                }
+                Some(Ok(own)) => own,
+                None => None,
+            };
+            let own_policy = match &own_jobs {
+                Some(own) => match context_policy_of(cfg, own, (&org, &repo), &branch) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        tracing::warn!(org = %org, repo = %repo, pr = pr.number, error = %e, "tide");
+                        continue;
+                    }
+                },
+                None => None,
+            };
+            let pr_policy = own_policy.as_ref().unwrap_or(&policy);
+            let required = match &own_jobs {
+                Some(own) => {
+                    jobs::required_contexts(&jobs::branch_presubmits(own, &branch), &pr.contexts)
+                }
+                None => jobs::required_contexts(&jobs, &pr.contexts),
+            };
             let reason = not_allowed_to_merge_reason(
                 &pr,
                 pr_merge_method(method, &pr.labels, &labels),
@@ -614,7 +736,7 @@ impl Controller {
                 blocks,
             );
             // Contexts tide cannot fix by retesting keep the PR out of the pool.
-            let blocked_by_contexts = policy
+            let blocked_by_contexts = pr_policy
                 .unsuccessful_contexts(&pr.contexts)
                 .iter()
                 .any(|c| !required.contains(&c.name));
@@ -624,8 +746,12 @@ impl Controller {
                 StatusFacts {
                     in_pool: ok,
                     passing: Vec::new(),
+                    policy: own_policy.clone(),
                 },
             );
+            if let Some(own) = own_policy {
+                policies.insert(pr.number, own);
+            }
             if ok {
                 sp.presubmits.insert(pr.number, required);
                 in_pool.push(pr);
@@ -679,7 +805,7 @@ impl Controller {
         let outcome = if options.kind == StrategyKind::Tide {
             st.queues.remove(&key);
             self.count_failed_batches(st, &sp);
-            self.tide_pool(cfg, &sp, &acc, &policy, &jobs, blocked)
+            self.tide_pool(cfg, &sp, &acc, (&policy, &policies), &jobs, blocked)
                 .await
         } else if blocked {
             // Nothing merges or starts while blocking issues are open; the queue keeps its
@@ -724,10 +850,11 @@ impl Controller {
         cfg: &Config,
         sp: &Subpool,
         acc: &prow_core::tide::Accumulated,
-        policy: &ContextPolicy,
+        (policy, policies): (&ContextPolicy, &BTreeMap<u64, ContextPolicy>),
         jobs: &[&Presubmit],
         blocked: bool,
     ) -> Outcome {
+        let policy_of = |n: u64| policies.get(&n).unwrap_or(policy);
         let tide = &cfg.prow.tide;
         let (org, repo) = (sp.org.as_str(), sp.repo.as_str());
         let required_for = |prs: &[u64]| -> Vec<String> {
@@ -745,13 +872,17 @@ impl Controller {
         let passing: BTreeSet<u64> = sp
             .prs
             .iter()
-            .filter(|p| policy.unsuccessful_contexts(&p.contexts).is_empty())
+            .filter(|p| {
+                policy_of(p.number)
+                    .unsuccessful_contexts(&p.contexts)
+                    .is_empty()
+            })
             .map(|p| p.number)
             .collect();
         let eligible: BTreeSet<u64> = sp
             .prs
             .iter()
-            .filter(|p| is_retest_eligible(p, policy, sp))
+            .filter(|p| is_retest_eligible(p, policy_of(p.number), sp))
             .map(|p| p.number)
             .collect();
         let candidates: Vec<u64> = eligible.iter().copied().collect();
@@ -1038,7 +1169,9 @@ impl Controller {
                         .map_err(gh(format!("read {org}/{repo}#{}", key.2)))?
                 }
             };
-            let policy = match context_policy(&cfg, org, repo, &pr.base_ref) {
+            let own = st.facts.get(key).and_then(|f| f.policy.clone());
+            let policy = match own.map_or_else(|| context_policy(&cfg, org, repo, &pr.base_ref), Ok)
+            {
                 Ok(p) => p,
                 Err(e) => {
                     tracing::warn!(error = %e, "tide status");

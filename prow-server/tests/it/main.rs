@@ -10,6 +10,7 @@ mod deck_lenses;
 mod deck_oauth;
 mod deck_storage;
 mod hook;
+mod inrepo;
 mod metrics;
 mod plugins_added;
 mod plugins_approve;

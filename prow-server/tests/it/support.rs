@@ -140,14 +140,28 @@ impl Server {
         config: ConfigSnapshot,
         plugins: std::collections::BTreeMap<&'static str, Arc<dyn prow_plugins::Plugin>>,
     ) -> Server {
+        Self::start_full(github, options, config, plugins, None).await
+    }
+
+    /// A hook running `plugins`, reading in-repo configuration through `inrepo` when given.
+    pub(crate) async fn start_full(
+        github: Arc<FakeGitHub>,
+        options: Options,
+        config: ConfigSnapshot,
+        plugins: std::collections::BTreeMap<&'static str, Arc<dyn prow_plugins::Plugin>>,
+        inrepo: Option<Arc<prow_jobs::inrepo::InRepoConfigCache>>,
+    ) -> Server {
         let store: Arc<dyn JobStore> = Arc::new(SqliteStore::in_memory().unwrap());
-        let deps = Deps::new(
+        let mut deps = Deps::new(
             github.clone(),
             store.clone(),
             "ci-robot",
             prow_github::HmacSecrets::parse(SECRET),
             config,
         );
+        if let Some(cache) = inrepo {
+            deps = deps.with_inrepo(cache);
+        }
         let hook = Hook::start_with_plugins(options, deps, plugins);
         let metrics = hook.metrics();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
