@@ -65,6 +65,7 @@ pub async fn demo(
         cookie_secret: None,
         gcs_credentials_file: None,
         s3_credentials_file: None,
+        crier: Default::default(),
     })?;
     options.hmac_secret_file = Some(dir.join("hmac"));
     let secret = std::fs::read_to_string(dir.join("hmac"))
