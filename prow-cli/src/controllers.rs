@@ -178,6 +178,39 @@ pub struct ProcessArgs {
     /// Credentials for reading artifacts from S3.
     #[arg(long, value_name = "FILE")]
     pub s3_credentials_file: Option<PathBuf>,
+    /// crier's reporters besides GitHub's.
+    #[command(flatten)]
+    pub crier: CrierArgs,
+}
+
+/// crier's Slack and blob-storage reporters (upstream crier's flag names).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CrierArgs {
+    /// The Slack bot token file; the Slack reporter runs when it is given.
+    #[arg(long, value_name = "FILE")]
+    pub slack_token_file: Option<PathBuf>,
+    /// Tokens for other Slack hosts, as `host=path` (repeatable).
+    #[arg(long, value_name = "HOST=FILE", value_parser = parse_host_token)]
+    pub additional_slack_token_files: Vec<(String, PathBuf)>,
+    /// Slack's Web API (a test server, a proxy).
+    #[arg(long, value_name = "URL")]
+    pub slack_api_url: Option<String>,
+    /// Above zero, crier writes each job's `prowjob.json` into its artifacts.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub blob_storage_workers: u32,
+    /// The older name of `--blob-storage-workers`.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub gcs_workers: u32,
+}
+
+/// `host=path`, as upstream's Slack hosts flag reads it.
+fn parse_host_token(value: &str) -> Result<(String, PathBuf), String> {
+    match value.split_once('=') {
+        Some((host, path)) if !host.is_empty() && !path.is_empty() => {
+            Ok((host.to_owned(), PathBuf::from(path)))
+        }
+        _ => Err(format!("{value} not in the form of host=token-path")),
+    }
 }
 
 /// What a command runs, from its flags.
@@ -306,6 +339,17 @@ impl<'a> Command<'a> {
         options
             .s3_credentials_file
             .clone_from(&process.s3_credentials_file);
+        let crier = &process.crier;
+        options
+            .crier
+            .slack_token_file
+            .clone_from(&crier.slack_token_file);
+        options
+            .crier
+            .additional_slack_token_files
+            .clone_from(&crier.additional_slack_token_files);
+        options.crier.slack_api_url.clone_from(&crier.slack_api_url);
+        options.crier.blob_storage = crier.blob_storage_workers > 0 || crier.gcs_workers > 0;
         Ok(options)
     }
 }

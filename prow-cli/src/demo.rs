@@ -68,6 +68,7 @@ pub async fn demo(
         cookie_secret: None,
         gcs_credentials_file: None,
         s3_credentials_file: None,
+        crier: Default::default(),
     })?;
     options.hmac_secret_file = Some(dir.join("hmac"));
     // deck's rerun and abort act as the demo's admin, whom the demo config allows; so the demo

@@ -39,6 +39,7 @@ pub mod sidecar;
 pub mod sinker;
 pub mod storage;
 pub mod store;
+pub mod template;
 
 pub use decorate::{decorate_pod_spec, prow_job_to_pod, prow_job_to_pod_local, sidecar};
 pub use downwardapi::JobSpec;

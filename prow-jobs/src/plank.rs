@@ -297,10 +297,26 @@ pub fn pending_action(
     }
 }
 
-/// The URL of a job's results (Prow's `pjutil.JobURL`) when `job_url_prefix_config` names a
-/// prefix for its repository: the prefix, the storage provider and bucket, and the job's
-/// path in storage. Empty otherwise (`job_url_template` is a Go template we do not run).
+/// The URL of a job's results, as Prow's `pjutil.JobURL` builds it: for a decorated job whose
+/// repository has a `job_url_prefix_config` prefix, the prefix, the storage provider and
+/// bucket, and the job's path in storage; otherwise `job_url_template` rendered over the job
+/// (empty when there is none or it fails, which is logged).
 pub fn job_url(plank: &prow_config::prow::Plank, job: &ProwJob) -> String {
+    let prefixed = job_url_from_prefix(plank, job);
+    if !prefixed.is_empty() || plank.job_url_template.is_empty() {
+        return prefixed;
+    }
+    match crate::template::render("JobURL", &plank.job_url_template, job) {
+        Ok(url) => url,
+        Err(error) => {
+            tracing::error!(prowjob = %job.name(), %error, "error executing URL template");
+            String::new()
+        }
+    }
+}
+
+/// [`job_url`]'s `job_url_prefix_config` form; empty when it does not apply.
+fn job_url_from_prefix(plank: &prow_config::prow::Plank, job: &ProwJob) -> String {
     let Some(decoration) = &job.spec.decoration_config else {
         return String::new();
     };

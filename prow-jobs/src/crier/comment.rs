@@ -74,12 +74,14 @@ pub fn is_bot(bot: &str, login: &str) -> bool {
 /// What to do with the failed-tests comment on a pull request, given the `comments` on it, the
 /// bot's login, and the completed `jobs` being reported (all on this pull request). With
 /// `must_create`, a comment is written even when no test failed (the "all passed" summary of
-/// `summary_comment_repos`), unless a job was aborted.
+/// `summary_comment_repos`), unless a job was aborted. `report` is the rendered
+/// `report_templates` text for the repository, if it has one; it follows the table.
 pub fn plan_comment(
     jobs: &[&ProwJob],
     bot: &str,
     comments: &[Comment],
     must_create: bool,
+    report: Option<&str>,
 ) -> CommentPlan {
     let jobs: Vec<&ProwJob> = jobs.iter().copied().filter(|j| j.is_complete()).collect();
     let Some(first) = jobs.first() else {
@@ -136,14 +138,14 @@ pub fn plan_comment(
     let write_body = !rows.is_empty() || (must_create && !aborted);
     let write = match (write_body, latest) {
         (true, Some(latest)) => {
-            let body = comment_body(author, &rows);
+            let body = comment_body(author, &rows, report);
             (latest.body.as_deref() != Some(body.as_str())).then_some(CommentWrite::Edit {
                 id: latest.id,
                 body,
             })
         }
         (true, None) => Some(CommentWrite::Create {
-            body: comment_body(author, &rows),
+            body: comment_body(author, &rows, report),
         }),
         (false, Some(latest)) => {
             delete.push(latest.id);
@@ -257,9 +259,10 @@ fn parse_go_bool(value: &str) -> Option<bool> {
     }
 }
 
-/// The comment's text for the pull request's `author` and the table `rows`; with no rows, the
-/// "all passed" summary.
-pub fn comment_body(author: &str, rows: &[String]) -> String {
+/// The comment's text for the pull request's `author` and the table `rows` (with no rows, the
+/// "all passed" summary), followed by the rendered report template, if any, as upstream's
+/// `createComment` lays it out.
+pub fn comment_body(author: &str, rows: &[String], report: Option<&str>) -> String {
     let mut lines: Vec<String> = if rows.is_empty() {
         vec![format!("@{author}: all tests **passed!**"), String::new()]
     } else {
@@ -275,6 +278,10 @@ pub fn comment_body(author: &str, rows: &[String]) -> String {
         lines
     };
     lines.extend(rows.iter().cloned());
+    if let Some(report) = report {
+        lines.push(String::new());
+        lines.push(report.to_owned());
+    }
     lines.extend(
         [
             "",

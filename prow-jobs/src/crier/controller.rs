@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use prow_config::ConfigSnapshot;
-use prow_config::prow::GitHubReporter as ReporterConfig;
+use prow_config::prow::{GitHubReporter as ReporterConfig, Plank};
 use prow_core::{ProwJob, ProwJobState};
 use tokio::sync::{broadcast, mpsc};
 
@@ -13,7 +13,7 @@ use super::CrierError;
 use super::github::{GitHubReporter, ReportOutcome, in_repos};
 use super::status::{REPORTER_NAME, should_report};
 use crate::controller::{Controller, Pass, PassError, Wake, error_chain};
-use crate::store::{JobStore, ListParams, StoreError, WatchEvent};
+use crate::store::{JobStore, ListParams, WatchEvent};
 
 /// How often [`Crier`] lists every job by default, to retry failed reports and catch missed
 /// events.
@@ -44,11 +44,13 @@ pub struct SyncReport {
     pub errors: Vec<CrierError>,
 }
 
-/// Reports every stored job that should be reported, once.
+/// Reports every stored job that should be reported, once; `plank` holds the report
+/// templates.
 pub async fn sync_once(
     store: &dyn JobStore,
     reporter: &GitHubReporter,
     config: &ReporterConfig,
+    plank: &Plank,
 ) -> SyncReport {
     let mut report = SyncReport::default();
     let jobs = match store.list(&ListParams::default()).await {
@@ -63,7 +65,7 @@ pub async fn sync_once(
         }
     };
     for job in &jobs {
-        sync_job(store, reporter, config, job, &jobs, &mut report).await;
+        sync_job(store, reporter, config, plank, job, &jobs, &mut report).await;
     }
     report
 }
@@ -74,6 +76,7 @@ pub async fn sync_job(
     store: &dyn JobStore,
     reporter: &GitHubReporter,
     config: &ReporterConfig,
+    plank: &Plank,
     job: &ProwJob,
     jobs: &[ProwJob],
     report: &mut SyncReport,
@@ -84,7 +87,7 @@ pub async fn sync_job(
     let Some(state) = job.state() else {
         return;
     };
-    let outcome = match reporter.report(job, config, jobs).await {
+    let outcome = match reporter.report(job, config, plank, jobs).await {
         Ok(outcome) => outcome,
         Err(e) => {
             report.errors.push(e);
@@ -106,6 +109,7 @@ async fn sync_name(
     store: &dyn JobStore,
     reporter: &GitHubReporter,
     config: &ReporterConfig,
+    plank: &Plank,
     name: &str,
 ) -> SyncReport {
     let mut report = SyncReport::default();
@@ -137,7 +141,7 @@ async fn sync_name(
     } else {
         Vec::new()
     };
-    sync_job(store, reporter, config, &job, &jobs, &mut report).await;
+    sync_job(store, reporter, config, plank, &job, &jobs, &mut report).await;
     report
 }
 
@@ -148,34 +152,7 @@ pub async fn mark_reported(
     name: &str,
     state: ProwJobState,
 ) -> Result<(), CrierError> {
-    let store_error = |action, source| CrierError::Store {
-        job: name.to_owned(),
-        action,
-        source,
-    };
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let Some(mut job) = store
-            .get(name)
-            .await
-            .map_err(|e| store_error("get prowjob", e))?
-        else {
-            return Ok(());
-        };
-        let status = job.status.get_or_insert_with(Default::default);
-        if status.prev_report_states.get(REPORTER_NAME) == Some(&state) {
-            return Ok(());
-        }
-        status
-            .prev_report_states
-            .insert(REPORTER_NAME.to_owned(), state);
-        match store.update(job).await {
-            Ok(_) | Err(StoreError::NotFound { .. }) => return Ok(()),
-            Err(StoreError::Conflict { .. }) if attempt < MAX_UPDATE_ATTEMPTS => {}
-            Err(e) => return Err(store_error("record the reported state", e)),
-        }
-    }
+    super::reporter::mark_reported_by(store, REPORTER_NAME, name, state).await
 }
 
 /// crier under the controller driver: a full pass at once and every resync period (to
@@ -240,20 +217,22 @@ impl Controller for Crier {
 
     async fn reconcile(&self, config: &ConfigSnapshot, wake: Wake) -> Result<Pass, PassError> {
         let settings = &config.config.prow.github_reporter;
+        let plank = &config.config.prow.plank;
         let store = self.store.as_ref();
         let report = match wake {
             Wake::Store(events) => {
                 let mut report = SyncReport::default();
                 for event in events {
                     if let WatchEvent::Added(job) | WatchEvent::Modified(job) = event {
-                        let one = sync_name(store, &self.reporter, settings, job.name()).await;
+                        let one =
+                            sync_name(store, &self.reporter, settings, plank, job.name()).await;
                         report.reported.extend(one.reported);
                         report.errors.extend(one.errors);
                     }
                 }
                 report
             }
-            _ => sync_once(store, &self.reporter, settings).await,
+            _ => sync_once(store, &self.reporter, settings, plank).await,
         };
         for reported in &report.reported {
             tracing::info!(prowjob = %reported.job, state = %reported.state, "reported prowjob {} as {}", reported.job, reported.state);

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use prow_config::prow::GitHubReporter as ReporterConfig;
+use prow_config::prow::{GitHubReporter as ReporterConfig, Plank};
 use prow_core::ProwJob;
 use prow_github::{Error as GitHubError, GitHubClient};
 use tokio::sync::OnceCell;
@@ -60,12 +60,15 @@ impl GitHubReporter {
     /// unless its repository is in `no_comment_repos`) updates the failed-tests comment. For
     /// repositories in `summary_comment_repos` the comment summarises the newest run of every
     /// job on the pull request, taken from `jobs` (the stored jobs; unused otherwise), once all
-    /// have finished. Does not check [`should_report`](super::should_report): the caller
+    /// have finished. A failed-tests comment carries the repository's report template from
+    /// `plank` (`report_templates`), rendered over `job`; a template that fails to render is
+    /// logged and left out. Does not check [`should_report`](super::should_report): the caller
     /// decides.
     pub async fn report(
         &self,
         job: &ProwJob,
         config: &ReporterConfig,
+        plank: &Plank,
         jobs: &[ProwJob],
     ) -> Result<ReportOutcome, CrierError> {
         let mut outcome = ReportOutcome::default();
@@ -105,14 +108,16 @@ impl GitHubReporter {
             .await
             .map_err(|e| github_error(job, "list comments", e))?;
         let bot = self.bot_login(job).await?;
+        let report = report_text(job, plank, &refs.org, &refs.repo);
+        let report = report.as_deref();
         let plan = if in_repos(job, &config.summary_comment_repos) {
             let reported: Vec<&ProwJob> = summary_jobs(job, jobs)
                 .into_iter()
                 .filter(|j| reports_type(config, j.spec.job_type))
                 .collect();
-            plan_comment(&reported, bot, &comments, true)
+            plan_comment(&reported, bot, &comments, true, report)
         } else {
-            plan_comment(&[job], bot, &comments, false)
+            plan_comment(&[job], bot, &comments, false, report)
         };
         for &id in &plan.delete {
             self.client
@@ -152,6 +157,18 @@ impl GitHubReporter {
             })
             .await?;
         Ok(login.as_str())
+    }
+}
+
+/// The repository's report template rendered over `job`, if it has one and it renders.
+fn report_text(job: &ProwJob, plank: &Plank, org: &str, repo: &str) -> Option<String> {
+    let text = plank.report_template_for(org, repo)?;
+    match crate::template::render("report_template", text, job) {
+        Ok(rendered) => Some(rendered),
+        Err(error) => {
+            tracing::error!(prowjob = %job.name(), %error, "failed to render the report template");
+            None
+        }
     }
 }
 

@@ -9,10 +9,17 @@
 //!   reported when its state differs from `status.prev_report_states["github-reporter"]`, which
 //!   is written back once GitHub has it, so each state is reported once and failures are
 //!   retried on the next pass.
+//! - The other reporters implement [`JobReporter`] and run under [`ReporterLoop`], each
+//!   recording its own name in `prev_report_states`: [`SlackReporter`] (`slack_reporter_configs`
+//!   and `reporter_config.slack`, posted to `chat.postMessage`) and [`GcsReporter`] (the job's
+//!   `prowjob.json` in its artifacts). Templates are rendered by [`crate::template`].
 
 pub mod comment;
 mod controller;
+pub mod gcs;
 mod github;
+pub mod reporter;
+pub mod slack;
 pub mod status;
 
 use prow_github::Error as GitHubError;
@@ -24,7 +31,10 @@ pub use controller::{
     Crier, DEFAULT_RESYNC_PERIOD, MAX_UPDATE_ATTEMPTS, Reported, SyncReport, mark_reported,
     sync_job, sync_once,
 };
+pub use gcs::{GCS_REPORTER_NAME, GcsReporter};
 pub use github::{GitHubReporter, ReportOutcome};
+pub use reporter::{JobReporter, ReportedBy, ReporterLoop, ReporterPass};
+pub use slack::{DEFAULT_SLACK_API, SLACK_REPORTER_NAME, SlackClient, SlackReporter};
 pub use status::{
     REPORTER_NAME, StatusUpdate, description_with_base_sha, should_report, status_update,
 };
@@ -44,6 +54,23 @@ pub enum CrierError {
         #[source]
         source: GitHubError,
     },
+    /// Slack refused or failed the message, or it could not be made.
+    #[error("report prowjob {job:?} to slack: {reason}")]
+    Slack {
+        /// The ProwJob's name.
+        job: String,
+        /// Why.
+        reason: String,
+    },
+    /// Writing the job's state to its artifacts failed.
+    #[error("upload prowjob {job:?} to its artifacts")]
+    Storage {
+        /// The ProwJob's name.
+        job: String,
+        /// The storage error.
+        #[source]
+        source: crate::Error,
+    },
     /// The job store failed.
     #[error("report prowjob {job:?}: {action}")]
     Store {
@@ -61,7 +88,10 @@ impl CrierError {
     /// The name of the ProwJob the error is about (empty for a failed listing).
     pub fn job(&self) -> &str {
         match self {
-            CrierError::GitHub { job, .. } | CrierError::Store { job, .. } => job,
+            CrierError::GitHub { job, .. }
+            | CrierError::Slack { job, .. }
+            | CrierError::Storage { job, .. }
+            | CrierError::Store { job, .. } => job,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use prow_config::prow::GitHubReporter as ReporterConfig;
+use prow_config::prow::{GitHubReporter as ReporterConfig, Plank};
 use prow_core::{ProwJob, ProwJobState, ProwJobType};
 use prow_github::fake::FakeGitHub;
 use prow_github::types::{Comment, PullRequest, Status, StatusState, User};
@@ -298,7 +298,7 @@ fn rows(jobs: &[&ProwJob]) -> Vec<String> {
 
 /// Checks a comment plan against the expected deletions and write.
 fn check_plan(jobs: &[&ProwJob], comments: &[Comment], expected: CommentPlan) {
-    assert_eq!(plan_comment(jobs, BOT, comments, false), expected);
+    assert_eq!(plan_comment(jobs, BOT, comments, false, None), expected);
 }
 
 fn plan(delete: Vec<u64>, write: Option<CommentWrite>) -> CommentPlan {
@@ -315,8 +315,8 @@ fn comment_plans_add_update_and_remove_rows_in_place() {
     let unit_passed = presubmit("u2", "pull-unit", ProwJobState::Success);
     let unit_pending = presubmit("u3", "pull-unit", ProwJobState::Pending);
     let unit_errored = presubmit("u4", "pull-unit", ProwJobState::Error);
-    let unit_only = comment_body(AUTHOR, &rows(&[&unit_failed]));
-    let both = comment_body(AUTHOR, &rows(&[&unit_failed, &e2e_failed]));
+    let unit_only = comment_body(AUTHOR, &rows(&[&unit_failed]), None);
+    let both = comment_body(AUTHOR, &rows(&[&unit_failed, &e2e_failed]), None);
 
     // First failure: a new comment.
     check_plan(
@@ -349,7 +349,7 @@ fn comment_plans_add_update_and_remove_rows_in_place() {
             vec![],
             Some(CommentWrite::Edit {
                 id: 5,
-                body: comment_body(AUTHOR, &rows(&[&e2e_failed])),
+                body: comment_body(AUTHOR, &rows(&[&e2e_failed]), None),
             }),
         ),
     );
@@ -374,7 +374,7 @@ fn comment_plans_add_update_and_remove_rows_in_place() {
             vec![],
             Some(CommentWrite::Edit {
                 id: 5,
-                body: comment_body(AUTHOR, &rows(&[&unit_failed_again, &e2e_failed])),
+                body: comment_body(AUTHOR, &rows(&[&unit_failed_again, &e2e_failed]), None),
             }),
         ),
     );
@@ -398,8 +398,8 @@ fn comment_plans_merge_duplicates_and_ignore_other_authors() {
     let unit_failed = presubmit("u1", "pull-unit", ProwJobState::Failure);
     let e2e_failed = presubmit("e1", "pull-e2e", ProwJobState::Failure);
     let lint_failed = presubmit("l1", "pull-lint", ProwJobState::Failure);
-    let unit_only = comment_body(AUTHOR, &rows(&[&unit_failed]));
-    let e2e_only = comment_body(AUTHOR, &rows(&[&e2e_failed]));
+    let unit_only = comment_body(AUTHOR, &rows(&[&unit_failed]), None);
+    let e2e_only = comment_body(AUTHOR, &rows(&[&e2e_failed]), None);
 
     // Two marked comments (left by Prow, which posts anew on every failure): the older is
     // deleted, its rows carried into the newer.
@@ -410,7 +410,11 @@ fn comment_plans_merge_duplicates_and_ignore_other_authors() {
             vec![3],
             Some(CommentWrite::Edit {
                 id: 4,
-                body: comment_body(AUTHOR, &rows(&[&unit_failed, &e2e_failed, &lint_failed])),
+                body: comment_body(
+                    AUTHOR,
+                    &rows(&[&unit_failed, &e2e_failed, &lint_failed]),
+                    None,
+                ),
             }),
         ),
     );
@@ -441,16 +445,16 @@ fn comment_plans_for_summaries_write_all_passed_unless_aborted() {
     let unit_passed = presubmit("u2", "pull-unit", ProwJobState::Success);
     let unit_aborted = presubmit("u3", "pull-unit", ProwJobState::Aborted);
     assert_eq!(
-        plan_comment(&[&unit_passed], BOT, &[], true),
+        plan_comment(&[&unit_passed], BOT, &[], true, None),
         plan(
             vec![],
             Some(CommentWrite::Create {
-                body: comment_body(AUTHOR, &[]),
+                body: comment_body(AUTHOR, &[], None),
             })
         )
     );
     assert_eq!(
-        plan_comment(&[&unit_aborted], BOT, &[], true),
+        plan_comment(&[&unit_aborted], BOT, &[], true, None),
         plan(vec![], None)
     );
 }
@@ -530,9 +534,12 @@ fn failed_tests_comment_body() {
         .labels
         .get_or_insert_with(Default::default)
         .insert("prow.k8s.io/is-optional".into(), "true".into());
-    insta::assert_snapshot!("one_failure", comment_body(AUTHOR, &rows(&[&unit])));
-    insta::assert_snapshot!("two_failures", comment_body(AUTHOR, &rows(&[&unit, &e2e])));
-    let body = comment_body(AUTHOR, &[]);
+    insta::assert_snapshot!("one_failure", comment_body(AUTHOR, &rows(&[&unit]), None));
+    insta::assert_snapshot!(
+        "two_failures",
+        comment_body(AUTHOR, &rows(&[&unit, &e2e]), None)
+    );
+    let body = comment_body(AUTHOR, &[], None);
     assert!(
         body.starts_with("@alice: all tests **passed!**\n"),
         "{body}"
@@ -575,7 +582,13 @@ fn world() -> World {
 
 impl World {
     async fn sync(&self, config: &ReporterConfig) -> prow_jobs::crier::SyncReport {
-        sync_once(self.store.as_ref(), &self.reporter, config).await
+        sync_once(
+            self.store.as_ref(),
+            &self.reporter,
+            config,
+            &Plank::default(),
+        )
+        .await
     }
 
     /// Syncs and expects no error; returns the names of the jobs reported.
@@ -681,7 +694,7 @@ async fn a_failing_then_passing_job_sets_statuses_and_its_comment_comes_and_goes
     let failed_job = w.store.get("unit-1").await.expect("get").expect("job");
     assert_eq!(
         comments[0].body.as_deref(),
-        Some(comment_body(AUTHOR, &[table_row(&failed_job)]).as_str())
+        Some(comment_body(AUTHOR, &[table_row(&failed_job)], None).as_str())
     );
     assert_eq!(w.prev_state("unit-1").await, Some(ProwJobState::Failure));
 
@@ -727,7 +740,7 @@ async fn with_two_failed_jobs_a_pass_edits_the_comment_down_to_the_other() {
     // Listed by name: e2e-1 is reported first.
     assert_eq!(
         comments[0].body.as_deref(),
-        Some(comment_body(AUTHOR, &[table_row(&e2e), table_row(&unit)]).as_str())
+        Some(comment_body(AUTHOR, &[table_row(&e2e), table_row(&unit)], None).as_str())
     );
     let id = comments[0].id;
 
@@ -739,7 +752,7 @@ async fn with_two_failed_jobs_a_pass_edits_the_comment_down_to_the_other() {
     assert_eq!(comments[0].id, id, "edited in place");
     assert_eq!(
         comments[0].body.as_deref(),
-        Some(comment_body(AUTHOR, &[table_row(&e2e)]).as_str())
+        Some(comment_body(AUTHOR, &[table_row(&e2e)], None).as_str())
     );
     assert_eq!(w.calls("edit_comment"), 2);
     assert_eq!(w.calls("delete_comment"), 0);
@@ -799,7 +812,7 @@ async fn the_reporter_itself_leaves_unreported_types_alone() {
     let postsubmits_only = config_with(|c| c.job_types_to_report = vec!["postsubmit".into()]);
     let outcome = w
         .reporter
-        .report(&job, &postsubmits_only, &[])
+        .report(&job, &postsubmits_only, &Plank::default(), &[])
         .await
         .expect("nothing to do");
     assert_eq!(outcome, prow_jobs::crier::ReportOutcome::default());
@@ -807,7 +820,7 @@ async fn the_reporter_itself_leaves_unreported_types_alone() {
 
     let outcome = w
         .reporter
-        .report(&job, &config(), &[])
+        .report(&job, &config(), &Plank::default(), &[])
         .await
         .expect("reported");
     assert_eq!(outcome.status.map(|s| s.sha), Some(HEAD.to_owned()));
@@ -858,7 +871,7 @@ async fn summary_repos_comment_once_every_job_of_the_pull_has_finished() {
     assert_eq!(comments.len(), 1, "{comments:?}");
     assert_eq!(
         comments[0].body.as_deref(),
-        Some(comment_body(AUTHOR, &[table_row(&unit)]).as_str())
+        Some(comment_body(AUTHOR, &[table_row(&unit)], None).as_str())
     );
 
     // The failed job passes on a rerun: the summary says all passed, in the same comment.
@@ -873,7 +886,7 @@ async fn summary_repos_comment_once_every_job_of_the_pull_has_finished() {
     assert_eq!(after[0].id, comments[0].id);
     assert_eq!(
         after[0].body.as_deref(),
-        Some(comment_body(AUTHOR, &[]).as_str())
+        Some(comment_body(AUTHOR, &[], None).as_str())
     );
 }
 
@@ -1015,7 +1028,7 @@ async fn a_conflict_on_recording_the_state_is_retried_on_the_latest_job() {
         .create(presubmit("unit-1", "pull-unit", ProwJobState::Failure))
         .await
         .expect("create");
-    let report = sync_once(&store, &w.reporter, &config()).await;
+    let report = sync_once(&store, &w.reporter, &config(), &Plank::default()).await;
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.reported.len(), 1);
     assert_eq!(
@@ -1223,7 +1236,7 @@ async fn the_loop_writes_summaries_from_the_stored_jobs_of_the_pull() {
     // Summary rows come in job-name order.
     assert_eq!(
         comments[0].body.as_deref(),
-        Some(comment_body(AUTHOR, &[table_row(&e2e), table_row(&unit)]).as_str())
+        Some(comment_body(AUTHOR, &[table_row(&e2e), table_row(&unit)], None).as_str())
     );
 
     stop_tx.send(()).expect("the loop is running");

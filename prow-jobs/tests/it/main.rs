@@ -4,6 +4,7 @@
 
 mod clonerefs;
 mod crier;
+mod crier_reporters;
 mod decorate;
 mod entrypoint;
 mod env;
@@ -20,4 +21,5 @@ mod runner;
 mod sinker;
 mod store;
 mod support;
+mod template;
 mod upload;

@@ -123,6 +123,8 @@ pub struct ProcessOptions {
     pub gcs_credentials_file: Option<PathBuf>,
     /// Credentials deck reads S3 artifacts with (`--s3-credentials-file`).
     pub s3_credentials_file: Option<PathBuf>,
+    /// crier's reporters besides GitHub's.
+    pub crier: CrierOptions,
     /// How often plank looks at every job when nothing woke it.
     pub plank_resync: Duration,
     /// How the config agent notices changes.
@@ -151,6 +153,7 @@ impl ProcessOptions {
             deck_oauth: None,
             gcs_credentials_file: None,
             s3_credentials_file: None,
+            crier: CrierOptions::default(),
             plank_resync: prow_jobs::plank::DEFAULT_RESYNC,
             config_watch: WatchOptions::default(),
             grace_period: DEFAULT_GRACE_PERIOD,
@@ -301,11 +304,27 @@ impl Process {
             )));
         }
         if on(Part::Crier) {
-            let (client, _) = needs_github(Part::Crier)?;
-            controllers.push(Arc::new(prow_jobs::crier::Crier::new(
-                backend.store.clone(),
-                prow_jobs::crier::GitHubReporter::new(client),
-            )));
+            let others = crier_reporters(&options)?;
+            // GitHub's reporter runs whenever GitHub is there; crier without it must have
+            // another reporter.
+            if github.is_some() || others.is_empty() {
+                let (client, _) = needs_github(Part::Crier)?;
+                controllers.push(Arc::new(prow_jobs::crier::Crier::new(
+                    backend.store.clone(),
+                    prow_jobs::crier::GitHubReporter::new(client),
+                )));
+            }
+            for reporter in others {
+                tracing::info!(
+                    reporter = reporter.name(),
+                    "crier reports with {}",
+                    reporter.name()
+                );
+                controllers.push(Arc::new(prow_jobs::crier::ReporterLoop::new(
+                    backend.store.clone(),
+                    reporter,
+                )));
+            }
         }
         let mut tide_routes = None;
         if on(Part::Tide) {
@@ -532,4 +551,55 @@ async fn ready(State(health): State<Arc<Health>>) -> axum::response::Response {
                 .into_response()
         }
     }
+}
+
+/// crier's reporters besides GitHub's (upstream crier's Slack and blob-storage flags).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CrierOptions {
+    /// The Slack bot token file (`--slack-token-file`); the Slack reporter runs when it is set.
+    pub slack_token_file: Option<PathBuf>,
+    /// Tokens for other Slack hosts (`--additional-slack-token-files host=path`).
+    pub additional_slack_token_files: Vec<(String, PathBuf)>,
+    /// Slack's Web API (default [`prow_jobs::crier::DEFAULT_SLACK_API`]).
+    pub slack_api_url: Option<String>,
+    /// Whether the blob-storage reporter uploads `prowjob.json` (`--blob-storage-workers`,
+    /// `--gcs-workers` above zero).
+    pub blob_storage: bool,
+}
+
+/// The reporters [`CrierOptions`] ask for, besides GitHub's.
+fn crier_reporters(
+    options: &ProcessOptions,
+) -> Result<Vec<Arc<dyn prow_jobs::crier::JobReporter>>, ProcessError> {
+    let crier = &options.crier;
+    let mut reporters: Vec<Arc<dyn prow_jobs::crier::JobReporter>> = Vec::new();
+    if let Some(path) = &crier.slack_token_file {
+        let api = crier
+            .slack_api_url
+            .as_deref()
+            .unwrap_or(prow_jobs::crier::DEFAULT_SLACK_API);
+        let mut client = prow_jobs::crier::SlackClient::from_token_file(api, path)
+            .map_err(ProcessError::Options)?;
+        for (host, path) in &crier.additional_slack_token_files {
+            let token = std::fs::read_to_string(path).map_err(|source| ProcessError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            client = client.with_host_token(host, &token);
+        }
+        reporters.push(Arc::new(prow_jobs::crier::SlackReporter::new(client)));
+    }
+    if crier.blob_storage {
+        let path = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        };
+        reporters.push(Arc::new(prow_jobs::crier::GcsReporter::new(
+            &path(&options.gcs_credentials_file),
+            &path(&options.s3_credentials_file),
+        )));
+    }
+    Ok(reporters)
 }
