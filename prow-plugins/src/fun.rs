@@ -58,23 +58,35 @@ pub async fn random_image(http: &reqwest::Client, url: &str) -> Result<String, S
     Ok(small)
 }
 
-/// An image for a picture plugin: one from `endpoint` when there is one and it answers, else
-/// the one of `fallback` for `seed` (logged, so that a broken endpoint shows). `None` only when
-/// both fail.
-pub async fn image(
-    http: &reqwest::Client,
-    plugin: &str,
-    endpoint: Option<&str>,
-    fallback: &[String],
-    seed: &str,
-) -> Option<String> {
-    if let Some(url) = endpoint {
-        match random_image(http, url).await {
-            Ok(image) => return Some(image),
-            Err(error) => {
-                tracing::warn!(plugin, %error, "image endpoint failed; using a built-in image");
-            }
+/// Where a picture plugin gets its images: an endpoint when configured, else (or when it
+/// fails) built-in links.
+#[derive(Debug, Clone)]
+pub struct Pictures {
+    http: reqwest::Client,
+    fallback: Vec<String>,
+}
+
+impl Pictures {
+    /// Pictures with `fallback` as the built-in links.
+    pub fn new(fallback: Vec<String>) -> Self {
+        Pictures {
+            http: reqwest::Client::new(),
+            fallback,
         }
     }
-    pick(fallback, seed).cloned()
+
+    /// An image for `plugin`: one from `endpoint` when there is one and it answers, else the
+    /// built-in link for `seed` (logged, so that a broken endpoint shows). `None` only when
+    /// both fail.
+    pub async fn image(&self, plugin: &str, endpoint: Option<&str>, seed: &str) -> Option<String> {
+        if let Some(url) = endpoint {
+            match random_image(&self.http, url).await {
+                Ok(image) => return Some(image),
+                Err(error) => {
+                    tracing::warn!(plugin, %error, "image endpoint failed; using a built-in image");
+                }
+            }
+        }
+        pick(&self.fallback, seed).cloned()
+    }
 }

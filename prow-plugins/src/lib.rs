@@ -254,6 +254,50 @@ impl Context<'_> {
             .collect())
     }
 
+    /// The names of every label of repository `org/repo`, read from GitHub.
+    pub async fn repo_labels(&self, org: &str, repo: &str) -> Result<Vec<String>, PluginError> {
+        Ok(self
+            .github
+            .repo_labels(org, repo)
+            .await
+            .map_err(PluginError::github(format!(
+                "read the labels of {org}/{repo}"
+            )))?
+            .into_iter()
+            .map(|l| l.name)
+            .collect())
+    }
+
+    /// The commits of pull request `org/repo#number`, read from GitHub.
+    pub async fn pull_request_commits(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<prow_github::types::CommitInfo>, PluginError> {
+        self.github
+            .pull_request_commits(org, repo, number)
+            .await
+            .map_err(PluginError::github(format!(
+                "read the commits of {org}/{repo}#{number}"
+            )))
+    }
+
+    /// The combined status of commit `sha` of `org/repo`, read from GitHub.
+    pub async fn combined_status(
+        &self,
+        org: &str,
+        repo: &str,
+        sha: &str,
+    ) -> Result<prow_github::types::CombinedStatus, PluginError> {
+        self.github
+            .combined_status(org, repo, sha)
+            .await
+            .map_err(PluginError::github(format!(
+                "read the statuses of {org}/{repo}@{sha}"
+            )))
+    }
+
     /// Whether `org/repo#number` has `label`, compared without case as GitHub does.
     pub async fn has_label(
         &self,

@@ -129,14 +129,7 @@ impl Plugin for CherryPickApprovedPlugin {
             tracing::debug!(plugin = "cherry-pick-approved", org, repo, pr = pr.number, reviewer = %reviewer, "not a cherry-pick approval");
             return Ok(Vec::new());
         }
-        let status = ctx
-            .github
-            .combined_status(org, repo, &pr.head.sha)
-            .await
-            .map_err(PluginError::github(format!(
-                "read the statuses of {org}/{repo}@{}",
-                pr.head.sha
-            )))?;
+        let status = ctx.combined_status(org, repo, &pr.head.sha).await?;
         let states: Vec<StatusState> = status.statuses.iter().map(|s| s.state).collect();
         let labels = ctx.labels(org, repo, pr.number).await?;
         Ok(decide(settings, org, repo, pr.number, &labels, &states))

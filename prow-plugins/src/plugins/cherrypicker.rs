@@ -611,12 +611,8 @@ impl CherryPicker {
                 "find where to push {push_owner}/{push_repo}"
             )))?;
         let commits: Vec<String> = ctx
-            .github
             .pull_request_commits(org, repo, number)
-            .await
-            .map_err(PluginError::github(format!(
-                "read the commits of {org}/{repo}#{number}"
-            )))?
+            .await?
             .into_iter()
             .map(|c| c.sha)
             .collect();

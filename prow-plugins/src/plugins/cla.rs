@@ -202,14 +202,7 @@ impl Plugin for Cla {
                     "read the labels of {org}/{repo}#{number}"
                 )))?;
         let pr = ctx.pull_request(org, repo, number).await?;
-        let combined = ctx
-            .github
-            .combined_status(org, repo, &pr.head.sha)
-            .await
-            .map_err(PluginError::github(format!(
-                "read the statuses of {org}/{repo}@{}",
-                pr.head.sha
-            )))?;
+        let combined = ctx.combined_status(org, repo, &pr.head.sha).await?;
         let Some(status) = combined.statuses.iter().find(|s| self.watches(&s.context)) else {
             return Ok(Vec::new());
         };

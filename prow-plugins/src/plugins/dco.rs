@@ -257,14 +257,7 @@ async fn check(
         }
         missing = untrusted;
     }
-    let combined = ctx
-        .github
-        .combined_status(org, repo, &pr.head.sha)
-        .await
-        .map_err(PluginError::github(format!(
-            "read the statuses of {org}/{repo}@{}",
-            pr.head.sha
-        )))?;
+    let combined = ctx.combined_status(org, repo, &pr.head.sha).await?;
     let labels = ctx
         .github
         .issue_labels(org, repo, number)

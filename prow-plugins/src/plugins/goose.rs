@@ -71,8 +71,7 @@ pub fn reply_text(image: Option<&str>) -> String {
 /// The goose plugin with its built-in pictures.
 #[derive(Debug, Clone)]
 pub struct Goose {
-    http: reqwest::Client,
-    fallback: Vec<String>,
+    pictures: crate::fun::Pictures,
 }
 
 impl Default for Goose {
@@ -85,8 +84,7 @@ impl Goose {
     /// A goose plugin whose built-in pictures are `fallback`.
     pub fn with_fallback(fallback: Vec<String>) -> Self {
         Goose {
-            http: reqwest::Client::new(),
-            fallback,
+            pictures: crate::fun::Pictures::new(fallback),
         }
     }
 }
@@ -121,14 +119,10 @@ impl Plugin for Goose {
             return Ok(Vec::new());
         }
         let endpoint = endpoint(&ctx.plugins.goose);
-        let image = crate::fun::image(
-            &self.http,
-            "goose",
-            endpoint.as_deref(),
-            &self.fallback,
-            ctx.delivery,
-        )
-        .await;
+        let image = self
+            .pictures
+            .image("goose", endpoint.as_deref(), ctx.delivery)
+            .await;
         Ok(vec![Request::of(gc).reply(&reply_text(image.as_deref()))])
     }
 }

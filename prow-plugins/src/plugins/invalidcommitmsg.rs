@@ -186,13 +186,7 @@ impl Plugin for InvalidCommitMsgPlugin {
         let (org, repo, number) = (pe.repository.org(), pe.repository.name.as_str(), pr.number);
         let settings = ctx.plugins.invalid_commit_msg_for(org, repo);
         let has_label = ctx.has_label(org, repo, number, LABEL).await?;
-        let commits = ctx
-            .github
-            .pull_request_commits(org, repo, number)
-            .await
-            .map_err(PluginError::github(format!(
-                "read the commits of {org}/{repo}#{number}"
-            )))?;
+        let commits = ctx.pull_request_commits(org, repo, number).await?;
         let findings = check(&settings, &commits, &pr.title);
         tracing::debug!(
             plugin = "invalidcommitmsg",

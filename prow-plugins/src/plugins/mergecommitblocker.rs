@@ -85,13 +85,7 @@ impl Plugin for MergeCommitBlocker {
             pe.repository.name.as_str(),
             pe.pull_request.number,
         );
-        let commits = ctx
-            .github
-            .pull_request_commits(org, repo, number)
-            .await
-            .map_err(PluginError::github(format!(
-                "read the commits of {org}/{repo}#{number}"
-            )))?;
+        let commits = ctx.pull_request_commits(org, repo, number).await?;
         let merge_commits = has_merge_commits(&commits);
         tracing::debug!(
             plugin = "mergecommitblocker",

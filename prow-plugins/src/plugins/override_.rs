@@ -448,14 +448,7 @@ async fn cancel_overrides(
         ))]);
     }
     let sha = pr.head.sha;
-    let statuses = ctx
-        .github
-        .combined_status(org, repo, &sha)
-        .await
-        .map_err(PluginError::github(format!(
-            "read the statuses of {org}/{repo}@{sha}"
-        )))?
-        .statuses;
+    let statuses = ctx.combined_status(org, repo, &sha).await?.statuses;
     let cancelled = to_cancel(&statuses, cancel.as_ref());
     if cancelled.is_empty() {
         return Ok(vec![reply("No overrides found to cancel")]);
@@ -515,14 +508,7 @@ async fn override_contexts(
         return Ok(vec![reply(&unauthorized_reply(user, command, &who))]);
     }
     let sha = pr.head.sha.clone();
-    let statuses = ctx
-        .github
-        .combined_status(org, repo, &sha)
-        .await
-        .map_err(PluginError::github(format!(
-            "read the statuses of {org}/{repo}@{sha}"
-        )))?
-        .statuses;
+    let statuses = ctx.combined_status(org, repo, &sha).await?.statuses;
     let presubmits = ctx
         .config
         .jobs

@@ -83,15 +83,7 @@ impl Plugin for OwnersLabel {
         if files.iter().all(|f| owners.labels_for(f).is_empty()) {
             return Ok(Vec::new());
         }
-        let repo_labels = gh
-            .repo_labels(org, repo)
-            .await
-            .map_err(PluginError::github(format!(
-                "read the labels of {org}/{repo}"
-            )))?
-            .into_iter()
-            .map(|l| l.name)
-            .collect();
+        let repo_labels = ctx.repo_labels(org, repo).await?.into_iter().collect();
         let current = gh
             .issue_labels(org, repo, number)
             .await

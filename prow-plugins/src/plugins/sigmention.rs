@@ -139,16 +139,7 @@ impl Plugin for SigMention {
         }
         let (org, repo) = (gc.repo.org(), gc.repo.name.as_str());
         let labels = ctx.labels(org, repo, gc.number).await?;
-        let repo_labels = ctx
-            .github
-            .repo_labels(org, repo)
-            .await
-            .map_err(PluginError::github(format!(
-                "read the labels of {org}/{repo}"
-            )))?
-            .into_iter()
-            .map(|l| l.name)
-            .collect();
+        let repo_labels = ctx.repo_labels(org, repo).await?;
         let member = match ctx.github.is_org_member(org, &gc.user.login).await {
             Ok(m) => m,
             Err(e) => {

@@ -122,14 +122,7 @@ impl Plugin for Skip {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
-        let combined = ctx
-            .github
-            .combined_status(org, repo, &pr.head.sha)
-            .await
-            .map_err(PluginError::github(format!(
-                "read the statuses of {org}/{repo}@{}",
-                pr.head.sha
-            )))?;
+        let combined = ctx.combined_status(org, repo, &pr.head.sha).await?;
         Ok(decide(org, repo, &pr.head.sha, &jobs, &combined))
     }
 }

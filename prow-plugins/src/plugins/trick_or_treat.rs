@@ -39,8 +39,7 @@ pub fn reply_text(image: &str) -> String {
 /// The trick-or-treat plugin with its built-in pictures.
 #[derive(Debug, Clone)]
 pub struct TrickOrTreat {
-    http: reqwest::Client,
-    fallback: Vec<String>,
+    pictures: crate::fun::Pictures,
 }
 
 impl Default for TrickOrTreat {
@@ -53,8 +52,7 @@ impl TrickOrTreat {
     /// A trick-or-treat plugin whose built-in pictures are `fallback`.
     pub fn with_fallback(fallback: Vec<String>) -> Self {
         TrickOrTreat {
-            http: reqwest::Client::new(),
-            fallback,
+            pictures: crate::fun::Pictures::new(fallback),
         }
     }
 }
@@ -87,14 +85,10 @@ impl Plugin for TrickOrTreat {
         }
         let endpoint = &ctx.plugins.trick_or_treat.endpoint;
         let endpoint = (!endpoint.is_empty()).then_some(endpoint.as_str());
-        let Some(image) = crate::fun::image(
-            &self.http,
-            "trick-or-treat",
-            endpoint,
-            &self.fallback,
-            ctx.delivery,
-        )
-        .await
+        let Some(image) = self
+            .pictures
+            .image("trick-or-treat", endpoint, ctx.delivery)
+            .await
         else {
             return Err(PluginError::Other(
                 "could not find a valid candy image".to_owned(),

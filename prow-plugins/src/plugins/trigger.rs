@@ -382,14 +382,7 @@ async fn generic_comment(
         None => ctx.pull_request(org, repo, number).await?,
     };
     let contexts = if needs_contexts(&gc.body) {
-        let combined = ctx
-            .github
-            .combined_status(org, repo, &pr.head.sha)
-            .await
-            .map_err(PluginError::github(format!(
-                "read the statuses of {org}/{repo}@{}",
-                pr.head.sha
-            )))?;
+        let combined = ctx.combined_status(org, repo, &pr.head.sha).await?;
         let mut contexts = Contexts::default();
         for status in combined.statuses {
             if matches!(status.state, StatusState::Failure | StatusState::Error) {

@@ -71,7 +71,8 @@ fn invalidcommitmsg_keeps_label_and_one_fresh_comment_in_step() {
         ),
         (9, "an unrelated bot comment".to_owned()),
     ];
-    let cases: [(&icm::Findings, bool, &[(u64, String)], &[&str]); 5] = [
+    type Case<'a> = (&'a icm::Findings, bool, &'a [(u64, String)], &'a [&'a str]);
+    let cases: [Case<'_>; 5] = [
         (
             &bad,
             false,
