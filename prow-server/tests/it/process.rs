@@ -254,3 +254,116 @@ async fn a_stop_is_bounded_by_the_grace_period_whatever_a_client_trickles() {
         .unwrap()
         .unwrap();
 }
+
+/// A fake Slack Web API on 127.0.0.1: each request's form body arrives on the channel, and
+/// every answer is `{"ok": true}`.
+async fn fake_slack() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut reader = tokio::io::BufReader::new(stream);
+                let mut line = String::new();
+                let mut length = 0usize;
+                loop {
+                    line.clear();
+                    reader.read_line(&mut line).await.unwrap();
+                    if line.trim_end().is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("content-length")
+                    {
+                        length = value.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).await.unwrap();
+                let _ = tx.send(String::from_utf8(body).unwrap());
+                let answer = r#"{"ok":true}"#;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                reader
+                    .into_inner()
+                    .write_all(response.as_bytes())
+                    .await
+                    .unwrap();
+            });
+        }
+    });
+    (base, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crier_in_the_process_posts_to_slack_and_uploads_prowjob_json_without_github() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (api, mut messages) = fake_slack().await;
+    let mut options = options(tmp.path(), vec![Part::Crier]);
+    options.github = GitHubOptions::None;
+    let config = format!(
+        "{}\nslack_reporter_configs:\n  '*':\n    job_types_to_report: [periodic]\n    job_states_to_report: [failure]\n    channel: ci-alerts\n",
+        support::CONFIG
+    );
+    std::fs::write(tmp.path().join("config.yaml"), config).unwrap();
+    std::fs::write(tmp.path().join("slack-token"), "xoxb-1").unwrap();
+    options.crier.slack_token_file = Some(tmp.path().join("slack-token"));
+    options.crier.slack_api_url = Some(api);
+    options.crier.blob_storage = true;
+    let process = Process::build(options).await.unwrap();
+    let store = process.backend().store.clone();
+    let mut changes = store.watch();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(process.run(async {
+        let _ = stopped.await;
+    }));
+
+    let bucket = format!("file://{}", tmp.path().join("bucket").display());
+    let job: prow_core::ProwJob = serde_json::from_value(serde_json::json!({
+        "apiVersion": "prow.k8s.io/v1", "kind": "ProwJob",
+        "metadata": {"name": "nightly-1"},
+        "spec": {"type": "periodic", "job": "nightly", "agent": "kubernetes", "report": true,
+                 "decoration_config": {"gcs_configuration": {"bucket": bucket, "path_strategy": "explicit"}}},
+        "status": {"startTime": "2026-11-23T10:00:00Z", "state": "failure", "build_id": "42"},
+    }))
+    .unwrap();
+    store.create(job).await.unwrap();
+
+    let form = tokio::time::timeout(TIMEOUT, messages.recv())
+        .await
+        .expect("slack hears of the failure")
+        .unwrap();
+    assert!(form.contains("channel=ci-alerts"), "{form}");
+    assert!(
+        form.contains("text=Job+nightly+of+type+periodic+ended+with+state+failure"),
+        "{form}"
+    );
+    // Both reporters record the state they reported.
+    let reported = tokio::time::timeout(TIMEOUT, async {
+        loop {
+            if let Ok(prow_jobs::store::WatchEvent::Modified(job)) = changes.recv().await {
+                let states = &job.status.as_ref().unwrap().prev_report_states;
+                if states.contains_key("slackreporter") && states.contains_key("gcsreporter") {
+                    return job;
+                }
+            }
+        }
+    })
+    .await
+    .expect("both reporters record the state");
+    assert_eq!(reported.name(), "nightly-1");
+    let written = tmp.path().join("bucket/logs/nightly/42/prowjob.json");
+    let text = std::fs::read_to_string(&written).unwrap();
+    assert!(text.contains("\"nightly-1\""), "{text}");
+    stop.send(()).unwrap();
+    tokio::time::timeout(TIMEOUT, running)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
