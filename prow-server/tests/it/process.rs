@@ -255,55 +255,10 @@ async fn a_stop_is_bounded_by_the_grace_period_whatever_a_client_trickles() {
         .unwrap();
 }
 
-/// A fake Slack Web API on 127.0.0.1: each request's form body arrives on the channel, and
-/// every answer is `{"ok": true}`.
-async fn fake_slack() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
-    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let mut reader = tokio::io::BufReader::new(stream);
-                let mut line = String::new();
-                let mut length = 0usize;
-                loop {
-                    line.clear();
-                    reader.read_line(&mut line).await.unwrap();
-                    if line.trim_end().is_empty() {
-                        break;
-                    }
-                    if let Some((name, value)) = line.split_once(':')
-                        && name.eq_ignore_ascii_case("content-length")
-                    {
-                        length = value.trim().parse().unwrap();
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).await.unwrap();
-                let _ = tx.send(String::from_utf8(body).unwrap());
-                let answer = r#"{"ok":true}"#;
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                    answer.len()
-                );
-                reader
-                    .into_inner()
-                    .write_all(response.as_bytes())
-                    .await
-                    .unwrap();
-            });
-        }
-    });
-    (base, rx)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crier_in_the_process_posts_to_slack_and_uploads_prowjob_json_without_github() {
     let tmp = tempfile::tempdir().unwrap();
-    let (api, mut messages) = fake_slack().await;
+    let (api, mut messages) = prow_jobs::crier::fake_slack::serve(r#"{"ok":true}"#).await;
     let mut options = options(tmp.path(), vec![Part::Crier]);
     options.github = GitHubOptions::None;
     let config = format!(
@@ -334,14 +289,15 @@ async fn crier_in_the_process_posts_to_slack_and_uploads_prowjob_json_without_gi
     .unwrap();
     store.create(job).await.unwrap();
 
-    let form = tokio::time::timeout(TIMEOUT, messages.recv())
+    let message = tokio::time::timeout(TIMEOUT, messages.recv())
         .await
         .expect("slack hears of the failure")
         .unwrap();
-    assert!(form.contains("channel=ci-alerts"), "{form}");
-    assert!(
-        form.contains("text=Job+nightly+of+type+periodic+ended+with+state+failure"),
-        "{form}"
+    assert_eq!(message.form["channel"], "ci-alerts");
+    assert_eq!(message.form["token"], "xoxb-1");
+    assert_eq!(
+        message.form["text"],
+        "Job nightly of type periodic ended with state failure. <|View logs>"
     );
     // Both reporters record the state they reported.
     let reported = tokio::time::timeout(TIMEOUT, async {
