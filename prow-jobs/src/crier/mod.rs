@@ -16,6 +16,8 @@
 
 pub mod comment;
 mod controller;
+#[cfg(feature = "test-util")]
+pub mod fake_slack;
 pub mod gcs;
 mod github;
 pub mod reporter;

@@ -1,7 +1,6 @@
 //! crier's Slack reporter against a Slack API played by a local HTTP server that records what
 //! it receives, and the GCS reporter's `prowjob.json` upload into a local bucket.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use prow_config::prow::ProwConfig;
@@ -14,92 +13,8 @@ use prow_jobs::crier::{
 };
 use prow_jobs::store::{JobStore, SqliteStore};
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::sync::mpsc;
 
-/// One request the fake Slack received.
-#[derive(Debug)]
-struct Received {
-    path: String,
-    content_type: String,
-    form: HashMap<String, String>,
-}
-
-/// A fake Slack Web API on 127.0.0.1 answering every request with `answer`; each request
-/// arrives on the returned channel.
-async fn fake_slack(answer: &'static str) -> (String, mpsc::UnboundedReceiver<Received>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let mut reader = BufReader::new(stream);
-                let mut line = String::new();
-                reader.read_line(&mut line).await.unwrap();
-                let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-                let (mut length, mut content_type) = (0usize, String::new());
-                loop {
-                    line.clear();
-                    reader.read_line(&mut line).await.unwrap();
-                    let header = line.trim_end();
-                    if header.is_empty() {
-                        break;
-                    }
-                    let (name, value) = header.split_once(':').unwrap();
-                    match name.to_ascii_lowercase().as_str() {
-                        "content-length" => length = value.trim().parse().unwrap(),
-                        "content-type" => content_type = value.trim().to_owned(),
-                        _ => {}
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).await.unwrap();
-                let form = form_decode(&String::from_utf8(body).unwrap());
-                let _ = tx.send(Received {
-                    path,
-                    content_type,
-                    form,
-                });
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                    answer.len()
-                );
-                reader
-                    .into_inner()
-                    .write_all(response.as_bytes())
-                    .await
-                    .unwrap();
-            });
-        }
-    });
-    (base, rx)
-}
-
-fn form_decode(body: &str) -> HashMap<String, String> {
-    let decode = |s: &str| {
-        let bytes = s.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' => {
-                    out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-                    i += 2;
-                }
-                b => out.push(b),
-            }
-            i += 1;
-        }
-        String::from_utf8(out).unwrap()
-    };
-    body.split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (decode(k), decode(v)))
-        .collect()
-}
+use prow_jobs::crier::fake_slack::serve as fake_slack;
 
 /// kyma's global Slack settings (from its config.yaml), with its multi-line template.
 fn prow_config() -> ProwConfig {

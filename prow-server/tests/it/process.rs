@@ -254,3 +254,72 @@ async fn a_stop_is_bounded_by_the_grace_period_whatever_a_client_trickles() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crier_in_the_process_posts_to_slack_and_uploads_prowjob_json_without_github() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (api, mut messages) = prow_jobs::crier::fake_slack::serve(r#"{"ok":true}"#).await;
+    let mut options = options(tmp.path(), vec![Part::Crier]);
+    options.github = GitHubOptions::None;
+    let config = format!(
+        "{}\nslack_reporter_configs:\n  '*':\n    job_types_to_report: [periodic]\n    job_states_to_report: [failure]\n    channel: ci-alerts\n",
+        support::CONFIG
+    );
+    std::fs::write(tmp.path().join("config.yaml"), config).unwrap();
+    std::fs::write(tmp.path().join("slack-token"), "xoxb-1").unwrap();
+    options.crier.slack_token_file = Some(tmp.path().join("slack-token"));
+    options.crier.slack_api_url = Some(api);
+    options.crier.blob_storage = true;
+    let process = Process::build(options).await.unwrap();
+    let store = process.backend().store.clone();
+    let mut changes = store.watch();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(process.run(async {
+        let _ = stopped.await;
+    }));
+
+    let bucket = format!("file://{}", tmp.path().join("bucket").display());
+    let job: prow_core::ProwJob = serde_json::from_value(serde_json::json!({
+        "apiVersion": "prow.k8s.io/v1", "kind": "ProwJob",
+        "metadata": {"name": "nightly-1"},
+        "spec": {"type": "periodic", "job": "nightly", "agent": "kubernetes", "report": true,
+                 "decoration_config": {"gcs_configuration": {"bucket": bucket, "path_strategy": "explicit"}}},
+        "status": {"startTime": "2026-11-23T10:00:00Z", "state": "failure", "build_id": "42"},
+    }))
+    .unwrap();
+    store.create(job).await.unwrap();
+
+    let message = tokio::time::timeout(TIMEOUT, messages.recv())
+        .await
+        .expect("slack hears of the failure")
+        .unwrap();
+    assert_eq!(message.form["channel"], "ci-alerts");
+    assert_eq!(message.form["token"], "xoxb-1");
+    assert_eq!(
+        message.form["text"],
+        "Job nightly of type periodic ended with state failure. <|View logs>"
+    );
+    // Both reporters record the state they reported.
+    let reported = tokio::time::timeout(TIMEOUT, async {
+        loop {
+            if let Ok(prow_jobs::store::WatchEvent::Modified(job)) = changes.recv().await {
+                let states = &job.status.as_ref().unwrap().prev_report_states;
+                if states.contains_key("slackreporter") && states.contains_key("gcsreporter") {
+                    return job;
+                }
+            }
+        }
+    })
+    .await
+    .expect("both reporters record the state");
+    assert_eq!(reported.name(), "nightly-1");
+    let written = tmp.path().join("bucket/logs/nightly/42/prowjob.json");
+    let text = std::fs::read_to_string(&written).unwrap();
+    assert!(text.contains("\"nightly-1\""), "{text}");
+    stop.send(()).unwrap();
+    tokio::time::timeout(TIMEOUT, running)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
