@@ -436,6 +436,80 @@ pub fn why_presubmits(
     Ok(out)
 }
 
+/// Trigger's decision about a whole pull-request comment, apart from who may ask: which
+/// presubmits it runs and whether it gets the `/test` help reply instead. The trigger plugin
+/// and `prow triggers` both decide with [`decide_comment`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CommentDecision {
+    /// Whether the comment has a trigger command outside fenced code blocks at all.
+    pub concerns_trigger: bool,
+    /// The help reply's note when trigger answers with the help comment (and runs nothing).
+    pub help: Option<String>,
+    /// Every presubmit, whether the comment runs it and why.
+    pub jobs: Vec<JobReason>,
+}
+
+impl CommentDecision {
+    /// The names of the presubmits the comment runs.
+    pub fn runs(&self) -> impl Iterator<Item = &str> {
+        self.jobs.iter().filter(|j| j.runs).map(|j| j.name.as_str())
+    }
+}
+
+/// Decides a comment as upstream's `handleGenericComment` does once the commenter may trigger:
+/// code blocks dropped before deciding whether the comment concerns trigger, `/ok-to-test
+/// cancel` and help requests running nothing, the job filter reading the whole comment.
+pub fn decide_comment(
+    body: &str,
+    honor_ok_to_test: bool,
+    contexts: Contexts,
+    changes: &(impl ChangedFiles + ?Sized),
+    branch: &str,
+    presubmits: &[Presubmit],
+) -> Result<CommentDecision, ChangesError> {
+    let text = drop_code_block(body);
+    let Ok(filter) = PresubmitFilter::for_comment(body, honor_ok_to_test, || {
+        Ok::<_, std::convert::Infallible>(contexts)
+    });
+    let mut jobs = why_presubmits(&filter, changes, branch, presubmits)?;
+    let silence = |jobs: &mut Vec<JobReason>, why: &str| {
+        for job in jobs.iter_mut().filter(|j| j.runs) {
+            job.runs = false;
+            job.reason = why.to_owned();
+        }
+    };
+    if !comment_matches_trigger(&text, presubmits) {
+        silence(&mut jobs, "no trigger command outside code blocks");
+        return Ok(CommentDecision {
+            concerns_trigger: false,
+            help: None,
+            jobs,
+        });
+    }
+    if honor_ok_to_test && OK_TO_TEST_CANCEL_RE.is_match(&text) {
+        silence(&mut jobs, "/ok-to-test cancel runs nothing");
+        return Ok(CommentDecision {
+            concerns_trigger: true,
+            help: None,
+            jobs,
+        });
+    }
+    let count = jobs.iter().filter(|j| j.runs).count();
+    let help = if may_need_help_comment(&text) {
+        help_note(&text, count).map(str::to_owned)
+    } else {
+        None
+    };
+    if help.is_some() {
+        silence(&mut jobs, "the comment gets the help reply instead");
+    }
+    Ok(CommentDecision {
+        concerns_trigger: true,
+        help,
+        jobs,
+    })
+}
+
 /// For every postsubmit, whether a push to `branch` starts it and why.
 pub fn why_postsubmits(
     changes: &(impl ChangedFiles + ?Sized),

@@ -48,10 +48,10 @@ pub use branches::{UNANCHORED_BRANCHES, unanchored_branches};
 pub use defaults::default_trigger_for;
 pub use error::{Error, Finding, Severity};
 pub use filter::{
-    Available, Contexts, JobReason, NotSelected, Outcome, PresubmitFilter, Selected,
-    available_presubmits, comment_matches_trigger, drop_code_block, evaluate, explain_postsubmit,
-    explain_presubmit, filter_presubmits, help_message, help_note, is_help_comment,
-    may_need_help_comment, prunes_help, why_postsubmits, why_presubmits,
+    Available, CommentDecision, Contexts, JobReason, NotSelected, Outcome, PresubmitFilter,
+    Selected, available_presubmits, comment_matches_trigger, decide_comment, drop_code_block,
+    evaluate, explain_postsubmit, explain_presubmit, filter_presubmits, help_message, help_note,
+    is_help_comment, may_need_help_comment, prunes_help, why_postsubmits, why_presubmits,
 };
 pub use goregex::GoRegex;
 pub use index::PresubmitIndex;

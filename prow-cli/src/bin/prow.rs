@@ -355,8 +355,14 @@ fn triggers(args: TriggersArgs) -> anyhow::Result<ExitCode> {
             prow_config::why_postsubmits(&changes, branch, jobs)?
         }
         Event::PullRequest => {
-            let filter = match &args.comment {
-                None => prow_config::PresubmitFilter::test_all(),
+            let jobs = config.jobs.presubmits_for(&args.repo);
+            match &args.comment {
+                None => prow_config::why_presubmits(
+                    &prow_config::PresubmitFilter::test_all(),
+                    &changes,
+                    branch,
+                    jobs,
+                )?,
                 Some(body) => {
                     let failed: std::collections::HashSet<String> =
                         args.failed_contexts.iter().cloned().collect();
@@ -365,13 +371,18 @@ fn triggers(args: TriggersArgs) -> anyhow::Result<ExitCode> {
                         .chain(&args.reported_contexts)
                         .cloned()
                         .collect();
-                    prow_config::PresubmitFilter::for_comment(body, args.honor_ok_to_test, || {
-                        Ok::<_, std::convert::Infallible>(prow_config::Contexts { failed, all })
-                    })?
+                    // The trigger plugin's own decision for the whole comment.
+                    prow_config::decide_comment(
+                        body,
+                        args.honor_ok_to_test,
+                        prow_config::Contexts { failed, all },
+                        &changes,
+                        branch,
+                        jobs,
+                    )?
+                    .jobs
                 }
-            };
-            let jobs = config.jobs.presubmits_for(&args.repo);
-            prow_config::why_presubmits(&filter, &changes, branch, jobs)?
+            }
         }
     };
     match args.output {

@@ -394,18 +394,22 @@ async fn generic_comment(
     } else {
         Contexts::default()
     };
-    let Ok(filter) = PresubmitFilter::for_comment(&gc.body, honor_ok_to_test, || {
-        Ok::<_, std::convert::Infallible>(contexts)
-    });
     let mut extra = Metadata::new();
     if RETEST_RE.is_match(&text) || RETEST_REQUIRED_RE.is_match(&text) {
         extra.insert(RETEST_LABEL.to_owned(), "true".to_owned());
     }
-    let runs = run_selected(ctx, org, repo, &pr, &filter, &extra, &jobs).await?;
-    if prow_config::may_need_help_comment(&text)
-        && let Some(note) = prow_config::help_note(&text, runs.len())
-    {
-        let files = changed_files(ctx, org, repo, number, &jobs).await?;
+    // One decision for the whole comment, shared with `prow triggers`.
+    let files = changed_files(ctx, org, repo, number, &jobs).await?;
+    let decision = prow_config::decide_comment(
+        &gc.body,
+        honor_ok_to_test,
+        contexts,
+        &files,
+        &pr.base.git_ref,
+        &jobs,
+    )
+    .map_err(|e| PluginError::Other(format!("match presubmits of {org}/{repo}: {e}")))?;
+    if let Some(note) = &decision.help {
         let available = prow_config::available_presubmits(&files, &pr.base.git_ref, &jobs)
             .map_err(|e| PluginError::Other(format!("match presubmits of {org}/{repo}: {e}")))?;
         let message = prow_config::help_message(org, repo, &pr.base.git_ref, note, &available);
@@ -415,6 +419,24 @@ async fn generic_comment(
     if prow_config::prunes_help(&text) {
         // A `/test` or `/retest` (not `/ok-to-test`) retires the earlier help replies.
         actions.extend(prune_help_comments(ctx, org, repo, number).await?);
+    }
+    let mut runs = Vec::new();
+    if pr.mergeable != Some(false) {
+        // Prow runs nothing on a pull request GitHub cannot merge.
+        let now = Timestamp::now();
+        let chosen: Vec<&str> = decision.runs().collect();
+        for job in jobs.iter().filter(|j| chosen.contains(&j.name.as_str())) {
+            let pj = presubmit_job(
+                (org, repo),
+                &pr,
+                &pr.base.sha,
+                job,
+                ctx.delivery,
+                &extra,
+                now,
+            )?;
+            runs.push(Action::CreateProwJob(Box::new(pj)));
+        }
     }
     actions.extend(runs);
     Ok(actions)

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use git2::{Oid, Repository, Signature};
+use git2::{Oid, Repository};
 use prow_core::ProwJobState;
 use prow_github::fake::FakeGitHub;
 use prow_github::types::PullRequest;
@@ -24,7 +24,7 @@ fn report(github: &FakeGitHub, head: Oid, state: &str) {
 use prow_server::hook::Options;
 use serde_json::json;
 
-use crate::support::{self, ORG, REPO, Server, comment};
+use crate::support::{self, ORG, REPO, Server, comment, commit};
 
 const PROW_YAML: &str = r#"
 presubmits:
@@ -51,28 +51,6 @@ presubmits:
     always_run: true
     spec: {containers: [{image: alpine, command: ["true"]}]}
 "#;
-
-fn commit(repo: &Repository, parent: Option<Oid>, files: &[(&str, &str)], message: &str) -> Oid {
-    let mut tree = match parent {
-        Some(p) => repo
-            .treebuilder(Some(&repo.find_commit(p).unwrap().tree().unwrap()))
-            .unwrap(),
-        None => repo.treebuilder(None).unwrap(),
-    };
-    for (path, text) in files {
-        let blob = repo.blob(text.as_bytes()).unwrap();
-        tree.insert(path, blob, 0o100644).unwrap();
-    }
-    let tree = repo.find_tree(tree.write().unwrap()).unwrap();
-    let who = Signature::now("Author", "author@example.com").unwrap();
-    let parents: Vec<git2::Commit<'_>> = parent
-        .map(|p| repo.find_commit(p).unwrap())
-        .into_iter()
-        .collect();
-    let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-    repo.commit(None, &who, &who, message, &tree, &refs)
-        .unwrap()
-}
 
 /// `Codertocat/Hello-World` with `master` at a commit without in-repo config, and pull
 /// request #2 adding `.prow.yaml` (`refs/pull/2/head`); answers (base, head).

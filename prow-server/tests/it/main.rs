@@ -51,3 +51,4 @@ mod tide;
 mod tide_corpus;
 mod tide_cost;
 mod tide_queue;
+mod trigger_decision;

@@ -4,38 +4,15 @@
 
 use std::path::Path;
 
-use git2::{Oid, Repository, Signature};
+use git2::{Oid, Repository};
 use prow_github::types::CommitInfo;
 use prow_server::hook::Options;
 use serde_json::Value;
 
-use crate::support::{self, Server, comment, comments, github};
+use crate::support::{self, Server, comment, comments, commit, github};
 use prow_plugins::plugins::cherrypicker as cp;
 
 const BRANCH: &str = "cherry-pick-2-to-release-1.0";
-
-/// Commits `files` on top of `parent` (none: a root commit) in `repo`, by `who`.
-fn commit(repo: &Repository, parent: Option<Oid>, files: &[(&str, &str)], message: &str) -> Oid {
-    let mut tree = match parent {
-        Some(p) => repo
-            .treebuilder(Some(&repo.find_commit(p).unwrap().tree().unwrap()))
-            .unwrap(),
-        None => repo.treebuilder(None).unwrap(),
-    };
-    for (path, text) in files {
-        let blob = repo.blob(text.as_bytes()).unwrap();
-        tree.insert(path, blob, 0o100644).unwrap();
-    }
-    let tree = repo.find_tree(tree.write().unwrap()).unwrap();
-    let who = Signature::now("Author", "author@example.com").unwrap();
-    let parents: Vec<git2::Commit<'_>> = parent
-        .map(|p| repo.find_commit(p).unwrap())
-        .into_iter()
-        .collect();
-    let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-    repo.commit(None, &who, &who, message, &tree, &refs)
-        .unwrap()
-}
 
 /// The repository `Codertocat/Hello-World` (master, release-1.0 differing in README, and pull
 /// request #2 adding `feature.txt` as `refs/pull/2/head`) and the bot's empty fork; answers

@@ -269,3 +269,31 @@ pub(crate) async fn job_names(store: &dyn JobStore) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Commits `files` on top of `parent` (none: a root commit) in `repo`, by `who`.
+pub(crate) fn commit(
+    repo: &git2::Repository,
+    parent: Option<git2::Oid>,
+    files: &[(&str, &str)],
+    message: &str,
+) -> git2::Oid {
+    let mut tree = match parent {
+        Some(p) => repo
+            .treebuilder(Some(&repo.find_commit(p).unwrap().tree().unwrap()))
+            .unwrap(),
+        None => repo.treebuilder(None).unwrap(),
+    };
+    for (path, text) in files {
+        let blob = repo.blob(text.as_bytes()).unwrap();
+        tree.insert(path, blob, 0o100644).unwrap();
+    }
+    let tree = repo.find_tree(tree.write().unwrap()).unwrap();
+    let who = git2::Signature::now("Author", "author@example.com").unwrap();
+    let parents: Vec<git2::Commit<'_>> = parent
+        .map(|p| repo.find_commit(p).unwrap())
+        .into_iter()
+        .collect();
+    let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+    repo.commit(None, &who, &who, message, &tree, &refs)
+        .unwrap()
+}
