@@ -1,5 +1,16 @@
 //! Benchmarks of prow-rs; run with `cargo bench -p prow-benches`.
 
+use std::path::PathBuf;
+
+/// The corpus of real Prow deployments: `PROW_CORPUS`, else `../shared/corpus` beside the
+/// repository; `None` when it is not there.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("PROW_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
+    dir.is_dir().then_some(dir)
+}
+
 /// `count` changed paths shaped like a kubernetes/kubernetes pull request's: Go, YAML and
 /// Markdown files spread over the trees its presubmits watch (and many they don't), in a
 /// fixed pseudo-random order so runs compare.

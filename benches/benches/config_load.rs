@@ -5,14 +5,7 @@
 //! Target: at most 0.25 s and 150 MB peak RSS for the whole default `checkconfig` run (release
 //! build). The peak RSS of one default run is printed before the timings.
 
-use std::path::PathBuf;
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("PROW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    dir.is_dir().then_some(dir)
-}
+use prow_benches::corpus;
 
 fn options() -> prow_config::LoadOptions {
     let root = corpus()

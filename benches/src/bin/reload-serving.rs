@@ -19,19 +19,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use prow_benches::corpus;
 use prow_config::ConfigPaths;
 use prow_server::process::{BackendOptions, Part, Process, ProcessOptions};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("PROW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/corpus"));
-    dir.is_dir().then_some(dir)
-}
 
 /// Copies the tree under `from` into `to` (files and folders only).
 fn copy_tree(from: &Path, to: &Path) {
