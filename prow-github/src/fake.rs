@@ -93,6 +93,8 @@ pub struct FakeGitHub {
     state: Mutex<FakeState>,
     /// Errors to answer with, by method name, in order (see [`FakeGitHub::fail_next`]).
     failures: Mutex<BTreeMap<&'static str, VecDeque<Error>>>,
+    /// Methods that fail on every call until the outage ends ([`FakeGitHub::start_outage`]).
+    outages: Mutex<BTreeMap<&'static str, fn() -> Error>>,
     /// Counts calls, so that tests can wait for the state to change ([`FakeGitHub::wait_until`]).
     changes: tokio::sync::watch::Sender<u64>,
 }
@@ -125,6 +127,7 @@ impl FakeGitHub {
         FakeGitHub {
             state: Mutex::new(state),
             failures: Mutex::default(),
+            outages: Mutex::default(),
             changes: tokio::sync::watch::Sender::new(0),
         }
     }
@@ -194,6 +197,23 @@ impl FakeGitHub {
             .push_back(error);
     }
 
+    /// Makes every call of `method` fail with `error()` until [`FakeGitHub::end_outage`], for
+    /// tests where how many calls happen in the meantime is up to the scheduler.
+    pub fn start_outage(&self, method: &'static str, error: fn() -> Error) {
+        self.outages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(method, error);
+    }
+
+    /// Ends the outage of `method` started by [`FakeGitHub::start_outage`].
+    pub fn end_outage(&self, method: &'static str) {
+        self.outages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(method);
+    }
+
     /// Counts a call, spends one request of the rate limit (when one is set; asking for the
     /// rate limit is free, as on GitHub) and answers a queued failure or the spent budget.
     fn call(&self, name: &'static str) -> Result<MutexGuard<'_, FakeState>> {
@@ -208,6 +228,15 @@ impl FakeGitHub {
             .and_then(VecDeque::pop_front);
         if let Some(error) = queued {
             return Err(error);
+        }
+        let outage = self
+            .outages
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .copied();
+        if let Some(error) = outage {
+            return Err(error());
         }
         if name != "rate_limit" && state.rate_limit.limit > 0 {
             if state.rate_limit.remaining == 0 {

@@ -1156,21 +1156,20 @@ async fn the_loop_reports_on_store_events_and_retries_failures_on_resync() {
     );
     assert_eq!(w.comments().len(), 1);
 
-    // A failed report waits for the resync; a configuration change is picked up.
+    // A failed report is not recorded and is tried again; a configuration change is picked up.
+    // GitHub stays down until the test says so: the configuration change and the creation may
+    // wake one pass or two, and on the paused clock time may jump to the resync whenever the
+    // runtime waits on the store's blocking pool, so how many attempts fail is not fixed.
     let mut changed = config();
     changed.no_comment_repos = vec![ORG.to_owned()];
     config_tx.send_replace(Arc::new(reporting(changed)));
-    w.github.fail_next(
-        "create_status",
-        prow_github::Error::Api {
-            what: "create status".into(),
-            status: 502,
-            message: "Bad Gateway".into(),
-        },
-    );
+    w.github.start_outage("create_status", || prow_github::Error::Api {
+        what: "create status".into(),
+        status: 502,
+        message: "Bad Gateway".into(),
+    });
     w.create(presubmit("e2e-1", "pull-e2e", ProwJobState::Failure))
         .await;
-    // The creation event's pass fails; nothing is recorded until the resync.
     let failed = tokio::time::timeout(BACKSTOP, async {
         loop {
             let pass = passes.recv().await.expect("passes");
@@ -1182,16 +1181,27 @@ async fn the_loop_reports_on_store_events_and_retries_failures_on_resync() {
     .await
     .expect("a failed pass");
     assert_eq!(failed, "e2e-1");
-    // Read from the fake at once, without awaiting the store: on the paused clock, time jumps
-    // to the resync whenever the runtime waits on the store's blocking pool.
+    assert_eq!(w.prev_state("e2e-1").await, None, "a failed report is not recorded");
+    assert!(w.calls("create_status") >= 3, "the failed attempt was made");
     assert_eq!(
-        w.calls("create_status"),
-        3,
-        "only the failed attempt since the last report"
+        summary(&w.statuses()),
+        [
+            ("pull-unit".to_owned(), StatusState::Pending),
+            ("pull-unit".to_owned(), StatusState::Failure),
+        ],
+        "nothing reached GitHub while it was down"
     );
+    w.github.end_outage("create_status");
     tokio::time::advance(Duration::from_secs(600)).await;
     reported(&mut events, "e2e-1", ProwJobState::Failure).await;
-    assert_eq!(w.calls("create_status"), 4);
+    assert_eq!(
+        summary(&w.statuses()),
+        [
+            ("pull-unit".to_owned(), StatusState::Pending),
+            ("pull-unit".to_owned(), StatusState::Failure),
+            ("pull-e2e".to_owned(), StatusState::Failure),
+        ]
+    );
     assert_eq!(
         w.comments().len(),
         1,
