@@ -125,18 +125,18 @@ async fn applied_k8s_plan_is_what_github_holds_and_leaves_nothing_to_do() {
             change.org, change.repo, change.branch
         );
     }
-    // kubernetes/kubernetes' release branch requires only the jobs that run on it.
+    // kubernetes/kubernetes' release branch requires the org's EasyCLA and the jobs that
+    // always run on that branch, not master's.
     let release: BranchProtection = github
-        .branch_protection("kubernetes", "kubernetes", "release-1.33")
+        .branch_protection("kubernetes", "kubernetes", "release-1.34")
         .await
         .unwrap()
         .unwrap();
+    let contexts = release.required_status_checks.unwrap().contexts;
     assert!(
-        release
-            .required_status_checks
-            .unwrap()
-            .contexts
-            .contains(&"EasyCLA".to_owned())
+        contexts.contains(&"EasyCLA".to_owned())
+            && contexts.contains(&"pull-kubernetes-e2e-gce".to_owned()),
+        "{contexts:?}"
     );
     let again = branchprotector::plan(&config, &github, &options).await;
     assert_eq!(again.errors, Vec::<String>::new());
