@@ -28,26 +28,21 @@ fn allowances(a: &ReviewAllowancesRequest) -> String {
     }
 }
 
-/// The request, one setting a line, unset sections shown as `off`.
+/// The request, one setting a line; settings that are off are left out.
 fn request_lines(out: &mut String, r: &BranchProtectionRequest) {
-    match &r.required_status_checks {
-        Some(c) => {
-            let _ = writeln!(
-                out,
-                "  required_status_checks: strict={} contexts={}",
-                c.strict,
-                list(&c.contexts)
-            );
-        }
-        None => out.push_str("  required_status_checks: off\n"),
+    if let Some(c) = &r.required_status_checks {
+        let _ = writeln!(
+            out,
+            "  required_status_checks: strict={} contexts={}",
+            c.strict,
+            list(&c.contexts)
+        );
     }
-    let _ = writeln!(
-        out,
-        "  enforce_admins: {}",
-        r.enforce_admins.unwrap_or(false)
-    );
-    match &r.required_pull_request_reviews {
-        Some(p) => {
+    if r.enforce_admins == Some(true) {
+        out.push_str("  enforce_admins: true\n");
+    }
+    if let Some(p) = &r.required_pull_request_reviews {
+        {
             let _ = writeln!(
                 out,
                 "  required_pull_request_reviews: approvals={} dismiss_stale_reviews={} require_code_owner_reviews={} dismissal_restrictions: {} bypass_pull_request_allowances: {}",
@@ -58,10 +53,9 @@ fn request_lines(out: &mut String, r: &BranchProtectionRequest) {
                 allowances(&p.bypass_pull_request_allowances),
             );
         }
-        None => out.push_str("  required_pull_request_reviews: off\n"),
     }
-    match &r.restrictions {
-        Some(x) => {
+    if let Some(x) = &r.restrictions {
+        {
             let mut parts = Vec::new();
             if let Some(apps) = &x.apps {
                 parts.push(format!("apps={}", list(apps)));
@@ -74,17 +68,20 @@ fn request_lines(out: &mut String, r: &BranchProtectionRequest) {
             }
             let _ = writeln!(out, "  restrictions: {}", parts.join(" "));
         }
-        None => out.push_str("  restrictions: off\n"),
     }
-    let _ = writeln!(
-        out,
-        "  required_linear_history={} allow_force_pushes={} allow_deletions={}",
-        r.required_linear_history, r.allow_force_pushes, r.allow_deletions
-    );
+    for (name, on) in [
+        ("required_linear_history", r.required_linear_history),
+        ("allow_force_pushes", r.allow_force_pushes),
+        ("allow_deletions", r.allow_deletions),
+    ] {
+        if on {
+            let _ = writeln!(out, "  {name}: true");
+        }
+    }
 }
 
-/// The plan as text: for each branch `PUT org/repo=branch` with the request (and what differs
-/// from GitHub now) or `DELETE org/repo=branch`, then the errors and a count.
+/// The plan as text: for each branch `PUT org/repo=branch` with the settings it turns on (and
+/// what differs from GitHub now) or `DELETE org/repo=branch`, then the errors and a count.
 pub fn render(plan: &Plan) -> String {
     let mut out = String::new();
     let (mut puts, mut deletes) = (0, 0);
