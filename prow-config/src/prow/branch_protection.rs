@@ -466,14 +466,13 @@ pub struct PolicyNotes {
     pub disabled_with_required_jobs: bool,
 }
 
-/// Prow's `GetPolicy`: the branch's merged `policy` with the contexts of `presubmits` that
-/// always run on the branch required; `Ok(None)` when there is nothing to apply.
+/// Prow's `GetPolicy`: the merged `policy` of `(org, repo, branch)` with the contexts of
+/// `presubmits` that always run on the branch required; `Ok(None)` when there is nothing to
+/// apply.
 /// `protected_on_github` only affects [`PolicyNotes`].
 pub fn branch_policy_with_jobs<'a>(
     prow: &ProwConfig,
-    org: &str,
-    repo: &str,
-    branch: &str,
+    (org, repo, branch): (&str, &str, &str),
     policy: Policy,
     presubmits: &'a [Presubmit],
     could_run: &(dyn Fn(&'a Presubmit, &str) -> bool + 'a),
@@ -550,6 +549,13 @@ pub fn protection_for_with<'a>(
         return Ok(None);
     }
     let policy = bp.branch_policy(org, repo, branch)?;
-    branch_policy_with_jobs(prow, org, repo, branch, policy, presubmits, could_run, None)
-        .map(|(p, _)| p)
+    branch_policy_with_jobs(
+        prow,
+        (org, repo, branch),
+        policy,
+        presubmits,
+        could_run,
+        None,
+    )
+    .map(|(p, _)| p)
 }

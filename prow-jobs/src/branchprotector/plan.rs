@@ -43,7 +43,7 @@ pub enum Action {
     /// says so.
     Update {
         /// The request body.
-        request: BranchProtectionRequest,
+        request: Box<BranchProtectionRequest>,
         /// `require_signed_commits` of the policy, applied through its own endpoint.
         signatures: Option<bool>,
     },
@@ -86,6 +86,11 @@ fn is_security_fork(name: &str) -> bool {
         Regex::new(r"^[\w-]+-ghsa-[\w-]+$").expect("the security fork pattern compiles")
     });
     FORK.is_match(name)
+}
+
+/// Archived repositories and private security forks cannot be protected this way.
+fn left_alone(r: &prow_github::types::Repo) -> bool {
+    r.archived || (r.private && is_security_fork(&r.name))
 }
 
 /// Alternatives of Go regexes joined as upstream joins `include`/`exclude` (`a|b`).
@@ -179,7 +184,7 @@ impl<'a> Walk<'a> {
             match self.github.org_repos(org).await {
                 Ok(rs) => rs
                     .into_iter()
-                    .filter(|r| !r.archived && !(r.private && is_security_fork(&r.name)))
+                    .filter(|r| !left_alone(r))
                     .map(|r| r.name)
                     .collect::<BTreeSet<_>>()
                     .into_iter()
@@ -300,9 +305,7 @@ impl<'a> Walk<'a> {
             .unwrap_or_default();
         let (policy, notes) = branch_policy_with_jobs(
             &self.config.prow,
-            org,
-            repo,
-            branch,
+            (org, repo, branch),
             policy,
             presubmits,
             &|j, b| j.could_run(b),
@@ -353,7 +356,7 @@ impl<'a> Walk<'a> {
         }
         let action = match request {
             Some(request) => Action::Update {
-                request,
+                request: Box::new(request),
                 signatures,
             },
             None => Action::Remove,
