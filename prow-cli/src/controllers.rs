@@ -355,7 +355,7 @@ impl<'a> Command<'a> {
 }
 
 /// The GitHub options the flags give.
-fn github_options(args: &GitHubArgs) -> anyhow::Result<GitHubOptions> {
+pub fn github_options(args: &GitHubArgs) -> anyhow::Result<GitHubOptions> {
     if let Some(path) = &args.github_fake {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("read {} (the --github-fake seed file)", path.display()))?;

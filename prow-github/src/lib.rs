@@ -24,6 +24,7 @@ pub mod fake_seed;
 pub mod hmac;
 pub mod octo;
 pub mod phony;
+mod protection;
 pub mod throttle;
 pub mod types;
 pub mod webhook;

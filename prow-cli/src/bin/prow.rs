@@ -36,6 +36,7 @@ impl Command {
             Command::Hook { .. } => "hook",
             Command::ExternalPlugin { .. } => "external-plugin",
             Command::RunPod { .. } => "run-pod",
+            Command::Branchprotector(_) => "branchprotector",
         }
     }
 }
@@ -199,6 +200,9 @@ enum Command {
         #[command(flatten)]
         process: controllers::ProcessArgs,
     },
+    /// Apply `branch-protection:` to GitHub as upstream's branchprotector does (a dry run that
+    /// prints the changes unless --confirm).
+    Branchprotector(prow_cli::branchprotector::BranchprotectorArgs),
     /// Play one local pod (used by plank's local runner).
     #[command(hide = true)]
     RunPod {
@@ -532,6 +536,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Triggers(args) => triggers(args),
+        Command::Branchprotector(args) => {
+            multi_thread()?.block_on(prow_cli::branchprotector::run(&args))
+        }
         Command::Plank {
             config,
             data,

@@ -1,5 +1,6 @@
 //! Integration tests of prow-cli: the workspace's layering and the binaries' behaviour.
 
+mod branchprotector;
 mod browser;
 mod checkconfig;
 mod checkconfig_plugins;

@@ -5,6 +5,7 @@ mod events;
 mod fake;
 mod hmac;
 mod octo;
+mod octo_protection;
 mod phony;
 mod support;
 mod throttle;

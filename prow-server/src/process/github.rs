@@ -76,10 +76,10 @@ impl std::fmt::Debug for GitHubOptions {
 }
 
 /// GitHub and the bot's login.
-pub(super) type Connected = Option<(Arc<dyn GitHubClient>, String)>;
+pub type Connected = Option<(Arc<dyn GitHubClient>, String)>;
 
-/// Connects as `options` say.
-pub(super) async fn connect(options: &GitHubOptions) -> Result<Connected, ProcessError> {
+/// Connects as `options` say (also for one-shot tools such as `prow branchprotector`).
+pub async fn connect(options: &GitHubOptions) -> Result<Connected, ProcessError> {
     let github = |what: &str| {
         let what = what.to_owned();
         move |source| ProcessError::GitHub { what, source }

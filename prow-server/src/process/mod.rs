@@ -35,7 +35,7 @@ use tokio::sync::watch;
 
 pub use backend::{Backend, BackendOptions};
 pub use error::ProcessError;
-pub use github::{DEFAULT_ENDPOINT, GitHubOptions};
+pub use github::{Connected, DEFAULT_ENDPOINT, GitHubOptions, connect as connect_github};
 
 use crate::config_agent::{ConfigAgent, WatchOptions};
 

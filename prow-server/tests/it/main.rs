@@ -48,6 +48,7 @@ mod process;
 mod serve;
 mod support;
 mod tide;
+mod tide_branch_protection;
 mod tide_corpus;
 mod tide_cost;
 mod tide_queue;
