@@ -13,6 +13,7 @@
 //! [`webhook`] request validation in Prow's order and wording, and [`phony`] for sending signed
 //! webhooks.
 
+pub mod app;
 pub mod client;
 mod error;
 pub mod etag_cache;

@@ -4,6 +4,7 @@
 mod events;
 mod fake;
 mod hmac;
+mod app;
 mod octo;
 mod phony;
 mod support;
