@@ -323,3 +323,76 @@ async fn crier_in_the_process_posts_to_slack_and_uploads_prowjob_json_without_gi
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reconciler_in_the_process_runs_a_presubmit_added_while_it_was_stopped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let status_path = tmp.path().join("status-reconciler.json");
+    let mut options = options(tmp.path(), vec![Part::StatusReconciler]);
+    let fake = github("member");
+    fake.state().branches.insert(
+        (support::ORG.into(), support::REPO.into(), "master".into()),
+        "master-head".into(),
+    );
+    options.github = GitHubOptions::Client(fake.clone(), "ci-robot".to_owned());
+    options.status_reconciler = prow_server::statusreconciler::Options::default()
+        .with_status_path(Some(status_path.clone()));
+    // An earlier run reconciled the configuration as it was...
+    let before = support::hook_config(support::CONFIG, support::PLUGINS);
+    let earlier = prow_server::statusreconciler::StatusReconciler::new(
+        fake.clone(),
+        Arc::new(SqliteStore::in_memory().unwrap()),
+        "ci-robot",
+        Arc::new(prow_jobs::clock::SystemClock),
+        options.status_reconciler.clone(),
+    );
+    prow_jobs::controller::Controller::reconcile(
+        &earlier,
+        &before,
+        prow_jobs::controller::Wake::Start,
+    )
+    .await
+    .unwrap();
+    assert!(status_path.exists());
+    // ... and a required presubmit was added before this one started.
+    let added = support::CONFIG.replace(
+        "  Codertocat/Hello-World:\n  - name: unit\n",
+        "  Codertocat/Hello-World:\n  - name: extra\n    always_run: true\n    spec: {containers: [{image: alpine}]}\n  - name: unit\n",
+    );
+    assert_ne!(added, support::CONFIG);
+    std::fs::write(tmp.path().join("config.yaml"), added).unwrap();
+
+    let process = Process::build(options).await.unwrap();
+    let store = process.backend().store.clone();
+    let mut changes = store.watch();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(process.run(async {
+        let _ = stopped.await;
+    }));
+    let created = tokio::time::timeout(TIMEOUT, async {
+        loop {
+            if let Ok(prow_jobs::store::WatchEvent::Added(job)) = changes.recv().await {
+                return job;
+            }
+        }
+    })
+    .await
+    .expect("status-reconciler creates the added presubmit");
+    assert_eq!(created.spec.job, "extra");
+    let refs = created.spec.refs.as_ref().unwrap();
+    assert_eq!((refs.base_sha.as_str(), refs.pulls[0].number), ("master-head", 2));
+    stop.send(()).unwrap();
+    tokio::time::timeout(TIMEOUT, running)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let names: Vec<String> = store
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.spec.job)
+        .collect();
+    assert_eq!(names, ["extra"], "only the added job runs");
+}
