@@ -117,7 +117,10 @@ impl AppClient {
             return Ok(client);
         }
         let id = self.installation_id(org, &key).await?;
-        let what = format!("mint a token for installation {id} of github app {} in {org}", self.app_id);
+        let what = format!(
+            "mint a token for installation {id} of github app {} in {org}",
+            self.app_id
+        );
         let response = self
             .app
             .send(
@@ -135,7 +138,11 @@ impl AppClient {
         })?;
         let client =
             OctocrabClient::with_token_counting(&self.endpoint, &token.token, self.app.counters())?;
-        tracing::info!(org, installation = id, "minted a github app installation token");
+        tracing::info!(
+            org,
+            installation = id,
+            "minted a github app installation token"
+        );
         self.minted_map().insert(
             id,
             Minted {
@@ -187,7 +194,10 @@ impl AppClient {
 
     async fn list_installations(&self) -> Result<()> {
         let what = format!("list the installations of github app {}", self.app_id);
-        let found: Vec<Installation> = self.app.all_pages(&what, "/app/installations", None).await?;
+        let found: Vec<Installation> = self
+            .app
+            .all_pages(&what, "/app/installations", None)
+            .await?;
         let map: BTreeMap<String, u64> = found
             .into_iter()
             .map(|i| (i.account.login.to_lowercase(), i.id))
@@ -232,7 +242,9 @@ pub fn split_query(query: &str) -> (BTreeMap<String, Vec<String>>, Vec<String>) 
             None
         };
         match org {
-            Some(org) if !org.is_empty() => by_org.entry(org.to_lowercase()).or_default().push(term),
+            Some(org) if !org.is_empty() => {
+                by_org.entry(org.to_lowercase()).or_default().push(term)
+            }
             _ => rest.push(term),
         }
     }

@@ -87,6 +87,9 @@ pub struct FakeState {
     pub forks: BTreeMap<(String, String, String), String>,
 }
 
+/// What makes each failing method fail during an outage, by method name.
+type Outages = BTreeMap<&'static str, fn() -> Error>;
+
 /// An in-memory GitHub.
 #[derive(Debug, Default)]
 pub struct FakeGitHub {
@@ -94,7 +97,7 @@ pub struct FakeGitHub {
     /// Errors to answer with, by method name, in order (see [`FakeGitHub::fail_next`]).
     failures: Mutex<BTreeMap<&'static str, VecDeque<Error>>>,
     /// Methods that fail on every call until the outage ends ([`FakeGitHub::start_outage`]).
-    outages: Mutex<BTreeMap<&'static str, fn() -> Error>>,
+    outages: Mutex<Outages>,
     /// Counts calls, so that tests can wait for the state to change ([`FakeGitHub::wait_until`]).
     changes: tokio::sync::watch::Sender<u64>,
 }

@@ -574,7 +574,10 @@ impl OctocrabClient {
                 Some(field) => {
                     let mut wrapped: Value = decode(what, &response.body)?;
                     // An answer of another shape (an array, say) is an error, not a panic.
-                    let inner = wrapped.get_mut(field).map(Value::take).unwrap_or(Value::Null);
+                    let inner = wrapped
+                        .get_mut(field)
+                        .map(Value::take)
+                        .unwrap_or(Value::Null);
                     serde_json::from_value(inner).map_err(|e| Error::Transport {
                         what: format!("read the answer to {what}"),
                         source: Box::new(e),

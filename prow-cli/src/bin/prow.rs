@@ -626,8 +626,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dry_run,
             process,
         } => {
-            let mut command =
-                command(&config, &data, vec![Part::StatusReconciler]).github(&github);
+            let mut command = command(&config, &data, vec![Part::StatusReconciler]).github(&github);
             command.plugin_config = Some(&plugin_config);
             let mut options = command.options(&process)?;
             options.status_reconciler = reconciler.options(dry_run)?;

@@ -128,7 +128,10 @@ fn stored_jobs(dir: &std::path::Path) -> Vec<String> {
 fn a_presubmit_added_since_the_last_run_runs_on_trusted_pull_requests() {
     let tmp = tempfile::tempdir().unwrap();
     files(tmp.path());
-    let command = status_reconciler(tmp.path(), &["--status-path", "state.json", "--dry-run=false"]);
+    let command = status_reconciler(
+        tmp.path(),
+        &["--status-path", "state.json", "--dry-run=false"],
+    );
     assert!(run_until_logged(command, "created a ProwJob"));
     assert_eq!(stored_jobs(tmp.path()), ["e2e #7"]);
     // The state now holds both jobs.

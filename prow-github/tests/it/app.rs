@@ -66,7 +66,9 @@ fn route(clock: Arc<TestClock>) -> impl Fn(&Seen, &str) -> Answer + Send + 'stat
                     ),
                 )
             }
-            ("GET", path) if path.starts_with("/search/") => ok(r#"{"total_count": 0, "items": []}"#),
+            ("GET", path) if path.starts_with("/search/") => {
+                ok(r#"{"total_count": 0, "items": []}"#)
+            }
             _ => ok("[]"),
         }
     }
@@ -101,16 +103,25 @@ async fn each_org_uses_its_own_installation_token_refreshed_before_expiry() {
     let clock = Arc::new(TestClock(Mutex::new(start())));
     let (endpoint, log) = fake_github(route(clock.clone()));
     let github = app(&endpoint, clock.clone());
-    github.repo_labels("kubernetes", "test-infra").await.unwrap();
+    github
+        .repo_labels("kubernetes", "test-infra")
+        .await
+        .unwrap();
     github.repo_labels("knative", "serving").await.unwrap();
-    github.issue_labels("kubernetes", "kubernetes", 7).await.unwrap();
+    github
+        .issue_labels("kubernetes", "kubernetes", 7)
+        .await
+        .unwrap();
     // 58 minutes on, both tokens have two minutes left: still used.
     clock.advance(Duration::from_secs(58 * 60));
     github.repo_labels("knative", "serving").await.unwrap();
     // 59m30s after minting, less than a minute left: each is replaced at its next use.
     clock.advance(Duration::from_secs(90));
     github.repo_labels("knative", "serving").await.unwrap();
-    github.repo_labels("kubernetes", "test-infra").await.unwrap();
+    github
+        .repo_labels("kubernetes", "test-infra")
+        .await
+        .unwrap();
     github.repo_labels("knative", "eventing").await.unwrap();
     insta::assert_snapshot!(seen(&log), @r"
     GET /app/installations?per_page=100 <jwt>
@@ -151,7 +162,9 @@ async fn a_search_runs_once_per_org_with_its_token() {
     let (endpoint, log) = fake_github(route(clock.clone()));
     let github = app(&endpoint, clock);
     github
-        .search_issues(r#"is:pr state:open label:"do not merge" org:"knative" repo:"kubernetes/test-infra""#)
+        .search_issues(
+            r#"is:pr state:open label:"do not merge" org:"knative" repo:"kubernetes/test-infra""#,
+        )
         .await
         .unwrap();
     let searches: Vec<String> = log
@@ -180,12 +193,16 @@ async fn the_bot_is_the_apps_slug() {
 
 #[test]
 fn split_query_groups_org_terms() {
-    let (by_org, rest) = split_query(r#"is:pr label:"a b" -repo:"k8s/x" org:"Knative" repo:"k8s/y""#);
+    let (by_org, rest) =
+        split_query(r#"is:pr label:"a b" -repo:"k8s/x" org:"Knative" repo:"k8s/y""#);
     assert_eq!(rest, ["is:pr", r#"label:"a b""#]);
     assert_eq!(
         by_org.into_iter().collect::<Vec<_>>(),
         [
-            ("k8s".to_owned(), vec![r#"-repo:"k8s/x""#.to_owned(), r#"repo:"k8s/y""#.to_owned()]),
+            (
+                "k8s".to_owned(),
+                vec![r#"-repo:"k8s/x""#.to_owned(), r#"repo:"k8s/y""#.to_owned()]
+            ),
             ("knative".to_owned(), vec![r#"org:"Knative""#.to_owned()]),
         ]
     );

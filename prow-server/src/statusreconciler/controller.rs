@@ -321,9 +321,10 @@ impl StatusReconciler {
     ) -> Result<bool, String> {
         let trigger = trigger_for(&config.plugins, org, repo);
         let author = pr.user.login.as_str();
-        let trusted = trust::trusted_user(self.github.as_ref(), &trigger, &self.bot, author, org, repo)
-            .await
-            .map_err(|e| e.to_string())?;
+        let trusted =
+            trust::trusted_user(self.github.as_ref(), &trigger, &self.bot, author, org, repo)
+                .await
+                .map_err(|e| e.to_string())?;
         if trusted {
             return Ok(true);
         }
@@ -332,7 +333,9 @@ impl StatusReconciler {
             .issue_labels(org, repo, pr.number)
             .await
             .map_err(|e| format!("read the labels: {e}"))?;
-        Ok(labels.iter().any(|l| l.name.eq_ignore_ascii_case(OK_TO_TEST)))
+        Ok(labels
+            .iter()
+            .any(|l| l.name.eq_ignore_ascii_case(OK_TO_TEST)))
     }
 
     async fn retire_removed(
@@ -456,14 +459,17 @@ impl prow_jobs::controller::Controller for StatusReconciler {
             let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
             last.replace(current.clone())
         };
-        let previous = match previous.or_else(|| self.baseline().map(|p| Baseline::Stored(Arc::new(p)))) {
-            Some(previous) => previous,
-            None => {
-                tracing::info!("recorded the presubmits in force; reconciling from the next change");
-                self.save(current.presubmits());
-                return Ok(Pass::default());
-            }
-        };
+        let previous =
+            match previous.or_else(|| self.baseline().map(|p| Baseline::Stored(Arc::new(p)))) {
+                Some(previous) => previous,
+                None => {
+                    tracing::info!(
+                        "recorded the presubmits in force; reconciling from the next change"
+                    );
+                    self.save(current.presubmits());
+                    return Ok(Pass::default());
+                }
+            };
         let unchanged = match &previous {
             Baseline::Config(old) => Arc::ptr_eq(old, &config.config),
             Baseline::Stored(_) => false,

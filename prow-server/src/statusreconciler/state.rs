@@ -107,7 +107,10 @@ pub(super) fn save(path: &Path, presubmits: &Presubmits) -> Result<(), String> {
             .collect(),
     };
     let text = serde_json::to_vec(&stored).map_err(|e| format!("encode the state: {e}"))?;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut file = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| format!("write {}: {e}", path.display()))?;
     std::io::Write::write_all(&mut file, &text)

@@ -380,7 +380,10 @@ async fn status_reconciler_in_the_process_runs_a_presubmit_added_while_it_was_st
     .expect("status-reconciler creates the added presubmit");
     assert_eq!(created.spec.job, "extra");
     let refs = created.spec.refs.as_ref().unwrap();
-    assert_eq!((refs.base_sha.as_str(), refs.pulls[0].number), ("master-head", 2));
+    assert_eq!(
+        (refs.base_sha.as_str(), refs.pulls[0].number),
+        ("master-head", 2)
+    );
     stop.send(()).unwrap();
     tokio::time::timeout(TIMEOUT, running)
         .await

@@ -25,9 +25,7 @@ const JOB_SPEC: &str = "spec: {containers: [{image: alpine}]}";
 /// A snapshot whose presubmits for `acme/widgets` and `acme/gadgets` are `widgets` and
 /// `gadgets` (YAML list items, indented under the repository).
 fn snapshot(widgets: &str, gadgets: &str) -> ConfigSnapshot {
-    let config = format!(
-        "presubmits:\n  {ORG}/{REPO}:\n{widgets}\n  {ORG}/{OTHER}:\n{gadgets}\n"
-    );
+    let config = format!("presubmits:\n  {ORG}/{REPO}:\n{widgets}\n  {ORG}/{OTHER}:\n{gadgets}\n");
     crate::support::hook_config(&config, "plugins: {}\n")
 }
 
@@ -40,7 +38,14 @@ fn always(name: &str) -> String {
 }
 
 /// Open PR `n` of `repo` by `author` with `labels`, head `head-n`, base `main`.
-fn add_pr(github: &FakeGitHub, repo: &str, n: u64, author: &str, labels: &[&str], extra: serde_json::Value) {
+fn add_pr(
+    github: &FakeGitHub,
+    repo: &str,
+    n: u64,
+    author: &str,
+    labels: &[&str],
+    extra: serde_json::Value,
+) {
     let labels: Vec<_> = labels.iter().map(|l| json!({"name": l})).collect();
     let mut pr = json!({
         "id": n, "number": n, "title": format!("Change {n}"), "state": "open",
@@ -170,7 +175,14 @@ async fn added_always_run_presubmit_runs_on_trusted_prs_only() {
     add_pr(&s.github, REPO, 1, "member", &[], json!({}));
     add_pr(&s.github, REPO, 2, "stranger", &[], json!({}));
     add_pr(&s.github, REPO, 3, "stranger", &["ok-to-test"], json!({}));
-    add_pr(&s.github, REPO, 4, "member", &[], json!({"mergeable": false}));
+    add_pr(
+        &s.github,
+        REPO,
+        4,
+        "member",
+        &[],
+        json!({"mergeable": false}),
+    );
     let old = snapshot(&always("unit"), &always("build"));
     let new = snapshot(
         &format!("{}{}{}", always("unit"), always("e2e"), job("manual", "")),
@@ -207,7 +219,11 @@ async fn run_if_changed_presubmit_runs_where_its_files_changed() {
     }
     let old = snapshot(&always("unit"), &always("build"));
     let new = snapshot(
-        &format!("{}{}", always("unit"), job("go-test", "run_if_changed: '\\.go$'")),
+        &format!(
+            "{}{}",
+            always("unit"),
+            job("go-test", "run_if_changed: '\\.go$'")
+        ),
         &always("build"),
     );
     assert_eq!(s.change(&old, &new).await, Vec::<String>::new());
@@ -242,14 +258,24 @@ async fn removed_presubmit_retires_its_context_through_the_driver() {
     add_pr(&s.github, REPO, 2, "member", &[], json!({}));
     set_status(&s.github, REPO, "head-1", "lint", "failure");
     set_status(&s.github, REPO, "head-1", "unit", "success");
-    let old = snapshot(&format!("{}{}", always("unit"), always("lint")), &always("build"));
+    let old = snapshot(
+        &format!("{}{}", always("unit"), always("lint")),
+        &always("build"),
+    );
     let new = snapshot(&always("unit"), &always("build"));
     let (publish, receiver) = tokio::sync::watch::channel(Arc::new(old));
     let handle = prow_jobs::config::ConfigHandle::new(receiver);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let metrics = ControllerMetrics::default();
     let github = s.github.clone();
-    let driver = drive(&s.reconciler, handle, async { let _ = stopped.await; }, &metrics);
+    let driver = drive(
+        &s.reconciler,
+        handle,
+        async {
+            let _ = stopped.await;
+        },
+        &metrics,
+    );
     let test = async move {
         // The first pass records the configuration; reads nothing of GitHub.
         publish.send(Arc::new(new)).unwrap();
@@ -283,19 +309,36 @@ async fn removed_presubmit_retires_its_context_through_the_driver() {
 async fn retiring_follows_the_removed_jobs_branches() {
     let s = setup(Options::default());
     add_pr(&s.github, REPO, 1, "member", &[], json!({}));
-    add_pr(&s.github, REPO, 2, "member", &[], json!({"base": {"ref": "release-1", "sha": "x"}}));
+    add_pr(
+        &s.github,
+        REPO,
+        2,
+        "member",
+        &[],
+        json!({"base": {"ref": "release-1", "sha": "x"}}),
+    );
     set_status(&s.github, REPO, "head-1", "rel", "failure");
     set_status(&s.github, REPO, "head-2", "rel", "failure");
     let old = snapshot(
-        &format!("{}{}", always("unit"), job("rel", "always_run: true\n    branches: ['^release-']")),
+        &format!(
+            "{}{}",
+            always("unit"),
+            job("rel", "always_run: true\n    branches: ['^release-']")
+        ),
         &always("build"),
     );
     let new = snapshot(&always("unit"), &always("build"));
     assert_eq!(s.change(&old, &new).await, Vec::<String>::new());
-    assert_eq!(statuses(&s.github, REPO, "head-1"), ["rel Failure Job failed."]);
+    assert_eq!(
+        statuses(&s.github, REPO, "head-1"),
+        ["rel Failure Job failed."]
+    );
     assert_eq!(
         statuses(&s.github, REPO, "head-2"),
-        ["rel Failure Job failed.", "rel Success Context retired without replacement."]
+        [
+            "rel Failure Job failed.",
+            "rel Success Context retired without replacement."
+        ]
     );
 }
 
@@ -333,12 +376,23 @@ async fn unchanged_config_does_nothing() {
     let new = snapshot(&text, &always("build"));
     assert_eq!(s.change(&old, &new).await, Vec::<String>::new());
     assert_eq!(
-        s.reconciler.reconcile(&new, Wake::Resync).await.unwrap().errors,
+        s.reconciler
+            .reconcile(&new, Wake::Resync)
+            .await
+            .unwrap()
+            .errors,
         Vec::<String>::new()
     );
     assert_eq!(jobs(s.store.as_ref()).await, Vec::<String>::new());
-    assert_eq!(statuses(&s.github, REPO, "head-1"), ["unit Failure Job failed."]);
-    assert_eq!(s.github.state().calls, Default::default(), "no GitHub call at all");
+    assert_eq!(
+        statuses(&s.github, REPO, "head-1"),
+        ["unit Failure Job failed."]
+    );
+    assert_eq!(
+        s.github.state().calls,
+        Default::default(),
+        "no GitHub call at all"
+    );
 }
 
 #[tokio::test]
@@ -365,11 +419,20 @@ async fn denylist_all_also_keeps_contexts() {
     let s = setup(options);
     add_pr(&s.github, REPO, 1, "member", &[], json!({}));
     set_status(&s.github, REPO, "head-1", "lint", "failure");
-    let old = snapshot(&format!("{}{}", always("unit"), always("lint")), &always("build"));
-    let new = snapshot(&format!("{}{}", always("unit"), always("e2e")), &always("build"));
+    let old = snapshot(
+        &format!("{}{}", always("unit"), always("lint")),
+        &always("build"),
+    );
+    let new = snapshot(
+        &format!("{}{}", always("unit"), always("e2e")),
+        &always("build"),
+    );
     assert_eq!(s.change(&old, &new).await, Vec::<String>::new());
     assert_eq!(jobs(s.store.as_ref()).await, Vec::<String>::new());
-    assert_eq!(statuses(&s.github, REPO, "head-1"), ["lint Failure Job failed."]);
+    assert_eq!(
+        statuses(&s.github, REPO, "head-1"),
+        ["lint Failure Job failed."]
+    );
 }
 
 #[tokio::test]
@@ -378,11 +441,20 @@ async fn dry_run_creates_and_sets_nothing() {
     let s = setup(options);
     add_pr(&s.github, REPO, 1, "member", &[], json!({}));
     set_status(&s.github, REPO, "head-1", "lint", "failure");
-    let old = snapshot(&format!("{}{}", always("unit"), always("lint")), &always("build"));
-    let new = snapshot(&format!("{}{}", always("unit"), always("e2e")), &always("build"));
+    let old = snapshot(
+        &format!("{}{}", always("unit"), always("lint")),
+        &always("build"),
+    );
+    let new = snapshot(
+        &format!("{}{}", always("unit"), always("e2e")),
+        &always("build"),
+    );
     assert_eq!(s.change(&old, &new).await, Vec::<String>::new());
     assert_eq!(jobs(s.store.as_ref()).await, Vec::<String>::new());
-    assert_eq!(statuses(&s.github, REPO, "head-1"), ["lint Failure Job failed."]);
+    assert_eq!(
+        statuses(&s.github, REPO, "head-1"),
+        ["lint Failure Job failed."]
+    );
     // It did look: the pull requests were listed and the statuses read.
     assert!(s.github.state().calls["combined_status"] >= 1);
 }
@@ -408,10 +480,17 @@ async fn continue_on_error_goes_on_after_a_failing_repository() {
                 message: "bad gateway".into(),
             },
         );
-        let errors = s.reconciler.reconcile(&new, Wake::Config).await.unwrap().errors;
+        let errors = s
+            .reconciler
+            .reconcile(&new, Wake::Config)
+            .await
+            .unwrap()
+            .errors;
         assert_eq!(
             errors,
-            ["failed to list pull requests for acme/gadgets: list: github answered 502: bad gateway"],
+            [
+                "failed to list pull requests for acme/gadgets: list: github answered 502: bad gateway"
+            ],
             "continue_on_error={continue_on_error}"
         );
         let listed = s.github.state().calls["pull_requests"];
@@ -427,12 +506,19 @@ async fn all_presubmits_disappearing_is_refused() {
     let old = snapshot(&always("unit"), &always("build"));
     let new = crate::support::hook_config("presubmits: {}\n", "plugins: {}\n");
     s.reconciler.reconcile(&old, Wake::Start).await.unwrap();
-    let error = s.reconciler.reconcile(&new, Wake::Config).await.unwrap_err();
+    let error = s
+        .reconciler
+        .reconcile(&new, Wake::Config)
+        .await
+        .unwrap_err();
     assert_eq!(
         error.to_string(),
         "refusing to reconcile config update because all presubmits disappeared"
     );
-    assert_eq!(statuses(&s.github, REPO, "head-1"), ["unit Failure Job failed."]);
+    assert_eq!(
+        statuses(&s.github, REPO, "head-1"),
+        ["unit Failure Job failed."]
+    );
 }
 
 #[tokio::test]
@@ -441,14 +527,21 @@ async fn status_path_carries_the_last_configuration_across_restarts() {
     let path = dir.path().join("status-reconciler.json");
     let options = Options::default().with_status_path(Some(path.clone()));
     let old = snapshot(&always("unit"), &always("build"));
-    let new = snapshot(&format!("{}{}", always("unit"), always("e2e")), &always("build"));
+    let new = snapshot(
+        &format!("{}{}", always("unit"), always("e2e")),
+        &always("build"),
+    );
     let first = setup(options.clone());
     first.reconciler.reconcile(&old, Wake::Start).await.unwrap();
     assert!(path.exists());
     // A new process starts on the changed configuration.
     let second = setup(options);
     add_pr(&second.github, REPO, 1, "member", &[], json!({}));
-    let pass = second.reconciler.reconcile(&new, Wake::Start).await.unwrap();
+    let pass = second
+        .reconciler
+        .reconcile(&new, Wake::Start)
+        .await
+        .unwrap();
     assert_eq!(pass.errors, Vec::<String>::new());
     assert_eq!(
         jobs(second.store.as_ref()).await,
@@ -489,7 +582,11 @@ fn check(old: &str, new: &str, expected: &str) {
 #[test]
 fn delta_follows_upstream_rules() {
     // A new always_run job is added; a new job needing /test is not.
-    check(&always("a"), &format!("{}{}{}", always("a"), always("b"), job("c", "")), "b |  | ");
+    check(
+        &always("a"),
+        &format!("{}{}{}", always("a"), always("b"), job("c", "")),
+        "b |  | ",
+    );
     // A job that starts reporting is added.
     check(
         &job("a", "always_run: true\n    skip_report: true"),
@@ -503,29 +600,56 @@ fn delta_follows_upstream_rules() {
         "a |  | ",
     );
     // Optional jobs are never added; a job going optional is nothing.
-    check(&always("a"), &job("a", "always_run: true\n    optional: true"), " |  | ");
+    check(
+        &always("a"),
+        &job("a", "always_run: true\n    optional: true"),
+        " |  | ",
+    );
     // Removed, and renamed contexts.
-    check(&format!("{}{}", always("a"), always("b")), &always("a"), " | b | ");
-    check(&always("a"), &job("a", "always_run: true\n    context: new-a"), " |  | a->new-a");
+    check(
+        &format!("{}{}", always("a"), always("b")),
+        &always("a"),
+        " | b | ",
+    );
+    check(
+        &always("a"),
+        &job("a", "always_run: true\n    context: new-a"),
+        " |  | a->new-a",
+    );
 }
 
 #[test]
 fn migrator_plans_as_upstream() {
     let status = |context: &str, state: &str| -> Status {
-        serde_json::from_value(json!({"context": context, "state": state, "description": "d"})).unwrap()
+        serde_json::from_value(json!({"context": context, "state": state, "description": "d"}))
+            .unwrap()
     };
-    let retire = Mode::Retire { context: "old".into() };
+    let retire = Mode::Retire {
+        context: "old".into(),
+    };
     assert!(migrator::plan(&retire, &[status("other", "failure")]).is_empty());
     let planned = migrator::plan(&retire, &[status("old", "failure")]);
     assert_eq!(planned.len(), 1);
     assert_eq!(planned[0].state, StatusState::Success);
     assert_eq!(planned[0].description.as_deref(), Some(migrator::RETIRED));
-    let moving = Mode::Move { from: "old".into(), to: "new".into() };
+    let moving = Mode::Move {
+        from: "old".into(),
+        to: "new".into(),
+    };
     // The new context is there already: nothing moves.
-    assert!(migrator::plan(&moving, &[status("old", "failure"), status("new", "pending")]).is_empty());
+    assert!(
+        migrator::plan(
+            &moving,
+            &[status("old", "failure"), status("new", "pending")]
+        )
+        .is_empty()
+    );
     let planned = migrator::plan(&moving, &[status("old", "pending")]);
     assert_eq!(
-        planned.iter().map(|s| (s.context.as_str(), s.state)).collect::<Vec<_>>(),
+        planned
+            .iter()
+            .map(|s| (s.context.as_str(), s.state))
+            .collect::<Vec<_>>(),
         [("new", StatusState::Pending), ("old", StatusState::Success)]
     );
 }
