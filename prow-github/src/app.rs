@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::client::{ApiUsage, DraftReview, GitHubClient, NewPullRequest, Result};
 use crate::error::Error;
 use crate::octo::{Method, OctocrabClient};
+use crate::query::split_query;
 use crate::types::{
     BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
     MergeRequest, Milestone, Permission, PullRequest, PullRequestFile, RateLimit, Review, Status,
@@ -222,58 +223,6 @@ fn parse_time(text: &str) -> std::result::Result<SystemTime, String> {
     chrono::DateTime::parse_from_rfc3339(text)
         .map(SystemTime::from)
         .map_err(|e| format!("expires_at {text:?}: {e}"))
-}
-
-/// A search query split into its organisation-scoped terms (`org:`, `repo:`, `-repo:`), by
-/// organisation, and the rest, as upstream's tide splits queries for App auth.
-pub fn split_query(query: &str) -> (BTreeMap<String, Vec<String>>, Vec<String>) {
-    let mut by_org: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut rest = Vec::new();
-    for term in terms(query) {
-        let bare = term.strip_prefix('-').unwrap_or(&term);
-        let org = if let Some(value) = bare.strip_prefix("org:") {
-            Some(value.trim_matches('"').to_owned())
-        } else if let Some(value) = bare.strip_prefix("repo:") {
-            value
-                .trim_matches('"')
-                .split_once('/')
-                .map(|(org, _)| org.to_owned())
-        } else {
-            None
-        };
-        match org {
-            Some(org) if !org.is_empty() => {
-                by_org.entry(org.to_lowercase()).or_default().push(term)
-            }
-            _ => rest.push(term),
-        }
-    }
-    (by_org, rest)
-}
-
-/// The whitespace-separated terms of a query; quoted text keeps its spaces.
-fn terms(query: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for c in query.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                current.push(c);
-            }
-            c if c.is_whitespace() && !quoted => {
-                if !current.is_empty() {
-                    out.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
 }
 
 /// Implements [`GitHubClient`] for [`AppClient`]: the methods in `by_org` go to the

@@ -8,7 +8,9 @@
 //!
 //! Today: the [`client::GitHubClient`] trait, implemented over octocrab ([`octo`]: token or
 //! GitHub App, ETag cache, coalesced GETs, rate-limit tracking with [`throttle`],
-//! `Retry-After`) and by an in-memory fake (`fake`, behind the `test-util` feature);
+//! `Retry-After`; [`app`] for a GitHub App installed in many organisations, with [`query`]
+//! splitting searches per organisation) and by an in-memory fake (`fake`, behind the
+//! `test-util` feature);
 //! [`events`] (the webhook payloads Prow handles), [`hmac`] signing and verification,
 //! [`webhook`] request validation in Prow's order and wording, and [`phony`] for sending signed
 //! webhooks.
@@ -25,6 +27,7 @@ pub mod fake_seed;
 pub mod hmac;
 pub mod octo;
 pub mod phony;
+pub mod query;
 pub mod throttle;
 pub mod types;
 pub mod webhook;

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use prow_github::GitHubClient;
-use prow_github::app::{AppClient, WallClock, split_query};
+use prow_github::app::{AppClient, WallClock};
+use prow_github::query::split_query;
 
 use crate::octo::{Answer, Seen, fake_github, jwt_claims, ok};
 

@@ -20,7 +20,7 @@ use prow_jobs::store::JobStore;
 use prow_plugins::plugins::trigger::presubmit_job;
 use prow_plugins::trust::{self, OK_TO_TEST};
 
-use super::diff::{self, Migration, Presubmits};
+use super::diff::{self, Presubmits};
 use super::migrator::{self, MigrateOptions, Mode};
 use super::state;
 
@@ -161,11 +161,25 @@ impl StatusReconciler {
         if stop(&errors) {
             return Ok(Pass::with_errors(errors));
         }
-        self.retire_removed(&delta.removed, &mut errors).await;
+        let retire = delta.removed.iter().map(|(&org_repo, jobs)| {
+            let modes = jobs.iter().map(|job| {
+                let context = job.context.clone();
+                (Mode::Retire { context }, *job)
+            });
+            (org_repo, modes.collect())
+        });
+        self.apply_modes(retire.collect(), &mut errors).await;
         if stop(&errors) {
             return Ok(Pass::with_errors(errors));
         }
-        self.move_migrated(&delta.migrated, &mut errors).await;
+        let moves = delta.migrated.iter().map(|(&org_repo, migrations)| {
+            let modes = migrations.iter().map(|m| {
+                let (from, to) = (m.from.context.clone(), m.to.context.clone());
+                (Mode::Move { from, to }, m.from)
+            });
+            (org_repo, modes.collect())
+        });
+        self.apply_modes(moves.collect(), &mut errors).await;
         Ok(Pass::with_errors(errors))
     }
 
@@ -338,12 +352,14 @@ impl StatusReconciler {
             .any(|l| l.name.eq_ignore_ascii_case(OK_TO_TEST)))
     }
 
-    async fn retire_removed(
+    /// Applies `work`: per `org/repo`, each mode on the open pull requests whose base branch
+    /// the job (as it was) runs on.
+    async fn apply_modes(
         &self,
-        removed: &BTreeMap<&str, Vec<&Presubmit>>,
+        work: Vec<(&str, Vec<(Mode, &Presubmit)>)>,
         errors: &mut Vec<String>,
     ) {
-        for (&org_repo, jobs) in removed {
+        for (org_repo, modes) in work.into_iter().filter(|(_, modes)| !modes.is_empty()) {
             let Some((org, repo)) = org_repo.split_once('/') else {
                 errors.push(format!(
                     "string {org_repo:?} can not be interpreted as org/repo"
@@ -351,57 +367,23 @@ impl StatusReconciler {
                 continue;
             };
             if Options::denied(&self.options.denylist_all, org, org_repo) {
+                tracing::info!(org, repo, "denylisted: not retiring or moving contexts");
                 continue;
             }
-            for job in jobs {
-                tracing::info!(org, repo, context = %job.context, "retiring context");
-                let mode = Mode::Retire {
-                    context: job.context.clone(),
-                };
+            for (mode, job) in modes {
+                match &mode {
+                    Mode::Retire { context } => {
+                        tracing::info!(org, repo, context = %context, "retiring context");
+                    }
+                    Mode::Move { from, to } => {
+                        tracing::info!(org, repo, from = %from, to = %to, "migrating context");
+                    }
+                }
                 let failed = migrator::migrate(
                     self.github.as_ref(),
                     (org, repo),
                     &mode,
                     |branch| job.could_run(branch),
-                    self.migrate_options(),
-                )
-                .await;
-                let stop = !failed.is_empty() && !self.options.continue_on_error;
-                errors.extend(failed);
-                if stop {
-                    return;
-                }
-            }
-        }
-    }
-
-    async fn move_migrated(
-        &self,
-        migrated: &BTreeMap<&str, Vec<Migration<'_>>>,
-        errors: &mut Vec<String>,
-    ) {
-        for (&org_repo, migrations) in migrated {
-            let Some((org, repo)) = org_repo.split_once('/') else {
-                errors.push(format!(
-                    "string {org_repo:?} can not be interpreted as org/repo"
-                ));
-                continue;
-            };
-            if Options::denied(&self.options.denylist_all, org, org_repo) {
-                continue;
-            }
-            for migration in migrations {
-                let (from, to) = (&migration.from.context, &migration.to.context);
-                tracing::info!(org, repo, from = %from, to = %to, "migrating context");
-                let mode = Mode::Move {
-                    from: from.clone(),
-                    to: to.clone(),
-                };
-                let failed = migrator::migrate(
-                    self.github.as_ref(),
-                    (org, repo),
-                    &mode,
-                    |branch| migration.from.could_run(branch),
                     self.migrate_options(),
                 )
                 .await;

@@ -390,12 +390,9 @@ async fn status_reconciler_in_the_process_runs_a_presubmit_added_while_it_was_st
         .unwrap()
         .unwrap()
         .unwrap();
-    let names: Vec<String> = store
-        .list(&Default::default())
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|j| j.spec.job)
-        .collect();
-    assert_eq!(names, ["extra"], "only the added job runs");
+    assert_eq!(
+        support::job_names(store.as_ref()).await,
+        ["extra"],
+        "only the added job runs"
+    );
 }

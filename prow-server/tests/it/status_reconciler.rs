@@ -1,6 +1,7 @@
 //! status-reconciler against the fake GitHub and a SQLite job store: configuration changes
 //! published on the one handle, passes run by the controller driver or called directly.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use prow_config::ConfigSnapshot;
@@ -413,12 +414,8 @@ async fn denylisted_repo_is_left_alone() {
     );
 }
 
-#[tokio::test]
-async fn denylist_all_also_keeps_contexts() {
-    let options = Options::default().with_denylist_all([ORG.to_owned()]);
-    let s = setup(options);
-    add_pr(&s.github, REPO, 1, "member", &[], json!({}));
-    set_status(&s.github, REPO, "head-1", "lint", "failure");
+/// Widgets before and after `lint` was removed and `e2e` added.
+fn lint_removed_e2e_added() -> (ConfigSnapshot, ConfigSnapshot) {
     let old = snapshot(
         &format!("{}{}", always("unit"), always("lint")),
         &always("build"),
@@ -427,36 +424,37 @@ async fn denylist_all_also_keeps_contexts() {
         &format!("{}{}", always("unit"), always("e2e")),
         &always("build"),
     );
+    (old, new)
+}
+
+/// Removes `lint` and adds `e2e` under `options`, checks that no job and no status came of
+/// it, and answers how many times each GitHub method was called.
+async fn change_touching_nothing(options: Options) -> BTreeMap<&'static str, u64> {
+    let s = setup(options);
+    add_pr(&s.github, REPO, 1, "member", &[], json!({}));
+    set_status(&s.github, REPO, "head-1", "lint", "failure");
+    let (old, new) = lint_removed_e2e_added();
     assert_eq!(s.change(&old, &new).await, Vec::<String>::new());
     assert_eq!(jobs(s.store.as_ref()).await, Vec::<String>::new());
     assert_eq!(
         statuses(&s.github, REPO, "head-1"),
         ["lint Failure Job failed."]
     );
+    s.github.state().calls.clone()
+}
+
+#[tokio::test]
+async fn denylist_all_also_keeps_contexts() {
+    let calls =
+        change_touching_nothing(Options::default().with_denylist_all([ORG.to_owned()])).await;
+    assert_eq!(calls.get("pull_requests"), None, "{calls:?}");
 }
 
 #[tokio::test]
 async fn dry_run_creates_and_sets_nothing() {
-    let options = Options::default().with_dry_run(true);
-    let s = setup(options);
-    add_pr(&s.github, REPO, 1, "member", &[], json!({}));
-    set_status(&s.github, REPO, "head-1", "lint", "failure");
-    let old = snapshot(
-        &format!("{}{}", always("unit"), always("lint")),
-        &always("build"),
-    );
-    let new = snapshot(
-        &format!("{}{}", always("unit"), always("e2e")),
-        &always("build"),
-    );
-    assert_eq!(s.change(&old, &new).await, Vec::<String>::new());
-    assert_eq!(jobs(s.store.as_ref()).await, Vec::<String>::new());
-    assert_eq!(
-        statuses(&s.github, REPO, "head-1"),
-        ["lint Failure Job failed."]
-    );
+    let calls = change_touching_nothing(Options::default().with_dry_run(true)).await;
     // It did look: the pull requests were listed and the statuses read.
-    assert!(s.github.state().calls["combined_status"] >= 1);
+    assert!(calls["combined_status"] >= 1, "{calls:?}");
 }
 
 #[tokio::test]
