@@ -208,3 +208,36 @@ fn split_query_groups_org_terms() {
         ]
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Splitting keeps every term exactly once, and each org-scoped term names its org.
+    #[test]
+    fn proptest_split_query_keeps_every_term(
+        terms in proptest::collection::vec(
+            proptest::prop_oneof![
+                "(is:pr|state:open|archived:false)",
+                r#"label:"[a-z ]{1,8}""#,
+                r#"-?repo:"[a-z]{1,4}/[a-z]{1,4}""#,
+                r#"org:"[a-zA-Z]{1,4}""#,
+            ],
+            0..8,
+        )
+    ) {
+        let query = terms.join(" ");
+        let (by_org, rest) = split_query(&query);
+        let mut again: Vec<String> = rest.clone();
+        for (org, scoped) in &by_org {
+            for term in scoped {
+                proptest::prop_assert!(term.to_lowercase().contains(&format!("\"{org}")), "{term} under {org}");
+            }
+            again.extend(scoped.iter().cloned());
+        }
+        let mut expected = terms.clone();
+        expected.sort();
+        again.sort();
+        proptest::prop_assert_eq!(again, expected);
+        proptest::prop_assert!(rest.iter().all(|t| !t.contains("org:") && !t.contains("repo:")));
+    }
+}

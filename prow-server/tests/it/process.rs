@@ -396,3 +396,77 @@ async fn status_reconciler_in_the_process_runs_a_presubmit_added_while_it_was_st
         "only the added job runs"
     );
 }
+
+/// A GitHub API on 127.0.0.1 for App 42 installed in `acme` only; answers the requests'
+/// `METHOD path` in order.
+async fn fake_app_api() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::routing::{get, post};
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = |seen: &Arc<std::sync::Mutex<Vec<String>>>, line: &str| {
+        seen.lock().unwrap().push(line.to_owned());
+    };
+    let (a, b, c) = (seen.clone(), seen.clone(), seen.clone());
+    let app = axum::Router::new()
+        .route(
+            "/app/installations",
+            get(move || async move {
+                log(&a, "GET /app/installations");
+                axum::Json(serde_json::json!([{"id": 1, "account": {"login": "acme"}}]))
+            }),
+        )
+        .route(
+            "/app/installations/{id}/access_tokens",
+            post(move |axum::extract::Path(id): axum::extract::Path<u64>| async move {
+                log(&b, &format!("POST /app/installations/{id}/access_tokens"));
+                (
+                    axum::http::StatusCode::CREATED,
+                    axum::Json(serde_json::json!({"token": "acme-token", "expires_at": "2999-01-01T00:00:00Z"})),
+                )
+            }),
+        )
+        .route(
+            "/app",
+            get(move || async move {
+                log(&c, "GET /app");
+                axum::Json(serde_json::json!({"slug": "prow-app"}))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (endpoint, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_github_app_acts_per_org_and_a_missing_installation_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../prow-github/tests/data/keys/test-app.pem");
+    let (endpoint, seen) = fake_app_api().await;
+    let app = |org: &str| GitHubOptions::App {
+        endpoint: endpoint.clone(),
+        app_id: 42,
+        private_key_path: key.clone(),
+        org: Some(org.to_owned()),
+        bot: String::new(),
+    };
+    let mut options = options(tmp.path(), vec![Part::StatusReconciler]);
+    options.listen = None;
+    options.github = app("elsewhere");
+    let err = Process::build(options.clone()).await.unwrap_err();
+    assert_eq!(
+        prow_jobs::controller::error_chain(&err),
+        "act as the GitHub App: the github app 42 is not installed in organization elsewhere"
+    );
+    options.github = app("acme");
+    Process::build(options).await.unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            "GET /app/installations",
+            "GET /app/installations",
+            "POST /app/installations/1/access_tokens",
+            "GET /app",
+        ]
+    );
+}
