@@ -345,31 +345,6 @@ fn matches_term(
     result != negated
 }
 
-/// Splits a query into terms, keeping quoted values together.
-fn query_terms(query: &str) -> Vec<String> {
-    let mut terms = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for c in query.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                current.push(c);
-            }
-            c if c.is_whitespace() && !quoted => {
-                if !current.is_empty() {
-                    terms.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        terms.push(current);
-    }
-    terms
-}
-
 #[async_trait]
 impl GitHubClient for FakeGitHub {
     async fn bot_user(&self) -> Result<User> {
@@ -1030,7 +1005,7 @@ impl GitHubClient for FakeGitHub {
 
     async fn search_issues(&self, query: &str) -> Result<Vec<Issue>> {
         let state = self.call("search_issues")?;
-        let terms = query_terms(query);
+        let terms = crate::query::query_terms(query);
         Ok(state
             .issues
             .iter()

@@ -62,7 +62,7 @@ impl std::fmt::Debug for GitBase {
 /// Requests sent and answered from the ETag cache, shared by the clones of a client and by
 /// the installations of one App (they share its cache).
 #[derive(Debug, Default)]
-struct Counters {
+pub(crate) struct Counters {
     requests: AtomicU64,
     cache_hits: AtomicU64,
 }
@@ -124,14 +124,14 @@ impl CacheStorage for CountingCache {
 
 /// A response read whole.
 #[derive(Debug, Clone)]
-struct Response {
-    status: u16,
+pub(crate) struct Response {
+    pub(crate) status: u16,
     next: Option<String>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 #[derive(Clone, Copy)]
-enum Method {
+pub(crate) enum Method {
     Get,
     Post,
     Put,
@@ -219,7 +219,7 @@ fn error_for(what: &str, status: u16, limits: &Limits, body: &[u8]) -> Error {
     }
 }
 
-fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
+pub(crate) fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| Error::Transport {
         what: format!("read the answer to {what}"),
         source: Box::new(e),
@@ -251,7 +251,16 @@ impl OctocrabClient {
     /// A client acting with `token` against `endpoint` (such as [`DEFAULT_ENDPOINT`], an
     /// Enterprise `https://host/api/v3`, or a fake).
     pub fn with_token(endpoint: &str, token: &str) -> Result<Self> {
-        let counters = Arc::default();
+        Self::with_token_counting(endpoint, token, Arc::default())
+    }
+
+    /// [`OctocrabClient::with_token`] counting its requests in `counters` (an App's
+    /// installations count together).
+    pub(crate) fn with_token_counting(
+        endpoint: &str,
+        token: &str,
+        counters: Arc<Counters>,
+    ) -> Result<Self> {
         let octocrab = Octocrab::builder()
             .cache(counting_cache(&counters))
             .base_uri(endpoint)
@@ -313,7 +322,7 @@ impl OctocrabClient {
     }
 
     /// A client acting as GitHub App `app_id` itself (JWT auth), with an ETag cache.
-    fn app(endpoint: &str, app_id: u64, private_key_pem: &[u8]) -> Result<Self> {
+    pub(crate) fn app(endpoint: &str, app_id: u64, private_key_pem: &[u8]) -> Result<Self> {
         let setup = |e: octocrab::Error| Error::Transport {
             what: format!("set up github app {app_id} for {endpoint}"),
             source: Box::new(e),
@@ -368,6 +377,11 @@ impl OctocrabClient {
         }
     }
 
+    /// The counters this client shares with its clones.
+    pub(crate) fn counters(&self) -> Arc<Counters> {
+        Arc::clone(&self.counters)
+    }
+
     /// The requests sent so far, and how many the cache answered.
     pub fn stats(&self) -> RequestStats {
         RequestStats {
@@ -388,7 +402,7 @@ impl OctocrabClient {
     /// Sends a request and reads the answer; non-success statuses are typed errors. A GET
     /// identical to one on its way waits for that one's answer instead of asking again (as
     /// ghproxy coalesces); if that one fails, it asks itself.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: Method,
         what: &str,
@@ -545,7 +559,7 @@ impl OctocrabClient {
     }
 
     /// Every page of a listing; `field` names the array inside wrapped answers (search).
-    async fn all_pages<T: DeserializeOwned>(
+    pub(crate) async fn all_pages<T: DeserializeOwned>(
         &self,
         what: &str,
         uri: &str,
@@ -560,7 +574,12 @@ impl OctocrabClient {
                 None => decode(what, &response.body)?,
                 Some(field) => {
                     let mut wrapped: Value = decode(what, &response.body)?;
-                    serde_json::from_value(wrapped[field].take()).map_err(|e| Error::Transport {
+                    // An answer of another shape (an array, say) is an error, not a panic.
+                    let inner = wrapped
+                        .get_mut(field)
+                        .map(Value::take)
+                        .unwrap_or(Value::Null);
+                    serde_json::from_value(inner).map_err(|e| Error::Transport {
                         what: format!("read the answer to {what}"),
                         source: Box::new(e),
                     })?

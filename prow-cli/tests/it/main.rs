@@ -19,6 +19,7 @@ mod plank;
 mod podutils;
 mod prow;
 mod reload;
+mod status_reconciler;
 mod workspace;
 
 /// Runs `command`, asserts that it succeeded (showing its stderr when not) and returns stdout.

@@ -342,7 +342,7 @@ async fn contents_permissions_and_membership() {
 }
 
 /// The claims of a JWT, unverified (the fake GitHub only checks who the App says it is).
-fn jwt_claims(bearer: &str) -> serde_json::Value {
+pub(crate) fn jwt_claims(bearer: &str) -> serde_json::Value {
     use base64::Engine;
     let jwt = bearer.strip_prefix("Bearer ").unwrap();
     let claims = jwt.split('.').nth(1).unwrap();

@@ -46,6 +46,7 @@ mod plugins_welcome;
 mod plugins_wip;
 mod process;
 mod serve;
+mod status_reconciler;
 mod support;
 mod tide;
 mod tide_branch_protection;
