@@ -5,4 +5,6 @@ mod added;
 mod cherrypicker;
 mod refresh;
 mod remaining;
+mod reward_owners;
 mod tables;
+mod testfreeze;

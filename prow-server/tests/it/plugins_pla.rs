@@ -1,0 +1,320 @@
+//! The plugins of issue 21's second batch through the real hook: testfreeze, reward-owners,
+//! rifle, project, project-manager and buildifier (their tables are in prow-plugins'
+//! integration tests).
+
+use std::sync::Arc;
+
+use prow_github::fake::FakeGitHub;
+use prow_github::types::PullRequest;
+use prow_server::hook::Options;
+use serde_json::{Value, json};
+
+use crate::plugins_misc_support::InProcess;
+use crate::support::{self, hook_config};
+
+/// A pull request `number` by `author` in `org/repo` against `base`, added to `github`.
+fn add_pull(github: &FakeGitHub, org: &str, repo: &str, number: u64, author: &str, base: &str) {
+    let pr: PullRequest = serde_json::from_value(json!({
+        "id": number, "number": number, "title": "A change", "state": "open",
+        "user": {"login": author},
+        "html_url": format!("https://github.com/{org}/{repo}/pull/{number}"),
+        "head": {"ref": "topic", "sha": "1111111111111111111111111111111111111111"},
+        "base": {"ref": base, "sha": "2222222222222222222222222222222222222222"},
+    }))
+    .unwrap();
+    github.add_pull_request(org, repo, pr);
+}
+
+/// GitHub's `pull_request` example moved to `org/repo` with `action`, PR `number`, `base` and
+/// `labels`.
+fn pull_event(
+    action: &str,
+    org: &str,
+    repo: &str,
+    number: u64,
+    base: &str,
+    labels: &[&str],
+) -> Value {
+    let mut payload = support::opened("author");
+    payload["action"] = action.into();
+    payload["number"] = number.into();
+    payload["pull_request"]["number"] = number.into();
+    payload["pull_request"]["base"]["ref"] = base.into();
+    payload["pull_request"]["labels"] = labels
+        .iter()
+        .map(|l| json!({"name": l}))
+        .collect::<Vec<_>>()
+        .into();
+    payload["repository"]["name"] = repo.into();
+    payload["repository"]["full_name"] = format!("{org}/{repo}").into();
+    payload["repository"]["owner"]["login"] = org.into();
+    payload
+}
+
+fn comments_on(github: &FakeGitHub, org: &str, repo: &str, number: u64) -> Vec<String> {
+    github
+        .state()
+        .comments
+        .get(&(org.to_owned(), repo.to_owned(), number))
+        .map(|c| {
+            c.iter()
+                .map(|c| c.body.clone().unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A server on 127.0.0.1 answering `path` → body; its base URL.
+async fn files_server(files: Vec<(&'static str, String)>) -> String {
+    let mut app = axum::Router::new();
+    for (path, body) in files {
+        app = app.route(path, axum::routing::get(move || async move { body }));
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// A bare repository with branches `heads` and tags `tags`, as kubernetes/kubernetes
+/// advertises them.
+fn release_repo(heads: &[&str], tags: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init_bare(dir.path()).unwrap();
+    let commit = support::commit(&repo, None, &[("README.md", "k8s\n")], "init");
+    let object = repo.find_object(commit, None).unwrap();
+    for head in heads {
+        repo.reference(&format!("refs/heads/{head}"), commit, true, "branch")
+            .unwrap();
+    }
+    for tag in tags {
+        repo.tag_lightweight(tag, &object, true).unwrap();
+    }
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testfreeze_posts_the_notice_on_new_kubernetes_master_pull_requests() {
+    use prow_plugins::plugins::testfreeze::{Sources, TestFreeze};
+    let github = support::github("author");
+    add_pull(&github, "kubernetes", "kubernetes", 7, "author", "master");
+    add_pull(
+        &github,
+        "kubernetes",
+        "kubernetes",
+        8,
+        "author",
+        "release-1.30",
+    );
+    let remote = release_repo(
+        &["master", "release-1.29", "release-1.30"],
+        &["v1.29.0", "v1.30.0-rc.1"],
+    );
+    let server = files_server(vec![
+        (
+            "/config.yaml",
+            "tide:\n  queries:\n  - repos: [kubernetes/kubernetes]\n    excludedBranches: [release-1.30]\n".to_owned(),
+        ),
+        (
+            "/prowjobs.js",
+            json!({"items": [{"spec": {"job": "ci-fast-forward"}, "status": {"state": "success", "completionTime": "2024-07-01T06:00:00Z"}}]}).to_string(),
+        ),
+    ])
+    .await;
+    let sources = Sources::new(
+        &remote.path().display().to_string(),
+        &format!("{server}/config.yaml"),
+        &format!("{server}/prowjobs.js"),
+    );
+    let plugins = "plugins:\n  kubernetes/kubernetes:\n    plugins: [testfreeze]\n";
+    let hook = InProcess::start(
+        github.clone(),
+        hook_config(support::CONFIG, plugins),
+        Options::default(),
+        vec![Arc::new(TestFreeze::new(sources))],
+    );
+    hook.deliver(
+        "pull_request",
+        &pull_event(
+            "opened",
+            "kubernetes",
+            "kubernetes",
+            7,
+            "master",
+            &["kind/bug"],
+        ),
+    )
+    .await;
+    let said = comments_on(&github, "kubernetes", "kubernetes", 7);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].starts_with("Please note that we're already in [Code Freeze]"),
+        "{}",
+        said[0]
+    );
+    assert!(said[0].contains("This PR is labeled `kind/bug`"));
+    assert!(said[0].contains("We're also in [Test Freeze]"));
+    assert!(said[0].contains("for the `release-1.30` branch"));
+    assert!(said[0].contains("upcoming v1.30.0 release"));
+    assert!(said[0].contains("the most recent run was: Mon Jul  1 06:00:00 UTC 2024."));
+    // Edits, other branches and other repositories get nothing.
+    hook.deliver(
+        "pull_request",
+        &pull_event("edited", "kubernetes", "kubernetes", 7, "master", &[]),
+    )
+    .await;
+    hook.deliver(
+        "pull_request",
+        &pull_event("opened", "kubernetes", "kubernetes", 8, "release-1.30", &[]),
+    )
+    .await;
+    assert_eq!(comments_on(&github, "kubernetes", "kubernetes", 7).len(), 1);
+    assert!(comments_on(&github, "kubernetes", "kubernetes", 8).is_empty());
+    hook.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testfreeze_is_quiet_after_the_release_and_when_the_repository_is_unreachable() {
+    use prow_plugins::plugins::testfreeze::{Sources, TestFreeze};
+    let github = support::github("author");
+    add_pull(&github, "kubernetes", "kubernetes", 7, "author", "master");
+    let released = release_repo(&["master", "release-1.30"], &["v1.30.0"]);
+    let server = files_server(vec![("/config.yaml", "tide: {}\n".to_owned())]).await;
+    let plugins = "plugins:\n  kubernetes/kubernetes:\n    plugins: [testfreeze]\n";
+    for remote in [
+        released.path().display().to_string(),
+        released.path().join("missing").display().to_string(),
+    ] {
+        let sources = Sources::new(
+            &remote,
+            &format!("{server}/config.yaml"),
+            &format!("{server}/none"),
+        );
+        let hook = InProcess::start(
+            github.clone(),
+            hook_config(support::CONFIG, plugins),
+            Options::default(),
+            vec![Arc::new(TestFreeze::new(sources))],
+        );
+        hook.deliver(
+            "pull_request",
+            &pull_event("opened", "kubernetes", "kubernetes", 7, "master", &[]),
+        )
+        .await;
+        hook.shutdown().await;
+    }
+    assert!(comments_on(&github, "kubernetes", "kubernetes", 7).is_empty());
+}
+
+/// A tree holding `files` (nested paths allowed) on top of `parent`'s tree.
+fn tree_with(
+    repo: &git2::Repository,
+    parent: Option<&git2::Tree<'_>>,
+    files: &[(&str, &str)],
+) -> git2::Oid {
+    let mut builder = repo.treebuilder(parent).unwrap();
+    let mut subdirs: std::collections::BTreeMap<&str, Vec<(&str, &str)>> = Default::default();
+    for (path, text) in files {
+        match path.split_once('/') {
+            Some((dir, rest)) => subdirs.entry(dir).or_default().push((rest, text)),
+            None => {
+                let blob = repo.blob(text.as_bytes()).unwrap();
+                builder.insert(path, blob, 0o100644).unwrap();
+            }
+        }
+    }
+    for (dir, files) in subdirs {
+        let existing = parent
+            .and_then(|t| t.get_name(dir))
+            .map(|e| repo.find_tree(e.id()).unwrap());
+        let sub = tree_with(repo, existing.as_ref(), &files);
+        builder.insert(dir, sub, 0o040000).unwrap();
+    }
+    builder.write().unwrap()
+}
+
+/// Commits `files` (nested paths allowed) on top of `parent` in `repo`.
+fn commit_files(
+    repo: &git2::Repository,
+    parent: Option<git2::Oid>,
+    files: &[(&str, &str)],
+) -> git2::Oid {
+    let parent = parent.map(|p| repo.find_commit(p).unwrap());
+    let base = parent.as_ref().map(|p| p.tree().unwrap());
+    let tree = repo
+        .find_tree(tree_with(repo, base.as_ref(), files))
+        .unwrap();
+    let who = git2::Signature::now("Author", "author@example.com").unwrap();
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repo.commit(None, &who, &who, "change", &tree, &parents)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reward_owners_welcomes_the_owners_a_merged_pull_request_adds() {
+    use prow_github::types::PullRequestFile;
+    let github = support::github("author");
+    let root = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init_bare(root.path().join("Codertocat/Hello-World.git")).unwrap();
+    let base = commit_files(
+        &repo,
+        None,
+        &[
+            ("OWNERS", "approvers: [alice, leads]\n"),
+            ("OWNERS_ALIASES", "aliases:\n  leads: [lee]\n"),
+        ],
+    );
+    repo.reference("refs/heads/master", base, true, "master")
+        .unwrap();
+    // The head lives only as GitHub's pull request ref: a squash merge leaves it off master.
+    let head = commit_files(
+        &repo,
+        Some(base),
+        &[
+            ("OWNERS", "approvers: [alice, leads]\nreviewers: [Bob]\n"),
+            ("pkg/OWNERS", "approvers: [carol, alice]\n"),
+        ],
+    );
+    repo.reference("refs/pull/2/head", head, true, "pull")
+        .unwrap();
+    {
+        let mut state = github.state();
+        state.git_root = Some(root.path().to_owned());
+        state.pull_files.insert(
+            (support::ORG.to_owned(), support::REPO.to_owned(), 2),
+            ["OWNERS", "pkg/OWNERS"]
+                .map(|f| PullRequestFile {
+                    filename: f.to_owned(),
+                    status: "modified".to_owned(),
+                    ..PullRequestFile::default()
+                })
+                .to_vec(),
+        );
+    }
+    let plugins = "plugins:\n  Codertocat/Hello-World:\n    plugins: [reward-owners]\n";
+    let hook = InProcess::start(
+        github.clone(),
+        hook_config(support::CONFIG, plugins),
+        Options::default(),
+        Vec::new(),
+    );
+    let mut event = pull_event("closed", support::ORG, support::REPO, 2, "master", &[]);
+    event["pull_request"]["base"]["sha"] = base.to_string().into();
+    event["pull_request"]["head"]["sha"] = head.to_string().into();
+    // Closed without merging: nothing.
+    event["pull_request"]["merged"] = false.into();
+    hook.deliver("pull_request", &event).await;
+    assert!(support::comments(&github).is_empty());
+    event["pull_request"]["merged"] = true.into();
+    hook.deliver("pull_request", &event).await;
+    let said = support::comments(&github);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].starts_with(
+            "\nThanks to @bob, @carol for serving the community in this new capacity!"
+        ),
+        "{}",
+        said[0]
+    );
+    hook.shutdown().await;
+}
