@@ -58,6 +58,7 @@ pub mod yuks;
 // Added with issue 21 (pla): testfreeze, reward-owners, rifle, project, project-manager,
 // buildifier.
 pub mod reward_owners;
+pub mod rifle;
 pub mod testfreeze;
 
 /// Every built-in plugin, by name.
@@ -113,6 +114,7 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         // Added with issue 21 (pla).
         Arc::new(testfreeze::TestFreeze::default()),
         Arc::new(reward_owners::RewardOwners),
+        Arc::new(rifle::Rifle::default()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

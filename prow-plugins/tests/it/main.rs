@@ -6,5 +6,6 @@ mod cherrypicker;
 mod refresh;
 mod remaining;
 mod reward_owners;
+mod rifle;
 mod tables;
 mod testfreeze;

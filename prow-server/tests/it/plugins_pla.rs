@@ -318,3 +318,59 @@ async fn reward_owners_welcomes_the_owners_a_merged_pull_request_adds() {
     );
     hook.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rifle_requests_the_reviewer_who_last_touched_the_changed_lines() {
+    use crate::plugins_approve::{TREE, say, seed};
+    use prow_github::types::BlameRange;
+    let gh = support::github("Codertocat");
+    seed(&gh, TREE, &["src/main.go"]);
+    {
+        let mut state = gh.state();
+        let key = (support::ORG.to_owned(), support::REPO.to_owned(), 2);
+        state.pull_files.get_mut(&key).unwrap()[0].patch =
+            Some("@@ -3,2 +3,3 @@\n a\n+b\n c".to_owned());
+        // Each src reviewer wrote some of the file; only src-second wrote the changed lines.
+        state.blames.insert(
+            (
+                support::ORG.to_owned(),
+                support::REPO.to_owned(),
+                "src/main.go".to_owned(),
+            ),
+            vec![
+                BlameRange::new(1, 2, "src-reviewer", "2024-01-01T00:00:00Z"),
+                BlameRange::new(3, 4, "src-second", "2020-01-01T00:00:00Z"),
+                BlameRange::new(5, 9, "src-reviewer", "2024-01-01T00:00:00Z"),
+            ],
+        );
+    }
+    let plugins =
+        "plugins:\n  Codertocat/Hello-World:\n    plugins: [rifle]\nrifle:\n  request_count: 1\n";
+    let hook = InProcess::start(
+        gh.clone(),
+        hook_config(support::CONFIG, plugins),
+        Options::default(),
+        Vec::new(),
+    );
+    hook.deliver("pull_request", &support::opened("Codertocat"))
+        .await;
+    let requested = |gh: &FakeGitHub| {
+        gh.state()
+            .review_requests
+            .get(&(support::ORG.to_owned(), support::REPO.to_owned(), 2))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(requested(&gh), ["src-second"]);
+    // The merge base was asked for (the fake has none: blame falls back to the base branch).
+    assert_eq!(gh.state().calls.get("merge_base"), Some(&1));
+    // /auto-cc asks again, for anyone; other comments do nothing.
+    hook.deliver("issue_comment", &say(&gh, "stranger", "/cc someone"))
+        .await;
+    assert_eq!(gh.state().calls.get("blame"), Some(&1));
+    hook.deliver("issue_comment", &say(&gh, "stranger", "/auto-cc"))
+        .await;
+    assert_eq!(gh.state().calls.get("blame"), Some(&2));
+    assert_eq!(requested(&gh), ["src-second", "src-second"]);
+    hook.shutdown().await;
+}
