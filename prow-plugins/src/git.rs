@@ -103,6 +103,14 @@ impl WorkingCopy {
             .map_err(git)
     }
 
+    /// Checks out commit `commit` with a detached head (`git checkout --detach <sha>`).
+    pub fn checkout_commit(&self, commit: Oid) -> Result<(), GitError> {
+        self.repo.set_head_detached(commit).map_err(git)?;
+        self.repo
+            .checkout_head(Some(CheckoutBuilder::new().force()))
+            .map_err(git)
+    }
+
     /// Starts branch `branch` at the current commit and checks it out
     /// (`git checkout -b branch`).
     pub fn checkout_new_branch(&self, branch: &str) -> Result<(), GitError> {

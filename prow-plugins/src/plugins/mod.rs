@@ -57,6 +57,7 @@ pub mod yuks;
 
 // Added with issue 21 (pla): testfreeze, reward-owners, rifle, project, project-manager,
 // buildifier.
+pub mod buildifier;
 pub mod reward_owners;
 pub mod rifle;
 pub mod testfreeze;
@@ -115,6 +116,7 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(testfreeze::TestFreeze::default()),
         Arc::new(reward_owners::RewardOwners),
         Arc::new(rifle::Rifle::default()),
+        Arc::new(buildifier::Buildifier::default()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

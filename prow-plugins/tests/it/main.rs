@@ -2,6 +2,7 @@
 //! `handle` over the fake GitHub. Tests through the real hook live in prow-server.
 
 mod added;
+mod buildifier;
 mod cherrypicker;
 mod refresh;
 mod remaining;

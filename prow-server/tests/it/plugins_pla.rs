@@ -374,3 +374,111 @@ async fn rifle_requests_the_reviewer_who_last_touched_the_changed_lines() {
     assert_eq!(requested(&gh), ["src-second", "src-second"]);
     hook.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buildifier_reviews_the_bazel_files_a_fake_buildifier_flags() {
+    use prow_github::types::PullRequestFile;
+    use prow_plugins::plugins::buildifier::{Buildifier, NOT_INSTALLED};
+    use std::os::unix::fs::PermissionsExt;
+    let github = support::github("author");
+    let root = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init_bare(root.path().join("Codertocat/Hello-World.git")).unwrap();
+    let base = commit_files(&repo, None, &[("BUILD", "ok\n")]);
+    repo.reference("refs/heads/master", base, true, "master")
+        .unwrap();
+    let head = commit_files(
+        &repo,
+        Some(base),
+        &[
+            ("BUILD", "BAD  format\n"),
+            ("tools/defs.bzl", "fine\n"),
+            ("main.go", "BAD\n"),
+        ],
+    );
+    repo.reference("refs/pull/2/head", head, true, "pull")
+        .unwrap();
+    {
+        let mut state = github.state();
+        state.git_root = Some(root.path().to_owned());
+        state.pull_files.insert(
+            (support::ORG.to_owned(), support::REPO.to_owned(), 2),
+            ["BUILD", "tools/defs.bzl", "main.go"]
+                .map(|f| PullRequestFile {
+                    filename: f.to_owned(),
+                    status: "modified".to_owned(),
+                    patch: Some("@@ -1 +1 @@\n-ok\n+BAD  format".to_owned()),
+                    ..PullRequestFile::default()
+                })
+                .to_vec(),
+        );
+    }
+    // A stand-in for buildifier's check mode: files containing BAD need reformatting (exit
+    // 4); it records the files it was given.
+    let bin = tempfile::tempdir().unwrap();
+    let seen = bin.path().join("seen");
+    let script = bin.path().join("buildifier");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n[ \"$1\" = --mode=check ] || exit 2\nshift\necho \"$@\" > {}\nrc=0\nfor f in \"$@\"; do\n  if grep -q BAD \"$f\"; then echo \"$f # reformat\" >&2; rc=4; fi\ndone\nexit $rc\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let plugins = "plugins:\n  Codertocat/Hello-World:\n    plugins: [buildifier]\n";
+    let hook = InProcess::start(
+        github.clone(),
+        hook_config(support::CONFIG, plugins),
+        Options::default(),
+        vec![Arc::new(Buildifier::with_search_path(bin.path()))],
+    );
+    hook.deliver(
+        "issue_comment",
+        &support::comment("/buildify", "someone", "author"),
+    )
+    .await;
+    assert_eq!(
+        std::fs::read_to_string(&seen).unwrap(),
+        "BUILD tools/defs.bzl\n"
+    );
+    {
+        let state = github.state();
+        let reviews = state
+            .draft_reviews
+            .get(&(support::ORG.to_owned(), support::REPO.to_owned(), 2))
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(reviews.len(), 1, "{reviews:?}");
+        assert!(
+            reviews[0].body.contains("1 warning."),
+            "{}",
+            reviews[0].body
+        );
+        let places: Vec<(&str, u64)> = reviews[0]
+            .comments
+            .iter()
+            .map(|c| (c.path.as_str(), c.line))
+            .collect();
+        assert_eq!(places, [("BUILD", 1)]);
+    }
+    hook.shutdown().await;
+
+    // Without the binary on its path the plugin says so instead.
+    let empty = tempfile::tempdir().unwrap();
+    let hook = InProcess::start(
+        github.clone(),
+        hook_config(support::CONFIG, plugins),
+        Options::default(),
+        vec![Arc::new(Buildifier::with_search_path(empty.path()))],
+    );
+    hook.deliver(
+        "issue_comment",
+        &support::comment("/buildifier", "someone", "author"),
+    )
+    .await;
+    let said = support::comments(&github);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].contains(NOT_INSTALLED), "{}", said[0]);
+    hook.shutdown().await;
+}
