@@ -91,6 +91,9 @@ pub struct FakeState {
     pub merge_bases: BTreeMap<(String, String, String, String), String>,
 }
 
+/// Methods in an outage, by name, with the error each answers.
+type Outages = BTreeMap<&'static str, fn() -> Error>;
+
 /// An in-memory GitHub.
 #[derive(Debug, Default)]
 pub struct FakeGitHub {
@@ -98,7 +101,7 @@ pub struct FakeGitHub {
     /// Errors to answer with, by method name, in order (see [`FakeGitHub::fail_next`]).
     failures: Mutex<BTreeMap<&'static str, VecDeque<Error>>>,
     /// Methods that fail on every call until the outage ends ([`FakeGitHub::start_outage`]).
-    outages: Mutex<BTreeMap<&'static str, fn() -> Error>>,
+    outages: Mutex<Outages>,
     /// Counts calls, so that tests can wait for the state to change ([`FakeGitHub::wait_until`]).
     changes: tokio::sync::watch::Sender<u64>,
 }

@@ -317,7 +317,7 @@ pub struct Rifle {
 
 fn ignored_author(settings: &RifleConfig, pr: &PullRequest) -> bool {
     (pr.draft.unwrap_or(false) && settings.ignore_drafts)
-        || settings.ignore_authors.iter().any(|a| *a == pr.user.login)
+        || settings.ignore_authors.contains(&pr.user.login)
 }
 
 #[async_trait]

@@ -11,10 +11,10 @@ fn refs(names: &[&str]) -> Vec<String> {
 fn config(queries: &[(&[&str], &[&str])]) -> ProwConfig {
     let mut config = ProwConfig::default();
     for (repos, excluded) in queries {
-        let mut q = TideQuery::default();
-        q.repos = repos.iter().map(|r| (*r).to_owned()).collect();
-        q.excluded_branches = excluded.iter().map(|b| (*b).to_owned()).collect();
-        config.tide.queries.push(q);
+        config.tide.queries.push(TideQuery {
+            repos: repos.iter().map(|r| (*r).to_owned()).collect(),
+            excluded_branches: excluded.iter().map(|b| (*b).to_owned()).collect(),
+        });
     }
     config
 }
