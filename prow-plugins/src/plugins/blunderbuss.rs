@@ -253,52 +253,69 @@ impl Plugin for Blunderbuss {
             "Anyone",
             &["/auto-cc"],
         );
-        help.config.insert(
-            String::new(),
-            format!(
-                "blunderbuss is currently configured to request reviews from {count} reviewer{}.",
-                if count > 1 { "s" } else { "" }
-            ),
-        );
+        help.config
+            .insert(String::new(), config_string("blunderbuss", count));
         help
     }
 
     async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
-        let settings = &ctx.plugins.blunderbuss;
-        match event {
-            Event::PullRequest(pe) => {
-                let pr = &pe.pull_request;
-                if !matches!(pe.action.as_str(), "opened" | "ready_for_review")
-                    || body_ccs(pr.body.as_deref().unwrap_or_default())
-                    || settings.wait_for_status.is_some()
-                    || (pr.draft.unwrap_or(false) && settings.ignore_drafts)
-                    || settings
-                        .ignore_authors
-                        .iter()
-                        .any(|a| a.eq_ignore_ascii_case(&pr.user.login))
-                {
-                    return Ok(Vec::new());
-                }
-                self.act(ctx, pe.repository.org(), &pe.repository.name, pr)
-                    .await
-            }
-            _ => {
-                let Some(gc) = ctx.comment else {
-                    return Ok(Vec::new());
-                };
-                if gc.action != CommentAction::Created
-                    || !gc.is_pr
-                    || gc.issue_state == "closed"
-                    || !is_auto_cc(ctx.commands)
-                {
-                    return Ok(Vec::new());
-                }
-                let (org, repo) = (gc.repo.org(), gc.repo.name.as_str());
-                let pr = ctx.pull_request_of(gc).await?;
-                self.act(ctx, org, repo, &pr).await
-            }
+        match pull_to_review(ctx, event, &ctx.plugins.blunderbuss).await? {
+            Some((org, repo, pr)) => self.act(ctx, &org, &repo, &pr).await,
+            None => Ok(Vec::new()),
         }
     }
+}
+
+/// The help's configuration line of a reviewer plugin requesting `count` reviewers
+/// (upstream `reviewer.ConfigString`).
+pub(crate) fn config_string(plugin: &str, count: i64) -> String {
+    let s = if count > 1 { "s" } else { "" };
+    format!("{plugin} is currently configured to request reviews from {count} reviewer{s}.")
+}
+
+/// Whether a reviewer plugin leaves `pr` alone under `settings`: a draft with
+/// `ignore_drafts`, or by one of `ignore_authors`.
+pub(crate) fn ignored(settings: &BlunderbussConfig, pr: &PullRequest) -> bool {
+    (pr.draft.unwrap_or(false) && settings.ignore_drafts)
+        || settings
+            .ignore_authors
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&pr.user.login))
+}
+
+/// The pull request (with its org and repo) a reviewer plugin (blunderbuss, rifle) requests
+/// reviews on for `event` under `settings`: one just opened or marked ready, unless its body
+/// `/cc`s someone, `wait_for_status` is set or it is [`ignored`]; or the open pull request
+/// an `/auto-cc` comment is on.
+pub(crate) async fn pull_to_review(
+    ctx: &Context<'_>,
+    event: &Event,
+    settings: &BlunderbussConfig,
+) -> Result<Option<(String, String, PullRequest)>, PluginError> {
+    if let Event::PullRequest(pe) = event {
+        let pr = &pe.pull_request;
+        if !matches!(pe.action.as_str(), "opened" | "ready_for_review")
+            || body_ccs(pr.body.as_deref().unwrap_or_default())
+            || settings.wait_for_status.is_some()
+            || ignored(settings, pr)
+        {
+            return Ok(None);
+        }
+        let repo = &pe.repository;
+        return Ok(Some((repo.org().to_owned(), repo.name.clone(), pr.clone())));
+    }
+    let Some(gc) = ctx.comment else {
+        return Ok(None);
+    };
+    if gc.action != CommentAction::Created
+        || !gc.is_pr
+        || gc.issue_state == "closed"
+        || !is_auto_cc(ctx.commands)
+    {
+        return Ok(None);
+    }
+    let pr = ctx.pull_request_of(gc).await?;
+    Ok(Some((gc.repo.org().to_owned(), gc.repo.name.clone(), pr)))
 }
 
 impl Blunderbuss {

@@ -216,13 +216,7 @@ impl Plugin for Buildifier {
         }
         let (org, repo, number) = (gc.repo.org(), gc.repo.name.as_str(), gc.number);
         let pr = ctx.pull_request(org, repo, number).await?;
-        let changes = ctx
-            .github
-            .pull_request_files(org, repo, number)
-            .await
-            .map_err(PluginError::github(format!(
-                "list the files of {org}/{repo}#{number}"
-            )))?;
+        let changes = ctx.pull_request_files(org, repo, number).await?;
         let files = modified_bazel_files(&changes);
         if files.is_empty() {
             return Ok(Vec::new());
@@ -251,13 +245,7 @@ impl Plugin for Buildifier {
             files = files.len(),
             "will buildify modified Bazel files"
         );
-        let remote = ctx
-            .github
-            .git_remote(org, repo)
-            .await
-            .map_err(PluginError::github(format!(
-                "find the git remote of {org}/{repo}"
-            )))?;
+        let remote = ctx.git_remote(org, repo).await?;
         let names: Vec<String> = files.iter().map(|(f, _)| f.clone()).collect();
         let output = tokio::task::spawn_blocking(move || check(&remote, number, &binary, &names))
             .await

@@ -139,24 +139,12 @@ impl Plugin for RewardOwners {
             return Ok(Vec::new());
         }
         let (org, repo, number) = (pr.repository.org(), pr.repository.name.as_str(), pr.number);
-        let files = ctx
-            .github
-            .pull_request_files(org, repo, number)
-            .await
-            .map_err(PluginError::github(format!(
-                "error getting PR changes of {org}/{repo}#{number}"
-            )))?;
+        let files = ctx.pull_request_files(org, repo, number).await?;
         let names = ctx.plugins.owners_filenames(org, repo);
         if !owners_modified(&files, &names) {
             return Ok(Vec::new());
         }
-        let remote = ctx
-            .github
-            .git_remote(org, repo)
-            .await
-            .map_err(PluginError::github(format!(
-                "find the git remote of {org}/{repo}"
-            )))?;
+        let remote = ctx.git_remote(org, repo).await?;
         let shas = [
             pr.pull_request.base.sha.clone(),
             pr.pull_request.head.sha.clone(),

@@ -14,7 +14,8 @@
 //! Differences: random choices are seeded with the pull request number (the same pull request
 //! always gets the same picks); the fallback's "every owner" is every owner of the OWNERS
 //! files above the changed files (no clone of the whole repository); `use_status_availability`
-//! is not supported (GitHub's busy status), as in blunderbuss.
+//! is not supported (GitHub's busy status), and `ignore_authors` is compared without case,
+//! as in blunderbuss.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
@@ -22,11 +23,13 @@ use std::sync::LazyLock;
 use async_trait::async_trait;
 use prow_config::owners::{RepoOwners, norm_login, shuffle};
 use prow_config::plugins::{Blunderbuss as RifleConfig, PluginConfig};
-use prow_github::events::{CommentAction, Event};
+use prow_github::events::Event;
 use prow_github::types::{BlameRange, PullRequest, PullRequestFile};
 use regex::Regex;
 
-use super::blunderbuss::{Layers, Rng, Source, body_ccs, get_reviewers, is_auto_cc};
+use super::blunderbuss::{
+    Layers, Rng, Source, config_string, get_reviewers, ignored, pull_to_review,
+};
 use crate::owners_loader::OwnersLoader;
 use crate::{Action, Context, Plugin, PluginError, PluginHelp};
 
@@ -315,11 +318,6 @@ pub struct Rifle {
     loader: OwnersLoader,
 }
 
-fn ignored_author(settings: &RifleConfig, pr: &PullRequest) -> bool {
-    (pr.draft.unwrap_or(false) && settings.ignore_drafts)
-        || settings.ignore_authors.contains(&pr.user.login)
-}
-
 #[async_trait]
 impl Plugin for Rifle {
     fn name(&self) -> &'static str {
@@ -338,60 +336,31 @@ impl Plugin for Rifle {
             "Anyone",
             &["/auto-cc"],
         );
-        help.config.insert(
-            String::new(),
-            format!(
-                "{PLUGIN_NAME} is currently configured to request reviews from {count} reviewer{}.",
-                if count > 1 { "s" } else { "" }
-            ),
-        );
+        help.config
+            .insert(String::new(), config_string(PLUGIN_NAME, count));
         help
     }
 
     async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
         let settings = &ctx.plugins.rifle;
-        match event {
-            Event::PullRequest(pe) => {
-                let pr = &pe.pull_request;
-                if !matches!(pe.action.as_str(), "opened" | "ready_for_review")
-                    || body_ccs(pr.body.as_deref().unwrap_or_default())
-                    || settings.wait_for_status.is_some()
-                    || ignored_author(settings, pr)
-                {
-                    return Ok(Vec::new());
-                }
-                self.act(ctx, pe.repository.org(), &pe.repository.name, pr)
-                    .await
+        if let Event::Status(se) = event {
+            let description = se.description.as_deref().unwrap_or_default();
+            if se.state.is_empty() || se.context.is_empty() || description.is_empty() {
+                return Err(PluginError::Other(
+                    "invalid status event delivered with empty state/context/description"
+                        .to_owned(),
+                ));
             }
-            Event::Status(se) => {
-                let description = se.description.as_deref().unwrap_or_default();
-                if se.state.is_empty() || se.context.is_empty() || description.is_empty() {
-                    return Err(PluginError::Other(
-                        "invalid status event delivered with empty state/context/description"
-                            .to_owned(),
-                    ));
-                }
-                if !status_matches(settings, &se.context, &se.state, description) {
-                    return Ok(Vec::new());
-                }
-                self.on_status(ctx, se.repository.org(), &se.repository.name, &se.sha)
-                    .await
+            if !status_matches(settings, &se.context, &se.state, description) {
+                return Ok(Vec::new());
             }
-            _ => {
-                let Some(gc) = ctx.comment else {
-                    return Ok(Vec::new());
-                };
-                if gc.action != CommentAction::Created
-                    || !gc.is_pr
-                    || gc.issue_state == "closed"
-                    || !is_auto_cc(ctx.commands)
-                {
-                    return Ok(Vec::new());
-                }
-                let (org, repo) = (gc.repo.org(), gc.repo.name.as_str());
-                let pr = ctx.pull_request_of(gc).await?;
-                self.act(ctx, org, repo, &pr).await
-            }
+            return self
+                .on_status(ctx, se.repository.org(), &se.repository.name, &se.sha)
+                .await;
+        }
+        match pull_to_review(ctx, event, settings).await? {
+            Some((org, repo, pr)) => self.act(ctx, &org, &repo, &pr).await,
+            None => Ok(Vec::new()),
         }
     }
 }
@@ -430,10 +399,7 @@ impl Rifle {
                     continue;
                 }
             };
-            if pr.head.sha != sha
-                || ignored_author(settings, &pr)
-                || !pr.requested_reviewers.is_empty()
-            {
+            if pr.head.sha != sha || ignored(settings, &pr) || !pr.requested_reviewers.is_empty() {
                 continue;
             }
             actions.extend(self.act(ctx, org, repo, &pr).await?);
@@ -449,13 +415,7 @@ impl Rifle {
         pr: &PullRequest,
     ) -> Result<Vec<Action>, PluginError> {
         let number = pr.number;
-        let changes = ctx
-            .github
-            .pull_request_files(org, repo, number)
-            .await
-            .map_err(PluginError::github(format!(
-                "error getting PR changes of {org}/{repo}#{number}"
-            )))?;
+        let changes = ctx.pull_request_files(org, repo, number).await?;
         let files: Vec<String> = changes.iter().map(|f| f.filename.clone()).collect();
         let names = ctx.plugins.owners_filenames(org, repo);
         let sha = if pr.base.sha.is_empty() {

@@ -250,31 +250,24 @@ fn commit_files(
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reward_owners_welcomes_the_owners_a_merged_pull_request_adds() {
+/// The fake GitHub for PR #2 of Codertocat/Hello-World in a real bare repository: master at
+/// a commit of `base_files`, `refs/pull/2/head` at a commit adding `head_files` on top (off
+/// master, as after a squash merge), the pull request listing `changed` as modified with
+/// `patch`. Returns the fake, the repository's root (keep it) and the two commits.
+fn pull_in_git(
+    base_files: &[(&str, &str)],
+    head_files: &[(&str, &str)],
+    changed: &[&str],
+    patch: Option<&str>,
+) -> (Arc<FakeGitHub>, tempfile::TempDir, git2::Oid, git2::Oid) {
     use prow_github::types::PullRequestFile;
     let github = support::github("author");
     let root = tempfile::tempdir().unwrap();
     let repo = git2::Repository::init_bare(root.path().join("Codertocat/Hello-World.git")).unwrap();
-    let base = commit_files(
-        &repo,
-        None,
-        &[
-            ("OWNERS", "approvers: [alice, leads]\n"),
-            ("OWNERS_ALIASES", "aliases:\n  leads: [lee]\n"),
-        ],
-    );
+    let base = commit_files(&repo, None, base_files);
     repo.reference("refs/heads/master", base, true, "master")
         .unwrap();
-    // The head lives only as GitHub's pull request ref: a squash merge leaves it off master.
-    let head = commit_files(
-        &repo,
-        Some(base),
-        &[
-            ("OWNERS", "approvers: [alice, leads]\nreviewers: [Bob]\n"),
-            ("pkg/OWNERS", "approvers: [carol, alice]\n"),
-        ],
-    );
+    let head = commit_files(&repo, Some(base), head_files);
     repo.reference("refs/pull/2/head", head, true, "pull")
         .unwrap();
     {
@@ -282,15 +275,34 @@ async fn reward_owners_welcomes_the_owners_a_merged_pull_request_adds() {
         state.git_root = Some(root.path().to_owned());
         state.pull_files.insert(
             (support::ORG.to_owned(), support::REPO.to_owned(), 2),
-            ["OWNERS", "pkg/OWNERS"]
+            changed
+                .iter()
                 .map(|f| PullRequestFile {
-                    filename: f.to_owned(),
+                    filename: (*f).to_owned(),
                     status: "modified".to_owned(),
+                    patch: patch.map(str::to_owned),
                     ..PullRequestFile::default()
                 })
-                .to_vec(),
+                .collect(),
         );
     }
+    (github, root, base, head)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reward_owners_welcomes_the_owners_a_merged_pull_request_adds() {
+    let (github, _root, base, head) = pull_in_git(
+        &[
+            ("OWNERS", "approvers: [alice, leads]\n"),
+            ("OWNERS_ALIASES", "aliases:\n  leads: [lee]\n"),
+        ],
+        &[
+            ("OWNERS", "approvers: [alice, leads]\nreviewers: [Bob]\n"),
+            ("pkg/OWNERS", "approvers: [carol, alice]\n"),
+        ],
+        &["OWNERS", "pkg/OWNERS"],
+        None,
+    );
     let plugins = "plugins:\n  Codertocat/Hello-World:\n    plugins: [reward-owners]\n";
     let hook = InProcess::start(
         github.clone(),
@@ -377,41 +389,18 @@ async fn rifle_requests_the_reviewer_who_last_touched_the_changed_lines() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn buildifier_reviews_the_bazel_files_a_fake_buildifier_flags() {
-    use prow_github::types::PullRequestFile;
     use prow_plugins::plugins::buildifier::{Buildifier, NOT_INSTALLED};
     use std::os::unix::fs::PermissionsExt;
-    let github = support::github("author");
-    let root = tempfile::tempdir().unwrap();
-    let repo = git2::Repository::init_bare(root.path().join("Codertocat/Hello-World.git")).unwrap();
-    let base = commit_files(&repo, None, &[("BUILD", "ok\n")]);
-    repo.reference("refs/heads/master", base, true, "master")
-        .unwrap();
-    let head = commit_files(
-        &repo,
-        Some(base),
+    let (github, _root, _, _) = pull_in_git(
+        &[("BUILD", "ok\n")],
         &[
             ("BUILD", "BAD  format\n"),
             ("tools/defs.bzl", "fine\n"),
             ("main.go", "BAD\n"),
         ],
+        &["BUILD", "tools/defs.bzl", "main.go"],
+        Some("@@ -1 +1 @@\n-ok\n+BAD  format"),
     );
-    repo.reference("refs/pull/2/head", head, true, "pull")
-        .unwrap();
-    {
-        let mut state = github.state();
-        state.git_root = Some(root.path().to_owned());
-        state.pull_files.insert(
-            (support::ORG.to_owned(), support::REPO.to_owned(), 2),
-            ["BUILD", "tools/defs.bzl", "main.go"]
-                .map(|f| PullRequestFile {
-                    filename: f.to_owned(),
-                    status: "modified".to_owned(),
-                    patch: Some("@@ -1 +1 @@\n-ok\n+BAD  format".to_owned()),
-                    ..PullRequestFile::default()
-                })
-                .to_vec(),
-        );
-    }
     // A stand-in for buildifier's check mode: files containing BAD need reformatting (exit
     // 4); it records the files it was given.
     let bin = tempfile::tempdir().unwrap();
