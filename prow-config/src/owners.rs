@@ -282,6 +282,16 @@ impl RepoOwners {
         &self.aliases
     }
 
+    /// Every approver and reviewer of every OWNERS file added (upstream `AllOwners`).
+    pub fn all_owners(&self) -> BTreeSet<String> {
+        self.approvers
+            .values()
+            .chain(self.reviewers.values())
+            .flatten()
+            .flat_map(|(_, logins)| logins.iter().cloned())
+            .collect()
+    }
+
     /// Replaces aliases by their members (one level, as Prow does).
     pub fn expand_aliases<'a>(
         &self,

@@ -299,6 +299,8 @@ app_client_impl! {
         fn branches_by_protection(&self, org: &str, repo: &str, protected: bool) -> Vec<BranchHead>;
         fn repository(&self, org: &str, repo: &str) -> Repo;
         fn org_repos(&self, org: &str) -> Vec<Repo>;
+        fn blame(&self, org: &str, repo: &str, git_ref: &str, path: &str) -> Vec<crate::types::BlameRange>;
+        fn merge_base(&self, org: &str, repo: &str, base: &str, head: &str) -> String;
     }
 
     /// The App's bot account, `<slug>[bot]` (an installation token may not read `/user`).

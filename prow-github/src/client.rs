@@ -323,6 +323,30 @@ pub trait GitHubClient: Send + Sync {
         Err(unsupported(format!("delete ref {git_ref} of {org}/{repo}")))
     }
 
+    // Added with issue 21 (pla): rifle's blame and merge base.
+
+    /// Who last changed each range of lines of `path` at `git_ref` of `org/repo` (GraphQL
+    /// `blame`, upstream `GetBlame`; rifle).
+    async fn blame(
+        &self,
+        org: &str,
+        repo: &str,
+        git_ref: &str,
+        path: &str,
+    ) -> Result<Vec<crate::types::BlameRange>> {
+        Err(unsupported(format!(
+            "read the blame of {path} at {org}/{repo}@{git_ref}"
+        )))
+    }
+
+    /// The merge base of `base` and `head` in `org/repo` (the compare API, upstream
+    /// `GetMergeBase`; rifle).
+    async fn merge_base(&self, org: &str, repo: &str, base: &str, head: &str) -> Result<String> {
+        Err(unsupported(format!(
+            "find the merge base of {base}...{head} in {org}/{repo}"
+        )))
+    }
+
     /// What this client has spent of GitHub's budget so far, for clients that keep count
     /// (metrics read it at scrape time); `None` for clients that do not.
     fn api_usage(&self) -> Option<ApiUsage> {

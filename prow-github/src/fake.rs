@@ -88,6 +88,10 @@ pub struct FakeState {
     pub git_root: Option<std::path::PathBuf>,
     /// Forks made with `ensure_fork`: `(user, org, repo)` to the fork's name.
     pub forks: BTreeMap<(String, String, String), String>,
+    /// Blame of each file, by `(org, repo, path)`, at any ref (rifle).
+    pub blames: BTreeMap<(String, String, String), Vec<crate::types::BlameRange>>,
+    /// Merge bases by `(org, repo, base, head)`; unset ones are not found.
+    pub merge_bases: BTreeMap<(String, String, String, String), String>,
 }
 
 /// What makes each failing method fail during an outage, by method name.
@@ -767,6 +771,36 @@ impl GitHubClient for FakeGitHub {
             .get(&key(org, repo, number))
             .cloned()
             .unwrap_or_default())
+    }
+
+    async fn blame(
+        &self,
+        org: &str,
+        repo: &str,
+        git_ref: &str,
+        path: &str,
+    ) -> Result<Vec<crate::types::BlameRange>> {
+        let state = self.call("blame")?;
+        let _ = git_ref;
+        Ok(state
+            .blames
+            .get(&(org.to_owned(), repo.to_owned(), path.to_owned()))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn merge_base(&self, org: &str, repo: &str, base: &str, head: &str) -> Result<String> {
+        let state = self.call("merge_base")?;
+        state
+            .merge_bases
+            .get(&(
+                org.to_owned(),
+                repo.to_owned(),
+                base.to_owned(),
+                head.to_owned(),
+            ))
+            .cloned()
+            .ok_or_else(|| not_found(format!("compare {base}...{head} in {org}/{repo}")))
     }
 
     async fn git_remote(&self, org: &str, repo: &str) -> Result<String> {

@@ -1500,6 +1500,112 @@ impl GitHubClient for OctocrabClient {
             .core)
     }
 
+    async fn blame(
+        &self,
+        org: &str,
+        repo: &str,
+        git_ref: &str,
+        path: &str,
+    ) -> Result<Vec<crate::types::BlameRange>> {
+        #[derive(Deserialize)]
+        struct Answer {
+            data: Option<Value>,
+            #[serde(default)]
+            errors: Vec<GraphQlError>,
+        }
+        #[derive(Deserialize)]
+        struct GraphQlError {
+            message: String,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(default, rename_all = "camelCase")]
+        struct Range {
+            starting_line: u64,
+            ending_line: u64,
+            commit: RangeCommit,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct RangeCommit {
+            author: RangeAuthor,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct RangeAuthor {
+            user: Option<RangeUser>,
+            date: String,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct RangeUser {
+            login: String,
+        }
+        const QUERY: &str = "query($owner: String!, $name: String!, $ref: String!, $path: String!) { repository(owner: $owner, name: $name) { object(expression: $ref) { ... on Commit { blame(path: $path) { ranges { startingLine endingLine commit { author { user { login } date } } } } } } } }";
+        let what = format!("graphql blame query for {path}");
+        let body = json!({
+            "query": QUERY,
+            "variables": {"owner": org, "name": repo, "ref": git_ref, "path": path},
+        });
+        let response = self.write(Method::Post, &what, "/graphql", &body).await?;
+        let answer: Answer = decode(&what, &response.body)?;
+        if let Some(first) = answer.errors.first() {
+            return Err(Error::Validation {
+                what,
+                message: first.message.clone(),
+            });
+        }
+        let ranges = answer
+            .data
+            .as_ref()
+            .and_then(|d| d.pointer("/repository/object/blame/ranges"))
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()));
+        let ranges: Vec<Range> = serde_json::from_value(ranges).map_err(|e| Error::Validation {
+            what: what.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(ranges
+            .into_iter()
+            .map(|r| {
+                let login = r.commit.author.user.map(|u| u.login.to_lowercase());
+                crate::types::BlameRange::new(
+                    r.starting_line,
+                    r.ending_line,
+                    &login.unwrap_or_default(),
+                    &r.commit.author.date,
+                )
+            })
+            .collect())
+    }
+
+    async fn merge_base(&self, org: &str, repo: &str, base: &str, head: &str) -> Result<String> {
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            merge_base_commit: Option<WireSha>,
+        }
+        let what = format!("compare {base}...{head} in {org}/{repo}");
+        let uri = format!(
+            "{}/compare/{}...{}",
+            repo_path(org, repo),
+            segment(base),
+            segment(head)
+        );
+        let sha = self
+            .get::<Answer>(&what, &uri)
+            .await?
+            .merge_base_commit
+            .map(|c| c.sha)
+            .unwrap_or_default();
+        if sha.is_empty() {
+            return Err(Error::Validation {
+                what,
+                message: format!("no merge base found for {base}...{head}"),
+            });
+        }
+        Ok(sha)
+    }
+
     async fn commit_tree(&self, org: &str, repo: &str, sha: &str) -> Result<String> {
         #[derive(Deserialize)]
         struct Answer {

@@ -298,6 +298,33 @@ pub struct PullRequestFile {
     pub blob_url: String,
 }
 
+/// Lines of a file last changed by one commit (GraphQL `blame`; rifle).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[non_exhaustive]
+pub struct BlameRange {
+    /// The first line, from 1.
+    pub starting_line: u64,
+    /// The last line.
+    pub ending_line: u64,
+    /// The commit author's login, lower case; empty when the author is no GitHub user.
+    pub author_login: String,
+    /// When the commit was authored, RFC 3339.
+    pub date: String,
+}
+
+impl BlameRange {
+    /// Lines `starting_line..=ending_line` by `author_login` on `date`.
+    pub fn new(starting_line: u64, ending_line: u64, author_login: &str, date: &str) -> Self {
+        BlameRange {
+            starting_line,
+            ending_line,
+            author_login: author_login.to_owned(),
+            date: date.to_owned(),
+        }
+    }
+}
+
 /// A commit of a pull request.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

@@ -63,6 +63,7 @@ pub fn command_regexes() -> Vec<CommandRegex> {
         ("assign", "assignRe", &assign::ASSIGN_RE),
         ("assign", "CCRegexp", &assign::CC_RE),
         ("blunderbuss", "AutoCCMatch", &blunderbuss::AUTO_CC_RE),
+        ("buildifier", "buildifyRe", &buildifier::BUILDIFY_RE),
         ("cat", "match", &cat::MEOW_RE),
         (
             "cherrypicker",

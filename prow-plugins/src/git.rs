@@ -46,6 +46,21 @@ pub fn remote_has_branch(remote: &str, branch: &str) -> Result<bool, GitError> {
     Ok(found)
 }
 
+/// The names of every reference `remote` advertises (`git ls-remote`): `HEAD`,
+/// `refs/heads/…`, `refs/tags/…` (peeled tags, `…^{}`, left out).
+pub fn list_refs(remote: &str) -> Result<Vec<String>, GitError> {
+    let mut detached = git2::Remote::create_detached(remote).map_err(git)?;
+    detached.connect(Direction::Fetch).map_err(git)?;
+    let names = detached
+        .list()
+        .map_err(git)?
+        .iter()
+        .map(|h| h.name().to_owned())
+        .filter(|n| !n.ends_with("^{}"))
+        .collect();
+    Ok(names)
+}
+
 impl WorkingCopy {
     /// Clones `remote` (its branches as `origin/*`) into a new temporary directory.
     pub fn clone(remote: &str) -> Result<WorkingCopy, GitError> {
@@ -83,6 +98,14 @@ impl WorkingCopy {
         let local = self.repo.branch(branch, &commit, true).map_err(git)?;
         let name = local.get().name().unwrap_or_default().to_owned();
         self.repo.set_head(&name).map_err(git)?;
+        self.repo
+            .checkout_head(Some(CheckoutBuilder::new().force()))
+            .map_err(git)
+    }
+
+    /// Checks out commit `commit` with a detached head (`git checkout --detach <sha>`).
+    pub fn checkout_commit(&self, commit: Oid) -> Result<(), GitError> {
+        self.repo.set_head_detached(commit).map_err(git)?;
         self.repo
             .checkout_head(Some(CheckoutBuilder::new().force()))
             .map_err(git)
@@ -164,6 +187,69 @@ impl WorkingCopy {
             .checkout_head(Some(CheckoutBuilder::new().force()))
             .map_err(git)?;
         Ok(made)
+    }
+
+    /// The commit `sha`, fetching `refspec` (such as `refs/pull/7/head`) from `origin` first
+    /// when the clone does not have it.
+    pub fn commit_or_fetch(&self, sha: &str, refspec: &str) -> Result<Oid, GitError> {
+        let oid = Oid::from_str(sha).map_err(git)?;
+        if self.repo.find_commit(oid).is_ok() {
+            return Ok(oid);
+        }
+        self.fetch(refspec)?;
+        self.repo
+            .find_commit(oid)
+            .map(|c| c.id())
+            .map_err(|_| GitError(format!("commit {sha} not found after fetching {refspec}")))
+    }
+
+    /// Every file named `name` anywhere in the tree of `commit`, with its path and contents,
+    /// in path order (what Prow walks for OWNERS files). Nothing under `.git` is listed.
+    pub fn files_named(&self, commit: Oid, name: &str) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+        let tree = self
+            .repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(git)?;
+        let mut found = Vec::new();
+        let mut failed = None;
+        tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+            if dir.split('/').any(|d| d == ".git") {
+                return git2::TreeWalkResult::Skip;
+            }
+            if entry.name().ok() == Some(name) && entry.kind() == Some(git2::ObjectType::Blob) {
+                match self.repo.find_blob(entry.id()) {
+                    Ok(blob) => found.push((format!("{dir}{name}"), blob.content().to_vec())),
+                    Err(e) => {
+                        failed = Some(git(e));
+                        return git2::TreeWalkResult::Abort;
+                    }
+                }
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(git)?;
+        match failed {
+            Some(e) => Err(e),
+            None => {
+                found.sort();
+                Ok(found)
+            }
+        }
+    }
+
+    /// The contents of `path` in the tree of `commit`, `None` when it has no such file.
+    pub fn file_at(&self, commit: Oid, path: &str) -> Result<Option<Vec<u8>>, GitError> {
+        let tree = self
+            .repo
+            .find_commit(commit)
+            .and_then(|c| c.tree())
+            .map_err(git)?;
+        let Ok(entry) = tree.get_path(Path::new(path)) else {
+            return Ok(None);
+        };
+        let blob = self.repo.find_blob(entry.id()).map_err(git)?;
+        Ok(Some(blob.content().to_vec()))
     }
 
     /// Pushes local branch `branch` to `remote` under the same name, replacing what is there

@@ -339,6 +339,32 @@ impl Context<'_> {
             })
     }
 
+    /// The files pull request `org/repo#number` changes, read from GitHub.
+    pub async fn pull_request_files(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<prow_github::types::PullRequestFile>, PluginError> {
+        self.github
+            .pull_request_files(org, repo, number)
+            .await
+            .map_err(PluginError::github(format!(
+                "error getting PR changes of {org}/{repo}#{number}"
+            )))
+    }
+
+    /// Where git clones `org/repo` from ([`GitHubClient::git_remote`]; may carry a token, so
+    /// never log it).
+    pub async fn git_remote(&self, org: &str, repo: &str) -> Result<String, PluginError> {
+        self.github
+            .git_remote(org, repo)
+            .await
+            .map_err(PluginError::github(format!(
+                "find the git remote of {org}/{repo}"
+            )))
+    }
+
     /// The pull request `comment` was made on, read from GitHub.
     pub async fn pull_request_of(
         &self,

@@ -12,8 +12,9 @@ use crate::locate::{FieldSegment as Seg, field_path as path};
 /// Every plugin hook registers, so the names `plugins` may list.
 ///
 /// Taken from the packages `pkg/hook/plugin-imports/plugin-imports.go` imports in
-/// kubernetes-sigs/prow (each registers its `PluginName`); `reward-owners` exists upstream but
-/// is not imported there, so Prow rejects it too.
+/// kubernetes-sigs/prow (each registers its `PluginName`), plus `reward-owners`: it exists
+/// upstream (`pkg/plugins/reward-owners`) but hook does not import it, so Prow rejects the
+/// name; prow-rs builds the plugin and accepts it.
 pub const KNOWN_PLUGINS: &[&str] = &[
     "approve",
     "assign",
@@ -53,6 +54,7 @@ pub const KNOWN_PLUGINS: &[&str] = &[
     "release-note",
     "require-matching-label",
     "retitle",
+    "reward-owners",
     "rifle",
     "shrug",
     "sigmention",

@@ -683,3 +683,61 @@ async fn milestones_are_listed_open_and_closed() {
         log.lock().unwrap()[0].path
     );
 }
+
+#[tokio::test]
+async fn blame_asks_graphql_and_merge_base_the_compare_api() {
+    let (endpoint, log) = fake_github(|seen, _| match seen.path.as_str() {
+        "/graphql" if seen.body.contains("\"path\":\"broken.go\"") => {
+            ok(r#"{"data": null, "errors": [{"message": "Could not resolve to a Blob"}]}"#)
+        }
+        "/graphql" => ok(r#"{"data": {"repository": {"object": {"blame": {"ranges": [
+                {"startingLine": 1, "endingLine": 4, "commit": {"author": {"user": {"login": "Alice"}, "date": "2024-01-02T03:04:05Z"}}},
+                {"startingLine": 5, "endingLine": 5, "commit": {"author": {"user": null, "date": "2023-01-01T00:00:00Z"}}}
+            ]}}}}}"#),
+        "/repos/o/r/compare/main...abc" => ok(r#"{"merge_base_commit": {"sha": "base1"}}"#),
+        _ => ok("{}"),
+    });
+    let github = client(&endpoint);
+    let ranges = github.blame("o", "r", "main", "a/b.go").await.unwrap();
+    assert_eq!(
+        ranges,
+        vec![
+            prow_github::types::BlameRange::new(1, 4, "alice", "2024-01-02T03:04:05Z"),
+            prow_github::types::BlameRange::new(5, 5, "", "2023-01-01T00:00:00Z"),
+        ]
+    );
+    let broken = github
+        .blame("o", "r", "main", "broken.go")
+        .await
+        .unwrap_err();
+    assert!(
+        broken.to_string().contains("Could not resolve to a Blob"),
+        "{broken}"
+    );
+    assert_eq!(
+        github.merge_base("o", "r", "main", "abc").await.unwrap(),
+        "base1"
+    );
+    let none = github
+        .merge_base("o", "r", "main", "zzz")
+        .await
+        .unwrap_err();
+    assert!(
+        none.to_string()
+            .contains("no merge base found for main...zzz"),
+        "{none}"
+    );
+    let seen = log.lock().unwrap();
+    assert_eq!(seen[0].method, "POST");
+    let body: serde_json::Value = serde_json::from_str(&seen[0].body).unwrap();
+    assert_eq!(
+        body["variables"],
+        serde_json::json!({"owner": "o", "name": "r", "ref": "main", "path": "a/b.go"})
+    );
+    assert!(
+        body["query"]
+            .as_str()
+            .unwrap()
+            .contains("blame(path: $path)")
+    );
+}

@@ -34,7 +34,7 @@ pub fn body_ccs(body: &str) -> bool {
 
 /// Sets in layers (Prow's `layeredsets.String`): picks come from the lowest layer first.
 #[derive(Debug, Clone, Default)]
-struct Layers(Vec<BTreeSet<String>>);
+pub(crate) struct Layers(Vec<BTreeSet<String>>);
 
 impl Layers {
     fn from_layers(layers: Vec<BTreeSet<String>>) -> Self {
@@ -47,11 +47,11 @@ impl Layers {
         out
     }
 
-    fn all(&self) -> BTreeSet<String> {
+    pub(crate) fn all(&self) -> BTreeSet<String> {
         self.0.iter().flatten().cloned().collect()
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.0.iter().map(BTreeSet::len).sum()
     }
 
@@ -88,7 +88,13 @@ impl Layers {
         self.0.iter().flatten().cloned().collect()
     }
 
-    fn pop(&mut self, rng: &mut Rng) -> Option<String> {
+    pub(crate) fn remove(&mut self, item: &str) {
+        for layer in &mut self.0 {
+            layer.remove(item);
+        }
+    }
+
+    pub(crate) fn pop(&mut self, rng: &mut Rng) -> Option<String> {
         let layer = self.0.iter_mut().find(|l| !l.is_empty())?;
         let i = rng.below(layer.len());
         let pick = layer.iter().nth(i)?.clone();
@@ -98,10 +104,10 @@ impl Layers {
 }
 
 /// Deterministic choices for one pull request.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         let mut items: Vec<usize> = (0..n).collect();
         self.0 = self.0.wrapping_add(1);
         shuffle(&mut items, self.0);
@@ -111,7 +117,7 @@ impl Rng {
 
 /// Where reviewers come from: OWNERS reviewers, or approvers as the fallback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source {
+pub(crate) enum Source {
     Reviewers,
     Approvers,
 }
@@ -138,14 +144,15 @@ fn all(o: &RepoOwners, s: Source, f: &str) -> Layers {
 }
 
 /// Prow's `GetReviewers`: one reviewer per OWNERS file first, then more closest-first until
-/// `min` are found; and the required reviewers.
-fn pick(
+/// `min` are found; and the required reviewers. `select` takes one candidate out of a set
+/// (blunderbuss: at random from the closest layer; rifle: the best blame score).
+pub(crate) fn get_reviewers(
     o: &RepoOwners,
     s: Source,
     author: &str,
     files: &[String],
     min: usize,
-    rng: &mut Rng,
+    select: &mut dyn FnMut(&mut Layers) -> Option<String>,
 ) -> (Vec<String>, BTreeSet<String>) {
     let author: BTreeSet<String> = [norm_login(author)].into();
     let mut reviewers = Layers::default();
@@ -167,13 +174,13 @@ fn pick(
             continue;
         }
         leaves = leaves.union(&unused);
-        if let Some(r) = unused.pop(rng) {
+        if let Some(r) = select(&mut unused) {
             reviewers.insert(0, r);
         }
     }
     let mut unused = leaves.without(&reviewers.all());
     while reviewers.len() < min && unused.len() > 0 {
-        match unused.pop(rng) {
+        match select(&mut unused) {
             Some(r) => reviewers.insert(1, r),
             None => break,
         }
@@ -184,7 +191,7 @@ fn pick(
         }
         let mut candidates = all(o, s, f).without(&author);
         while reviewers.len() < min && candidates.len() > 0 {
-            match candidates.pop(rng) {
+            match select(&mut candidates) {
                 Some(r) => reviewers.insert(2, r),
                 None => break,
             }
@@ -203,10 +210,12 @@ pub fn decide(
     seed: u64,
 ) -> Vec<String> {
     let mut rng = Rng(seed);
+    let select = &mut |l: &mut Layers| l.pop(&mut rng);
     let count = settings.request_count.unwrap_or(2).max(0) as usize;
-    let (mut reviewers, required) = pick(owners, Source::Reviewers, author, files, count, &mut rng);
+    let (mut reviewers, required) =
+        get_reviewers(owners, Source::Reviewers, author, files, count, select);
     if reviewers.len() < count && !settings.exclude_approvers {
-        let (approvers, _) = pick(owners, Source::Approvers, author, files, count, &mut rng);
+        let (approvers, _) = get_reviewers(owners, Source::Approvers, author, files, count, select);
         for a in approvers {
             if !reviewers.contains(&a) {
                 reviewers.push(a);
@@ -244,52 +253,69 @@ impl Plugin for Blunderbuss {
             "Anyone",
             &["/auto-cc"],
         );
-        help.config.insert(
-            String::new(),
-            format!(
-                "blunderbuss is currently configured to request reviews from {count} reviewer{}.",
-                if count > 1 { "s" } else { "" }
-            ),
-        );
+        help.config
+            .insert(String::new(), config_string("blunderbuss", count));
         help
     }
 
     async fn handle(&self, ctx: &Context<'_>, event: &Event) -> Result<Vec<Action>, PluginError> {
-        let settings = &ctx.plugins.blunderbuss;
-        match event {
-            Event::PullRequest(pe) => {
-                let pr = &pe.pull_request;
-                if !matches!(pe.action.as_str(), "opened" | "ready_for_review")
-                    || body_ccs(pr.body.as_deref().unwrap_or_default())
-                    || settings.wait_for_status.is_some()
-                    || (pr.draft.unwrap_or(false) && settings.ignore_drafts)
-                    || settings
-                        .ignore_authors
-                        .iter()
-                        .any(|a| a.eq_ignore_ascii_case(&pr.user.login))
-                {
-                    return Ok(Vec::new());
-                }
-                self.act(ctx, pe.repository.org(), &pe.repository.name, pr)
-                    .await
-            }
-            _ => {
-                let Some(gc) = ctx.comment else {
-                    return Ok(Vec::new());
-                };
-                if gc.action != CommentAction::Created
-                    || !gc.is_pr
-                    || gc.issue_state == "closed"
-                    || !is_auto_cc(ctx.commands)
-                {
-                    return Ok(Vec::new());
-                }
-                let (org, repo) = (gc.repo.org(), gc.repo.name.as_str());
-                let pr = ctx.pull_request_of(gc).await?;
-                self.act(ctx, org, repo, &pr).await
-            }
+        match pull_to_review(ctx, event, &ctx.plugins.blunderbuss).await? {
+            Some((org, repo, pr)) => self.act(ctx, &org, &repo, &pr).await,
+            None => Ok(Vec::new()),
         }
     }
+}
+
+/// The help's configuration line of a reviewer plugin requesting `count` reviewers
+/// (upstream `reviewer.ConfigString`).
+pub(crate) fn config_string(plugin: &str, count: i64) -> String {
+    let s = if count > 1 { "s" } else { "" };
+    format!("{plugin} is currently configured to request reviews from {count} reviewer{s}.")
+}
+
+/// Whether a reviewer plugin leaves `pr` alone under `settings`: a draft with
+/// `ignore_drafts`, or by one of `ignore_authors`.
+pub(crate) fn ignored(settings: &BlunderbussConfig, pr: &PullRequest) -> bool {
+    (pr.draft.unwrap_or(false) && settings.ignore_drafts)
+        || settings
+            .ignore_authors
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&pr.user.login))
+}
+
+/// The pull request (with its org and repo) a reviewer plugin (blunderbuss, rifle) requests
+/// reviews on for `event` under `settings`: one just opened or marked ready, unless its body
+/// `/cc`s someone, `wait_for_status` is set or it is [`ignored`]; or the open pull request
+/// an `/auto-cc` comment is on.
+pub(crate) async fn pull_to_review(
+    ctx: &Context<'_>,
+    event: &Event,
+    settings: &BlunderbussConfig,
+) -> Result<Option<(String, String, PullRequest)>, PluginError> {
+    if let Event::PullRequest(pe) = event {
+        let pr = &pe.pull_request;
+        if !matches!(pe.action.as_str(), "opened" | "ready_for_review")
+            || body_ccs(pr.body.as_deref().unwrap_or_default())
+            || settings.wait_for_status.is_some()
+            || ignored(settings, pr)
+        {
+            return Ok(None);
+        }
+        let repo = &pe.repository;
+        return Ok(Some((repo.org().to_owned(), repo.name.clone(), pr.clone())));
+    }
+    let Some(gc) = ctx.comment else {
+        return Ok(None);
+    };
+    if gc.action != CommentAction::Created
+        || !gc.is_pr
+        || gc.issue_state == "closed"
+        || !is_auto_cc(ctx.commands)
+    {
+        return Ok(None);
+    }
+    let pr = ctx.pull_request_of(gc).await?;
+    Ok(Some((gc.repo.org().to_owned(), gc.repo.name.clone(), pr)))
 }
 
 impl Blunderbuss {

@@ -55,6 +55,13 @@ pub mod welcome;
 pub mod wip;
 pub mod yuks;
 
+// Added with issue 21 (pla): testfreeze, reward-owners, rifle, project, project-manager,
+// buildifier.
+pub mod buildifier;
+pub mod reward_owners;
+pub mod rifle;
+pub mod testfreeze;
+
 /// Every built-in plugin, by name.
 pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
     let all: Vec<Arc<dyn Plugin>> = vec![
@@ -105,6 +112,11 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(stage::Stage),
         Arc::new(goose::Goose::default()),
         Arc::new(trick_or_treat::TrickOrTreat::default()),
+        // Added with issue 21 (pla).
+        Arc::new(testfreeze::TestFreeze::default()),
+        Arc::new(reward_owners::RewardOwners),
+        Arc::new(rifle::Rifle::default()),
+        Arc::new(buildifier::Buildifier::default()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

@@ -2,7 +2,11 @@
 //! `handle` over the fake GitHub. Tests through the real hook live in prow-server.
 
 mod added;
+mod buildifier;
 mod cherrypicker;
 mod refresh;
 mod remaining;
+mod reward_owners;
+mod rifle;
 mod tables;
+mod testfreeze;

@@ -14,9 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use prow_plugins::commands::{self, GoRegex};
 use prow_plugins::plugins::{
-    approve, assign, blunderbuss, cat, cherrypicker, cla, dco, dog, golint, goose, help, hold,
-    label, lgtm, lifecycle, milestone, milestonestatus, override_, pony, refresh, release_note,
-    require_matching_label, retitle, shrug, skip, stage, trick_or_treat, verify_owners, yuks,
+    approve, assign, blunderbuss, buildifier, cat, cherrypicker, cla, dco, dog, golint, goose,
+    help, hold, label, lgtm, lifecycle, milestone, milestonestatus, override_, pony, refresh,
+    release_note, require_matching_label, retitle, shrug, skip, stage, trick_or_treat,
+    verify_owners, yuks,
 };
 use prow_server::hook::Options;
 
@@ -100,6 +101,12 @@ const UPSTREAM: &[(&str, &str, &str, &str)] = &[
         "unbearableRegex",
         "pkg/plugins/dog/dog.go",
         r"(?mi)^/this-is-unbearable\s*$",
+    ),
+    (
+        "buildifier",
+        "buildifyRe",
+        "pkg/plugins/buildifier/buildifier.go",
+        r"(?mi)^/buildif(y|ier)\s*$",
     ),
     (
         "golint",
@@ -427,6 +434,8 @@ approve                | commandRegex                | /approve cancel          
 assign                 | assignRe                    | /assign @alice                 | Y     -    -    -     -      Y     Y     Y    Y
 assign                 | CCRegexp                    | /cc @alice                     | Y     -    -    -     -      Y     Y     Y    Y
 blunderbuss            | AutoCCMatch                 | /auto-cc                       | Y     -    -    -     -      Y     Y     Y    Y
+buildifier             | buildifyRe                  | /buildify                      | Y     -    -    -     -      Y     Y     Y    Y
+buildifier             | buildifyRe                  | /buildifier                    | Y     -    -    -     -      Y     Y     Y    Y
 cat                    | match                       | /meowvie clothes               | Y     -    -    -     -      Y     Y     Y    Y
 cherrypicker           | cherryPickRe                | /cherrypick release-1.0        | Y     -    -    -     -      Y     Y     Y    -
 cla                    | checkCLARe                  | /check-cla                     | Y     -    -    -     -      Y     Y     Y    Y
@@ -491,6 +500,9 @@ yuks                   | match                       | /joke                    
 
 /// Arguments, spacing and `\r`: more texts per regex with upstream's outcome.
 const ARGUMENTS: &[(&str, &str, &str, bool)] = &[
+    ("buildifier", "buildifyRe", "/buildify now", false),
+    ("buildifier", "buildifyRe", "/buildif", false),
+    ("buildifier", "buildifyRe", "/BuildIfier  ", true),
     ("approve", "commandRegex", "/approve no-issue", true),
     ("approve", "commandRegex", "/approvefoo", false),
     ("assign", "assignRe", "/assign  alice", false),
@@ -574,6 +586,7 @@ fn acts(plugin: &str, name: &str, text: &str) -> bool {
             reply.is_some_and(|r| r.contains(wanted))
         }
         ("golint", _) => golint::requested(text),
+        ("buildifier", _) => buildifier::requested(text),
         ("help", _) => {
             let mut facts = help::Facts::default();
             facts.has_help = name == "helpRemoveRe";
