@@ -12,6 +12,9 @@ pub mod assign;
 pub mod blockade;
 pub mod blunderbuss;
 pub mod branchcleaner;
+// The issue-tracker plugins (jira, bugzilla), each with its client.
+pub mod bugzilla;
+pub mod jira;
 pub mod cat;
 pub mod cherry_pick_approved;
 pub mod cherry_pick_unapproved;
@@ -105,6 +108,9 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(stage::Stage),
         Arc::new(goose::Goose::default()),
         Arc::new(trick_or_treat::TrickOrTreat::default()),
+        // The issue-tracker plugins, without a tracker until the process gives them one.
+        Arc::new(jira::Jira::default()),
+        Arc::new(bugzilla::BugzillaPlugin::default()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

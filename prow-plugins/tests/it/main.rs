@@ -2,7 +2,9 @@
 //! `handle` over the fake GitHub. Tests through the real hook live in prow-server.
 
 mod added;
+mod bugzilla;
 mod cherrypicker;
+mod jira;
 mod refresh;
 mod remaining;
 mod tables;
