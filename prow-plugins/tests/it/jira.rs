@@ -25,7 +25,7 @@ fn keys_are_found_as_upstreams_regex_finds_them() {
     // A key must end at a space, `:`, `]`, `)` or the end of the text.
     check("ABC-123.", &[]);
     check("ABC-123x", &[]);
-    check("ABC-123,DEF-1", &[]);
+    check("ABC-123,DEF-1", &["DEF-1"]);
     // `\b` before it: letters right before make the key longer, digits do not match at all.
     check("xABC-4 here", &["xABC-4"]);
     check("9ABC-4 here", &[]);

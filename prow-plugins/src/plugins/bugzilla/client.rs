@@ -518,7 +518,9 @@ impl BugzillaClient {
                 message,
             });
         }
-        if status != 200 {
+        // Upstream insists on 200; Bugzilla answers a created comment with 201, so any success
+        // is taken.
+        if !(200..300).contains(&status) {
             return Err(BugzillaError {
                 status: Some(status),
                 code: 0,
