@@ -193,11 +193,15 @@ impl TrackerArgs {
         let mut options = prow_server::process::TrackerOptions::default();
         options.jira_endpoint.clone_from(&self.jira_endpoint);
         options.jira_username.clone_from(&self.jira_username);
-        options.jira_password_file.clone_from(&self.jira_password_file);
+        options
+            .jira_password_file
+            .clone_from(&self.jira_password_file);
         options
             .jira_bearer_token_file
             .clone_from(&self.jira_bearer_token_file);
-        options.bugzilla_endpoint.clone_from(&self.bugzilla_endpoint);
+        options
+            .bugzilla_endpoint
+            .clone_from(&self.bugzilla_endpoint);
         options
             .bugzilla_api_key_path
             .clone_from(&self.bugzilla_api_key_path);

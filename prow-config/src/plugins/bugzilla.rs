@@ -77,9 +77,17 @@ impl Bugzilla {
 
     /// The options of every branch of `org/repo` that is named at some level, `*` included;
     /// branches whose options equal `*`'s are left out (upstream `OptionsForRepo`).
-    pub fn options_for_repo(&self, org: &str, repo: &str) -> BTreeMap<String, BugzillaBranchOptions> {
+    pub fn options_for_repo(
+        &self,
+        org: &str,
+        repo: &str,
+    ) -> BTreeMap<String, BugzillaBranchOptions> {
         let mut branches: BTreeSet<&str> = BTreeSet::new();
-        branches.extend(self.default.iter().flat_map(|m| m.keys().map(String::as_str)));
+        branches.extend(
+            self.default
+                .iter()
+                .flat_map(|m| m.keys().map(String::as_str)),
+        );
         if let Some(org_options) = self.orgs.get(org) {
             branches.extend(
                 org_options
@@ -95,10 +103,7 @@ impl Bugzilla {
             .into_iter()
             .map(|b| (b.to_owned(), self.options_for_branch(org, repo, b)))
             .collect();
-        let wildcard = options
-            .get(BUGZILLA_WILDCARD)
-            .cloned()
-            .unwrap_or_default();
+        let wildcard = options.get(BUGZILLA_WILDCARD).cloned().unwrap_or_default();
         options
             .into_iter()
             .filter(|(branch, o)| branch == BUGZILLA_WILDCARD || !same_rules(o, &wildcard))
@@ -132,12 +137,7 @@ fn options_for_item(
     item: &str,
     config: Option<&LenientMap<BugzillaBranchOptions>>,
 ) -> BugzillaBranchOptions {
-    let get = |k: &str| {
-        config
-            .and_then(|c| c.get(k))
-            .cloned()
-            .unwrap_or_default()
-    };
+    let get = |k: &str| config.and_then(|c| c.get(k)).cloned().unwrap_or_default();
     resolve_bugzilla_options(&get(BUGZILLA_WILDCARD), &get(item))
 }
 
@@ -182,7 +182,8 @@ pub fn resolve_bugzilla_options(
             out.valid_states =
                 merge_statuses_into_states(out.valid_states.as_ref(), parent.statuses.as_ref());
         }
-        out.dependent_bug_states.clone_from(&parent.dependent_bug_states);
+        out.dependent_bug_states
+            .clone_from(&parent.dependent_bug_states);
         if parent.dependent_bug_statuses.is_some() {
             out.dependent_bug_states = merge_statuses_into_states(
                 out.dependent_bug_states.as_ref(),
@@ -192,7 +193,11 @@ pub fn resolve_bugzilla_options(
         out.dependent_bug_target_releases
             .clone_from(&parent.dependent_bug_target_releases);
         if let Some(release) = &parent.dependent_bug_target_release {
-            add_release(&mut out, parent.dependent_bug_target_releases.as_ref(), release);
+            add_release(
+                &mut out,
+                parent.dependent_bug_target_releases.as_ref(),
+                release,
+            );
         }
         if let Some(status) = &parent.status_after_validation {
             out.state_after_validation = Some(BugzillaBugState::of_status(status));
@@ -236,7 +241,8 @@ pub fn resolve_bugzilla_options(
             merge_statuses_into_states(out.valid_states.as_ref(), child.statuses.as_ref());
     }
     if child.dependent_bug_states.is_some() {
-        out.dependent_bug_states.clone_from(&child.dependent_bug_states);
+        out.dependent_bug_states
+            .clone_from(&child.dependent_bug_states);
     }
     if child.dependent_bug_statuses.is_some() {
         if child.dependent_bug_states.is_none() {
@@ -252,7 +258,11 @@ pub fn resolve_bugzilla_options(
             .clone_from(&child.dependent_bug_target_releases);
     }
     if let Some(release) = &child.dependent_bug_target_release {
-        add_release(&mut out, child.dependent_bug_target_releases.as_ref(), release);
+        add_release(
+            &mut out,
+            child.dependent_bug_target_releases.as_ref(),
+            release,
+        );
     }
     if let Some(status) = &child.status_after_validation {
         if child.state_after_validation.is_none() {

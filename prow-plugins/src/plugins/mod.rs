@@ -14,7 +14,6 @@ pub mod blunderbuss;
 pub mod branchcleaner;
 // The issue-tracker plugins (jira, bugzilla), each with its client.
 pub mod bugzilla;
-pub mod jira;
 pub mod cat;
 pub mod cherry_pick_approved;
 pub mod cherry_pick_unapproved;
@@ -29,6 +28,7 @@ pub mod heart;
 pub mod help;
 pub mod hold;
 pub mod invalidcommitmsg;
+pub mod jira;
 pub mod label;
 pub mod lgtm;
 pub mod lifecycle;

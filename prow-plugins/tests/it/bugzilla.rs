@@ -6,8 +6,8 @@ use prow_config::plugins::{BugzillaBugState, PluginConfig, parse_plugin_config};
 use prow_plugins::Action;
 use prow_plugins::plugins::bugzilla::fake::FakeBugzilla;
 use prow_plugins::plugins::bugzilla::{
-    self, Bug, BugEvent, BugUpdate, BugzillaAuth, BugzillaClient, as_bug_update,
-    bug_id_from_title, label_actions, validate_bug,
+    self, Bug, BugEvent, BugUpdate, BugzillaAuth, BugzillaClient, as_bug_update, bug_id_from_title,
+    label_actions, validate_bug,
 };
 
 fn config(yaml: &str) -> PluginConfig {
@@ -60,7 +60,10 @@ fn options_resolve_from_global_to_branch_as_upstreams() {
     let global = c.options_for_branch("other", "x", "main");
     assert_eq!(global.is_open, Some(true));
     assert_eq!(global.target_release.as_deref(), Some("4.0"));
-    assert_eq!(global.valid_states, states(&[("MODIFIED", ""), ("NEW", "")]));
+    assert_eq!(
+        global.valid_states,
+        states(&[("MODIFIED", ""), ("NEW", "")])
+    );
     assert_eq!(global.statuses, None);
     assert_eq!(
         global.state_after_merge,
@@ -79,7 +82,10 @@ fn options_resolve_from_global_to_branch_as_upstreams() {
         org.valid_states,
         states(&[("ON_QA", ""), ("VERIFIED", "ERRATA")])
     );
-    assert_eq!(org.dependent_bug_target_releases, Some(vec!["4.1".to_owned()]));
+    assert_eq!(
+        org.dependent_bug_target_releases,
+        Some(vec!["4.1".to_owned()])
+    );
     assert_eq!(org.target_release.as_deref(), Some("4.0"));
     assert_eq!(org.allowed_groups, ["team"]);
     // exclude_defaults drops everything inherited.
@@ -364,7 +370,10 @@ async fn the_client_speaks_bugzillas_rest_and_json_rpc() {
 fn pull_identifiers_read_as_upstream_reads_them() {
     use bugzilla::client::pull_from_identifier;
     let pull = pull_from_identifier("o/r/pull/12/files/").unwrap().unwrap();
-    assert_eq!((pull.org.as_str(), pull.repo.as_str(), pull.number), ("o", "r", 12));
+    assert_eq!(
+        (pull.org.as_str(), pull.repo.as_str(), pull.number),
+        ("o", "r", 12)
+    );
     assert!(pull_from_identifier("o/r/issues/12").unwrap().is_none());
     assert_eq!(
         pull_from_identifier("o/r/pull/12/x").unwrap_err(),

@@ -60,7 +60,11 @@ fn links_go_where_upstream_puts_them() {
         assert_eq!(insert_links(body, &set(keys), jira), want, "{body:?}");
     };
     let link = |k: &str| format!("[{k}](https://issues.example.com/browse/{k})");
-    check("Fixes ABC-1", &["ABC-1"], &format!("Fixes {}", link("ABC-1")));
+    check(
+        "Fixes ABC-1",
+        &["ABC-1"],
+        &format!("Fixes {}", link("ABC-1")),
+    );
     check(
         "ABC-1 and ABC-1",
         &["ABC-1"],
@@ -71,11 +75,7 @@ fn links_go_where_upstream_puts_them() {
     check("`ABC-1`", &["ABC-1"], "`ABC-1`");
     check("x-ABC-1", &["ABC-1"], "x-ABC-1");
     // A shorter key inside a longer one, either side.
-    check(
-        "ABC-123 AC-1234",
-        &["BC-123", "AC-1"],
-        "ABC-123 AC-1234",
-    );
+    check("ABC-123 AC-1234", &["BC-123", "AC-1"], "ABC-123 AC-1234");
     check(
         "ABC-123 BC-123",
         &["ABC-123", "BC-123"],
@@ -85,10 +85,7 @@ fn links_go_where_upstream_puts_them() {
     check(
         "ABC-1\n```\nABC-1\n```\n    ABC-1\nend ABC-1",
         &["ABC-1"],
-        &format!(
-            "{0}\n```\nABC-1\n```\n    ABC-1\nend {0}",
-            link("ABC-1")
-        ),
+        &format!("{0}\n```\nABC-1\n```\n    ABC-1\nend {0}", link("ABC-1")),
     );
     check("nothing", &["ABC-1"], "nothing");
 }
@@ -179,7 +176,10 @@ async fn the_client_speaks_jiras_rest_api() {
     assert_eq!(stored.len(), 1);
     assert!(stored[0].id.is_some());
     stored[0].object.title = "o/r#1: Better".to_owned();
-    client.update_remote_link("ABC-1", &stored[0]).await.unwrap();
+    client
+        .update_remote_link("ABC-1", &stored[0])
+        .await
+        .unwrap();
     assert_eq!(fake.links("ABC-1")[0].object.title, "o/r#1: Better");
 
     let state = fake.state();
@@ -190,11 +190,7 @@ async fn the_client_speaks_jiras_rest_api() {
             .iter()
             .all(|r| r.authorization.as_deref() == Some("Basic Ym90Omh1bnRlcjI="))
     );
-    let added = state
-        .requests
-        .iter()
-        .find(|r| r.method == "POST")
-        .unwrap();
+    let added = state.requests.iter().find(|r| r.method == "POST").unwrap();
     assert_eq!(added.path, "/rest/api/2/issue/ABC-1/remotelink");
     assert_eq!(
         added.body,

@@ -281,11 +281,8 @@ impl Process {
                 handle.clone(),
             )
             .with_inrepo(inrepo.clone());
-            let started = crate::hook::Hook::start_with_plugins(
-                options.hook.clone(),
-                deps,
-                plugins.clone(),
-            );
+            let started =
+                crate::hook::Hook::start_with_plugins(options.hook.clone(), deps, plugins.clone());
             metrics = metrics.with_hook(started.metrics());
             hook = Some(started);
         }

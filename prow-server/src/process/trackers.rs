@@ -41,9 +41,9 @@ fn valid_url(url: &str) -> bool {
 }
 
 fn readable(flag: &str, path: &std::path::Path) -> Result<(), ProcessError> {
-    std::fs::metadata(path)
-        .map(|_| ())
-        .map_err(|e| ProcessError::Options(format!("failed to get {flag}: {}: {e}", path.display())))
+    std::fs::metadata(path).map(|_| ()).map_err(|e| {
+        ProcessError::Options(format!("failed to get {flag}: {}: {e}", path.display()))
+    })
 }
 
 impl TrackerOptions {
@@ -100,7 +100,8 @@ impl TrackerOptions {
                 "invalid -bugzilla-endpoint URI: {endpoint:?}"
             )));
         }
-        let auth = BugzillaAuth::parse(&self.bugzilla_auth_method).map_err(ProcessError::Options)?;
+        let auth =
+            BugzillaAuth::parse(&self.bugzilla_auth_method).map_err(ProcessError::Options)?;
         if let Some(path) = &self.bugzilla_api_key_path {
             readable("--bugzilla-api-key-path", path)?;
         } else {
@@ -118,12 +119,18 @@ impl TrackerOptions {
         mut plugins: BTreeMap<&'static str, Arc<dyn Plugin>>,
     ) -> Result<BTreeMap<&'static str, Arc<dyn Plugin>>, ProcessError> {
         if let Some(client) = self.jira()? {
-            tracing::info!(endpoint = client.url(), "the jira plugin links to this Jira");
+            tracing::info!(
+                endpoint = client.url(),
+                "the jira plugin links to this Jira"
+            );
             let jira: Arc<dyn Plugin> = Arc::new(Jira::new(Some(client)));
             plugins.insert(jira.name(), jira);
         }
         if let Some(client) = self.bugzilla()? {
-            tracing::info!(endpoint = client.endpoint(), "the bugzilla plugin checks bugs in this Bugzilla");
+            tracing::info!(
+                endpoint = client.endpoint(),
+                "the bugzilla plugin checks bugs in this Bugzilla"
+            );
             let bugzilla: Arc<dyn Plugin> = Arc::new(BugzillaPlugin::new(Some(client)));
             plugins.insert(bugzilla.name(), bugzilla);
         }

@@ -14,9 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use prow_plugins::commands::{self, GoRegex};
 use prow_plugins::plugins::{
-    approve, assign, blunderbuss, bugzilla, cat, cherrypicker, cla, dco, dog, golint, goose, help, hold,
-    label, lgtm, lifecycle, milestone, milestonestatus, override_, pony, refresh, release_note,
-    require_matching_label, retitle, shrug, skip, stage, trick_or_treat, verify_owners, yuks,
+    approve, assign, blunderbuss, bugzilla, cat, cherrypicker, cla, dco, dog, golint, goose, help,
+    hold, label, lgtm, lifecycle, milestone, milestonestatus, override_, pony, refresh,
+    release_note, require_matching_label, retitle, shrug, skip, stage, trick_or_treat,
+    verify_owners, yuks,
 };
 use prow_server::hook::Options;
 

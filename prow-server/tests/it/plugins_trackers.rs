@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use prow_github::GitHubClient;
 use prow_github::fake::FakeGitHub;
 use prow_plugins::plugins::bugzilla::fake::FakeBugzilla;
 use prow_plugins::plugins::bugzilla::{Bug, BugzillaAuth, BugzillaClient, BugzillaPlugin};
@@ -128,7 +129,10 @@ async fn jira_links_a_new_pull_requests_body_and_retitles_its_link() {
     // every linkable mention in the body is linked; the fenced one is not.
     assert_eq!(
         body,
-        format!("Part of [ABC-7]({}/browse/ABC-7).\n\n```\nABC-7\n```", jira.url)
+        format!(
+            "Part of [ABC-7]({}/browse/ABC-7).\n\n```\nABC-7\n```",
+            jira.url
+        )
     );
     assert_eq!(
         jira.links("ABC-7")[0].object.title,
@@ -144,10 +148,10 @@ async fn jira_links_a_new_pull_requests_body_and_retitles_its_link() {
         links[0].object.title,
         "Codertocat/Hello-World#2: ABC-7: speed up more"
     );
-    assert!(
-        jira.calls()
-            .contains(&format!("PUT /rest/api/2/issue/ABC-7/remotelink/{}", links[0].id.unwrap()))
-    );
+    assert!(jira.calls().contains(&format!(
+        "PUT /rest/api/2/issue/ABC-7/remotelink/{}",
+        links[0].id.unwrap()
+    )));
     hook.shutdown().await;
 }
 
@@ -175,16 +179,25 @@ bugzilla:
       state_after_merge: {status: MODIFIED}
 "#;
 
-async fn bugzilla_hook(github: Arc<FakeGitHub>) -> (InProcess, FakeBugzilla) {
+/// A hook running bugzilla against a Bugzilla with bugs 123 (NEW) and 124 (VERIFIED), over the
+/// fake GitHub whose PR #2 is titled `title`.
+async fn bugzilla_hook(title: &str) -> (Arc<FakeGitHub>, InProcess, FakeBugzilla) {
+    let github = github("author");
+    github
+        .state()
+        .pulls
+        .get_mut(&(ORG.to_owned(), REPO.to_owned(), 2))
+        .unwrap()
+        .title = title.to_owned();
     let bugzilla = FakeBugzilla::start(vec![bug(123, "NEW"), bug(124, "VERIFIED")]).await;
     let client = BugzillaClient::new(&bugzilla.url, None, BugzillaAuth::default());
     let hook = InProcess::start(
-        github,
+        github.clone(),
         support::hook_config(support::CONFIG, BUGZILLA_PLUGINS),
         Options::default(),
         vec![Arc::new(BugzillaPlugin::new(Some(client)))],
     );
-    (hook, bugzilla)
+    (github, hook, bugzilla)
 }
 
 fn titled(action: &str, title: &str) -> Value {
@@ -196,12 +209,11 @@ fn titled(action: &str, title: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bugzilla_validates_moves_and_links_the_bug_of_a_new_pull_request() {
-    let github = github("author");
+    let (github, hook, bugzilla) = bugzilla_hook("Bug 123: fix it").await;
     github
         .state()
         .user_emails
         .insert("qa@example.com".to_owned(), vec!["qa-person".to_owned()]);
-    let (hook, bugzilla) = bugzilla_hook(github.clone()).await;
     hook.deliver("pull_request", &titled("opened", "Bug 123: fix it"))
         .await;
     assert_eq!(
@@ -228,10 +240,7 @@ async fn bugzilla_validates_moves_and_links_the_bug_of_a_new_pull_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bugzilla_labels_an_invalid_bug_and_refreshes_on_request() {
-    let github = github("author");
-    github.state().pulls.get_mut(&(ORG.to_owned(), REPO.to_owned(), 2)).unwrap().title =
-        "Bug 124: fix it".to_owned();
-    let (hook, bugzilla) = bugzilla_hook(github.clone()).await;
+    let (github, hook, bugzilla) = bugzilla_hook("Bug 124: fix it").await;
     hook.deliver("pull_request", &titled("opened", "Bug 124: fix it"))
         .await;
     assert_eq!(
@@ -244,8 +253,11 @@ async fn bugzilla_labels_an_invalid_bug_and_refreshes_on_request() {
     )));
     // Someone fixes the bug in Bugzilla and asks again.
     bugzilla.state().bugs.get_mut(&124).unwrap().status = "ASSIGNED".to_owned();
-    hook.deliver("issue_comment", &comment("/bugzilla refresh", "alice", "author"))
-        .await;
+    hook.deliver(
+        "issue_comment",
+        &comment("/bugzilla refresh", "alice", "author"),
+    )
+    .await;
     assert_eq!(
         labels(&github),
         ["bugzilla/severity-high", "bugzilla/valid-bug"]
@@ -261,10 +273,10 @@ async fn bugzilla_labels_an_invalid_bug_and_refreshes_on_request() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bugzilla_keeps_a_valid_label_a_person_added_and_ignores_titles_without_bugs() {
-    let github = github("author");
-    let (hook, bugzilla) = bugzilla_hook(github.clone()).await;
+    let (github, hook, bugzilla) = bugzilla_hook("Update the README with new information.").await;
     // No bug and no validate_by_default: nothing happens.
-    hook.deliver("pull_request", &titled("opened", "Fix it")).await;
+    hook.deliver("pull_request", &titled("opened", "Fix it"))
+        .await;
     assert!(comments(&github).is_empty());
     assert!(bugzilla.calls().is_empty());
     // A person labels it valid; the refresh finds no bug but keeps their label.
@@ -278,8 +290,11 @@ async fn bugzilla_keeps_a_valid_label_a_person_added_and_ignores_titles_without_
         .get_mut(&(ORG.to_owned(), REPO.to_owned(), 2))
         .unwrap()
         .push(("bugzilla/valid-bug".to_owned(), "alice".to_owned()));
-    hook.deliver("issue_comment", &comment("/bugzilla refresh", "alice", "author"))
-        .await;
+    hook.deliver(
+        "issue_comment",
+        &comment("/bugzilla refresh", "alice", "author"),
+    )
+    .await;
     assert_eq!(labels(&github), ["bugzilla/valid-bug"]);
     let said = comments(&github);
     assert!(said[0].starts_with("@alice: No Bugzilla bug is referenced in the title of this pull request.\nTo reference a bug, add 'Bug XXX:' to the title of this pull request and request another bug refresh with <code>/bugzilla refresh</code>.\n\nRetaining the bugzilla/valid-bug label as it was manually added."));
@@ -288,8 +303,7 @@ async fn bugzilla_keeps_a_valid_label_a_person_added_and_ignores_titles_without_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bugzilla_moves_the_bug_when_its_last_pull_request_merges() {
-    let github = github("author");
-    let (hook, bugzilla) = bugzilla_hook(github.clone()).await;
+    let (github, hook, bugzilla) = bugzilla_hook("Update the README with new information.").await;
     bugzilla.state().bugs.get_mut(&123).unwrap().status = "POST".to_owned();
     bugzilla.link(123, ORG, REPO, 2);
     bugzilla.link(123, ORG, REPO, 3);
@@ -309,7 +323,10 @@ async fn bugzilla_moves_the_bug_when_its_last_pull_request_merges() {
     // #3 merged too: the bug moves.
     {
         let mut state = github.state();
-        let pr = state.pulls.get_mut(&(ORG.to_owned(), REPO.to_owned(), 3)).unwrap();
+        let pr = state
+            .pulls
+            .get_mut(&(ORG.to_owned(), REPO.to_owned(), 3))
+            .unwrap();
         pr.merged = Some(true);
         pr.state = "closed".to_owned();
     }
@@ -323,12 +340,12 @@ async fn bugzilla_moves_the_bug_when_its_last_pull_request_merges() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bugzilla_commands_on_issues_and_a_missing_bug_get_upstreams_replies() {
-    let github = github("author");
-    github.state().pulls.get_mut(&(ORG.to_owned(), REPO.to_owned(), 2)).unwrap().title =
-        "Bug 999: gone".to_owned();
-    let (hook, bugzilla) = bugzilla_hook(github.clone()).await;
-    hook.deliver("issue_comment", &comment("/bugzilla cc-qa", "alice", "author"))
-        .await;
+    let (github, hook, bugzilla) = bugzilla_hook("Bug 999: gone").await;
+    hook.deliver(
+        "issue_comment",
+        &comment("/bugzilla cc-qa", "alice", "author"),
+    )
+    .await;
     let ep = bugzilla.url.clone();
     assert!(comments(&github)[0].starts_with(&format!(
         "@alice: No Bugzilla bug with ID 999 exists in the tracker at {ep}.\nOnce a valid bug is referenced in the title of this pull request, request a bug refresh with <code>/bugzilla refresh</code>."
@@ -376,16 +393,25 @@ fn tracker_flags_are_checked_as_upstreams() {
     check(o, "--jira-endpoint \"not a url\" is invalid");
     let mut o = base();
     o.jira_username = Some("bot".to_owned());
-    check(o, "--jira-username and --jira-password-file must be specified together");
+    check(
+        o,
+        "--jira-username and --jira-password-file must be specified together",
+    );
     let mut o = base();
     o.jira_username = Some("bot".to_owned());
     o.jira_password_file = Some(file.clone());
     o.jira_bearer_token_file = Some(file.clone());
-    check(o, "--jira-bearer-token-file and --jira-username are mutually exclusive");
+    check(
+        o,
+        "--jira-bearer-token-file and --jira-username are mutually exclusive",
+    );
     let mut o = base();
     o.jira_bearer_token_file = Some(dir.path().join("missing"));
     let got = o.jira().unwrap_err().to_string();
-    assert!(got.contains("failed to get --jira-bearer-token-file"), "{got}");
+    assert!(
+        got.contains("failed to get --jira-bearer-token-file"),
+        "{got}"
+    );
     let mut o = TrackerOptions::default();
     o.bugzilla_endpoint = Some("bugzilla".to_owned());
     check(o, "invalid -bugzilla-endpoint URI: \"bugzilla\"");

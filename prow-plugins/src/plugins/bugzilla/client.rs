@@ -69,49 +69,39 @@ impl BugzillaError {
 
 /// A Bugzilla user as bugs show them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct BugzillaUser {
     /// The login name.
-    #[serde(default)]
     pub name: String,
     /// The email address.
-    #[serde(default)]
     pub email: String,
     /// The display name.
-    #[serde(default)]
     pub real_name: String,
 }
 
 /// A bug, the fields the plugin reads.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 #[non_exhaustive]
 pub struct Bug {
     /// Its number.
-    #[serde(default)]
     pub id: u64,
     /// Its status (`NEW`, `MODIFIED`, ...).
-    #[serde(default)]
     pub status: String,
     /// Its resolution, empty while open.
-    #[serde(default)]
     pub resolution: String,
     /// Whether it is open.
-    #[serde(default)]
     pub is_open: bool,
     /// Target releases (the web UI shows one; the API answers a list).
-    #[serde(default)]
     pub target_release: Vec<String>,
     /// The bugs it depends on.
-    #[serde(default)]
     pub depends_on: Vec<u64>,
     /// Its severity (`urgent`, `high`, `medium`, `low`, `unspecified`).
-    #[serde(default)]
     pub severity: String,
     /// The groups that may see it.
-    #[serde(default)]
     pub groups: Vec<String>,
     /// Its QA contact.
-    #[serde(default)]
     pub qa_contact_detail: Option<BugzillaUser>,
 }
 
@@ -387,11 +377,16 @@ impl BugzillaClient {
             "ext_bz_bug_id": pull,
         });
         let answer = self
-            .rpc("ExternalBugs.remove_external_bug", params, |code, message| {
-                code == 1006
-                    && message
-                        .contains("No external tracker bugs were found that matched your criteria")
-            })
+            .rpc(
+                "ExternalBugs.remove_external_bug",
+                params,
+                |code, message| {
+                    code == 1006
+                        && message.contains(
+                            "No external tracker bugs were found that matched your criteria",
+                        )
+                },
+            )
             .await?;
         Ok(answer["result"]["external_bugs"]
             .as_array()
@@ -452,8 +447,9 @@ impl BugzillaClient {
         let mut url = reqwest::Url::parse(&format!("{}{path}", self.endpoint))
             .map_err(|e| BugzillaError::other(format!("invalid url: {e}")))?;
         let key = match &self.api_key_path {
-            Some(path) => crate::plugins::jira::client::read_secret(path)
-                .map_err(BugzillaError::other)?,
+            Some(path) => {
+                crate::plugins::jira::client::read_secret(path).map_err(BugzillaError::other)?
+            }
             None => String::new(),
         };
         {

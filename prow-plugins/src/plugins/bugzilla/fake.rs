@@ -3,13 +3,15 @@
 //! Bugzilla answers them (errors included), every request recorded.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::MutexGuard;
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+
+use crate::stand_in::{Shared, serve};
 
 use super::client::{Bug, identifier_for_pull};
 
@@ -48,32 +50,23 @@ pub struct BugzillaState {
 pub struct FakeBugzilla {
     /// Its base URL (`http://127.0.0.1:PORT`).
     pub url: String,
-    state: Arc<Mutex<BugzillaState>>,
+    state: Shared<BugzillaState>,
 }
 
 impl FakeBugzilla {
     /// Starts a Bugzilla holding `bugs`.
     pub async fn start(bugs: Vec<Bug>) -> Self {
-        let state = Arc::new(Mutex::new(BugzillaState {
+        let state = Shared::new(BugzillaState {
             bugs: bugs.into_iter().map(|b| (b.id, b)).collect(),
             ..BugzillaState::default()
-        }));
-        let app = axum::Router::new()
-            .fallback(answer)
-            .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1");
-        let url = format!("http://{}", listener.local_addr().expect("local address"));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
         });
+        let url = serve(state.clone(), answer).await;
         FakeBugzilla { url, state }
     }
 
     /// The state, to read or change.
     pub fn state(&self) -> MutexGuard<'_, BugzillaState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// Bug `id` as it is now.
@@ -109,13 +102,13 @@ fn error(status: StatusCode, code: i64, message: &str) -> Response {
 }
 
 async fn answer(
-    State(state): State<Arc<Mutex<BugzillaState>>>,
+    State(state): State<Shared<BugzillaState>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+    let mut state = state.lock();
     let path = uri.path().to_owned();
     let query = uri.query().unwrap_or_default().to_owned();
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -185,8 +178,10 @@ fn rpc(state: &mut BugzillaState, body: &Value) -> Response {
         return StatusCode::BAD_REQUEST.into_response();
     };
     let rpc_error = |code: i64, message: &str| {
-        axum::Json(json!({"error": {"code": code, "message": message}, "id": body["id"], "result": null}))
-            .into_response()
+        axum::Json(
+            json!({"error": {"code": code, "message": message}, "id": body["id"], "result": null}),
+        )
+        .into_response()
     };
     match body["method"].as_str() {
         Some("ExternalBugs.add_external_bug") => {

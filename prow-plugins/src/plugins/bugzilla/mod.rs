@@ -101,7 +101,9 @@ pub fn severity_label(severity: &str) -> Option<&'static str> {
 
 /// Whether `bug` is in one of `states`.
 pub fn in_states(bug: &Bug, states: &[BugzillaBugState]) -> bool {
-    states.iter().any(|s| s.matches(&bug.status, &bug.resolution))
+    states
+        .iter()
+        .any(|s| s.matches(&bug.status, &bug.resolution))
 }
 
 fn pretty(states: &[BugzillaBugState]) -> String {
@@ -159,9 +161,8 @@ pub fn validate_bug(
         if open != bug.is_open {
             v.valid = false;
             let (not, was) = if open { ("", "isn't") } else { ("not ", "is") };
-            v.errors.push(format!(
-                "expected the bug to {not}be open, but it {was}"
-            ));
+            v.errors
+                .push(format!("expected the bug to {not}be open, but it {was}"));
         } else {
             let expected = if open { "open" } else { "not open" };
             let was = if bug.is_open { "is" } else { "isn't" };
@@ -284,7 +285,12 @@ pub fn validate_bug(
 }
 
 /// The comment about a failed Bugzilla call while `action` (upstream `formatError`).
-pub fn format_error(action: &str, endpoint: &str, bug: u64, error: &dyn std::fmt::Display) -> String {
+pub fn format_error(
+    action: &str,
+    endpoint: &str,
+    bug: u64,
+    error: &dyn std::fmt::Display,
+) -> String {
     let error = error.to_string();
     let known = [(
         "There was an error reported for a GitHub REST call",
@@ -372,7 +378,12 @@ impl BugEvent {
             org: self.org.clone(),
             repo: self.repo.clone(),
             number: self.number,
-            body: crate::respond::format_response_raw(&self.body, &self.html_url, &self.login, text),
+            body: crate::respond::format_response_raw(
+                &self.body,
+                &self.html_url,
+                &self.login,
+                text,
+            ),
         }
     }
 }
@@ -620,7 +631,10 @@ impl Run<'_, '_> {
     }
 
     fn error(&self, action: &str, bug: u64, error: &dyn std::fmt::Display) -> Vec<Action> {
-        vec![self.e.reply(&format_error(action, self.endpoint(), bug, error))]
+        vec![
+            self.e
+                .reply(&format_error(action, self.endpoint(), bug, error)),
+        ]
     }
 
     /// Bug `id`, or the reply saying why there is none (upstream `getBug`).
@@ -892,23 +906,25 @@ impl Run<'_, '_> {
         let mut unmerged = Vec::new();
         let mut migrate = true;
         for pull in pulls {
-            let (merged, pr_state) =
-                if pull.org == e.org && pull.repo == e.repo && pull.number == e.number {
-                    (e.merged, e.state.clone())
-                } else {
-                    if !known.contains(&format!("{}/{}", pull.org, pull.repo)) {
-                        tracing::debug!(target: "hook", plugin = "bugzilla", pull = %format!("{}/{}#{}", pull.org, pull.repo, pull.number), "not processing PR from third-party repo");
-                        continue;
-                    }
-                    match self
-                        .ctx
-                        .github
-                        .pull_request(&pull.org, &pull.repo, pull.number)
-                        .await
-                    {
-                        Ok(pr) => (pr.merged.unwrap_or(false), pr.state),
-                        Err(err) => {
-                            return Ok(self.error(
+            let (merged, pr_state) = if pull.org == e.org
+                && pull.repo == e.repo
+                && pull.number == e.number
+            {
+                (e.merged, e.state.clone())
+            } else {
+                if !known.contains(&format!("{}/{}", pull.org, pull.repo)) {
+                    tracing::debug!(target: "hook", plugin = "bugzilla", pull = %format!("{}/{}#{}", pull.org, pull.repo, pull.number), "not processing PR from third-party repo");
+                    continue;
+                }
+                match self
+                    .ctx
+                    .github
+                    .pull_request(&pull.org, &pull.repo, pull.number)
+                    .await
+                {
+                    Ok(pr) => (pr.merged.unwrap_or(false), pr.state),
+                    Err(err) => {
+                        return Ok(self.error(
                                 &format!(
                                     "checking the state of a related pull request at https://github.com/{}/{}/pull/{}",
                                     pull.org, pull.repo, pull.number
@@ -916,9 +932,9 @@ impl Run<'_, '_> {
                                 id,
                                 &err,
                             ));
-                        }
                     }
-                };
+                }
+            };
             migrate &= merged;
             if merged {
                 merged_pulls.push(pull);
@@ -935,7 +951,10 @@ impl Run<'_, '_> {
             )
         };
         let merged_message = |statement: &str| {
-            let links: Vec<String> = merged_pulls.iter().map(|p| format!(" * {}", link(p))).collect();
+            let links: Vec<String> = merged_pulls
+                .iter()
+                .map(|p| format!(" * {}", link(p)))
+                .collect();
             format!(
                 "{statement} pull requests linked via external trackers have merged:\n{}\n\n",
                 links.join("\n")
@@ -959,7 +978,11 @@ impl Run<'_, '_> {
                     &err,
                 ));
             }
-            return Ok(vec![e.reply(&format!("{}{}", merged_message("All"), outcome("")))]);
+            return Ok(vec![e.reply(&format!(
+                "{}{}",
+                merged_message("All"),
+                outcome("")
+            ))]);
         }
         let statements: Vec<String> = unmerged
             .iter()

@@ -2,13 +2,15 @@
 //! answered on 127.0.0.1 from an in-memory state as Jira answers them, every request recorded.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::MutexGuard;
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+
+use crate::stand_in::{Shared, serve};
 
 use super::client::RemoteLink;
 
@@ -48,34 +50,25 @@ pub struct JiraState {
 pub struct FakeJira {
     /// Its base URL (`http://127.0.0.1:PORT`).
     pub url: String,
-    state: Arc<Mutex<JiraState>>,
+    state: Shared<JiraState>,
 }
 
 impl FakeJira {
     /// Starts a Jira with `projects` and the issues `issues`.
     pub async fn start(projects: &[&str], issues: &[&str]) -> Self {
-        let state = Arc::new(Mutex::new(JiraState {
+        let state = Shared::new(JiraState {
             projects: projects.iter().map(|p| (*p).to_owned()).collect(),
             issues: issues.iter().map(|i| (*i).to_owned()).collect(),
             next_id: 10000,
             ..JiraState::default()
-        }));
-        let app = axum::Router::new()
-            .fallback(answer)
-            .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind 127.0.0.1");
-        let url = format!("http://{}", listener.local_addr().expect("local address"));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
         });
+        let url = serve(state.clone(), answer).await;
         FakeJira { url, state }
     }
 
     /// The state, to read or change.
     pub fn state(&self) -> MutexGuard<'_, JiraState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// The requests so far, as `METHOD path`.
@@ -102,13 +95,13 @@ fn not_found() -> Response {
 }
 
 async fn answer(
-    State(state): State<Arc<Mutex<JiraState>>>,
+    State(state): State<Shared<JiraState>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+    let mut state = state.lock();
     let path = uri.path().to_owned();
     state.requests.push(Recorded {
         method: method.to_string(),
@@ -119,10 +112,7 @@ async fn answer(
             .map(str::to_owned),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
     });
-    let segments: Vec<&str> = path
-        .trim_start_matches("/rest/api/2/")
-        .split('/')
-        .collect();
+    let segments: Vec<&str> = path.trim_start_matches("/rest/api/2/").split('/').collect();
     match (method.as_str(), segments.as_slice()) {
         ("GET", ["project"]) => {
             let projects: Vec<Value> = state
@@ -133,9 +123,11 @@ async fn answer(
                 .collect();
             axum::Json(projects).into_response()
         }
-        (_, ["issue", key, ..]) if state.broken.contains(*key) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "jira is having a bad day").into_response()
-        }
+        (_, ["issue", key, ..]) if state.broken.contains(*key) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "jira is having a bad day",
+        )
+            .into_response(),
         (_, ["issue", key, ..]) if !state.issues.contains(*key) => not_found(),
         ("GET", ["issue", key]) => {
             axum::Json(json!({"id": "1", "key": key, "fields": {}})).into_response()
