@@ -152,6 +152,7 @@ pub struct HookArgs {
     /// Log what plugins would do instead of doing it.
     #[arg(long)]
     pub dry_run: bool,
+    /// The issue trackers of the jira and bugzilla plugins.
     #[command(flatten)]
     pub trackers: TrackerArgs,
 }

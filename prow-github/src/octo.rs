@@ -1223,8 +1223,7 @@ impl GitHubClient for OctocrabClient {
             .await?;
         Ok(events
             .into_iter()
-            .filter(|e| e.event == "labeled" && e.label.as_ref().is_some_and(|l| l.name == label))
-            .next_back()
+            .rfind(|e| e.event == "labeled" && e.label.as_ref().is_some_and(|l| l.name == label))
             .and_then(|e| e.actor)
             .map(|a| a.login)
             .filter(|login| !login.is_empty()))

@@ -264,10 +264,10 @@ pub fn resolve_bugzilla_options(
             release,
         );
     }
-    if let Some(status) = &child.status_after_validation {
-        if child.state_after_validation.is_none() {
-            out.state_after_validation = Some(BugzillaBugState::of_status(status));
-        }
+    if let Some(status) = &child.status_after_validation
+        && child.state_after_validation.is_none()
+    {
+        out.state_after_validation = Some(BugzillaBugState::of_status(status));
     }
     if child.state_after_validation.is_some() {
         out.state_after_validation
@@ -276,10 +276,10 @@ pub fn resolve_bugzilla_options(
     if child.add_external_link.is_some() {
         out.add_external_link = child.add_external_link;
     }
-    if let Some(status) = &child.status_after_merge {
-        if child.state_after_merge.is_none() {
-            out.state_after_merge = Some(BugzillaBugState::of_status(status));
-        }
+    if let Some(status) = &child.status_after_merge
+        && child.state_after_merge.is_none()
+    {
+        out.state_after_merge = Some(BugzillaBugState::of_status(status));
     }
     if child.state_after_merge.is_some() {
         out.state_after_merge.clone_from(&child.state_after_merge);

@@ -417,11 +417,11 @@ pub fn digest_pr(
         login: pr.user.login.clone(),
         ..BugEvent::default()
     };
-    if let Some(c) = CHERRYPICK_RE.captures(pr.body.as_deref().unwrap_or_default()) {
-        if e.opened {
-            e.cherrypick_of = c[1].parse().ok();
-            return Ok(Some(e));
-        }
+    if let Some(c) = CHERRYPICK_RE.captures(pr.body.as_deref().unwrap_or_default())
+        && e.opened
+    {
+        e.cherrypick_of = c[1].parse().ok();
+        return Ok(Some(e));
     }
     if e.closed && !e.merged {
         return Ok(Some(e));
@@ -467,8 +467,7 @@ pub fn label_actions(
     let has = |label: &str| current.iter().any(|l| l == label);
     let severity_now = current
         .iter()
-        .filter(|l| SEVERITY_LABELS.iter().any(|(_, s)| s == l))
-        .next_back()
+        .rfind(|l| SEVERITY_LABELS.iter().any(|(_, s)| s == l))
         .map(String::as_str);
     let mut actions = Vec::new();
     let remove = |label: &str| Action::RemoveLabel {
@@ -483,15 +482,15 @@ pub fn label_actions(
         number: e.number,
         labels: vec![label.to_owned()],
     };
-    if let Some(now) = severity_now {
-        if severity != Some(now) {
-            actions.push(remove(now));
-        }
+    if let Some(now) = severity_now
+        && severity != Some(now)
+    {
+        actions.push(remove(now));
     }
-    if let Some(wanted) = severity {
-        if severity_now != Some(wanted) {
-            actions.push(add(wanted));
-        }
+    if let Some(wanted) = severity
+        && severity_now != Some(wanted)
+    {
+        actions.push(add(wanted));
     }
     for (label, needed) in [(VALID_BUG, needs_valid), (INVALID_BUG, needs_invalid)] {
         match (needed, has(label)) {
@@ -661,25 +660,25 @@ impl Run<'_, '_> {
                 Err(reply) => return Ok(reply),
             },
         };
-        if let (Some(id), Some(bug)) = (e.bug, &bug) {
-            if !is_bug_allowed(bug, &self.options.allowed_groups) {
-                if !(e.opened || REFRESH_RE.is_match(&e.body)) {
-                    return Ok(Vec::new());
-                }
-                let mut text = format!(
-                    "{} is in a bug group that is not in the allowed groups for this repo.",
-                    self.link(id)
-                );
-                if self.options.allowed_groups.is_empty() {
-                    text.push_str(" There are no allowed bug groups configured for this repo.");
-                } else {
-                    text.push_str("\nAllowed groups for this repo are:");
-                    for group in &self.options.allowed_groups {
-                        text.push_str(&format!("\n- {group}"));
-                    }
-                }
-                return Ok(vec![e.reply(&text)]);
+        if let (Some(id), Some(bug)) = (e.bug, &bug)
+            && !is_bug_allowed(bug, &self.options.allowed_groups)
+        {
+            if !(e.opened || REFRESH_RE.is_match(&e.body)) {
+                return Ok(Vec::new());
             }
+            let mut text = format!(
+                "{} is in a bug group that is not in the allowed groups for this repo.",
+                self.link(id)
+            );
+            if self.options.allowed_groups.is_empty() {
+                text.push_str(" There are no allowed bug groups configured for this repo.");
+            } else {
+                text.push_str("\nAllowed groups for this repo are:");
+                for group in &self.options.allowed_groups {
+                    text.push_str(&format!("\n- {group}"));
+                }
+            }
+            return Ok(vec![e.reply(&text)]);
         }
         if e.merged {
             return self.merged(bug.as_ref()).await;
