@@ -695,22 +695,7 @@ periodics:
         assert_eq!(index.line_of(&[FieldSegment::Key("m".into())]), Some(2));
     }
 
-    /// Where the shared corpus is; a missing corpus fails under `CI=true`.
-    fn corpus() -> Option<PathBuf> {
-        let dir = std::env::var_os("PROW_CORPUS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-        if dir.is_dir() {
-            return Some(dir);
-        }
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "corpus not found at {}",
-            dir.display()
-        );
-        eprintln!("notice: corpus not found at {}; skipping", dir.display());
-        None
-    }
+    include!("../../build-support/corpus.rs");
 
     fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -729,8 +714,9 @@ periodics:
     /// Every YAML file of the corpus: the index agrees with the parser on paths spread over
     /// each, and reads nearly all of them (the others are located the slow way).
     #[test]
+    #[cfg_attr(no_corpus, ignore = "corpus absent")]
     fn corpus_files_agree_with_the_parser() {
-        let Some(root) = corpus() else { return };
+        let root = corpus();
         let mut files = Vec::new();
         yaml_files(&root, &mut files);
         files.sort();

@@ -210,15 +210,9 @@ fn checkconfig_merges_supplemental_prow_configs() {
 }
 
 #[test]
+#[cfg_attr(no_corpus, ignore = "corpus absent")]
 fn checkconfig_passes_k8s_with_its_own_flags() {
-    let corpus = std::env::var_os("PROW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    let root = corpus.join("k8s-test-infra");
-    if !root.is_dir() {
-        eprintln!("notice: corpus not found at {}; skipping", root.display());
-        return;
-    }
+    let root = crate::corpus().join("k8s-test-infra");
     // The flags of config/jobs/kubernetes/test-infra/test-infra-checkconfig.yaml.
     let (code, stdout, stderr) = run_in(
         &root,

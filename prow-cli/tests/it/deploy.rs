@@ -444,7 +444,6 @@ fn prow_hook_with_a_kubeconfig_has_config_updater_write_configmaps_on_the_cluste
             .arg(dir.path().join("unused"))
             .env_remove("KUBERNETES_SERVICE_HOST")
             .env_remove("KUBERNETES_SERVICE_PORT")
-            .env_remove(prow_plugins::plugins::config_updater::DIRS_ENV)
             .spawn()
             .expect("prow hook starts"),
     );

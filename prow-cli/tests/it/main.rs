@@ -31,3 +31,5 @@ pub(crate) fn stdout_of(command: &mut std::process::Command) -> Vec<u8> {
     );
     out.stdout
 }
+
+include!("../../../build-support/corpus.rs");

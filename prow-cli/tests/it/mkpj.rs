@@ -114,8 +114,9 @@ fn a_jetstack_presubmit_becomes_a_decorated_pod() {
 }
 
 #[test]
+#[cfg_attr(no_corpus, ignore = "corpus absent")]
 fn a_k8s_corpus_presubmit_goes_through_mkpj_and_mkpod() {
-    let Some(corpus) = prow_corpus() else { return };
+    let corpus = crate::corpus();
     let root = corpus.join("k8s-test-infra/config");
     let (prowjob, pod) = mkpj_then_mkpod(
         &root.join("prow/config.yaml"),
@@ -181,22 +182,6 @@ fn mkpj_names_the_flags_it_needs() {
         String::from_utf8_lossy(&out.stderr)
             .contains("\"no-such-job\" is not a presubmit, postsubmit or periodic")
     );
-}
-
-fn prow_corpus() -> Option<PathBuf> {
-    let dir = match std::env::var_os("PROW_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-    };
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "notice: corpus not found at {}; set PROW_CORPUS to run the real-world tests",
-            dir.display()
-        );
-        None
-    }
 }
 
 /// A fake GitHub on 127.0.0.1 answering the two look-ups mkpj makes; returns its address and

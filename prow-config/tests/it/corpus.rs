@@ -1,26 +1,14 @@
 //! Every deployment in the shared corpus loads without errors, with the job counts it lists.
 
-use std::path::PathBuf;
 use std::time::Instant;
 
 use prow_config::{LoadOptions, load};
 
-/// The shared corpus, or `None` (with a notice) when it is absent.
-pub(crate) fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("PROW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("notice: corpus not found at {}; skipping", dir.display());
-        None
-    }
-}
+include!("../../../build-support/corpus.rs");
 
 /// Loads `config` and `jobs` under the corpus and compares the job counts.
 fn check(config: &str, jobs: Option<&str>, expected: (usize, usize, usize)) {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let options = LoadOptions::new(root.join(config), jobs.map(|j| root.join(j)));
     let start = Instant::now();
     let loaded = match load(&options) {
@@ -41,6 +29,7 @@ fn check(config: &str, jobs: Option<&str>, expected: (usize, usize, usize)) {
 }
 
 #[test]
+#[cfg_attr(no_corpus, ignore = "corpus absent")]
 fn k8s_test_infra() {
     check(
         "k8s-test-infra/config/prow/config.yaml",
@@ -50,6 +39,7 @@ fn k8s_test_infra() {
 }
 
 #[test]
+#[cfg_attr(no_corpus, ignore = "corpus absent")]
 fn knative_infra() {
     check(
         "knative-infra/prow/config.yaml",
@@ -59,6 +49,7 @@ fn knative_infra() {
 }
 
 #[test]
+#[cfg_attr(no_corpus, ignore = "corpus absent")]
 fn kyma_project_test_infra() {
     check(
         "kyma-project-test-infra/prow/config.yaml",
@@ -68,6 +59,7 @@ fn kyma_project_test_infra() {
 }
 
 #[test]
+#[cfg_attr(no_corpus, ignore = "corpus absent")]
 fn jetstack_testing() {
     check(
         "jetstack-testing/config/config.yaml",
@@ -77,8 +69,9 @@ fn jetstack_testing() {
 }
 
 #[test]
+#[cfg_attr(no_corpus, ignore = "corpus absent")]
 fn prow_integration_config() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let options = LoadOptions::new(
         root.join("prow-testdata/test/integration/config/prow/config.yaml"),
         Some(root.join("prow-testdata/test/integration/config/prow/jobs")),
@@ -88,8 +81,9 @@ fn prow_integration_config() {
 }
 
 #[test]
+#[cfg_attr(no_corpus, ignore = "corpus absent")]
 fn checkconfig_combined() {
-    let Some(root) = corpus() else { return };
+    let root = corpus();
     let options = LoadOptions::new(
         root.join("prow-testdata/cmd/checkconfig/testdata/combined.yaml"),
         None,

@@ -829,10 +829,9 @@ fn k8s_paths(count: usize) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(no_corpus, ignore = "corpus absent")]
 fn k8s_kubernetes_indexed_equals_plain_and_known_jobs_decide() {
-    let Some(dir) = crate::corpus::corpus() else {
-        return;
-    };
+    let dir = crate::corpus::corpus();
     let root = dir.join("k8s-test-infra/config");
     let options =
         prow_config::LoadOptions::new(root.join("prow/config.yaml"), Some(root.join("jobs")));

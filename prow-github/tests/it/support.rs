@@ -11,22 +11,7 @@ pub(crate) fn fixture(relative: &str) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("failed to read fixture {}: {e}", path.display()))
 }
 
-/// The shared corpus, or `None` with a notice when it is absent.
-pub(crate) fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("PROW_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-    };
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "notice: corpus not found at {}; set PROW_CORPUS to run the real-world tests",
-            dir.display()
-        );
-        None
-    }
-}
+include!("../../../build-support/corpus.rs");
 
 /// Every file under `dir`, sorted.
 pub(crate) fn files_under(dir: &Path) -> Vec<PathBuf> {

@@ -36,7 +36,7 @@ pub use controller::{
 pub use gcs::{GCS_REPORTER_NAME, GcsReporter};
 pub use github::{GitHubReporter, ReportOutcome};
 pub use reporter::{JobReporter, ReportedBy, ReporterLoop, ReporterPass};
-pub use slack::{DEFAULT_SLACK_API, SLACK_REPORTER_NAME, SlackClient, SlackReporter};
+pub use slack::{DEFAULT_SLACK_API, SLACK_REPORTER_NAME, SlackClient, SlackMessage, SlackReporter};
 pub use status::{
     REPORTER_NAME, StatusUpdate, description_with_base_sha, should_report, status_update,
 };

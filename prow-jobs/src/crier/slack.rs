@@ -35,6 +35,17 @@ pub struct SlackMessage {
     pub text: String,
 }
 
+impl SlackMessage {
+    /// `text` for `channel` on the Slack `host` (empty: the default token's).
+    pub fn new(host: &str, channel: &str, text: &str) -> Self {
+        SlackMessage {
+            host: host.to_owned(),
+            channel: channel.to_owned(),
+            text: text.to_owned(),
+        }
+    }
+}
+
 /// The settings in force for `job`: the global entry for its repository (`org/repo`, then
 /// `org`, then `*`; the first of `extra_refs` when it has no `refs`) and its own
 /// `reporter_config.slack`.

@@ -1163,11 +1163,12 @@ async fn the_loop_reports_on_store_events_and_retries_failures_on_resync() {
     let mut changed = config();
     changed.no_comment_repos = vec![ORG.to_owned()];
     config_tx.send_replace(Arc::new(reporting(changed)));
-    w.github.start_outage("create_status", || prow_github::Error::Api {
-        what: "create status".into(),
-        status: 502,
-        message: "Bad Gateway".into(),
-    });
+    w.github
+        .start_outage("create_status", || prow_github::Error::Api {
+            what: "create status".into(),
+            status: 502,
+            message: "Bad Gateway".into(),
+        });
     w.create(presubmit("e2e-1", "pull-e2e", ProwJobState::Failure))
         .await;
     let failed = tokio::time::timeout(BACKSTOP, async {
@@ -1181,7 +1182,11 @@ async fn the_loop_reports_on_store_events_and_retries_failures_on_resync() {
     .await
     .expect("a failed pass");
     assert_eq!(failed, "e2e-1");
-    assert_eq!(w.prev_state("e2e-1").await, None, "a failed report is not recorded");
+    assert_eq!(
+        w.prev_state("e2e-1").await,
+        None,
+        "a failed report is not recorded"
+    );
     assert!(w.calls("create_status") >= 3, "the failed attempt was made");
     assert_eq!(
         summary(&w.statuses()),

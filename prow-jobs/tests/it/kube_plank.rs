@@ -380,10 +380,8 @@ async fn until(
 }
 
 fn corpus_job() -> PathBuf {
-    let corpus = std::env::var_os("PROW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    let path = corpus.join("prow-testdata/test/integration/test/testdata/valid_prowjob.yaml");
+    let path = crate::support::corpus_path()
+        .join("prow-testdata/test/integration/test/testdata/valid_prowjob.yaml");
     if path.is_file() {
         path
     } else {

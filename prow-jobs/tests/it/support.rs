@@ -12,23 +12,7 @@ pub(crate) fn data_dir(relative: &str) -> PathBuf {
         .join(relative)
 }
 
-/// The shared corpus (`PROW_CORPUS`, else `../shared/corpus` beside the repository), or `None`
-/// with a notice when it is absent.
-pub(crate) fn corpus_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("PROW_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-    };
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "notice: corpus not found at {}; set PROW_CORPUS to run the real-world tests",
-            dir.display()
-        );
-        None
-    }
-}
+include!("../../../build-support/corpus.rs");
 
 /// The files under `dir` (relative, sorted), found without following links; a link there fails
 /// the test (uploads write plain files).

@@ -11,6 +11,8 @@ use prow_jobs::plank::job_url;
 use prow_jobs::template::{go_name, render};
 use serde_json::json;
 
+use crate::support::corpus;
+
 /// A failed presubmit on pull request 1234 of `org/repo`, decorated with the bucket `bucket`.
 fn presubmit(org: &str, repo: &str, bucket: &str) -> ProwJob {
     let doc = json!({
@@ -43,23 +45,6 @@ fn presubmit(org: &str, repo: &str, bucket: &str) -> ProwJob {
         },
     });
     serde_json::from_value(doc).expect("a valid ProwJob")
-}
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("PROW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "corpus not found at {} under CI=true (set PROW_CORPUS)",
-            dir.display()
-        );
-    }
-    eprintln!("notice: corpus not found at {}; skipped", dir.display());
-    None
 }
 
 /// Every template setting under `value`, with where it is.
@@ -109,10 +94,9 @@ fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
+#[cfg_attr(no_corpus, ignore = "corpus absent")]
 fn every_template_in_the_corpus_renders() {
-    let Some(corpus) = corpus_dir() else {
-        return;
-    };
+    let corpus = corpus();
     let mut files = Vec::new();
     yaml_files(&corpus, &mut files);
     files.sort();

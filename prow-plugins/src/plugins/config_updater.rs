@@ -8,11 +8,13 @@
 //!   alias (`default` is the one hook runs in). A key's file is stored as `data`, or gzipped
 //!   as `binaryData` with `gzip`; a removed file removes its key; the ConfigMap is created
 //!   when missing, with upstream's labels.
-//! - [`FileSink`]: embedded mode (`prow serve` on one machine), where the configuration is
-//!   local files. Each ConfigMap name maps to a directory, and each key is written as the file
-//!   of that name in it (atomically, by rename; never gzipped: the files are read as they
-//!   are). `PROW_CONFIG_UPDATER_DIRS=config=/etc/prow,plugins=/etc/prow-plugins` sets the
-//!   mapping for [`ConfigUpdater::from_env`]. ConfigMaps without a directory are errors.
+//! - [`FileSink`]: embedded mode (`prow serve` on one machine), where ConfigMaps are local
+//!   folders: `prow serve` writes ConfigMap `name` into `<data-dir>/configmaps/<name>/`
+//!   ([`FileSink::under`]), and embedders may map names to folders of their own
+//!   ([`FileSink::new`]). Each key is written as the file of that name (atomically, by rename;
+//!   never gzipped: the files are read as they are). To have merged configuration take
+//!   effect, point `--config-path`, `--plugin-config` and `--job-config-path` into those
+//!   folders, as a Prow deployment mounts its ConfigMaps.
 //!
 //! The files are read from GitHub at the merge commit instead of from a git checkout.
 
@@ -29,9 +31,6 @@ use prow_github::types::PullRequestFile;
 
 use crate::respond::format_response_raw;
 use crate::{Action, Context, Plugin, PluginError, PluginHelp};
-
-/// The environment variable [`ConfigUpdater::from_env`] reads the embedded-mode mapping from.
-pub const DIRS_ENV: &str = "PROW_CONFIG_UPDATER_DIRS";
 
 /// Where a ConfigMap lives.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -66,6 +65,17 @@ pub struct KeyUpdate {
     pub filename: String,
     /// Whether to gzip the contents.
     pub gzip: bool,
+}
+
+impl KeyWrite {
+    /// `value` for `key`, not gzipped (`None` removes the key).
+    pub fn new(key: &str, value: Option<Vec<u8>>) -> Self {
+        KeyWrite {
+            key: key.to_owned(),
+            value,
+            gzip: false,
+        }
+    }
 }
 
 impl KeyUpdate {
@@ -335,38 +345,51 @@ impl ConfigSink for KubeSink {
     }
 }
 
-/// Embedded mode: each ConfigMap name is a local directory and each key a file in it.
+/// Embedded mode: each ConfigMap is a local directory and each key a file in it.
 #[derive(Debug, Clone, Default)]
 pub struct FileSink {
     dirs: BTreeMap<String, PathBuf>,
+    root: Option<PathBuf>,
 }
 
 impl FileSink {
-    /// A sink writing ConfigMap `name`'s keys into `dirs[name]`.
+    /// A sink writing ConfigMap `name`'s keys into `dirs[name]`; other ConfigMaps are errors.
     pub fn new(dirs: BTreeMap<String, PathBuf>) -> Self {
-        FileSink { dirs }
+        FileSink { dirs, root: None }
     }
 
-    /// The mapping from `name=dir,name=dir` text (the form of `PROW_CONFIG_UPDATER_DIRS`).
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let mut dirs = BTreeMap::new();
-        for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let (name, dir) = entry
-                .split_once('=')
-                .ok_or_else(|| format!("{DIRS_ENV}: {entry:?} is not name=directory"))?;
-            dirs.insert(name.trim().to_owned(), PathBuf::from(dir.trim()));
+    /// A sink writing ConfigMap `name`'s keys into `root/name`, made when missing.
+    pub fn under(root: &Path) -> Self {
+        FileSink {
+            dirs: BTreeMap::new(),
+            root: Some(root.to_owned()),
         }
-        Ok(FileSink { dirs })
+    }
+
+    /// The directory of ConfigMap `name`.
+    fn dir(&self, name: &str) -> Result<PathBuf, String> {
+        if let Some(dir) = self.dirs.get(name) {
+            return Ok(dir.clone());
+        }
+        let Some(root) = &self.root else {
+            return Err(format!("no directory for configmap {name:?}"));
+        };
+        if name.is_empty() || name.contains('/') || name.starts_with('.') {
+            return Err(format!("configmap name {name:?} is not a folder name"));
+        }
+        Ok(root.join(name))
     }
 }
 
 #[async_trait]
 impl ConfigSink for FileSink {
     async fn apply(&self, id: &ConfigMapId, keys: &[KeyWrite]) -> Result<(), String> {
-        let dir = self
-            .dirs
-            .get(&id.name)
-            .ok_or_else(|| format!("no directory for configmap {:?}", id.name))?;
+        let dir = self.dir(&id.name)?;
+        if self.root.is_some() {
+            tokio::fs::create_dir_all(&dir)
+                .await
+                .map_err(|e| format!("make {}: {e}", dir.display()))?;
+        }
         for key in keys {
             if key.key.contains('/') || key.key == ".." || key.key.is_empty() {
                 return Err(format!("key {:?} is not a file name", key.key));
@@ -411,19 +434,6 @@ impl ConfigUpdater {
     /// The plugin writing through `sink`.
     pub fn new(sink: Arc<dyn ConfigSink>) -> Self {
         ConfigUpdater { sink: Some(sink) }
-    }
-
-    /// The plugin in embedded mode when `PROW_CONFIG_UPDATER_DIRS` is set; otherwise without a
-    /// sink (it then reports an error on merges that would update something).
-    pub fn from_env() -> Self {
-        match std::env::var(DIRS_ENV).ok().map(|t| FileSink::parse(&t)) {
-            Some(Ok(sink)) => ConfigUpdater::new(Arc::new(sink)),
-            Some(Err(e)) => {
-                tracing::warn!(target: "hook", plugin = "config-updater", "{e}");
-                ConfigUpdater::default()
-            }
-            None => ConfigUpdater::default(),
-        }
     }
 }
 
@@ -487,7 +497,7 @@ impl Plugin for ConfigUpdater {
         }
         let Some(sink) = &self.sink else {
             return Err(PluginError::Other(format!(
-                "{org}/{repo}#{number} changes configuration, but config-updater has nowhere to write it (no Kubernetes client, and {DIRS_ENV} is not set)"
+                "{org}/{repo}#{number} changes configuration, but config-updater has nowhere to write it (no Kubernetes client and no local folder)"
             )));
         };
         let mut done = Vec::new();

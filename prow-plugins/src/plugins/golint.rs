@@ -2,15 +2,13 @@
 //! its head, and posts a review with a comment on each added line the linter complains about
 //! (upstream `pkg/plugins/golint`, which runs golint over `*.go` files).
 //!
-//! The linter is any command printing `path:line[:column]: message` lines (golint, go vet,
-//! staticcheck, ruff, shellcheck `-f gcc`...). It is set with [`Lint::new`], or by
-//! [`Lint::from_env`] (what `prow hook` registers) from:
-//! - `PROW_LINT_COMMAND`: the command and its arguments, split at spaces (default `golint`);
-//!   the changed files are appended;
-//! - `PROW_LINT_EXTENSIONS`: the file extensions linted, comma-separated (default `.go`);
-//! - `PROW_LINT_GIT_URL`: where to fetch the pull request from, with `{org}` and `{repo}`
-//!   replaced, e.g. `https://github.com/{org}/{repo}.git`. Without it there is no checkout,
-//!   and `/lint` answers so instead of linting.
+//! What `prow hook` registers ([`Lint::default`]) runs the `golint` binary found on `PATH`
+//! over the changed `.go` files, in a checkout of the pull request fetched from the remote the
+//! GitHub client gives (`--github-endpoint`'s host, with the bot's token), where upstream links
+//! golint in as a library. A missing binary is answered as such on the pull request.
+//! Embedders may run any linter printing `path:line[:column]: message` lines (go vet,
+//! staticcheck, ruff, shellcheck `-f gcc`...) over other extensions with [`Lint::new`]; with
+//! no checkout, `/lint` answers so instead of linting.
 //!
 //! As upstream: only lines the pull request adds get comments, at most 20, each tagged
 //! `<!-- golint -->`; the review says how many warnings there are. Not built: upstream's
@@ -152,79 +150,60 @@ pub fn review(
 /// A checkout of a pull request's head.
 #[async_trait]
 pub trait Checkout: Send + Sync {
-    /// Checks out `org/repo#number` at `sha` into a new directory, removed when dropped.
+    /// Checks out pull request `number` of the repository at `remote` (which may carry a
+    /// token: never show it) at `sha` into a new directory, removed when dropped.
     async fn checkout(
         &self,
-        org: &str,
-        repo: &str,
+        remote: &str,
         number: u64,
         sha: &str,
     ) -> Result<tempfile::TempDir, String>;
 }
 
-/// Checkouts with the `git` command from a URL template (`{org}`, `{repo}`).
-#[derive(Debug, Clone)]
-pub struct GitCheckout {
-    url: String,
-}
+/// Checkouts with libgit2: `refs/pull/<number>/head` fetched from the repository's remote as
+/// the GitHub client gives it ([`prow_github::GitHubClient::git_remote`]), so a token in the
+/// address never reaches a process list or a reply.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GitCheckout;
 
-impl GitCheckout {
-    /// Checkouts from `url`, e.g. `https://github.com/{org}/{repo}.git`.
-    pub fn new(url: &str) -> Self {
-        GitCheckout {
-            url: url.to_owned(),
-        }
+/// Fetches pull request `number` from `remote` into `dir` and checks it out; answers its SHA.
+fn fetch_pull(remote: &str, number: u64, dir: &Path) -> Result<String, git2::Error> {
+    let repo = git2::Repository::init(dir)?;
+    let mut origin = repo.remote_anonymous(remote)?;
+    let mut options = git2::FetchOptions::new();
+    if !remote.starts_with("file:") && !remote.starts_with('/') {
+        // libgit2's local transport cannot fetch shallow.
+        options.depth(1);
     }
-}
-
-async fn git(dir: &Path, args: &[&str]) -> Result<(), String> {
-    let output = tokio::process::Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .await
-        .map_err(|e| format!("run git {}: {e}", args.join(" ")))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    }
+    let refspec = format!("+refs/pull/{number}/head:refs/prow/head");
+    origin.fetch(&[refspec.as_str()], Some(&mut options), None)?;
+    let commit = repo.find_reference("refs/prow/head")?.peel_to_commit()?;
+    repo.checkout_tree(
+        commit.as_object(),
+        Some(git2::build::CheckoutBuilder::new().force()),
+    )?;
+    repo.set_head_detached(commit.id())?;
+    Ok(commit.id().to_string())
 }
 
 #[async_trait]
 impl Checkout for GitCheckout {
     async fn checkout(
         &self,
-        org: &str,
-        repo: &str,
+        remote: &str,
         number: u64,
         sha: &str,
     ) -> Result<tempfile::TempDir, String> {
-        let url = self.url.replace("{org}", org).replace("{repo}", repo);
         let dir = tempfile::tempdir().map_err(|e| format!("make a checkout directory: {e}"))?;
-        git(dir.path(), &["init", "-q"]).await?;
-        let refspec = format!("pull/{number}/head");
-        git(dir.path(), &["fetch", "-q", "--depth=1", &url, &refspec]).await?;
-        git(dir.path(), &["checkout", "-q", "FETCH_HEAD"]).await?;
-        if !sha.is_empty() {
-            // The head may have moved since the event; lint what GitHub shows now only if it
-            // is still the commit the files were listed for.
-            let output = tokio::process::Command::new("git")
-                .arg("-C")
-                .arg(dir.path())
-                .args(["rev-parse", "HEAD"])
-                .output()
-                .await
-                .map_err(|e| format!("run git rev-parse: {e}"))?;
-            let head = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-            if head != sha {
-                return Err(format!("the pull request moved to {head} (expected {sha})"));
-            }
+        let (remote, path) = (remote.to_owned(), dir.path().to_owned());
+        let head = tokio::task::spawn_blocking(move || fetch_pull(&remote, number, &path))
+            .await
+            .map_err(|e| format!("git fetch of pull/{number}/head stopped: {e}"))?
+            .map_err(|e| format!("git fetch of pull/{number}/head: {}", e.message()))?;
+        // The head may have moved since the event; lint what GitHub shows now only if it is
+        // still the commit the files were listed for.
+        if !sha.is_empty() && head != sha {
+            return Err(format!("the pull request moved to {head} (expected {sha})"));
         }
         Ok(dir)
     }
@@ -279,26 +258,6 @@ impl Lint {
         Lint { settings }
     }
 
-    /// The plugin configured from `PROW_LINT_COMMAND`, `PROW_LINT_EXTENSIONS` and
-    /// `PROW_LINT_GIT_URL` (see the module docs).
-    pub fn from_env() -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let command = var("PROW_LINT_COMMAND")
-            .unwrap_or_else(|| "golint".to_owned())
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
-        let extensions = var("PROW_LINT_EXTENSIONS")
-            .unwrap_or_else(|| ".go".to_owned())
-            .split(',')
-            .map(|e| e.trim().to_owned())
-            .filter(|e| !e.is_empty())
-            .collect();
-        let checkout = var("PROW_LINT_GIT_URL")
-            .map(|url| Arc::new(GitCheckout::new(&url)) as Arc<dyn Checkout>);
-        Lint::new(LintSettings::new(command, extensions, checkout))
-    }
-
     async fn run(&self, dir: &Path, files: &[String]) -> Result<String, String> {
         let Some((program, args)) = self.settings.command.split_first() else {
             return Err("no lint command is configured".to_owned());
@@ -319,8 +278,14 @@ impl Lint {
 }
 
 impl Default for Lint {
+    /// Upstream's plugin: `golint` from `PATH` over `.go` files, checked out with
+    /// [`GitCheckout`].
     fn default() -> Self {
-        Lint::from_env()
+        Lint::new(LintSettings::new(
+            vec!["golint".to_owned()],
+            vec![".go".to_owned()],
+            Some(Arc::new(GitCheckout)),
+        ))
     }
 }
 
@@ -402,7 +367,14 @@ impl Plugin for Lint {
         let Some(checkout) = &self.settings.checkout else {
             return Ok(vec![reply(NO_CHECKOUT)]);
         };
-        let dir = match checkout.checkout(org, repo, number, &pr.head.sha).await {
+        let remote = ctx
+            .github
+            .git_remote(org, repo)
+            .await
+            .map_err(PluginError::github(format!(
+                "find the git remote of {org}/{repo}"
+            )))?;
+        let dir = match checkout.checkout(&remote, number, &pr.head.sha).await {
             Ok(dir) => dir,
             Err(e) => {
                 return Ok(vec![reply(&format!(

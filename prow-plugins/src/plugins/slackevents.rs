@@ -2,10 +2,9 @@
 //! `slack.mergewarnings`) and repeats SIG team mentions in the SIG's channel when it is one of
 //! `slack.mentionchannels` (upstream `pkg/plugins/slackevents`).
 //!
-//! Upstream posts with a Slack token; this plugin posts to a Slack incoming-webhook URL, one
-//! `{"channel": ..., "text": ...}` message per channel, in upstream's words. The URL is given
-//! to [`SlackEvents::new`]; [`SlackEvents::from_env`] (what `prow hook` registers) reads it
-//! from `PROW_SLACK_WEBHOOK_URL`. Without a URL the plugin only logs what it would post.
+//! As upstream, messages go out with `chat.postMessage` and the bot token of hook's
+//! `--slack-token-file` (the [`SlackClient`] crier's Slack reporter uses), one per channel, in
+//! upstream's words. Without a token the plugin only logs what it would post.
 //!
 //! Push events carry no `pusher` here, so only the sender is matched against the exemptions.
 
@@ -13,11 +12,10 @@ use async_trait::async_trait;
 use prow_config::plugins::{MergeWarning, PluginConfig, Slack};
 use prow_github::events::{CommentAction, Event, GenericCommentEvent, PushEvent};
 
+use prow_jobs::crier::{SlackClient, SlackMessage};
+
 use crate::commands::GoRegex;
 use crate::{Action, Context, Plugin, PluginError, PluginHelp};
-
-/// The environment variable [`SlackEvents::from_env`] reads the webhook URL from.
-pub const WEBHOOK_ENV: &str = "PROW_SLACK_WEBHOOK_URL";
 
 /// A `@kubernetes/sig-<name>-<group>` mention (upstream `sigMatcher`).
 static SIG_MENTION: GoRegex = GoRegex::new(
@@ -120,48 +118,25 @@ pub fn mention_messages(config: &Slack, gc: &GenericCommentEvent, bot: &str) -> 
 /// The slackevents plugin.
 #[derive(Debug, Clone, Default)]
 pub struct SlackEvents {
-    webhook: Option<String>,
-    http: reqwest::Client,
+    client: Option<SlackClient>,
 }
 
 impl SlackEvents {
-    /// The plugin posting to `webhook` (none: log only).
-    pub fn new(webhook: Option<String>) -> Self {
-        SlackEvents {
-            webhook,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    /// The plugin posting to the URL in `PROW_SLACK_WEBHOOK_URL`, if set.
-    pub fn from_env() -> Self {
-        Self::new(std::env::var(WEBHOOK_ENV).ok().filter(|u| !u.is_empty()))
+    /// The plugin posting with `client` (none: log only).
+    pub fn new(client: Option<SlackClient>) -> Self {
+        SlackEvents { client }
     }
 
     async fn post(&self, messages: Vec<Message>) -> Result<(), PluginError> {
         for message in messages {
-            let Some(url) = &self.webhook else {
-                tracing::info!(target: "hook", plugin = "slackevents", channel = %message.channel, "no Slack webhook configured ({WEBHOOK_ENV}); would post: {}", message.text);
+            let Some(client) = &self.client else {
+                tracing::info!(target: "hook", plugin = "slackevents", channel = %message.channel, "no Slack token configured (--slack-token-file); would post: {}", message.text);
                 continue;
             };
-            let fail = |why: String| {
-                PluginError::Other(format!(
-                    "post a message to Slack channel {}: {why}",
-                    message.channel
-                ))
-            };
-            let body = serde_json::to_vec(&message).map_err(|e| fail(e.to_string()))?;
-            let response = self
-                .http
-                .post(url)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body)
-                .send()
+            client
+                .post(&SlackMessage::new("", &message.channel, &message.text))
                 .await
-                .map_err(|e| fail(e.to_string()))?;
-            if !response.status().is_success() {
-                return Err(fail(format!("Slack answered {}", response.status())));
-            }
+                .map_err(PluginError::Other)?;
         }
         Ok(())
     }

@@ -66,6 +66,8 @@ pub struct Backend {
     pub kube_clients: BTreeMap<String, kube::Client>,
     /// The local artifacts and pod directories deck reads (embedded default only).
     pub local_dirs: Option<(PathBuf, PathBuf)>,
+    /// Embedded mode's ConfigMaps: one folder each under this one (config-updater writes them).
+    pub configmaps: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Backend {
@@ -143,6 +145,7 @@ impl Backend {
             description,
             kube_clients,
             local_dirs: None,
+            configmaps: None,
         })
     }
 
@@ -155,6 +158,7 @@ impl Backend {
             description: "a store and runner of the embedder's".to_owned(),
             kube_clients: BTreeMap::new(),
             local_dirs: None,
+            configmaps: None,
         }
     }
 
@@ -189,15 +193,21 @@ impl Backend {
                 dir.join("pods").display()
             ),
             local_dirs: Some((dir.join("artifacts"), dir.join("pods"))),
+            configmaps: Some(dir.join("configmaps")),
         })
     }
 
     /// The built-in plugins, with config-updater writing ConfigMaps through Kubernetes when
-    /// this backend is a cluster (the embedded default keeps its local-directory sink).
+    /// this backend is a cluster, and into folders under the data directory when embedded.
     pub fn plugins(&self) -> BTreeMap<&'static str, Arc<dyn Plugin>> {
-        use prow_plugins::plugins::config_updater::{ConfigUpdater, KubeSink};
+        use prow_plugins::plugins::config_updater::{ConfigUpdater, FileSink, KubeSink};
         let mut plugins = prow_plugins::builtin();
         let Some(home) = self.kube_clients.get("default") else {
+            if let Some(dir) = &self.configmaps {
+                let updater: Arc<dyn Plugin> =
+                    Arc::new(ConfigUpdater::new(Arc::new(FileSink::under(dir))));
+                plugins.insert(updater.name(), updater);
+            }
             return plugins;
         };
         let sink = self

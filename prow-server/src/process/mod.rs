@@ -281,8 +281,15 @@ impl Process {
                 handle.clone(),
             )
             .with_inrepo(inrepo.clone());
+            let mut plugins = plugins.clone();
+            if let Some(client) = slack_client(&options)? {
+                let slack: Arc<dyn prow_plugins::Plugin> = Arc::new(
+                    prow_plugins::plugins::slackevents::SlackEvents::new(Some(client)),
+                );
+                plugins.insert(slack.name(), slack);
+            }
             let started =
-                crate::hook::Hook::start_with_plugins(options.hook.clone(), deps, plugins.clone());
+                crate::hook::Hook::start_with_plugins(options.hook.clone(), deps, plugins);
             metrics = metrics.with_hook(started.metrics());
             hook = Some(started);
         }
@@ -573,26 +580,37 @@ pub struct CrierOptions {
     pub blob_storage: bool,
 }
 
+/// The Slack client of `--slack-token-file` (crier's Slack reporter and hook's slackevents).
+fn slack_client(
+    options: &ProcessOptions,
+) -> Result<Option<prow_jobs::crier::SlackClient>, ProcessError> {
+    let crier = &options.crier;
+    let Some(path) = &crier.slack_token_file else {
+        return Ok(None);
+    };
+    let api = crier
+        .slack_api_url
+        .as_deref()
+        .unwrap_or(prow_jobs::crier::DEFAULT_SLACK_API);
+    let mut client =
+        prow_jobs::crier::SlackClient::from_token_file(api, path).map_err(ProcessError::Options)?;
+    for (host, path) in &crier.additional_slack_token_files {
+        let token = std::fs::read_to_string(path).map_err(|source| ProcessError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        client = client.with_host_token(host, &token);
+    }
+    Ok(Some(client))
+}
+
 /// The reporters [`CrierOptions`] ask for, besides GitHub's.
 fn crier_reporters(
     options: &ProcessOptions,
 ) -> Result<Vec<Arc<dyn prow_jobs::crier::JobReporter>>, ProcessError> {
     let crier = &options.crier;
     let mut reporters: Vec<Arc<dyn prow_jobs::crier::JobReporter>> = Vec::new();
-    if let Some(path) = &crier.slack_token_file {
-        let api = crier
-            .slack_api_url
-            .as_deref()
-            .unwrap_or(prow_jobs::crier::DEFAULT_SLACK_API);
-        let mut client = prow_jobs::crier::SlackClient::from_token_file(api, path)
-            .map_err(ProcessError::Options)?;
-        for (host, path) in &crier.additional_slack_token_files {
-            let token = std::fs::read_to_string(path).map_err(|source| ProcessError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            client = client.with_host_token(host, &token);
-        }
+    if let Some(client) = slack_client(options)? {
         reporters.push(Arc::new(prow_jobs::crier::SlackReporter::new(client)));
     }
     if crier.blob_storage {

@@ -130,11 +130,38 @@ fn the_comment_lists_what_was_updated() {
     assert_eq!(cu::message(&[]), None);
 }
 
-#[test]
-fn the_directory_mapping_is_parsed_or_refused() {
-    assert!(FileSink::parse("config=/etc/prow, plugins=/etc/plugins").is_ok());
-    let err = FileSink::parse("config").unwrap_err();
-    assert!(err.contains("\"config\" is not name=directory"), "{err}");
+#[tokio::test]
+async fn embedded_configmaps_are_folders_under_the_root() {
+    use cu::ConfigSink;
+    let root = tempfile::tempdir().unwrap();
+    let sink = FileSink::under(root.path());
+    let id = cu::ConfigMapId::new("config", "default", "default");
+    let write = |key: &str, value: Option<&str>| {
+        cu::KeyWrite::new(key, value.map(|v| v.as_bytes().to_vec()))
+    };
+    sink.apply(&id, &[write("config.yaml", Some("a: 1\n"))])
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(root.path().join("config/config.yaml")).unwrap(),
+        "a: 1\n"
+    );
+    sink.apply(&id, &[write("config.yaml", None)])
+        .await
+        .unwrap();
+    assert!(!root.path().join("config/config.yaml").exists());
+    let outside = cu::ConfigMapId::new("../escape", "default", "default");
+    let err = sink
+        .apply(&outside, &[write("x", Some("y"))])
+        .await
+        .unwrap_err();
+    assert!(err.contains("is not a folder name"), "{err}");
+    let unmapped = FileSink::new(std::collections::BTreeMap::new());
+    let err = unmapped
+        .apply(&id, &[write("config.yaml", Some("a: 1\n"))])
+        .await
+        .unwrap_err();
+    assert_eq!(err, "no directory for configmap \"config\"");
 }
 
 /// GitHub with PR #2 merged, changing `files`, whose contents at the merge are `contents`.

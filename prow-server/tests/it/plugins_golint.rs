@@ -156,26 +156,29 @@ fn pr_github(head: &str) -> Arc<prow_github::fake::FakeGitHub> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lint_reviews_the_added_lines_of_a_checkout() {
-    let origin = tempfile::tempdir().unwrap();
-    git(origin.path(), &["init", "-q"]);
+    let root = tempfile::tempdir().unwrap();
+    let origin = root.path().join(format!("{ORG}/{REPO}.git"));
+    std::fs::create_dir_all(&origin).unwrap();
+    git(&origin, &["init", "-q"]);
     std::fs::write(
-        origin.path().join("main.go"),
+        origin.join("main.go"),
         "package main // TODO old\n\n// TODO fix\nfunc main() {}\n",
     )
     .unwrap();
-    std::fs::write(origin.path().join("README.md"), "TODO\n").unwrap();
-    git(origin.path(), &["add", "."]);
-    git(origin.path(), &["commit", "-q", "-m", "change"]);
-    git(origin.path(), &["update-ref", "refs/pull/2/head", "HEAD"]);
-    let head = git(origin.path(), &["rev-parse", "HEAD"]);
-    let url = format!("file://{}", origin.path().display());
+    std::fs::write(origin.join("README.md"), "TODO\n").unwrap();
+    git(&origin, &["add", "."]);
+    git(&origin, &["commit", "-q", "-m", "change"]);
+    git(&origin, &["update-ref", "refs/pull/2/head", "HEAD"]);
+    let head = git(&origin, &["rev-parse", "HEAD"]);
     let settings = LintSettings::new(
         lint_command(),
         vec![".go".to_owned()],
-        Some(Arc::new(GitCheckout::new(&url))),
+        Some(Arc::new(GitCheckout)),
     );
+    let github = pr_github(&head);
+    github.state().git_root = Some(root.path().to_owned());
     let hook = InProcess::start(
-        pr_github(&head),
+        github,
         support::hook_config(support::CONFIG, PLUGINS),
         Options::default(),
         vec![Arc::new(Lint::new(settings))],
@@ -230,14 +233,15 @@ async fn without_a_git_source_lint_says_so() {
 #[tokio::test]
 async fn a_failed_checkout_is_reported() {
     let missing = tempfile::tempdir().unwrap();
-    let url = format!("file://{}/nothing-here", missing.path().display());
     let settings = LintSettings::new(
         lint_command(),
         vec![".go".to_owned()],
-        Some(Arc::new(GitCheckout::new(&url))),
+        Some(Arc::new(GitCheckout)),
     );
+    let github = pr_github(support::HEAD);
+    github.state().git_root = Some(missing.path().to_owned());
     let hook = InProcess::start(
-        pr_github(support::HEAD),
+        github,
         support::hook_config(support::CONFIG, PLUGINS),
         Options::default(),
         vec![Arc::new(Lint::new(settings))],

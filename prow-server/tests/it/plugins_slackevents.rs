@@ -1,18 +1,14 @@
-//! The slackevents plugin: merge warnings and SIG mentions, posted to a Slack webhook served on
-//! 127.0.0.1.
+//! The slackevents plugin: merge warnings and SIG mentions, posted with `chat.postMessage` to a
+//! stand-in for Slack's Web API on 127.0.0.1.
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::routing::post;
 use prow_config::plugins::Slack;
 use prow_github::events::PushEvent;
+use prow_jobs::crier::{SlackClient, fake_slack};
 use prow_plugins::plugins::slackevents::{self, Message, SlackEvents};
 use prow_server::hook::Options;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 use crate::plugins_common::plugin_config;
 use crate::plugins_misc_support::{InProcess, repository};
@@ -128,49 +124,36 @@ fn sig_mentions_are_repeated_in_configured_channels_only() {
     assert!(messages("@kubernetes/sig-testing", "alice").is_empty());
 }
 
-/// A stand-in for Slack's incoming webhook: every posted message goes to the channel.
-async fn slack_server() -> (String, mpsc::UnboundedReceiver<Value>) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let app = Router::new()
-        .route(
-            "/services/hook",
-            post(
-                |State(tx): State<mpsc::UnboundedSender<Value>>, body: Bytes| async move {
-                    let _ = tx.send(serde_json::from_slice(&body).unwrap_or(Value::Null));
-                    "ok"
-                },
-            ),
-        )
-        .with_state(tx);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/services/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, rx)
+/// The plugin posting to the Slack API at `api` with a test token.
+fn plugin(api: &str) -> Arc<SlackEvents> {
+    Arc::new(SlackEvents::new(Some(SlackClient::new(api, "xoxb-test"))))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manual_merge_reaches_slack() {
-    let (url, mut posted) = slack_server().await;
+    let (url, mut posted) = fake_slack::serve(r#"{"ok":true}"#).await;
     let plugins =
         format!("plugins:\n  Codertocat/Hello-World:\n    plugins: [slackevents]\n{SLACK}");
     let hook = InProcess::start(
         github("author"),
         support::hook_config(support::CONFIG, &plugins),
         Options::default(),
-        vec![Arc::new(SlackEvents::new(Some(url)))],
+        vec![plugin(&url)],
     );
     hook.deliver("push", &push("merge-bot", "master", "merged"))
         .await;
     hook.deliver("push", &push("alice", "master", "merged"))
         .await;
-    let mut got = [posted.recv().await.unwrap(), posted.recv().await.unwrap()];
-    got.sort_by_key(|v| v["channel"].as_str().unwrap_or_default().to_owned());
+    let mut got = [
+        posted.recv().await.unwrap().form,
+        posted.recv().await.unwrap().form,
+    ];
+    got.sort_by_key(|form| form["channel"].clone());
     assert_eq!(got[0]["channel"], "alerts");
+    assert_eq!(got[0]["token"], "xoxb-test");
     assert_eq!(got[1]["channel"], "more-alerts");
     assert!(
         got[0]["text"]
-            .as_str()
-            .unwrap()
             .starts_with("*Warning:* alice (<@alice>) manually merged 2 commit(s) into master")
     );
     // merge-bot's push posted nothing: only alice's two messages arrived.
@@ -198,7 +181,7 @@ async fn slack_refusing_is_an_error_of_the_plugin() {
         github("author"),
         support::hook_config(support::CONFIG, &plugins),
         Options::default(),
-        vec![Arc::new(SlackEvents::new(Some(url)))],
+        vec![plugin(&url)],
     );
     hook.deliver("push", &push("alice", "master", "merged"))
         .await;

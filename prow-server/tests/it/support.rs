@@ -49,21 +49,7 @@ pub(crate) fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-pub(crate) fn corpus() -> Option<PathBuf> {
-    let dir = match std::env::var_os("PROW_CORPUS") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"),
-    };
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "notice: corpus not found at {}; set PROW_CORPUS to run the real-world tests",
-            dir.display()
-        );
-        None
-    }
-}
+include!("../../../build-support/corpus.rs");
 
 /// Loads config.yaml and plugins.yaml text as hook would from files.
 pub(crate) fn hook_config(config: &str, plugins: &str) -> ConfigSnapshot {
