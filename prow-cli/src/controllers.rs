@@ -1,5 +1,5 @@
 //! The long-running commands (`prow serve`, `hook`, `plank`, `horologium`, `sinker`, `crier`,
-//! `tide`, `deck`) as flags with Prow's names, turned into one
+//! `tide`, `deck`, `status-reconciler`) as flags with Prow's names, turned into one
 //! [`ProcessOptions`](prow_server::process::ProcessOptions) and handed to
 //! [`Process`](prow_server::process::Process), which assembles and runs the parts.
 
@@ -90,6 +90,8 @@ pub enum Component {
     Deck,
     /// `/metrics`.
     Metrics,
+    /// Statuses of open pull requests kept in step with the presubmits.
+    StatusReconciler,
 }
 
 /// Every part but those in `without`.
@@ -103,9 +105,49 @@ pub fn parts_without(without: &[Component]) -> Vec<Part> {
         Component::Tide => Part::Tide,
         Component::Deck => Part::Deck,
         Component::Metrics => Part::Metrics,
+        Component::StatusReconciler => Part::StatusReconciler,
     };
     let off: Vec<Part> = without.iter().map(part).collect();
     Part::ALL.into_iter().filter(|p| !off.contains(p)).collect()
+}
+
+/// status-reconciler's flags (upstream `status-reconciler`'s names).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StatusReconcilerArgs {
+    /// Go on with the next pull request or repository when one fails.
+    #[arg(long)]
+    pub continue_on_error: bool,
+    /// Org or org/repo whose added presubmits are not run (repeatable).
+    #[arg(long, value_name = "ORG[/REPO]")]
+    pub denylist: Vec<String>,
+    /// Org or org/repo left entirely alone: no added presubmits run, no context retired or
+    /// moved (repeatable).
+    #[arg(long, value_name = "ORG[/REPO]")]
+    pub denylist_all: Vec<String>,
+    /// A local file keeping the presubmits last reconciled, so that a change made while
+    /// status-reconciler was stopped is reconciled when it starts.
+    #[arg(long, value_name = "FILE")]
+    pub status_path: Option<PathBuf>,
+}
+
+impl StatusReconcilerArgs {
+    /// The reconciler's options from these flags; `dry_run` as the command decides.
+    pub fn options(&self, dry_run: bool) -> anyhow::Result<prow_server::statusreconciler::Options> {
+        if let Some(path) = &self.status_path {
+            let text = path.to_string_lossy();
+            if text.starts_with("gs://") || text.starts_with("s3://") {
+                anyhow::bail!(
+                    "--status-path {text}: only a local file is supported, not object storage"
+                );
+            }
+        }
+        Ok(prow_server::statusreconciler::Options::default()
+            .with_continue_on_error(self.continue_on_error)
+            .with_denylist(self.denylist.iter().cloned())
+            .with_denylist_all(self.denylist_all.iter().cloned())
+            .with_dry_run(dry_run)
+            .with_status_path(self.status_path.clone()))
+    }
 }
 
 /// How to reach GitHub (upstream's flag names).
@@ -129,7 +171,8 @@ pub struct GitHubArgs {
     /// The App's private key (PEM).
     #[arg(long, value_name = "FILE", requires = "github_app_id")]
     pub github_app_private_key_path: Option<PathBuf>,
-    /// The organisation whose installation of the App acts (one installation per process).
+    /// An organisation the App must be installed in, checked at start (optional: each call
+    /// acts through the installation of the organisation it names).
     #[arg(long, value_name = "ORG", requires = "github_app_id")]
     pub github_app_org: Option<String>,
 }
@@ -415,7 +458,7 @@ impl<'a> Command<'a> {
 }
 
 /// The GitHub options the flags give.
-fn github_options(args: &GitHubArgs) -> anyhow::Result<GitHubOptions> {
+pub fn github_options(args: &GitHubArgs) -> anyhow::Result<GitHubOptions> {
     if let Some(path) = &args.github_fake {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("read {} (the --github-fake seed file)", path.display()))?;
@@ -425,14 +468,11 @@ fn github_options(args: &GitHubArgs) -> anyhow::Result<GitHubOptions> {
         return Ok(GitHubOptions::Client(std::sync::Arc::new(fake), bot));
     }
     if let (Some(app_id), Some(key)) = (args.github_app_id, &args.github_app_private_key_path) {
-        let Some(org) = &args.github_app_org else {
-            anyhow::bail!("a GitHub App also needs --github-app-org (whose installation acts)");
-        };
         return Ok(GitHubOptions::App {
             endpoint: args.github_endpoint.clone(),
             app_id,
             private_key_path: key.clone(),
-            org: org.clone(),
+            org: args.github_app_org.clone(),
             bot: args.bot_name.clone(),
         });
     }

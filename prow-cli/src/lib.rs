@@ -9,6 +9,7 @@
 use std::io::Read;
 use std::path::Path;
 
+pub mod branchprotector;
 pub mod controllers;
 pub mod demo;
 pub mod exit;

@@ -20,8 +20,7 @@ use crate::jobs::Presubmit;
 use crate::load::Config;
 use crate::matching::Brancher;
 use crate::prow::{
-    BranchProtection, BypassRestrictions, ContextPolicy, DismissalRestrictions, OrgPolicy, Policy,
-    ProwConfig, RepoPolicy, Restrictions, ReviewPolicy, TideContextPolicy, TideQuery,
+    BranchProtection, OrgPolicy, Policy, ProwConfig, RepoPolicy, TideContextPolicy, TideQuery,
 };
 
 /// `mismatched-tide`: Tide queries and the lgtm/approve/hold… plugins disagree.
@@ -760,132 +759,12 @@ fn bad_host(host: &str) -> Option<String> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Branch protection.
+// Branch protection: the policy engine lives with the policy types
+// (`prow::branch_protection`); these names stay for the checks here and their callers.
 
-/// `select`: the child's value when set, else the parent's.
-fn pick<T: Clone>(parent: &Option<T>, child: &Option<T>) -> Option<T> {
-    child.clone().or_else(|| parent.clone())
-}
-
-/// Prow's `unionStrings`: an unset (empty) side yields the other unchanged, else the sorted
-/// union.
-fn union(parent: &[String], child: &[String]) -> Vec<String> {
-    if child.is_empty() {
-        return parent.to_vec();
-    }
-    if parent.is_empty() {
-        return child.to_vec();
-    }
-    parent
-        .iter()
-        .chain(child)
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
-}
-
-/// Merges a child branch-protection policy into its parent, like Prow's `Policy.Apply`.
-pub fn apply_policy(p: &Policy, child: &Policy) -> Policy {
-    let status = match (&p.required_status_checks, &child.required_status_checks) {
-        (_, None) => p.required_status_checks.clone(),
-        (None, Some(c)) => Some(c.clone()),
-        (Some(a), Some(b)) => Some(ContextPolicy {
-            contexts: union(&a.contexts, &b.contexts),
-            strict: pick(&a.strict, &b.strict),
-        }),
-    };
-    let restrictions = match (&p.restrictions, &child.restrictions) {
-        (_, None) => p.restrictions.clone(),
-        (None, Some(c)) => Some(c.clone()),
-        (Some(a), Some(b)) => Some(Restrictions {
-            apps: union(&a.apps, &b.apps),
-            users: union(&a.users, &b.users),
-            teams: union(&a.teams, &b.teams),
-        }),
-    };
-    let reviews = match (
-        &p.required_pull_request_reviews,
-        &child.required_pull_request_reviews,
-    ) {
-        (_, None) => p.required_pull_request_reviews.clone(),
-        (None, Some(c)) => Some(c.clone()),
-        (Some(a), Some(b)) => Some(ReviewPolicy {
-            dismissal_restrictions: match (&a.dismissal_restrictions, &b.dismissal_restrictions) {
-                (_, None) => a.dismissal_restrictions.clone(),
-                (None, Some(c)) => Some(c.clone()),
-                (Some(x), Some(y)) => Some(DismissalRestrictions {
-                    users: union(&x.users, &y.users),
-                    teams: union(&x.teams, &y.teams),
-                }),
-            },
-            dismiss_stale: pick(&a.dismiss_stale, &b.dismiss_stale),
-            require_owners: pick(&a.require_owners, &b.require_owners),
-            approvals: pick(&a.approvals, &b.approvals),
-            bypass_restrictions: match (&a.bypass_restrictions, &b.bypass_restrictions) {
-                (_, None) => a.bypass_restrictions.clone(),
-                (None, Some(c)) => Some(c.clone()),
-                (Some(x), Some(y)) => Some(BypassRestrictions {
-                    users: union(&x.users, &y.users),
-                    teams: union(&x.teams, &y.teams),
-                }),
-            },
-        }),
-    };
-    Policy {
-        unmanaged: pick(&p.unmanaged, &child.unmanaged),
-        protect: pick(&p.protect, &child.protect),
-        required_status_checks: status,
-        admins: pick(&p.admins, &child.admins),
-        restrictions,
-        require_manually_triggered_jobs: pick(
-            &p.require_manually_triggered_jobs,
-            &child.require_manually_triggered_jobs,
-        ),
-        required_pull_request_reviews: reviews,
-        required_linear_history: pick(&p.required_linear_history, &child.required_linear_history),
-        allow_force_pushes: pick(&p.allow_force_pushes, &child.allow_force_pushes),
-        allow_deletions: pick(&p.allow_deletions, &child.allow_deletions),
-        require_signed_commits: pick(&p.require_signed_commits, &child.require_signed_commits),
-        exclude: union(&p.exclude, &child.exclude),
-        include: union(&p.include, &child.include),
-    }
-}
-
-/// Whether a policy sets anything but `unmanaged`, `exclude` and `include` (Prow's `defined`).
-fn defined(p: &Policy) -> bool {
-    p.protect.is_some()
-        || p.required_status_checks.is_some()
-        || p.admins.is_some()
-        || p.restrictions.is_some()
-        || p.require_manually_triggered_jobs.is_some()
-        || p.required_pull_request_reviews.is_some()
-        || p.required_linear_history.is_some()
-        || p.allow_force_pushes.is_some()
-        || p.allow_deletions.is_some()
-        || p.require_signed_commits.is_some()
-}
-
-/// The merged policies of the org, the repo and the branch, as Prow's `GetOrg`, `GetRepo`
-/// and `GetBranch` compute them; the branch fails when it is listed but, after merging, sets
-/// neither `protect` nor `unmanaged: true`.
-pub fn merged_branch_policy(
-    bp: &BranchProtection,
-    org: &str,
-    repo: &str,
-    branch: &str,
-) -> Result<Policy, String> {
-    let global = bp.policy();
-    let levels = bp.levels(org, repo, branch);
-    let mut policy = global;
-    for (i, (_, level)) in levels.iter().enumerate().skip(1) {
-        policy = apply_policy(&policy, level);
-        if i == 3 && policy.protect.is_none() && policy.unmanaged != Some(true) {
-            return Err("defined branch policies must set protect or unmanaged=true".to_owned());
-        }
-    }
-    Ok(policy)
-}
+pub use crate::prow::{
+    apply_policy, branch_protection_for, branch_requirements, merged_branch_policy,
+};
 
 /// The own policy of one level (0 global, 1 org, 2 repo, 3 branch), empty when not configured.
 fn level(bp: &BranchProtection, org: &str, repo: &str, branch: &str, depth: usize) -> Policy {
@@ -896,110 +775,8 @@ fn level(bp: &BranchProtection, org: &str, repo: &str, branch: &str, depth: usiz
         .unwrap_or_default()
 }
 
-/// Prow's `BranchRequirements`: the contexts of `jobs` that could run on `branch`, split into
-/// always required, required when present, and optional.
-pub fn branch_requirements(
-    branch: &str,
-    jobs: &[Presubmit],
-    require_manually_triggered_jobs: Option<bool>,
-) -> (Vec<String>, Vec<String>, Vec<String>) {
-    requirements(branch, jobs, require_manually_triggered_jobs, &|j, b| {
-        j.could_run(b)
-    })
-}
-
 /// Whether a presubmit could run on a branch.
 type CouldRun<'a> = dyn Fn(&'a Presubmit, &str) -> bool + 'a;
-
-/// [`branch_requirements`] deciding which jobs could run with `could_run`.
-fn requirements<'a>(
-    branch: &str,
-    jobs: &'a [Presubmit],
-    require_manually_triggered_jobs: Option<bool>,
-    could_run: &CouldRun<'a>,
-) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let manual = require_manually_triggered_jobs == Some(true);
-    let (mut required, mut if_present, mut optional) = (Vec::new(), Vec::new(), Vec::new());
-    for j in jobs.iter().filter(|j| could_run(j, branch)) {
-        if !j.context_required() {
-            optional.push(j.context.clone());
-        } else if manual && j.needs_explicit_trigger() {
-            required.push(j.context.clone());
-        } else if j.triggers_conditionally() {
-            if_present.push(j.context.clone());
-        } else {
-            required.push(j.context.clone());
-        }
-    }
-    (required, if_present, optional)
-}
-
-/// Prow's `GetBranchProtection`: the policy the branchprotector applies to `branch`, with the
-/// contexts of `presubmits` required; `Ok(None)` when the org is not configured or nothing is
-/// protected.
-pub fn branch_protection_for(
-    prow: &ProwConfig,
-    org: &str,
-    repo: &str,
-    branch: &str,
-    presubmits: &[Presubmit],
-) -> Result<Option<Policy>, String> {
-    protection_for(prow, org, repo, branch, presubmits, &|j, b| j.could_run(b))
-}
-
-/// [`branch_protection_for`] deciding which jobs could run with `could_run`.
-fn protection_for<'a>(
-    prow: &ProwConfig,
-    org: &str,
-    repo: &str,
-    branch: &str,
-    presubmits: &'a [Presubmit],
-    could_run: &CouldRun<'a>,
-) -> Result<Option<Policy>, String> {
-    let bp = &prow.branch_protection;
-    if !bp.orgs.contains_key(org) {
-        return Ok(None);
-    }
-    let mut policy = merged_branch_policy(bp, org, repo, branch)?;
-    let (required, if_present, optional) = requirements(
-        branch,
-        presubmits,
-        policy.require_manually_triggered_jobs,
-        could_run,
-    );
-    let manage = !required.is_empty()
-        || (bp.protect_repos_with_optional_jobs == Some(true)
-            && (!if_present.is_empty() || !optional.is_empty()));
-    if manage {
-        if policy.protect == Some(false) {
-            if bp.allow_disabled_job_policies == Some(true) {
-                return Ok(None);
-            }
-            return Err("required prow jobs require branch protection".to_owned());
-        }
-        let jobs = Policy {
-            required_status_checks: Some(ContextPolicy {
-                contexts: required,
-                strict: None,
-            }),
-            protect: (bp.protect_tested == Some(true)).then_some(true),
-            ..Policy::default()
-        };
-        policy = apply_policy(&policy, &jobs);
-    }
-    if policy.protect == Some(false) {
-        let without = Policy {
-            protect: None,
-            ..policy.clone()
-        };
-        if defined(&without) && bp.allow_disabled_policies != Some(true) {
-            return Err(format!(
-                "{org}/{repo}={branch} defines a policy, which requires protect: true"
-            ));
-        }
-    }
-    Ok(defined(&policy).then_some(policy))
-}
 
 // ---------------------------------------------------------------------------------------------
 // Tide context policy.
@@ -1047,7 +824,9 @@ fn context_policy<'a>(
     let mut manual = None;
     if options.from_branch_protection == Some(true) {
         // Prow only logs a branch protection error here and carries on without it.
-        if let Ok(Some(bp)) = protection_for(prow, org, repo, branch, presubmits, could_run) {
+        if let Ok(Some(bp)) =
+            crate::prow::protection_for_with(prow, org, repo, branch, presubmits, could_run)
+        {
             manual = bp.require_manually_triggered_jobs;
             if bp.protect == Some(true)
                 && let Some(checks) = &bp.required_status_checks
@@ -1056,7 +835,7 @@ fn context_policy<'a>(
             }
         }
     }
-    let (r, p, o) = requirements(branch, presubmits, manual, could_run);
+    let (r, p, o) = crate::prow::branch_requirements_with(branch, presubmits, manual, could_run);
     required.extend(r);
     if_present.extend(p);
     optional.extend(o);

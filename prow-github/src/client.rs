@@ -9,9 +9,9 @@ use async_trait::async_trait;
 
 use crate::error::Error;
 use crate::types::{
-    BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
-    MergeRequest, Milestone, Permission, PullRequest, PullRequestFile, RateLimit, Review, Status,
-    User,
+    BranchHead, BranchProtection, BranchProtectionRequest, CheckRun, CombinedStatus, Comment,
+    CommitInfo, Issue, Label, MergeRequest, Milestone, Permission, PullRequest, PullRequestFile,
+    RateLimit, Repo, Review, Status, User,
 };
 
 /// A shorthand for results of [`GitHubClient`] calls.
@@ -191,6 +191,59 @@ pub trait GitHubClient: Send + Sync {
         repo: &str,
         branch: &str,
     ) -> Result<Option<BranchProtection>>;
+    /// Replaces a branch's protection with `request` (`PUT .../branches/{branch}/protection`).
+    async fn update_branch_protection(
+        &self,
+        org: &str,
+        repo: &str,
+        branch: &str,
+        request: &BranchProtectionRequest,
+    ) -> Result<()> {
+        let _ = request;
+        Err(unsupported(format!(
+            "update the protection of {org}/{repo}={branch}"
+        )))
+    }
+    /// Removes a branch's protection (`DELETE .../branches/{branch}/protection`).
+    async fn remove_branch_protection(&self, org: &str, repo: &str, branch: &str) -> Result<()> {
+        Err(unsupported(format!(
+            "remove the protection of {org}/{repo}={branch}"
+        )))
+    }
+    /// Requires (or stops requiring) signed commits on a protected branch
+    /// (`POST`/`DELETE .../protection/required_signatures`).
+    async fn set_required_signatures(
+        &self,
+        org: &str,
+        repo: &str,
+        branch: &str,
+        required: bool,
+    ) -> Result<()> {
+        let _ = required;
+        Err(unsupported(format!(
+            "change commit signature protection of {org}/{repo}={branch}"
+        )))
+    }
+    /// The branches of a repository that are protected (`protected: true`) or that are not
+    /// (`protected: false`), as GitHub's `?protected=` filter answers.
+    async fn branches_by_protection(
+        &self,
+        org: &str,
+        repo: &str,
+        protected: bool,
+    ) -> Result<Vec<BranchHead>> {
+        let mut all = self.branches(org, repo).await?;
+        all.retain(|b| b.protected == protected);
+        Ok(all)
+    }
+    /// A repository (archived and private flags included).
+    async fn repository(&self, org: &str, repo: &str) -> Result<Repo> {
+        Err(unsupported(format!("read repository {org}/{repo}")))
+    }
+    /// Every repository of an organisation.
+    async fn org_repos(&self, org: &str) -> Result<Vec<Repo>> {
+        Err(unsupported(format!("list the repositories of {org}")))
+    }
 
     /// The rate limit of these credentials.
     async fn rate_limit(&self) -> Result<RateLimit>;

@@ -31,6 +31,14 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A GitHub App has no installation in the organisation a call names.
+    #[error("the github app {app_id} is not installed in organization {org}")]
+    NotInstalled {
+        /// The App.
+        app_id: u64,
+        /// The organisation.
+        org: String,
+    },
     /// The thing asked for does not exist (or the credentials may not see it).
     #[error("find {what}: not found")]
     NotFound {

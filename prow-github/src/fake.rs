@@ -12,9 +12,9 @@ use async_trait::async_trait;
 use crate::client::{GitHubClient, NewPullRequest, Result};
 use crate::error::Error;
 use crate::types::{
-    BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
-    MergeRequest, Milestone, Permission, PullRequest, PullRequestFile, RateLimit, Review, Status,
-    StatusState, User,
+    BranchHead, BranchProtection, BranchProtectionRequest, CheckRun, CombinedStatus, Comment,
+    CommitInfo, Issue, Label, MergeRequest, Milestone, Permission, PullRequest, PullRequestFile,
+    RateLimit, Repo, Review, Status, StatusState, User,
 };
 
 type RepoKey = (String, String);
@@ -57,6 +57,9 @@ pub struct FakeState {
     pub branches: BTreeMap<(String, String, String), String>,
     /// Branch protection by `(org, repo, branch)`.
     pub protections: BTreeMap<(String, String, String), BranchProtection>,
+    /// Repositories by `(org, repo)`; a repository with branches but no entry here exists too,
+    /// neither archived nor private.
+    pub repos: BTreeMap<RepoKey, Repo>,
     /// Merges carried out, in order.
     pub merges: Vec<(IssueKey, MergeRequest)>,
     /// The rate limit reported.
@@ -92,6 +95,9 @@ pub struct FakeState {
     pub forks: BTreeMap<(String, String, String), String>,
 }
 
+/// What makes each failing method fail during an outage, by method name.
+type Outages = BTreeMap<&'static str, fn() -> Error>;
+
 /// An in-memory GitHub.
 #[derive(Debug, Default)]
 pub struct FakeGitHub {
@@ -99,7 +105,7 @@ pub struct FakeGitHub {
     /// Errors to answer with, by method name, in order (see [`FakeGitHub::fail_next`]).
     failures: Mutex<BTreeMap<&'static str, VecDeque<Error>>>,
     /// Methods that fail on every call until the outage ends ([`FakeGitHub::start_outage`]).
-    outages: Mutex<BTreeMap<&'static str, fn() -> Error>>,
+    outages: Mutex<Outages>,
     /// Counts calls, so that tests can wait for the state to change ([`FakeGitHub::wait_until`]).
     changes: tokio::sync::watch::Sender<u64>,
 }
@@ -342,31 +348,6 @@ fn matches_term(
         _ => true,
     };
     result != negated
-}
-
-/// Splits a query into terms, keeping quoted values together.
-fn query_terms(query: &str) -> Vec<String> {
-    let mut terms = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for c in query.chars() {
-        match c {
-            '"' => {
-                quoted = !quoted;
-                current.push(c);
-            }
-            c if c.is_whitespace() && !quoted => {
-                if !current.is_empty() {
-                    terms.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        terms.push(current);
-    }
-    terms
 }
 
 #[async_trait]
@@ -1057,7 +1038,7 @@ impl GitHubClient for FakeGitHub {
 
     async fn search_issues(&self, query: &str) -> Result<Vec<Issue>> {
         let state = self.call("search_issues")?;
-        let terms = query_terms(query);
+        let terms = crate::query::query_terms(query);
         Ok(state
             .issues
             .iter()
@@ -1133,6 +1114,61 @@ impl GitHubClient for FakeGitHub {
         Ok(self.call("rate_limit")?.rate_limit)
     }
 
+    async fn update_branch_protection(
+        &self,
+        org: &str,
+        repo: &str,
+        branch: &str,
+        request: &BranchProtectionRequest,
+    ) -> Result<()> {
+        let mut state = self.call("update_branch_protection")?;
+        let at = (org.to_owned(), repo.to_owned(), branch.to_owned());
+        if !state.branches.contains_key(&at) {
+            return Err(not_found(format!("branch {org}/{repo}={branch}")));
+        }
+        let now = state.protections.get(&at).cloned().unwrap_or_default();
+        state.protections.insert(at, now.applied(request));
+        Ok(())
+    }
+
+    async fn remove_branch_protection(&self, org: &str, repo: &str, branch: &str) -> Result<()> {
+        let mut state = self.call("remove_branch_protection")?;
+        state
+            .protections
+            .remove(&(org.to_owned(), repo.to_owned(), branch.to_owned()))
+            .map(|_| ())
+            .ok_or_else(|| not_found(format!("protection of {org}/{repo}={branch}")))
+    }
+
+    async fn set_required_signatures(
+        &self,
+        org: &str,
+        repo: &str,
+        branch: &str,
+        required: bool,
+    ) -> Result<()> {
+        let mut state = self.call("set_required_signatures")?;
+        let protection = state
+            .protections
+            .get_mut(&(org.to_owned(), repo.to_owned(), branch.to_owned()))
+            .ok_or_else(|| not_found(format!("protection of {org}/{repo}={branch}")))?;
+        protection.required_signatures = required;
+        Ok(())
+    }
+
+    async fn repository(&self, org: &str, repo: &str) -> Result<Repo> {
+        let state = self.call("repository")?;
+        fake_repos(&state, org)
+            .into_iter()
+            .find(|r| r.name == repo)
+            .ok_or_else(|| not_found(format!("repository {org}/{repo}")))
+    }
+
+    async fn org_repos(&self, org: &str) -> Result<Vec<Repo>> {
+        let state = self.call("org_repos")?;
+        Ok(fake_repos(&state, org))
+    }
+
     async fn commit_tree(&self, org: &str, repo: &str, sha: &str) -> Result<String> {
         let state = self.call("commit_tree")?;
         state
@@ -1158,4 +1194,28 @@ impl GitHubClient for FakeGitHub {
             .push(review.clone());
         Ok(())
     }
+}
+
+/// The repositories of `org` the fake knows: those in [`FakeState::repos`] and those with
+/// branches, by name.
+fn fake_repos(state: &FakeState, org: &str) -> Vec<Repo> {
+    let mut out: BTreeMap<String, Repo> = state
+        .repos
+        .iter()
+        .filter(|((o, _), _)| o == org)
+        .map(|((_, name), r)| (name.clone(), r.clone()))
+        .collect();
+    for (o, name, _) in state.branches.keys() {
+        if o == org && !out.contains_key(name) {
+            out.insert(
+                name.clone(),
+                Repo {
+                    name: name.clone(),
+                    full_name: format!("{org}/{name}"),
+                    ..Repo::default()
+                },
+            );
+        }
+    }
+    out.into_values().collect()
 }

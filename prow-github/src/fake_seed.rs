@@ -11,6 +11,10 @@
 //!     collaborators: {bob: write}          # none, read, triage, write, maintain, admin
 //!     labels: [lgtm, approved]
 //!     branches: {main: 1111111111111111111111111111111111111111}
+//!     protection:                          # branch protection as GitHub reports it
+//!       main: {required_status_checks: {strict: false, contexts: [ci]}, enforce_admins: true}
+//!     archived: false                      # archived and private repositories are
+//!     private: false                       # left alone by branchprotector
 //!     files:                               # contents by ref and path
 //!       main: {OWNERS: "approvers: [alice]\n"}
 //! pulls:
@@ -29,7 +33,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::fake::FakeGitHub;
-use crate::types::{Branch, Label, Permission, PullRequest, PullRequestFile, User};
+use crate::types::{
+    Branch, BranchProtection, Label, Permission, PullRequest, PullRequestFile, Repo, User,
+};
 
 /// Why a seed file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +70,9 @@ struct RepoSeed {
     collaborators: BTreeMap<String, Permission>,
     labels: Vec<String>,
     branches: BTreeMap<String, String>,
+    protection: BTreeMap<String, BranchProtection>,
+    archived: bool,
+    private: bool,
     files: BTreeMap<String, BTreeMap<String, String>>,
 }
 
@@ -135,6 +144,27 @@ impl FakeGitHub {
                         sha.clone(),
                     );
                 }
+                for (branch, protection) in &r.protection {
+                    if !r.branches.contains_key(branch) {
+                        return Err(SeedError::Invalid(format!(
+                            "repository {full}: protected branch {branch:?} is not among its branches"
+                        )));
+                    }
+                    state.protections.insert(
+                        (org.to_owned(), repo.to_owned(), branch.clone()),
+                        protection.clone(),
+                    );
+                }
+                state.repos.insert(
+                    (org.to_owned(), repo.to_owned()),
+                    Repo {
+                        name: repo.to_owned(),
+                        full_name: full.clone(),
+                        archived: r.archived,
+                        private: r.private,
+                        ..Repo::default()
+                    },
+                );
                 for (git_ref, files) in &r.files {
                     for (path, text) in files {
                         state.files.insert(

@@ -8,11 +8,14 @@
 //!
 //! Today: the [`client::GitHubClient`] trait, implemented over octocrab ([`octo`]: token or
 //! GitHub App, ETag cache, coalesced GETs, rate-limit tracking with [`throttle`],
-//! `Retry-After`) and by an in-memory fake (`fake`, behind the `test-util` feature);
+//! `Retry-After`; [`app`] for a GitHub App installed in many organisations, with [`query`]
+//! splitting searches per organisation) and by an in-memory fake (`fake`, behind the
+//! `test-util` feature);
 //! [`events`] (the webhook payloads Prow handles), [`hmac`] signing and verification,
 //! [`webhook`] request validation in Prow's order and wording, and [`phony`] for sending signed
 //! webhooks.
 
+pub mod app;
 pub mod client;
 mod error;
 pub mod etag_cache;
@@ -24,6 +27,8 @@ pub mod fake_seed;
 pub mod hmac;
 pub mod octo;
 pub mod phony;
+mod protection;
+pub mod query;
 pub mod throttle;
 pub mod types;
 pub mod webhook;

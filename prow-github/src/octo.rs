@@ -26,9 +26,10 @@ use crate::error::Error;
 use crate::etag_cache::BoundedCache;
 use crate::throttle::{self, Throttle};
 use crate::types::{
-    BranchHead, BranchProtection, CheckRun, CombinedStatus, Comment, CommitInfo, Issue, Label,
-    MergeRequest, Milestone, Permission, PullRequest, PullRequestFile, RateLimit,
-    RequiredStatusChecks, Review, Status, User,
+    BranchHead, BranchProtection, BranchProtectionRequest, CheckRun, CombinedStatus, Comment,
+    CommitInfo, Issue, Label, MergeRequest, Milestone, Permission, PullRequest, PullRequestFile,
+    PullRequestReviews, PushRestrictions, RateLimit, Repo, RequiredStatusChecks, Review,
+    ReviewAllowances, Status, User,
 };
 
 /// GitHub's public API.
@@ -61,7 +62,7 @@ impl std::fmt::Debug for GitBase {
 /// Requests sent and answered from the ETag cache, shared by the clones of a client and by
 /// the installations of one App (they share its cache).
 #[derive(Debug, Default)]
-struct Counters {
+pub(crate) struct Counters {
     requests: AtomicU64,
     cache_hits: AtomicU64,
 }
@@ -123,14 +124,14 @@ impl CacheStorage for CountingCache {
 
 /// A response read whole.
 #[derive(Debug, Clone)]
-struct Response {
-    status: u16,
+pub(crate) struct Response {
+    pub(crate) status: u16,
     next: Option<String>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 #[derive(Clone, Copy)]
-enum Method {
+pub(crate) enum Method {
     Get,
     Post,
     Put,
@@ -231,7 +232,7 @@ fn error_for(what: &str, status: u16, limits: &Limits, body: &[u8]) -> Error {
     }
 }
 
-fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
+pub(crate) fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| Error::Transport {
         what: format!("read the answer to {what}"),
         source: Box::new(e),
@@ -263,7 +264,16 @@ impl OctocrabClient {
     /// A client acting with `token` against `endpoint` (such as [`DEFAULT_ENDPOINT`], an
     /// Enterprise `https://host/api/v3`, or a fake).
     pub fn with_token(endpoint: &str, token: &str) -> Result<Self> {
-        let counters = Arc::default();
+        Self::with_token_counting(endpoint, token, Arc::default())
+    }
+
+    /// [`OctocrabClient::with_token`] counting its requests in `counters` (an App's
+    /// installations count together).
+    pub(crate) fn with_token_counting(
+        endpoint: &str,
+        token: &str,
+        counters: Arc<Counters>,
+    ) -> Result<Self> {
         let octocrab = Octocrab::builder()
             .cache(counting_cache(&counters))
             .base_uri(endpoint)
@@ -325,7 +335,7 @@ impl OctocrabClient {
     }
 
     /// A client acting as GitHub App `app_id` itself (JWT auth), with an ETag cache.
-    fn app(endpoint: &str, app_id: u64, private_key_pem: &[u8]) -> Result<Self> {
+    pub(crate) fn app(endpoint: &str, app_id: u64, private_key_pem: &[u8]) -> Result<Self> {
         let setup = |e: octocrab::Error| Error::Transport {
             what: format!("set up github app {app_id} for {endpoint}"),
             source: Box::new(e),
@@ -380,6 +390,11 @@ impl OctocrabClient {
         }
     }
 
+    /// The counters this client shares with its clones.
+    pub(crate) fn counters(&self) -> Arc<Counters> {
+        Arc::clone(&self.counters)
+    }
+
     /// The requests sent so far, and how many the cache answered.
     pub fn stats(&self) -> RequestStats {
         RequestStats {
@@ -400,7 +415,7 @@ impl OctocrabClient {
     /// Sends a request and reads the answer; non-success statuses are typed errors. A GET
     /// identical to one on its way waits for that one's answer instead of asking again (as
     /// ghproxy coalesces); if that one fails, it asks itself.
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: Method,
         what: &str,
@@ -557,7 +572,7 @@ impl OctocrabClient {
     }
 
     /// Every page of a listing; `field` names the array inside wrapped answers (search).
-    async fn all_pages<T: DeserializeOwned>(
+    pub(crate) async fn all_pages<T: DeserializeOwned>(
         &self,
         what: &str,
         uri: &str,
@@ -572,7 +587,12 @@ impl OctocrabClient {
                 None => decode(what, &response.body)?,
                 Some(field) => {
                     let mut wrapped: Value = decode(what, &response.body)?;
-                    serde_json::from_value(wrapped[field].take()).map_err(|e| Error::Transport {
+                    // An answer of another shape (an array, say) is an error, not a panic.
+                    let inner = wrapped
+                        .get_mut(field)
+                        .map(Value::take)
+                        .unwrap_or(Value::Null);
+                    serde_json::from_value(inner).map_err(|e| Error::Transport {
                         what: format!("read the answer to {what}"),
                         source: Box::new(e),
                     })?
@@ -608,6 +628,129 @@ fn git_host(endpoint: &str) -> Option<String> {
 
 fn repo_path(org: &str, repo: &str) -> String {
     format!("/repos/{}/{}", segment(org), segment(repo))
+}
+
+/// The protection address of a branch (branch names may hold `/`, sent encoded).
+fn protection_path(org: &str, repo: &str, branch: &str) -> String {
+    format!(
+        "{}/branches/{}/protection",
+        repo_path(org, repo),
+        segment(branch)
+    )
+}
+
+/// A branch in GitHub's listing.
+#[derive(Deserialize)]
+struct WireBranch {
+    name: String,
+    commit: WireSha,
+    #[serde(default)]
+    protected: bool,
+}
+
+impl WireBranch {
+    fn head(self) -> BranchHead {
+        BranchHead {
+            name: self.name,
+            sha: self.commit.sha,
+            protected: self.protected,
+        }
+    }
+}
+
+/// `{"enabled": bool}`, as GitHub reports a protection switch.
+#[derive(Deserialize, Default)]
+struct Enabled {
+    #[serde(default)]
+    enabled: bool,
+}
+
+/// A login or a slug inside a protection answer.
+#[derive(Deserialize)]
+struct Named {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    slug: String,
+}
+
+/// Users, teams and apps inside a protection answer.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireNamed {
+    users: Vec<Named>,
+    teams: Vec<Named>,
+    apps: Vec<Named>,
+}
+
+impl WireNamed {
+    fn logins(list: Vec<Named>) -> Vec<String> {
+        list.into_iter().map(|n| n.login).collect()
+    }
+    fn slugs(list: Vec<Named>) -> Vec<String> {
+        list.into_iter().map(|n| n.slug).collect()
+    }
+    fn allowances(self) -> ReviewAllowances {
+        ReviewAllowances {
+            users: Self::logins(self.users),
+            teams: Self::slugs(self.teams),
+        }
+    }
+}
+
+/// Review requirements as GitHub reports them.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireReviews {
+    dismissal_restrictions: Option<WireNamed>,
+    dismiss_stale_reviews: bool,
+    require_code_owner_reviews: bool,
+    required_approving_review_count: u32,
+    bypass_pull_request_allowances: Option<WireNamed>,
+}
+
+/// `GET .../branches/{branch}/protection` as GitHub answers it.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireProtection {
+    required_status_checks: Option<RequiredStatusChecks>,
+    enforce_admins: Option<Enabled>,
+    required_pull_request_reviews: Option<WireReviews>,
+    restrictions: Option<WireNamed>,
+    required_linear_history: Option<Enabled>,
+    allow_force_pushes: Option<Enabled>,
+    allow_deletions: Option<Enabled>,
+    required_signatures: Option<Enabled>,
+}
+
+impl From<WireProtection> for BranchProtection {
+    fn from(p: WireProtection) -> Self {
+        let on = |e: Option<Enabled>| e.is_some_and(|e| e.enabled);
+        BranchProtection {
+            required_status_checks: p.required_status_checks,
+            enforce_admins: on(p.enforce_admins),
+            required_pull_request_reviews: p.required_pull_request_reviews.map(|r| {
+                PullRequestReviews {
+                    dismissal_restrictions: r.dismissal_restrictions.map(WireNamed::allowances),
+                    dismiss_stale_reviews: r.dismiss_stale_reviews,
+                    require_code_owner_reviews: r.require_code_owner_reviews,
+                    required_approving_review_count: r.required_approving_review_count,
+                    bypass_pull_request_allowances: r
+                        .bypass_pull_request_allowances
+                        .map(WireNamed::allowances),
+                }
+            }),
+            restrictions: p.restrictions.map(|r| PushRestrictions {
+                apps: WireNamed::slugs(r.apps),
+                users: WireNamed::logins(r.users),
+                teams: WireNamed::slugs(r.teams),
+            }),
+            required_linear_history: on(p.required_linear_history),
+            allow_force_pushes: on(p.allow_force_pushes),
+            allow_deletions: on(p.allow_deletions),
+            required_signatures: on(p.required_signatures),
+        }
+    }
 }
 
 #[async_trait]
@@ -1298,25 +1441,11 @@ impl GitHubClient for OctocrabClient {
     }
 
     async fn branches(&self, org: &str, repo: &str) -> Result<Vec<BranchHead>> {
-        #[derive(Deserialize)]
-        struct Branch {
-            name: String,
-            commit: WireSha,
-            #[serde(default)]
-            protected: bool,
-        }
         let what = format!("branches of {org}/{repo}");
-        let branches: Vec<Branch> = self
+        let branches: Vec<WireBranch> = self
             .all_pages(&what, &format!("{}/branches", repo_path(org, repo)), None)
             .await?;
-        Ok(branches
-            .into_iter()
-            .map(|b| BranchHead {
-                name: b.name,
-                sha: b.commit.sha,
-                protected: b.protected,
-            })
-            .collect())
+        Ok(branches.into_iter().map(WireBranch::head).collect())
     }
 
     async fn branch_protection(
@@ -1325,37 +1454,90 @@ impl GitHubClient for OctocrabClient {
         repo: &str,
         branch: &str,
     ) -> Result<Option<BranchProtection>> {
-        #[derive(Deserialize)]
-        struct Protection {
-            required_status_checks: Option<RequiredStatusChecks>,
-            enforce_admins: Option<Enabled>,
-            required_pull_request_reviews: Option<Reviews>,
-        }
-        #[derive(Deserialize)]
-        struct Enabled {
-            enabled: bool,
-        }
-        #[derive(Deserialize)]
-        struct Reviews {
-            required_approving_review_count: Option<u32>,
-        }
         let what = format!("protection of {org}/{repo}:{branch}");
-        let uri = format!(
-            "{}/branches/{}/protection",
-            repo_path(org, repo),
-            segment(branch)
-        );
-        match self.get::<Protection>(&what, &uri).await {
-            Ok(p) => Ok(Some(BranchProtection {
-                required_status_checks: p.required_status_checks,
-                enforce_admins: p.enforce_admins.is_some_and(|e| e.enabled),
-                required_approving_review_count: p
-                    .required_pull_request_reviews
-                    .and_then(|r| r.required_approving_review_count),
-            })),
+        match self
+            .get::<WireProtection>(&what, &protection_path(org, repo, branch))
+            .await
+        {
+            Ok(p) => Ok(Some(p.into())),
             Err(Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    async fn update_branch_protection(
+        &self,
+        org: &str,
+        repo: &str,
+        branch: &str,
+        request: &BranchProtectionRequest,
+    ) -> Result<()> {
+        let what = format!("update the protection of {org}/{repo}={branch}");
+        let body = serde_json::to_value(request).map_err(|e| Error::Validation {
+            what: what.clone(),
+            message: e.to_string(),
+        })?;
+        self.write(
+            Method::Put,
+            &what,
+            &protection_path(org, repo, branch),
+            &body,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn remove_branch_protection(&self, org: &str, repo: &str, branch: &str) -> Result<()> {
+        let what = format!("remove the protection of {org}/{repo}={branch}");
+        self.send(
+            Method::Delete,
+            &what,
+            &protection_path(org, repo, branch),
+            None,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_required_signatures(
+        &self,
+        org: &str,
+        repo: &str,
+        branch: &str,
+        required: bool,
+    ) -> Result<()> {
+        let what = format!("change commit signature protection of {org}/{repo}={branch}");
+        let uri = format!("{}/required_signatures", protection_path(org, repo, branch));
+        let method = if required {
+            Method::Post
+        } else {
+            Method::Delete
+        };
+        self.send(method, &what, &uri, None).await?;
+        Ok(())
+    }
+
+    async fn branches_by_protection(
+        &self,
+        org: &str,
+        repo: &str,
+        protected: bool,
+    ) -> Result<Vec<BranchHead>> {
+        let what = format!("branches of {org}/{repo} (protected={protected})");
+        let uri = format!("{}/branches?protected={protected}", repo_path(org, repo));
+        let branches: Vec<WireBranch> = self.all_pages(&what, &uri, None).await?;
+        Ok(branches.into_iter().map(WireBranch::head).collect())
+    }
+
+    async fn repository(&self, org: &str, repo: &str) -> Result<Repo> {
+        let what = format!("repository {org}/{repo}");
+        self.get(&what, &repo_path(org, repo)).await
+    }
+
+    async fn org_repos(&self, org: &str) -> Result<Vec<Repo>> {
+        let what = format!("repositories of {org}");
+        self.all_pages(&what, &format!("/orgs/{}/repos", segment(org)), None)
+            .await
     }
 
     async fn rate_limit(&self) -> Result<RateLimit> {

@@ -413,27 +413,11 @@ pub struct BranchHead {
     pub protected: bool,
 }
 
-/// The parts of branch protection Prow reads and writes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct BranchProtection {
-    /// Contexts that must pass before merging.
-    pub required_status_checks: Option<RequiredStatusChecks>,
-    /// Whether admins are held to the rules.
-    pub enforce_admins: bool,
-    /// Approving reviews needed, when reviews are required.
-    pub required_approving_review_count: Option<u32>,
-}
-
-/// Required status checks of a protected branch.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RequiredStatusChecks {
-    /// Whether the branch must be up to date before merging.
-    pub strict: bool,
-    /// The required contexts.
-    pub contexts: Vec<String>,
-}
+pub use crate::protection::{
+    BranchProtection, BranchProtectionRequest, PullRequestReviews, PullRequestReviewsRequest,
+    PushRestrictions, RequiredStatusChecks, RestrictionsRequest, ReviewAllowances,
+    ReviewAllowancesRequest,
+};
 
 /// The rate limit of the credentials in use.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

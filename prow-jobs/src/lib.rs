@@ -11,6 +11,7 @@
 //! [`downwardapi`] environment, the [`labels`] and the [`podutils`] options.
 
 pub mod abort;
+pub mod branchprotector;
 pub mod clock;
 pub mod clonerefs;
 pub mod config;

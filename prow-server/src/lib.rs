@@ -15,4 +15,5 @@ pub mod hook;
 pub mod metrics;
 pub mod process;
 pub mod serve;
+pub mod statusreconciler;
 pub mod tide;

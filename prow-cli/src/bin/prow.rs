@@ -32,10 +32,12 @@ impl Command {
             Command::Crier { .. } => "crier",
             Command::Deck { .. } => "deck",
             Command::Tide { .. } => "tide",
+            Command::StatusReconciler { .. } => "status-reconciler",
             Command::Serve { .. } | Command::Demo { .. } => "prow-serve",
             Command::Hook { .. } => "hook",
             Command::ExternalPlugin { .. } => "external-plugin",
             Command::RunPod { .. } => "run-pod",
+            Command::Branchprotector(_) => "branchprotector",
         }
     }
 }
@@ -130,8 +132,28 @@ enum Command {
         #[command(flatten)]
         process: controllers::ProcessArgs,
     },
-    /// Run hook, plank, horologium, sinker, crier, tide, deck and metrics in one process on
-    /// one port.
+    /// Run status-reconciler alone: when the presubmits change, run newly required ones on
+    /// open trusted pull requests and retire or move the contexts of removed or renamed ones.
+    StatusReconciler {
+        #[command(flatten)]
+        config: controllers::ConfigArgs,
+        #[command(flatten)]
+        data: controllers::DataArgs,
+        #[command(flatten)]
+        github: controllers::GitHubArgs,
+        /// Path to plugins.yaml (trigger's trust settings).
+        #[arg(long, value_name = "FILE", default_value = controllers::DEFAULT_PLUGIN_CONFIG)]
+        plugin_config: PathBuf,
+        #[command(flatten)]
+        reconciler: controllers::StatusReconcilerArgs,
+        /// Only log what would be done; as upstream this is on unless `--dry-run=false`.
+        #[arg(long, value_name = "BOOL", default_value_t = true, num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+        dry_run: bool,
+        #[command(flatten)]
+        process: controllers::ProcessArgs,
+    },
+    /// Run hook, plank, horologium, sinker, crier, tide, deck, metrics and status-reconciler
+    /// in one process on one port.
     Serve {
         #[command(flatten)]
         config: controllers::ConfigArgs,
@@ -147,6 +169,8 @@ enum Command {
         /// Leave this part out (repeat for more).
         #[arg(long, value_enum, value_name = "PART")]
         without: Vec<controllers::Component>,
+        #[command(flatten)]
+        reconciler: controllers::StatusReconcilerArgs,
         #[command(flatten)]
         process: controllers::ProcessArgs,
     },
@@ -199,6 +223,9 @@ enum Command {
         #[command(flatten)]
         process: controllers::ProcessArgs,
     },
+    /// Apply `branch-protection:` to GitHub as upstream's branchprotector does (a dry run that
+    /// prints the changes unless --confirm).
+    Branchprotector(prow_cli::branchprotector::BranchprotectorArgs),
     /// Play one local pod (used by plank's local runner).
     #[command(hide = true)]
     RunPod {
@@ -533,6 +560,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Triggers(args) => triggers(args),
+        Command::Branchprotector(args) => {
+            multi_thread()?.block_on(prow_cli::branchprotector::run(&args))
+        }
         Command::Plank {
             config,
             data,
@@ -595,6 +625,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .port(port)
                 .options(&process)?,
         ),
+        Command::StatusReconciler {
+            config,
+            data,
+            github,
+            plugin_config,
+            reconciler,
+            dry_run,
+            process,
+        } => {
+            let mut command = command(&config, &data, vec![Part::StatusReconciler]).github(&github);
+            command.plugin_config = Some(&plugin_config);
+            let mut options = command.options(&process)?;
+            options.status_reconciler = reconciler.options(dry_run)?;
+            serve(options)
+        }
         Command::Serve {
             config,
             data,
@@ -602,16 +647,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             github,
             runtime,
             without,
+            reconciler,
             process,
         } => {
             let parts = controllers::parts_without(&without);
-            serve(hook_options(
+            let mut options = hook_options(
                 command(&config, &data, parts)
                     .runtime(runtime)
                     .github(&github),
                 &hook,
                 &process,
-            )?)
+            )?;
+            // hook's --dry-run keeps status-reconciler from acting too.
+            options.status_reconciler = reconciler.options(hook.dry_run)?;
+            serve(options)
         }
         Command::Demo {
             port,

@@ -1,5 +1,6 @@
 //! Integration tests of prow-cli: the workspace's layering and the binaries' behaviour.
 
+mod branchprotector;
 mod browser;
 mod checkconfig;
 mod checkconfig_plugins;
@@ -18,6 +19,7 @@ mod plank;
 mod podutils;
 mod prow;
 mod reload;
+mod status_reconciler;
 mod workspace;
 
 /// Runs `command`, asserts that it succeeded (showing its stderr when not) and returns stdout.

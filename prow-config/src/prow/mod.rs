@@ -20,7 +20,9 @@ use serde::{Deserialize, Deserializer};
 
 pub use branch_protection::{
     BranchPolicy, BranchProtection, BypassRestrictions, ContextPolicy, DismissalRestrictions,
-    OrgPolicy, Policy, RepoPolicy, Restrictions, ReviewPolicy,
+    OrgPolicy, Policy, PolicyNotes, RepoPolicy, Restrictions, ReviewPolicy, apply_policy,
+    branch_policy_with_jobs, branch_protection_for, branch_requirements, branch_requirements_with,
+    merged_branch_policy, protection_for_with,
 };
 pub use check::check;
 pub use components::{

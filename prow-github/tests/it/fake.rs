@@ -297,3 +297,87 @@ async fn queued_failures_answer_the_next_calls_in_order() {
     github.bot_user().await.unwrap();
     assert_eq!(github.state().calls["create_comment"], 2);
 }
+
+#[tokio::test]
+async fn seeded_protection_is_updated_listed_and_removed() {
+    use prow_github::types::{
+        BranchProtectionRequest, PullRequestReviewsRequest, RequiredStatusChecks,
+        RestrictionsRequest,
+    };
+    let github = FakeGitHub::from_seed_yaml(
+        "repos:\n  o/r:\n    branches: {main: aaa, dev: bbb}\n    protection:\n      main: {enforce_admins: true, required_signatures: true}\n  o/old:\n    archived: true\n",
+    )
+    .unwrap();
+    let repos: Vec<(String, bool)> = github
+        .org_repos("o")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.name, r.archived))
+        .collect();
+    assert_eq!(repos, [("old".to_owned(), true), ("r".to_owned(), false)]);
+    assert!(github.repository("o", "old").await.unwrap().archived);
+    assert!(matches!(
+        github.repository("o", "gone").await,
+        Err(Error::NotFound { .. })
+    ));
+    let protected = github.branches_by_protection("o", "r", true).await.unwrap();
+    assert_eq!(protected.len(), 1);
+    assert_eq!(protected[0].name, "main");
+    let request = BranchProtectionRequest {
+        required_status_checks: Some(RequiredStatusChecks {
+            strict: false,
+            contexts: vec!["ci".into()],
+        }),
+        required_pull_request_reviews: Some(PullRequestReviewsRequest {
+            required_approving_review_count: 1,
+            ..PullRequestReviewsRequest::default()
+        }),
+        restrictions: Some(RestrictionsRequest::default()),
+        ..BranchProtectionRequest::default()
+    };
+    github
+        .update_branch_protection("o", "r", "dev", &request)
+        .await
+        .unwrap();
+    let dev = github
+        .branch_protection("o", "r", "dev")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(dev.required_status_checks.unwrap().contexts, ["ci"]);
+    let reviews = dev.required_pull_request_reviews.unwrap();
+    assert_eq!(reviews.required_approving_review_count, 1);
+    // Nothing named: GitHub reports no dismissal restriction and no push restriction.
+    assert_eq!(reviews.dismissal_restrictions, None);
+    assert_eq!(dev.restrictions, None);
+    // An update keeps the commit-signature setting, which has its own endpoint.
+    github
+        .update_branch_protection("o", "r", "main", &request)
+        .await
+        .unwrap();
+    let main = github
+        .branch_protection("o", "r", "main")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(main.required_signatures && !main.enforce_admins);
+    github
+        .set_required_signatures("o", "r", "main", false)
+        .await
+        .unwrap();
+    github
+        .remove_branch_protection("o", "r", "dev")
+        .await
+        .unwrap();
+    assert_eq!(
+        github.branch_protection("o", "r", "dev").await.unwrap(),
+        None
+    );
+    assert!(matches!(
+        github
+            .update_branch_protection("o", "r", "nope", &request)
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+}

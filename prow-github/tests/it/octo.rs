@@ -12,19 +12,19 @@ use prow_github::types::{MergeRequest, Permission, Status, StatusState};
 
 /// One request as the fake GitHub saw it.
 #[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    authorization: String,
-    if_none_match: String,
-    body: String,
+pub(crate) struct Seen {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) authorization: String,
+    pub(crate) if_none_match: String,
+    pub(crate) body: String,
 }
 
 /// An answer: status, extra headers and body.
-type Answer = (u16, Vec<(String, String)>, String);
+pub(crate) type Answer = (u16, Vec<(String, String)>, String);
 
 /// Serves every request on 127.0.0.1 with `route`; returns the endpoint and the log.
-fn fake_github(
+pub(crate) fn fake_github(
     route: impl Fn(&Seen, &str) -> Answer + Send + 'static,
 ) -> (String, Arc<Mutex<Vec<Seen>>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -85,11 +85,11 @@ fn fake_github(
     (endpoint, log)
 }
 
-fn ok(body: &str) -> Answer {
+pub(crate) fn ok(body: &str) -> Answer {
     (200, Vec::new(), body.to_owned())
 }
 
-fn client(endpoint: &str) -> OctocrabClient {
+pub(crate) fn client(endpoint: &str) -> OctocrabClient {
     OctocrabClient::with_token(endpoint, "t0ken").unwrap()
 }
 
@@ -342,7 +342,7 @@ async fn contents_permissions_and_membership() {
 }
 
 /// The claims of a JWT, unverified (the fake GitHub only checks who the App says it is).
-fn jwt_claims(bearer: &str) -> serde_json::Value {
+pub(crate) fn jwt_claims(bearer: &str) -> serde_json::Value {
     use base64::Engine;
     let jwt = bearer.strip_prefix("Bearer ").unwrap();
     let claims = jwt.split('.').nth(1).unwrap();

@@ -2,6 +2,7 @@
 //! pod utilities (entrypoint, clonerefs, initupload, sidecar) with real processes, git
 //! repositories and stores.
 
+mod branchprotector;
 mod clonerefs;
 mod crier;
 mod crier_reporters;

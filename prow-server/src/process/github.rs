@@ -1,10 +1,11 @@
-//! How the process reaches GitHub: a token, a GitHub App, or a client the caller built (the
-//! in-memory fake, or an embedder's own).
+//! How the process reaches GitHub: a token, a GitHub App (each organisation through its own
+//! installation), or a client the caller built (the in-memory fake, or an embedder's own).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use prow_github::GitHubClient;
+use prow_github::app::AppClient;
 use prow_github::octo::OctocrabClient;
 
 use super::ProcessError;
@@ -28,7 +29,7 @@ pub enum GitHubOptions {
         /// The bot's login; asked of GitHub when empty.
         bot: String,
     },
-    /// A GitHub App acting through its installation in one organisation.
+    /// A GitHub App acting in each organisation through its installation there.
     App {
         /// The API endpoint.
         endpoint: String,
@@ -36,9 +37,10 @@ pub enum GitHubOptions {
         app_id: u64,
         /// The App's private key (PEM).
         private_key_path: PathBuf,
-        /// The organisation whose installation acts.
-        org: String,
-        /// The App's `NAME[bot]` login.
+        /// An organisation the App must be installed in: checked at start, so a wrong App ID
+        /// or key fails at once rather than at the first event.
+        org: Option<String>,
+        /// The App's `NAME[bot]` login; asked of GitHub (`GET /app`) when empty.
         bot: String,
     },
     /// A client built by the caller, with the bot's login.
@@ -76,10 +78,10 @@ impl std::fmt::Debug for GitHubOptions {
 }
 
 /// GitHub and the bot's login.
-pub(super) type Connected = Option<(Arc<dyn GitHubClient>, String)>;
+pub type Connected = Option<(Arc<dyn GitHubClient>, String)>;
 
-/// Connects as `options` say.
-pub(super) async fn connect(options: &GitHubOptions) -> Result<Connected, ProcessError> {
+/// Connects as `options` say (also for one-shot tools such as `prow branchprotector`).
+pub async fn connect(options: &GitHubOptions) -> Result<Connected, ProcessError> {
     let github = |what: &str| {
         let what = what.to_owned();
         move |source| ProcessError::GitHub { what, source }
@@ -92,8 +94,10 @@ pub(super) async fn connect(options: &GitHubOptions) -> Result<Connected, Proces
             token_path,
             bot,
         } => (
-            OctocrabClient::with_token_file(endpoint, token_path)
-                .map_err(github("set up the GitHub client"))?,
+            Arc::new(
+                OctocrabClient::with_token_file(endpoint, token_path)
+                    .map_err(github("set up the GitHub client"))?,
+            ) as Arc<dyn GitHubClient>,
             bot.clone(),
         ),
         GitHubOptions::App {
@@ -103,18 +107,19 @@ pub(super) async fn connect(options: &GitHubOptions) -> Result<Connected, Proces
             org,
             bot,
         } => {
-            if bot.is_empty() {
-                return Err(ProcessError::Options(
-                    "a GitHub App also needs --bot-name (its `NAME[bot]` login)".into(),
-                ));
-            }
             let pem = std::fs::read(private_key_path).map_err(|source| ProcessError::Read {
                 path: private_key_path.clone(),
                 source,
             })?;
-            let client = OctocrabClient::with_app_for_org(endpoint, *app_id, &pem, org)
-                .await
-                .map_err(github("act as the GitHub App"))?;
+            let client =
+                AppClient::new(endpoint, *app_id, &pem).map_err(github("act as the GitHub App"))?;
+            if let Some(org) = org {
+                client
+                    .client_for(org)
+                    .await
+                    .map_err(github("act as the GitHub App"))?;
+            }
+            let client: Arc<dyn GitHubClient> = Arc::new(client);
             (client, bot.clone())
         }
     };
@@ -127,5 +132,5 @@ pub(super) async fn connect(options: &GitHubOptions) -> Result<Connected, Proces
     } else {
         bot
     };
-    Ok(Some((Arc::new(client), bot)))
+    Ok(Some((client, bot)))
 }

@@ -1,7 +1,7 @@
 //! The whole process, assembled in one place from options: the config agent and its one
 //! configuration handle, the backend (store and runners), GitHub, and the parts asked for —
-//! hook, plank, horologium, sinker, crier, tide, deck and metrics — on one port, with
-//! `/healthz` and `/healthz/ready`.
+//! hook, plank, horologium, sinker, crier, tide, deck, metrics and status-reconciler — on one
+//! port, with `/healthz` and `/healthz/ready`.
 //!
 //! Like bors's `create_bors_process`, [`Process::build`] wires everything and
 //! [`Process::run`] runs it: the HTTP server, the config agent and every controller under the
@@ -36,7 +36,7 @@ use tokio::sync::watch;
 
 pub use backend::{Backend, BackendOptions};
 pub use error::ProcessError;
-pub use github::{DEFAULT_ENDPOINT, GitHubOptions};
+pub use github::{Connected, DEFAULT_ENDPOINT, GitHubOptions, connect as connect_github};
 pub use trackers::TrackerOptions;
 
 use crate::config_agent::{ConfigAgent, WatchOptions};
@@ -61,11 +61,13 @@ pub enum Part {
     Deck,
     /// `/metrics`.
     Metrics,
+    /// Statuses of open pull requests kept in step with the presubmits.
+    StatusReconciler,
 }
 
 impl Part {
     /// Every part: what `prow serve` runs.
-    pub const ALL: [Part; 8] = [
+    pub const ALL: [Part; 9] = [
         Part::Hook,
         Part::Plank,
         Part::Horologium,
@@ -74,6 +76,7 @@ impl Part {
         Part::Tide,
         Part::Deck,
         Part::Metrics,
+        Part::StatusReconciler,
     ];
 
     /// Prow's name for it.
@@ -87,6 +90,7 @@ impl Part {
             Part::Tide => "tide",
             Part::Deck => "deck",
             Part::Metrics => "metrics",
+            Part::StatusReconciler => "status-reconciler",
         }
     }
 }
@@ -129,6 +133,8 @@ pub struct ProcessOptions {
     pub s3_credentials_file: Option<PathBuf>,
     /// crier's reporters besides GitHub's.
     pub crier: CrierOptions,
+    /// status-reconciler's settings.
+    pub status_reconciler: crate::statusreconciler::Options,
     /// How often plank looks at every job when nothing woke it.
     pub plank_resync: Duration,
     /// How the config agent notices changes.
@@ -159,6 +165,7 @@ impl ProcessOptions {
             gcs_credentials_file: None,
             s3_credentials_file: None,
             crier: CrierOptions::default(),
+            status_reconciler: crate::statusreconciler::Options::default(),
             plank_resync: prow_jobs::plank::DEFAULT_RESYNC,
             config_watch: WatchOptions::default(),
             grace_period: DEFAULT_GRACE_PERIOD,
@@ -356,6 +363,17 @@ impl Process {
             controllers.push(Arc::new(crate::tide::SyncController(tide.clone())));
             controllers.push(Arc::new(crate::tide::StatusController(tide.clone())));
             tide_routes = Some(crate::tide::router(tide));
+        }
+
+        if on(Part::StatusReconciler) {
+            let (client, bot) = needs_github(Part::StatusReconciler)?;
+            controllers.push(Arc::new(crate::statusreconciler::StatusReconciler::new(
+                client,
+                backend.store.clone(),
+                &bot,
+                clock.clone(),
+                options.status_reconciler.clone(),
+            )));
         }
 
         let health = Arc::new(Health {

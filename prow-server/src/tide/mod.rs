@@ -23,8 +23,12 @@
 //! use the central jobs plus every pooled PR's in-repo jobs (upstream merges all the batch's
 //! heads for that).
 //!
-//! Differences from Prow: contexts required by branch protection are not read
-//! (`from-branch-protection` is ignored); presubmits with `run_if_changed` count as required
+//! With `from-branch-protection`, a branch's required contexts include those of its configured
+//! `branch-protection:` policy, jobs included, as Prow's `GetTideContextPolicy` reads them
+//! (from the configuration, not from GitHub).
+//!
+//! Differences from Prow: a policy's `require_manually_triggered_jobs` makes their contexts
+//! required but does not make batches run them; presubmits with `run_if_changed` count as required
 //! when they reported on the PR's head; a new batch is not trial-merged with git first (a PR
 //! that does not merge cleanly fails the batch instead); merging a batch stops at the first PR
 //! GitHub refuses (Prow merges the rest, which were tested on top of the refused one).
@@ -217,22 +221,6 @@ impl std::fmt::Debug for Controller {
     }
 }
 
-/// The contexts of `org/repo` presubmits running on `branch`, as Prow folds them into the
-/// context policy: required, required when present (conditional jobs), optional.
-fn job_contexts(jobs: &[Presubmit], branch: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
-    let (mut required, mut if_present, mut optional) = (Vec::new(), Vec::new(), Vec::new());
-    for job in jobs.iter().filter(|j| j.could_run(branch)) {
-        if !job.context_required() {
-            optional.push(job.context.clone());
-        } else if job.triggers_conditionally() {
-            if_present.push(job.context.clone());
-        } else {
-            required.push(job.context.clone());
-        }
-    }
-    (required, if_present, optional)
-}
-
 fn presubmits_of<'a>(cfg: &'a Config, org: &str, repo: &str) -> &'a [Presubmit] {
     cfg.jobs
         .presubmits
@@ -250,20 +238,20 @@ fn context_policy(
     context_policy_of(cfg, presubmits_of(cfg, org, repo), (org, repo), branch)
 }
 
-/// The context policy of a branch for the presubmits `jobs`.
+/// The context policy of a branch for the presubmits `jobs` (Prow's `GetTideContextPolicy`):
+/// `tide.context_options`, with `from-branch-protection` the required contexts of the
+/// branch's configured protection policy (as branchprotector would apply it, jobs included),
+/// and the jobs' contexts, classified with the policy's `require_manually_triggered_jobs`.
 fn context_policy_of(
     cfg: &Config,
     jobs: &[Presubmit],
     (org, repo): (&str, &str),
     branch: &str,
 ) -> Result<ContextPolicy, TideError> {
-    let (required, if_present, optional) = job_contexts(jobs, branch);
-    let merged = cfg
-        .prow
-        .tide
-        .context_options
-        .policy_for(org, repo, branch)
-        .with_contexts(&required, &if_present, &optional);
+    // checkconfig's `tide-context-policy` warning computes the very same policy; an invalid
+    // one is refused below with the engine's reason.
+    let merged = prow_config::warnings::tide_context_policy(&cfg.prow, org, repo, branch, jobs)
+        .unwrap_or_else(|invalid| *invalid.policy);
     prow_config::prow::engine_context_policy(&merged).map_err(|reason| TideError::Config {
         what: format!("tide.context_options for {org}/{repo}:{branch}"),
         reason,

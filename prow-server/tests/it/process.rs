@@ -323,3 +323,150 @@ async fn crier_in_the_process_posts_to_slack_and_uploads_prowjob_json_without_gi
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_reconciler_in_the_process_runs_a_presubmit_added_while_it_was_stopped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let status_path = tmp.path().join("status-reconciler.json");
+    let mut options = options(tmp.path(), vec![Part::StatusReconciler]);
+    let fake = github("member");
+    fake.state().branches.insert(
+        (support::ORG.into(), support::REPO.into(), "master".into()),
+        "master-head".into(),
+    );
+    options.github = GitHubOptions::Client(fake.clone(), "ci-robot".to_owned());
+    options.status_reconciler = prow_server::statusreconciler::Options::default()
+        .with_status_path(Some(status_path.clone()));
+    // An earlier run reconciled the configuration as it was...
+    let before = support::hook_config(support::CONFIG, support::PLUGINS);
+    let earlier = prow_server::statusreconciler::StatusReconciler::new(
+        fake.clone(),
+        Arc::new(SqliteStore::in_memory().unwrap()),
+        "ci-robot",
+        Arc::new(prow_jobs::clock::SystemClock),
+        options.status_reconciler.clone(),
+    );
+    prow_jobs::controller::Controller::reconcile(
+        &earlier,
+        &before,
+        prow_jobs::controller::Wake::Start,
+    )
+    .await
+    .unwrap();
+    assert!(status_path.exists());
+    // ... and a required presubmit was added before this one started.
+    let added = support::CONFIG.replace(
+        "  Codertocat/Hello-World:\n  - name: unit\n",
+        "  Codertocat/Hello-World:\n  - name: extra\n    always_run: true\n    spec: {containers: [{image: alpine}]}\n  - name: unit\n",
+    );
+    assert_ne!(added, support::CONFIG);
+    std::fs::write(tmp.path().join("config.yaml"), added).unwrap();
+
+    let process = Process::build(options).await.unwrap();
+    let store = process.backend().store.clone();
+    let mut changes = store.watch();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(process.run(async {
+        let _ = stopped.await;
+    }));
+    let created = tokio::time::timeout(TIMEOUT, async {
+        loop {
+            if let Ok(prow_jobs::store::WatchEvent::Added(job)) = changes.recv().await {
+                return job;
+            }
+        }
+    })
+    .await
+    .expect("status-reconciler creates the added presubmit");
+    assert_eq!(created.spec.job, "extra");
+    let refs = created.spec.refs.as_ref().unwrap();
+    assert_eq!(
+        (refs.base_sha.as_str(), refs.pulls[0].number),
+        ("master-head", 2)
+    );
+    stop.send(()).unwrap();
+    tokio::time::timeout(TIMEOUT, running)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        support::job_names(store.as_ref()).await,
+        ["extra"],
+        "only the added job runs"
+    );
+}
+
+/// A GitHub API on 127.0.0.1 for App 42 installed in `acme` only; answers the requests'
+/// `METHOD path` in order.
+async fn fake_app_api() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::routing::{get, post};
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = |seen: &Arc<std::sync::Mutex<Vec<String>>>, line: &str| {
+        seen.lock().unwrap().push(line.to_owned());
+    };
+    let (a, b, c) = (seen.clone(), seen.clone(), seen.clone());
+    let app = axum::Router::new()
+        .route(
+            "/app/installations",
+            get(move || async move {
+                log(&a, "GET /app/installations");
+                axum::Json(serde_json::json!([{"id": 1, "account": {"login": "acme"}}]))
+            }),
+        )
+        .route(
+            "/app/installations/{id}/access_tokens",
+            post(move |axum::extract::Path(id): axum::extract::Path<u64>| async move {
+                log(&b, &format!("POST /app/installations/{id}/access_tokens"));
+                (
+                    axum::http::StatusCode::CREATED,
+                    axum::Json(serde_json::json!({"token": "acme-token", "expires_at": "2999-01-01T00:00:00Z"})),
+                )
+            }),
+        )
+        .route(
+            "/app",
+            get(move || async move {
+                log(&c, "GET /app");
+                axum::Json(serde_json::json!({"slug": "prow-app"}))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (endpoint, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_github_app_acts_per_org_and_a_missing_installation_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../prow-github/tests/data/keys/test-app.pem");
+    let (endpoint, seen) = fake_app_api().await;
+    let app = |org: &str| GitHubOptions::App {
+        endpoint: endpoint.clone(),
+        app_id: 42,
+        private_key_path: key.clone(),
+        org: Some(org.to_owned()),
+        bot: String::new(),
+    };
+    let mut options = options(tmp.path(), vec![Part::StatusReconciler]);
+    options.listen = None;
+    options.github = app("elsewhere");
+    let err = Process::build(options.clone()).await.unwrap_err();
+    assert_eq!(
+        prow_jobs::controller::error_chain(&err),
+        "act as the GitHub App: the github app 42 is not installed in organization elsewhere"
+    );
+    options.github = app("acme");
+    Process::build(options).await.unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            "GET /app/installations",
+            "GET /app/installations",
+            "POST /app/installations/1/access_tokens",
+            "GET /app",
+        ]
+    );
+}
