@@ -195,6 +195,66 @@ pub struct HookArgs {
     /// Log what plugins would do instead of doing it.
     #[arg(long)]
     pub dry_run: bool,
+    /// The issue trackers of the jira and bugzilla plugins.
+    #[command(flatten)]
+    pub trackers: TrackerArgs,
+}
+
+/// The issue trackers of the jira and bugzilla plugins (upstream's `--jira-*` and
+/// `--bugzilla-*` flags).
+#[derive(Debug, Clone, clap::Args)]
+pub struct TrackerArgs {
+    /// The Jira endpoint to use (the jira plugin does nothing without one).
+    #[arg(long, value_name = "URL")]
+    pub jira_endpoint: Option<String>,
+    /// The username to use for Jira basic auth.
+    #[arg(long, value_name = "USER")]
+    pub jira_username: Option<String>,
+    /// Location to a file containing the Jira basic auth password.
+    #[arg(long, value_name = "FILE")]
+    pub jira_password_file: Option<PathBuf>,
+    /// Location to a file containing the Jira bearer authorization token.
+    #[arg(long, value_name = "FILE")]
+    pub jira_bearer_token_file: Option<PathBuf>,
+    /// Bugzilla's API endpoint (the bugzilla plugin does nothing without one).
+    #[arg(long, value_name = "URL")]
+    pub bugzilla_endpoint: Option<String>,
+    /// Path to the file containing the Bugzilla API key.
+    #[arg(long, value_name = "FILE")]
+    pub bugzilla_api_key_path: Option<PathBuf>,
+    /// Which authorization method will be used. Values can be bearer, query or
+    /// x-bugzilla-api-key.
+    #[arg(long, value_name = "METHOD", default_value = "")]
+    pub bugzilla_auth_method: String,
+    /// The ext_type_id for GitHub external bugs, optional.
+    #[arg(long, value_name = "ID", default_value_t = 0)]
+    pub bugzilla_github_external_tracker_id: u64,
+}
+
+impl TrackerArgs {
+    /// The process's tracker options.
+    pub fn options(&self) -> prow_server::process::TrackerOptions {
+        let mut options = prow_server::process::TrackerOptions::default();
+        options.jira_endpoint.clone_from(&self.jira_endpoint);
+        options.jira_username.clone_from(&self.jira_username);
+        options
+            .jira_password_file
+            .clone_from(&self.jira_password_file);
+        options
+            .jira_bearer_token_file
+            .clone_from(&self.jira_bearer_token_file);
+        options
+            .bugzilla_endpoint
+            .clone_from(&self.bugzilla_endpoint);
+        options
+            .bugzilla_api_key_path
+            .clone_from(&self.bugzilla_api_key_path);
+        options
+            .bugzilla_auth_method
+            .clone_from(&self.bugzilla_auth_method);
+        options.bugzilla_github_external_tracker_id = self.bugzilla_github_external_tracker_id;
+        options
+    }
 }
 
 /// Flags of every long-running command.

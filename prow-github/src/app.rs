@@ -301,6 +301,18 @@ app_client_impl! {
         fn org_repos(&self, org: &str) -> Vec<Repo>;
         fn blame(&self, org: &str, repo: &str, git_ref: &str, path: &str) -> Vec<crate::types::BlameRange>;
         fn merge_base(&self, org: &str, repo: &str, base: &str, head: &str) -> String;
+        fn label_added_by(&self, org: &str, repo: &str, number: u64, label: &str) -> Option<String>;
+    }
+
+    /// Users are global: any installation may search them.
+    async fn users_by_email(&self, email: &str) -> Result<Vec<String>> {
+        let installations = self.every_installation().await?;
+        match installations.first() {
+            Some(client) => client.users_by_email(email).await,
+            None => Err(Error::NotFound {
+                what: format!("an installation of github app {}", self.app_id),
+            }),
+        }
     }
 
     /// The App's bot account, `<slug>[bot]` (an installation token may not read `/user`).

@@ -347,6 +347,26 @@ pub trait GitHubClient: Send + Sync {
         )))
     }
 
+    /// Who last added `label` to `org/repo#number`, from the events; `None` when no
+    /// event records it (the bugzilla plugin's `WasLabelAddedByHuman`).
+    async fn label_added_by(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        label: &str,
+    ) -> Result<Option<String>> {
+        Err(unsupported(format!(
+            "read who added {label} to {org}/{repo}#{number}"
+        )))
+    }
+
+    /// The logins of users whose public email is `email` (the bugzilla plugin's QA contact
+    /// search; at most GitHub's first page).
+    async fn users_by_email(&self, email: &str) -> Result<Vec<String>> {
+        Err(unsupported(format!("search users with email {email}")))
+    }
+
     /// What this client has spent of GitHub's budget so far, for clients that keep count
     /// (metrics read it at scrape time); `None` for clients that do not.
     fn api_usage(&self) -> Option<ApiUsage> {

@@ -82,6 +82,11 @@ pub struct FakeState {
     pub commit_trees: BTreeMap<(String, String, String), String>,
     /// Reviews created with line comments, by pull request.
     pub draft_reviews: BTreeMap<IssueKey, Vec<crate::client::DraftReview>>,
+    /// Who added each label, oldest first, by issue: `(label, login)` (the bot for labels it
+    /// adds; tests add people's).
+    pub label_events: BTreeMap<IssueKey, Vec<(String, String)>>,
+    /// Logins by public email address.
+    pub user_emails: BTreeMap<String, Vec<String>>,
     /// Where the repositories' git data lives: `org/repo` clones from and pushes to the bare
     /// repository `<git_root>/<org>/<repo>.git` (tests create them). Unset, the fake answers
     /// github.com's address, as the default client does.
@@ -686,6 +691,7 @@ impl GitHubClient for FakeGitHub {
             .cloned()
             .unwrap_or_default();
         let issue = issue(&mut state, org, repo, number)?;
+        let mut added = Vec::new();
         for name in labels {
             if !issue.labels.iter().any(|l| l.name == *name) {
                 let label = defined
@@ -697,8 +703,15 @@ impl GitHubClient for FakeGitHub {
                         ..Label::default()
                     });
                 issue.labels.push(label);
+                added.push(name.clone());
             }
         }
+        let bot = state.bot.login.clone();
+        state
+            .label_events
+            .entry((org.to_owned(), repo.to_owned(), number))
+            .or_default()
+            .extend(added.into_iter().map(|name| (name, bot.clone())));
         Ok(())
     }
 
@@ -875,6 +888,26 @@ impl GitHubClient for FakeGitHub {
             .filter(|(k, pr)| k.0 == org && k.1 == repo && pr.state == "open")
             .filter_map(|(k, _)| pull(&state, org, repo, k.2).ok())
             .collect())
+    }
+
+    async fn label_added_by(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        label: &str,
+    ) -> Result<Option<String>> {
+        let state = self.call("label_added_by")?;
+        Ok(state
+            .label_events
+            .get(&(org.to_owned(), repo.to_owned(), number))
+            .and_then(|events| events.iter().rev().find(|(name, _)| name == label))
+            .map(|(_, login)| login.clone()))
+    }
+
+    async fn users_by_email(&self, email: &str) -> Result<Vec<String>> {
+        let state = self.call("users_by_email")?;
+        Ok(state.user_emails.get(email).cloned().unwrap_or_default())
     }
 
     async fn org_members(&self, org: &str) -> Result<Vec<String>> {

@@ -140,6 +140,19 @@ pub(crate) enum Method {
 }
 
 /// Percent-encodes one path segment (label names hold `/` and spaces).
+/// `query` as a search URL's `q` value: spaces as `+`, the rest percent-encoded.
+fn search_query(query: &str) -> String {
+    let mut q = String::new();
+    for byte in query.bytes() {
+        match byte {
+            b' ' => q.push('+'),
+            b if b.is_ascii_alphanumeric() || b"-._~".contains(&b) => q.push(char::from(b)),
+            b => q.push_str(&format!("%{b:02X}")),
+        }
+    }
+    q
+}
+
 fn segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for byte in text.bytes() {
@@ -1319,16 +1332,59 @@ impl GitHubClient for OctocrabClient {
 
     async fn search_issues(&self, query: &str) -> Result<Vec<Issue>> {
         let what = format!("search {query:?}");
-        let mut q = String::new();
-        for byte in query.bytes() {
-            match byte {
-                b' ' => q.push('+'),
-                b if b.is_ascii_alphanumeric() || b"-._~".contains(&b) => q.push(char::from(b)),
-                b => q.push_str(&format!("%{b:02X}")),
-            }
+        self.all_pages(
+            &what,
+            &format!("/search/issues?q={}", search_query(query)),
+            Some("items"),
+        )
+        .await
+    }
+
+    async fn label_added_by(
+        &self,
+        org: &str,
+        repo: &str,
+        number: u64,
+        label: &str,
+    ) -> Result<Option<String>> {
+        #[derive(Deserialize)]
+        struct IssueEvent {
+            #[serde(default)]
+            event: String,
+            #[serde(default)]
+            actor: Option<User>,
+            #[serde(default)]
+            label: Option<Label>,
         }
-        self.all_pages(&what, &format!("/search/issues?q={q}"), Some("items"))
-            .await
+        let what = format!("events of {org}/{repo}#{number}");
+        let events: Vec<IssueEvent> = self
+            .all_pages(
+                &what,
+                &format!("{}/issues/{number}/events", repo_path(org, repo)),
+                None,
+            )
+            .await?;
+        Ok(events
+            .into_iter()
+            .rfind(|e| e.event == "labeled" && e.label.as_ref().is_some_and(|l| l.name == label))
+            .and_then(|e| e.actor)
+            .map(|a| a.login)
+            .filter(|login| !login.is_empty()))
+    }
+
+    async fn users_by_email(&self, email: &str) -> Result<Vec<String>> {
+        let what = format!("search users with email {email}");
+        let uri = format!(
+            "/search/users?q={}&per_page=5",
+            search_query(&format!("{email} in:email"))
+        );
+        let mut found: Value = self.get(&what, &uri).await?;
+        let users: Vec<User> =
+            serde_json::from_value(found["items"].take()).map_err(|e| Error::Transport {
+                what: format!("read the answer to {what}"),
+                source: Box::new(e),
+            })?;
+        Ok(users.into_iter().map(|u| u.login).collect())
     }
 
     async fn file_contents(

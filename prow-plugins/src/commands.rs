@@ -63,6 +63,9 @@ pub fn command_regexes() -> Vec<CommandRegex> {
         ("assign", "assignRe", &assign::ASSIGN_RE),
         ("assign", "CCRegexp", &assign::CC_RE),
         ("blunderbuss", "AutoCCMatch", &blunderbuss::AUTO_CC_RE),
+        ("bugzilla", "refreshCommandMatch", &bugzilla::REFRESH_RE),
+        ("bugzilla", "qaAssignCommandMatch", &bugzilla::ASSIGN_QA_RE),
+        ("bugzilla", "qaReviewCommandMatch", &bugzilla::CC_QA_RE),
         ("buildifier", "buildifyRe", &buildifier::BUILDIFY_RE),
         ("cat", "match", &cat::MEOW_RE),
         (

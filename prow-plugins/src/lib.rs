@@ -24,6 +24,8 @@ pub mod owners_loader;
 pub mod pluginhelp;
 pub mod plugins;
 pub mod respond;
+#[cfg(feature = "test-util")]
+pub mod stand_in;
 pub mod trust;
 
 use async_trait::async_trait;

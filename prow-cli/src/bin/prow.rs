@@ -481,6 +481,7 @@ fn hook_options<'a>(
     options.hmac_secret_file = Some(hook.hmac_secret_file.clone());
     options.hook.webhook_path.clone_from(&hook.webhook_path);
     options.hook.dry_run = hook.dry_run;
+    options.trackers = hook.trackers.options();
     Ok(options)
 }
 

@@ -12,6 +12,8 @@ pub mod assign;
 pub mod blockade;
 pub mod blunderbuss;
 pub mod branchcleaner;
+// The issue-tracker plugins (jira, bugzilla), each with its client.
+pub mod bugzilla;
 pub mod cat;
 pub mod cherry_pick_approved;
 pub mod cherry_pick_unapproved;
@@ -26,6 +28,7 @@ pub mod heart;
 pub mod help;
 pub mod hold;
 pub mod invalidcommitmsg;
+pub mod jira;
 pub mod label;
 pub mod lgtm;
 pub mod lifecycle;
@@ -117,6 +120,9 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(reward_owners::RewardOwners),
         Arc::new(rifle::Rifle::default()),
         Arc::new(buildifier::Buildifier::default()),
+        // The issue-tracker plugins, without a tracker until the process gives them one.
+        Arc::new(jira::Jira::default()),
+        Arc::new(bugzilla::BugzillaPlugin::default()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

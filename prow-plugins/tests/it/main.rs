@@ -2,8 +2,10 @@
 //! `handle` over the fake GitHub. Tests through the real hook live in prow-server.
 
 mod added;
+mod bugzilla;
 mod buildifier;
 mod cherrypicker;
+mod jira;
 mod refresh;
 mod remaining;
 mod reward_owners;

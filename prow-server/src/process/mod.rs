@@ -12,6 +12,7 @@
 mod backend;
 mod error;
 mod github;
+mod trackers;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -36,6 +37,7 @@ use tokio::sync::watch;
 pub use backend::{Backend, BackendOptions};
 pub use error::ProcessError;
 pub use github::{Connected, DEFAULT_ENDPOINT, GitHubOptions, connect as connect_github};
+pub use trackers::TrackerOptions;
 
 use crate::config_agent::{ConfigAgent, WatchOptions};
 
@@ -114,6 +116,8 @@ pub struct ProcessOptions {
     pub hmac_secret_file: Option<PathBuf>,
     /// hook's settings.
     pub hook: crate::hook::Options,
+    /// The issue trackers of the jira and bugzilla plugins (`--jira-*`, `--bugzilla-*`).
+    pub trackers: TrackerOptions,
     /// The request header an authenticating proxy in front of deck sets to the user's GitHub
     /// login; `None` trusts no header (reruns then need `allow_anyone` or a GitHub login).
     pub deck_trusted_proxy_header: Option<String>,
@@ -154,6 +158,7 @@ impl ProcessOptions {
             listen: None,
             hmac_secret_file: None,
             hook: crate::hook::Options::default(),
+            trackers: TrackerOptions::default(),
             deck_trusted_proxy_header: None,
             deck_acting_user: None,
             deck_oauth: None,
@@ -261,6 +266,9 @@ impl Process {
                 .unwrap_or_else(|| options.backend.data_dir.join("git-cache")),
         ));
 
+        // The plugins hook runs and deck describes: config-updater on the backend's clusters,
+        // jira and bugzilla on the trackers the flags name.
+        let plugins = options.trackers.plugins(backend.plugins())?;
         let mut hook = None;
         if on(Part::Hook) {
             let (client, bot) = needs_github(Part::Hook)?;
@@ -280,7 +288,7 @@ impl Process {
                 handle.clone(),
             )
             .with_inrepo(inrepo.clone());
-            let mut plugins = backend.plugins();
+            let mut plugins = plugins.clone();
             if let Some(client) = slack_client(&options)? {
                 let slack: Arc<dyn prow_plugins::Plugin> = Arc::new(
                     prow_plugins::plugins::slackevents::SlackEvents::new(Some(client)),
@@ -384,7 +392,7 @@ impl Process {
         }
         let app = if on(Part::Deck) {
             let mut deck = crate::deck::Deck::new(backend.store.clone(), handle.clone())
-                .plugins(backend.plugins());
+                .plugins(plugins.clone());
             if let Some((client, _)) = &github {
                 deck = deck.github(client.clone());
             }

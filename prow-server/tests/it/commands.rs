@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use proptest::prelude::*;
 use prow_plugins::commands::{self, GoRegex};
 use prow_plugins::plugins::{
-    approve, assign, blunderbuss, buildifier, cat, cherrypicker, cla, dco, dog, golint, goose,
-    help, hold, label, lgtm, lifecycle, milestone, milestonestatus, override_, pony, refresh,
-    release_note, require_matching_label, retitle, shrug, skip, stage, trick_or_treat,
+    approve, assign, blunderbuss, bugzilla, buildifier, cat, cherrypicker, cla, dco, dog, golint,
+    goose, help, hold, label, lgtm, lifecycle, milestone, milestonestatus, override_, pony,
+    refresh, release_note, require_matching_label, retitle, shrug, skip, stage, trick_or_treat,
     verify_owners, yuks,
 };
 use prow_server::hook::Options;
@@ -53,6 +53,24 @@ const UPSTREAM: &[(&str, &str, &str, &str)] = &[
         "AutoCCMatch",
         "pkg/reviewer/reviewer.go",
         r"(?mi)^/auto-cc\s*$",
+    ),
+    (
+        "bugzilla",
+        "refreshCommandMatch",
+        "pkg/plugins/bugzilla/bugzilla.go",
+        r"(?mi)^/bugzilla refresh\s*$",
+    ),
+    (
+        "bugzilla",
+        "qaAssignCommandMatch",
+        "pkg/plugins/bugzilla/bugzilla.go",
+        r"(?mi)^/bugzilla assign-qa\s*$",
+    ),
+    (
+        "bugzilla",
+        "qaReviewCommandMatch",
+        "pkg/plugins/bugzilla/bugzilla.go",
+        r"(?mi)^/bugzilla cc-qa\s*$",
     ),
     (
         "cat",
@@ -434,6 +452,9 @@ approve                | commandRegex                | /approve cancel          
 assign                 | assignRe                    | /assign @alice                 | Y     -    -    -     -      Y     Y     Y    Y
 assign                 | CCRegexp                    | /cc @alice                     | Y     -    -    -     -      Y     Y     Y    Y
 blunderbuss            | AutoCCMatch                 | /auto-cc                       | Y     -    -    -     -      Y     Y     Y    Y
+bugzilla               | refreshCommandMatch         | /bugzilla refresh              | Y     -    -    -     -      Y     Y     Y    Y
+bugzilla               | qaAssignCommandMatch        | /bugzilla assign-qa            | Y     -    -    -     -      Y     Y     Y    Y
+bugzilla               | qaReviewCommandMatch        | /bugzilla cc-qa                | Y     -    -    -     -      Y     Y     Y    Y
 buildifier             | buildifyRe                  | /buildify                      | Y     -    -    -     -      Y     Y     Y    Y
 buildifier             | buildifyRe                  | /buildifier                    | Y     -    -    -     -      Y     Y     Y    Y
 cat                    | match                       | /meowvie clothes               | Y     -    -    -     -      Y     Y     Y    Y
@@ -571,6 +592,14 @@ fn acts(plugin: &str, name: &str, text: &str) -> bool {
         ("assign", "assignRe") => !assign::assignees(text, "me").is_empty(),
         ("assign", "CCRegexp") => !assign::reviewers(text, "me").is_empty(),
         ("blunderbuss", _) => blunderbuss::is_auto_cc(text),
+        ("bugzilla", _) => {
+            let wanted = match name {
+                "refreshCommandMatch" => (false, false),
+                "qaAssignCommandMatch" => (true, false),
+                _ => (false, true),
+            };
+            bugzilla::command(text) == Some(wanted)
+        }
         ("cat", _) => cat::requested(text).is_some(),
         ("cherrypicker", _) => !cherrypicker::parse(text).is_empty(),
         ("cla", _) => cla::requested(text),

@@ -41,6 +41,7 @@ mod plugins_rml_delay;
 mod plugins_size;
 mod plugins_skip;
 mod plugins_slackevents;
+mod plugins_trackers;
 mod plugins_trigger_body;
 mod plugins_verify_owners;
 mod plugins_welcome;
