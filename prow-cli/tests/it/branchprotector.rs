@@ -13,21 +13,8 @@ use prow_jobs::branchprotector::{self, Action, Options};
 
 /// k8s-test-infra in the corpus: `PROW_CORPUS` or `../shared/corpus`; `None` (with a notice)
 /// when absent, a failure under `CI=true`.
-fn k8s_corpus() -> Option<PathBuf> {
-    let corpus = std::env::var_os("PROW_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus"));
-    let root = corpus.join("k8s-test-infra");
-    if root.is_dir() {
-        return Some(root);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "the corpus is missing at {} (set PROW_CORPUS)",
-        root.display()
-    );
-    eprintln!("notice: corpus not found at {}; skipping", root.display());
-    None
+fn k8s_corpus() -> PathBuf {
+    crate::corpus().join("k8s-test-infra")
 }
 
 fn seed() -> PathBuf {
@@ -58,16 +45,18 @@ fn branchprotector(root: &Path, extra: &[&str]) -> (Option<i32>, String, String)
 }
 
 #[test]
+#[cfg_attr(no_corpus, ignore = "corpus absent")]
 fn dry_run_prints_k8s_test_infras_plan() {
-    let Some(root) = k8s_corpus() else { return };
+    let root = k8s_corpus();
     let (code, stdout, stderr) = branchprotector(&root, &[]);
     assert_eq!(code, Some(0), "{stderr}");
     insta::assert_snapshot!("branchprotector_k8s_dry_run", stdout);
 }
 
 #[test]
+#[cfg_attr(no_corpus, ignore = "corpus absent")]
 fn confirm_applies_every_planned_change() {
-    let Some(root) = k8s_corpus() else { return };
+    let root = k8s_corpus();
     let (code, dry, stderr) = branchprotector(&root, &[]);
     assert_eq!(code, Some(0), "{stderr}");
     let planned = dry
@@ -85,8 +74,9 @@ fn confirm_applies_every_planned_change() {
 }
 
 #[tokio::test]
+#[cfg_attr(no_corpus, ignore = "corpus absent")]
 async fn applied_k8s_plan_is_what_github_holds_and_leaves_nothing_to_do() {
-    let Some(root) = k8s_corpus() else { return };
+    let root = k8s_corpus();
     let config = prow_config::load(&prow_config::LoadOptions::new(
         root.join("config/prow/config.yaml"),
         Some(root.join("config/jobs")),
