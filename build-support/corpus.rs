@@ -28,6 +28,28 @@ pub(crate) fn corpus() -> std::path::PathBuf {
     dir
 }
 
+/// Every `.yaml`/`.yml` file under the corpus, sorted, for tests that read them all.
+#[allow(dead_code)] // not every includer uses every item
+pub(crate) fn corpus_yaml_files() -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&corpus(), &mut files);
+    files.sort();
+    files
+}
+
 /// For `build.rs`: declares `cfg(no_corpus)` and sets it when the corpus is absent outside CI,
 /// and reruns when `PROW_CORPUS`, `CI` or the corpus change. A corpus put in place later is
 /// seen once `PROW_CORPUS` is set (watching a parent folder would rerun on every build).

@@ -552,7 +552,6 @@ impl<'t> Scanner<'t> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
 
     use proptest::prelude::*;
 
@@ -697,29 +696,13 @@ periodics:
 
     include!("../../build-support/corpus.rs");
 
-    fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                yaml_files(&path, out);
-            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-                out.push(path);
-            }
-        }
-    }
-
     /// Every YAML file of the corpus: the index agrees with the parser on paths spread over
     /// each, and reads nearly all of them (the others are located the slow way).
     #[test]
     #[cfg_attr(no_corpus, ignore = "corpus absent")]
     fn corpus_files_agree_with_the_parser() {
         let root = corpus();
-        let mut files = Vec::new();
-        yaml_files(&root, &mut files);
-        files.sort();
+        let files = corpus_yaml_files();
         let (mut parsed, mut indexed) = (0, 0);
         let mut left = Vec::new();
         for file in &files {

@@ -12,7 +12,7 @@ use prow_config::owners::{self, Aliases, OwnersFile, RepoOwners};
 use prow_config::plugins::OwnersFilenames;
 use prow_github::client::GitHubClient;
 
-use super::PluginError;
+use super::{Context, PluginError};
 
 /// How many files the cache keeps before it starts over (a crude bound on memory).
 const MAX_CACHED_FILES: usize = 4096;
@@ -164,5 +164,24 @@ impl OwnersLoader {
             }
         }
         Ok(owners)
+    }
+
+    /// The owners of `files` at a pull request's `base` (its SHA, or its branch when the event
+    /// carries none), with the OWNERS file names `plugins.yaml` sets for `org/repo`.
+    pub async fn load_at_base(
+        &self,
+        ctx: &Context<'_>,
+        org: &str,
+        repo: &str,
+        base: &prow_github::types::Branch,
+        files: &[String],
+    ) -> Result<RepoOwners, PluginError> {
+        let names = ctx.plugins.owners_filenames(org, repo);
+        let sha = if base.sha.is_empty() {
+            &base.git_ref
+        } else {
+            &base.sha
+        };
+        self.load(ctx.github, org, repo, sha, &names, files).await
     }
 }

@@ -2,8 +2,6 @@
 //! `job_url_template` of the corpus deployments renders, the failed-tests comment carries the
 //! rendered report template, and job URLs come from `job_url_prefix_config` or the template.
 
-use std::path::{Path, PathBuf};
-
 use prow_config::prow::Plank;
 use prow_core::ProwJob;
 use prow_jobs::crier::comment::{comment_body, table_row};
@@ -11,7 +9,7 @@ use prow_jobs::plank::job_url;
 use prow_jobs::template::{go_name, render};
 use serde_json::json;
 
-use crate::support::corpus;
+use crate::support::{corpus, corpus_yaml_files};
 
 /// A failed presubmit on pull request 1234 of `org/repo`, decorated with the bucket `bucket`.
 fn presubmit(org: &str, repo: &str, bucket: &str) -> ProwJob {
@@ -79,27 +77,11 @@ fn templates(value: &serde_yaml::Value, at: &str, out: &mut Vec<(String, String)
     }
 }
 
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            yaml_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 #[cfg_attr(no_corpus, ignore = "corpus absent")]
 fn every_template_in_the_corpus_renders() {
     let corpus = corpus();
-    let mut files = Vec::new();
-    yaml_files(&corpus, &mut files);
-    files.sort();
+    let files = corpus_yaml_files();
     let job = presubmit("kubernetes-sigs", "widget", "kubernetes-ci-logs");
     let mut found = Vec::new();
     for file in &files {

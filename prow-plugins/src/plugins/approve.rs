@@ -592,13 +592,10 @@ impl Approve {
             created_at: r.submitted_at.unwrap_or_default(),
             review_state: r.state,
         }));
-        let names = ctx.plugins.owners_filenames(org, repo);
-        let sha = if pr.base.sha.is_empty() {
-            &pr.base.git_ref
-        } else {
-            &pr.base.sha
-        };
-        let owners = self.loader.load(gh, org, repo, sha, &names, &files).await?;
+        let owners = self
+            .loader
+            .load_at_base(ctx, org, repo, &pr.base, &files)
+            .await?;
         let settings = ctx.plugins.approve_for(org, repo);
         let facts = Facts {
             number,
@@ -617,7 +614,7 @@ impl Approve {
             org: org.to_owned(),
             repo: repo.to_owned(),
             branch: pr.base.git_ref.clone(),
-            owners_filename: names.owners,
+            owners_filename: ctx.plugins.owners_filenames(org, repo).owners,
         };
         Ok(decide(&owners, &facts, &settings, &links))
     }

@@ -337,15 +337,9 @@ impl Blunderbuss {
             .into_iter()
             .map(|f| f.filename)
             .collect();
-        let names = ctx.plugins.owners_filenames(org, repo);
-        let sha = if pr.base.sha.is_empty() {
-            &pr.base.git_ref
-        } else {
-            &pr.base.sha
-        };
         let owners = self
             .loader
-            .load(ctx.github, org, repo, sha, &names, &files)
+            .load_at_base(ctx, org, repo, &pr.base, &files)
             .await?;
         let reviewers = decide(
             &owners,

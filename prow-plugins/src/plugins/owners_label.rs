@@ -72,14 +72,10 @@ impl Plugin for OwnersLabel {
             .into_iter()
             .map(|f| f.filename)
             .collect();
-        let names = ctx.plugins.owners_filenames(org, repo);
-        let base = &pe.pull_request.base;
-        let sha = if base.sha.is_empty() {
-            &base.git_ref
-        } else {
-            &base.sha
-        };
-        let owners = self.loader.load(gh, org, repo, sha, &names, &files).await?;
+        let owners = self
+            .loader
+            .load_at_base(ctx, org, repo, &pe.pull_request.base, &files)
+            .await?;
         if files.iter().all(|f| owners.labels_for(f).is_empty()) {
             return Ok(Vec::new());
         }

@@ -417,15 +417,9 @@ impl Rifle {
         let number = pr.number;
         let changes = ctx.pull_request_files(org, repo, number).await?;
         let files: Vec<String> = changes.iter().map(|f| f.filename.clone()).collect();
-        let names = ctx.plugins.owners_filenames(org, repo);
-        let sha = if pr.base.sha.is_empty() {
-            &pr.base.git_ref
-        } else {
-            &pr.base.sha
-        };
         let owners = self
             .loader
-            .load(ctx.github, org, repo, sha, &names, &files)
+            .load_at_base(ctx, org, repo, &pr.base, &files)
             .await?;
         let mut approvers = BTreeSet::new();
         let mut reviewers = BTreeSet::new();
