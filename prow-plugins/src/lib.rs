@@ -35,7 +35,7 @@ use prow_github::events::Event;
 use prow_jobs::store::JobStore;
 
 pub use action::{Action, ActionError, Announce, Reply, execute};
-pub use pluginhelp::{Command, PluginHelp, help_document};
+pub use pluginhelp::{Command, EXTERNAL_HELP_DEADLINE, OrgRepo, PluginHelp, help_document};
 pub use plugins::builtin;
 
 /// What hook gives a plugin besides the event.

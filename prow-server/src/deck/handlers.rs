@@ -295,13 +295,27 @@ fn now() -> Time {
 
 async fn plugin_help(State(deck): State<Arc<Deck>>) -> Response {
     let config = deck.config.current();
-    json(&prow_plugins::help_document(&deck.plugins, &config.plugins))
+    json(
+        &prow_plugins::help_document(
+            &deck.plugins,
+            &config.plugins,
+            &deck.http,
+            deck.external_help_deadline,
+        )
+        .await,
+    )
 }
 
 /// The plugin help with its HTML sanitised, for the command help page.
 async fn command_help(State(deck): State<Arc<Deck>>) -> Response {
     let config = deck.config.current();
-    let help = prow_plugins::help_document(&deck.plugins, &config.plugins);
+    let help = prow_plugins::help_document(
+        &deck.plugins,
+        &config.plugins,
+        &deck.http,
+        deck.external_help_deadline,
+    )
+    .await;
     json(&super::helphtml::sanitised(help))
 }
 

@@ -63,6 +63,10 @@ pub struct Deck {
     login: Option<Arc<oauth::Login>>,
     /// Build clusters' pod APIs by alias, for running jobs' logs.
     pod_logs: BTreeMap<String, (kube::Client, String)>,
+    /// Asks external plugins for their help.
+    http: reqwest::Client,
+    /// How long `/plugin-help.js` waits for external plugins' help.
+    external_help_deadline: std::time::Duration,
     /// Buckets opened so far, by `provider://bucket`.
     readers: Arc<std::sync::Mutex<BTreeMap<String, Arc<dyn ArtifactReader>>>>,
 }
@@ -97,6 +101,8 @@ impl Deck {
             readers: Arc::default(),
             login: None,
             pod_logs: BTreeMap::new(),
+            http: reqwest::Client::new(),
+            external_help_deadline: prow_plugins::EXTERNAL_HELP_DEADLINE,
         }
     }
 
@@ -121,6 +127,13 @@ impl Deck {
     /// The plugins whose help `/plugin-help.js` shows (the built-in ones by default).
     pub fn plugins(mut self, plugins: BTreeMap<&'static str, Arc<dyn Plugin>>) -> Deck {
         self.plugins = plugins;
+        self
+    }
+
+    /// How long `/plugin-help.js` waits for the external plugins' help (Prow's one second by
+    /// default); the ones that have not answered by then are left out.
+    pub fn external_help_deadline(mut self, deadline: std::time::Duration) -> Deck {
+        self.external_help_deadline = deadline;
         self
     }
 

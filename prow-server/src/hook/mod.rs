@@ -236,6 +236,10 @@ impl Hook {
         if let Some(only) = &options.external_plugin {
             plugins.retain(|name, _| name == only);
             tracing::info!(component = "hook", plugin = %only, found = !plugins.is_empty(), "serving as an external plugin");
+        } else {
+            for (key, name) in unregistered_plugins(&deps.config.current().plugins, &plugins) {
+                tracing::warn!(component = "hook", %key, plugin = %name, "plugins.yaml enables a plugin this hook does not have: its events skip it");
+            }
         }
         let (tx, rx) = mpsc::channel(options.queue_capacity.max(1));
         let metrics = Arc::new(Metrics::default());
@@ -263,13 +267,28 @@ impl Hook {
                 })
             })
             .collect();
-        let router = Router::new()
+        let mut router = Router::new()
             .route(
                 &shared.options.webhook_path,
                 post(receive).fallback(|| async { reject(&Rejection::MethodNotAllowed) }),
             )
-            .route("/plugin-help", get(help::plugin_help))
-            .route("/", get(|| async { StatusCode::OK }))
+            .route("/plugin-help", get(help::plugin_help));
+        if shared.options.external_plugin.is_some() {
+            // Prow's external plugins take deliveries at `/` (deployments list them as
+            // `endpoint: http://needs-rebase`) and their help at `POST /help`.
+            router = router.route(
+                "/help",
+                post(help::external_help).fallback(|| async {
+                    (StatusCode::METHOD_NOT_ALLOWED, "405 Method not allowed")
+                }),
+            );
+            if shared.options.webhook_path != "/" {
+                router = router.route("/", get(|| async { StatusCode::OK }).post(receive));
+            }
+        } else if shared.options.webhook_path != "/" {
+            router = router.route("/", get(|| async { StatusCode::OK }));
+        }
+        let router = router
             .layer(DefaultBodyLimit::max(MAX_PAYLOAD_BYTES))
             .with_state(Arc::new(Front {
                 seen: dedup::Recent::new(shared.options.dedup_capacity),
@@ -444,6 +463,21 @@ async fn process(shared: &Arc<Shared>, queued: Queued) {
     process_event(shared, queued).instrument(span).await;
 }
 
+/// The plugins `config` enables (under `plugins:`) that `plugins` does not hold, as
+/// `(org or org/repo, name)`: hook would skip them. Hook logs them when it starts.
+pub fn unregistered_plugins(
+    config: &prow_config::plugins::PluginConfig,
+    plugins: &BTreeMap<&'static str, Arc<dyn Plugin>>,
+) -> Vec<(String, String)> {
+    config
+        .plugins
+        .iter()
+        .flat_map(|(key, entry)| entry.plugins.iter().map(move |name| (key, name)))
+        .filter(|(_, name)| !plugins.contains_key(name.as_str()))
+        .map(|(key, name)| (key.clone(), name.clone()))
+        .collect()
+}
+
 /// Runs every plugin enabled for the event's repository and carries out their actions, then
 /// forwards the delivery to the external plugins that want it.
 async fn process_event(shared: &Arc<Shared>, queued: Queued) {
@@ -466,6 +500,7 @@ async fn process_event(shared: &Arc<Shared>, queued: Queued) {
     };
     for plugin_name in names {
         let Some((&plugin_name, plugin)) = shared.plugins.get_key_value(plugin_name) else {
+            tracing::debug!(plugin = plugin_name, "skipped: no such plugin in this hook");
             continue;
         };
         run_plugin(

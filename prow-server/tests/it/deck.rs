@@ -597,6 +597,167 @@ async fn plugin_help_js_lists_plugins_and_where_they_are_enabled() {
     );
 }
 
+/// Upstream's registered plugin names (kubernetes-sigs/prow `pkg/plugins/*`, with
+/// reward-owners, which upstream's hook does not import) and its external plugins
+/// (`cmd/external-plugins`).
+const UPSTREAM_PLUGINS: [&str; 53] = [
+    "approve",
+    "assign",
+    "blockade",
+    "blunderbuss",
+    "branchcleaner",
+    "bugzilla",
+    "buildifier",
+    "cat",
+    "cherry-pick-approved",
+    "cherry-pick-unapproved",
+    "cla",
+    "config-updater",
+    "dco",
+    "dog",
+    "golint",
+    "goose",
+    "heart",
+    "help",
+    "hold",
+    "invalidcommitmsg",
+    "issue-management",
+    "jira",
+    "label",
+    "lgtm",
+    "lifecycle",
+    "merge-method-comment",
+    "mergecommitblocker",
+    "milestone",
+    "milestoneapplier",
+    "milestonestatus",
+    "override",
+    "owners-label",
+    "pony",
+    "project",
+    "project-manager",
+    "release-note",
+    "require-matching-label",
+    "retitle",
+    "reward-owners",
+    "rifle",
+    "shrug",
+    "sigmention",
+    "size",
+    "skip",
+    "slackevents",
+    "stage",
+    "testfreeze",
+    "trick-or-treat",
+    "trigger",
+    "verify-owners",
+    "welcome",
+    "wip",
+    "yuks",
+];
+const UPSTREAM_EXTERNAL_PLUGINS: [&str; 3] = ["cherrypicker", "needs-rebase", "refresh"];
+
+/// Every upstream plugin in `PluginHelp`, and the three external plugins' help asked of their
+/// own servers (`prow external-plugin NAME`, `POST /help`), as Prow's hook asks them; an
+/// external plugin that does not answer is left out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plugin_help_js_lists_every_upstream_plugin_and_asks_the_external_ones() {
+    let mut externals = Vec::new();
+    let mut config = String::from("external_plugins:\n  acme/widgets:\n");
+    for name in UPSTREAM_EXTERNAL_PLUGINS {
+        let mut options = prow_server::hook::Options::default();
+        options.external_plugin = Some(name.to_owned());
+        let server = support::Server::start_with(
+            Arc::new(FakeGitHub::new("ci-robot")),
+            options,
+            support::hook_config(CONFIG, "plugins: {}\n"),
+        )
+        .await;
+        // Listed as deployments list them: the server's root, where it also takes deliveries.
+        let root = server.url.trim_end_matches("/hook").to_owned();
+        config.push_str(&format!(
+            "  - name: {name}\n    endpoint: {root}\n    events: [issue_comment]\n"
+        ));
+        externals.push(server);
+    }
+    // Nothing listens on a port just released: its help is left out.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let closed_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    config.push_str(&format!("  - name: gone\n    endpoint: {closed_url}\n"));
+    config.push_str("plugins:\n  acme/widgets:\n    plugins: [trigger]\n");
+
+    let store = Arc::new(SqliteStore::in_memory().unwrap());
+    // Generous, so a loaded machine does not drop an answer; the closed port fails at once.
+    let deck = Deck::new(store, support::hook_config(CONFIG, &config))
+        .external_help_deadline(std::time::Duration::from_secs(60));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, deck.router()).await });
+    let body = reqwest::get(format!("{url}/plugin-help.js"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let help: Value = serde_json::from_slice(&body).unwrap();
+
+    let listed: Vec<&str> = help["PluginHelp"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let missing: Vec<&&str> = UPSTREAM_PLUGINS
+        .iter()
+        .filter(|name| !listed.contains(name))
+        .collect();
+    assert!(missing.is_empty(), "missing from PluginHelp: {missing:?}");
+    for name in UPSTREAM_PLUGINS {
+        assert!(
+            help["PluginHelp"][name]["Description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty()),
+            "{name} has no description"
+        );
+    }
+    assert_eq!(
+        prow_config::plugins::KNOWN_PLUGINS,
+        UPSTREAM_PLUGINS,
+        "checkconfig's known names"
+    );
+    // Prow lists every plugin under the empty key.
+    assert_eq!(
+        help["RepoPlugins"][""].as_array().unwrap().len(),
+        listed.len()
+    );
+
+    let external = help["ExternalPluginHelp"].as_object().unwrap();
+    assert_eq!(
+        external.keys().map(String::as_str).collect::<Vec<_>>(),
+        UPSTREAM_EXTERNAL_PLUGINS,
+        "the unreachable one is left out"
+    );
+    let builtin = prow_plugins::builtin();
+    let plugins_yaml = support::hook_config(CONFIG, "plugins: {}\n");
+    for name in UPSTREAM_EXTERNAL_PLUGINS {
+        let own = builtin[name].help(&plugins_yaml.plugins);
+        assert_eq!(
+            external[name]["Description"],
+            json!(own.description),
+            "{name}"
+        );
+        assert_eq!(external[name]["Events"], json!(["issue_comment"]), "{name}");
+    }
+    assert_eq!(
+        help["RepoExternalPlugins"]["acme/widgets"],
+        json!(["cherrypicker", "needs-rebase", "refresh", "gone"])
+    );
+    for server in externals {
+        server.shutdown().await;
+    }
+}
+
 #[tokio::test]
 async fn rerun_get_shows_the_new_job_and_creates_nothing() {
     let deck = DeckServer::start().await;

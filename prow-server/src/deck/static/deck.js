@@ -431,14 +431,17 @@ async function helpPage() {
     let enabled = null;
     if (repo) {
       const org = repo.split("/")[0];
-      enabled = new Set([...(help.RepoPlugins[org] || []), ...(help.RepoPlugins[repo] || [])]);
+      enabled = new Set([...(help.RepoPlugins[org] || []), ...(help.RepoPlugins[repo] || []),
+        ...((help.RepoExternalPlugins || {})[org] || []), ...((help.RepoExternalPlugins || {})[repo] || [])]);
     }
     const body = document.querySelector("#commands tbody");
     body.replaceChildren();
     const plugins = document.getElementById("plugins");
     plugins.replaceChildren();
     let count = 0;
-    for (const [name, plugin] of Object.entries(help.PluginHelp || {})) {
+    // Built-in plugins first, then the external ones (their help is asked of their servers).
+    const all = [...Object.entries(help.PluginHelp || {}), ...Object.entries(help.ExternalPluginHelp || {})];
+    for (const [name, plugin] of all) {
       if (enabled && !enabled.has(name)) continue;
       plugins.append(el("dt", { id: "plugin-" + name }, name),
         sanitisedHTML("dd", { class: "plugin-description" }, plugin.Description));
