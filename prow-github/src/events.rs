@@ -514,3 +514,16 @@ pub struct GenericCommentEvent {
     /// The issue's link.
     pub issue_html_url: String,
 }
+
+impl GenericCommentEvent {
+    /// A comment just written (not edited or deleted) on an open issue or pull request: what
+    /// most of Prow's command plugins answer.
+    pub fn is_new_on_open(&self) -> bool {
+        self.action == CommentAction::Created && self.issue_state == "open"
+    }
+
+    /// [`GenericCommentEvent::is_new_on_open`], on a pull request.
+    pub fn is_new_on_open_pull_request(&self) -> bool {
+        self.is_pr && self.is_new_on_open()
+    }
+}

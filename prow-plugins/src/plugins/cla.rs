@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
-use prow_github::events::{CommentAction, Event};
+use prow_github::events::Event;
 use prow_github::types::{Label, StatusState};
 
 use crate::commands::GoRegex;
@@ -187,10 +187,7 @@ impl Plugin for Cla {
         let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };
-        if gc.issue_state != "open"
-            || gc.action != CommentAction::Created
-            || !requested(ctx.commands)
-        {
+        if !gc.is_new_on_open() || !requested(ctx.commands) {
             return Ok(Vec::new());
         }
         let (org, repo, number) = (gc.repo.org(), gc.repo.name.as_str(), gc.number);

@@ -21,7 +21,7 @@ use std::sync::{Arc, LazyLock};
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::client::{DraftReview, DraftReviewComment};
-use prow_github::events::{CommentAction, Event};
+use prow_github::events::Event;
 use regex::Regex;
 
 use crate::commands::GoRegex;
@@ -324,11 +324,7 @@ impl Plugin for Lint {
         let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };
-        if gc.issue_state != "open"
-            || !gc.is_pr
-            || gc.action != CommentAction::Created
-            || !requested(ctx.commands)
-        {
+        if !gc.is_new_on_open_pull_request() || !requested(ctx.commands) {
             return Ok(Vec::new());
         }
         let (org, repo, number) = (gc.repo.org(), gc.repo.name.as_str(), gc.number);

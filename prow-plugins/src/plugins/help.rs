@@ -5,7 +5,7 @@
 
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
-use prow_github::events::{CommentAction, Event};
+use prow_github::events::Event;
 
 use crate::commands::GoRegex;
 use crate::respond::format_response_raw;
@@ -208,7 +208,7 @@ impl Plugin for Help {
         let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };
-        if gc.is_pr || gc.issue_state != "open" || gc.action != CommentAction::Created {
+        if gc.is_pr || !gc.is_new_on_open() {
             return Ok(Vec::new());
         }
         if !mentioned(ctx.commands) {

@@ -12,7 +12,7 @@
 
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
-use prow_github::events::{CommentAction, Event};
+use prow_github::events::Event;
 use prow_github::types::Permission;
 
 use crate::commands::GoRegex;
@@ -221,7 +221,7 @@ impl Plugin for Lgtm {
                 let Some(gc) = ctx.comment else {
                     return Ok(Vec::new());
                 };
-                if gc.action != CommentAction::Created || !gc.is_pr || gc.issue_state != "open" {
+                if !gc.is_new_on_open_pull_request() {
                     return Ok(Vec::new());
                 }
                 let Some(want) = requested(ctx.commands) else {

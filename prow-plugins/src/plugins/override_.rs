@@ -23,7 +23,7 @@ use prow_config::plugins::{Override, PluginConfig};
 use prow_core::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use prow_core::k8s_openapi::jiff::Timestamp;
 use prow_core::{ProwJobState, ProwJobStatus};
-use prow_github::events::{CommentAction, Event, GenericCommentEvent};
+use prow_github::events::{Event, GenericCommentEvent};
 use prow_github::types::{Permission, Status, StatusState};
 use regex::Regex;
 
@@ -344,7 +344,7 @@ impl Plugin for OverridePlugin {
         let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };
-        if !gc.is_pr || gc.issue_state != "open" || gc.action != CommentAction::Created {
+        if !gc.is_new_on_open_pull_request() {
             return Ok(Vec::new());
         }
         let mut actions = Vec::new();

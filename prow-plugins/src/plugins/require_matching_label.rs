@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 use prow_config::plugins::{PluginConfig, RequireMatchingLabel};
-use prow_github::events::{CommentAction, Event};
+use prow_github::events::Event;
 use regex::Regex;
 
 use crate::commands::GoRegex;
@@ -246,10 +246,7 @@ impl Plugin for RequireMatchingLabelPlugin {
                 let Some(gc) = ctx.comment else {
                     return Ok(Vec::new());
                 };
-                if gc.issue_state != "open"
-                    || gc.action != CommentAction::Created
-                    || !CHECK_REQUIRED_LABELS_RE.is_match(ctx.commands)
-                {
+                if !gc.is_new_on_open() || !CHECK_REQUIRED_LABELS_RE.is_match(ctx.commands) {
                     return Ok(Vec::new());
                 }
                 let (org, repo) = (gc.repo.org().to_owned(), gc.repo.name.clone());

@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
-use prow_github::events::{CommentAction, Event};
+use prow_github::events::Event;
 use prow_github::types::{CombinedStatus, Status, StatusState};
 
 use crate::commands::GoRegex;
@@ -98,7 +98,7 @@ impl Plugin for Skip {
         let Some(gc) = ctx.comment else {
             return Ok(Vec::new());
         };
-        if !gc.is_pr || gc.issue_state != "open" || gc.action != CommentAction::Created {
+        if !gc.is_new_on_open_pull_request() {
             return Ok(Vec::new());
         }
         if !requested(ctx.commands) {

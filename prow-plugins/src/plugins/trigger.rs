@@ -29,7 +29,7 @@ use prow_config::{Contexts, Postsubmit, Presubmit, PresubmitFilter};
 use prow_core::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use prow_core::k8s_openapi::jiff::Timestamp;
 use prow_core::{ProwJob, Pull};
-use prow_github::events::{CommentAction, Event, GenericCommentEvent, PullRequestEvent, PushEvent};
+use prow_github::events::{Event, GenericCommentEvent, PullRequestEvent, PushEvent};
 use prow_github::types::{Label, PullRequest, StatusState};
 use prow_jobs::labels::Metadata;
 use prow_jobs::pjutil;
@@ -293,7 +293,7 @@ async fn generic_comment(
     gc: &GenericCommentEvent,
 ) -> Result<Vec<Action>, PluginError> {
     let (org, repo, number) = (gc.repo.org(), gc.repo.name.as_str(), gc.number);
-    if gc.action != CommentAction::Created || !gc.is_pr || gc.issue_state != "open" {
+    if !gc.is_new_on_open_pull_request() {
         return Ok(Vec::new());
     }
     if gc.user.login.eq_ignore_ascii_case(ctx.bot) {

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use prow_config::owners::{self, Aliases, norm_login};
 use prow_config::plugins::PluginConfig;
-use prow_github::events::{CommentAction, Event};
+use prow_github::events::Event;
 use prow_github::types::PullRequest;
 
 use crate::commands::GoRegex;
@@ -292,11 +292,7 @@ impl Plugin for VerifyOwners {
                 let Some(gc) = ctx.comment else {
                     return Ok(Vec::new());
                 };
-                if gc.action != CommentAction::Created
-                    || !gc.is_pr
-                    || gc.issue_state != "open"
-                    || !is_verify(ctx.commands)
-                {
+                if !gc.is_new_on_open_pull_request() || !is_verify(ctx.commands) {
                     return Ok(Vec::new());
                 }
                 let (org, repo) = (gc.repo.org(), gc.repo.name.as_str());
