@@ -1449,7 +1449,7 @@ fn fake_projects(state: &FakeState, org: &str, repo: Option<&str>) -> Vec<Projec
         .collect()
 }
 
-fn fake_column<'a>(state: &'a mut FakeState, column_id: u64) -> Result<&'a mut FakeColumn> {
+fn fake_column(state: &mut FakeState, column_id: u64) -> Result<&mut FakeColumn> {
     state
         .projects
         .iter_mut()

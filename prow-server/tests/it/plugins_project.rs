@@ -200,9 +200,10 @@ async fn project_manager_adds_a_labelled_pull_request_to_its_column_once() {
         "project_manager:\n  orgsRepos:\n    Codertocat/Hello-World:\n      projects:\n        \"0.5.0\":\n          columns:\n          - name: Done\n            org: Codertocat\n            labels: [area/ci]\n          - name: To do\n            state: open\n            org: Codertocat\n            labels: [area/docs]\n    Codertocat:\n      projects:\n        Roadmap:\n          columns:\n          - id: 201\n            org: Codertocat\n            labels: [kind/bug, area/docs]\n",
     );
     let server = start(github.clone(), &plugins).await;
-    // The opened payload has no labels: the plugin reads them from GitHub.
+    // A payload without labels: the plugin reads them from GitHub.
     let mut event = opened("author");
     event["pull_request"]["id"] = 1.into();
+    event["pull_request"]["labels"] = serde_json::json!([]);
     deliver(&server, 1, "pull_request", &event).await;
     assert_eq!(
         cards(&github),
@@ -225,7 +226,8 @@ async fn plugin_help_has_both_project_plugins() {
     let github = github("author");
     let server = start(github, &project_config()).await;
     let url = server.url.replace("/hook", "/plugin-help");
-    let served: serde_json::Value = reqwest::get(&url).await.unwrap().json().await.unwrap();
+    let text = reqwest::get(&url).await.unwrap().text().await.unwrap();
+    let served: serde_json::Value = serde_json::from_str(&text).unwrap();
     let help = &served["PluginHelp"];
     assert_eq!(
         help["project"]["Commands"][0]["Usage"],
