@@ -289,14 +289,29 @@ async fn find_project(
     Ok((known.get(name).copied(), known))
 }
 
-/// Where the card of `org/repo#number` is among `columns`, looking column by column.
-async fn find_card(
+/// The columns of board `project_id`, read through the installation of `org`.
+pub(crate) async fn columns_of(
     ctx: &Context<'_>,
     org: &str,
-    repo: &str,
-    number: u64,
+    project_id: u64,
+) -> Result<Vec<ProjectColumn>, PluginError> {
+    ctx.github
+        .project_columns(org, project_id)
+        .await
+        .map_err(PluginError::github(format!(
+            "list the columns of project {project_id} in {org}"
+        )))
+}
+
+/// Where the card of `item` (its org, repo and number) is among `columns` of a board of
+/// `org`, looking column by column.
+pub(crate) async fn find_card(
+    ctx: &Context<'_>,
+    org: &str,
+    item: (&str, &str, u64),
     columns: &[ProjectColumn],
 ) -> Result<Option<ExistingCard>, PluginError> {
+    let (item_org, repo, number) = item;
     for column in columns {
         let cards = ctx
             .github
@@ -306,7 +321,7 @@ async fn find_card(
                 "list the cards of project column {} in {org}",
                 column.id
             )))?;
-        if let Some(card) = cards.iter().find(|c| c.is_for(org, repo, number)) {
+        if let Some(card) = cards.iter().find(|c| c.is_for(item_org, repo, number)) {
             return Ok(Some(ExistingCard {
                 card_id: card.id,
                 column_id: column.id,
@@ -426,19 +441,13 @@ impl Plugin for ProjectPlugin {
         let Some(project_id) = project_id else {
             return Ok(vec![request.reply(&invalid_project(&known))]);
         };
-        let columns =
-            ctx.github
-                .project_columns(org, project_id)
-                .await
-                .map_err(PluginError::github(format!(
-                    "list the columns of project {project_id} in {org}"
-                )))?;
+        let columns = columns_of(ctx, org, project_id).await?;
         let default = default_column(config, org, repo, &command.project);
         let target = match target_column(&command, &columns, default) {
             Ok(target) => target,
             Err(text) => return Ok(vec![request.reply(&text)]),
         };
-        let existing = find_card(ctx, org, repo, request.number, &columns).await?;
+        let existing = find_card(ctx, org, (org, repo, request.number), &columns).await?;
         let needs_content = existing.is_none() && !command.clear;
         let content = if needs_content {
             card_content(ctx, event, org, repo).await?

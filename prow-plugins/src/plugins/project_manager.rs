@@ -189,37 +189,12 @@ async fn read_board(ctx: &Context<'_>, m: &Match<'_>, item: &Item) -> Result<Boa
     let Some(project) = projects.into_iter().find(|p| p.name == m.project) else {
         return Ok(Board::Missing);
     };
-    let columns =
-        ctx.github
-            .project_columns(org, project.id)
-            .await
-            .map_err(PluginError::github(format!(
-                "list the columns of project {} in {org}",
-                project.id
-            )))?;
-    for column in &columns {
-        let cards = ctx
-            .github
-            .column_cards(org, column.id)
-            .await
-            .map_err(PluginError::github(format!(
-                "list the cards of project column {} in {org}",
-                column.id
-            )))?;
-        if cards
-            .iter()
-            .any(|c| c.is_for(&item.org, &item.repo, item.number))
-        {
-            return Ok(Board::Found {
-                columns,
-                has_card: true,
-            });
-        }
-    }
-    Ok(Board::Found {
-        columns,
-        has_card: false,
-    })
+    let columns = super::project::columns_of(ctx, org, project.id).await?;
+    let item = (item.org.as_str(), item.repo.as_str(), item.number);
+    let has_card = super::project::find_card(ctx, org, item, &columns)
+        .await?
+        .is_some();
+    Ok(Board::Found { columns, has_card })
 }
 
 #[async_trait]

@@ -2,18 +2,13 @@
 //! `project_config`, the column chosen, the card change and the replies (through the real
 //! hook: prow-server's `plugins_project`).
 
-use prow_config::plugins::{PluginConfig, parse_plugin_config};
 use prow_github::types::{CardContent, CardContentType, ProjectColumn};
 use prow_plugins::plugins::project::{self, ExistingCard, ProjectCommand};
 use prow_plugins::{Action, CardChange, Request};
 
 use proptest::prelude::*;
 
-fn config(yaml: &str) -> PluginConfig {
-    parse_plugin_config(yaml, std::path::Path::new("plugins.yaml"))
-        .unwrap_or_else(|e| panic!("{e}"))
-        .0
-}
+use crate::bugzilla::config;
 
 /// Upstream's `TestProjectCommand` configuration, with the `TestGetProjectConfigs` orgs.
 const CONFIG: &str = r#"
@@ -140,14 +135,18 @@ fn the_maintainers_team_and_default_columns_come_from_the_repo_then_the_org() {
     }
 }
 
-fn columns() -> Vec<ProjectColumn> {
-    [(2, "To do"), (3, "Backlog")]
-        .iter()
+/// Board columns from `(id, name)` pairs.
+pub(crate) fn board(list: &[(u64, &str)]) -> Vec<ProjectColumn> {
+    list.iter()
         .map(|(id, name)| ProjectColumn {
             id: *id,
             name: (*name).to_owned(),
         })
         .collect()
+}
+
+fn columns() -> Vec<ProjectColumn> {
+    board(&[(2, "To do"), (3, "Backlog")])
 }
 
 #[test]

@@ -2,17 +2,14 @@
 //! card goes in once the board is read, and the events it acts on (through the real hook:
 //! prow-server's `plugins_project`).
 
-use prow_config::plugins::{PluginConfig, parse_plugin_config};
+use prow_config::plugins::PluginConfig;
 use prow_github::events::Event;
 use prow_github::types::{CardContent, ProjectColumn};
 use prow_plugins::plugins::project_manager::{self as pm, Board, Item};
 use prow_plugins::{Action, CardChange};
 
-fn config(yaml: &str) -> PluginConfig {
-    parse_plugin_config(yaml, std::path::Path::new("plugins.yaml"))
-        .unwrap_or_else(|e| panic!("{e}"))
-        .0
-}
+use crate::bugzilla::config;
+use crate::project::board;
 
 /// Upstream's test shapes: a repository board whose columns want different label sets, an
 /// org board, and a column configured by ID.
@@ -118,13 +115,7 @@ fn each_project_takes_the_first_column_whose_org_state_and_labels_match() {
 }
 
 fn cols() -> Vec<ProjectColumn> {
-    [(1, "testColumn"), (2, "testColumn2")]
-        .iter()
-        .map(|(id, name)| ProjectColumn {
-            id: *id,
-            name: (*name).to_owned(),
-        })
-        .collect()
+    board(&[(1, "testColumn"), (2, "testColumn2")])
 }
 
 #[test]
@@ -147,10 +138,7 @@ fn the_card_goes_in_the_named_or_numbered_column_unless_already_on_the_board() {
         Err("could not find project testProject in org/repo testOrg/testRepo".to_owned())
     );
     let renamed = Board::Found {
-        columns: vec![ProjectColumn {
-            id: 5,
-            name: "Other".to_owned(),
-        }],
+        columns: board(&[(5, "Other")]),
         has_card: false,
     };
     assert_eq!(
