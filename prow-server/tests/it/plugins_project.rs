@@ -222,6 +222,37 @@ async fn project_manager_adds_a_labelled_pull_request_to_its_column_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_manager_adds_a_labelled_issue_from_its_issues_event() {
+    let github = github("author");
+    boards(&github);
+    let issue: prow_github::types::Issue = serde_json::from_value(serde_json::json!({
+        "id": 500, "number": 5, "state": "open", "labels": [{"name": "area/docs"}],
+    }))
+    .unwrap();
+    github.add_issue(support::ORG, support::REPO, issue.clone());
+    let plugins = enabled(
+        "project-manager",
+        "project_manager:\n  orgsRepos:\n    Codertocat:\n      projects:\n        Roadmap:\n          columns:\n          - name: Next\n            org: Codertocat\n            labels: [area/docs]\n",
+    );
+    let server = start(github.clone(), &plugins).await;
+    let event = serde_json::json!({
+        "action": "labeled",
+        "issue": issue,
+        "label": {"name": "area/docs"},
+        "repository": {"name": support::REPO, "full_name": "Codertocat/Hello-World", "owner": {"login": support::ORG}},
+        "sender": {"login": "author"},
+    });
+    deliver(&server, 1, "issues", &event).await;
+    assert_eq!(
+        github.cards_of(support::ORG, support::REPO, 5),
+        vec![pair("Roadmap", "Next")]
+    );
+    // The labels came with the event: none were read.
+    assert_eq!(github.state().calls.get("issue_labels"), None);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plugin_help_has_both_project_plugins() {
     let github = github("author");
     let server = start(github, &project_config()).await;
