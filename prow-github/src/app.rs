@@ -302,6 +302,15 @@ app_client_impl! {
         fn blame(&self, org: &str, repo: &str, git_ref: &str, path: &str) -> Vec<crate::types::BlameRange>;
         fn merge_base(&self, org: &str, repo: &str, base: &str, head: &str) -> String;
         fn label_added_by(&self, org: &str, repo: &str, number: u64, label: &str) -> Option<String>;
+        // Classic projects (project, project-manager).
+        fn repo_projects(&self, org: &str, repo: &str) -> Vec<crate::types::Project>;
+        fn org_projects(&self, org: &str) -> Vec<crate::types::Project>;
+        fn project_columns(&self, org: &str, project_id: u64) -> Vec<crate::types::ProjectColumn>;
+        fn column_cards(&self, org: &str, column_id: u64) -> Vec<crate::types::ProjectCard>;
+        fn create_project_card(&self, org: &str, column_id: u64, content: crate::types::CardContent) -> crate::types::ProjectCard;
+        fn move_project_card(&self, org: &str, card_id: u64, column_id: u64) -> ();
+        fn delete_project_card(&self, org: &str, card_id: u64) -> ();
+        fn team_has_member(&self, org: &str, team_id: u64, user: &str) -> bool;
     }
 
     /// Users are global: any installation may search them.

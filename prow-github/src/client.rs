@@ -367,6 +367,79 @@ pub trait GitHubClient: Send + Sync {
         Err(unsupported(format!("search users with email {email}")))
     }
 
+    // Classic projects (project, project-manager).
+    // Project, column and card IDs are global, but each call names the organisation the
+    // plugin works in, as upstream's client does, so a GitHub App acts through that
+    // organisation's installation.
+
+    /// The classic project boards of `org/repo` (upstream `GetRepoProjects`).
+    async fn repo_projects(&self, org: &str, repo: &str) -> Result<Vec<crate::types::Project>> {
+        Err(unsupported(format!("list the projects of {org}/{repo}")))
+    }
+
+    /// The classic project boards of organisation `org` (upstream `GetOrgProjects`).
+    async fn org_projects(&self, org: &str) -> Result<Vec<crate::types::Project>> {
+        Err(unsupported(format!("list the projects of {org}")))
+    }
+
+    /// The columns of project `project_id`, in board order (upstream `GetProjectColumns`).
+    async fn project_columns(
+        &self,
+        org: &str,
+        project_id: u64,
+    ) -> Result<Vec<crate::types::ProjectColumn>> {
+        Err(unsupported(format!(
+            "list the columns of project {project_id} in {org}"
+        )))
+    }
+
+    /// The cards in column `column_id` (upstream `GetColumnProjectCards`).
+    async fn column_cards(
+        &self,
+        org: &str,
+        column_id: u64,
+    ) -> Result<Vec<crate::types::ProjectCard>> {
+        Err(unsupported(format!(
+            "list the cards of project column {column_id} in {org}"
+        )))
+    }
+
+    /// Adds a card for `content` to column `column_id` (upstream `CreateProjectCard`).
+    async fn create_project_card(
+        &self,
+        org: &str,
+        column_id: u64,
+        content: crate::types::CardContent,
+    ) -> Result<crate::types::ProjectCard> {
+        let _ = content;
+        Err(unsupported(format!(
+            "add a card to project column {column_id} in {org}"
+        )))
+    }
+
+    /// Moves card `card_id` to the top of column `column_id` of its project (upstream
+    /// `MoveProjectCard`).
+    async fn move_project_card(&self, org: &str, card_id: u64, column_id: u64) -> Result<()> {
+        Err(unsupported(format!(
+            "move project card {card_id} to column {column_id} in {org}"
+        )))
+    }
+
+    /// Deletes card `card_id` (upstream `DeleteProjectCard`).
+    async fn delete_project_card(&self, org: &str, card_id: u64) -> Result<()> {
+        Err(unsupported(format!(
+            "delete project card {card_id} in {org}"
+        )))
+    }
+
+    /// Whether `user` belongs to the team with numeric ID `team_id` of `org` (upstream
+    /// `TeamHasMember`, which lists the team's members of every role).
+    async fn team_has_member(&self, org: &str, team_id: u64, user: &str) -> Result<bool> {
+        Err(unsupported(format!(
+            "check whether {user} belongs to team {team_id} of {org}"
+        )))
+    }
+
     /// What this client has spent of GitHub's budget so far, for clients that keep count
     /// (metrics read it at scrape time); `None` for clients that do not.
     fn api_usage(&self) -> Option<ApiUsage> {

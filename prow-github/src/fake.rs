@@ -16,6 +16,8 @@ use crate::types::{
     CommitInfo, Issue, Label, MergeRequest, Milestone, Permission, PullRequest, PullRequestFile,
     RateLimit, Repo, Review, Status, StatusState, User,
 };
+// Classic projects (project, project-manager).
+use crate::types::{CardContent, Project, ProjectCard, ProjectColumn};
 
 type RepoKey = (String, String);
 type IssueKey = (String, String, u64);
@@ -97,6 +99,12 @@ pub struct FakeState {
     pub blames: BTreeMap<(String, String, String), Vec<crate::types::BlameRange>>,
     /// Merge bases by `(org, repo, base, head)`; unset ones are not found.
     pub merge_bases: BTreeMap<(String, String, String, String), String>,
+    // Classic projects (project, project-manager).
+    /// Classic project boards, in creation order ([`FakeGitHub::add_project`]).
+    pub projects: Vec<FakeProject>,
+    /// Team slugs by `(org, numeric team ID)`; the members are in [`FakeState::team_members`]
+    /// under the slug.
+    pub team_ids: BTreeMap<(String, u64), String>,
 }
 
 /// What makes each failing method fail during an outage, by method name.
@@ -1228,6 +1236,238 @@ impl GitHubClient for FakeGitHub {
             .push(review.clone());
         Ok(())
     }
+
+    // Classic projects (project, project-manager).
+
+    async fn repo_projects(&self, org: &str, repo: &str) -> Result<Vec<Project>> {
+        let state = self.call("repo_projects")?;
+        Ok(fake_projects(&state, org, Some(repo)))
+    }
+
+    async fn org_projects(&self, org: &str) -> Result<Vec<Project>> {
+        let state = self.call("org_projects")?;
+        Ok(fake_projects(&state, org, None))
+    }
+
+    async fn project_columns(&self, _org: &str, project_id: u64) -> Result<Vec<ProjectColumn>> {
+        let state = self.call("project_columns")?;
+        let project = state
+            .projects
+            .iter()
+            .find(|p| p.id == project_id)
+            .ok_or_else(|| not_found(format!("project {project_id}")))?;
+        Ok(project
+            .columns
+            .iter()
+            .map(|c| ProjectColumn {
+                id: c.id,
+                name: c.name.clone(),
+            })
+            .collect())
+    }
+
+    async fn column_cards(&self, _org: &str, column_id: u64) -> Result<Vec<ProjectCard>> {
+        let mut state = self.call("column_cards")?;
+        Ok(fake_column(&mut state, column_id)?.cards.clone())
+    }
+
+    /// Refuses, as GitHub does, content it does not know and content already on the board.
+    async fn create_project_card(
+        &self,
+        org: &str,
+        column_id: u64,
+        content: CardContent,
+    ) -> Result<ProjectCard> {
+        let mut state = self.call("create_project_card")?;
+        let what = format!("add a card to project column {column_id} in {org}");
+        let Some(((o, r, number), _)) = state
+            .issues
+            .iter()
+            .find(|(_, i)| i.id == content.content_id)
+        else {
+            return Err(Error::Validation {
+                what,
+                message: format!("content {} not found", content.content_id),
+            });
+        };
+        let (o, r, number) = (o.clone(), r.clone(), *number);
+        let id = state.next_id;
+        state.next_id += 1;
+        let card = ProjectCard {
+            id,
+            content_url: format!("https://api.github.com/repos/{o}/{r}/issues/{number}"),
+        };
+        let project = state
+            .projects
+            .iter()
+            .find(|p| p.columns.iter().any(|c| c.id == column_id))
+            .ok_or_else(|| not_found(format!("project column {column_id}")))?;
+        if project
+            .columns
+            .iter()
+            .flat_map(|c| &c.cards)
+            .any(|c| c.is_for(&o, &r, number))
+        {
+            return Err(Error::Validation {
+                what,
+                message: "Project already has the associated issue".to_owned(),
+            });
+        }
+        fake_column(&mut state, column_id)?
+            .cards
+            .insert(0, card.clone());
+        Ok(card)
+    }
+
+    async fn move_project_card(&self, _org: &str, card_id: u64, column_id: u64) -> Result<()> {
+        let mut state = self.call("move_project_card")?;
+        let (p, c, i) = fake_card(&state, card_id)?;
+        let Some(to) = state.projects[p]
+            .columns
+            .iter()
+            .position(|col| col.id == column_id)
+        else {
+            return Err(Error::Validation {
+                what: format!("move project card {card_id} to column {column_id}"),
+                message: "the column is not in the card's project".to_owned(),
+            });
+        };
+        let card = state.projects[p].columns[c].cards.remove(i);
+        state.projects[p].columns[to].cards.insert(0, card);
+        Ok(())
+    }
+
+    async fn delete_project_card(&self, _org: &str, card_id: u64) -> Result<()> {
+        let mut state = self.call("delete_project_card")?;
+        let (p, c, i) = fake_card(&state, card_id)?;
+        state.projects[p].columns[c].cards.remove(i);
+        Ok(())
+    }
+
+    async fn team_has_member(&self, org: &str, team_id: u64, user: &str) -> Result<bool> {
+        let state = self.call("team_has_member")?;
+        let slug = state
+            .team_ids
+            .get(&(org.to_owned(), team_id))
+            .ok_or_else(|| not_found(format!("team {team_id} of {org}")))?;
+        Ok(state
+            .team_members
+            .get(&(org.to_owned(), slug.clone()))
+            .is_some_and(|m| m.iter().any(|l| l.eq_ignore_ascii_case(user))))
+    }
+}
+
+// Classic projects (project, project-manager).
+
+/// A classic project board of the fake.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FakeProject {
+    /// Its numeric ID.
+    pub id: u64,
+    /// The organisation owning it (directly or through its repository).
+    pub org: String,
+    /// The repository owning it; `None` for an organisation's board.
+    pub repo: Option<String>,
+    /// Its name.
+    pub name: String,
+    /// Its columns, in board order.
+    pub columns: Vec<FakeColumn>,
+}
+
+/// A column of a [`FakeProject`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FakeColumn {
+    /// Its numeric ID.
+    pub id: u64,
+    /// Its name.
+    pub name: String,
+    /// Its cards, top first.
+    pub cards: Vec<ProjectCard>,
+}
+
+impl FakeGitHub {
+    /// Adds a classic project board named `name` with ID `id` to `owner` (`org` or
+    /// `org/repo`), with `columns` as `(id, name)` in board order.
+    pub fn add_project(&self, owner: &str, id: u64, name: &str, columns: &[(u64, &str)]) {
+        let (org, repo) = match owner.split_once('/') {
+            Some((org, repo)) => (org, Some(repo.to_owned())),
+            None => (owner, None),
+        };
+        self.state().projects.push(FakeProject {
+            id,
+            org: org.to_owned(),
+            repo,
+            name: name.to_owned(),
+            columns: columns
+                .iter()
+                .map(|(id, name)| FakeColumn {
+                    id: *id,
+                    name: (*name).to_owned(),
+                    cards: Vec::new(),
+                })
+                .collect(),
+        });
+    }
+
+    /// Adds team `slug` with numeric ID `id` to `org`, with `members`.
+    pub fn add_team(&self, org: &str, slug: &str, id: u64, members: &[&str]) {
+        let mut state = self.state();
+        state.team_ids.insert((org.to_owned(), id), slug.to_owned());
+        state
+            .team_members
+            .entry((org.to_owned(), slug.to_owned()))
+            .or_default()
+            .extend(members.iter().map(|m| (*m).to_owned()));
+    }
+
+    /// Where each card of `org/repo#number` is: `(project name, column name)`, in board order.
+    pub fn cards_of(&self, org: &str, repo: &str, number: u64) -> Vec<(String, String)> {
+        let state = self.state();
+        let mut found = Vec::new();
+        for project in &state.projects {
+            for column in &project.columns {
+                for card in &column.cards {
+                    if card.is_for(org, repo, number) {
+                        found.push((project.name.clone(), column.name.clone()));
+                    }
+                }
+            }
+        }
+        found
+    }
+}
+
+fn fake_projects(state: &FakeState, org: &str, repo: Option<&str>) -> Vec<Project> {
+    state
+        .projects
+        .iter()
+        .filter(|p| p.org == org && p.repo.as_deref() == repo)
+        .map(|p| Project {
+            id: p.id,
+            name: p.name.clone(),
+        })
+        .collect()
+}
+
+fn fake_column(state: &mut FakeState, column_id: u64) -> Result<&mut FakeColumn> {
+    state
+        .projects
+        .iter_mut()
+        .flat_map(|p| p.columns.iter_mut())
+        .find(|c| c.id == column_id)
+        .ok_or_else(|| not_found(format!("project column {column_id}")))
+}
+
+/// The project holding card `card_id`, and the card's column and place in it.
+fn fake_card(state: &FakeState, card_id: u64) -> Result<(usize, usize, usize)> {
+    for (p, project) in state.projects.iter().enumerate() {
+        for (c, column) in project.columns.iter().enumerate() {
+            if let Some(i) = column.cards.iter().position(|card| card.id == card_id) {
+                return Ok((p, c, i));
+            }
+        }
+    }
+    Err(not_found(format!("project card {card_id}")))
 }
 
 /// The repositories of `org` the fake knows: those in [`FakeState::repos`] and those with

@@ -6,6 +6,9 @@
 //! orgs:
 //!   example-org:
 //!     members: [alice]
+//!     teams: {maintainers: {id: 42, members: [alice]}}    # slug: numeric ID and members
+//!     projects:                            # classic project boards of the org
+//!     - {id: 7, name: Roadmap, columns: [{id: 71, name: To do}, {id: 72, name: Done}]}
 //! repos:
 //!   example-org/example-repo:
 //!     collaborators: {bob: write}          # none, read, triage, write, maintain, admin
@@ -17,6 +20,7 @@
 //!     private: false                       # left alone by branchprotector
 //!     files:                               # contents by ref and path
 //!       main: {OWNERS: "approvers: [alice]\n"}
+//!     projects: []                         # the repository's boards, as the org's
 //! pulls:
 //! - repo: example-org/example-repo
 //!   number: 1
@@ -62,6 +66,43 @@ struct Seed {
 #[serde(deny_unknown_fields, default)]
 struct OrgSeed {
     members: Vec<String>,
+    // Classic projects (project, project-manager).
+    teams: BTreeMap<String, TeamSeed>,
+    projects: Vec<ProjectSeed>,
+}
+
+// Classic projects (project, project-manager).
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct TeamSeed {
+    id: u64,
+    members: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ProjectSeed {
+    id: u64,
+    name: String,
+    columns: Vec<ColumnSeed>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ColumnSeed {
+    id: u64,
+    name: String,
+}
+
+impl FakeGitHub {
+    fn seed_projects(&self, owner: &str, projects: &[ProjectSeed]) {
+        for p in projects {
+            let columns: Vec<(u64, &str)> =
+                p.columns.iter().map(|c| (c.id, c.name.as_str())).collect();
+            self.add_project(owner, p.id, &p.name, &columns);
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +115,7 @@ struct RepoSeed {
     archived: bool,
     private: bool,
     files: BTreeMap<String, BTreeMap<String, String>>,
+    projects: Vec<ProjectSeed>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -179,6 +221,16 @@ impl FakeGitHub {
                     }
                 }
             }
+        }
+        for (org, o) in &seed.orgs {
+            for (slug, team) in &o.teams {
+                let members: Vec<&str> = team.members.iter().map(String::as_str).collect();
+                github.add_team(org, slug, team.id, &members);
+            }
+            github.seed_projects(org, &o.projects);
+        }
+        for (full, r) in &seed.repos {
+            github.seed_projects(full, &r.projects);
         }
         for p in &seed.pulls {
             let (org, repo) = split(&p.repo)?;

@@ -31,6 +31,8 @@ use crate::types::{
     PullRequestReviews, PushRestrictions, RateLimit, Repo, RequiredStatusChecks, Review,
     ReviewAllowances, Status, User,
 };
+// Classic projects (project, project-manager).
+use crate::types::{CardContent, Project, ProjectCard, ProjectColumn};
 
 /// GitHub's public API.
 pub const DEFAULT_ENDPOINT: &str = "https://api.github.com";
@@ -1385,6 +1387,87 @@ impl GitHubClient for OctocrabClient {
                 source: Box::new(e),
             })?;
         Ok(users.into_iter().map(|u| u.login).collect())
+    }
+
+    // Classic projects (project, project-manager).
+
+    async fn repo_projects(&self, org: &str, repo: &str) -> Result<Vec<Project>> {
+        let what = format!("projects of {org}/{repo}");
+        self.all_pages(&what, &format!("{}/projects", repo_path(org, repo)), None)
+            .await
+    }
+
+    async fn org_projects(&self, org: &str) -> Result<Vec<Project>> {
+        let what = format!("projects of {org}");
+        self.all_pages(&what, &format!("/orgs/{}/projects", segment(org)), None)
+            .await
+    }
+
+    async fn project_columns(&self, org: &str, project_id: u64) -> Result<Vec<ProjectColumn>> {
+        let what = format!("columns of project {project_id} in {org}");
+        self.all_pages(&what, &format!("/projects/{project_id}/columns"), None)
+            .await
+    }
+
+    async fn column_cards(&self, org: &str, column_id: u64) -> Result<Vec<ProjectCard>> {
+        let what = format!("cards of project column {column_id} in {org}");
+        self.all_pages(&what, &format!("/projects/columns/{column_id}/cards"), None)
+            .await
+    }
+
+    async fn create_project_card(
+        &self,
+        org: &str,
+        column_id: u64,
+        content: CardContent,
+    ) -> Result<ProjectCard> {
+        let what = format!("add a card to project column {column_id} in {org}");
+        let body = serde_json::to_value(content).map_err(|e| Error::Transport {
+            what: what.clone(),
+            source: Box::new(e),
+        })?;
+        let response = self
+            .write(
+                Method::Post,
+                &what,
+                &format!("/projects/columns/{column_id}/cards"),
+                &body,
+            )
+            .await?;
+        decode(&what, &response.body)
+    }
+
+    async fn move_project_card(&self, org: &str, card_id: u64, column_id: u64) -> Result<()> {
+        let what = format!("move project card {card_id} to column {column_id} in {org}");
+        self.write(
+            Method::Post,
+            &what,
+            &format!("/projects/columns/cards/{card_id}/moves"),
+            &json!({ "position": "top", "column_id": column_id }),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_project_card(&self, org: &str, card_id: u64) -> Result<()> {
+        let what = format!("delete project card {card_id} in {org}");
+        // Upstream's path has a stray `:` before the ID; this is GitHub's documented one.
+        self.send(
+            Method::Delete,
+            &what,
+            &format!("/projects/columns/cards/{card_id}"),
+            None,
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn team_has_member(&self, org: &str, team_id: u64, user: &str) -> Result<bool> {
+        let what = format!("members of team {team_id} of {org}");
+        let members: Vec<User> = self
+            .all_pages(&what, &format!("/teams/{team_id}/members?role=all"), None)
+            .await?;
+        Ok(members.iter().any(|m| m.login.eq_ignore_ascii_case(user)))
     }
 
     async fn file_contents(

@@ -468,3 +468,78 @@ pub struct Milestone {
     /// `open` or `closed`.
     pub state: String,
 }
+
+// Classic projects (project, project-manager).
+
+/// A classic project board of a repository or an organisation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Project {
+    /// The numeric ID (global across GitHub).
+    pub id: u64,
+    /// The board's name, as `/project` names it.
+    pub name: String,
+}
+
+/// A column of a classic project board.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProjectColumn {
+    /// The numeric ID (global across GitHub).
+    pub id: u64,
+    /// The column's name.
+    pub name: String,
+}
+
+/// A card in a column of a classic project board.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProjectCard {
+    /// The numeric ID.
+    pub id: u64,
+    /// The API address of the issue or pull request the card stands for
+    /// (`https://api.github.com/repos/o/r/issues/7`, for pull requests too); empty for notes.
+    pub content_url: String,
+}
+
+impl ProjectCard {
+    /// Whether the card stands for issue or pull request `org/repo#number`, whatever the API
+    /// host (github.com or an Enterprise server).
+    pub fn is_for(&self, org: &str, repo: &str, number: u64) -> bool {
+        self.content_url
+            .to_lowercase()
+            .ends_with(&format!("/repos/{org}/{repo}/issues/{number}").to_lowercase())
+    }
+}
+
+/// What a new card stands for: an issue or a pull request, by its numeric ID (not its number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardContent {
+    /// The issue's or pull request's numeric ID.
+    pub content_id: u64,
+    /// `Issue` or `PullRequest`.
+    pub content_type: CardContentType,
+}
+
+/// The kind of thing a card stands for, as GitHub names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CardContentType {
+    /// An issue.
+    Issue,
+    /// A pull request.
+    PullRequest,
+}
+
+impl CardContent {
+    /// A card for the issue (or, when `is_pr`, the pull request) with numeric ID `id`.
+    pub fn of(id: u64, is_pr: bool) -> Self {
+        CardContent {
+            content_id: id,
+            content_type: if is_pr {
+                CardContentType::PullRequest
+            } else {
+                CardContentType::Issue
+            },
+        }
+    }
+}

@@ -241,6 +241,17 @@ pub enum Action {
         /// Where to tell of it (`… #N`) or of the failure.
         announce: Announce,
     },
+    // Classic projects (project, project-manager).
+    /// Adds, moves or removes a classic project card, then, only if that worked, carries out
+    /// `then` (the plugin's report of it).
+    ProjectCard {
+        /// The organisation the plugin works in (a GitHub App acts through its installation).
+        org: String,
+        /// What to do to the card.
+        change: CardChange,
+        /// Done once the change is made (a comment saying so); skipped when it failed.
+        then: Option<Box<Action>>,
+    },
     /// Hands `event` to `plugin` again after `after`, off hook's workers (a grace period that
     /// must not hold a worker). Hook schedules it; [`execute`] on its own does nothing.
     Recheck {
@@ -250,6 +261,32 @@ pub enum Action {
         plugin: String,
         /// The event it runs on.
         event: Box<prow_github::events::Event>,
+    },
+}
+
+// Classic projects (project, project-manager).
+/// A change to a classic project card ([`Action::ProjectCard`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CardChange {
+    /// Adds a card for `content` to the top of column `column_id`.
+    Create {
+        /// The column.
+        column_id: u64,
+        /// The issue or pull request the card stands for.
+        content: prow_github::types::CardContent,
+    },
+    /// Moves card `card_id` to the top of column `column_id` of its project.
+    Move {
+        /// The card.
+        card_id: u64,
+        /// The column.
+        column_id: u64,
+    },
+    /// Deletes card `card_id`.
+    Delete {
+        /// The card.
+        card_id: u64,
     },
 }
 
@@ -475,6 +512,17 @@ impl Action {
             Action::EditComment { org, repo, id, .. } => {
                 format!("edit comment {id} in {org}/{repo}")
             }
+            // Classic projects (project, project-manager).
+            Action::ProjectCard { org, change, .. } => match change {
+                CardChange::Create { column_id, content } => format!(
+                    "add a card for {:?} {} to project column {column_id} in {org}",
+                    content.content_type, content.content_id
+                ),
+                CardChange::Move { card_id, column_id } => {
+                    format!("move project card {card_id} to column {column_id} in {org}")
+                }
+                CardChange::Delete { card_id } => format!("delete project card {card_id} in {org}"),
+            },
             Action::DeleteRef { org, repo, git_ref } => {
                 format!("delete ref {git_ref} of {org}/{repo}")
             }
@@ -691,6 +739,24 @@ pub async fn execute(
         } => github.edit_comment(org, repo, *id, body).await.map_err(gh),
         Action::DeleteRef { org, repo, git_ref } => {
             github.delete_ref(org, repo, git_ref).await.map_err(gh)
+        }
+        // Classic projects (project, project-manager).
+        Action::ProjectCard { org, change, then } => {
+            match *change {
+                CardChange::Create { column_id, content } => github
+                    .create_project_card(org, column_id, content)
+                    .await
+                    .map(|_| ()),
+                CardChange::Move { card_id, column_id } => {
+                    github.move_project_card(org, card_id, column_id).await
+                }
+                CardChange::Delete { card_id } => github.delete_project_card(org, card_id).await,
+            }
+            .map_err(gh)?;
+            match then {
+                Some(next) => Box::pin(execute(next, github, store)).await,
+                None => Ok(()),
+            }
         }
     }
 }

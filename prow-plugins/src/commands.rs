@@ -127,6 +127,7 @@ pub fn command_regexes() -> Vec<CommandRegex> {
             &override_::OVERRIDE_STICKY_RE,
         ),
         ("pony", "match", &pony::PONY_RE),
+        ("project", "projectRegex", &project::PROJECT_RE),
         ("refresh", "refreshRe", &refresh::REFRESH_RE),
         ("retitle", "retitleRe", &retitle::RETITLE_RE),
         (

@@ -34,7 +34,7 @@ use prow_github::client::GitHubClient;
 use prow_github::events::Event;
 use prow_jobs::store::JobStore;
 
-pub use action::{Action, ActionError, Announce, Reply, execute};
+pub use action::{Action, ActionError, Announce, CardChange, Reply, execute};
 pub use pluginhelp::{Command, EXTERNAL_HELP_DEADLINE, OrgRepo, PluginHelp, help_document};
 pub use plugins::builtin;
 

@@ -241,3 +241,22 @@ proptest::proptest! {
         proptest::prop_assert!(rest.iter().all(|t| !t.contains("org:") && !t.contains("repo:")));
     }
 }
+
+// Classic projects (project, project-manager).
+#[tokio::test]
+async fn project_calls_go_through_the_installation_of_the_org_they_name() {
+    let clock = Arc::new(TestClock(Mutex::new(start())));
+    let (endpoint, log) = fake_github(route(clock.clone()));
+    let github = app(&endpoint, clock);
+    github.project_columns("Knative", 5).await.unwrap();
+    github.column_cards("kubernetes", 51).await.unwrap();
+    github.team_has_member("knative", 7, "alice").await.unwrap();
+    insta::assert_snapshot!(seen(&log), @r"
+    GET /app/installations?per_page=100 <jwt>
+    POST /app/installations/2/access_tokens <jwt>
+    GET /projects/5/columns?per_page=100 2-1
+    POST /app/installations/1/access_tokens <jwt>
+    GET /projects/columns/51/cards?per_page=100 1-1
+    GET /teams/7/members?role=all&per_page=100 2-1
+    ");
+}

@@ -6,6 +6,7 @@ mod events;
 mod fake;
 mod hmac;
 mod octo;
+mod octo_projects;
 mod octo_protection;
 mod phony;
 mod support;

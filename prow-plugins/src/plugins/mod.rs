@@ -61,6 +61,8 @@ pub mod yuks;
 // Added with issue 21 (pla): testfreeze, reward-owners, rifle, project, project-manager,
 // buildifier.
 pub mod buildifier;
+pub mod project;
+pub mod project_manager;
 pub mod reward_owners;
 pub mod rifle;
 pub mod testfreeze;
@@ -120,6 +122,8 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         Arc::new(reward_owners::RewardOwners),
         Arc::new(rifle::Rifle::default()),
         Arc::new(buildifier::Buildifier::default()),
+        Arc::new(project::ProjectPlugin),
+        Arc::new(project_manager::ProjectManagerPlugin),
         // The issue-tracker plugins, without a tracker until the process gives them one.
         Arc::new(jira::Jira::default()),
         Arc::new(bugzilla::BugzillaPlugin::default()),

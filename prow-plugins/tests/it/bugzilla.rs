@@ -10,7 +10,8 @@ use prow_plugins::plugins::bugzilla::{
     label_actions, validate_bug,
 };
 
-fn config(yaml: &str) -> PluginConfig {
+/// `plugins.yaml` text parsed as written (the project plugins' tests use it too).
+pub(crate) fn config(yaml: &str) -> PluginConfig {
     parse_plugin_config(yaml, std::path::Path::new("plugins.yaml"))
         .unwrap_or_else(|e| panic!("{e}"))
         .0

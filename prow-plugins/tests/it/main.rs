@@ -6,6 +6,8 @@ mod bugzilla;
 mod buildifier;
 mod cherrypicker;
 mod jira;
+mod project;
+mod project_manager;
 mod refresh;
 mod remaining;
 mod reward_owners;

@@ -16,8 +16,8 @@ use prow_plugins::commands::{self, GoRegex};
 use prow_plugins::plugins::{
     approve, assign, blunderbuss, bugzilla, buildifier, cat, cherrypicker, cla, dco, dog, golint,
     goose, help, hold, label, lgtm, lifecycle, milestone, milestonestatus, override_, pony,
-    refresh, release_note, require_matching_label, retitle, shrug, skip, stage, trick_or_treat,
-    verify_owners, yuks,
+    project, refresh, release_note, require_matching_label, retitle, shrug, skip, stage,
+    trick_or_treat, verify_owners, yuks,
 };
 use prow_server::hook::Options;
 
@@ -239,6 +239,12 @@ const UPSTREAM: &[(&str, &str, &str, &str)] = &[
         "milestoneRegex",
         "pkg/plugins/milestone/milestone.go",
         r"(?m)^/milestone\s+(.+?)\s*$",
+    ),
+    (
+        "project",
+        "projectRegex",
+        "pkg/plugins/project/project.go",
+        r"(?m)^/project\s(.*?)$",
     ),
     (
         "milestonestatus",
@@ -490,6 +496,7 @@ override               | overrideRe                  | /override ci/unit        
 override               | overrideCancelRe            | /override-cancel               | Y     -    -    -     -      Y     Y     Y    Y
 override               | overrideStickyRe            | /override-sticky ci/unit       | Y     -    -    -     -      Y     Y     Y    Y
 pony                   | match                       | /pony                          | Y     -    -    -     -      Y     Y     Y    Y
+project                | projectRegex                | /project 0.5.0 To do           | Y     -    -    -     -      Y     Y     Y    -
 refresh                | refreshRe                   | /refresh                       | Y     -    -    -     -      Y     Y     Y    Y
 retitle                | retitleRe                   | /retitle New title             | Y     -    -    -     -      Y     Y     Y    Y
 release-note           | releaseNoteRe               | /release-note                  | Y     -    -    -     -      Y     Y     Y    Y
@@ -552,6 +559,11 @@ const ARGUMENTS: &[(&str, &str, &str, bool)] = &[
     ("override", "overrideRe", "/overrides", false),
     ("override", "overrideRe", "/override-sticky ci/unit", false),
     ("pony", "match", "/pony  twilight sparkle", true),
+    ("project", "projectRegex", "/project", false),
+    ("project", "projectRegex", "/projects 0.5.0", false),
+    ("project", "projectRegex", "/project\t0.5.0", true),
+    // Upstream answers a bare `clear` with its usage text: the command still acts.
+    ("project", "projectRegex", "/project clear", true),
     ("cherrypicker", "cherryPickRe", "/cherrypick", false),
     (
         "cherrypicker",
@@ -663,6 +675,7 @@ fn acts(plugin: &str, name: &str, text: &str) -> bool {
         ("override", "overrideStickyRe") => override_::requested(text, true).is_some(),
         ("override", _) => override_::cancel_requested(text).is_some(),
         ("pony", _) => !pony::requested(text).is_empty(),
+        ("project", _) => project::requested(text).is_some(),
         ("refresh", _) => refresh::requested(text),
         ("retitle", _) => retitle::requested(text).is_some(),
         ("release-note", _) => {

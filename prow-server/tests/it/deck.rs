@@ -579,6 +579,9 @@ async fn plugin_help_js_lists_plugins_and_where_they_are_enabled() {
     let help = deck.get_json("/plugin-help.js").await;
     let plugins: Vec<&String> = help["PluginHelp"].as_object().unwrap().keys().collect();
     assert!(plugins.iter().any(|p| *p == "trigger"), "{plugins:?}");
+    for name in ["project", "project-manager"] {
+        assert!(plugins.iter().any(|p| *p == name), "{name}: {plugins:?}");
+    }
     assert!(
         help["PluginHelp"]["hold"]["Commands"][0]["Examples"]
             .as_array()

@@ -33,6 +33,7 @@ mod plugins_misc_support;
 mod plugins_override;
 mod plugins_owners_label;
 mod plugins_pla;
+mod plugins_project;
 mod plugins_refresh;
 mod plugins_release_note;
 mod plugins_remaining;
