@@ -302,6 +302,11 @@ app_client_impl! {
         fn blame(&self, org: &str, repo: &str, git_ref: &str, path: &str) -> Vec<crate::types::BlameRange>;
         fn merge_base(&self, org: &str, repo: &str, base: &str, head: &str) -> String;
         fn label_added_by(&self, org: &str, repo: &str, number: u64, label: &str) -> Option<String>;
+        // issue-management: transfer, pin.
+        fn issue(&self, org: &str, repo: &str, number: u64) -> Issue;
+        fn pin_issue(&self, org: &str, issue_id: &str) -> ();
+        fn unpin_issue(&self, org: &str, issue_id: &str) -> ();
+        fn transfer_issue(&self, org: &str, issue_id: &str, repo_id: &str) -> String;
     }
 
     /// Users are global: any installation may search them.
