@@ -125,8 +125,7 @@ fn issue_by_node_id(state: &FakeState, org: &str, id: &str) -> Result<IssueKey> 
         .issues
         .iter()
         .find(|((o, r, n), i)| {
-            o == org
-                && (i.node_id == id || (i.node_id.is_empty() && issue_node_id(o, r, *n) == id))
+            o == org && (i.node_id == id || (i.node_id.is_empty() && issue_node_id(o, r, *n) == id))
         })
         .map(|(k, _)| k.clone())
         .ok_or_else(|| not_found(format!("issue {id} in {org}")))

@@ -1705,7 +1705,8 @@ impl GitHubClient for OctocrabClient {
     }
 
     async fn pin_issue(&self, org: &str, issue_id: &str) -> Result<()> {
-        const MUTATION: &str = "mutation($input: PinIssueInput!) { pinIssue(input: $input) { issue { id } } }";
+        const MUTATION: &str =
+            "mutation($input: PinIssueInput!) { pinIssue(input: $input) { issue { id } } }";
         let what = format!("pin issue {issue_id} in {org}");
         self.graphql(&what, MUTATION, json!({"input": {"issueId": issue_id}}))
             .await?;
@@ -1713,7 +1714,8 @@ impl GitHubClient for OctocrabClient {
     }
 
     async fn unpin_issue(&self, org: &str, issue_id: &str) -> Result<()> {
-        const MUTATION: &str = "mutation($input: UnpinIssueInput!) { unpinIssue(input: $input) { issue { id } } }";
+        const MUTATION: &str =
+            "mutation($input: UnpinIssueInput!) { unpinIssue(input: $input) { issue { id } } }";
         let what = format!("unpin issue {issue_id} in {org}");
         self.graphql(&what, MUTATION, json!({"input": {"issueId": issue_id}}))
             .await?;
