@@ -311,6 +311,11 @@ app_client_impl! {
         fn move_project_card(&self, org: &str, card_id: u64, column_id: u64) -> ();
         fn delete_project_card(&self, org: &str, card_id: u64) -> ();
         fn team_has_member(&self, org: &str, team_id: u64, user: &str) -> bool;
+        // issue-management: transfer, pin.
+        fn issue(&self, org: &str, repo: &str, number: u64) -> Issue;
+        fn pin_issue(&self, org: &str, issue_id: &str) -> ();
+        fn unpin_issue(&self, org: &str, issue_id: &str) -> ();
+        fn transfer_issue(&self, org: &str, issue_id: &str, repo_id: &str) -> String;
     }
 
     /// Users are global: any installation may search them.

@@ -440,6 +440,34 @@ pub trait GitHubClient: Send + Sync {
         )))
     }
 
+    // issue-management: transfer, pin.
+
+    /// Issue (or pull request) `org/repo#number` as the issues API answers it, with its
+    /// GraphQL node ID (upstream `GetIssue`).
+    async fn issue(&self, org: &str, repo: &str, number: u64) -> Result<Issue> {
+        Err(unsupported(format!("read issue {org}/{repo}#{number}")))
+    }
+
+    /// Pins the issue with GraphQL node ID `issue_id` to its repository in `org` (GraphQL
+    /// `pinIssue`).
+    async fn pin_issue(&self, org: &str, issue_id: &str) -> Result<()> {
+        Err(unsupported(format!("pin issue {issue_id} in {org}")))
+    }
+
+    /// Unpins the issue with GraphQL node ID `issue_id` from its repository in `org` (GraphQL
+    /// `unpinIssue`).
+    async fn unpin_issue(&self, org: &str, issue_id: &str) -> Result<()> {
+        Err(unsupported(format!("unpin issue {issue_id} in {org}")))
+    }
+
+    /// Moves the issue with node ID `issue_id` to the repository with node ID `repo_id`, both
+    /// in `org` (GraphQL `transferIssue`); answers the issue's new address.
+    async fn transfer_issue(&self, org: &str, issue_id: &str, repo_id: &str) -> Result<String> {
+        Err(unsupported(format!(
+            "transfer issue {issue_id} to repository {repo_id} in {org}"
+        )))
+    }
+
     /// What this client has spent of GitHub's budget so far, for clients that keep count
     /// (metrics read it at scrape time); `None` for clients that do not.
     fn api_usage(&self) -> Option<ApiUsage> {

@@ -422,6 +422,7 @@ impl Event {
             issue_title: issue.title.to_owned(),
             issue_body: issue.body.clone().unwrap_or_default(),
             issue_html_url: issue.html_url.to_owned(),
+            node_id: issue.node_id.to_owned(),
         })
     }
 }
@@ -434,6 +435,7 @@ struct IssueSide<'a> {
     title: &'a str,
     body: &'a Option<String>,
     html_url: &'a str,
+    node_id: &'a str,
 }
 
 impl<'a> IssueSide<'a> {
@@ -445,6 +447,7 @@ impl<'a> IssueSide<'a> {
             title: &issue.title,
             body: &issue.body,
             html_url: &issue.html_url,
+            node_id: &issue.node_id,
         }
     }
 
@@ -456,6 +459,7 @@ impl<'a> IssueSide<'a> {
             title: &pull.title,
             body: &pull.body,
             html_url: &pull.html_url,
+            node_id: "",
         }
     }
 }
@@ -513,6 +517,9 @@ pub struct GenericCommentEvent {
     pub issue_body: String,
     /// The issue's link.
     pub issue_html_url: String,
+    /// The issue's GraphQL node ID (upstream's `NodeID`; empty for pull request events, whose
+    /// payloads this crate reads no node ID from).
+    pub node_id: String,
 }
 
 impl GenericCommentEvent {

@@ -105,6 +105,38 @@ pub struct FakeState {
     /// Team slugs by `(org, numeric team ID)`; the members are in [`FakeState::team_members`]
     /// under the slug.
     pub team_ids: BTreeMap<(String, u64), String>,
+    // issue-management: transfer, pin.
+    /// Pinned issues by `(org, repo, number)`; as on GitHub, at most
+    /// [`MAX_PINNED_ISSUES`] per repository.
+    pub pinned: BTreeSet<IssueKey>,
+    /// Issues transferred, oldest first: from `(org, repo, number)` to where it went.
+    pub transfers: Vec<(IssueKey, IssueKey)>,
+}
+
+// issue-management: transfer, pin.
+/// How many issues GitHub lets a repository pin.
+pub const MAX_PINNED_ISSUES: usize = 3;
+
+/// The GraphQL node ID of issue `org/repo#number` in the fake, when it was seeded without one.
+pub fn issue_node_id(org: &str, repo: &str, number: u64) -> String {
+    format!("I_{org}/{repo}#{number}")
+}
+
+/// The GraphQL node ID of repository `org/repo` in the fake, when it was seeded without one.
+pub fn repo_node_id(org: &str, repo: &str) -> String {
+    format!("R_{org}/{repo}")
+}
+
+/// The issue with node ID `id` in `org`, by key.
+fn issue_by_node_id(state: &FakeState, org: &str, id: &str) -> Result<IssueKey> {
+    state
+        .issues
+        .iter()
+        .find(|((o, r, n), i)| {
+            o == org && (i.node_id == id || (i.node_id.is_empty() && issue_node_id(o, r, *n) == id))
+        })
+        .map(|(k, _)| k.clone())
+        .ok_or_else(|| not_found(format!("issue {id} in {org}")))
 }
 
 /// What makes each failing method fail during an outage, by method name.
@@ -180,6 +212,7 @@ impl FakeGitHub {
                 repository_url: format!("https://api.github.com/repos/{org}/{repo}"),
                 updated_at: String::new(),
                 milestone: None,
+                node_id: String::new(),
             },
         );
         state.pulls.insert(k, pr);
@@ -1237,6 +1270,76 @@ impl GitHubClient for FakeGitHub {
         Ok(())
     }
 
+    // issue-management: transfer, pin.
+
+    async fn issue(&self, org: &str, repo: &str, number: u64) -> Result<Issue> {
+        let mut state = self.call("issue")?;
+        let mut found = issue(&mut state, org, repo, number)?.clone();
+        if found.node_id.is_empty() {
+            found.node_id = issue_node_id(org, repo, number);
+        }
+        Ok(found)
+    }
+
+    async fn pin_issue(&self, org: &str, issue_id: &str) -> Result<()> {
+        let mut state = self.call("pin_issue")?;
+        let k = issue_by_node_id(&state, org, issue_id)?;
+        let pinned_here = state
+            .pinned
+            .iter()
+            .filter(|(o, r, n)| (o, r) == (&k.0, &k.1) && *n != k.2)
+            .count();
+        if pinned_here >= MAX_PINNED_ISSUES {
+            return Err(Error::Validation {
+                what: format!("pin issue {}/{}#{}", k.0, k.1, k.2),
+                message: format!("a repository may pin at most {MAX_PINNED_ISSUES} issues"),
+            });
+        }
+        state.pinned.insert(k);
+        Ok(())
+    }
+
+    async fn unpin_issue(&self, org: &str, issue_id: &str) -> Result<()> {
+        let mut state = self.call("unpin_issue")?;
+        let k = issue_by_node_id(&state, org, issue_id)?;
+        state.pinned.remove(&k);
+        Ok(())
+    }
+
+    async fn transfer_issue(&self, org: &str, issue_id: &str, repo_id: &str) -> Result<String> {
+        let mut state = self.call("transfer_issue")?;
+        let from = issue_by_node_id(&state, org, issue_id)?;
+        let to_repo = fake_repos(&state, org)
+            .into_iter()
+            .find(|r| r.node_id == repo_id)
+            .ok_or_else(|| not_found(format!("repository {repo_id} in {org}")))?
+            .name;
+        if state.issues[&from].is_pull_request() {
+            return Err(Error::Validation {
+                what: format!("transfer {}/{}#{}", from.0, from.1, from.2),
+                message: "pull requests cannot be transferred".to_owned(),
+            });
+        }
+        let to = key(org, &to_repo, next_number(&state, org, &to_repo));
+        let Some(mut moved) = state.issues.remove(&from) else {
+            return Err(not_found(format!("issue {issue_id} in {org}")));
+        };
+        if moved.node_id.is_empty() {
+            moved.node_id = issue_node_id(&from.0, &from.1, from.2);
+        }
+        moved.number = to.2;
+        moved.repository_url = format!("https://api.github.com/repos/{org}/{to_repo}");
+        moved.html_url = format!("https://github.com/{org}/{to_repo}/issues/{}", to.2);
+        let url = moved.html_url.clone();
+        state.issues.insert(to.clone(), moved);
+        if let Some(comments) = state.comments.remove(&from) {
+            state.comments.insert(to.clone(), comments);
+        }
+        state.pinned.remove(&from);
+        state.transfers.push((from, to));
+        Ok(url)
+    }
+
     // Classic projects (project, project-manager).
 
     async fn repo_projects(&self, org: &str, repo: &str) -> Result<Vec<Project>> {
@@ -1490,6 +1593,9 @@ fn fake_repos(state: &FakeState, org: &str) -> Vec<Repo> {
                 },
             );
         }
+    }
+    for r in out.values_mut().filter(|r| r.node_id.is_empty()) {
+        r.node_id = repo_node_id(org, &r.name);
     }
     out.into_values().collect()
 }

@@ -609,6 +609,31 @@ impl OctocrabClient {
     async fn write(&self, method: Method, what: &str, uri: &str, body: &Value) -> Result<Response> {
         self.send(method, what, uri, Some(body)).await
     }
+
+    /// Sends a GraphQL query or mutation and answers its `data`; GraphQL's own errors (sent
+    /// with status 200) fail with the first one's message.
+    async fn graphql(&self, what: &str, query: &str, variables: Value) -> Result<Value> {
+        #[derive(Deserialize)]
+        struct Answer {
+            data: Option<Value>,
+            #[serde(default)]
+            errors: Vec<GraphQlError>,
+        }
+        #[derive(Deserialize)]
+        struct GraphQlError {
+            message: String,
+        }
+        let body = json!({"query": query, "variables": variables});
+        let response = self.write(Method::Post, what, "/graphql", &body).await?;
+        let answer: Answer = decode(what, &response.body)?;
+        if let Some(first) = answer.errors.first() {
+            return Err(Error::Validation {
+                what: what.to_owned(),
+                message: first.message.clone(),
+            });
+        }
+        Ok(answer.data.unwrap_or(Value::Null))
+    }
 }
 
 fn counting_cache(counters: &Arc<Counters>) -> CountingCache {
@@ -1646,16 +1671,6 @@ impl GitHubClient for OctocrabClient {
         git_ref: &str,
         path: &str,
     ) -> Result<Vec<crate::types::BlameRange>> {
-        #[derive(Deserialize)]
-        struct Answer {
-            data: Option<Value>,
-            #[serde(default)]
-            errors: Vec<GraphQlError>,
-        }
-        #[derive(Deserialize)]
-        struct GraphQlError {
-            message: String,
-        }
         #[derive(Deserialize, Default)]
         #[serde(default, rename_all = "camelCase")]
         struct Range {
@@ -1681,22 +1696,10 @@ impl GitHubClient for OctocrabClient {
         }
         const QUERY: &str = "query($owner: String!, $name: String!, $ref: String!, $path: String!) { repository(owner: $owner, name: $name) { object(expression: $ref) { ... on Commit { blame(path: $path) { ranges { startingLine endingLine commit { author { user { login } date } } } } } } } }";
         let what = format!("graphql blame query for {path}");
-        let body = json!({
-            "query": QUERY,
-            "variables": {"owner": org, "name": repo, "ref": git_ref, "path": path},
-        });
-        let response = self.write(Method::Post, &what, "/graphql", &body).await?;
-        let answer: Answer = decode(&what, &response.body)?;
-        if let Some(first) = answer.errors.first() {
-            return Err(Error::Validation {
-                what,
-                message: first.message.clone(),
-            });
-        }
-        let ranges = answer
-            .data
-            .as_ref()
-            .and_then(|d| d.pointer("/repository/object/blame/ranges"))
+        let variables = json!({"owner": org, "name": repo, "ref": git_ref, "path": path});
+        let data = self.graphql(&what, QUERY, variables).await?;
+        let ranges = data
+            .pointer("/repository/object/blame/ranges")
             .cloned()
             .unwrap_or(Value::Array(Vec::new()));
         let ranges: Vec<Range> = serde_json::from_value(ranges).map_err(|e| Error::Validation {
@@ -1774,6 +1777,49 @@ impl GitHubClient for OctocrabClient {
         let uri = format!("{}/pulls/{number}/reviews", repo_path(org, repo));
         self.write(Method::Post, &what, &uri, &body).await?;
         Ok(())
+    }
+
+    // issue-management: transfer, pin.
+
+    async fn issue(&self, org: &str, repo: &str, number: u64) -> Result<Issue> {
+        let what = format!("issue {org}/{repo}#{number}");
+        let uri = format!("{}/issues/{number}", repo_path(org, repo));
+        self.get(&what, &uri).await
+    }
+
+    async fn pin_issue(&self, org: &str, issue_id: &str) -> Result<()> {
+        const MUTATION: &str =
+            "mutation($input: PinIssueInput!) { pinIssue(input: $input) { issue { id } } }";
+        let what = format!("pin issue {issue_id} in {org}");
+        self.graphql(&what, MUTATION, json!({"input": {"issueId": issue_id}}))
+            .await?;
+        Ok(())
+    }
+
+    async fn unpin_issue(&self, org: &str, issue_id: &str) -> Result<()> {
+        const MUTATION: &str =
+            "mutation($input: UnpinIssueInput!) { unpinIssue(input: $input) { issue { id } } }";
+        let what = format!("unpin issue {issue_id} in {org}");
+        self.graphql(&what, MUTATION, json!({"input": {"issueId": issue_id}}))
+            .await?;
+        Ok(())
+    }
+
+    async fn transfer_issue(&self, org: &str, issue_id: &str, repo_id: &str) -> Result<String> {
+        const MUTATION: &str = "mutation($input: TransferIssueInput!) { transferIssue(input: $input) { issue { url } } }";
+        let what = format!("transfer issue {issue_id} to repository {repo_id} in {org}");
+        let data = self
+            .graphql(
+                &what,
+                MUTATION,
+                json!({"input": {"issueId": issue_id, "repositoryId": repo_id}}),
+            )
+            .await?;
+        Ok(data
+            .pointer("/transferIssue/issue/url")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned())
     }
 
     fn api_usage(&self) -> Option<crate::client::ApiUsage> {

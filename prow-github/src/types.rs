@@ -40,6 +40,8 @@ pub struct Repo {
     pub default_branch: String,
     /// Whether it is archived.
     pub archived: bool,
+    /// Its GraphQL node ID.
+    pub node_id: String,
 }
 
 /// A repository owner; push events name it by `name`, the others by `login`.
@@ -108,6 +110,8 @@ pub struct Issue {
     pub updated_at: String,
     /// Its milestone, if any.
     pub milestone: Option<Milestone>,
+    /// Its GraphQL node ID.
+    pub node_id: String,
 }
 
 impl Issue {

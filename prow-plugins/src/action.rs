@@ -262,6 +262,39 @@ pub enum Action {
         /// The event it runs on.
         event: Box<prow_github::events::Event>,
     },
+    // issue-management: transfer, pin.
+    /// Pins an issue to its repository, or unpins it, and says on the issue how that went.
+    PinIssue {
+        /// The organisation.
+        org: String,
+        /// The repository.
+        repo: String,
+        /// The issue.
+        number: u64,
+        /// The issue's GraphQL node ID.
+        issue_id: String,
+        /// Pin (`true`) or unpin.
+        pin: bool,
+        /// The comment once done.
+        done: String,
+        /// The comment when GitHub refuses.
+        failed: String,
+    },
+    /// Moves an issue to another repository of its organisation.
+    TransferIssue {
+        /// The organisation.
+        org: String,
+        /// The repository the issue is in.
+        repo: String,
+        /// The issue.
+        number: u64,
+        /// The issue's GraphQL node ID.
+        issue_id: String,
+        /// The repository it moves to.
+        to_repo: String,
+        /// That repository's GraphQL node ID.
+        to_repo_id: String,
+    },
 }
 
 // Classic projects (project, project-manager).
@@ -526,6 +559,24 @@ impl Action {
             Action::DeleteRef { org, repo, git_ref } => {
                 format!("delete ref {git_ref} of {org}/{repo}")
             }
+            // issue-management: transfer, pin.
+            Action::PinIssue {
+                org,
+                repo,
+                number,
+                pin,
+                ..
+            } => {
+                let verb = if *pin { "pin" } else { "unpin" };
+                format!("{verb} issue {org}/{repo}#{number}")
+            }
+            Action::TransferIssue {
+                org,
+                repo,
+                number,
+                to_repo,
+                ..
+            } => format!("transfer issue {org}/{repo}#{number} to {org}/{to_repo}"),
         }
     }
 }
@@ -757,6 +808,43 @@ pub async fn execute(
                 Some(next) => Box::pin(execute(next, github, store)).await,
                 None => Ok(()),
             }
+        }
+        // issue-management: transfer, pin.
+        Action::PinIssue {
+            org,
+            repo,
+            number,
+            issue_id,
+            pin,
+            done,
+            failed,
+        } => {
+            let outcome = if *pin {
+                github.pin_issue(org, issue_id).await
+            } else {
+                github.unpin_issue(org, issue_id).await
+            };
+            let said = if outcome.is_ok() { done } else { failed };
+            github
+                .create_comment(org, repo, *number, said)
+                .await
+                .map_err(gh)?;
+            outcome.map_err(gh)
+        }
+        Action::TransferIssue {
+            org,
+            repo,
+            number,
+            issue_id,
+            to_repo,
+            to_repo_id,
+        } => {
+            let url = github
+                .transfer_issue(org, issue_id, to_repo_id)
+                .await
+                .map_err(gh)?;
+            tracing::info!(org, repo, number, to_repo, url, "transferred the issue");
+            Ok(())
         }
     }
 }

@@ -91,6 +91,28 @@ pub fn command_regexes() -> Vec<CommandRegex> {
         ),
         ("hold", "labelRe", &hold::HOLD_RE),
         ("hold", "labelCancelRe", &hold::HOLD_CANCEL_RE),
+        // issue-management: transfer, pin.
+        (
+            "issue-management",
+            "linkIssueRegex",
+            &issue_management::LINK_ISSUE_RE,
+        ),
+        (
+            "issue-management",
+            "unlinkIssueRegex",
+            &issue_management::UNLINK_ISSUE_RE,
+        ),
+        ("issue-management", "pinRegex", &issue_management::PIN_RE),
+        (
+            "issue-management",
+            "unpinRegex",
+            &issue_management::UNPIN_RE,
+        ),
+        (
+            "issue-management",
+            "transferRegex",
+            &issue_management::TRANSFER_RE,
+        ),
         ("label", "labelRegex", &label::LABEL_RE),
         ("label", "removeLabelRegex", &label::REMOVE_LABEL_RE),
         ("label", "customLabelRegex", &label::CUSTOM_LABEL_RE),

@@ -260,3 +260,34 @@ async fn project_calls_go_through_the_installation_of_the_org_they_name() {
     GET /teams/7/members?role=all&per_page=100 2-1
     ");
 }
+
+// issue-management: transfer, pin.
+/// GraphQL mutations name no organisation in their address: the org argument alone picks the
+/// installation whose token sends them (upstream's `MutateWithGitHubAppsSupport`).
+#[tokio::test]
+async fn graphql_mutations_go_with_the_named_orgs_installation() {
+    let clock = Arc::new(TestClock(Mutex::new(start())));
+    let github_answers = route(clock.clone());
+    let (endpoint, log) = fake_github(move |seen, base| match seen.path.as_str() {
+        "/graphql" => ok(
+            r#"{"data": {"pinIssue": {"issue": {"id": "I"}}, "transferIssue": {"issue": {"url": "https://github.com/knative/b/issues/1"}}}}"#,
+        ),
+        _ => github_answers(seen, base),
+    });
+    let github = app(&endpoint, clock);
+    github.pin_issue("kubernetes", "I_1").await.unwrap();
+    github.unpin_issue("knative", "I_2").await.unwrap();
+    let url = github
+        .transfer_issue("knative", "I_2", "R_b")
+        .await
+        .unwrap();
+    assert_eq!(url, "https://github.com/knative/b/issues/1");
+    insta::assert_snapshot!(seen(&log), @r"
+    GET /app/installations?per_page=100 <jwt>
+    POST /app/installations/1/access_tokens <jwt>
+    POST /graphql 1-1
+    POST /app/installations/2/access_tokens <jwt>
+    POST /graphql 2-1
+    POST /graphql 2-1
+    ");
+}

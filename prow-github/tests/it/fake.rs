@@ -381,3 +381,95 @@ async fn seeded_protection_is_updated_listed_and_removed() {
         Err(Error::NotFound { .. })
     ));
 }
+
+// issue-management: transfer, pin.
+#[tokio::test]
+async fn the_fake_pins_at_most_three_issues_and_transfers_issues_not_pull_requests() {
+    use prow_github::fake::{issue_node_id, repo_node_id};
+    use prow_github::types::{Issue, Repo};
+    let github = FakeGitHub::new("bot");
+    for n in 1..=4 {
+        github.add_issue(
+            "o",
+            "r",
+            Issue {
+                number: n,
+                ..Issue::default()
+            },
+        );
+    }
+    github.add_pull_request("o", "r", pr(9, "a", "s", "t"));
+    github.state().repos.insert(
+        ("o".into(), "s".into()),
+        Repo {
+            name: "s".into(),
+            node_id: "R_custom".into(),
+            ..Repo::default()
+        },
+    );
+    let issue = github.issue("o", "r", 2).await.unwrap();
+    assert_eq!(issue.node_id, issue_node_id("o", "r", 2));
+    for n in 1..=3 {
+        github
+            .pin_issue("o", &issue_node_id("o", "r", n))
+            .await
+            .unwrap();
+    }
+    let fourth = github
+        .pin_issue("o", &issue_node_id("o", "r", 4))
+        .await
+        .unwrap_err();
+    assert!(fourth.to_string().contains("at most 3"), "{fourth}");
+    // Pinning again what is pinned is no error, and unpinning frees a place.
+    github
+        .pin_issue("o", &issue_node_id("o", "r", 3))
+        .await
+        .unwrap();
+    github
+        .unpin_issue("o", &issue_node_id("o", "r", 1))
+        .await
+        .unwrap();
+    github
+        .pin_issue("o", &issue_node_id("o", "r", 4))
+        .await
+        .unwrap();
+    assert_eq!(
+        github
+            .state()
+            .pinned
+            .iter()
+            .map(|k| k.2)
+            .collect::<Vec<_>>(),
+        [2, 3, 4]
+    );
+    assert!(
+        github
+            .pin_issue("other", &issue_node_id("o", "r", 1))
+            .await
+            .is_err()
+    );
+
+    let url = github
+        .transfer_issue("o", &issue_node_id("o", "r", 2), "R_custom")
+        .await
+        .unwrap();
+    assert_eq!(url, "https://github.com/o/s/issues/1");
+    let moved = github.issue("o", "s", 1).await.unwrap();
+    assert_eq!(moved.node_id, issue_node_id("o", "r", 2));
+    assert!(github.issue("o", "r", 2).await.is_err());
+    assert!(!github.state().pinned.iter().any(|k| k.2 == 2 && k.1 == "r"));
+    let pull = github
+        .transfer_issue("o", &issue_node_id("o", "r", 9), &repo_node_id("o", "s"))
+        .await;
+    assert!(pull.is_err());
+    let pull = github
+        .transfer_issue("o", &issue_node_id("o", "r", 9), "R_custom")
+        .await
+        .unwrap_err();
+    assert!(
+        pull.to_string()
+            .contains("pull requests cannot be transferred"),
+        "{pull}"
+    );
+    assert_eq!(github.state().transfers.len(), 1);
+}

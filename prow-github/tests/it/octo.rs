@@ -741,3 +741,73 @@ async fn blame_asks_graphql_and_merge_base_the_compare_api() {
             .contains("blame(path: $path)")
     );
 }
+
+// issue-management: transfer, pin.
+#[tokio::test]
+async fn issues_are_read_pinned_and_transferred_through_graphql() {
+    let (endpoint, log) = fake_github(|seen, _| match seen.path.as_str() {
+        "/repos/o/r/issues/7" => ok(
+            r#"{"number": 7, "node_id": "I_kw7", "title": "Flaky", "state": "open", "pull_request": null}"#,
+        ),
+        "/graphql" if seen.body.contains("I_locked") => ok(
+            r#"{"data": {"pinIssue": null}, "errors": [{"message": "Repository has too many pinned issues"}]}"#,
+        ),
+        "/graphql" if seen.body.contains("transferIssue") => ok(
+            r#"{"data": {"transferIssue": {"issue": {"url": "https://github.com/o/s/issues/3"}}}}"#,
+        ),
+        "/graphql" => ok(r#"{"data": {"pinIssue": {"issue": {"id": "I_kw7"}}}}"#),
+        _ => (404, Vec::new(), r#"{"message": "Not Found"}"#.to_owned()),
+    });
+    let github = client(&endpoint);
+    let issue = github.issue("o", "r", 7).await.unwrap();
+    assert_eq!((issue.number, issue.node_id.as_str()), (7, "I_kw7"));
+    assert!(!issue.is_pull_request());
+    let missing = github.issue("o", "r", 8).await.unwrap_err();
+    assert!(matches!(missing, Error::NotFound { .. }), "{missing}");
+    github.pin_issue("o", "I_kw7").await.unwrap();
+    github.unpin_issue("o", "I_kw7").await.unwrap();
+    let refused = github.pin_issue("o", "I_locked").await.unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "pin issue I_locked in o: invalid request: Repository has too many pinned issues"
+    );
+    assert_eq!(
+        github.transfer_issue("o", "I_kw7", "R_s").await.unwrap(),
+        "https://github.com/o/s/issues/3"
+    );
+    let seen = log.lock().unwrap();
+    let graphql: Vec<serde_json::Value> = seen
+        .iter()
+        .filter(|s| s.path == "/graphql")
+        .inspect(|s| {
+            assert_eq!(s.method, "POST");
+            assert_eq!(s.authorization, "Bearer t0ken");
+        })
+        .map(|s| serde_json::from_str(&s.body).unwrap())
+        .collect();
+    let mutations: Vec<(&str, &serde_json::Value)> = graphql
+        .iter()
+        .map(|b| (b["query"].as_str().unwrap(), &b["variables"]["input"]))
+        .collect();
+    assert!(
+        mutations[0]
+            .0
+            .starts_with("mutation($input: PinIssueInput!) { pinIssue(input: $input)")
+    );
+    assert_eq!(mutations[0].1, &serde_json::json!({"issueId": "I_kw7"}));
+    assert!(
+        mutations[1]
+            .0
+            .starts_with("mutation($input: UnpinIssueInput!) { unpinIssue(input: $input)")
+    );
+    assert_eq!(mutations[1].1, &serde_json::json!({"issueId": "I_kw7"}));
+    assert!(
+        mutations[3]
+            .0
+            .starts_with("mutation($input: TransferIssueInput!) { transferIssue(input: $input)")
+    );
+    assert_eq!(
+        mutations[3].1,
+        &serde_json::json!({"issueId": "I_kw7", "repositoryId": "R_s"})
+    );
+}

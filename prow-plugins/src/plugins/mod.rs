@@ -67,6 +67,9 @@ pub mod reward_owners;
 pub mod rifle;
 pub mod testfreeze;
 
+// issue-management: transfer, pin.
+pub mod issue_management;
+
 /// Every built-in plugin, by name.
 pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
     let all: Vec<Arc<dyn Plugin>> = vec![
@@ -127,6 +130,8 @@ pub fn builtin() -> BTreeMap<&'static str, Arc<dyn Plugin>> {
         // The issue-tracker plugins, without a tracker until the process gives them one.
         Arc::new(jira::Jira::default()),
         Arc::new(bugzilla::BugzillaPlugin::default()),
+        // issue-management: transfer, pin.
+        Arc::new(issue_management::IssueManagement::default()),
     ];
     all.into_iter().map(|p| (p.name(), p)).collect()
 }

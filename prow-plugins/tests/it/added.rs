@@ -144,6 +144,7 @@ pub(crate) fn comment(body: &str, state: &str, action: CommentAction) -> Generic
         issue_title: String::new(),
         issue_body: String::new(),
         issue_html_url: String::new(),
+        node_id: String::new(),
     }
 }
 

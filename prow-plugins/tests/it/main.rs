@@ -5,6 +5,7 @@ mod added;
 mod bugzilla;
 mod buildifier;
 mod cherrypicker;
+mod issue_management;
 mod jira;
 mod project;
 mod project_manager;

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use prow_plugins::commands::{self, GoRegex};
+use prow_plugins::plugins::issue_management::{self, Command, transfer_issue};
 use prow_plugins::plugins::{
     approve, assign, blunderbuss, bugzilla, buildifier, cat, cherrypicker, cla, dco, dog, golint,
     goose, help, hold, label, lgtm, lifecycle, milestone, milestonestatus, override_, pony,
@@ -173,6 +174,37 @@ const UPSTREAM: &[(&str, &str, &str, &str)] = &[
         "labelCancelRe",
         "pkg/plugins/hold/hold.go",
         r"(?mi)^/(remove-hold|hold\s+cancel|unhold)(\s.*)?$",
+    ),
+    // issue-management: transfer, pin.
+    (
+        "issue-management",
+        "linkIssueRegex",
+        "pkg/plugins/issue-management/issue_management.go",
+        r"(?mi)^/link-issue\s+(.+)$",
+    ),
+    (
+        "issue-management",
+        "unlinkIssueRegex",
+        "pkg/plugins/issue-management/issue_management.go",
+        r"(?mi)^/unlink-issue\s+(.+)$",
+    ),
+    (
+        "issue-management",
+        "pinRegex",
+        "pkg/plugins/issue-management/issue_management.go",
+        r"(?mi)^/pin-issue\s*$",
+    ),
+    (
+        "issue-management",
+        "unpinRegex",
+        "pkg/plugins/issue-management/issue_management.go",
+        r"(?mi)^/unpin-issue\s*$",
+    ),
+    (
+        "issue-management",
+        "transferRegex",
+        "pkg/plugins/issue-management/issue_management.go",
+        r"(?mi)^/transfer(?:-issue)?(?: +(.*))?$",
     ),
     (
         "label",
@@ -480,6 +512,12 @@ help                   | helpGoodFirstIssueRemoveRe  | /remove-good-first-issue 
 hold                   | labelRe                     | /hold                          | Y     -    -    -     -      Y     Y     Y    Y
 hold                   | labelCancelRe               | /hold cancel                   | Y     -    -    -     -      Y     Y     Y    Y
 hold                   | labelCancelRe               | /unhold                        | Y     -    -    -     -      Y     Y     Y    Y
+issue-management       | linkIssueRegex              | /link-issue 123                | Y     -    -    -     -      Y     Y     Y    Y
+issue-management       | unlinkIssueRegex            | /unlink-issue o/r#123          | Y     -    -    -     -      Y     Y     Y    Y
+issue-management       | pinRegex                    | /pin-issue                     | Y     -    -    -     -      Y     Y     Y    Y
+issue-management       | unpinRegex                  | /unpin-issue                   | Y     -    -    -     -      Y     Y     Y    Y
+issue-management       | transferRegex               | /transfer-issue kubectl        | Y     -    -    -     -      Y     Y     Y    Y
+issue-management       | transferRegex               | /transfer test-infra           | Y     -    -    -     -      Y     Y     Y    Y
 label                  | labelRegex                  | /kind bug                      | Y     -    -    -     -      -     Y     Y    -
 label                  | removeLabelRegex            | /remove-sig node               | Y     -    -    -     -      -     Y     Y    -
 label                  | customLabelRegex            | /label tide/merge-squash       | Y     -    -    -     -      -     Y     Y    -
@@ -578,6 +616,34 @@ const ARGUMENTS: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     ("refresh", "refreshRe", "/refresh please", false),
+    ("issue-management", "linkIssueRegex", "/link-issue", false),
+    (
+        "issue-management",
+        "linkIssueRegex",
+        "/link-issue\n12",
+        true,
+    ),
+    (
+        "issue-management",
+        "unlinkIssueRegex",
+        "/unlink-issue   ",
+        false,
+    ),
+    ("issue-management", "pinRegex", "/pin-issue please", false),
+    ("issue-management", "pinRegex", "/pin-issue \t", true),
+    ("issue-management", "transferRegex", "/transfer", false),
+    (
+        "issue-management",
+        "transferRegex",
+        "/transferissue x",
+        false,
+    ),
+    (
+        "issue-management",
+        "transferRegex",
+        "/transfer  test-infra",
+        true,
+    ),
     ("stage", "stageRe", "/stage gamma", false),
     ("goose", "match", "/honk honk", false),
     ("trick-or-treat", "match", "/trick-ortreat", true),
@@ -669,6 +735,17 @@ fn acts(plugin: &str, name: &str, text: &str) -> bool {
                 _ => want.reopen,
             }
         }
+        ("issue-management", _) => match (name, issue_management::command(text)) {
+            ("linkIssueRegex", Some(Command::Link { link, .. })) => !link.is_empty(),
+            ("unlinkIssueRegex", Some(Command::Link { unlink, .. })) => !unlink.is_empty(),
+            ("pinRegex", Some(Command::Pin(pin))) => pin,
+            ("unpinRegex", Some(Command::Pin(pin))) => !pin,
+            ("transferRegex", Some(Command::Transfer)) => matches!(
+                transfer_issue::destination(text, false, true),
+                transfer_issue::Destination::Repo(_)
+            ),
+            _ => false,
+        },
         ("milestone", _) => milestone::requested(text).is_some(),
         ("milestonestatus", _) => !milestonestatus::requested(text).is_empty(),
         ("override", "overrideRe") => override_::requested(text, false).is_some(),

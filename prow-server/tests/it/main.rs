@@ -24,6 +24,7 @@ mod plugins_dco;
 mod plugins_fun;
 mod plugins_golint;
 mod plugins_heart;
+mod plugins_issue_management;
 mod plugins_label;
 mod plugins_lgtm_tree;
 mod plugins_lifecycle;
