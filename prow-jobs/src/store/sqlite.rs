@@ -1,11 +1,15 @@
 //! [`SqliteStore`]: ProwJobs as the CRD's JSON in one SQLite file, the embedded default.
 //!
-//! One row per job holds its JSON and its resource version; the versions come from one counter
-//! that every write bumps, like etcd's revision, so versions order all changes. Labels are
-//! copied to an indexed side table so that selecting on `prow.k8s.io/*` labels reads only the
-//! matching rows. All SQLite calls run on tokio's blocking pool, one at a time behind a mutex
-//! that is never held across an await; watch events are sent under that mutex, after the
-//! commit, so watchers see changes in commit order.
+//! One row per job holds its body (the JSON, packed with DEFLATE behind a format byte; rows
+//! written before schema version 3 keep their JSON text and are read as they are), its state
+//! (indexed, for plank's list of live jobs) and its resource version; the versions come from
+//! one counter that every write bumps, like etcd's revision, so versions order all changes.
+//! Labels are copied to an indexed side table so that selecting on `prow.k8s.io/*` labels
+//! reads only the matching rows. All SQLite calls run on tokio's blocking pool, one at a time
+//! behind a mutex that is never held across an await; watch events are sent under that mutex,
+//! after the commit, so watchers see changes in commit order. A batch
+//! ([`JobStore::write_all`]) is one transaction: each write is checked and refused on its
+//! own before anything of it is written, and the counter is written once.
 //!
 //! Opening checks an existing file before writing to it: read-only (without even a lock or
 //! `-wal`/`-shm` file when none exists), its schema version, then `PRAGMA quick_check`, so a
