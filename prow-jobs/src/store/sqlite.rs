@@ -4,8 +4,8 @@
 //! written before schema version 3 keep their JSON text and are read as they are), its state
 //! (indexed, for plank's list of live jobs) and its resource version; the versions come from
 //! one counter that every write bumps, like etcd's revision, so versions order all changes.
-//! Labels are copied to an indexed side table so that selecting on `prow.k8s.io/*` labels
-//! reads only the matching rows. All SQLite calls run on tokio's blocking pool, one at a time
+//! Labels are copied to a side table keyed by label, value and job, so that selecting on
+//! `prow.k8s.io/*` labels reads only the matching rows. All SQLite calls run on tokio's blocking pool, one at a time
 //! behind a mutex that is never held across an await; watch events are sent under that mutex,
 //! after the commit, so watchers see changes in commit order. A batch
 //! ([`JobStore::write_all`]) is one transaction: each write is checked and refused on its
@@ -71,7 +71,9 @@ const MIGRATIONS: &[&str] = &[
     // 3: jobs in an ordinary (rowid) table, where a body of a few KB stays on its own page
     // instead of spilling into overflow pages as in a WITHOUT ROWID table, with the state
     // indexed for plank's list. Bodies written from now on are packed blobs; the JSON text of
-    // earlier rows is copied as it is and still read.
+    // earlier rows is copied as it is and still read. Labels are kept once, keyed by label
+    // then job (a job's rows are found through the labels stored in its body), instead of
+    // in a table and an index.
     "CREATE TABLE prowjobs_packed (
          name TEXT PRIMARY KEY NOT NULL,
          resource_version INTEGER NOT NULL,
@@ -87,7 +89,17 @@ const MIGRATIONS: &[&str] = &[
          FROM prowjobs;
      DROP TABLE prowjobs;
      ALTER TABLE prowjobs_packed RENAME TO prowjobs;
-     CREATE INDEX prowjobs_by_state ON prowjobs (state);",
+     CREATE INDEX prowjobs_by_state ON prowjobs (state);
+     CREATE TABLE prowjob_labels_by_key (
+         key TEXT NOT NULL,
+         value TEXT NOT NULL,
+         name TEXT NOT NULL,
+         PRIMARY KEY (key, value, name)
+     ) WITHOUT ROWID;
+     INSERT INTO prowjob_labels_by_key (key, value, name)
+         SELECT key, value, name FROM prowjob_labels;
+     DROP TABLE prowjob_labels;
+     ALTER TABLE prowjob_labels_by_key RENAME TO prowjob_labels;",
 ];
 
 /// How long a write waits for another process holding the file's lock.
@@ -744,17 +756,25 @@ fn state_column(job: &ProwJob) -> &'static str {
     job.status.as_ref().map_or("", |s| s.state.as_str())
 }
 
+/// Replaces the label rows of `name`: those of `old` (the labels stored with it) go, those of
+/// `new` come. The rows are keyed by label, then job, so each is stored once and serves
+/// selectors directly; the job's own rows are found through its stored labels.
 fn write_labels(
     conn: &Connection,
     name: &str,
-    labels: Option<&BTreeMap<String, String>>,
+    old: Option<&BTreeMap<String, String>>,
+    new: Option<&BTreeMap<String, String>>,
 ) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM prowjob_labels WHERE name = ?1")?
-        .execute([name])?;
-    let mut insert =
-        conn.prepare_cached("INSERT INTO prowjob_labels (name, key, value) VALUES (?1, ?2, ?3)")?;
-    for (key, value) in labels.into_iter().flatten() {
-        insert.execute(params![name, key, value])?;
+    let mut delete = conn
+        .prepare_cached("DELETE FROM prowjob_labels WHERE key = ?1 AND value = ?2 AND name = ?3")?;
+    for (key, value) in old.into_iter().flatten() {
+        delete.execute(params![key, value, name])?;
+    }
+    let mut insert = conn.prepare_cached(
+        "INSERT OR REPLACE INTO prowjob_labels (key, value, name) VALUES (?1, ?2, ?3)",
+    )?;
+    for (key, value) in new.into_iter().flatten() {
+        insert.execute(params![key, value, name])?;
     }
     Ok(())
 }
@@ -792,7 +812,7 @@ fn insert_job(
     )
     .and_then(|mut stmt| stmt.execute(params![name, revision, state_column(&job), body]))
     .map_err(&err)?;
-    write_labels(conn, &name, job.metadata.labels.as_ref()).map_err(&err)?;
+    write_labels(conn, &name, None, job.metadata.labels.as_ref()).map_err(&err)?;
     revisions.taken();
     Ok(job)
 }
@@ -832,7 +852,13 @@ fn replace_job(
     .map_err(&err)?;
     // Most updates are plank's and crier's status changes: the labels stay as they were.
     if stored.metadata.labels != job.metadata.labels {
-        write_labels(conn, &name, job.metadata.labels.as_ref()).map_err(&err)?;
+        write_labels(
+            conn,
+            &name,
+            stored.metadata.labels.as_ref(),
+            job.metadata.labels.as_ref(),
+        )
+        .map_err(&err)?;
     }
     revisions.taken();
     Ok(job)
@@ -1117,8 +1143,7 @@ impl JobStore for SqliteStore {
             let mut revisions = Revisions::read(&tx).map_err(&err)?;
             job.metadata.resource_version = Some(revisions.next().to_string());
             revisions.taken();
-            tx.execute("DELETE FROM prowjob_labels WHERE name = ?1", [&name])
-                .map_err(&err)?;
+            write_labels(&tx, &name, job.metadata.labels.as_ref(), None).map_err(&err)?;
             tx.execute("DELETE FROM prowjobs WHERE name = ?1", [&name])
                 .map_err(&err)?;
             revisions.save(&tx).map_err(&err)?;

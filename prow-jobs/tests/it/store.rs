@@ -558,7 +558,7 @@ async fn label_selectors_use_the_index() {
             .unwrap();
     let plan = store.list_query_plan(&params).await.unwrap().join("\n");
     assert!(
-        plan.contains("prowjob_labels_by_key_value"),
+        plan.contains("SEARCH prowjob_labels USING PRIMARY KEY (key=? AND value=?)"),
         "the label index is not used:\n{plan}"
     );
     assert!(
@@ -953,6 +953,20 @@ async fn files_of_schema_1_and_2_keep_every_job_and_gain_the_new_tables() {
         );
         assert_eq!(store.get("a").await.unwrap(), Some(a));
         assert_eq!(store.get("c").await.unwrap().as_ref(), Some(&old[2]));
+        // Deleting a job written by the old version takes its label rows with it.
+        store.delete("c", None).await.unwrap();
+        let istio = ListParams::parse_labels("prow.k8s.io/refs.org=istio").unwrap();
+        assert!(store.list(&istio).await.unwrap().is_empty());
+        drop(store);
+        let rows: i64 = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM prowjob_labels WHERE name = 'c'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(rows, 0);
     }
 }
 
