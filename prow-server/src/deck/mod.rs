@@ -28,6 +28,7 @@ pub mod history;
 pub(crate) mod html;
 pub mod jobs;
 pub mod junit;
+mod listing;
 mod login;
 pub mod oauth;
 pub mod rerun;
@@ -65,6 +66,9 @@ pub struct Deck {
     pod_logs: BTreeMap<String, (kube::Client, String)>,
     /// Buckets opened so far, by `provider://bucket`.
     readers: Arc<std::sync::Mutex<BTreeMap<String, Arc<dyn ArtifactReader>>>>,
+    /// `/prowjobs.js` bodies by store version, so that 10,000 jobs are read and written as
+    /// JSON once per change rather than once per request.
+    prowjobs_bodies: Arc<listing::BodyCache>,
 }
 
 impl std::fmt::Debug for Deck {
@@ -95,6 +99,7 @@ impl Deck {
             gcs_credentials_file: String::new(),
             s3_credentials_file: String::new(),
             readers: Arc::default(),
+            prowjobs_bodies: Arc::default(),
             login: None,
             pod_logs: BTreeMap::new(),
         }
