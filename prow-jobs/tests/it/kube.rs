@@ -126,7 +126,7 @@ async fn store_creates_gets_lists_updates_and_deletes_prowjobs() {
         .list(&ListParams::default().in_states(&[prow_core::ProwJobState::Pending]))
         .await
         .unwrap();
-    assert_eq!(live, [created.clone()]);
+    assert_eq!(live, std::slice::from_ref(&created));
 
     let mut changed = created.clone();
     changed.spec.job = "echo-2".into();
