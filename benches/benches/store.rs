@@ -132,13 +132,23 @@ fn report_write_rates() {
                 let started = Instant::now();
                 for chunk in updated.chunks(BATCH) {
                     let writes = chunk.iter().cloned().map(flip).map(Write::Update).collect();
-                    live.extend(store.write_all(writes).await.into_iter().map(Result::unwrap));
+                    live.extend(
+                        store
+                            .write_all(writes)
+                            .await
+                            .into_iter()
+                            .map(Result::unwrap),
+                    );
                 }
                 figures[3].push(rate(count, started.elapsed().as_secs_f64()));
             });
         }
-        let [single_creates, batched_creates, single_updates, batched_updates] =
-            figures.map(median);
+        let [
+            single_creates,
+            batched_creates,
+            single_updates,
+            batched_updates,
+        ] = figures.map(median);
         eprintln!(
             "store of {size} jobs (seeded at {:.0} creates/s in batches of {BATCH}): creates \
              {single_creates:.0}/s single, {batched_creates:.0}/s batched; updates \
@@ -226,18 +236,21 @@ fn write_schema_2(path: &Path, jobs: &[ProwJob]) {
     tx.commit().unwrap();
 }
 
+/// A store in a fresh file, and the jobs to write into it.
+fn fresh_store(rt: &tokio::runtime::Runtime) -> (tempfile::TempDir, SqliteStore, Vec<ProwJob>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = rt
+        .block_on(SqliteStore::open(dir.path().join("prow.db")))
+        .unwrap();
+    (dir, store, jobs())
+}
+
 /// Create 1,000 jobs and update each once, in a fresh file.
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn create_and_update_1000(bencher: divan::Bencher<'_, '_>) {
     let rt = runtime();
     bencher
-        .with_inputs(|| {
-            let dir = tempfile::tempdir().unwrap();
-            let store = rt
-                .block_on(SqliteStore::open(dir.path().join("prow.db")))
-                .unwrap();
-            (dir, store, jobs())
-        })
+        .with_inputs(|| fresh_store(&rt))
         .bench_local_values(|(dir, store, jobs)| {
             rt.block_on(create_and_update(&store, jobs));
             (dir, store)
@@ -249,13 +262,7 @@ fn create_and_update_1000(bencher: divan::Bencher<'_, '_>) {
 fn create_and_update_1000_batched(bencher: divan::Bencher<'_, '_>) {
     let rt = runtime();
     bencher
-        .with_inputs(|| {
-            let dir = tempfile::tempdir().unwrap();
-            let store = rt
-                .block_on(SqliteStore::open(dir.path().join("prow.db")))
-                .unwrap();
-            (dir, store, jobs())
-        })
+        .with_inputs(|| fresh_store(&rt))
         .bench_local_values(|(dir, store, jobs)| {
             rt.block_on(async {
                 let created = create_batched(&store, jobs).await;

@@ -62,17 +62,23 @@ fn ready(port: u16) -> bool {
     answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200")
 }
 
-fn rss_mb(pid: u32) -> f64 {
+/// The `field` of `pid`'s `/proc` status (a size in kB), in MB; 0 when unreadable.
+fn status_mb(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse::<f64>().ok())
         })
         .unwrap_or(0.0)
         / 1024.0
+}
+
+/// Resident memory of `pid` now, in MB.
+fn rss_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmRSS:")
 }
 
 fn spawn(prow: &Path, setup: &Setup, data: &Path, port: u16) -> Child {
@@ -236,16 +242,7 @@ fn seed_store(path: &Path) {
 
 /// Peak resident memory (`VmHWM`) of `pid`, in MB.
 fn peak_rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .unwrap_or(0.0)
-        / 1024.0
+    status_mb(pid, "VmHWM:")
 }
 
 /// GETs `path` over HTTP/1.0: milliseconds to the first byte of the answer and to its last,
@@ -332,8 +329,14 @@ fn stored_jobs_figures(prow: &Path, setup: &Setup, runs: usize) {
         let _ = std::fs::remove_dir_all(&data);
     }
     let _ = std::fs::remove_dir_all(&seed_dir);
-    let [cold_first, cold_last, warm_first, warm_last, page_first, page_last] =
-        figures.map(median);
+    let [
+        cold_first,
+        cold_last,
+        warm_first,
+        warm_last,
+        page_first,
+        page_last,
+    ] = figures.map(median);
     println!(
         "{} with {STORED_JOBS} stored jobs ({:.1} MB store): start-up to ready median {:.0} ms; \
          /prowjobs.js ({:.1} MB) first request: first byte {cold_first:.1} ms, last \

@@ -786,6 +786,25 @@ fn read_row(conn: &Connection, name: &str) -> rusqlite::Result<Option<(i64, Body
         .optional()
 }
 
+/// Gives `job` the next version of `revisions` and writes its row with `sql` (parameters:
+/// name, version, state, body); the version is taken by the caller once the rest succeeds.
+fn write_row(
+    conn: &Connection,
+    location: &str,
+    revisions: &Revisions,
+    mut job: ProwJob,
+    sql: &str,
+) -> Result<ProwJob, StoreError> {
+    let name = job.metadata.name.clone().unwrap_or_default();
+    let revision = revisions.next();
+    job.metadata.resource_version = Some(revision.to_string());
+    let body = encode(location, &job)?;
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute(params![name, revision, state_column(&job), body]))
+        .map_err(sql_error(location, &name))?;
+    Ok(job)
+}
+
 /// Stores the new `job` (checked and given its namespace, uid and creation time) within the
 /// caller's transaction, with the next version of `revisions`. Every refusal comes before
 /// the first statement that writes, so a refused job leaves the transaction as it was.
@@ -793,7 +812,7 @@ fn insert_job(
     conn: &Connection,
     location: &str,
     revisions: &mut Revisions,
-    mut job: ProwJob,
+    job: ProwJob,
 ) -> Result<ProwJob, StoreError> {
     let name = job.metadata.name.clone().unwrap_or_default();
     let err = sql_error(location, &name);
@@ -804,14 +823,13 @@ fn insert_job(
     if exists {
         return Err(StoreError::AlreadyExists { name });
     }
-    let revision = revisions.next();
-    job.metadata.resource_version = Some(revision.to_string());
-    let body = encode(location, &job)?;
-    conn.prepare_cached(
+    let job = write_row(
+        conn,
+        location,
+        revisions,
+        job,
         "INSERT INTO prowjobs (name, resource_version, state, body) VALUES (?1, ?2, ?3, ?4)",
-    )
-    .and_then(|mut stmt| stmt.execute(params![name, revision, state_column(&job), body]))
-    .map_err(&err)?;
+    )?;
     write_labels(conn, &name, None, job.metadata.labels.as_ref()).map_err(&err)?;
     revisions.taken();
     Ok(job)
@@ -842,14 +860,13 @@ fn replace_job(
     let stored = decode(location, &name, &body)?;
     job.metadata.uid = stored.metadata.uid;
     job.metadata.creation_timestamp = stored.metadata.creation_timestamp;
-    let revision = revisions.next();
-    job.metadata.resource_version = Some(revision.to_string());
-    let body = encode(location, &job)?;
-    conn.prepare_cached(
+    let job = write_row(
+        conn,
+        location,
+        revisions,
+        job,
         "UPDATE prowjobs SET resource_version = ?2, state = ?3, body = ?4 WHERE name = ?1",
-    )
-    .and_then(|mut stmt| stmt.execute(params![name, revision, state_column(&job), body]))
-    .map_err(&err)?;
+    )?;
     // Most updates are plank's and crier's status changes: the labels stay as they were.
     if stored.metadata.labels != job.metadata.labels {
         write_labels(

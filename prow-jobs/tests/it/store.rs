@@ -544,15 +544,23 @@ async fn upstream_prowjob_round_trips_byte_for_byte() {
     assert_eq!(names(&store.list(&params).await.unwrap()), ["test-job2"]);
 }
 
+/// An in-memory store of 50 periodics of one org.
+async fn fifty_periodics() -> SqliteStore {
+    let store = SqliteStore::in_memory().unwrap();
+    let writes = (0..50)
+        .map(|i| {
+            prow_jobs::store::Write::Create(job(&format!("job-{i}"), "kubernetes", "periodic"))
+        })
+        .collect();
+    for result in store.write_all(writes).await {
+        result.unwrap();
+    }
+    store
+}
+
 #[tokio::test]
 async fn label_selectors_use_the_index() {
-    let store = SqliteStore::in_memory().unwrap();
-    for i in 0..50 {
-        store
-            .create(job(&format!("job-{i}"), "kubernetes", "periodic"))
-            .await
-            .unwrap();
-    }
+    let store = fifty_periodics().await;
     let params =
         ListParams::parse_labels("prow.k8s.io/type=presubmit,prow.k8s.io/refs.org=kubernetes")
             .unwrap();
@@ -1016,13 +1024,7 @@ async fn an_unknown_body_format_is_an_error_naming_the_job() {
 
 #[tokio::test]
 async fn plank_s_states_use_the_state_index() {
-    let store = SqliteStore::in_memory().unwrap();
-    for i in 0..50 {
-        store
-            .create(job(&format!("job-{i}"), "kubernetes", "periodic"))
-            .await
-            .unwrap();
-    }
+    let store = fifty_periodics().await;
     let params = ListParams::default().in_states(&[
         prow_core::ProwJobState::Triggered,
         prow_core::ProwJobState::Pending,
