@@ -9,6 +9,10 @@ use axum::body::Bytes;
 /// How many `/prowjobs.js` variants (by filters, omitted fields and hidden repos) are kept.
 const KEPT: usize = 4;
 
+/// How many bytes of bodies are kept at most, beyond the newest one (kept whatever its size):
+/// the full list of 10,000 upstream-sized jobs is about 25 MB.
+const KEPT_BYTES: usize = 32 << 20;
+
 /// The kept bodies, and a lock that lets one request build a missing body while the others
 /// wait for it instead of building it too.
 #[derive(Debug, Default)]
@@ -38,13 +42,16 @@ impl BodyCache {
     }
 
     /// Keeps `body` for `key` as built at `version`, dropping bodies of older versions and
-    /// the oldest beyond [`KEPT`].
+    /// the oldest beyond [`KEPT`] bodies or [`KEPT_BYTES`].
     pub(super) fn put(&self, version: u64, key: String, body: Bytes) {
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.retain(|e| e.version >= version && e.key != key);
         entries.push_back(Entry { version, key, body });
-        while entries.len() > KEPT {
-            entries.pop_front();
+        let mut bytes: usize = entries.iter().map(|e| e.body.len()).sum();
+        while entries.len() > 1 && (entries.len() > KEPT || bytes > KEPT_BYTES) {
+            if let Some(oldest) = entries.pop_front() {
+                bytes -= oldest.body.len();
+            }
         }
     }
 }
