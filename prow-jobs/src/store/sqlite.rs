@@ -736,19 +736,40 @@ fn decode(location: &str, name: &str, body: &Body) -> Result<ProwJob, StoreError
     serde_json::from_slice(&json).map_err(|e| unreadable(e.into()))
 }
 
+std::thread_local! {
+    /// One compressor per thread, reset for each body: a fresh one allocates and zeroes some
+    /// hundred KB of tables, which cost more than compressing a job.
+    static PACKER: std::cell::RefCell<flate2::Compress> =
+        std::cell::RefCell::new(flate2::Compress::new(PACK_LEVEL, false));
+}
+
 /// The job's JSON (Go's `omitempty` fields left out), packed with DEFLATE behind a format byte.
 fn encode(location: &str, job: &ProwJob) -> Result<Vec<u8>, StoreError> {
-    // The encoder appends to the vector, after the format byte.
-    let mut encoder = flate2::write::DeflateEncoder::new(vec![PACKED_DEFLATE], PACK_LEVEL);
-    serde_json::to_writer(&mut encoder, job)
-        .and_then(|()| encoder.finish().map_err(serde_json::Error::io))
-        .map_err(|e| {
-            backend(
-                location,
-                &format!("cannot write prowjob {:?} as JSON", job.metadata.name),
-                e,
-            )
-        })
+    let unwritable = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Backend {
+        location: location.to_owned(),
+        reason: format!("cannot write prowjob {:?} as JSON", job.metadata.name),
+        source: Some(e),
+    };
+    let json = serde_json::to_vec(job).map_err(|e| unwritable(e.into()))?;
+    PACKER.with_borrow_mut(|packer| {
+        packer.reset();
+        let mut body = Vec::with_capacity(json.len() / 2 + 64);
+        body.push(PACKED_DEFLATE);
+        loop {
+            let consumed = usize::try_from(packer.total_in()).unwrap_or(json.len());
+            let status = packer
+                .compress_vec(
+                    &json[consumed.min(json.len())..],
+                    &mut body,
+                    flate2::FlushCompress::Finish,
+                )
+                .map_err(|e| unwritable(e.into()))?;
+            if status == flate2::Status::StreamEnd {
+                return Ok(body);
+            }
+            body.reserve(body.capacity().max(1024));
+        }
+    })
 }
 
 /// The `state` column: the job's `status.state`, empty when it has no status.
