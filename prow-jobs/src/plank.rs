@@ -14,7 +14,16 @@ use prow_core::{ProwJob, ProwJobState, ProwJobType, Refs};
 
 use crate::clock::Clock;
 use crate::runner::{PodPhase, PodStatus, Runner, RunnerError, StopCause};
-use crate::store::{JobStore, ListParams, StoreError};
+use crate::store::{JobStore, ListParams, StoreError, Write};
+
+/// The states of the jobs plank reads on a pass: every state a job may be in before it
+/// finishes.
+const LIVE_STATES: [ProwJobState; 4] = [
+    ProwJobState::Scheduling,
+    ProwJobState::Triggered,
+    ProwJobState::Pending,
+    ProwJobState::Aborted,
+];
 
 fn state(job: &ProwJob) -> Option<ProwJobState> {
     job.status.as_ref().map(|s| s.state)
@@ -423,9 +432,11 @@ impl Controller {
         plank: &prow_config::prow::Plank,
     ) -> Result<SyncReport, StoreError> {
         let mut report = SyncReport::default();
+        // Only the states plank acts on: finished jobs, however many the store keeps, are
+        // never read (the store answers through its state index).
         let mut jobs: Vec<ProwJob> = self
             .store
-            .list(&ListParams::default())
+            .list(&ListParams::default().in_states(&LIVE_STATES))
             .await?
             .into_iter()
             .filter(counts)
@@ -450,12 +461,18 @@ impl Controller {
             }
         }
 
+        // Writes that can wait for the end of the pass, stored then in one batch: a job whose
+        // pod was started but not yet recorded is adopted by the next pass. A write that
+        // follows a pod's deletion is made at once.
+        let mut later = Vec::new();
         for job in &mut jobs {
             if job.is_complete() {
                 continue;
             }
             let updated = match job.state() {
-                Some(ProwJobState::Pending) => self.sync_pending(job, plank, &mut report).await,
+                Some(ProwJobState::Pending) => {
+                    self.sync_pending(job, plank, &mut later, &mut report).await
+                }
                 Some(ProwJobState::Aborted) => self.sync_aborted(job, &mut report).await,
                 _ => None,
             };
@@ -470,13 +487,33 @@ impl Controller {
         triggered.sort_by_key(|&i| (creation(&jobs[i]), jobs[i].name().to_owned()));
         for index in triggered {
             if let Some(updated) = self
-                .sync_triggered(&jobs[index], &jobs, plank, &mut report)
+                .sync_triggered(&jobs[index], &jobs, plank, &mut later, &mut report)
                 .await
             {
                 jobs[index] = updated;
             }
         }
+        self.save_all(later, &mut report).await;
         Ok(report)
+    }
+
+    /// Writes the pass's deferred jobs in one batch; each failure is reported and the job
+    /// retried next pass.
+    async fn save_all(&self, jobs: Vec<ProwJob>, report: &mut SyncReport) {
+        if jobs.is_empty() {
+            return;
+        }
+        let names: Vec<String> = jobs.iter().map(|j| j.name().to_owned()).collect();
+        let results = self
+            .store
+            .write_all(jobs.into_iter().map(Write::Update).collect())
+            .await;
+        for (name, result) in names.into_iter().zip(results) {
+            match result {
+                Ok(stored) => log_transition(&stored),
+                Err(e) => report.errors.push(format!("prowjob {name}: {e}")),
+            }
+        }
     }
 
     /// Writes `job`; a conflict or other failure is reported and the job retried next pass.
@@ -563,6 +600,7 @@ impl Controller {
         &self,
         job: &ProwJob,
         plank: &prow_config::prow::Plank,
+        later: &mut Vec<ProwJob>,
         report: &mut SyncReport,
     ) -> Option<ProwJob> {
         let pod = self.pod_of(job, report).await?;
@@ -570,6 +608,7 @@ impl Controller {
         let max_revivals = plank.max_revivals.unwrap_or(3);
         let action = pending_action(job, pod.as_ref(), &timeouts, max_revivals, self.clock.now());
         let mut next = job.clone();
+        let mut deleted_pod = false;
         match action {
             PendingAction::Wait => return None,
             PendingAction::StartPod => {
@@ -587,6 +626,7 @@ impl Controller {
                 }
                 status_mut(&mut next).pod_revival_count += 1;
                 report.revived += 1;
+                deleted_pod = true;
             }
             PendingAction::Complete {
                 state,
@@ -599,13 +639,18 @@ impl Controller {
                         .push(format!("prowjob {}: delete pod: {e}", job.name()));
                     return None;
                 }
+                deleted_pod = delete_pod;
                 self.finish(&mut next, state, description);
                 let url = job_url(plank, &next);
                 status_mut(&mut next).url = url;
                 report.completed += 1;
             }
         }
-        self.save(next, report).await
+        if deleted_pod {
+            return self.save(next, report).await;
+        }
+        later.push(next.clone());
+        Some(next)
     }
 
     async fn sync_aborted(&self, job: &ProwJob, report: &mut SyncReport) -> Option<ProwJob> {
@@ -626,6 +671,7 @@ impl Controller {
         job: &ProwJob,
         all: &[ProwJob],
         plank: &prow_config::prow::Plank,
+        later: &mut Vec<ProwJob>,
         report: &mut SyncReport,
     ) -> Option<ProwJob> {
         let existing = self.pod_of(job, report).await?;
@@ -661,7 +707,8 @@ impl Controller {
             let url = job_url(plank, &next);
             status_mut(&mut next).url = url;
         }
-        self.save(next, report).await
+        later.push(next.clone());
+        Some(next)
     }
 }
 

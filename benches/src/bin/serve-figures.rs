@@ -11,6 +11,13 @@
 //! executes none of its commands here. The corpus
 //! configuration is skipped with a notice when the corpus is absent. `PROW_BIN` names another
 //! `prow` binary.
+//!
+//! Then [`stored_jobs_figures`]: the demo served over a store seeded with 10,000 ProwJobs
+//! (upstream's example job, one in ten pending, the rest finished, none to report): start-up,
+//! the time to the first byte and to the last of `/prowjobs.js` (the first request after
+//! start-up builds the body; the next ones are served from deck's kept body) and of deck's
+//! own page query `?omit=annotations,labels,decoration_config,pod_spec`, and resident memory
+//! after the requests (current and peak).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -18,6 +25,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use prow_benches::corpus;
+use prow_core::ProwJob;
+use prow_jobs::store::{JobStore, SqliteStore, Write as StoreWrite};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -53,17 +62,23 @@ fn ready(port: u16) -> bool {
     answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200")
 }
 
-fn rss_mb(pid: u32) -> f64 {
+/// The `field` of `pid`'s `/proc` status (a size in kB), in MB; 0 when unreadable.
+fn status_mb(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse::<f64>().ok())
         })
         .unwrap_or(0.0)
         / 1024.0
+}
+
+/// Resident memory of `pid` now, in MB.
+fn rss_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmRSS:")
 }
 
 fn spawn(prow: &Path, setup: &Setup, data: &Path, port: u16) -> Child {
@@ -172,4 +187,168 @@ fn main() {
             runs
         );
     }
+    stored_jobs_figures(&prow, &setups[0], runs);
+}
+
+/// ProwJobs seeded into the store for [`stored_jobs_figures`].
+const STORED_JOBS: usize = 10_000;
+
+/// Upstream's example ProwJob, the model of the seeded jobs.
+const PROWJOB: &str =
+    include_str!("../../../prow-core/tests/data/prowjob/upstream/valid_prowjob.yaml");
+
+/// Writes a store of [`STORED_JOBS`] jobs at `path`: one in ten pending, the others finished
+/// successfully a moment ago (sinker keeps them), none to report (crier leaves them alone).
+fn seed_store(path: &Path) {
+    let template = prow_core::prowjob_from_yaml(PROWJOB)
+        .expect("upstream's example ProwJob parses")
+        .value;
+    let now = prow_core::k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        prow_core::k8s_openapi::jiff::Timestamp::now(),
+    );
+    let jobs: Vec<ProwJob> = (0..STORED_JOBS)
+        .map(|i| {
+            let mut job = template.clone();
+            job.metadata.name = Some(format!("seeded-{i:05}"));
+            job.metadata.resource_version = None;
+            job.metadata.namespace = None;
+            job.spec.report = false;
+            let status = job.status.get_or_insert_default();
+            status.start_time = Some(now.clone());
+            if i % 10 == 0 {
+                status.state = prow_core::ProwJobState::Pending;
+                status.completion_time = None;
+            } else {
+                status.state = prow_core::ProwJobState::Success;
+                status.completion_time = Some(now.clone());
+            }
+            job
+        })
+        .collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    rt.block_on(async {
+        let store = SqliteStore::open(path).await.expect("the seed store opens");
+        for chunk in jobs.chunks(500) {
+            let writes = chunk.iter().cloned().map(StoreWrite::Create).collect();
+            for result in store.write_all(writes).await {
+                result.expect("a seeded job is stored");
+            }
+        }
+    });
+}
+
+/// Peak resident memory (`VmHWM`) of `pid`, in MB.
+fn peak_rss_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmHWM:")
+}
+
+/// GETs `path` over HTTP/1.0: milliseconds to the first byte of the answer and to its last,
+/// and the answer's size.
+fn timed_get(port: u16, path: &str) -> (f64, f64, usize) {
+    let started = Instant::now();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("deck answers");
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes())
+        .expect("request written");
+    let mut first = [0u8; 1];
+    stream.read_exact(&mut first).expect("a first byte");
+    let first_byte = started.elapsed().as_secs_f64() * 1000.0;
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).expect("the answer");
+    let last_byte = started.elapsed().as_secs_f64() * 1000.0;
+    let answer = String::from_utf8_lossy(&rest[..rest.len().min(20)]);
+    assert!(
+        answer.starts_with("TTP/1.0 200") || answer.starts_with("TTP/1.1 200"),
+        "GET {path}: H{answer}"
+    );
+    (first_byte, last_byte, rest.len() + 1)
+}
+
+/// `prow serve` of `setup` over a store holding [`STORED_JOBS`] jobs: start-up, `/prowjobs.js`
+/// cold (the first request) and warm (medians of the next five), and memory, over `runs`
+/// runs.
+fn stored_jobs_figures(prow: &Path, setup: &Setup, runs: usize) {
+    let seed_dir = std::env::temp_dir().join(format!("serve-figures-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&seed_dir).expect("temp dir");
+    let seed = seed_dir.join("prow.db");
+    seed_store(&seed);
+    let seed_size = std::fs::metadata(&seed).map(|m| m.len()).unwrap_or(0);
+    const PAGE_QUERY: &str = "/prowjobs.js?omit=annotations,labels,decoration_config,pod_spec";
+    let mut startups = Vec::new();
+    let mut figures: [Vec<f64>; 6] = Default::default();
+    let mut sizes = (0, 0);
+    let mut rss = Vec::new();
+    let mut peak = Vec::new();
+    for _ in 0..runs {
+        let data = std::env::temp_dir().join(format!(
+            "serve-figures-{}-{}",
+            std::process::id(),
+            free_port()
+        ));
+        std::fs::create_dir_all(data.join("data")).expect("temp dir");
+        std::fs::copy(&seed, data.join("data/prow.db")).expect("seed copied");
+        let port = free_port();
+        let started = Instant::now();
+        let mut child = spawn(prow, setup, &data, port);
+        let deadline = started + Duration::from_secs(60);
+        while !ready(port) {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{STORED_JOBS} stored jobs: prow serve was not ready within 60 s");
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("{STORED_JOBS} stored jobs: prow serve exited with {status}");
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        startups.push(started.elapsed().as_secs_f64() * 1000.0);
+        let (cold_first, cold_last, size) = timed_get(port, "/prowjobs.js");
+        sizes.0 = size;
+        figures[0].push(cold_first);
+        figures[1].push(cold_last);
+        let mut warm_first = Vec::new();
+        let mut warm_last = Vec::new();
+        for _ in 0..5 {
+            let (first, last, _) = timed_get(port, "/prowjobs.js");
+            warm_first.push(first);
+            warm_last.push(last);
+        }
+        figures[2].push(median(warm_first));
+        figures[3].push(median(warm_last));
+        let (page_first, page_last, size) = timed_get(port, PAGE_QUERY);
+        sizes.1 = size;
+        figures[4].push(page_first);
+        figures[5].push(page_last);
+        rss.push(rss_mb(child.id()));
+        peak.push(peak_rss_mb(child.id()));
+        let _ = child.kill();
+        let _ = child.wait();
+        let _ = std::fs::remove_dir_all(&data);
+    }
+    let _ = std::fs::remove_dir_all(&seed_dir);
+    let [
+        cold_first,
+        cold_last,
+        warm_first,
+        warm_last,
+        page_first,
+        page_last,
+    ] = figures.map(median);
+    println!(
+        "{} with {STORED_JOBS} stored jobs ({:.1} MB store): start-up to ready median {:.0} ms; \
+         /prowjobs.js ({:.1} MB) first request: first byte {cold_first:.1} ms, last \
+         {cold_last:.1} ms; next requests: first byte {warm_first:.2} ms, last {warm_last:.1} ms; \
+         {PAGE_QUERY} ({:.1} MB) first request: first byte {page_first:.1} ms, last \
+         {page_last:.1} ms; RSS after {:.1} MB, peak {:.1} MB ({runs} runs, medians)",
+        setup.name,
+        seed_size as f64 / 1e6,
+        median(startups),
+        sizes.0 as f64 / 1e6,
+        sizes.1 as f64 / 1e6,
+        median(rss),
+        median(peak),
+    );
 }

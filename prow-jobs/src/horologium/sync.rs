@@ -29,7 +29,7 @@ use crate::clock::Clock;
 use crate::controller::{Controller, Pass, PassError, Wake, error_chain};
 use crate::pjutil::{new_prowjob, periodic_spec};
 use crate::sinker::latest_periodics;
-use crate::store::{JobStore, ListParams, StoreError};
+use crate::store::{JobStore, ListParams, StoreError, Write};
 
 /// How often horologium looks at the periodics when `horologium.tick_interval` is unset.
 pub const DEFAULT_TICK_INTERVAL: Duration = Duration::from_secs(60);
@@ -206,6 +206,7 @@ pub async fn sync_once(
         now,
         ..SyncReport::default()
     };
+    let mut due = Vec::new();
     for periodic in periodics {
         let previous = latest.get(periodic.name.as_str()).copied();
         let trigger = match plan(periodic, previous, first_seen, now) {
@@ -234,14 +235,24 @@ pub async fn sync_once(
             labels.insert(RE_RUN.to_owned(), attempt.to_string());
         }
         let job = new_prowjob(spec, &labels, &periodic.annotations, Time(now));
-        match store.create(job).await {
+        due.push((periodic.name.clone(), trigger, Write::Create(job)));
+    }
+    // Every due run in one batch: a pass that starts hundreds of periodics at once (a
+    // restart, a new configuration) writes them in one transaction.
+    let (runs, writes): (Vec<_>, Vec<_>) = due
+        .into_iter()
+        .map(|(periodic, trigger, write)| ((periodic, trigger), write))
+        .unzip();
+    let results = store.write_all(writes).await;
+    for ((periodic, trigger), result) in runs.into_iter().zip(results) {
+        match result {
             Ok(stored) => report.created.push(Created {
-                periodic: periodic.name.clone(),
+                periodic,
                 prowjob: stored.metadata.name.unwrap_or_default(),
                 trigger,
             }),
             Err(source) => report.errors.push(SyncError::Create {
-                job: periodic.name.clone(),
+                job: periodic,
                 source,
             }),
         }

@@ -316,6 +316,8 @@ impl JobStore for KubeStore {
             .await
             .map_err(|e| self.backend("list", "", e))?
             .items;
+        // The API server cannot select on `status.state` for a custom resource.
+        jobs.retain(|j| params.matches(j));
         jobs.sort_by(|a, b| a.name().cmp(b.name()));
         Ok(jobs)
     }

@@ -9,8 +9,10 @@
 mod selector;
 mod sqlite;
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
-use prow_core::ProwJob;
+use prow_core::{ProwJob, ProwJobState};
 use tokio::sync::broadcast;
 
 pub use selector::{
@@ -30,6 +32,10 @@ const RESOURCE: &str = "prowjobs.prow.k8s.io";
 pub struct ListParams {
     /// Only jobs whose labels match; `None` lists every job.
     pub label_selector: Option<Selector>,
+    /// Only jobs whose `status.state` is one of these (a job without a status has none);
+    /// empty lists jobs in any state. The SQLite store answers through an index; a store
+    /// over the Kubernetes API filters what the API server returns.
+    pub states: Vec<ProwJobState>,
 }
 
 impl ListParams {
@@ -37,12 +43,57 @@ impl ListParams {
     pub fn labels(selector: Selector) -> Self {
         ListParams {
             label_selector: Some(selector),
+            states: Vec::new(),
+        }
+    }
+
+    /// These parameters, listing only jobs in one of `states`.
+    pub fn in_states(mut self, states: &[ProwJobState]) -> Self {
+        self.states = states.to_vec();
+        self
+    }
+
+    /// Whether `job` is one these parameters list.
+    pub fn matches(&self, job: &ProwJob) -> bool {
+        if !self.states.is_empty() {
+            let Some(status) = &job.status else {
+                return false;
+            };
+            if !self.states.contains(&status.state) {
+                return false;
+            }
+        }
+        match &self.label_selector {
+            Some(selector) => {
+                let empty = BTreeMap::new();
+                selector.matches(job.metadata.labels.as_ref().unwrap_or(&empty))
+            }
+            None => true,
         }
     }
 
     /// Lists jobs matching the selector written as `selector` (Kubernetes syntax).
     pub fn parse_labels(selector: &str) -> Result<Self, SelectorError> {
         Ok(Self::labels(selector.parse()?))
+    }
+}
+
+/// One write of a batch given to [`JobStore::write_all`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Write {
+    /// Create the job, as [`JobStore::create`].
+    Create(ProwJob),
+    /// Replace the stored job, as [`JobStore::update`].
+    Update(ProwJob),
+}
+
+impl Write {
+    /// The job the write is about.
+    pub fn job(&self) -> &ProwJob {
+        match self {
+            Write::Create(j) | Write::Update(j) => j,
+        }
     }
 }
 
@@ -186,6 +237,31 @@ pub trait JobStore: Send + Sync {
         name: &str,
         resource_version: Option<&str>,
     ) -> Result<ProwJob, StoreError>;
+
+    /// Carries out `writes` in order, each exactly as [`create`](Self::create) or
+    /// [`update`](Self::update) would, and returns each one's result in the same order: one
+    /// write refused (a conflict, an existing job, an invalid job) leaves the others to
+    /// proceed, and watchers see one event per stored write, in order. A store may commit the
+    /// whole batch at once (the SQLite store does, in one transaction); then a failure of the
+    /// storage itself fails every write of the batch and stores none. The default writes one
+    /// at a time.
+    async fn write_all(&self, writes: Vec<Write>) -> Vec<Result<ProwJob, StoreError>> {
+        let mut results = Vec::with_capacity(writes.len());
+        for write in writes {
+            results.push(match write {
+                Write::Create(job) => self.create(job).await,
+                Write::Update(job) => self.update(job).await,
+            });
+        }
+        results
+    }
+
+    /// A number that changes whenever the store's jobs change (made by this process or any
+    /// other), when the store can tell cheaply; `None` when it cannot. Readers that cache what
+    /// they built from a list (deck's `/prowjobs.js`) rebuild when it moves.
+    async fn version(&self) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
 
     /// Every change committed from now on, in commit order. A receiver that falls behind
     /// gets `RecvError::Lagged` and should list again.

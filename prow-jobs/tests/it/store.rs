@@ -489,7 +489,7 @@ async fn newer_schema_is_refused_untouched() {
             .unwrap();
     }
     let message = check_refused(&path).await;
-    insta::assert_snapshot!(message, @"job store [file]: schema version 3 is newer than this program knows (2); refusing to open it, use a newer prow-rs");
+    insta::assert_snapshot!(message, @"job store [file]: schema version 4 is newer than this program knows (3); refusing to open it, use a newer prow-rs");
 }
 
 #[tokio::test]
@@ -544,21 +544,29 @@ async fn upstream_prowjob_round_trips_byte_for_byte() {
     assert_eq!(names(&store.list(&params).await.unwrap()), ["test-job2"]);
 }
 
+/// An in-memory store of 50 periodics of one org.
+async fn fifty_periodics() -> SqliteStore {
+    let store = SqliteStore::in_memory().unwrap();
+    let writes = (0..50)
+        .map(|i| {
+            prow_jobs::store::Write::Create(job(&format!("job-{i}"), "kubernetes", "periodic"))
+        })
+        .collect();
+    for result in store.write_all(writes).await {
+        result.unwrap();
+    }
+    store
+}
+
 #[tokio::test]
 async fn label_selectors_use_the_index() {
-    let store = SqliteStore::in_memory().unwrap();
-    for i in 0..50 {
-        store
-            .create(job(&format!("job-{i}"), "kubernetes", "periodic"))
-            .await
-            .unwrap();
-    }
+    let store = fifty_periodics().await;
     let params =
         ListParams::parse_labels("prow.k8s.io/type=presubmit,prow.k8s.io/refs.org=kubernetes")
             .unwrap();
     let plan = store.list_query_plan(&params).await.unwrap().join("\n");
     assert!(
-        plan.contains("prowjob_labels_by_key_value"),
+        plan.contains("SEARCH prowjob_labels USING PRIMARY KEY (key=? AND value=?)"),
         "the label index is not used:\n{plan}"
     );
     assert!(
@@ -797,28 +805,496 @@ fn only_a_full_or_unavailable_store_is_worth_retrying() {
     );
 }
 
+/// The tables as schema versions 1 and 2 made them: jobs as JSON text in a WITHOUT ROWID
+/// table (version 2 added the heartbeat).
+const OLD_TABLES: &str = "
+    CREATE TABLE prowjobs (
+        name TEXT PRIMARY KEY NOT NULL,
+        resource_version INTEGER NOT NULL,
+        body TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE prowjob_labels (
+        name TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (name, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX prowjob_labels_by_key_value ON prowjob_labels (key, value, name);
+    CREATE TABLE revision (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        value INTEGER NOT NULL
+    );";
+
+/// A file as schema `version` (1 or 2) wrote it, by raw SQL: `jobs` stored as JSON text with
+/// versions 1, 2, ... and their labels, the revision counter at the last.
+fn write_old_file(path: &Path, version: i64, jobs: &[ProwJob]) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(OLD_TABLES).unwrap();
+    if version >= 2 {
+        conn.execute_batch(
+            "CREATE TABLE heartbeat (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);",
+        )
+        .unwrap();
+    }
+    for (i, job) in jobs.iter().enumerate() {
+        let name = job.metadata.name.clone().unwrap();
+        conn.execute(
+            "INSERT INTO prowjobs (name, resource_version, body) VALUES (?1, ?2, ?3)",
+            rusqlite::params![name, i as i64 + 1, serde_json::to_string(job).unwrap()],
+        )
+        .unwrap();
+        for (key, value) in job.metadata.labels.iter().flatten() {
+            conn.execute(
+                "INSERT INTO prowjob_labels (name, key, value) VALUES (?1, ?2, ?3)",
+                rusqlite::params![name, key, value],
+            )
+            .unwrap();
+        }
+    }
+    conn.execute(
+        "INSERT INTO revision (id, value) VALUES (1, ?1)",
+        [jobs.len() as i64],
+    )
+    .unwrap();
+    conn.pragma_update(None, "user_version", version).unwrap();
+}
+
+/// Jobs as an older prow-rs stored them: `a` pending, `b` without a status, `c` finished.
+fn old_jobs() -> Vec<ProwJob> {
+    let mut jobs = vec![
+        job("a", "kubernetes", "periodic"),
+        job("b", "kubernetes", "presubmit"),
+        job("c", "istio", "periodic"),
+    ];
+    for (i, job) in jobs.iter_mut().enumerate() {
+        job.metadata.namespace = Some("default".to_owned());
+        job.metadata.uid = Some(format!("uid-{i}"));
+        job.metadata.resource_version = Some((i + 1).to_string());
+    }
+    jobs[0].status = Some(prow_core::ProwJobStatus {
+        state: prow_core::ProwJobState::Pending,
+        ..Default::default()
+    });
+    jobs[2].status = Some(prow_core::ProwJobStatus {
+        state: prow_core::ProwJobState::Success,
+        description: "Job succeeded.".to_owned(),
+        ..Default::default()
+    });
+    jobs
+}
+
+fn user_version(path: &Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .unwrap()
+}
+
+/// SQLite's type of each stored body, by job name.
+fn body_types(path: &Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name, typeof(body) FROM prowjobs ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 #[tokio::test]
-async fn a_version_1_file_gains_the_heartbeat_and_keeps_its_jobs() {
+async fn files_of_schema_1_and_2_keep_every_job_and_gain_the_new_tables() {
+    for old_version in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("prow.db");
+        let old = old_jobs();
+        write_old_file(&path, old_version, &old);
+
+        let store = SqliteStore::open(&path).await.unwrap();
+        // Every job reads back exactly as it was written, versions included.
+        assert_eq!(store.list(&ListParams::default()).await.unwrap(), old);
+        assert_eq!(store.get("c").await.unwrap().as_ref(), Some(&old[2]));
+        // The states were read out of the old JSON into the new index.
+        let pending = ListParams::default().in_states(&[prow_core::ProwJobState::Pending]);
+        assert_eq!(names(&store.list(&pending).await.unwrap()), ["a"]);
+        let finished = ListParams::default().in_states(&[prow_core::ProwJobState::Success]);
+        assert_eq!(names(&store.list(&finished).await.unwrap()), ["c"]);
+        let kubernetes = ListParams::parse_labels("prow.k8s.io/refs.org=kubernetes").unwrap();
+        assert_eq!(names(&store.list(&kubernetes).await.unwrap()), ["a", "b"]);
+        store.ready().await.expect("the probe's table is there");
+        // Old rows keep their text until they are written again.
+        assert_eq!(
+            body_types(&path),
+            [("a", "text"), ("b", "text"), ("c", "text")]
+                .map(|(n, t)| (n.to_owned(), t.to_owned()))
+        );
+
+        // Writing goes on from the old versions; a rewritten row is packed.
+        let mut a = old[0].clone();
+        a.status.as_mut().unwrap().description = "Job triggered.".to_owned();
+        let a = store.update(a).await.unwrap();
+        assert_eq!(version(&a), "4");
+        assert_eq!(a.metadata.uid.as_deref(), Some("uid-0"));
+        let d = store
+            .create(job("d", "kubernetes", "periodic"))
+            .await
+            .unwrap();
+        assert_eq!(version(&d), "5");
+        assert!(matches!(
+            store.update(old[1].clone()).await,
+            Ok(ref b) if version(b) == "6"
+        ));
+        drop(store);
+        assert_eq!(
+            body_types(&path),
+            [("a", "blob"), ("b", "blob"), ("c", "text"), ("d", "blob")]
+                .map(|(n, t)| (n.to_owned(), t.to_owned()))
+        );
+        assert_eq!(user_version(&path), SCHEMA_VERSION);
+        assert_eq!(SCHEMA_VERSION, 3);
+
+        // And everything reads back after reopening.
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(
+            names(&store.list(&ListParams::default()).await.unwrap()),
+            ["a", "b", "c", "d"]
+        );
+        assert_eq!(store.get("a").await.unwrap(), Some(a));
+        assert_eq!(store.get("c").await.unwrap().as_ref(), Some(&old[2]));
+        // Deleting a job written by the old version takes its label rows with it.
+        store.delete("c", None).await.unwrap();
+        let istio = ListParams::parse_labels("prow.k8s.io/refs.org=istio").unwrap();
+        assert!(store.list(&istio).await.unwrap().is_empty());
+        drop(store);
+        let rows: i64 = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT count(*) FROM prowjob_labels WHERE name = 'c'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(rows, 0);
+    }
+}
+
+#[tokio::test]
+async fn a_stored_upstream_prowjob_is_packed_well_under_its_json() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../prow-core/tests/data/prowjob/upstream/valid_prowjob.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("failed to read {}: {e}", path.display()));
+    let mut original = prow_core::prowjob_from_yaml(&text).unwrap().value;
+    original.metadata.resource_version = None;
     let (_dir, path, store) = temp_store().await;
-    let created = store
+    let created = store.create(original).await.unwrap();
+    let json = serde_json::to_vec(&created).unwrap().len();
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let stored: i64 = conn
+        .query_row("SELECT length(body) FROM prowjobs", [], |row| row.get(0))
+        .unwrap();
+    let stored = usize::try_from(stored).unwrap();
+    assert!(
+        stored * 2 < json,
+        "the body takes {stored} bytes for {json} bytes of JSON"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_body_format_is_an_error_naming_the_job() {
+    let (_dir, path, store) = temp_store().await;
+    store
         .create(job("a", "kubernetes", "periodic"))
         .await
         .unwrap();
-    drop(store);
-    // A file as version 1 wrote it: the same tables but the heartbeat.
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("DROP TABLE heartbeat; PRAGMA user_version = 1;")
+        conn.execute("UPDATE prowjobs SET body = x'09ff' WHERE name = 'a'", [])
             .unwrap();
     }
-    let store = SqliteStore::open(&path).await.unwrap();
-    assert_eq!(store.get("a").await.unwrap(), Some(created));
-    store.ready().await.expect("the probe's table is there");
-    drop(store);
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    let version: i64 = conn
-        .pragma_query_value(None, "user_version", |row| row.get(0))
+    let err = store.get("a").await.unwrap_err();
+    let chain = prow_jobs::controller::error_chain(&err);
+    assert!(
+        chain.contains("stored prowjob \"a\" is not readable")
+            && chain.contains("unknown body format 9"),
+        "{chain}"
+    );
+}
+
+#[tokio::test]
+async fn plank_s_states_use_the_state_index() {
+    let store = fifty_periodics().await;
+    let params = ListParams::default().in_states(&[
+        prow_core::ProwJobState::Triggered,
+        prow_core::ProwJobState::Pending,
+        prow_core::ProwJobState::Aborted,
+    ]);
+    let plan = store.list_query_plan(&params).await.unwrap().join("\n");
+    assert!(
+        plan.contains("prowjobs_by_state"),
+        "the state index is not used:\n{plan}"
+    );
+    assert!(
+        !plan.contains("SCAN prowjobs"),
+        "every job is read:\n{plan}"
+    );
+    // With a label selector as well, one of the two indexes narrows the rows.
+    let both = ListParams::parse_labels("prow.k8s.io/type=presubmit")
+        .unwrap()
+        .in_states(&[prow_core::ProwJobState::Pending]);
+    let plan = store.list_query_plan(&both).await.unwrap().join("\n");
+    assert!(
+        !plan.contains("SCAN prowjobs"),
+        "every job is read:\n{plan}"
+    );
+}
+
+/// `job` with `status.state` set to `state`.
+fn in_state(mut job: ProwJob, state: prow_core::ProwJobState) -> ProwJob {
+    job.status.get_or_insert_default().state = state;
+    job
+}
+
+#[tokio::test]
+async fn lists_by_state_and_labels_together() {
+    use prow_core::ProwJobState::{Aborted, Pending, Success, Triggered};
+    let store = SqliteStore::in_memory().unwrap();
+    store
+        .create(job("none", "kubernetes", "periodic"))
+        .await
         .unwrap();
-    assert_eq!(version, SCHEMA_VERSION);
-    assert_eq!(SCHEMA_VERSION, 2);
+    for (name, org, state) in [
+        ("t", "kubernetes", Triggered),
+        ("p", "kubernetes", Pending),
+        ("p2", "istio", Pending),
+        ("s", "kubernetes", Success),
+    ] {
+        store
+            .create(in_state(job(name, org, "periodic"), state))
+            .await
+            .unwrap();
+    }
+    let list = |params: ListParams| {
+        let store = store.clone();
+        async move { names(&store.list(&params).await.unwrap()) }
+    };
+    assert_eq!(
+        list(ListParams::default().in_states(&[Pending])).await,
+        ["p", "p2"]
+    );
+    assert_eq!(
+        list(ListParams::default().in_states(&[Triggered, Pending, Aborted])).await,
+        ["p", "p2", "t"]
+    );
+    let kubernetes = ListParams::parse_labels("prow.k8s.io/refs.org=kubernetes").unwrap();
+    assert_eq!(list(kubernetes.clone().in_states(&[Pending])).await, ["p"]);
+    // A job without a status is in no state; no states lists every job.
+    assert_eq!(list(kubernetes).await, ["none", "p", "s", "t"]);
+    // An update moves the job between states.
+    let mut p = store.get("p").await.unwrap().unwrap();
+    p.status.as_mut().unwrap().state = Success;
+    store.update(p).await.unwrap();
+    assert_eq!(
+        list(ListParams::default().in_states(&[Success])).await,
+        ["p", "s"]
+    );
+}
+
+/// What a batch or a run of single writes did: each result (the stored job's name and
+/// version, or the error's kind) and each watch event (kind, name and version).
+async fn outcome_of(
+    store: &SqliteStore,
+    results: Vec<Result<ProwJob, StoreError>>,
+    events: &mut tokio::sync::broadcast::Receiver<WatchEvent>,
+) -> (Vec<String>, Vec<String>) {
+    let results = results
+        .into_iter()
+        .map(|r| match r {
+            Ok(job) => format!("ok {} {}", job.name(), version(&job)),
+            Err(StoreError::AlreadyExists { name }) => format!("exists {name}"),
+            Err(StoreError::Conflict {
+                name,
+                expected,
+                actual,
+            }) => format!("conflict {name} {expected} {actual}"),
+            Err(StoreError::Invalid { name, .. }) => format!("invalid {name}"),
+            Err(e) => format!("err {e}"),
+        })
+        .collect();
+    let mut seen = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        let kind = match &event {
+            WatchEvent::Added(_) => "added",
+            WatchEvent::Modified(_) => "modified",
+            WatchEvent::Deleted(_) => "deleted",
+            _ => "other",
+        };
+        seen.push(format!(
+            "{kind} {} {}",
+            event.job().name(),
+            version(event.job())
+        ));
+    }
+    let _ = store;
+    (results, seen)
+}
+
+/// The writes of one batch: creates, a duplicate, a stale update, an invalid job, an update
+/// of a job created earlier in the same batch, and an update of a stored job.
+fn mixed_writes(stored: &ProwJob) -> Vec<prow_jobs::store::Write> {
+    use prow_jobs::store::Write;
+    let mut stale = stored.clone();
+    stale.metadata.resource_version = Some("1000".to_owned());
+    let mut fresh = stored.clone();
+    fresh.status.get_or_insert_default().state = prow_core::ProwJobState::Pending;
+    let mut later = job("new-1", "kubernetes", "periodic");
+    // The version the batch's first create gets: the stored job's plus one.
+    let next: i64 = version(stored).parse::<i64>().unwrap() + 1;
+    later.metadata.resource_version = Some(next.to_string());
+    later.status.get_or_insert_default().state = prow_core::ProwJobState::Pending;
+    vec![
+        Write::Create(job("new-1", "kubernetes", "periodic")),
+        Write::Create(job("new-1", "kubernetes", "periodic")),
+        Write::Update(stale),
+        Write::Create(job("Not_A_Name", "kubernetes", "periodic")),
+        Write::Update(later),
+        Write::Update(fresh),
+        Write::Create(job("new-2", "istio", "presubmit")),
+    ]
+}
+
+#[tokio::test]
+async fn a_batch_does_what_the_same_writes_one_at_a_time_do() {
+    use prow_jobs::store::Write;
+    let batched = SqliteStore::in_memory().unwrap();
+    let single = SqliteStore::in_memory().unwrap();
+    let mut outcomes = Vec::new();
+    for (store, batch) in [(&batched, true), (&single, false)] {
+        let stored = store
+            .create(job("old", "kubernetes", "periodic"))
+            .await
+            .unwrap();
+        let mut events = store.watch();
+        let writes = mixed_writes(&stored);
+        let results = if batch {
+            store.write_all(writes).await
+        } else {
+            let mut results = Vec::new();
+            for write in writes {
+                results.push(match write {
+                    Write::Create(job) => store.create(job).await,
+                    Write::Update(job) => store.update(job).await,
+                    _ => unreachable!("only creates and updates"),
+                });
+            }
+            results
+        };
+        outcomes.push(outcome_of(store, results, &mut events).await);
+    }
+    assert_eq!(outcomes[0], outcomes[1]);
+    let (results, events) = &outcomes[0];
+    insta::assert_snapshot!(results.join("\n"), @r"
+    ok new-1 2
+    exists new-1
+    conflict old 1000 1
+    invalid Not_A_Name
+    ok new-1 3
+    ok old 4
+    ok new-2 5
+    ");
+    insta::assert_snapshot!(events.join("\n"), @r"
+    added new-1 2
+    modified new-1 3
+    modified old 4
+    added new-2 5
+    ");
+    // Both stores hold the same jobs.
+    let all = |s: &SqliteStore| {
+        let s = s.clone();
+        async move {
+            s.list(&ListParams::default())
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|j| (j.metadata.name, j.metadata.resource_version, j.status))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(all(&batched).await, all(&single).await);
+}
+
+#[tokio::test]
+async fn a_batch_that_does_not_fit_stores_nothing_and_fails_every_write() {
+    use prow_jobs::store::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prow.db");
+    let store = SqliteStore::open_with(&path, SqliteOptions::default().max_pages(16))
+        .await
+        .unwrap();
+    store
+        .create(job("first", "kubernetes", "periodic"))
+        .await
+        .unwrap();
+    let before = store.version().await.unwrap();
+    let mut events = store.watch();
+    let writes: Vec<Write> = (0..2000)
+        .map(|i| Write::Create(job(&format!("job-{i}"), "kubernetes", "periodic")))
+        .chain([Write::Create(job("first", "kubernetes", "periodic"))])
+        .collect();
+    let results = store.write_all(writes).await;
+    assert_eq!(results.len(), 2001);
+    for result in &results {
+        match result {
+            Err(e @ StoreError::Full { .. }) => assert!(e.is_transient()),
+            other => panic!("every write fails with the store full: {other:?}"),
+        }
+    }
+    assert!(
+        results[1]
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains("another write of the batch failed, none was stored"),
+        "{:?}",
+        results[1]
+    );
+    assert_eq!(store.version().await.unwrap(), before);
+    assert_eq!(
+        names(&store.list(&ListParams::default()).await.unwrap()),
+        ["first"]
+    );
+    assert!(
+        events.try_recv().is_err(),
+        "no event for a batch not stored"
+    );
+    assert!(
+        store.ready().await.is_err(),
+        "not ready after the failed batch"
+    );
+}
+
+#[tokio::test]
+async fn the_version_moves_with_every_write_from_any_handle() {
+    let (_dir, path, store) = temp_store().await;
+    let other = SqliteStore::open(&path).await.unwrap();
+    let start = store
+        .version()
+        .await
+        .unwrap()
+        .expect("sqlite has a version");
+    let created = other
+        .create(job("a", "kubernetes", "periodic"))
+        .await
+        .unwrap();
+    let after_create = store.version().await.unwrap().unwrap();
+    assert!(after_create > start);
+    // Reads and refused writes leave it.
+    store.list(&ListParams::default()).await.unwrap();
+    let mut stale = created.clone();
+    stale.metadata.resource_version = Some("999".to_owned());
+    assert!(store.update(stale).await.is_err());
+    assert_eq!(store.version().await.unwrap().unwrap(), after_create);
+    store.delete("a", None).await.unwrap();
+    assert!(other.version().await.unwrap().unwrap() > after_create);
 }

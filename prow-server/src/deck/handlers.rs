@@ -115,12 +115,37 @@ pub(super) fn json(value: &impl Serialize) -> Response {
     }
 }
 
+/// `/prowjobs.js`: built once per store version and request (filters, omitted fields and
+/// hidden repos), then served from [`Deck::prowjobs_bodies`] until the store changes. A store
+/// that cannot tell its version gets a fresh body every time.
 async fn prowjobs(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
+    let param = |k: &str| query.get(k).map_or("", String::as_str);
+    let hidden = deck.config.current().config.prow.deck.hidden_repos.clone();
+    let key = format!(
+        "{:?}",
+        (
+            param("org"),
+            param("repo"),
+            param("owner"),
+            param("omit"),
+            &hidden
+        )
+    );
+    let version = deck.store.version().await.ok().flatten();
+    let cache = &deck.prowjobs_bodies;
+    let cached = |cache: &super::listing::BodyCache| version.and_then(|v| cache.get(v, &key));
+    if let Some(body) = cached(cache) {
+        return json_body(body);
+    }
+    // One request builds; the others wait for its body.
+    let _building = cache.building.lock().await;
+    if let Some(body) = cached(cache) {
+        return json_body(body);
+    }
     let all = match visible_jobs(&deck).await {
         Ok(all) => all,
         Err(response) => return response,
     };
-    let param = |k: &str| query.get(k).map_or("", String::as_str);
     let omit = param("omit");
     let items: Vec<ProwJob> = all
         .into_iter()
@@ -130,7 +155,28 @@ async fn prowjobs(State(deck): State<Arc<Deck>>, Query(query): Params) -> Respon
             j
         })
         .collect();
-    json(&serde_json::json!({ "items": items }))
+    #[derive(Serialize)]
+    struct Items<'a> {
+        items: &'a [ProwJob],
+    }
+    let body = match serde_json::to_vec(&Items { items: &items }) {
+        Ok(body) => axum::body::Bytes::from(body),
+        Err(e) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("encode JSON: {e}"),
+            );
+        }
+    };
+    drop(items);
+    if let Some(version) = version {
+        cache.put(version, key, body.clone());
+    }
+    json_body(body)
+}
+
+fn json_body(body: axum::body::Bytes) -> Response {
+    no_cache(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 async fn job_list(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {

@@ -28,6 +28,7 @@ pub mod history;
 pub(crate) mod html;
 pub mod jobs;
 pub mod junit;
+mod listing;
 mod login;
 pub mod oauth;
 pub mod rerun;
@@ -69,6 +70,9 @@ pub struct Deck {
     external_help_deadline: std::time::Duration,
     /// Buckets opened so far, by `provider://bucket`.
     readers: Arc<std::sync::Mutex<BTreeMap<String, Arc<dyn ArtifactReader>>>>,
+    /// `/prowjobs.js` bodies by store version, so that 10,000 jobs are read and written as
+    /// JSON once per change rather than once per request.
+    prowjobs_bodies: Arc<listing::BodyCache>,
 }
 
 impl std::fmt::Debug for Deck {
@@ -99,6 +103,7 @@ impl Deck {
             gcs_credentials_file: String::new(),
             s3_credentials_file: String::new(),
             readers: Arc::default(),
+            prowjobs_bodies: Arc::default(),
             login: None,
             pod_logs: BTreeMap::new(),
             http: reqwest::Client::new(),

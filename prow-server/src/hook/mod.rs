@@ -37,7 +37,7 @@ use prow_github::events::Event;
 use prow_github::webhook::{ACCEPTED, MAX_PAYLOAD_BYTES, Rejection};
 use prow_github::{HmacSecrets, check_headers, verify_and_parse};
 use prow_jobs::config::ConfigHandle;
-use prow_jobs::store::{JobStore, StoreError};
+use prow_jobs::store::{JobStore, StoreError, Write};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
@@ -617,7 +617,9 @@ async fn run_plugin(
     };
     let mut failed = false;
     let mut store_failed = false;
-    for action in &actions {
+    let mut next = 0;
+    while next < actions.len() {
+        let action = &actions[next];
         if let plugins::Action::Recheck {
             after,
             plugin,
@@ -625,13 +627,31 @@ async fn run_plugin(
         } = action
         {
             schedule_recheck(shared, *after, plugin, again, delivery);
+            next += 1;
             continue;
         }
         if shared.options.dry_run {
             tracing::info!(plugin = plugin_name, "dry run: would {}", action.describe());
+            next += 1;
             continue;
         }
-        if let Err(e) = execute_with_retries(shared, action).await {
+        // Consecutive job creations (trigger's jobs for one pull request) are stored in one
+        // batch.
+        let creations = actions[next..]
+            .iter()
+            .take_while(|a| matches!(a, plugins::Action::CreateProwJob(_)))
+            .count();
+        let errors = if creations > 1 {
+            create_all_with_retries(shared, &actions[next..next + creations]).await
+        } else {
+            execute_with_retries(shared, action, 1)
+                .await
+                .err()
+                .into_iter()
+                .collect()
+        };
+        next += creations.max(1);
+        for e in errors {
             let line = prow_jobs::controller::error_chain(&e);
             tracing::error!(plugin = plugin_name, error = %line, "plugin {plugin_name}: {line}");
             store_failed |= matches!(e, plugins::ActionError::Store { .. });
@@ -662,8 +682,9 @@ const STORE_RETRY_BASE: Duration = Duration::from_millis(100);
 async fn execute_with_retries(
     shared: &Shared,
     action: &plugins::Action,
+    first_attempt: u32,
 ) -> Result<(), plugins::ActionError> {
-    let mut attempt = 1;
+    let mut attempt = first_attempt;
     loop {
         let result = plugins::execute(
             action,
@@ -685,6 +706,41 @@ async fn execute_with_retries(
         tokio::time::sleep(wait).await;
         attempt += 1;
     }
+}
+
+/// Stores the jobs of `creations` (each a [`plugins::Action::CreateProwJob`]) in one batch; a
+/// job whose write failed for a reason that may pass is retried alone, as
+/// [`execute_with_retries`] retries, after the first wait. The errors of the jobs not stored.
+async fn create_all_with_retries(
+    shared: &Shared,
+    creations: &[plugins::Action],
+) -> Vec<plugins::ActionError> {
+    let writes = creations
+        .iter()
+        .filter_map(|a| match a {
+            plugins::Action::CreateProwJob(job) => Some(Write::Create((**job).clone())),
+            _ => None,
+        })
+        .collect();
+    let results = shared.deps.store.write_all(writes).await;
+    let mut errors = Vec::new();
+    for (action, result) in creations.iter().zip(results) {
+        match result {
+            Ok(_) => {}
+            Err(source) if source.is_transient() => {
+                tracing::warn!(error = %source, "{}: store failed, retrying in {STORE_RETRY_BASE:?}", action.describe());
+                tokio::time::sleep(STORE_RETRY_BASE).await;
+                if let Err(e) = execute_with_retries(shared, action, 2).await {
+                    errors.push(e);
+                }
+            }
+            Err(source) => errors.push(plugins::ActionError::Store {
+                action: action.describe(),
+                source,
+            }),
+        }
+    }
+    errors
 }
 
 /// Runs `plugin` on `event` again after `after` in a task of its own, with the configuration

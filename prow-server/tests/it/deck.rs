@@ -1126,3 +1126,152 @@ fn command_help_keeps_formatting_and_links_and_drops_anything_that_runs() {
     );
     assert_eq!(clean["AllRepos"], json!(["org"]));
 }
+
+/// A store that counts its lists, and may hide its version (as a store that cannot tell it).
+struct CountingStore {
+    inner: SqliteStore,
+    lists: std::sync::atomic::AtomicUsize,
+    versioned: bool,
+}
+
+#[async_trait::async_trait]
+impl JobStore for CountingStore {
+    fn namespace(&self) -> &str {
+        self.inner.namespace()
+    }
+    async fn create(&self, job: ProwJob) -> Result<ProwJob, prow_jobs::store::StoreError> {
+        self.inner.create(job).await
+    }
+    async fn get(&self, name: &str) -> Result<Option<ProwJob>, prow_jobs::store::StoreError> {
+        self.inner.get(name).await
+    }
+    async fn list(
+        &self,
+        params: &prow_jobs::store::ListParams,
+    ) -> Result<Vec<ProwJob>, prow_jobs::store::StoreError> {
+        self.lists.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.list(params).await
+    }
+    async fn update(&self, job: ProwJob) -> Result<ProwJob, prow_jobs::store::StoreError> {
+        self.inner.update(job).await
+    }
+    async fn delete(
+        &self,
+        name: &str,
+        resource_version: Option<&str>,
+    ) -> Result<ProwJob, prow_jobs::store::StoreError> {
+        self.inner.delete(name, resource_version).await
+    }
+    fn watch(&self) -> tokio::sync::broadcast::Receiver<prow_jobs::store::WatchEvent> {
+        self.inner.watch()
+    }
+    async fn ready(&self) -> Result<(), prow_jobs::store::StoreError> {
+        self.inner.ready().await
+    }
+    async fn version(&self) -> Result<Option<u64>, prow_jobs::store::StoreError> {
+        if self.versioned {
+            self.inner.version().await
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+fn simple_job(name: &str, org: &str) -> ProwJob {
+    serde_json::from_value(json!({
+        "apiVersion": "prow.k8s.io/v1", "kind": "ProwJob",
+        "metadata": {"name": name},
+        "spec": {"type": "periodic", "job": name, "agent": "kubernetes",
+                 "extra_refs": [{"org": org, "repo": "widgets", "base_ref": "main"}]},
+        "status": {"state": "triggered"},
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn prowjobs_js_is_built_once_per_store_change_from_any_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("prow.db");
+    let counting = Arc::new(CountingStore {
+        inner: SqliteStore::open(&path).await.unwrap(),
+        lists: Default::default(),
+        versioned: true,
+    });
+    counting.create(simple_job("first", "acme")).await.unwrap();
+    // Another process writing the same file.
+    let other = SqliteStore::open(&path).await.unwrap();
+    let deck = Deck::new(counting.clone(), support::hook_config(CONFIG, PLUGINS));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, deck.router()).await });
+    let http = reqwest::Client::new();
+    let get = |query: &'static str| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let body = http
+                .get(format!("{url}/prowjobs.js{query}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let mut got = names(&serde_json::from_str(&body).unwrap());
+            got.sort();
+            got
+        }
+    };
+    let lists = || counting.lists.load(std::sync::atomic::Ordering::SeqCst);
+
+    assert_eq!(get("").await, ["first"]);
+    assert_eq!(get("").await, ["first"]);
+    assert_eq!(
+        lists(),
+        1,
+        "the second request is served from the kept body"
+    );
+
+    other.create(simple_job("second", "acme")).await.unwrap();
+    assert_eq!(get("").await, ["first", "second"]);
+    assert_eq!(lists(), 2);
+    // Each filter has its body.
+    other.create(simple_job("third", "other")).await.unwrap();
+    assert_eq!(get("?org=other").await, ["third"]);
+    assert_eq!(get("?org=other").await, ["third"]);
+    assert_eq!(get("").await, ["first", "second", "third"]);
+    assert_eq!(lists(), 4);
+    // A deletion is a change too.
+    counting.delete("first", None).await.unwrap();
+    assert_eq!(get("").await, ["second", "third"]);
+    assert_eq!(lists(), 5);
+
+    // A store that cannot tell its version is listed on every request.
+    let unversioned = Arc::new(CountingStore {
+        inner: SqliteStore::in_memory().unwrap(),
+        lists: Default::default(),
+        versioned: false,
+    });
+    unversioned
+        .create(simple_job("only", "acme"))
+        .await
+        .unwrap();
+    let deck = Deck::new(unversioned.clone(), support::hook_config(CONFIG, PLUGINS));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, deck.router()).await });
+    for _ in 0..2 {
+        let body = http
+            .get(format!("{url}/prowjobs.js"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(names(&serde_json::from_str(&body).unwrap()), ["only"]);
+    }
+    assert_eq!(
+        unversioned.lists.load(std::sync::atomic::Ordering::SeqCst),
+        2
+    );
+}

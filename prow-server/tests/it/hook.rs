@@ -499,9 +499,10 @@ async fn plugin_help_lists_every_plugin_and_where_it_is_enabled_as_deck_does() {
 }
 
 /// Every plugin the real deployments' plugins.yaml enable is one this hook has: none is
-/// skipped. (External plugins are services of their own that hook forwards to; the upstream
-/// ones are also built in, see `plugin_help_js_lists_every_upstream_plugin_and_asks_the_external_ones`.) kyma's `transfer-issue` is the exception upstream makes too (it
-/// folded the plugin into issue-management; checkconfig refuses the name).
+/// skipped. kyma's `transfer-issue` is the exception upstream makes too (it folded the plugin
+/// into issue-management; checkconfig refuses the name). External plugins are services of
+/// their own that hook forwards to; the upstream ones are also built in (see
+/// `plugin_help_js_lists_every_upstream_plugin_and_asks_the_external_ones`).
 #[test]
 #[cfg_attr(no_corpus, ignore = "corpus absent")]
 fn the_corpus_plugins_yaml_enable_only_plugins_hook_has() {
@@ -533,4 +534,101 @@ fn the_corpus_plugins_yaml_enable_only_plugins_hook_has() {
             .collect();
         assert_eq!(skipped, expected, "{file}");
     }
+}
+
+/// A store that records the size of each batch and counts single creates.
+struct Batches {
+    inner: prow_jobs::store::SqliteStore,
+    batches: std::sync::Mutex<Vec<usize>>,
+    creates: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl prow_jobs::store::JobStore for Batches {
+    fn namespace(&self) -> &str {
+        self.inner.namespace()
+    }
+    async fn create(
+        &self,
+        job: prow_core::ProwJob,
+    ) -> Result<prow_core::ProwJob, prow_jobs::store::StoreError> {
+        self.creates
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.create(job).await
+    }
+    async fn get(
+        &self,
+        name: &str,
+    ) -> Result<Option<prow_core::ProwJob>, prow_jobs::store::StoreError> {
+        self.inner.get(name).await
+    }
+    async fn list(
+        &self,
+        params: &prow_jobs::store::ListParams,
+    ) -> Result<Vec<prow_core::ProwJob>, prow_jobs::store::StoreError> {
+        self.inner.list(params).await
+    }
+    async fn update(
+        &self,
+        job: prow_core::ProwJob,
+    ) -> Result<prow_core::ProwJob, prow_jobs::store::StoreError> {
+        self.inner.update(job).await
+    }
+    async fn delete(
+        &self,
+        name: &str,
+        resource_version: Option<&str>,
+    ) -> Result<prow_core::ProwJob, prow_jobs::store::StoreError> {
+        self.inner.delete(name, resource_version).await
+    }
+    async fn write_all(
+        &self,
+        writes: Vec<prow_jobs::store::Write>,
+    ) -> Vec<Result<prow_core::ProwJob, prow_jobs::store::StoreError>> {
+        self.batches.lock().unwrap().push(writes.len());
+        self.inner.write_all(writes).await
+    }
+    fn watch(&self) -> tokio::sync::broadcast::Receiver<prow_jobs::store::WatchEvent> {
+        self.inner.watch()
+    }
+    async fn ready(&self) -> Result<(), prow_jobs::store::StoreError> {
+        self.inner.ready().await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jobs_trigger_starts_for_one_event_are_stored_in_one_batch() {
+    let store = Arc::new(Batches {
+        inner: prow_jobs::store::SqliteStore::in_memory().unwrap(),
+        batches: Default::default(),
+        creates: Default::default(),
+    });
+    let deps = prow_server::hook::Deps::new(
+        github("member"),
+        store.clone(),
+        "ci-robot",
+        prow_github::HmacSecrets::parse(support::SECRET),
+        support::hook_config(support::CONFIG, support::PLUGINS),
+    );
+    let hook = prow_server::hook::Hook::start(Options::default(), deps);
+    let metrics = hook.metrics();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let router = hook.router();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let payload = serde_json::to_vec(&opened("member")).unwrap();
+    let reply = prow_github::phony::deliver(
+        &reqwest::Client::new(),
+        &url,
+        "pull_request",
+        &payload,
+        support::SECRET,
+    )
+    .await
+    .unwrap();
+    assert_eq!(reply.status, 200);
+    metrics.wait_processed(1).await;
+    assert_eq!(job_names(&store.inner).await, ["lint", "unit"]);
+    assert_eq!(*store.batches.lock().unwrap(), [2]);
+    assert_eq!(store.creates.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
