@@ -5,9 +5,10 @@
 //! (`config.yaml`, every job file, `plugins.yaml`) with `load_snapshot`, the loader `prow
 //! serve` uses, under a counting global allocator, and prints: the peak heap during the load,
 //! the live heap after it, bytes per job (presubmits + postsubmits + periodics), and what the
-//! jobs' bytes are made of (pod specs as loaded, the same specs with their presets merged as a
-//! ProwJob gets them, decoration configs, everything else), with the inline sizes of the job
-//! structs and of the k8s-openapi types that dominate pod specs.
+//! jobs' bytes are made of (pod specs as held, as written, and with their presets merged as a
+//! ProwJob gets them; decoration configs; everything else), the live heap of the former layout
+//! (every job holding its merged spec, made in place from the same load), and the inline sizes
+//! of the job structs and of the k8s-openapi types that dominate pod specs.
 //!
 //! Target (issue 24): the loaded configuration small enough that `prow serve` idles at ≤ 60 MB
 //! RSS before jobs. Skipped with a notice when the corpus is absent.
@@ -153,6 +154,30 @@ fn main() {
     }
     row("all jobs", &sum);
     println!();
+
+    // The layout prow-rs had before presets were shared: every job holding its merged spec.
+    // Made in place from this load, so the two figures compare within one run.
+    let mut snapshot = snapshot;
+    let config = std::sync::Arc::get_mut(&mut snapshot.config).expect("one owner");
+    let before = ALLOC.allocated();
+    for job in config.jobs.presubmits.values_mut().flatten() {
+        job.spec = job.effective_spec().map(std::borrow::Cow::into_owned);
+    }
+    for job in config.jobs.postsubmits.values_mut().flatten() {
+        job.spec = job.effective_spec().map(std::borrow::Cow::into_owned);
+    }
+    for job in &mut config.jobs.periodics {
+        job.spec = job.effective_spec().map(std::borrow::Cow::into_owned);
+    }
+    let merged_live = live + ALLOC.allocated().saturating_sub(before);
+    println!(
+        "with presets merged into every job (the former layout): heap live {} ({} per job); shared: {} ({} per job)",
+        mb(merged_live),
+        merged_live / jobs.max(1),
+        mb(live),
+        live / jobs.max(1)
+    );
+    println!();
     println!(
         "inline sizes: Presubmit {} B, Postsubmit {} B, Periodic {} B, PodSpec {} B, Container {} B, Volume {} B, VolumeMount {} B, EnvVar {} B",
         std::mem::size_of::<Presubmit>(),
@@ -184,7 +209,7 @@ fn row(name: &str, p: &Parts) {
 
 /// The pod spec a ProwJob made from `job` carries.
 fn effective<J: JobBase>(_config: &prow_config::Config, job: &J) -> Option<PodSpec> {
-    job.spec().cloned()
+    job.effective_spec().map(std::borrow::Cow::into_owned)
 }
 
 /// `spec` without what the presets matching `labels` add: the pod spec as written.
