@@ -246,7 +246,11 @@ impl PartialEq for SharedPresets {
 
 impl std::fmt::Debug for SharedPresets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} presets", self.0.as_deref().map_or(0, <[Preset]>::len))
+        write!(
+            f,
+            "{} presets",
+            self.0.as_deref().map_or(0, <[Preset]>::len)
+        )
     }
 }
 

@@ -19,9 +19,7 @@ use cap::Cap;
 use prow_benches::corpus;
 use std::collections::BTreeMap;
 
-use prow_config::{
-    ConfigPaths, JobBase, Periodic, Postsubmit, Preset, Presubmit, load_snapshot,
-};
+use prow_config::{ConfigPaths, JobBase, Periodic, Postsubmit, Preset, Presubmit, load_snapshot};
 use prow_core::k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, Volume, VolumeMount};
 
 #[global_allocator]
@@ -101,9 +99,15 @@ fn main() {
     let config = &snapshot.config;
     let (pre, post, per) = config.jobs.counts();
     let jobs = pre + post + per;
-    println!("kubernetes/test-infra: {pre} presubmits, {post} postsubmits, {per} periodics ({jobs} jobs), loaded in {took:?}");
+    println!(
+        "kubernetes/test-infra: {pre} presubmits, {post} postsubmits, {per} periodics ({jobs} jobs), loaded in {took:?}"
+    );
     println!("heap peak during load    {}", mb(peak));
-    println!("heap live after load     {}  ({} per job)", mb(live), live / jobs.max(1));
+    println!(
+        "heap live after load     {}  ({} per job)",
+        mb(live),
+        live / jobs.max(1)
+    );
     let whole_config = heap_of(&**config);
     let plugins = heap_of(&*snapshot.plugins);
     println!("  config.yaml + jobs     {}", mb(whole_config));
@@ -142,7 +146,10 @@ fn main() {
         "other"
     );
     let mut sum = Parts::default();
-    for (name, p) in ["presubmits", "postsubmits", "periodics"].iter().zip(&parts) {
+    for (name, p) in ["presubmits", "postsubmits", "periodics"]
+        .iter()
+        .zip(&parts)
+    {
         row(name, p);
         sum.jobs += p.jobs;
         sum.inline += p.inline;
@@ -213,7 +220,11 @@ fn effective<J: JobBase>(_config: &prow_config::Config, job: &J) -> Option<PodSp
 }
 
 /// `spec` without what the presets matching `labels` add: the pod spec as written.
-fn without_presets(presets: &[Preset], labels: &BTreeMap<String, String>, spec: &PodSpec) -> PodSpec {
+fn without_presets(
+    presets: &[Preset],
+    labels: &BTreeMap<String, String>,
+    spec: &PodSpec,
+) -> PodSpec {
     let mut spec = spec.clone();
     for preset in presets {
         if !preset.labels.iter().all(|(k, v)| labels.get(k) == Some(v)) {

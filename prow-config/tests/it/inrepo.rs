@@ -197,7 +197,10 @@ fn prow_dir_wins_honours_prowignore_and_applies_both_preset_sets() {
             .unwrap_or_default()
     };
     let job = &loaded.presubmits[0];
-    assert_eq!(names(job.effective_spec().as_deref()), ["GOCACHE", "REPO_ONLY"]);
+    assert_eq!(
+        names(job.effective_spec().as_deref()),
+        ["GOCACHE", "REPO_ONLY"]
+    );
     assert!(names(job.spec.as_ref()).is_empty());
     assert!(loaded.presubmits[1].source_path.ends_with("sub/more.yml"));
     let (raw, errors) = read_prow_yaml(&root).expect("read");
