@@ -2,12 +2,13 @@
 //! decoration defaults and presets.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use prow_core::k8s_openapi::api::core::v1::PodSpec;
 use prow_core::{DecorationConfig, MetaDuration, ProwJobDefault};
 
 use crate::error::Finding;
-use crate::jobs::{JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit};
+use crate::jobs::{JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit, SharedPresets};
 use crate::load::Config;
 use crate::prow::{DefaultDecorationConfigEntry, Plank, ProwConfig, ProwJobDefaultEntry};
 
@@ -37,20 +38,21 @@ pub(crate) fn finalize(config: &mut Config) -> Vec<Finding> {
     if let Err(e) = decoration_entries(&prow.plank) {
         errors.push(e);
     }
-    let presets = config.jobs.presets.clone();
+    let presets: Arc<[Preset]> = config.jobs.presets.clone().into();
     errors.extend(duplicate_preset_pairs(&presets));
-    errors.extend(default_jobs(&config.prow, &mut config.jobs, &presets));
+    errors.extend(default_jobs(&config.prow, &mut config.jobs, presets));
     errors
 }
 
 /// Defaults every job of `jobs` (agent, cluster, namespace, triggers, contexts, decoration,
-/// ProwJob defaults) and applies `presets`; returns the preset conflicts.
+/// ProwJob defaults), gives each the shared `presets` and checks that they merge into its
+/// spec; returns the preset conflicts.
 ///
 /// In-repo jobs go through here too, with the global presets followed by the repository's.
 pub(crate) fn default_jobs(
     prow: &ProwConfig,
     jobs: &mut JobConfig,
-    presets: &[Preset],
+    presets: Arc<[Preset]>,
 ) -> Vec<Finding> {
     let mut errors = Vec::new();
     let entries = decoration_entries(&prow.plank).unwrap_or_default();
@@ -63,7 +65,7 @@ pub(crate) fn default_jobs(
         decorate_all: jobs.decorate_all_jobs,
         entries: &entries,
         job_defaults: &prow.prowjob_default_entries,
-        presets,
+        presets: SharedPresets::new(presets),
     };
     // Presubmits on one thread, postsubmits and periodics on another: the halves are about
     // even in real configurations, and every job is defaulted on its own.
@@ -161,7 +163,7 @@ struct Ctx<'a> {
     decorate_all: bool,
     entries: &'a [DefaultDecorationConfigEntry],
     job_defaults: &'a [ProwJobDefaultEntry],
-    presets: &'a [Preset],
+    presets: SharedPresets,
 }
 
 impl Ctx<'_> {
@@ -221,21 +223,22 @@ impl Ctx<'_> {
                 (own, def) => own.or(def).unwrap_or_default(),
             });
         }
-        let name = job.name().to_owned();
-        let file = job.source_path().to_owned();
-        if let Some(spec) = job.spec_mut() {
-            for preset in self.presets {
-                if let Err(e) = merge_preset(preset, &labels, spec) {
-                    return Some(
-                        Finding::error(format!(
-                            "job {name} failed to merge presets for podspec: {e}"
-                        ))
-                        .in_file(file)
-                        .at(at)
-                        .for_job(name),
-                    );
-                }
-            }
+        // The presets are merged when a ProwJob is made; here they are only checked.
+        *base.presets = self.presets.clone();
+        let presets = self.presets.as_slice();
+        if let Some(spec) = job.spec()
+            && presets.iter().any(|p| p.applies_to(&labels))
+            && let Err(e) = merge_presets(presets, &labels, &mut spec.clone())
+        {
+            let name = job.name().to_owned();
+            return Some(
+                Finding::error(format!(
+                    "job {name} failed to merge presets for podspec: {e}"
+                ))
+                .in_file(job.source_path())
+                .at(at)
+                .for_job(name),
+            );
         }
         None
     }
@@ -291,6 +294,18 @@ fn decoration_entries(plank: &Plank) -> Result<Vec<DefaultDecorationConfigEntry>
     Ok(out)
 }
 
+/// Adds every preset's env, volumes, mounts and tolerations to `spec` in order, as Prow's
+/// `setPresets`; stops at the first conflict.
+pub(crate) fn merge_presets(
+    presets: &[Preset],
+    labels: &BTreeMap<String, String>,
+    spec: &mut PodSpec,
+) -> Result<(), String> {
+    presets
+        .iter()
+        .try_for_each(|preset| merge_preset(preset, labels, spec))
+}
+
 /// Adds a preset's env, volumes, mounts and tolerations when the job carries all of its
 /// labels; like Prow, anything the pod already has is an error.
 fn merge_preset(
@@ -298,7 +313,7 @@ fn merge_preset(
     labels: &std::collections::BTreeMap<String, String>,
     spec: &mut PodSpec,
 ) -> Result<(), String> {
-    if !preset.labels.iter().all(|(k, v)| labels.get(k) == Some(v)) {
+    if !preset.applies_to(labels) {
         return Ok(());
     }
     for e1 in &preset.env {

@@ -140,7 +140,7 @@ pub fn default_and_validate(config: &Config, repo: &str, prow_yaml: &mut ProwYam
     };
     let mut presets = config.jobs.presets.clone();
     presets.extend(prow_yaml.presets.iter().cloned());
-    let mut errors = crate::defaults::default_jobs(&config.prow, &mut jobs, &presets);
+    let mut errors = crate::defaults::default_jobs(&config.prow, &mut jobs, presets.into());
 
     // Central jobs first, so a repeated job is reported where it is repeated: in the repo.
     let mut together = JobConfig::default();

@@ -1,6 +1,8 @@
 //! Job configuration: presubmits, postsubmits, periodics and presets, with Prow's YAML names.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use prow_core::k8s_openapi::api::core::v1::{EnvVar, PodSpec, Toleration, Volume, VolumeMount};
 use prow_core::{DecorationConfig, ProwJobDefault, Refs, ReporterConfig, RerunAuthConfig};
@@ -45,7 +47,8 @@ macro_rules! job_struct {
             /// Re-run the job when its pod is evicted.
             #[serde(default)]
             pub error_on_eviction: bool,
-            /// Pod spec for the kubernetes agent.
+            /// Pod spec for the kubernetes agent, as written: the presets whose labels the job
+            /// carries are merged in only when a ProwJob is made, see `effective_spec`.
             #[serde(default)]
             pub spec: Option<PodSpec>,
             /// Tekton pipeline run spec, kept raw.
@@ -102,7 +105,20 @@ macro_rules! job_struct {
             /// Position of the job in its list in the source file (not read from YAML).
             #[serde(skip)]
             pub source_index: usize,
+            /// The presets of the job's configuration, shared by all its jobs (set by
+            /// defaulting, not read from YAML).
+            #[serde(skip)]
+            pub(crate) presets: SharedPresets,
             $($(#[$fm])* $vis $field: $ty,)*
+        }
+
+        impl $name {
+            /// The pod spec a ProwJob of this job carries: `spec` with the env, volumes,
+            /// mounts and tolerations of every preset whose labels the job carries, as Prow's
+            /// loaded `Spec` is. Borrowed when no preset applies.
+            pub fn effective_spec(&self) -> Option<Cow<'_, PodSpec>> {
+                self.presets.apply(&self.labels, self.spec.as_ref())
+            }
         }
 
         impl JobBase for $name {
@@ -110,6 +126,7 @@ macro_rules! job_struct {
             fn labels(&self) -> &BTreeMap<String, String> { &self.labels }
             fn agent(&self) -> &str { &self.agent }
             fn spec(&self) -> Option<&PodSpec> { self.spec.as_ref() }
+            fn effective_spec(&self) -> Option<Cow<'_, PodSpec>> { $name::effective_spec(self) }
             fn spec_mut(&mut self) -> Option<&mut PodSpec> { self.spec.as_mut() }
             fn decorate(&self) -> Option<bool> { self.decorate }
             fn source_path(&self) -> &str { &self.source_path }
@@ -123,6 +140,7 @@ macro_rules! job_struct {
                     decorate: &mut self.decorate,
                     decoration_config: &mut self.decoration_config,
                     prowjob_defaults: &mut self.prowjob_defaults,
+                    presets: &mut self.presets,
                     extra_refs: &self.extra_refs,
                 }
             }
@@ -138,8 +156,10 @@ pub trait JobBase {
     fn labels(&self) -> &BTreeMap<String, String>;
     /// The agent, after defaulting `kubernetes`.
     fn agent(&self) -> &str;
-    /// The pod spec, if any.
+    /// The pod spec as written, if any.
     fn spec(&self) -> Option<&PodSpec>;
+    /// The pod spec with the job's presets merged, as a ProwJob carries it, if any.
+    fn effective_spec(&self) -> Option<Cow<'_, PodSpec>>;
     /// The pod spec, mutable, if any.
     fn spec_mut(&mut self) -> Option<&mut PodSpec>;
     /// Whether the job is decorated, when set.
@@ -170,8 +190,68 @@ pub struct BaseMut<'a> {
     pub decoration_config: &'a mut Option<DecorationConfig>,
     /// `prowjob_defaults`.
     pub prowjob_defaults: &'a mut Option<ProwJobDefault>,
+    /// The presets the job's spec is merged with when a ProwJob is made.
+    pub(crate) presets: &'a mut SharedPresets,
     /// `extra_refs` (read only; periodics match defaults by the first).
     pub extra_refs: &'a [Refs],
+}
+
+/// The presets of one configuration, held once and shared by every job it loaded.
+///
+/// Prow merges presets into every job's pod spec at load; holding them once and merging when
+/// a ProwJob is made keeps a loaded job to what its YAML says (a merged spec repeats each
+/// preset's volumes, mounts and env in every job that carries its labels).
+#[derive(Clone, Default)]
+pub(crate) struct SharedPresets(Option<Arc<[Preset]>>);
+
+impl SharedPresets {
+    /// Shares `presets`.
+    pub(crate) fn new(presets: Arc<[Preset]>) -> Self {
+        SharedPresets((!presets.is_empty()).then_some(presets))
+    }
+
+    /// The shared presets (none when the configuration has none).
+    pub(crate) fn as_slice(&self) -> &[Preset] {
+        self.0.as_deref().unwrap_or_default()
+    }
+
+    /// `spec` with the presets matching `labels` merged in; borrowed when none matches.
+    ///
+    /// Conflicts were reported when the configuration was loaded; like that check, merging
+    /// stops at the first one.
+    fn apply<'a>(
+        &self,
+        labels: &BTreeMap<String, String>,
+        spec: Option<&'a PodSpec>,
+    ) -> Option<Cow<'a, PodSpec>> {
+        let spec = spec?;
+        let presets = self.as_slice();
+        if !presets.iter().any(|p| p.applies_to(labels)) {
+            return Some(Cow::Borrowed(spec));
+        }
+        let mut merged = spec.clone();
+        let _ = crate::defaults::merge_presets(presets, labels, &mut merged);
+        Some(Cow::Owned(merged))
+    }
+}
+
+impl PartialEq for SharedPresets {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+            (a, b) => a.is_none() && b.is_none(),
+        }
+    }
+}
+
+impl std::fmt::Debug for SharedPresets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} presets",
+            self.0.as_deref().map_or(0, <[Preset]>::len)
+        )
+    }
 }
 
 job_struct! {
@@ -292,6 +372,13 @@ pub struct Preset {
     /// Tolerations added to the pod.
     #[serde(default, deserialize_with = "nullable")]
     pub tolerations: Vec<Toleration>,
+}
+
+impl Preset {
+    /// Whether a job with `labels` gets this preset: it carries every label of the preset.
+    pub fn applies_to(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.labels.iter().all(|(k, v)| labels.get(k) == Some(v))
+    }
 }
 
 /// The job part of Prow's configuration, as read from one file or merged from many.

@@ -471,8 +471,9 @@ fn job_base(
     if let Some((field, message)) = agent_problem {
         push(field, message);
     }
-    if let Some(spec) = job.spec() {
-        for (field, message) in pod_spec(spec, base.kind, base.decoration) {
+    // Prow validates the spec its presets were merged into.
+    if let Some(spec) = job.effective_spec() {
+        for (field, message) in pod_spec(&spec, base.kind, base.decoration) {
             push(&field, message);
         }
     }

@@ -29,7 +29,8 @@ macro_rules! spec_from_base {
             rerun_command: String::new(),
             max_concurrency: job.max_concurrency,
             error_on_eviction: job.error_on_eviction,
-            pod_spec: job.spec.clone(),
+            // The presets are merged here, when the ProwJob is made.
+            pod_spec: job.effective_spec().map(std::borrow::Cow::into_owned),
             jenkins_spec: None,
             pipeline_run_spec: yaml_to_json(job.pipeline_run_spec.as_ref())?,
             tekton_pipeline_run_spec: yaml_to_json(job.tekton_pipeline_run_spec.as_ref())?

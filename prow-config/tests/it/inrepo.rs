@@ -7,6 +7,7 @@ use prow_config::inrepo::{
     ProwYaml, allows_cluster, in_repo_config_enabled, load_prow_yaml, read_prow_yaml,
 };
 use prow_config::{Config, Error, Finding, LoadOptions, load};
+use prow_core::k8s_openapi::api::core::v1::PodSpec;
 
 fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/inrepo")
@@ -189,13 +190,18 @@ fn prow_dir_wins_honours_prowignore_and_applies_both_preset_sets() {
     assert_eq!(names, ["unit", "e2e"]);
     assert_eq!(loaded.postsubmits.len(), 1);
     assert_eq!(loaded.presets.len(), 1);
-    let env: Vec<_> = loaded.presubmits[0]
-        .spec
-        .as_ref()
-        .and_then(|s| s.containers[0].env.as_ref())
-        .map(|env| env.iter().map(|e| e.name.as_str()).collect())
-        .unwrap_or_default();
-    assert_eq!(env, ["GOCACHE", "REPO_ONLY"]);
+    // The job holds its spec as written; the presets come in with the effective spec.
+    let names = |spec: Option<&PodSpec>| -> Vec<String> {
+        spec.and_then(|s| s.containers[0].env.as_ref())
+            .map(|env| env.iter().map(|e| e.name.clone()).collect())
+            .unwrap_or_default()
+    };
+    let job = &loaded.presubmits[0];
+    assert_eq!(
+        names(job.effective_spec().as_deref()),
+        ["GOCACHE", "REPO_ONLY"]
+    );
+    assert!(names(job.spec.as_ref()).is_empty());
     assert!(loaded.presubmits[1].source_path.ends_with("sub/more.yml"));
     let (raw, errors) = read_prow_yaml(&root).expect("read");
     assert!(errors.is_empty(), "{errors:?}");

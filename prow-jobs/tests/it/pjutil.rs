@@ -249,3 +249,61 @@ async fn missing_pull_details_come_from_github() {
         Err(prow_github::Error::NotFound { .. })
     ));
 }
+
+/// A loaded job keeps its spec as written; the ProwJob made from it carries the spec with the
+/// presets its labels select merged in Prow's order (env after the job's own, then volumes,
+/// mounts and tolerations).
+#[test]
+fn the_prowjob_gets_the_presets_the_loaded_job_shares() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        "presets:\n\
+         - labels: {preset-a: 'true'}\n  env: [{name: A, value: '1'}]\n  volumes: [{name: va, emptyDir: {}}]\n  volumeMounts: [{name: va, mountPath: /a}]\n\
+         - labels: {preset-b: 'true'}\n  env: [{name: B, value: '2'}]\n  tolerations: [{key: k, operator: Exists}]\n\
+         - labels: {preset-c: 'true'}\n  env: [{name: C, value: '3'}]\n\
+         periodics:\n\
+         - name: nightly\n  interval: 1h\n  labels: {preset-a: 'true', preset-b: 'true'}\n  spec:\n    containers:\n    - {image: x, env: [{name: OWN, value: '0'}]}\n\
+         - name: plain\n  interval: 1h\n  spec: {containers: [{image: x}]}\n",
+    )
+    .unwrap();
+    let loaded = prow_config::load(&prow_config::LoadOptions::new(&config, None)).unwrap();
+    let env_names = |spec: &prow_core::k8s_openapi::api::core::v1::PodSpec| -> Vec<Vec<String>> {
+        spec.containers
+            .iter()
+            .map(|c| c.env.iter().flatten().map(|e| e.name.clone()).collect())
+            .collect()
+    };
+    let nightly = &loaded.jobs.periodics[0];
+    let written = nightly.spec.as_ref().unwrap();
+    assert_eq!(env_names(written), [vec!["OWN"]]);
+    assert!(written.volumes.is_none() && written.tolerations.is_none());
+
+    let pod = pjutil::periodic_spec(nightly).unwrap().pod_spec.unwrap();
+    assert_eq!(env_names(&pod), [vec!["OWN", "A", "B"]]);
+    let volumes: Vec<_> = pod
+        .volumes
+        .iter()
+        .flatten()
+        .map(|v| v.name.as_str())
+        .collect();
+    assert_eq!(volumes, ["va"]);
+    for container in &pod.containers {
+        let mounts: Vec<_> = container
+            .volume_mounts
+            .iter()
+            .flatten()
+            .map(|m| (m.name.as_str(), m.mount_path.as_str()))
+            .collect();
+        assert_eq!(mounts, [("va", "/a")]);
+    }
+    assert_eq!(pod.tolerations.as_ref().map(Vec::len), Some(1));
+    assert_eq!(nightly.effective_spec().as_deref(), Some(&pod));
+
+    // No preset selects `plain`: its ProwJob gets the spec as written, lists left unset.
+    let plain = &loaded.jobs.periodics[1];
+    let pod = pjutil::periodic_spec(plain).unwrap().pod_spec.unwrap();
+    assert_eq!(Some(&pod), plain.spec.as_ref());
+    assert!(pod.volumes.is_none() && pod.containers[0].env.is_none());
+}
