@@ -114,6 +114,14 @@ pub(crate) struct DeckServer {
     http: reqwest::Client,
 }
 
+/// Serves `deck` on a free port of 127.0.0.1; answers its address.
+async fn serve(deck: Deck) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, deck.router()).await });
+    url
+}
+
 impl DeckServer {
     /// deck behind a trusted proxy that sets [`auth::DEFAULT_USER_HEADER`].
     async fn start() -> DeckServer {
@@ -153,9 +161,7 @@ impl DeckServer {
             .pods_dir(dir.path().join("pods"))
             .github(github.clone())
             .trusted_proxy_header(header.map(str::to_owned));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, deck.router()).await });
+        let url = serve(deck).await;
         let server = DeckServer {
             url,
             store,
@@ -694,9 +700,7 @@ async fn plugin_help_js_lists_every_upstream_plugin_and_asks_the_external_ones()
     // Generous, so a loaded machine does not drop an answer; the closed port fails at once.
     let deck = Deck::new(store, support::hook_config(CONFIG, &config))
         .external_help_deadline(std::time::Duration::from_secs(60));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, deck.router()).await });
+    let url = serve(deck).await;
     let body = reqwest::get(format!("{url}/plugin-help.js"))
         .await
         .unwrap()
@@ -1055,9 +1059,7 @@ async fn tide_contributes_its_json_next_to_the_tide_page() {
         }),
     );
     let deck = Deck::new(store, config).tide_routes(tide);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, deck.router()).await });
+    let url = serve(deck).await;
     let tide_js = reqwest::get(format!("{url}/tide.js"))
         .await
         .unwrap()
@@ -1201,9 +1203,7 @@ async fn prowjobs_js_is_built_once_per_store_change_from_any_writer() {
     // Another process writing the same file.
     let other = SqliteStore::open(&path).await.unwrap();
     let deck = Deck::new(counting.clone(), support::hook_config(CONFIG, PLUGINS));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, deck.router()).await });
+    let url = serve(deck).await;
     let http = reqwest::Client::new();
     let get = |query: &'static str| {
         let (http, url) = (http.clone(), url.clone());
@@ -1256,9 +1256,7 @@ async fn prowjobs_js_is_built_once_per_store_change_from_any_writer() {
         .await
         .unwrap();
     let deck = Deck::new(unversioned.clone(), support::hook_config(CONFIG, PLUGINS));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, deck.router()).await });
+    let url = serve(deck).await;
     for _ in 0..2 {
         let body = http
             .get(format!("{url}/prowjobs.js"))
