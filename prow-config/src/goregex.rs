@@ -37,6 +37,30 @@ pub fn compile(pattern: &str) -> Result<Regex, regex::Error> {
     Regex::new(&translated)
 }
 
+/// How many compiled patterns [`shared`] keeps; past that it starts over.
+const SHARED_CAPACITY: usize = 512;
+
+/// [`compile`], once per pattern for the whole process: for patterns a plugin reads from the
+/// configuration on every event (sigmention's, approve's issue links), which would otherwise
+/// be compiled again for each delivery. At most [`SHARED_CAPACITY`] patterns are kept; an
+/// invalid pattern is not kept, so its error comes back each time.
+pub fn shared(pattern: &str) -> Result<std::sync::Arc<Regex>, regex::Error> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    static SHARED: OnceLock<Mutex<HashMap<String, Arc<Regex>>>> = OnceLock::new();
+    let cache = SHARED.get_or_init(Mutex::default);
+    if let Some(re) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(pattern) {
+        return Ok(Arc::clone(re));
+    }
+    let re = Arc::new(compile(pattern)?);
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= SHARED_CAPACITY {
+        cache.clear();
+    }
+    cache.insert(pattern.to_owned(), Arc::clone(&re));
+    Ok(re)
+}
+
 /// Why Go's `regexp.Compile` refuses `pattern`, worded as Go words it
 /// (``error parsing regexp: missing closing ): `(x` ``); `None` when it compiles.
 ///

@@ -84,25 +84,26 @@ impl HmacSecrets {
     }
 }
 
-/// The part of any event payload that says whose it is.
+/// The part of any event payload that says whose it is, borrowed from the payload where it
+/// needs no unescaping.
 #[derive(Deserialize)]
-struct Owner {
-    #[serde(default)]
-    repository: Option<RepoName>,
-    #[serde(default)]
-    organization: Option<OrgName>,
+struct Owner<'a> {
+    #[serde(default, borrow)]
+    repository: Option<RepoName<'a>>,
+    #[serde(default, borrow)]
+    organization: Option<OrgName<'a>>,
 }
 
 #[derive(Deserialize)]
-struct RepoName {
-    #[serde(default)]
-    full_name: String,
+struct RepoName<'a> {
+    #[serde(default, borrow)]
+    full_name: std::borrow::Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
-struct OrgName {
-    #[serde(default)]
-    login: String,
+struct OrgName<'a> {
+    #[serde(default, borrow)]
+    login: std::borrow::Cow<'a, str>,
 }
 
 /// Checks `signature` (`sha256=<hex>`) over `payload` against the secrets configured for the
@@ -117,7 +118,7 @@ pub fn validate_payload(
     if !matches!(first, Some(b'{' | b'n')) {
         return Err("invalid payload".to_owned());
     }
-    let owner: Option<Owner> =
+    let owner: Option<Owner<'_>> =
         serde_json::from_slice(payload).map_err(|_| "invalid payload".to_owned())?;
     let owner = owner.unwrap_or(Owner {
         repository: None,

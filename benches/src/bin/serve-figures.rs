@@ -271,10 +271,16 @@ fn timed_get(port: u16, path: &str) -> (f64, f64, usize) {
 /// cold (the first request) and warm (medians of the next five), and memory, over `runs`
 /// runs.
 fn stored_jobs_figures(prow: &Path, setup: &Setup, runs: usize) {
-    let seed_dir = std::env::temp_dir().join(format!("serve-figures-seed-{}", std::process::id()));
+    // `SERVE_FIGURES_KEEP_SEED=DIR` keeps the seeded store as DIR/prow.db, to look into.
+    let kept = std::env::var_os("SERVE_FIGURES_KEEP_SEED").map(PathBuf::from);
+    let seed_dir = kept.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("serve-figures-seed-{}", std::process::id()))
+    });
     std::fs::create_dir_all(&seed_dir).expect("temp dir");
     let seed = seed_dir.join("prow.db");
-    seed_store(&seed);
+    if !seed.exists() {
+        seed_store(&seed);
+    }
     let seed_size = std::fs::metadata(&seed).map(|m| m.len()).unwrap_or(0);
     const PAGE_QUERY: &str = "/prowjobs.js?omit=annotations,labels,decoration_config,pod_spec";
     let mut startups = Vec::new();
@@ -328,7 +334,9 @@ fn stored_jobs_figures(prow: &Path, setup: &Setup, runs: usize) {
         let _ = child.wait();
         let _ = std::fs::remove_dir_all(&data);
     }
-    let _ = std::fs::remove_dir_all(&seed_dir);
+    if kept.is_none() {
+        let _ = std::fs::remove_dir_all(&seed_dir);
+    }
     let [
         cold_first,
         cold_last,

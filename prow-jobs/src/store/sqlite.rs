@@ -1015,20 +1015,30 @@ impl JobStore for SqliteStore {
     }
 
     async fn list(&self, params: &ListParams) -> Result<Vec<ProwJob>, StoreError> {
+        let query = params.clone();
+        // Only the rows are read under the connection's lock; they are decoded after it is
+        // let go, so that a list of many jobs (every controller lists all of them when it
+        // starts) does not hold up writes and the readiness probe for as long as decoding
+        // takes.
+        let rows = self
+            .run(move |conn, inner| {
+                let (sql, args) = list_query(&query);
+                let err = sql_error(&inner.location, "*");
+                let mut stmt = conn.prepare_cached(&sql).map_err(&err)?;
+                let rows = stmt
+                    .query_map(params_from_iter(args.iter()), |row| {
+                        Ok((row.get::<_, String>(0)?, row.get::<_, Body>(1)?))
+                    })
+                    .map_err(&err)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(&err)
+            })
+            .await?;
         let params = params.clone();
-        self.run(move |conn, inner| {
-            let (sql, args) = list_query(&params);
-            let err = sql_error(&inner.location, "*");
-            let mut stmt = conn.prepare_cached(&sql).map_err(&err)?;
-            let rows = stmt
-                .query_map(params_from_iter(args.iter()), |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, Body>(1)?))
-                })
-                .map_err(&err)?;
+        let location = self.inner.location.clone();
+        tokio::task::spawn_blocking(move || {
             let mut jobs = Vec::new();
-            for row in rows {
-                let (name, body) = row.map_err(&err)?;
-                let job = decode(&inner.location, &name, &body)?;
+            for (name, body) in rows {
+                let job = decode(&location, &name, &body)?;
                 if params.matches(&job) {
                     jobs.push(job);
                 }
@@ -1036,6 +1046,7 @@ impl JobStore for SqliteStore {
             Ok(jobs)
         })
         .await
+        .map_err(|e| backend(&self.inner.location, "the store's task failed", e))?
     }
 
     async fn update(&self, job: ProwJob) -> Result<ProwJob, StoreError> {

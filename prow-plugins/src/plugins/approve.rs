@@ -63,7 +63,7 @@ pub fn considers_review_state(c: &ApproveConfig) -> bool {
 /// The issue a pull request body references (`#123` or a link to an issue of `org`).
 pub fn associated_issue(body: &str, org: &str) -> Option<u64> {
     let re =
-        prow_config::goregex::compile(&format!(r"(?:{}/[^/]+/issues/|#)(\d+)", regex::escape(org)))
+        prow_config::goregex::shared(&format!(r"(?:{}/[^/]+/issues/|#)(\d+)", regex::escape(org)))
             .ok()?;
     re.captures(body)?.get(1)?.as_str().parse().ok()
 }

@@ -31,13 +31,13 @@ pub fn kind_label(suffix: &str) -> Option<&'static str> {
 
 /// The configured mention regexp (read as Go reads it: `\w` is ASCII), or the default; `None`
 /// (logged) when it does not compile.
-pub fn regexp(plugins: &PluginConfig) -> Option<Regex> {
+pub fn regexp(plugins: &PluginConfig) -> Option<std::sync::Arc<Regex>> {
     let pattern = if plugins.sigmention.regexp.is_empty() {
         DEFAULT_REGEXP
     } else {
         &plugins.sigmention.regexp
     };
-    prow_config::goregex::compile(pattern)
+    prow_config::goregex::shared(pattern)
         .inspect_err(|e| tracing::error!(plugin = "sigmention", pattern, error = %e, "failed to compile the mention regexp"))
         .ok()
 }

@@ -1,5 +1,6 @@
 //! hook's counters: deliveries by outcome and plugin runs by outcome.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,8 +36,12 @@ pub struct Metrics {
     accepted: AtomicU64,
     duplicates: AtomicU64,
     overloaded: AtomicU64,
+    waited: AtomicU64,
+    waiting: tokio::sync::watch::Sender<u64>,
     processed: tokio::sync::watch::Sender<u64>,
-    plugins: Mutex<BTreeMap<(String, PluginOutcome), u64>>,
+    /// Plugin runs by plugin and outcome; built-in plugins' names are borrowed, so that
+    /// counting a run allocates nothing.
+    plugins: Mutex<BTreeMap<(Cow<'static, str>, PluginOutcome), u64>>,
     events: Mutex<BTreeMap<String, u64>>,
     dropped: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -49,6 +54,8 @@ impl Default for Metrics {
             accepted: AtomicU64::default(),
             duplicates: AtomicU64::default(),
             overloaded: AtomicU64::default(),
+            waited: AtomicU64::default(),
+            waiting: tokio::sync::watch::Sender::new(0),
             processed: tokio::sync::watch::Sender::new(0),
             plugins: Mutex::default(),
             events: Mutex::default(),
@@ -71,6 +78,10 @@ pub struct Snapshot {
     pub duplicates: u64,
     /// Deliveries refused with 503 because the queue was full.
     pub overloaded: u64,
+    /// Deliveries that found the queue full and waited for room (then taken or refused).
+    pub waited: u64,
+    /// Deliveries waiting for room now.
+    pub waiting: u64,
     /// Deliveries fully processed.
     pub processed: u64,
     /// Plugin runs by plugin and outcome.
@@ -98,6 +109,18 @@ impl Metrics {
     pub(super) fn overloaded(&self) {
         self.overloaded.fetch_add(1, Ordering::Relaxed);
     }
+    /// Counts a delivery waiting for room in the queue until the guard is dropped.
+    pub(super) fn wait(&self) -> Waiting<'_> {
+        self.waited.fetch_add(1, Ordering::Relaxed);
+        self.waiting.send_modify(|n| *n += 1);
+        Waiting(self)
+    }
+
+    /// How many deliveries wait for room in the queue, now and as it changes.
+    pub fn subscribe_waiting(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.waiting.subscribe()
+    }
+
     pub(super) fn processed(&self) {
         self.processed.send_modify(|n| *n += 1);
     }
@@ -112,12 +135,21 @@ impl Metrics {
         *dropped.entry(reason).or_default() += 1;
     }
 
-    pub(super) fn plugin(&self, name: &str, outcome: PluginOutcome) {
-        let mut plugins = self.plugins.lock().unwrap_or_else(|e| e.into_inner());
-        *plugins.entry((name.to_owned(), outcome)).or_default() += 1;
+    pub(super) fn plugin(&self, name: &'static str, outcome: PluginOutcome) {
+        self.count_plugin(Cow::Borrowed(name), outcome);
     }
     pub(super) fn plugin_external(&self, name: &str, outcome: PluginOutcome) {
-        self.plugin(&format!("external:{name}"), outcome);
+        self.count_plugin(Cow::Owned(format!("external:{name}")), outcome);
+    }
+    fn count_plugin(&self, name: Cow<'static, str>, outcome: PluginOutcome) {
+        let mut plugins = self.plugins.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (name, outcome);
+        match plugins.get_mut(&key) {
+            Some(n) => *n += 1,
+            None => {
+                plugins.insert(key, 1);
+            }
+        }
     }
 
     /// The counters now.
@@ -128,12 +160,16 @@ impl Metrics {
             accepted: self.accepted.load(Ordering::Relaxed),
             duplicates: self.duplicates.load(Ordering::Relaxed),
             overloaded: self.overloaded.load(Ordering::Relaxed),
+            waited: self.waited.load(Ordering::Relaxed),
+            waiting: *self.waiting.borrow(),
             processed: *self.processed.borrow(),
             plugins: self
                 .plugins
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .clone(),
+                .iter()
+                .map(|((name, outcome), n)| ((name.clone().into_owned(), *outcome), *n))
+                .collect(),
             events: self
                 .events
                 .lock()
@@ -149,6 +185,20 @@ impl Metrics {
 
     pub(super) fn event(&self, event_type: &str) {
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        *events.entry(event_type.to_owned()).or_default() += 1;
+        match events.get_mut(event_type) {
+            Some(n) => *n += 1,
+            None => {
+                events.insert(event_type.to_owned(), 1);
+            }
+        }
+    }
+}
+
+/// A delivery waiting for room in the queue; see [`Metrics::wait`].
+pub(super) struct Waiting<'a>(&'a Metrics);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.waiting.send_modify(|n| *n -= 1);
     }
 }

@@ -2,9 +2,13 @@
 //! and hands the event to the plugins through a bounded queue.
 //!
 //! - Bodies are capped at GitHub's 25 MB; checks run in Prow's order with Prow's answers.
-//! - An accepted delivery is answered `200 Event received. Have a nice day.` and queued; when
-//!   the queue is full the answer is `503` with `Retry-After`, so a burst cannot grow memory
-//!   without bound and GitHub (or phony) can deliver again later.
+//! - An accepted delivery is answered `200 Event received. Have a nice day.` and queued. When
+//!   the queue is full a signed delivery waits up to [`Options::queue_wait`] for room (at most
+//!   [`Options::queue_capacity`] of them wait at once), so a burst slows its sender down
+//!   instead of being refused; past that the answer is `503` with `Retry-After`, so a burst
+//!   cannot grow memory without bound and GitHub (or phony) can deliver again later. Prow's
+//!   hook never refuses: it starts a goroutine per delivery, and its memory grows with the
+//!   backlog.
 //! - A delivery ID seen recently is answered 200 and not processed again.
 //! - Each plugin runs with its panics contained and counted; its actions are carried out
 //!   through GitHub and the job store (or only logged with `dry_run`).
@@ -21,7 +25,6 @@ mod metrics;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
@@ -62,6 +65,9 @@ pub struct Options {
     pub dedup_capacity: usize,
     /// Log actions instead of carrying them out.
     pub dry_run: bool,
+    /// How long a signed delivery may wait for room when the queue is full before it is
+    /// answered `503` (zero refuses at once). GitHub gives a delivery ten seconds.
+    pub queue_wait: Duration,
     /// The `Retry-After` hook answers with when its queue is full.
     pub retry_after: Duration,
     /// Serve as the external plugin of this name (`prow external-plugin NAME`), speaking
@@ -81,6 +87,7 @@ impl Default for Options {
             workers: 4,
             dedup_capacity: 10_000,
             dry_run: false,
+            queue_wait: Duration::from_secs(2),
             retry_after: Duration::from_secs(5),
             external_plugin: None,
         }
@@ -144,8 +151,8 @@ struct Queued {
     /// The raw delivery and the headers forwarded with it, copied only when an external plugin
     /// wants them.
     forward: Option<Forward>,
-    /// What this event counts against [`Options::queue_bytes`].
-    size: usize,
+    /// Its share of [`Options::queue_bytes`], given back when a worker takes it.
+    bytes: tokio::sync::OwnedSemaphorePermit,
 }
 
 /// What an external plugin receives: the payload and the headers it came with.
@@ -185,8 +192,6 @@ struct Shared {
     plugins: BTreeMap<&'static str, Arc<dyn Plugin>>,
     metrics: Arc<Metrics>,
     http: reqwest::Client,
-    /// Payload bytes of the accepted events not yet processed.
-    queued_bytes: std::sync::atomic::AtomicUsize,
     /// Plugin runs waiting out a grace period ([`plugins::Action::Recheck`]).
     rechecks: Arc<std::sync::Mutex<tokio::task::JoinSet<()>>>,
 }
@@ -197,6 +202,10 @@ struct Front {
     shared: Arc<Shared>,
     seen: dedup::Recent,
     queue: mpsc::Sender<Queued>,
+    /// Payload bytes the waiting events may still take ([`Options::queue_bytes`] in all).
+    room: Arc<tokio::sync::Semaphore>,
+    /// Deliveries that may wait for room at once ([`Options::queue_capacity`]).
+    waiters: tokio::sync::Semaphore,
 }
 
 impl std::ops::Deref for Front {
@@ -249,7 +258,6 @@ impl Hook {
             rechecks: Arc::clone(&rechecks),
             metrics: metrics.clone(),
             http: reqwest::Client::new(),
-            queued_bytes: std::sync::atomic::AtomicUsize::new(0),
             deps,
             options,
         });
@@ -293,6 +301,10 @@ impl Hook {
             .with_state(Arc::new(Front {
                 seen: dedup::Recent::new(shared.options.dedup_capacity),
                 queue: tx,
+                room: Arc::new(tokio::sync::Semaphore::new(queue_permits(
+                    shared.options.queue_bytes,
+                ))),
+                waiters: tokio::sync::Semaphore::new(shared.options.queue_capacity.max(1)),
                 shared,
             }));
         Hook {
@@ -388,13 +400,11 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
         );
         return (StatusCode::OK, ACCEPTED).into_response();
     }
-    let size = body.len();
-    let before = shared.queued_bytes.fetch_add(size, Ordering::SeqCst);
-    if before > 0 && before + size > shared.options.queue_bytes {
-        shared.queued_bytes.fetch_sub(size, Ordering::SeqCst);
+    let Some((bytes, slot)) = room(&shared, body.len()).await else {
+        // Forget the delivery so that its redelivery is processed.
         shared.seen.remove(delivery.guid);
         return overloaded(&shared);
-    }
+    };
     let external = shared.options.external_plugin.is_none()
         && event.repository().is_some_and(|repo| {
             // Only external plugins read the raw delivery; everyone else has the parsed event.
@@ -409,20 +419,53 @@ async fn receive(State(shared): State<Arc<Front>>, headers: HeaderMap, body: Byt
         guid: delivery.guid.to_owned(),
         name: delivery.event.to_owned(),
         forward: external.then(|| Forward::copy(&headers, &body)),
-        size,
+        bytes,
     };
-    match shared.queue.try_send(queued) {
-        Ok(()) => {
-            shared.metrics.accepted();
-            (StatusCode::OK, ACCEPTED).into_response()
-        }
-        Err(_) => {
-            shared.queued_bytes.fetch_sub(size, Ordering::SeqCst);
-            // Forget the delivery so that its redelivery is processed.
-            shared.seen.remove(delivery.guid);
-            overloaded(&shared)
-        }
+    slot.send(queued);
+    shared.metrics.accepted();
+    (StatusCode::OK, ACCEPTED).into_response()
+}
+
+/// The semaphore permits a byte budget is counted in: one per KiB, so that the largest
+/// budget fits tokio's permit count.
+fn queue_permits(bytes: usize) -> usize {
+    bytes
+        .div_ceil(1024)
+        .clamp(1, tokio::sync::Semaphore::MAX_PERMITS)
+}
+
+/// Room in the queue for a delivery of `size` bytes: its share of the byte budget and a slot,
+/// taken at once when there is room, else waited for up to [`Options::queue_wait`] by at most
+/// [`Options::queue_capacity`] deliveries at a time. A delivery larger than the whole budget
+/// takes all of it, so it is queued only when nothing else waits. `None`: answer 503.
+async fn room(
+    shared: &Front,
+    size: usize,
+) -> Option<(tokio::sync::OwnedSemaphorePermit, mpsc::Permit<'_, Queued>)> {
+    let permits = queue_permits(size).min(queue_permits(shared.options.queue_bytes));
+    let permits = u32::try_from(permits).unwrap_or(u32::MAX);
+    if let Ok(bytes) = Arc::clone(&shared.room).try_acquire_many_owned(permits)
+        && let Ok(slot) = shared.queue.try_reserve()
+    {
+        return Some((bytes, slot));
     }
+    if shared.options.queue_wait.is_zero() {
+        return None;
+    }
+    let _waiter = shared.waiters.try_acquire().ok()?;
+    let _waiting = shared.metrics.wait();
+    let wait = async {
+        let bytes = Arc::clone(&shared.room)
+            .acquire_many_owned(permits)
+            .await
+            .ok()?;
+        let slot = shared.queue.reserve().await.ok()?;
+        Some((bytes, slot))
+    };
+    tokio::time::timeout(shared.options.queue_wait, wait)
+        .await
+        .ok()
+        .flatten()
 }
 
 /// 503 with `Retry-After`: the queue is full.
@@ -481,7 +524,7 @@ pub fn unregistered_plugins(
 /// Runs every plugin enabled for the event's repository and carries out their actions, then
 /// forwards the delivery to the external plugins that want it.
 async fn process_event(shared: &Arc<Shared>, queued: Queued) {
-    shared.queued_bytes.fetch_sub(queued.size, Ordering::SeqCst);
+    drop(queued.bytes);
     let config = shared.deps.config.current();
     let Some(repo) = queued.event.repository() else {
         shared.metrics.processed();

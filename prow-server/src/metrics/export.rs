@@ -388,6 +388,7 @@ fn register_hook(families: &mut Families, hook: &hook::Snapshot) {
             ("accepted", hook.accepted),
             ("duplicate", hook.duplicates),
             ("overloaded", hook.overloaded),
+            ("waited", hook.waited),
             ("processed", hook.processed),
         ]
         .map(|(outcome, n)| (labels(&[("outcome", outcome)]), n)),

@@ -324,6 +324,7 @@ async fn a_burst_beyond_the_queue_gets_503s_and_every_accepted_event_is_processe
     let mut options = Options::default();
     options.queue_capacity = 4;
     options.workers = 1;
+    options.queue_wait = std::time::Duration::ZERO;
     burst_of_20(options).await;
 }
 
@@ -337,13 +338,86 @@ async fn a_burst_beyond_the_queues_byte_budget_gets_503s_too() {
         .unwrap()
         .len();
     options.queue_bytes = 4 * one + one / 2;
+    options.queue_wait = std::time::Duration::ZERO;
     burst_of_20(options).await;
 }
 
-/// Twenty deliveries while the one worker is held by a slow external plugin: most are refused
-/// with 503 and `Retry-After`, and once released every accepted one is processed exactly once.
-async fn burst_of_20(options: Options) {
-    // An external plugin that holds each delivery until released keeps the one worker busy.
+/// With a wait allowed, deliveries beyond a full queue wait for room instead of being refused:
+/// five sent at once to a queue of two behind one held worker (one processing, two queued, two
+/// waiting: as many may wait as the queue holds) are all answered 200 once the worker is
+/// released, and all processed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_beyond_the_queue_waits_for_room_when_a_wait_is_allowed() {
+    let mut options = Options::default();
+    options.queue_capacity = 2;
+    options.workers = 1;
+    // Long enough never to run out in this test: the deliveries wait for the release.
+    options.queue_wait = std::time::Duration::from_secs(60);
+    let (endpoint, release, received) = held_external_plugin().await;
+    let plugins = format!(
+        "{}\nexternal_plugins:\n  Codertocat/Hello-World:\n  - name: slow\n    endpoint: {endpoint}\n",
+        support::PLUGINS
+    );
+    let server = Server::start_with(
+        github("member"),
+        options,
+        support::hook_config(support::CONFIG, &plugins),
+    )
+    .await;
+    let send = |i: usize| {
+        let url = server.url.clone();
+        async move {
+            let body = serde_json::to_vec(&comment(&format!("waiting {i}"), "reviewer", "member"))
+                .unwrap();
+            reqwest::Client::new()
+                .post(&url)
+                .header("X-GitHub-Event", "issue_comment")
+                .header("X-GitHub-Delivery", format!("wait-{i}"))
+                .header(
+                    "X-Hub-Signature-256",
+                    prow_github::sign(&body, support::SECRET),
+                )
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // The first delivery goes alone, so that the worker holds it before the others come.
+    let mut statuses = vec![send(0).await];
+    while received.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let sends: Vec<_> = (1..5).map(|i| tokio::spawn(send(i))).collect();
+    // The worker holds one delivery, two are queued and two wait for room; only then is the
+    // worker let go.
+    let mut waiting = server.metrics.subscribe_waiting();
+    let _ = waiting.wait_for(|n| *n >= 2).await;
+    assert_eq!(server.metrics.snapshot().overloaded, 0);
+    let _ = release.send(true);
+    for send in sends {
+        statuses.push(send.await.unwrap());
+    }
+    assert_eq!(statuses, [200; 5], "every delivery waited and was taken");
+    server.metrics.wait_processed(5).await;
+    let snapshot = server.metrics.snapshot();
+    assert_eq!((snapshot.accepted, snapshot.overloaded), (5, 0));
+    assert!(snapshot.waited >= 2, "{snapshot:?}");
+    assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst), 5);
+    assert_eq!(*server.metrics.subscribe_waiting().borrow(), 0);
+    server.shutdown().await;
+}
+
+/// An external plugin that holds each delivery until released: its address, the release and
+/// how many deliveries it received.
+async fn held_external_plugin() -> (
+    String,
+    tokio::sync::watch::Sender<bool>,
+    Arc<std::sync::atomic::AtomicU64>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let endpoint = format!("http://{}/", listener.local_addr().unwrap());
     let (release, released) = tokio::sync::watch::channel(false);
@@ -364,6 +438,14 @@ async fn burst_of_20(options: Options) {
         )
     };
     tokio::spawn(async move { axum::serve(listener, external).await.unwrap() });
+    (endpoint, release, received)
+}
+
+/// Twenty deliveries while the one worker is held by a slow external plugin: most are refused
+/// with 503 and `Retry-After`, and once released every accepted one is processed exactly once.
+async fn burst_of_20(options: Options) {
+    // An external plugin that holds each delivery until released keeps the one worker busy.
+    let (endpoint, release, received) = held_external_plugin().await;
     let plugins = format!(
         "{}\nexternal_plugins:\n  Codertocat/Hello-World:\n  - name: slow\n    endpoint: {endpoint}\n",
         support::PLUGINS
