@@ -353,35 +353,13 @@ async fn a_burst_beyond_the_queue_waits_for_room_when_a_wait_is_allowed() {
     options.workers = 1;
     // Long enough never to run out in this test: the deliveries wait for the release.
     options.queue_wait = std::time::Duration::from_secs(60);
-    let (endpoint, release, received) = held_external_plugin().await;
-    let plugins = format!(
-        "{}\nexternal_plugins:\n  Codertocat/Hello-World:\n  - name: slow\n    endpoint: {endpoint}\n",
-        support::PLUGINS
-    );
-    let server = Server::start_with(
-        github("member"),
-        options,
-        support::hook_config(support::CONFIG, &plugins),
-    )
-    .await;
+    let (server, release, received) = behind_a_held_external_plugin(options).await;
     let send = |i: usize| {
         let url = server.url.clone();
         async move {
-            let body = serde_json::to_vec(&comment(&format!("waiting {i}"), "reviewer", "member"))
-                .unwrap();
-            reqwest::Client::new()
-                .post(&url)
-                .header("X-GitHub-Event", "issue_comment")
-                .header("X-GitHub-Delivery", format!("wait-{i}"))
-                .header(
-                    "X-Hub-Signature-256",
-                    prow_github::sign(&body, support::SECRET),
-                )
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
+            let body = format!("waiting {i}");
+            signed_comment(&url, &body, &format!("wait-{i}"))
                 .await
-                .unwrap()
                 .status()
                 .as_u16()
         }
@@ -409,6 +387,47 @@ async fn a_burst_beyond_the_queue_waits_for_room_when_a_wait_is_allowed() {
     assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst), 5);
     assert_eq!(*server.metrics.subscribe_waiting().borrow(), 0);
     server.shutdown().await;
+}
+
+/// `body` commented by a member, delivered to `url` signed, as delivery `delivery`.
+async fn signed_comment(url: &str, body: &str, delivery: &str) -> reqwest::Response {
+    let payload = serde_json::to_vec(&comment(body, "reviewer", "member")).unwrap();
+    reqwest::Client::new()
+        .post(url)
+        .header("X-GitHub-Event", "issue_comment")
+        .header("X-GitHub-Delivery", delivery)
+        .header(
+            "X-Hub-Signature-256",
+            prow_github::sign(&payload, support::SECRET),
+        )
+        .header("content-type", "application/json")
+        .body(payload)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// hook with `options`, forwarding every delivery to [`held_external_plugin`]: the server, the
+/// release and how many deliveries the plugin received.
+async fn behind_a_held_external_plugin(
+    options: Options,
+) -> (
+    Server,
+    tokio::sync::watch::Sender<bool>,
+    Arc<std::sync::atomic::AtomicU64>,
+) {
+    let (endpoint, release, received) = held_external_plugin().await;
+    let plugins = format!(
+        "{}\nexternal_plugins:\n  Codertocat/Hello-World:\n  - name: slow\n    endpoint: {endpoint}\n",
+        support::PLUGINS
+    );
+    let server = Server::start_with(
+        github("member"),
+        options,
+        support::hook_config(support::CONFIG, &plugins),
+    )
+    .await;
+    (server, release, received)
 }
 
 /// An external plugin that holds each delivery until released: its address, the release and
@@ -445,34 +464,15 @@ async fn held_external_plugin() -> (
 /// with 503 and `Retry-After`, and once released every accepted one is processed exactly once.
 async fn burst_of_20(options: Options) {
     // An external plugin that holds each delivery until released keeps the one worker busy.
-    let (endpoint, release, received) = held_external_plugin().await;
-    let plugins = format!(
-        "{}\nexternal_plugins:\n  Codertocat/Hello-World:\n  - name: slow\n    endpoint: {endpoint}\n",
-        support::PLUGINS
-    );
-    let server = Server::start_with(
-        github("member"),
-        options,
-        support::hook_config(support::CONFIG, &plugins),
-    )
-    .await;
+    let (server, release, received) = behind_a_held_external_plugin(options).await;
     let mut statuses = Vec::new();
     for i in 0..20 {
-        let payload = comment(&format!("just a comment {i}"), "reviewer", "member");
-        let body = serde_json::to_vec(&payload).unwrap();
-        let reply = reqwest::Client::new()
-            .post(&server.url)
-            .header("X-GitHub-Event", "issue_comment")
-            .header("X-GitHub-Delivery", format!("burst-{i}"))
-            .header(
-                "X-Hub-Signature-256",
-                prow_github::sign(&body, support::SECRET),
-            )
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let reply = signed_comment(
+            &server.url,
+            &format!("just a comment {i}"),
+            &format!("burst-{i}"),
+        )
+        .await;
         let status = reply.status().as_u16();
         if status == 503 {
             assert_eq!(
