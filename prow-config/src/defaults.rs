@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use prow_core::k8s_openapi::api::core::v1::PodSpec;
+use prow_core::k8s_openapi::api::core::v1::{PodSpec, Toleration};
 use prow_core::{DecorationConfig, MetaDuration, ProwJobDefault};
 
 use crate::error::Finding;
@@ -66,6 +66,8 @@ pub(crate) fn default_jobs(
         entries: &entries,
         job_defaults: &prow.prowjob_default_entries,
         presets: SharedPresets::new(presets),
+        decoration: Interner::default(),
+        job_default: Interner::default(),
     };
     // Presubmits on one thread, postsubmits and periodics on another: the halves are about
     // even in real configurations, and every job is defaulted on its own.
@@ -164,6 +166,10 @@ struct Ctx<'a> {
     entries: &'a [DefaultDecorationConfigEntry],
     job_defaults: &'a [ProwJobDefaultEntry],
     presets: SharedPresets,
+    /// Equal defaulted decoration configs, held once.
+    decoration: Interner<DecorationConfig>,
+    /// Equal defaulted ProwJob defaults, held once.
+    job_default: Interner<ProwJobDefault>,
 }
 
 impl Ctx<'_> {
@@ -194,14 +200,18 @@ impl Ctx<'_> {
                 merged = Some(next);
             }
         }
-        let mut own = base.prowjob_defaults.take().unwrap_or_default();
+        let mut own = base
+            .prowjob_defaults
+            .take()
+            .map(Arc::unwrap_or_clone)
+            .unwrap_or_default();
         if let Some(defaults) = &merged {
             own.apply_default(defaults);
         }
         if own.tenant_id.is_empty() {
             own.tenant_id = prow_core::reporting::DEFAULT_TENANT_ID.to_owned();
         }
-        *base.prowjob_defaults = Some(own);
+        *base.prowjob_defaults = Some(self.job_default.intern(own));
         let decorate = *base.decorate.get_or_insert(self.decorate_all);
         if decorate {
             let cluster = base.cluster.clone();
@@ -218,17 +228,19 @@ impl Ctx<'_> {
             }
             // Like Prow, a decorated job always has a decoration config, if only an empty one,
             // so a missing default is reported by validation rather than ignored.
-            *base.decoration_config = Some(match (base.decoration_config.take(), merged) {
+            let own = base.decoration_config.take();
+            let defaulted = match (own, merged) {
                 (Some(own), Some(def)) => own.apply_default(&def),
-                (own, def) => own.or(def).unwrap_or_default(),
-            });
+                (Some(own), None) => Arc::unwrap_or_clone(own),
+                (None, def) => def.unwrap_or_default(),
+            };
+            *base.decoration_config = Some(self.decoration.intern(defaulted));
         }
         // The presets are merged when a ProwJob is made; here they are only checked.
         *base.presets = self.presets.clone();
         let presets = self.presets.as_slice();
         if let Some(spec) = job.spec()
-            && presets.iter().any(|p| p.applies_to(&labels))
-            && let Err(e) = merge_presets(presets, &labels, &mut spec.clone())
+            && let Err(e) = preset_conflict(presets, &labels, spec)
         {
             let name = job.name().to_owned();
             return Some(
@@ -353,6 +365,110 @@ fn merge_preset(
     Ok(())
 }
 
+/// The error [`merge_presets`] would return for `spec`, found without copying it.
+///
+/// Every container gets the same additions, so what earlier presets added is kept once, by
+/// name (by value for tolerations), and each new item is checked against it and the spec.
+pub(crate) fn preset_conflict(
+    presets: &[Preset],
+    labels: &BTreeMap<String, String>,
+    spec: &PodSpec,
+) -> Result<(), String> {
+    let containers = &spec.containers;
+    let mut env: Vec<&str> = Vec::new();
+    let mut volumes: Vec<&str> = Vec::new();
+    let mut mounts: Vec<&str> = Vec::new();
+    let mut tolerations: Vec<&Toleration> = Vec::new();
+    for preset in presets.iter().filter(|p| p.applies_to(labels)) {
+        // With no containers, env vars and mounts have nowhere to go and cannot conflict.
+        if !containers.is_empty() {
+            for e1 in &preset.env {
+                let name = e1.name.as_str();
+                if env.contains(&name)
+                    || containers
+                        .iter()
+                        .any(|c| c.env.iter().flatten().any(|e2| e2.name == name))
+                {
+                    return Err(format!("env var duplicated in pod spec: {name}"));
+                }
+                env.push(name);
+            }
+        }
+        for v1 in &preset.volumes {
+            let name = v1.name.as_str();
+            if volumes.contains(&name) || spec.volumes.iter().flatten().any(|v2| v2.name == name) {
+                return Err(format!("volume duplicated in pod spec: {name}"));
+            }
+            volumes.push(name);
+        }
+        if !containers.is_empty() {
+            for m1 in &preset.volume_mounts {
+                let name = m1.name.as_str();
+                if mounts.contains(&name)
+                    || containers
+                        .iter()
+                        .any(|c| c.volume_mounts.iter().flatten().any(|m2| m2.name == name))
+                {
+                    return Err(format!("volume mount duplicated in pod spec: {name}"));
+                }
+                mounts.push(name);
+            }
+        }
+        for t1 in &preset.tolerations {
+            if tolerations.contains(&t1) || spec.tolerations.iter().flatten().any(|t2| t2 == t1) {
+                return Err(format!("toleration duplicated in pod spec: {t1:?}"));
+            }
+            tolerations.push(t1);
+        }
+    }
+    Ok(())
+}
+
+/// Holds one `Arc` per distinct value, so jobs with equal defaulted settings share them.
+///
+/// The types have no `Hash`; their `Debug` text, fed to the hasher without being built as a
+/// string, picks the bucket and `==` decides. Both defaulting threads share it; the lock is
+/// held only for the bucket lookup.
+struct Interner<T> {
+    buckets: std::sync::Mutex<std::collections::HashMap<u64, Vec<Arc<T>>>>,
+}
+
+impl<T> Default for Interner<T> {
+    fn default() -> Self {
+        Interner {
+            buckets: std::sync::Mutex::default(),
+        }
+    }
+}
+
+impl<T: std::fmt::Debug + PartialEq> Interner<T> {
+    /// The shared copy of `value`.
+    fn intern(&self, value: T) -> Arc<T> {
+        use std::hash::Hasher;
+        struct Feed<'a>(&'a mut std::collections::hash_map::DefaultHasher);
+        impl std::fmt::Write for Feed<'_> {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0.write(s.as_bytes());
+                Ok(())
+            }
+        }
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        // Writing into a hasher cannot fail.
+        let _ = std::fmt::write(&mut Feed(&mut hasher), format_args!("{value:?}"));
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let bucket = buckets.entry(hasher.finish()).or_default();
+        if let Some(shared) = bucket.iter().find(|v| ***v == value) {
+            return Arc::clone(shared);
+        }
+        let shared = Arc::new(value);
+        bucket.push(Arc::clone(&shared));
+        shared
+    }
+}
+
 /// Prow's check that no two presets share a `label:value` pair.
 fn duplicate_preset_pairs(presets: &[Preset]) -> Vec<Finding> {
     let mut seen = std::collections::BTreeSet::new();
@@ -369,4 +485,130 @@ fn duplicate_preset_pairs(presets: &[Preset]) -> Vec<Finding> {
         }
     }
     errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use prow_core::k8s_openapi::api::core::v1::{Container, EnvVar, Volume, VolumeMount};
+
+    /// Up to three names from a small alphabet, so that collisions are common.
+    fn names(from: &'static [&'static str]) -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec(proptest::sample::select(from), 0..3)
+            .prop_map(|v| v.into_iter().map(str::to_owned).collect())
+    }
+
+    fn env(names: Vec<String>) -> Vec<EnvVar> {
+        names
+            .into_iter()
+            .map(|name| EnvVar {
+                name,
+                ..EnvVar::default()
+            })
+            .collect()
+    }
+
+    fn mounts(names: Vec<String>) -> Vec<VolumeMount> {
+        names
+            .into_iter()
+            .map(|name| VolumeMount {
+                name,
+                ..VolumeMount::default()
+            })
+            .collect()
+    }
+
+    fn volumes(names: Vec<String>) -> Vec<Volume> {
+        names
+            .into_iter()
+            .map(|name| Volume {
+                name,
+                ..Volume::default()
+            })
+            .collect()
+    }
+
+    fn tolerations(keys: Vec<String>) -> Vec<Toleration> {
+        keys.into_iter()
+            .map(|key| Toleration {
+                key: Some(key),
+                ..Toleration::default()
+            })
+            .collect()
+    }
+
+    fn labels() -> impl Strategy<Value = BTreeMap<String, String>> {
+        names(&["a", "b"]).prop_map(|v| v.into_iter().map(|k| (k, "1".to_owned())).collect())
+    }
+
+    fn preset() -> impl Strategy<Value = Preset> {
+        (
+            labels(),
+            names(&["A", "B", "C"]),
+            names(&["v", "w"]),
+            names(&["m", "n"]),
+            names(&["k1", "k2"]),
+        )
+            .prop_map(|(labels, e, v, m, t)| Preset {
+                labels,
+                env: env(e),
+                volumes: volumes(v),
+                volume_mounts: mounts(m),
+                tolerations: tolerations(t),
+            })
+    }
+
+    fn container() -> impl Strategy<Value = Container> {
+        (names(&["A", "B", "C"]), names(&["m", "n"]), any::<bool>()).prop_map(|(e, m, lists)| {
+            Container {
+                env: (lists || !e.is_empty()).then(|| env(e)),
+                volume_mounts: (lists || !m.is_empty()).then(|| mounts(m)),
+                ..Container::default()
+            }
+        })
+    }
+
+    fn spec() -> impl Strategy<Value = PodSpec> {
+        (
+            proptest::collection::vec(container(), 0..3),
+            names(&["v", "w"]),
+            names(&["k1", "k2"]),
+        )
+            .prop_map(|(containers, v, t)| PodSpec {
+                containers,
+                volumes: (!v.is_empty()).then(|| volumes(v)),
+                tolerations: (!t.is_empty()).then(|| tolerations(t)),
+                ..PodSpec::default()
+            })
+    }
+
+    proptest! {
+        /// The check made at load finds exactly the first conflict the merge made for a
+        /// ProwJob would stop at.
+        #[test]
+        fn preset_conflict_agrees_with_the_merge(
+            presets in proptest::collection::vec(preset(), 0..4),
+            labels in labels(),
+            spec in spec(),
+        ) {
+            let merged = merge_presets(&presets, &labels, &mut spec.clone());
+            prop_assert_eq!(preset_conflict(&presets, &labels, &spec), merged);
+        }
+    }
+
+    #[test]
+    fn equal_values_are_interned_once() {
+        let interner = Interner::<DecorationConfig>::default();
+        let timeout = DecorationConfig {
+            timeout: Some(prow_core::Duration::parse("1m").expect("a duration")),
+            ..DecorationConfig::default()
+        };
+        let a = interner.intern(timeout.clone());
+        let b = interner.intern(timeout);
+        let c = interner.intern(DecorationConfig::default());
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &c));
+        assert_eq!(*c, DecorationConfig::default());
+    }
 }

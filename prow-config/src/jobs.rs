@@ -17,6 +17,15 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// Reads an optional value into an `Arc`, so defaulting can share equal values between jobs.
+fn shared<'de, D, T>(d: D) -> Result<Option<Arc<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.map(Arc::new))
+}
+
 /// Declares a job struct carrying Prow's inline `JobBase` and `UtilityConfig` fields.
 ///
 /// Go embeds these structs; serde's `flatten` would drop unknown fields silently and lose
@@ -53,25 +62,26 @@ macro_rules! job_struct {
             pub spec: Option<PodSpec>,
             /// Tekton pipeline run spec, kept raw.
             #[serde(default)]
-            pub pipeline_run_spec: Option<serde_yaml::Value>,
+            pub pipeline_run_spec: Option<Box<serde_yaml::Value>>,
             /// Versioned Tekton pipeline run spec, kept raw.
             #[serde(default)]
-            pub tekton_pipeline_run_spec: Option<serde_yaml::Value>,
+            pub tekton_pipeline_run_spec: Option<Box<serde_yaml::Value>>,
             /// Annotations copied to the ProwJob and pod.
             #[serde(default, deserialize_with = "nullable")]
             pub annotations: BTreeMap<String, String>,
             /// Reporting settings (Slack).
             #[serde(default)]
-            pub reporter_config: Option<ReporterConfig>,
+            pub reporter_config: Option<Box<ReporterConfig>>,
             /// Who may rerun the job.
             #[serde(default)]
-            pub rerun_auth_config: Option<RerunAuthConfig>,
+            pub rerun_auth_config: Option<Box<RerunAuthConfig>>,
             /// Hidden from deck.
             #[serde(default)]
             pub hidden: bool,
-            /// Defaults for the ProwJob (tenant, result store).
-            #[serde(default, rename = "prowjob_defaults")]
-            pub prowjob_defaults: Option<ProwJobDefault>,
+            /// Defaults for the ProwJob (tenant, result store); after defaulting, jobs with
+            /// equal defaults share one value.
+            #[serde(default, rename = "prowjob_defaults", deserialize_with = "shared")]
+            pub prowjob_defaults: Option<Arc<ProwJobDefault>>,
             /// Name of a queue in `plank.job_queue_capacities`.
             #[serde(default, deserialize_with = "nullable")]
             pub job_queue_name: String,
@@ -96,9 +106,10 @@ macro_rules! job_struct {
             /// More repositories to clone.
             #[serde(default, deserialize_with = "nullable")]
             pub extra_refs: Vec<Refs>,
-            /// Decoration settings, merged over the defaults.
-            #[serde(default)]
-            pub decoration_config: Option<DecorationConfig>,
+            /// Decoration settings, merged over the defaults; after defaulting, jobs with
+            /// equal settings share one value.
+            #[serde(default, deserialize_with = "shared")]
+            pub decoration_config: Option<Arc<DecorationConfig>>,
             /// Path of the file the job came from (not read from YAML).
             #[serde(skip)]
             pub source_path: String,
@@ -187,9 +198,9 @@ pub struct BaseMut<'a> {
     /// `decorate`.
     pub decorate: &'a mut Option<bool>,
     /// `decoration_config`.
-    pub decoration_config: &'a mut Option<DecorationConfig>,
+    pub decoration_config: &'a mut Option<Arc<DecorationConfig>>,
     /// `prowjob_defaults`.
-    pub prowjob_defaults: &'a mut Option<ProwJobDefault>,
+    pub prowjob_defaults: &'a mut Option<Arc<ProwJobDefault>>,
     /// The presets the job's spec is merged with when a ProwJob is made.
     pub(crate) presets: &'a mut SharedPresets,
     /// `extra_refs` (read only; periodics match defaults by the first).
@@ -292,7 +303,7 @@ job_struct! {
         pub skip_report: bool,
         /// Jenkins settings, kept raw.
         #[serde(default)]
-        pub jenkins_spec: Option<serde_yaml::Value>,
+        pub jenkins_spec: Option<Box<serde_yaml::Value>>,
         /// Compiled trigger, branch and change regexes (built once, on first use).
         #[serde(skip)]
         pub(crate) matchers: crate::matching::Compiled,
@@ -325,7 +336,7 @@ job_struct! {
         pub skip_report: bool,
         /// Jenkins settings, kept raw.
         #[serde(default)]
-        pub jenkins_spec: Option<serde_yaml::Value>,
+        pub jenkins_spec: Option<Box<serde_yaml::Value>>,
         /// Compiled trigger, branch and change regexes (built once, on first use).
         #[serde(skip)]
         pub(crate) matchers: crate::matching::Compiled,
@@ -349,7 +360,7 @@ job_struct! {
         pub tags: Vec<String>,
         /// Retry settings, kept raw.
         #[serde(default)]
-        pub retry: Option<serde_yaml::Value>,
+        pub retry: Option<Box<serde_yaml::Value>>,
     }
 }
 

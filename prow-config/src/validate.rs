@@ -191,8 +191,8 @@ macro_rules! base {
                     .tekton_pipeline_run_spec
                     .as_ref()
                     .is_some_and(|t| t.get("v1beta1").is_some_and(|v| !v.is_null())),
-            decoration: $job.decoration_config.as_ref(),
-            rerun_auth: $job.rerun_auth_config.as_ref(),
+            decoration: $job.decoration_config.as_deref(),
+            rerun_auth: $job.rerun_auth_config.as_deref(),
             clone_uri: &$job.clone_uri,
         }
     };

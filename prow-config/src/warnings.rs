@@ -264,7 +264,7 @@ macro_rules! job_view {
             fn cluster(&self) -> &str { &self.cluster }
             fn decorate(&self) -> Option<bool> { self.decorate }
             fn decoration_config(&self) -> Option<&prow_core::DecorationConfig> {
-                self.decoration_config.as_ref()
+                self.decoration_config.as_deref()
             }
             fn annotations(&self) -> &BTreeMap<String, String> { &self.annotations }
         }

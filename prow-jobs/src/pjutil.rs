@@ -23,7 +23,7 @@ macro_rules! spec_from_base {
             namespace: job.namespace.clone().unwrap_or_default(),
             job: job.name.clone(),
             refs: None,
-            extra_refs: decorate_extra_refs(&job.extra_refs, job.decoration_config.as_ref()),
+            extra_refs: decorate_extra_refs(&job.extra_refs, job.decoration_config.as_deref()),
             report: false,
             context: String::new(),
             rerun_command: String::new(),
@@ -32,19 +32,19 @@ macro_rules! spec_from_base {
             // The presets are merged here, when the ProwJob is made.
             pod_spec: job.effective_spec().map(std::borrow::Cow::into_owned),
             jenkins_spec: None,
-            pipeline_run_spec: yaml_to_json(job.pipeline_run_spec.as_ref())?,
-            tekton_pipeline_run_spec: yaml_to_json(job.tekton_pipeline_run_spec.as_ref())?
+            pipeline_run_spec: yaml_to_json(job.pipeline_run_spec.as_deref())?,
+            tekton_pipeline_run_spec: yaml_to_json(job.tekton_pipeline_run_spec.as_deref())?
                 .map(serde_json::from_value)
                 .transpose()
                 .map_err(|source| Error::Encode {
                     what: "tekton_pipeline_run_spec",
                     source,
                 })?,
-            decoration_config: job.decoration_config.clone(),
-            reporter_config: job.reporter_config.clone(),
-            rerun_auth_config: job.rerun_auth_config.clone(),
+            decoration_config: job.decoration_config.as_deref().cloned(),
+            reporter_config: job.reporter_config.as_deref().cloned(),
+            rerun_auth_config: job.rerun_auth_config.as_deref().cloned(),
             hidden: job.hidden,
-            prowjob_defaults: job.prowjob_defaults.clone(),
+            prowjob_defaults: job.prowjob_defaults.as_deref().cloned(),
             job_queue_name: job.job_queue_name.clone(),
         })
     }};

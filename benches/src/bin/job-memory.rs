@@ -20,6 +20,7 @@ use prow_benches::corpus;
 use std::collections::BTreeMap;
 
 use prow_config::{ConfigPaths, JobBase, Periodic, Postsubmit, Preset, Presubmit, load_snapshot};
+use prow_core::DecorationConfig;
 use prow_core::k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, Volume, VolumeMount};
 
 #[global_allocator]
@@ -52,18 +53,10 @@ struct Parts {
     raw_spec: usize,
     /// The pod specs as a ProwJob gets them (presets merged).
     effective_spec: usize,
-    /// Decoration configs.
-    decoration: usize,
 }
 
 impl Parts {
-    fn add<J: JobBase + Clone>(
-        &mut self,
-        presets: &[Preset],
-        job: &J,
-        effective: Option<PodSpec>,
-        dc: usize,
-    ) {
+    fn add<J: JobBase + Clone>(&mut self, presets: &[Preset], job: &J, effective: Option<PodSpec>) {
         self.jobs += 1;
         self.inline += std::mem::size_of::<J>();
         self.heap += heap_of(job);
@@ -73,7 +66,6 @@ impl Parts {
             .map(|s| heap_of(&without_presets(presets, job.labels(), s)))
             .unwrap_or(0);
         self.effective_spec += effective.as_ref().map(heap_of).unwrap_or(0);
-        self.decoration += dc;
     }
 
     fn total(&self) -> usize {
@@ -114,17 +106,18 @@ fn main() {
     println!("  plugins.yaml           {}", mb(plugins));
 
     let mut parts = [Parts::default(), Parts::default(), Parts::default()];
+    let mut decoration = Shared::default();
     for job in config.jobs.presubmits.values().flatten() {
-        let dc = job.decoration_config.as_ref().map(heap_of).unwrap_or(0);
-        parts[0].add::<Presubmit>(&config.jobs.presets, job, effective(config, job), dc);
+        decoration.add(job.decoration_config.as_ref());
+        parts[0].add::<Presubmit>(&config.jobs.presets, job, effective(config, job));
     }
     for job in config.jobs.postsubmits.values().flatten() {
-        let dc = job.decoration_config.as_ref().map(heap_of).unwrap_or(0);
-        parts[1].add::<Postsubmit>(&config.jobs.presets, job, effective(config, job), dc);
+        decoration.add(job.decoration_config.as_ref());
+        parts[1].add::<Postsubmit>(&config.jobs.presets, job, effective(config, job));
     }
     for job in &config.jobs.periodics {
-        let dc = job.decoration_config.as_ref().map(heap_of).unwrap_or(0);
-        parts[2].add::<Periodic>(&config.jobs.presets, job, effective(config, job), dc);
+        decoration.add(job.decoration_config.as_ref());
+        parts[2].add::<Periodic>(&config.jobs.presets, job, effective(config, job));
     }
     let presets = heap_of(&config.jobs.presets);
     println!(
@@ -132,18 +125,17 @@ fn main() {
         config.jobs.presets.len(),
         mb(presets)
     );
+    println!(
+        "  decoration configs     {} held by {} jobs as {} distinct values ({} if each job held its own)",
+        mb(decoration.held),
+        decoration.users,
+        decoration.seen.len(),
+        mb(decoration.unshared)
+    );
     println!();
     println!(
-        "{:<12} {:>6} {:>10} {:>10} {:>10} {:>10} {:>12} {:>10} {:>10}",
-        "kind",
-        "jobs",
-        "total",
-        "per job",
-        "spec held",
-        "as written",
-        "merged spec",
-        "decoration",
-        "other"
+        "{:<12} {:>6} {:>10} {:>10} {:>10} {:>10} {:>12} {:>10}",
+        "kind", "jobs", "total", "per job", "spec held", "as written", "merged spec", "other"
     );
     let mut sum = Parts::default();
     for (name, p) in ["presubmits", "postsubmits", "periodics"]
@@ -157,7 +149,6 @@ fn main() {
         sum.spec += p.spec;
         sum.raw_spec += p.raw_spec;
         sum.effective_spec += p.effective_spec;
-        sum.decoration += p.decoration;
     }
     row("all jobs", &sum);
     println!();
@@ -201,7 +192,7 @@ fn main() {
 fn row(name: &str, p: &Parts) {
     let per = p.total() / p.jobs.max(1);
     println!(
-        "{:<12} {:>6} {:>10} {:>8} B {:>10} {:>10} {:>12} {:>10} {:>10}",
+        "{:<12} {:>6} {:>10} {:>8} B {:>10} {:>10} {:>12} {:>10}",
         name,
         p.jobs,
         mb(p.total()),
@@ -209,9 +200,31 @@ fn row(name: &str, p: &Parts) {
         mb(p.spec),
         mb(p.raw_spec),
         mb(p.effective_spec),
-        mb(p.decoration),
-        mb(p.total().saturating_sub(p.spec + p.decoration)),
+        mb(p.total().saturating_sub(p.spec)),
     );
+}
+
+/// Values jobs share through an `Arc`: held once per distinct allocation.
+#[derive(Default)]
+struct Shared {
+    seen: std::collections::HashSet<*const DecorationConfig>,
+    users: usize,
+    /// What the distinct values hold, inline and on the heap.
+    held: usize,
+    /// What they would hold if every job had its own copy.
+    unshared: usize,
+}
+
+impl Shared {
+    fn add(&mut self, value: Option<&std::sync::Arc<DecorationConfig>>) {
+        let Some(value) = value else { return };
+        let size = std::mem::size_of::<DecorationConfig>() + heap_of(&**value);
+        self.users += 1;
+        self.unshared += size;
+        if self.seen.insert(std::sync::Arc::as_ptr(value)) {
+            self.held += size;
+        }
+    }
 }
 
 /// The pod spec a ProwJob made from `job` carries.

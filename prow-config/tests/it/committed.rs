@@ -97,7 +97,7 @@ fn prowjob_defaults_merge_in_order_with_the_global_tenant_last() {
     let config = "prowjob_default_entries:\n- config: {tenant_id: everyone, resultstore_config: {project_id: all}}\n- repo: org\n  config: {tenant_id: org-tenant}\n- cluster: other\n  config: {tenant_id: other-cluster}\n";
     let jobs = "postsubmits:\n  org/repo:\n  - name: a\n    spec: {containers: [{image: i}]}\n  - name: b\n    prowjob_defaults: {tenant_id: mine}\n    spec: {containers: [{image: i}]}\n  elsewhere/repo:\n  - name: c\n    spec: {containers: [{image: i}]}\nperiodics:\n- name: d\n  interval: 1h\n  spec: {containers: [{image: i}]}\n";
     let loaded = load_strs(config, jobs);
-    let tenant = |job: &Option<prow_core::ProwJobDefault>| {
+    let tenant = |job: &Option<std::sync::Arc<prow_core::ProwJobDefault>>| {
         job.as_ref().expect("defaulted").tenant_id.clone()
     };
     let org = &loaded.jobs.postsubmits["org/repo"];

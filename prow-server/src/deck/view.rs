@@ -78,17 +78,17 @@ fn bucket_allowed(deck: &Deck, source: &Source) -> bool {
         .presubmits
         .values()
         .flatten()
-        .filter_map(|j| j.decoration_config.as_ref())
+        .filter_map(|j| j.decoration_config.as_deref())
         .chain(
             jobs.postsubmits
                 .values()
                 .flatten()
-                .filter_map(|j| j.decoration_config.as_ref()),
+                .filter_map(|j| j.decoration_config.as_deref()),
         )
         .chain(
             jobs.periodics
                 .iter()
-                .filter_map(|j| j.decoration_config.as_ref()),
+                .filter_map(|j| j.decoration_config.as_deref()),
         );
     settings
         .additional_allowed_buckets
@@ -230,7 +230,7 @@ async fn view_json(State(deck): State<Arc<Deck>>, Query(query): Params) -> Respo
         .presubmits
         .values()
         .flatten()
-        .filter_map(|p| p.decoration_config.as_ref())
+        .filter_map(|p| p.decoration_config.as_deref())
         .filter_map(|d| d.gcs_configuration.as_ref())
         .map(|g| g.default_org.clone())
         .find(|o| !o.is_empty())
@@ -689,7 +689,7 @@ fn pr_folder(deck: &Deck, org: &str, repo: &str, pr: &str) -> Option<Source> {
         .get(&org_repo)
         .into_iter()
         .flatten()
-        .filter_map(|p| p.decoration_config.as_ref())
+        .filter_map(|p| p.decoration_config.as_deref())
         .filter_map(|d| d.gcs_configuration.clone())
         .next();
     let plank = &config.config.prow.plank;
