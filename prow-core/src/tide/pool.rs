@@ -36,9 +36,9 @@ impl Subpool {
 /// Groups PRs into subpools by org/repo/branch, attaching the ProwJobs that ran on each
 /// branch's current base SHA (`base_shas` maps `org/repo:branch` to the SHA). Pools are sorted
 /// by key and their PRs by number.
-pub fn divide_pool(
+pub fn divide_pool<J: std::borrow::Borrow<ProwJob>>(
     prs: Vec<PullRequest>,
-    prowjobs: &[ProwJob],
+    prowjobs: &[J],
     base_shas: &BTreeMap<String, String>,
 ) -> Vec<Subpool> {
     let mut pools: BTreeMap<String, Subpool> = BTreeMap::new();
@@ -57,6 +57,7 @@ pub fn divide_pool(
         pool.prs.sort_by_key(|p| p.number);
         pool.prowjobs = prowjobs
             .iter()
+            .map(J::borrow)
             .filter(|pj| {
                 matches!(
                     pj.spec.job_type,

@@ -160,7 +160,7 @@ impl ReporterLoop {
     /// One pass over every stored job.
     pub async fn sync_once(&self, config: &ProwConfig) -> ReporterPass {
         let mut pass = ReporterPass::default();
-        match self.store.list(&ListParams::default()).await {
+        match self.store.list_shared(&ListParams::default()).await {
             Ok(jobs) => {
                 for job in &jobs {
                     report_job(

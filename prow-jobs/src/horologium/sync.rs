@@ -196,7 +196,7 @@ pub async fn sync_once(
     clock: &dyn Clock,
 ) -> Result<SyncReport, SyncError> {
     let jobs = store
-        .list(&ListParams::default())
+        .list_shared(&ListParams::default())
         .await
         .map_err(SyncError::List)?;
     let latest = latest_periodics(&jobs);

@@ -181,7 +181,7 @@ pub async fn sync_once(
     clock: &dyn Clock,
 ) -> Result<CleanReport, CleanError> {
     let jobs = store
-        .list(&ListParams::default())
+        .list_shared(&ListParams::default())
         .await
         .map_err(CleanError::List)?;
     let now = clock.now();
@@ -219,7 +219,7 @@ pub async fn sync_once(
     // Jobs deleted above no longer count: their pods are orphans now.
     let remaining: BTreeMap<&str, &ProwJob> = jobs
         .iter()
-        .map(|j| (name_of(j), j))
+        .map(|j| (name_of(j), &**j))
         .filter(|(name, _)| !deleted.contains(name))
         .collect();
     for cluster in clusters {

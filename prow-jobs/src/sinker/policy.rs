@@ -7,6 +7,7 @@
 //!   than `terminated_pod_ttl` ago, but only when its job has finished; a pod whose ProwJob no
 //!   longer exists is deleted once it is 30 seconds old (the store may lag).
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -56,10 +57,11 @@ fn completion(job: &ProwJob) -> Option<Timestamp> {
 }
 
 /// The newest run (latest start) of each periodic, by job name (Prow's `GetLatestProwJobs`).
-pub fn latest_periodics(jobs: &[ProwJob]) -> BTreeMap<&str, &ProwJob> {
+pub fn latest_periodics<J: Borrow<ProwJob>>(jobs: &[J]) -> BTreeMap<&str, &ProwJob> {
     let mut latest: BTreeMap<&str, &ProwJob> = BTreeMap::new();
     for job in jobs
         .iter()
+        .map(J::borrow)
         .filter(|j| j.spec.job_type == ProwJobType::Periodic)
     {
         let newer = latest
@@ -74,14 +76,15 @@ pub fn latest_periodics(jobs: &[ProwJob]) -> BTreeMap<&str, &ProwJob> {
 
 /// The ProwJobs sinker deletes now. `active_periodics` are the periodic names in the current
 /// configuration.
-pub fn prowjobs_to_delete<'a>(
-    jobs: &'a [ProwJob],
+pub fn prowjobs_to_delete<'a, J: Borrow<ProwJob>>(
+    jobs: &'a [J],
     active_periodics: &BTreeSet<&str>,
     policy: &Policy,
     now: Timestamp,
 ) -> Vec<&'a ProwJob> {
     let latest = latest_periodics(jobs);
     jobs.iter()
+        .map(J::borrow)
         .filter(|job| job.is_complete())
         .filter(|job| {
             let keep_latest = job.spec.job_type == ProwJobType::Periodic

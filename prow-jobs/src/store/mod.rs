@@ -6,15 +6,18 @@
 //! reports every committed change in order. [`SqliteStore`] is the embedded default: the very
 //! same objects, as JSON, in one SQLite file.
 
+mod cache;
 mod selector;
 mod sqlite;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use prow_core::{ProwJob, ProwJobState};
 use tokio::sync::broadcast;
 
+pub use cache::CachedStore;
 pub use selector::{
     Operator, Requirement, Selector, SelectorError, label_key_errors, label_value_errors, parse,
 };
@@ -224,6 +227,13 @@ pub trait JobStore: Send + Sync {
 
     /// The jobs matching `params`, sorted by name.
     async fn list(&self, params: &ListParams) -> Result<Vec<ProwJob>, StoreError>;
+
+    /// [`list`](Self::list), as shared handles for readers that only read: a store that
+    /// keeps its jobs decoded ([`CachedStore`]) hands out its own copies instead of new
+    /// ones. The default wraps what `list` returns.
+    async fn list_shared(&self, params: &ListParams) -> Result<Vec<Arc<ProwJob>>, StoreError> {
+        Ok(self.list(params).await?.into_iter().map(Arc::new).collect())
+    }
 
     /// Replaces a stored job. Its `resourceVersion` must equal the stored one, else
     /// [`StoreError::Conflict`]; returns the job as stored, with its new version. `uid` and

@@ -21,6 +21,7 @@ mod plank_loop;
 mod runner;
 mod sinker;
 mod store;
+mod store_cache;
 mod support;
 mod template;
 mod upload;

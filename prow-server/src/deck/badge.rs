@@ -15,12 +15,15 @@ pub struct Badge {
 
 /// The newest run of each job whose name matches one of the comma-separated globs in
 /// `selector`, newest first (Prow's `pickLatestJobs`).
-pub fn pick_latest<'a>(jobs: &'a [ProwJob], selector: &str) -> Vec<&'a ProwJob> {
+pub fn pick_latest<'a, J: std::borrow::Borrow<ProwJob>>(
+    jobs: &'a [J],
+    selector: &str,
+) -> Vec<&'a ProwJob> {
     let globs: Vec<globset::GlobMatcher> = selector
         .split(',')
         .filter_map(|g| Glob::new(g).ok().map(|g| g.compile_matcher()))
         .collect();
-    let mut sorted: Vec<&ProwJob> = jobs.iter().collect();
+    let mut sorted: Vec<&ProwJob> = jobs.iter().map(J::borrow).collect();
     sorted.sort_by_key(|j| std::cmp::Reverse(start_time(j)));
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();

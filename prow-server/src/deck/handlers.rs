@@ -73,13 +73,13 @@ pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response 
     (status, message.into()).into_response()
 }
 
-/// Every job deck may show (hidden ones left out).
-async fn visible_jobs(deck: &Deck) -> Result<Vec<ProwJob>, Response> {
+/// Every job deck may show (hidden ones left out), shared with the store's cache.
+async fn visible_jobs(deck: &Deck) -> Result<Vec<Arc<ProwJob>>, Response> {
     let config = deck.config.current();
     let hidden = &config.config.prow.deck.hidden_repos;
     let all = deck
         .store
-        .list(&Default::default())
+        .list_shared(&Default::default())
         .await
         .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("list jobs: {e}")))?;
     Ok(all
@@ -147,19 +147,10 @@ async fn prowjobs(State(deck): State<Arc<Deck>>, Query(query): Params) -> Respon
         Err(response) => return response,
     };
     let omit = param("omit");
-    let items: Vec<ProwJob> = all
-        .into_iter()
-        .filter(|j| jobs::matches_api_query(j, param("org"), param("repo"), param("owner")))
-        .map(|mut j| {
-            jobs::omit_fields(&mut j, omit);
-            j
-        })
-        .collect();
-    #[derive(Serialize)]
-    struct Items<'a> {
-        items: &'a [ProwJob],
-    }
-    let body = match serde_json::to_vec(&Items { items: &items }) {
+    let items = all
+        .iter()
+        .filter(|j| jobs::matches_api_query(j, param("org"), param("repo"), param("owner")));
+    let body = match prowjobs_body(items, omit) {
         Ok(body) => axum::body::Bytes::from(body),
         Err(e) => {
             return error(
@@ -168,11 +159,34 @@ async fn prowjobs(State(deck): State<Arc<Deck>>, Query(query): Params) -> Respon
             );
         }
     };
-    drop(items);
     if let Some(version) = version {
         cache.put(version, key, body.clone());
     }
     json_body(body)
+}
+
+/// `{"items":[...]}` of `jobs`, each with the `omit` fields stripped, written one job at a
+/// time: a job is copied only when something must be stripped from it, and the copy is
+/// dropped once written, so the body is the only large allocation.
+fn prowjobs_body<'a>(
+    jobs: impl Iterator<Item = &'a Arc<ProwJob>>,
+    omit: &str,
+) -> serde_json::Result<Vec<u8>> {
+    let mut body = b"{\"items\":[".to_vec();
+    for (i, job) in jobs.enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        if omit.is_empty() && job.metadata.managed_fields.is_none() {
+            serde_json::to_writer(&mut body, &**job)?;
+        } else {
+            let mut copy = ProwJob::clone(job);
+            jobs::omit_fields(&mut copy, omit);
+            serde_json::to_writer(&mut body, &copy)?;
+        }
+    }
+    body.extend_from_slice(b"]}");
+    Ok(body)
 }
 
 fn json_body(body: axum::body::Bytes) -> Response {
@@ -195,9 +209,10 @@ async fn job_list(State(deck): State<Arc<Deck>>, Query(query): Params) -> Respon
         names.insert(job.spec.job.clone());
     }
     let items: Vec<ProwJob> = all
-        .into_iter()
+        .iter()
         .filter(|j| filter.matches(j))
-        .map(|mut j| {
+        .map(|j| {
+            let mut j = ProwJob::clone(j);
             jobs::omit_fields(&mut j, "annotations,decoration_config,pod_spec");
             j
         })
@@ -400,7 +415,7 @@ async fn log(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
             .into_iter()
             .find(|j| j.spec.job == *name && j.status.as_ref().is_some_and(|s| s.build_id == *id));
         match found {
-            Some(job) => job,
+            Some(job) => Arc::unwrap_or_clone(job),
             None => {
                 return error(
                     StatusCode::NOT_FOUND,

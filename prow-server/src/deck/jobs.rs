@@ -170,8 +170,9 @@ pub fn matches_api_query(job: &ProwJob, org: &str, repo: &str, owner: &str) -> b
 }
 
 /// Newest first by start time, then by name, as deck's list shows them.
-pub fn sort_newest_first(jobs: &mut [ProwJob]) {
+pub fn sort_newest_first<J: std::borrow::Borrow<ProwJob>>(jobs: &mut [J]) {
     jobs.sort_by(|a, b| {
+        let (a, b) = (a.borrow(), b.borrow());
         let start = |j: &ProwJob| j.status.as_ref().and_then(|s| s.start_time.clone());
         start(b)
             .cmp(&start(a))

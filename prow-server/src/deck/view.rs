@@ -303,13 +303,14 @@ async fn live_log(
         Some(job) => job,
         None => deck
             .store
-            .list(&Default::default())
+            .list_shared(&Default::default())
             .await
             .ok()?
             .into_iter()
             .find(|j| {
                 j.spec.job == job_name && j.status.as_ref().is_some_and(|s| s.build_id == build)
-            })?,
+            })
+            .map(std::sync::Arc::unwrap_or_clone)?,
     };
     if let Some(pods) = deck.pods.clone() {
         let local = job.clone();

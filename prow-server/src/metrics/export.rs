@@ -54,7 +54,7 @@ impl std::fmt::Debug for Exporter {
 /// Everything one scrape read, before encoding.
 #[derive(Debug, Default)]
 struct Inputs {
-    jobs: Option<Vec<ProwJob>>,
+    jobs: Option<Vec<Arc<ProwJob>>>,
     hook: Option<hook::Snapshot>,
     github: Vec<(String, Option<ApiUsage>)>,
     tide: Option<TideFigures>,
@@ -110,7 +110,7 @@ impl Exporter {
     pub async fn render(&self) -> String {
         let jobs = match &self.store {
             None => None,
-            Some(store) => match store.list(&Default::default()).await {
+            Some(store) => match store.list_shared(&Default::default()).await {
                 Ok(jobs) => Some(jobs),
                 Err(e) => {
                     tracing::warn!(target: "metrics", "list prowjobs: {e}");
@@ -321,7 +321,7 @@ fn encode(inputs: &Inputs) -> String {
     text
 }
 
-fn register_jobs(families: &mut Families, jobs: &[ProwJob]) {
+fn register_jobs(families: &mut Families, jobs: &[Arc<ProwJob>]) {
     let mut counts: BTreeMap<Labels, u64> = BTreeMap::new();
     let mut queued = 0;
     for job in jobs {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use prow_jobs::kube::{BuildClusters, IN_CLUSTER_ALIAS, KubeStore, load_cluster_configs};
 use prow_jobs::runner::{ContainerRuntime, Launch, LocalOptions, LocalRunner, Runner};
-use prow_jobs::store::{JobStore, SqliteStore};
+use prow_jobs::store::{CachedStore, JobStore, SqliteStore};
 
 use super::ProcessError;
 use prow_plugins::Plugin;
@@ -169,11 +169,12 @@ impl Backend {
             source,
         })?;
         let database = dir.join("prow.db");
-        let store: Arc<dyn JobStore> = Arc::new(
+        // Every part lists the jobs on each pass: they share one decoded copy.
+        let store: Arc<dyn JobStore> = Arc::new(CachedStore::new(Arc::new(
             SqliteStore::open(&database)
                 .await
                 .map_err(ProcessError::Store)?,
-        );
+        )));
         let mut local = LocalOptions::new(dir.join("pods"));
         local.artifacts = Some(dir.join("artifacts"));
         local.runtime = options.runtime;

@@ -573,9 +573,9 @@ impl Controller {
     }
 
     /// Every ProwJob in the store.
-    async fn all_jobs(&self) -> Result<Vec<ProwJob>, TideError> {
+    async fn all_jobs(&self) -> Result<Vec<Arc<ProwJob>>, TideError> {
         self.store
-            .list(&ListParams::default())
+            .list_shared(&ListParams::default())
             .await
             .map_err(|e| TideError::Store {
                 what: "list ProwJobs".to_owned(),

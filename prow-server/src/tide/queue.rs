@@ -9,6 +9,7 @@
 //! in the store says which head was ejected).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use prow_config::{Config, Presubmit};
 use prow_core::tide::strategy::{MergeQueue, QueueAction, RunId, RunOutcome, StrategyOptions};
@@ -150,7 +151,7 @@ impl StoredRun {
 }
 
 /// The queue runs of pool `sp` among `jobs`, oldest first.
-fn stored_runs(sp: &Subpool, jobs: &[ProwJob]) -> Vec<StoredRun> {
+fn stored_runs(sp: &Subpool, jobs: &[Arc<ProwJob>]) -> Vec<StoredRun> {
     let mut runs: BTreeMap<String, StoredRun> = BTreeMap::new();
     for job in jobs {
         let (Some(run), Some(refs)) = (annotation(job, RUN_ANNOTATION), job.spec.refs.as_ref())
@@ -177,7 +178,7 @@ fn stored_runs(sp: &Subpool, jobs: &[ProwJob]) -> Vec<StoredRun> {
                 .collect(),
             jobs: Vec::new(),
         });
-        entry.jobs.push(job.clone());
+        entry.jobs.push(ProwJob::clone(job));
     }
     let mut out: Vec<StoredRun> = runs.into_values().collect();
     out.sort_by_key(|r| r.order);
@@ -188,7 +189,12 @@ impl Controller {
     /// After a restart: hands the queue the runs of this pool that are still worth their
     /// result (on the current base, every PR at the head it was tested with, the newest run of
     /// each PR) and aborts the unfinished rest.
-    async fn adopt_runs(&self, qs: &mut QueueState, sp: &Subpool, all: &[ProwJob]) -> Vec<String> {
+    async fn adopt_runs(
+        &self,
+        qs: &mut QueueState,
+        sp: &Subpool,
+        all: &[Arc<ProwJob>],
+    ) -> Vec<String> {
         let mut errors = Vec::new();
         let heads: BTreeMap<u64, &str> = sp
             .prs
@@ -266,7 +272,7 @@ impl Controller {
         qs: &mut QueueState,
         sp: &Subpool,
         label: &str,
-        all: &mut Option<Vec<ProwJob>>,
+        all: &mut Option<Vec<Arc<ProwJob>>>,
     ) -> Result<Vec<String>, TideError> {
         let mut errors = Vec::new();
         // `(number, head)` of PRs a queue run in the store failed alone, read when a labelled
@@ -380,7 +386,7 @@ impl Controller {
                 qs.heads.remove(&n);
             }
         }
-        let mut all: Option<Vec<ProwJob>> = None;
+        let mut all: Option<Vec<Arc<ProwJob>>> = None;
         match self.sync_ejections(qs, sp, label, &mut all).await {
             Ok(errors) => out.errors.extend(errors),
             Err(e) => {
