@@ -27,8 +27,8 @@ pub const MESSAGE: &str =
 /// One blockade, compiled.
 #[derive(Debug, Clone)]
 pub struct Compiled {
-    block: Vec<Regex>,
-    except: Vec<Regex>,
+    block: Vec<std::sync::Arc<Regex>>,
+    except: Vec<std::sync::Arc<Regex>>,
     explanation: String,
 }
 
@@ -39,10 +39,10 @@ impl Compiled {
     }
 }
 
-fn compile_all(patterns: &[String], what: &str) -> Vec<Regex> {
+fn compile_all(patterns: &[String], what: &str) -> Vec<std::sync::Arc<Regex>> {
     patterns
         .iter()
-        .filter_map(|p| match Regex::new(p) {
+        .filter_map(|p| match prow_config::goregex::shared(p) {
             Ok(r) => Some(r),
             Err(e) => {
                 tracing::error!(plugin = "blockade", pattern = %p, error = %e, "failed to compile the blockade {what} regexp");
@@ -60,7 +60,7 @@ pub fn applicable(blockades: &[Blockade], org: &str, repo: &str, branch: &str) -
         .iter()
         .filter(|b| b.repos.iter().any(|r| *r == org || *r == full))
         .filter(|b| {
-            b.branchregexp.as_deref().is_none_or(|re| match Regex::new(re) {
+            b.branchregexp.as_deref().is_none_or(|re| match prow_config::goregex::shared(re) {
                 Ok(re) => re.is_match(branch),
                 Err(e) => {
                     tracing::error!(plugin = "blockade", pattern = %re, error = %e, "failed to compile the blockade branch regexp");

@@ -5,7 +5,6 @@ use async_trait::async_trait;
 use prow_config::plugins::{BranchCleaner, PluginConfig};
 use prow_github::events::Event;
 use prow_github::events::PullRequestEvent;
-use regex::Regex;
 
 use crate::{Action, Context, Plugin, PluginError, PluginHelp};
 
@@ -16,7 +15,7 @@ pub fn is_preserved(config: &BranchCleaner, org: &str, repo: &str, branch: &str)
         .iter()
         .filter_map(|key| config.preserved_branches.get(key))
         .flatten()
-        .any(|p| p == branch || Regex::new(p).is_ok_and(|re| re.is_match(branch)))
+        .any(|p| p == branch || prow_config::goregex::shared(p).is_ok_and(|re| re.is_match(branch)))
 }
 
 /// The ref to delete after `pe`: `heads/<branch>` of a merged pull request from the same

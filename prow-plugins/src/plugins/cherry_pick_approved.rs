@@ -10,7 +10,6 @@ use async_trait::async_trait;
 use prow_config::plugins::{CherryPickApproved as Settings, PluginConfig};
 use prow_github::events::Event;
 use prow_github::types::StatusState;
-use regex::Regex;
 
 use super::cherry_pick_unapproved::{APPROVED, UNAPPROVED};
 use crate::{Action, Context, Plugin, PluginError, PluginHelp};
@@ -49,7 +48,7 @@ pub fn applies(settings: &Settings, branch: &str, reviewer: &str) -> bool {
     } else {
         &settings.branchregexp
     };
-    let branch_ok = match Regex::new(pattern) {
+    let branch_ok = match prow_config::goregex::shared(pattern) {
         Ok(re) => re.is_match(branch),
         Err(e) => {
             tracing::error!(plugin = "cherry-pick-approved", pattern, error = %e, "failed to compile the branch regexp");

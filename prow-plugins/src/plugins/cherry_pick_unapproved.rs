@@ -136,7 +136,7 @@ impl Plugin for CherryPickUnapproved {
             return Ok(Vec::new());
         };
         let settings = &ctx.plugins.cherry_pick_unapproved;
-        let branch_re = Regex::new(&settings.branchregexp).map_err(|e| {
+        let branch_re = prow_config::goregex::shared(&settings.branchregexp).map_err(|e| {
             PluginError::Other(format!(
                 "cherry_pick_unapproved.branchregexp {:?}: {e}",
                 settings.branchregexp

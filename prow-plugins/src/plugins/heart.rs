@@ -6,7 +6,6 @@ use async_trait::async_trait;
 use prow_config::plugins::PluginConfig;
 use prow_github::events::Event;
 use prow_github::types::PullRequestFile;
-use regex::Regex;
 
 use crate::{Action, Context, Plugin, PluginError, PluginHelp};
 
@@ -26,7 +25,7 @@ pub fn adored(login: &str, body: &str, adorees: &[String], regexp: &str) -> bool
     if adorees.is_empty() || regexp.is_empty() || !adorees.iter().any(|a| a == login) {
         return false;
     }
-    Regex::new(regexp).is_ok_and(|re| re.is_match(body))
+    prow_config::goregex::shared(regexp).is_ok_and(|re| re.is_match(body))
 }
 
 /// Whether `files` add lines to a file named `owners` or `aliases` (in any directory).

@@ -37,10 +37,10 @@ pub struct Subject<'a> {
     pub label: &'a str,
 }
 
-/// A rule's label regex (Go's syntax is close enough to the `regex` crate's); an invalid
+/// A rule's label regex, read as Go reads it and compiled once per process; an invalid
 /// one matches nothing.
-fn rule_re(rule: &RequireMatchingLabel) -> Option<Regex> {
-    Regex::new(&rule.regexp).ok()
+fn rule_re(rule: &RequireMatchingLabel) -> Option<std::sync::Arc<Regex>> {
+    prow_config::goregex::shared(&rule.regexp).ok()
 }
 
 /// The rules of `all` that apply to `subject`.

@@ -309,7 +309,7 @@ pub fn status_matches(
     };
     context == wait.context
         && state == wait.state
-        && Regex::new(&wait.description).is_ok_and(|re| re.is_match(description))
+        && prow_config::goregex::shared(&wait.description).is_ok_and(|re| re.is_match(description))
 }
 
 /// The rifle plugin.
