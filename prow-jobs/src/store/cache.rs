@@ -18,7 +18,10 @@
 //! nothing; a store that cannot tell its version (the Kubernetes API here) is passed through
 //! uncached.
 //!
-//! Writes, `get`, `watch` and `ready` go straight to the store.
+//! Like a controller that waits for its informers to sync, the store is not
+//! [ready](JobStore::ready) until the copy is filled: the first readiness probe starts the
+//! fill in the background and waits up to [`CACHE_FILL_WAIT`] for it, and later probes answer
+//! "unavailable" until it is done. Writes, `get` and `watch` go straight to the store.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,10 +32,21 @@ use tokio::sync::{Mutex, broadcast};
 
 use super::{JobStore, ListParams, StoreError, WatchEvent, Write};
 
+/// How long a readiness probe waits for the first fill of the copy before answering that
+/// the store is not ready yet.
+pub const CACHE_FILL_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A [`JobStore`] whose lists come from one shared, watch-fed copy of the jobs.
 pub struct CachedStore {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     inner: Arc<dyn JobStore>,
     state: Mutex<Option<Synced>>,
+    /// Whether a first fill was started, and whether it is done.
+    fill_started: std::sync::atomic::AtomicBool,
+    filled: tokio::sync::watch::Sender<bool>,
 }
 
 /// The copy, and how far it reaches.
@@ -49,7 +63,7 @@ struct Synced {
 impl std::fmt::Debug for CachedStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CachedStore")
-            .field("namespace", &self.inner.namespace())
+            .field("namespace", &self.shared.inner.namespace())
             .finish_non_exhaustive()
     }
 }
@@ -116,16 +130,50 @@ impl CachedStore {
     /// Caches the lists of `inner`.
     pub fn new(inner: Arc<dyn JobStore>) -> CachedStore {
         CachedStore {
-            inner,
-            state: Mutex::new(None),
+            shared: Arc::new(Shared {
+                inner,
+                state: Mutex::new(None),
+                fill_started: std::sync::atomic::AtomicBool::new(false),
+                filled: tokio::sync::watch::Sender::new(false),
+            }),
         }
     }
 
     /// The store underneath.
     pub fn inner(&self) -> &Arc<dyn JobStore> {
-        &self.inner
+        &self.shared.inner
     }
 
+    /// Fills the copy on a task of its own, once; the task outlives a caller that stops
+    /// waiting for it.
+    fn start_fill(&self) {
+        use std::sync::atomic::Ordering;
+        if self.shared.fill_started.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let shared = Arc::clone(&self.shared);
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            match shared.current().await {
+                Ok(jobs) => {
+                    tracing::info!(
+                        target: "store",
+                        jobs = jobs.map_or(0, |j| j.len()),
+                        took_ms = started.elapsed().as_millis() as u64,
+                        "the shared job cache is filled"
+                    );
+                    shared.filled.send_replace(true);
+                }
+                Err(e) => {
+                    tracing::warn!(target: "store", error = %e, "filling the shared job cache failed; the next probe tries again");
+                    shared.fill_started.store(false, Ordering::SeqCst);
+                }
+            }
+        });
+    }
+}
+
+impl Shared {
     /// Every job, shared, as of the store's version now; `None` when the store cannot tell
     /// its version and nothing can be cached.
     ///
@@ -133,7 +181,20 @@ impl CachedStore {
     /// the result, so readers starting together decode the store once.
     async fn current(&self) -> Result<Option<Vec<Arc<ProwJob>>>, StoreError> {
         let mut state = self.state.lock().await;
+        let result = self.bring_up_to_date(&mut state).await;
+        if state.is_some() {
+            self.filled.send_replace(true);
+        }
+        result
+    }
+
+    async fn bring_up_to_date(
+        &self,
+        state: &mut Option<Synced>,
+    ) -> Result<Option<Vec<Arc<ProwJob>>>, StoreError> {
         let Some(now) = self.inner.version().await? else {
+            // Nothing to fill: the store is read directly.
+            self.filled.send_replace(true);
             return Ok(None);
         };
         if let Some(synced) = state.as_mut()
@@ -172,40 +233,40 @@ impl CachedStore {
 #[async_trait]
 impl JobStore for CachedStore {
     fn namespace(&self) -> &str {
-        self.inner.namespace()
+        self.shared.inner.namespace()
     }
 
     async fn create(&self, job: ProwJob) -> Result<ProwJob, StoreError> {
-        self.inner.create(job).await
+        self.shared.inner.create(job).await
     }
 
     async fn get(&self, name: &str) -> Result<Option<ProwJob>, StoreError> {
-        self.inner.get(name).await
+        self.shared.inner.get(name).await
     }
 
     async fn list(&self, params: &ListParams) -> Result<Vec<ProwJob>, StoreError> {
-        match self.current().await? {
+        match self.shared.current().await? {
             Some(jobs) => Ok(jobs
                 .into_iter()
                 .filter(|job| params.matches(job))
                 .map(Arc::unwrap_or_clone)
                 .collect()),
-            None => self.inner.list(params).await,
+            None => self.shared.inner.list(params).await,
         }
     }
 
     async fn list_shared(&self, params: &ListParams) -> Result<Vec<Arc<ProwJob>>, StoreError> {
-        match self.current().await? {
+        match self.shared.current().await? {
             Some(mut jobs) => {
                 jobs.retain(|job| params.matches(job));
                 Ok(jobs)
             }
-            None => self.inner.list_shared(params).await,
+            None => self.shared.inner.list_shared(params).await,
         }
     }
 
     async fn update(&self, job: ProwJob) -> Result<ProwJob, StoreError> {
-        self.inner.update(job).await
+        self.shared.inner.update(job).await
     }
 
     async fn delete(
@@ -213,22 +274,33 @@ impl JobStore for CachedStore {
         name: &str,
         resource_version: Option<&str>,
     ) -> Result<ProwJob, StoreError> {
-        self.inner.delete(name, resource_version).await
+        self.shared.inner.delete(name, resource_version).await
     }
 
     async fn write_all(&self, writes: Vec<Write>) -> Vec<Result<ProwJob, StoreError>> {
-        self.inner.write_all(writes).await
+        self.shared.inner.write_all(writes).await
     }
 
     async fn version(&self) -> Result<Option<u64>, StoreError> {
-        self.inner.version().await
+        self.shared.inner.version().await
     }
 
     fn watch(&self) -> broadcast::Receiver<WatchEvent> {
-        self.inner.watch()
+        self.shared.inner.watch()
     }
 
+    /// The store's own readiness, and then whether the copy is filled (see the module docs).
     async fn ready(&self) -> Result<(), StoreError> {
-        self.inner.ready().await
+        self.shared.inner.ready().await?;
+        self.start_fill();
+        let mut filled = self.shared.filled.subscribe();
+        match tokio::time::timeout(CACHE_FILL_WAIT, filled.wait_for(|done| *done)).await {
+            Ok(Ok(_)) => Ok(()),
+            _ => Err(StoreError::Unavailable {
+                location: "the shared job cache".to_owned(),
+                reason: "still reading the stored jobs".to_owned(),
+                source: None,
+            }),
+        }
     }
 }

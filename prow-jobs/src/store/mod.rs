@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use prow_core::{ProwJob, ProwJobState};
 use tokio::sync::broadcast;
 
-pub use cache::CachedStore;
+pub use cache::{CACHE_FILL_WAIT, CachedStore};
 pub use selector::{
     Operator, Requirement, Selector, SelectorError, label_key_errors, label_value_errors, parse,
 };

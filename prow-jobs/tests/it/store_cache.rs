@@ -20,6 +20,8 @@ use crate::support::prowjob;
 struct Counting {
     inner: SqliteStore,
     lists: AtomicUsize,
+    /// Each list takes a permit first, so a test can hold lists back.
+    gate: tokio::sync::Semaphore,
 }
 
 #[async_trait]
@@ -35,6 +37,7 @@ impl JobStore for Counting {
     }
     async fn list(&self, params: &ListParams) -> Result<Vec<ProwJob>, StoreError> {
         self.lists.fetch_add(1, Ordering::SeqCst);
+        let _permit = self.gate.acquire().await.unwrap();
         self.inner.list(params).await
     }
     async fn update(&self, job: ProwJob) -> Result<ProwJob, StoreError> {
@@ -57,6 +60,9 @@ impl JobStore for Counting {
     }
 }
 
+/// Permits of the gate: more than lists at once in any test.
+const GATE_PERMITS: u32 = 1 << 16;
+
 struct Setup {
     _dir: tempfile::TempDir,
     path: std::path::PathBuf,
@@ -71,6 +77,7 @@ impl Setup {
         let counting = Arc::new(Counting {
             inner: SqliteStore::open(&path).await.unwrap(),
             lists: AtomicUsize::new(0),
+            gate: tokio::sync::Semaphore::new(GATE_PERMITS as usize),
         });
         let cache = CachedStore::new(counting.clone());
         Setup {
@@ -213,6 +220,49 @@ async fn a_watch_that_fell_behind_lists_again() {
     assert_eq!(listed, setup.truth(&ListParams::default()).await);
     assert_eq!(listed.len(), 1100);
     assert_eq!(setup.lists(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_store_is_ready_once_the_copy_is_filled() {
+    let setup = Setup::new().await;
+    setup.cache.create(job("a")).await.unwrap();
+    // Hold the fill back: readiness waits for it, then says why it is not ready.
+    let held = setup
+        .counting
+        .gate
+        .acquire_many(GATE_PERMITS)
+        .await
+        .unwrap();
+    let started = tokio::time::Instant::now();
+    let refused = setup.cache.ready().await.unwrap_err();
+    assert!(started.elapsed() >= prow_jobs::store::CACHE_FILL_WAIT);
+    assert!(refused.is_transient(), "{refused}");
+    assert!(
+        refused
+            .to_string()
+            .contains("still reading the stored jobs"),
+        "{refused}"
+    );
+    assert_eq!(setup.lists(), 1, "the probe started one fill");
+    assert!(setup.cache.ready().await.is_err());
+    assert_eq!(
+        setup.lists(),
+        1,
+        "and the next probe waits for the same fill"
+    );
+    drop(held);
+    // A list waits for the fill under way and is answered by it.
+    assert_eq!(
+        setup
+            .cache
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(setup.lists(), 1);
+    setup.cache.ready().await.unwrap();
 }
 
 /// One step of a history: a write by this process (through the cache) or another (a second
