@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use prow_core::k8s_openapi::api::core::v1::{PodSpec, Toleration};
+use prow_core::k8s_openapi::api::core::v1::{Container, PodSpec, Toleration};
 use prow_core::{DecorationConfig, MetaDuration, ProwJobDefault};
 
 use crate::error::Finding;
@@ -380,20 +380,13 @@ pub(crate) fn preset_conflict(
     let mut mounts: Vec<&str> = Vec::new();
     let mut tolerations: Vec<&Toleration> = Vec::new();
     for preset in presets.iter().filter(|p| p.applies_to(labels)) {
-        // With no containers, env vars and mounts have nowhere to go and cannot conflict.
-        if !containers.is_empty() {
-            for e1 in &preset.env {
-                let name = e1.name.as_str();
-                if env.contains(&name)
-                    || containers
-                        .iter()
-                        .any(|c| c.env.iter().flatten().any(|e2| e2.name == name))
-                {
-                    return Err(format!("env var duplicated in pod spec: {name}"));
-                }
-                env.push(name);
-            }
-        }
+        added_to_containers(
+            preset.env.iter().map(|e| e.name.as_str()),
+            &mut env,
+            containers,
+            |c, name| c.env.iter().flatten().any(|e| e.name == name),
+            "env var",
+        )?;
         for v1 in &preset.volumes {
             let name = v1.name.as_str();
             if volumes.contains(&name) || spec.volumes.iter().flatten().any(|v2| v2.name == name) {
@@ -401,25 +394,41 @@ pub(crate) fn preset_conflict(
             }
             volumes.push(name);
         }
-        if !containers.is_empty() {
-            for m1 in &preset.volume_mounts {
-                let name = m1.name.as_str();
-                if mounts.contains(&name)
-                    || containers
-                        .iter()
-                        .any(|c| c.volume_mounts.iter().flatten().any(|m2| m2.name == name))
-                {
-                    return Err(format!("volume mount duplicated in pod spec: {name}"));
-                }
-                mounts.push(name);
-            }
-        }
+        added_to_containers(
+            preset.volume_mounts.iter().map(|m| m.name.as_str()),
+            &mut mounts,
+            containers,
+            |c, name| c.volume_mounts.iter().flatten().any(|m| m.name == name),
+            "volume mount",
+        )?;
         for t1 in &preset.tolerations {
             if tolerations.contains(&t1) || spec.tolerations.iter().flatten().any(|t2| t2 == t1) {
                 return Err(format!("toleration duplicated in pod spec: {t1:?}"));
             }
             tolerations.push(t1);
         }
+    }
+    Ok(())
+}
+
+/// Checks `names`, which a preset adds to every container, against the containers (`has`)
+/// and what earlier presets added (`added`), then records them; with no containers they have
+/// nowhere to go and cannot conflict.
+fn added_to_containers<'a>(
+    names: impl Iterator<Item = &'a str>,
+    added: &mut Vec<&'a str>,
+    containers: &[Container],
+    has: fn(&Container, &str) -> bool,
+    what: &str,
+) -> Result<(), String> {
+    if containers.is_empty() {
+        return Ok(());
+    }
+    for name in names {
+        if added.contains(&name) || containers.iter().any(|c| has(c, name)) {
+            return Err(format!("{what} duplicated in pod spec: {name}"));
+        }
+        added.push(name);
     }
     Ok(())
 }
@@ -491,7 +500,7 @@ fn duplicate_preset_pairs(presets: &[Preset]) -> Vec<Finding> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use prow_core::k8s_openapi::api::core::v1::{Container, EnvVar, Volume, VolumeMount};
+    use prow_core::k8s_openapi::api::core::v1::{EnvVar, Volume, VolumeMount};
 
     /// Up to three names from a small alphabet, so that collisions are common.
     fn names(from: &'static [&'static str]) -> impl Strategy<Value = Vec<String>> {
@@ -499,43 +508,37 @@ mod tests {
             .prop_map(|v| v.into_iter().map(str::to_owned).collect())
     }
 
+    /// One `T` per name, made by `make` (each a default value but for its name or key).
+    fn named<T>(names: Vec<String>, make: fn(String) -> T) -> Vec<T> {
+        names.into_iter().map(make).collect()
+    }
+
     fn env(names: Vec<String>) -> Vec<EnvVar> {
-        names
-            .into_iter()
-            .map(|name| EnvVar {
-                name,
-                ..EnvVar::default()
-            })
-            .collect()
+        named(names, |name| EnvVar {
+            name,
+            ..EnvVar::default()
+        })
     }
 
     fn mounts(names: Vec<String>) -> Vec<VolumeMount> {
-        names
-            .into_iter()
-            .map(|name| VolumeMount {
-                name,
-                ..VolumeMount::default()
-            })
-            .collect()
+        named(names, |name| VolumeMount {
+            name,
+            ..VolumeMount::default()
+        })
     }
 
     fn volumes(names: Vec<String>) -> Vec<Volume> {
-        names
-            .into_iter()
-            .map(|name| Volume {
-                name,
-                ..Volume::default()
-            })
-            .collect()
+        named(names, |name| Volume {
+            name,
+            ..Volume::default()
+        })
     }
 
     fn tolerations(keys: Vec<String>) -> Vec<Toleration> {
-        keys.into_iter()
-            .map(|key| Toleration {
-                key: Some(key),
-                ..Toleration::default()
-            })
-            .collect()
+        named(keys, |key| Toleration {
+            key: Some(key),
+            ..Toleration::default()
+        })
     }
 
     fn labels() -> impl Strategy<Value = BTreeMap<String, String>> {

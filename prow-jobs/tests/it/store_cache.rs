@@ -92,6 +92,11 @@ impl Setup {
         self.counting.lists.load(Ordering::SeqCst)
     }
 
+    /// How many jobs a list through the cache returns.
+    async fn count(&self) -> usize {
+        self.cache.list(&ListParams::default()).await.unwrap().len()
+    }
+
     /// What the store itself lists for `params`, bypassing the count.
     async fn truth(&self, params: &ListParams) -> Vec<ProwJob> {
         self.counting.inner.list(params).await.unwrap()
@@ -173,15 +178,7 @@ async fn this_processs_writes_are_in_the_next_list_without_listing_the_store() {
 async fn another_processs_writes_are_in_the_next_list() {
     let setup = Setup::new().await;
     setup.cache.create(job("mine")).await.unwrap();
-    assert_eq!(
-        setup
-            .cache
-            .list(&ListParams::default())
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(setup.count().await, 1);
     // A second handle on the same file is another writer: its changes reach this process
     // through the store's version only.
     let other = SqliteStore::open(&setup.path).await.unwrap();
@@ -252,15 +249,7 @@ async fn the_store_is_ready_once_the_copy_is_filled() {
     );
     drop(held);
     // A list waits for the fill under way and is answered by it.
-    assert_eq!(
-        setup
-            .cache
-            .list(&ListParams::default())
-            .await
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(setup.count().await, 1);
     assert_eq!(setup.lists(), 1);
     setup.cache.ready().await.unwrap();
 }
