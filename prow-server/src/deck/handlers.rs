@@ -118,61 +118,117 @@ pub(super) fn json(value: &impl Serialize) -> Response {
 /// `/prowjobs.js`: built once per store version and request (filters, omitted fields and
 /// hidden repos), then served from [`Deck::prowjobs_bodies`] until the store changes. A store
 /// that cannot tell its version gets a fresh body every time.
+///
+/// The request that builds a body streams it as it is written, so its answer starts at once
+/// however many jobs there are; requests for the same body meanwhile wait for it to be kept.
 async fn prowjobs(State(deck): State<Arc<Deck>>, Query(query): Params) -> Response {
-    let param = |k: &str| query.get(k).map_or("", String::as_str);
+    let param = |k: &str| query.get(k).cloned().unwrap_or_default();
     let hidden = deck.config.current().config.prow.deck.hidden_repos.clone();
-    let key = format!(
-        "{:?}",
-        (
-            param("org"),
-            param("repo"),
-            param("owner"),
-            param("omit"),
-            &hidden
-        )
-    );
+    let filter = [param("org"), param("repo"), param("owner"), param("omit")];
+    let key = format!("{:?}", (&filter, &hidden));
     let version = deck.store.version().await.ok().flatten();
-    let cache = &deck.prowjobs_bodies;
-    let cached = |cache: &super::listing::BodyCache| version.and_then(|v| cache.get(v, &key));
-    if let Some(body) = cached(cache) {
+    if let Some(body) = version.and_then(|v| deck.prowjobs_bodies.get(v, &key)) {
         return json_body(body);
     }
-    // One request builds; the others wait for its body.
+    let (start, started) = tokio::sync::oneshot::channel();
+    tokio::spawn(build_prowjobs(deck, key, version, filter, start));
+    match started.await {
+        Ok(Start::Kept(body)) => json_body(body),
+        Ok(Start::Refused(response)) => response,
+        Ok(Start::Streaming(chunks)) => {
+            let stream = futures::stream::unfold(chunks, |mut chunks| async move {
+                chunks
+                    .recv()
+                    .await
+                    .map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), chunks))
+            });
+            no_cache(
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    axum::body::Body::from_stream(stream),
+                )
+                    .into_response(),
+            )
+        }
+        Err(_) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the job list could not be built",
+        ),
+    }
+}
+
+/// How a `/prowjobs.js` answer starts.
+enum Start {
+    /// Another request built the body meanwhile.
+    Kept(axum::body::Bytes),
+    /// The jobs could not be listed.
+    Refused(Response),
+    /// The body, in pieces as they are written.
+    Streaming(tokio::sync::mpsc::Receiver<axum::body::Bytes>),
+}
+
+/// How much of a `/prowjobs.js` body is sent at a time.
+const PROWJOBS_CHUNK: usize = 256 * 1024;
+
+/// Builds one `/prowjobs.js` body (one build at a time), streams it to `start`'s request, and
+/// keeps it for `key` at `version`. Keeps going when the request goes away, so that the body
+/// the build was for is kept for the next one.
+async fn build_prowjobs(
+    deck: Arc<Deck>,
+    key: String,
+    version: Option<u64>,
+    [org, repo, owner, omit]: [String; 4],
+    start: tokio::sync::oneshot::Sender<Start>,
+) {
+    let cache = &deck.prowjobs_bodies;
     let _building = cache.building.lock().await;
-    if let Some(body) = cached(cache) {
-        return json_body(body);
+    if let Some(body) = version.and_then(|v| cache.get(v, &key)) {
+        let _ = start.send(Start::Kept(body));
+        return;
     }
     let all = match visible_jobs(&deck).await {
         Ok(all) => all,
-        Err(response) => return response,
-    };
-    let omit = param("omit");
-    let items = all
-        .iter()
-        .filter(|j| jobs::matches_api_query(j, param("org"), param("repo"), param("owner")));
-    let body = match prowjobs_body(items, omit) {
-        Ok(body) => axum::body::Bytes::from(body),
-        Err(e) => {
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("encode JSON: {e}"),
-            );
+        Err(response) => {
+            let _ = start.send(Start::Refused(response));
+            return;
         }
     };
-    if let Some(version) = version {
-        cache.put(version, key, body.clone());
+    let (chunks, streamed) = tokio::sync::mpsc::channel(4);
+    let _ = start.send(Start::Streaming(streamed));
+    let written = tokio::task::spawn_blocking(move || {
+        let items = all
+            .iter()
+            .filter(|j| jobs::matches_api_query(j, &org, &repo, &owner));
+        let mut parts = Vec::new();
+        let written = prowjobs_body(items, &omit, |part| {
+            // A request that went away stops the stream, not the build.
+            let _ = chunks.blocking_send(part.clone());
+            parts.push(part);
+        });
+        written.map(|()| parts)
+    })
+    .await;
+    match written {
+        Ok(Ok(parts)) => {
+            if let Some(version) = version {
+                cache.put(version, key, parts.concat().into());
+            }
+        }
+        Ok(Err(e)) => tracing::error!(target: "deck", error = %e, "encoding /prowjobs.js failed"),
+        Err(e) => tracing::error!(target: "deck", error = %e, "building /prowjobs.js failed"),
     }
-    json_body(body)
 }
 
-/// `{"items":[...]}` of `jobs`, each with the `omit` fields stripped, written one job at a
-/// time: a job is copied only when something must be stripped from it, and the copy is
-/// dropped once written, so the body is the only large allocation.
+/// `{"items":[...]}` of `jobs`, each with the `omit` fields stripped, handed to `part` in
+/// pieces of about [`PROWJOBS_CHUNK`] bytes as it is written. A job is copied only when
+/// something must be stripped from it.
 fn prowjobs_body<'a>(
     jobs: impl Iterator<Item = &'a Arc<ProwJob>>,
     omit: &str,
-) -> serde_json::Result<Vec<u8>> {
-    let mut body = b"{\"items\":[".to_vec();
+    mut part: impl FnMut(axum::body::Bytes),
+) -> serde_json::Result<()> {
+    let mut body = Vec::with_capacity(PROWJOBS_CHUNK + 64 * 1024);
+    body.extend_from_slice(b"{\"items\":[");
     for (i, job) in jobs.enumerate() {
         if i > 0 {
             body.push(b',');
@@ -184,9 +240,14 @@ fn prowjobs_body<'a>(
             jobs::omit_fields(&mut copy, omit);
             serde_json::to_writer(&mut body, &copy)?;
         }
+        if body.len() >= PROWJOBS_CHUNK {
+            let next = Vec::with_capacity(PROWJOBS_CHUNK + 64 * 1024);
+            part(std::mem::replace(&mut body, next).into());
+        }
     }
     body.extend_from_slice(b"]}");
-    Ok(body)
+    part(body.into());
+    Ok(())
 }
 
 fn json_body(body: axum::body::Bytes) -> Response {

@@ -1273,3 +1273,40 @@ async fn prowjobs_js_is_built_once_per_store_change_from_any_writer() {
         2
     );
 }
+
+#[tokio::test]
+async fn a_prowjobs_js_body_of_many_pieces_streams_whole() {
+    let store = Arc::new(SqliteStore::in_memory().unwrap());
+    // Enough jobs for a body of several of the pieces it is streamed in.
+    let writes = (0..2000)
+        .map(|i| prow_jobs::store::Write::Create(simple_job(&format!("job-{i:04}"), "acme")))
+        .collect();
+    for result in store.write_all(writes).await {
+        result.unwrap();
+    }
+    let deck = Deck::new(store.clone(), support::hook_config(CONFIG, PLUGINS));
+    let url = serve(deck).await;
+    let http = reqwest::Client::new();
+    let mut bodies = Vec::new();
+    for _ in 0..2 {
+        let body = http
+            .get(format!("{url}/prowjobs.js"))
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        bodies.push(body);
+    }
+    assert!(
+        bodies[0].len() > 2 * 256 * 1024,
+        "{} bytes",
+        bodies[0].len()
+    );
+    assert_eq!(bodies[0], bodies[1], "the second answer is the first");
+    let listed: Value = serde_json::from_slice(&bodies[0]).unwrap();
+    let got = names(&listed);
+    let expected: Vec<String> = (0..2000).map(|i| format!("job-{i:04}")).collect();
+    assert_eq!(got, expected);
+}
