@@ -15,7 +15,8 @@
 //! Then [`stored_jobs_figures`]: the demo served over a store seeded with 10,000 ProwJobs
 //! (upstream's example job, one in ten pending, the rest finished, none to report): start-up,
 //! the time to the first byte and to the last of `/prowjobs.js` (the first request after
-//! start-up builds the body; the next ones are served from deck's kept body) and of deck's
+//! start-up builds the body and streams it as it is written; the next ones are served from
+//! deck's kept body) and of deck's
 //! own page query `?omit=annotations,labels,decoration_config,pod_spec`, and resident memory
 //! after the requests (current and peak).
 
