@@ -159,7 +159,10 @@ pub fn plan_comment(
 /// The jobs a summary comment (`summary_comment_repos`) reports for `job`'s pull request: the
 /// newest run of each reported job among `all` that tests the same pull request, or nothing
 /// while any of them still runs.
-pub fn summary_jobs<'a>(job: &ProwJob, all: &'a [ProwJob]) -> Vec<&'a ProwJob> {
+pub fn summary_jobs<'a, J: std::borrow::Borrow<ProwJob>>(
+    job: &ProwJob,
+    all: &'a [J],
+) -> Vec<&'a ProwJob> {
     let Some((refs, pull)) = job.spec.refs.as_ref().zip(single_pull(job)) else {
         return Vec::new();
     };
@@ -171,7 +174,7 @@ pub fn summary_jobs<'a>(job: &ProwJob, all: &'a [ProwJob]) -> Vec<&'a ProwJob> {
         })
     };
     let mut latest: BTreeMap<&str, &ProwJob> = BTreeMap::new();
-    for other in all.iter().filter(same_pull) {
+    for other in all.iter().map(J::borrow).filter(same_pull) {
         if !other.is_complete() {
             return Vec::new();
         }

@@ -53,7 +53,7 @@ pub async fn sync_once(
     plank: &Plank,
 ) -> SyncReport {
     let mut report = SyncReport::default();
-    let jobs = match store.list(&ListParams::default()).await {
+    let jobs = match store.list_shared(&ListParams::default()).await {
         Ok(jobs) => jobs,
         Err(source) => {
             report.errors.push(CrierError::Store {
@@ -78,7 +78,7 @@ pub async fn sync_job(
     config: &ReporterConfig,
     plank: &Plank,
     job: &ProwJob,
-    jobs: &[ProwJob],
+    jobs: &[Arc<ProwJob>],
     report: &mut SyncReport,
 ) {
     if !should_report(job, config) {
@@ -127,7 +127,7 @@ async fn sync_name(
     };
     // Only summary comments need the other jobs of the pull request.
     let jobs = if should_report(&job, config) && in_repos(&job, &config.summary_comment_repos) {
-        match store.list(&ListParams::default()).await {
+        match store.list_shared(&ListParams::default()).await {
             Ok(jobs) => jobs,
             Err(source) => {
                 report.errors.push(CrierError::Store {

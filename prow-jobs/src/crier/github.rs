@@ -64,12 +64,12 @@ impl GitHubReporter {
     /// `plank` (`report_templates`), rendered over `job`; a template that fails to render is
     /// logged and left out. Does not check [`should_report`](super::should_report): the caller
     /// decides.
-    pub async fn report(
+    pub async fn report<J: std::borrow::Borrow<ProwJob> + Sync>(
         &self,
         job: &ProwJob,
         config: &ReporterConfig,
         plank: &Plank,
-        jobs: &[ProwJob],
+        jobs: &[J],
     ) -> Result<ReportOutcome, CrierError> {
         let mut outcome = ReportOutcome::default();
         if !job.spec.report || !reports_type(config, job.spec.job_type) {

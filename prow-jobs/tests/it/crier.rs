@@ -812,7 +812,12 @@ async fn the_reporter_itself_leaves_unreported_types_alone() {
     let postsubmits_only = config_with(|c| c.job_types_to_report = vec!["postsubmit".into()]);
     let outcome = w
         .reporter
-        .report(&job, &postsubmits_only, &Plank::default(), &[])
+        .report(
+            &job,
+            &postsubmits_only,
+            &Plank::default(),
+            &[] as &[ProwJob],
+        )
         .await
         .expect("nothing to do");
     assert_eq!(outcome, prow_jobs::crier::ReportOutcome::default());
@@ -820,7 +825,7 @@ async fn the_reporter_itself_leaves_unreported_types_alone() {
 
     let outcome = w
         .reporter
-        .report(&job, &config(), &Plank::default(), &[])
+        .report(&job, &config(), &Plank::default(), &[] as &[ProwJob])
         .await
         .expect("reported");
     assert_eq!(outcome.status.map(|s| s.sha), Some(HEAD.to_owned()));
