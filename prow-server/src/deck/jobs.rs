@@ -99,8 +99,13 @@ pub fn is_hidden(job: &ProwJob, hidden_repos: &[String]) -> bool {
     }
     let refs = job.spec.refs.iter().chain(job.spec.extra_refs.iter());
     refs.into_iter().any(|r| {
-        let org_repo = format!("{}/{}", r.org, r.repo);
-        hidden_repos.iter().any(|h| *h == r.org || *h == org_repo)
+        // `org/repo` compared piece by piece: deck runs this for every job on every list.
+        let is_org_repo = |h: &str| {
+            h.strip_prefix(r.org.as_str())
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|repo| repo == r.repo)
+        };
+        hidden_repos.iter().any(|h| *h == r.org || is_org_repo(h))
     })
 }
 

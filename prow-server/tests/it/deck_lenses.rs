@@ -654,3 +654,26 @@ fn coverage_lens_counts_statements_per_file_once() {
     );
     assert_eq!((coverage.covered, coverage.total), (6, 9));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A job is hidden when `hidden_repos` names the org or the `org/repo` of any of its
+    /// refs, matched whole (Prow's `shouldHide` over `HiddenRepos`).
+    #[test]
+    fn a_job_is_hidden_by_its_org_or_org_repo(
+        org in "[ab/]{1,3}",
+        repo in "[ab/]{1,3}",
+        hidden in proptest::collection::vec("[ab/]{1,7}", 0..4),
+    ) {
+        let job: ProwJob = serde_json::from_value(json!({
+            "apiVersion": "prow.k8s.io/v1",
+            "kind": "ProwJob",
+            "metadata": {"name": "j"},
+            "spec": {"type": "presubmit", "job": "j", "refs": {"org": org, "repo": repo}},
+        }))
+        .unwrap();
+        let expected = hidden.iter().any(|h| *h == org || *h == format!("{org}/{repo}"));
+        prop_assert_eq!(prow_server::deck::jobs::is_hidden(&job, &hidden), expected);
+    }
+}
