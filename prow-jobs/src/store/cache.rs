@@ -162,7 +162,6 @@ impl CachedStore {
                         took_ms = started.elapsed().as_millis() as u64,
                         "the shared job cache is filled"
                     );
-                    shared.filled.send_replace(true);
                 }
                 Err(e) => {
                     tracing::warn!(target: "store", error = %e, "filling the shared job cache failed; the next probe tries again");
@@ -182,7 +181,8 @@ impl Shared {
     async fn current(&self) -> Result<Option<Vec<Arc<ProwJob>>>, StoreError> {
         let mut state = self.state.lock().await;
         let result = self.bring_up_to_date(&mut state).await;
-        if state.is_some() {
+        // Either the copy is filled or the store is read directly: lists can be answered.
+        if result.is_ok() {
             self.filled.send_replace(true);
         }
         result
@@ -194,7 +194,6 @@ impl Shared {
     ) -> Result<Option<Vec<Arc<ProwJob>>>, StoreError> {
         let Some(now) = self.inner.version().await? else {
             // Nothing to fill: the store is read directly.
-            self.filled.send_replace(true);
             return Ok(None);
         };
         if let Some(synced) = state.as_mut()

@@ -114,6 +114,11 @@ pub(crate) struct DeckServer {
     http: reqwest::Client,
 }
 
+/// The body of a GET of `url`, as text.
+async fn get_text(http: &reqwest::Client, url: &str) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// Serves `deck` on a free port of 127.0.0.1; answers its address.
 async fn serve(deck: Deck) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -1208,14 +1213,7 @@ async fn prowjobs_js_is_built_once_per_store_change_from_any_writer() {
     let get = |query: &'static str| {
         let (http, url) = (http.clone(), url.clone());
         async move {
-            let body = http
-                .get(format!("{url}/prowjobs.js{query}"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let body = get_text(&http, &format!("{url}/prowjobs.js{query}")).await;
             let mut got = names(&serde_json::from_str(&body).unwrap());
             got.sort();
             got
@@ -1258,14 +1256,7 @@ async fn prowjobs_js_is_built_once_per_store_change_from_any_writer() {
     let deck = Deck::new(unversioned.clone(), support::hook_config(CONFIG, PLUGINS));
     let url = serve(deck).await;
     for _ in 0..2 {
-        let body = http
-            .get(format!("{url}/prowjobs.js"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let body = get_text(&http, &format!("{url}/prowjobs.js")).await;
         assert_eq!(names(&serde_json::from_str(&body).unwrap()), ["only"]);
     }
     assert_eq!(
@@ -1289,15 +1280,7 @@ async fn a_prowjobs_js_body_of_many_pieces_streams_whole() {
     let http = reqwest::Client::new();
     let mut bodies = Vec::new();
     for _ in 0..2 {
-        let body = http
-            .get(format!("{url}/prowjobs.js"))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        bodies.push(body);
+        bodies.push(get_text(&http, &format!("{url}/prowjobs.js")).await);
     }
     assert!(
         bodies[0].len() > 2 * 256 * 1024,
@@ -1305,7 +1288,7 @@ async fn a_prowjobs_js_body_of_many_pieces_streams_whole() {
         bodies[0].len()
     );
     assert_eq!(bodies[0], bodies[1], "the second answer is the first");
-    let listed: Value = serde_json::from_slice(&bodies[0]).unwrap();
+    let listed: Value = serde_json::from_str(&bodies[0]).unwrap();
     let got = names(&listed);
     let expected: Vec<String> = (0..2000).map(|i| format!("job-{i:04}")).collect();
     assert_eq!(got, expected);
