@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use prow_core::k8s_openapi::api::core::v1::{Container, PodSpec, Toleration};
-use prow_core::{DecorationConfig, MetaDuration, ProwJobDefault};
+use prow_core::{DecorationConfig, Interner, MetaDuration, ProwJobDefault};
 
 use crate::error::Finding;
 use crate::jobs::{JobBase, JobConfig, Periodic, Postsubmit, Preset, Presubmit, SharedPresets};
@@ -431,51 +431,6 @@ fn added_to_containers<'a>(
         added.push(name);
     }
     Ok(())
-}
-
-/// Holds one `Arc` per distinct value, so jobs with equal defaulted settings share them.
-///
-/// The types have no `Hash`; their `Debug` text, fed to the hasher without being built as a
-/// string, picks the bucket and `==` decides. Both defaulting threads share it; the lock is
-/// held only for the bucket lookup.
-struct Interner<T> {
-    buckets: std::sync::Mutex<std::collections::HashMap<u64, Vec<Arc<T>>>>,
-}
-
-impl<T> Default for Interner<T> {
-    fn default() -> Self {
-        Interner {
-            buckets: std::sync::Mutex::default(),
-        }
-    }
-}
-
-impl<T: std::fmt::Debug + PartialEq> Interner<T> {
-    /// The shared copy of `value`.
-    fn intern(&self, value: T) -> Arc<T> {
-        use std::hash::Hasher;
-        struct Feed<'a>(&'a mut std::collections::hash_map::DefaultHasher);
-        impl std::fmt::Write for Feed<'_> {
-            fn write_str(&mut self, s: &str) -> std::fmt::Result {
-                self.0.write(s.as_bytes());
-                Ok(())
-            }
-        }
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        // Writing into a hasher cannot fail.
-        let _ = std::fmt::write(&mut Feed(&mut hasher), format_args!("{value:?}"));
-        let mut buckets = self
-            .buckets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let bucket = buckets.entry(hasher.finish()).or_default();
-        if let Some(shared) = bucket.iter().find(|v| ***v == value) {
-            return Arc::clone(shared);
-        }
-        let shared = Arc::new(value);
-        bucket.push(Arc::clone(&shared));
-        shared
-    }
 }
 
 /// Prow's check that no two presets share a `label:value` pair.

@@ -14,6 +14,7 @@ pub mod cron;
 pub mod decoration;
 pub mod duration;
 pub mod error;
+pub mod intern;
 pub mod labels;
 pub mod load;
 pub mod prowjob;
@@ -30,6 +31,7 @@ pub use decoration::{
 };
 pub use duration::{Duration, DurationError, MetaDuration};
 pub use error::{Error, Problem};
+pub use intern::{Interner, ProwJobParts};
 pub use load::{Loaded, prowjob_from_yaml, prowjob_to_yaml};
 pub use prowjob::{
     JenkinsSpec, ProwJob, ProwJobAgent, ProwJobSpec, ProwJobState, ProwJobStatus, ProwJobType,

@@ -1,8 +1,14 @@
 //! The `prow.k8s.io/v1` ProwJob resource: spec, status, types, states and agents.
+//!
+//! The spec's large settings (`pod_spec`, `decoration_config`, `tekton_pipeline_run_spec`,
+//! `reporter_config`, `rerun_auth_config`, `prowjob_defaults`) are `Arc`s: the runs of one
+//! job share one copy (see [`Interner`](crate::Interner)), and `Arc::make_mut` changes one
+//! job's. The JSON and the CRD are Prow's either way.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -78,7 +84,7 @@ pub struct ProwJobSpec {
     pub error_on_eviction: bool,
     /// The pod to run, for the kubernetes agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pod_spec: Option<PodSpec>,
+    pub pod_spec: Option<Arc<PodSpec>>,
     /// Settings for the jenkins agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jenkins_spec: Option<JenkinsSpec>,
@@ -88,16 +94,16 @@ pub struct ProwJobSpec {
     pub pipeline_run_spec: Option<serde_json::Value>,
     /// Tekton pipeline run specs by API version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tekton_pipeline_run_spec: Option<TektonPipelineRunSpec>,
+    pub tekton_pipeline_run_spec: Option<Arc<TektonPipelineRunSpec>>,
     /// How the pod is decorated with the pod utilities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub decoration_config: Option<DecorationConfig>,
+    pub decoration_config: Option<Arc<DecorationConfig>>,
     /// Reporting besides GitHub.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reporter_config: Option<ReporterConfig>,
+    pub reporter_config: Option<Arc<ReporterConfig>>,
     /// Who may rerun the job from deck.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rerun_auth_config: Option<RerunAuthConfig>,
+    pub rerun_auth_config: Option<Arc<RerunAuthConfig>>,
     /// Whether deck hides the job.
     #[serde(default, skip_serializing_if = "is_false")]
     pub hidden: bool,
@@ -107,7 +113,7 @@ pub struct ProwJobSpec {
         rename = "prowjob_defaults",
         skip_serializing_if = "Option::is_none"
     )]
-    pub prowjob_defaults: Option<ProwJobDefault>,
+    pub prowjob_defaults: Option<Arc<ProwJobDefault>>,
     /// The queue (`plank.job_queue_capacities`) that limits this job.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub job_queue_name: String,

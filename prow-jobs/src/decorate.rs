@@ -81,7 +81,8 @@ fn build_pod(pj: &ProwJob, build_id: &str, output_dir: Option<&str>) -> Result<P
     let mut spec = pj
         .spec
         .pod_spec
-        .clone()
+        .as_deref()
+        .cloned()
         .ok_or_else(|| Error::MissingPodSpec {
             name: pj.name().to_owned(),
         })?;

@@ -92,7 +92,7 @@ impl JobSpec {
             prow_job_id: prow_job_id.to_owned(),
             refs: spec.refs.clone(),
             extra_refs: spec.extra_refs.clone(),
-            decoration_config: spec.decoration_config.clone(),
+            decoration_config: spec.decoration_config.as_deref().cloned(),
             agent: spec.agent.clone(),
         }
     }

@@ -1,6 +1,8 @@
 //! ProwJobs from configured jobs, as Prow's `pjutil` makes them: specs per job type, refs
 //! completed from the job's clone settings, labels and annotations, a random name, `triggered`.
 
+use std::sync::Arc;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use prow_config::{Periodic, Postsubmit, Presubmit};
 use prow_core::labels::{EVENT_GUID, IS_OPTIONAL};
@@ -30,7 +32,7 @@ macro_rules! spec_from_base {
             max_concurrency: job.max_concurrency,
             error_on_eviction: job.error_on_eviction,
             // The presets are merged here, when the ProwJob is made.
-            pod_spec: job.effective_spec().map(std::borrow::Cow::into_owned),
+            pod_spec: job.effective_spec().map(|spec| Arc::new(spec.into_owned())),
             jenkins_spec: None,
             pipeline_run_spec: yaml_to_json(job.pipeline_run_spec.as_deref())?,
             tekton_pipeline_run_spec: yaml_to_json(job.tekton_pipeline_run_spec.as_deref())?
@@ -39,12 +41,13 @@ macro_rules! spec_from_base {
                 .map_err(|source| Error::Encode {
                     what: "tekton_pipeline_run_spec",
                     source,
-                })?,
-            decoration_config: job.decoration_config.as_deref().cloned(),
-            reporter_config: job.reporter_config.as_deref().cloned(),
-            rerun_auth_config: job.rerun_auth_config.as_deref().cloned(),
+                })?
+                .map(Arc::new),
+            decoration_config: job.decoration_config.clone(),
+            reporter_config: job.reporter_config.as_deref().cloned().map(Arc::new),
+            rerun_auth_config: job.rerun_auth_config.as_deref().cloned().map(Arc::new),
             hidden: job.hidden,
-            prowjob_defaults: job.prowjob_defaults.as_deref().cloned(),
+            prowjob_defaults: job.prowjob_defaults.clone(),
             job_queue_name: job.job_queue_name.clone(),
         })
     }};

@@ -20,8 +20,8 @@ use prow_benches::corpus;
 use std::collections::BTreeMap;
 
 use prow_config::{ConfigPaths, JobBase, Periodic, Postsubmit, Preset, Presubmit, load_snapshot};
-use prow_core::DecorationConfig;
 use prow_core::k8s_openapi::api::core::v1::{Container, EnvVar, PodSpec, Volume, VolumeMount};
+use prow_core::{DecorationConfig, ProwJob};
 
 #[global_allocator]
 static ALLOC: Cap<System> = Cap::new(System, usize::MAX);
@@ -186,6 +186,42 @@ fn main() {
         std::mem::size_of::<Volume>(),
         std::mem::size_of::<VolumeMount>(),
         std::mem::size_of::<EnvVar>(),
+    );
+    println!();
+    stored_job();
+}
+
+/// Upstream's example ProwJob, the model of the jobs `serve-figures` stores.
+const PROWJOB: &str =
+    include_str!("../../../prow-core/tests/data/prowjob/upstream/valid_prowjob.yaml");
+
+/// What one ProwJob decoded from the store holds, by part: the figure behind `prow serve`'s
+/// memory with many stored jobs, where every reader shares one decoded copy of each job, and
+/// the runs of one job share its pod spec and decoration config.
+fn stored_job() {
+    let job = prow_core::prowjob_from_yaml(PROWJOB)
+        .expect("upstream's example ProwJob parses")
+        .value;
+    let json = serde_json::to_vec(&job).expect("a ProwJob is JSON");
+    let decoded: ProwJob = serde_json::from_slice(&json).expect("its JSON reads back");
+    // A clone shares the `Arc`s: this is what each further run of the job costs.
+    let own = std::mem::size_of::<ProwJob>() + heap_of(&decoded);
+    let pod_spec = decoded
+        .spec
+        .pod_spec
+        .as_deref()
+        .map_or(0, |s| heap_of(s) + std::mem::size_of::<PodSpec>());
+    let decoration = decoded
+        .spec
+        .decoration_config
+        .as_deref()
+        .map_or(0, |d| heap_of(d) + std::mem::size_of::<DecorationConfig>());
+    let metadata = heap_of(&decoded.metadata);
+    println!(
+        "a stored ProwJob decoded (upstream's example, {} B of JSON): {} B with its own pod spec ({pod_spec} B) and decoration config ({decoration} B); {own} B for each further run sharing them (metadata {metadata} B, ProwJob inline {} B)",
+        json.len(),
+        own + pod_spec + decoration,
+        std::mem::size_of::<ProwJob>(),
     );
 }
 

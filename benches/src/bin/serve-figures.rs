@@ -13,7 +13,8 @@
 //! `prow` binary.
 //!
 //! Then [`stored_jobs_figures`]: the demo served over a store seeded with 10,000 ProwJobs
-//! (upstream's example job, one in ten pending, the rest finished, none to report): start-up,
+//! (runs of 1,000 jobs made from upstream's example job, each with a pod spec of its own; one
+//! in ten pending, the rest finished, none to report): start-up,
 //! the time to the first byte and to the last of `/prowjobs.js` (the first request after
 //! start-up builds the body and streams it as it is written; the next ones are served from
 //! deck's kept body) and of deck's
@@ -194,6 +195,10 @@ fn main() {
 /// ProwJobs seeded into the store for [`stored_jobs_figures`].
 const STORED_JOBS: usize = 10_000;
 
+/// How many jobs the seeded ProwJobs are runs of (ten runs each): what the stored jobs can
+/// share is their job's pod spec and decoration config.
+const JOB_DEFINITIONS: usize = 1_000;
+
 /// Upstream's example ProwJob, the model of the seeded jobs.
 const PROWJOB: &str =
     include_str!("../../../prow-core/tests/data/prowjob/upstream/valid_prowjob.yaml");
@@ -211,6 +216,13 @@ fn seed_store(path: &Path) {
         .map(|i| {
             let mut job = template.clone();
             job.metadata.name = Some(format!("seeded-{i:05}"));
+            // Runs of JOB_DEFINITIONS jobs, each with a pod spec of its own.
+            let definition = i % JOB_DEFINITIONS;
+            job.spec.job = format!("{}-{definition:03}", template.spec.job);
+            if let Some(spec) = job.spec.pod_spec.as_mut() {
+                std::sync::Arc::make_mut(spec).containers[0].args =
+                    Some(vec![format!("Everything is fine! ({definition})")]);
+            }
             job.metadata.resource_version = None;
             job.metadata.namespace = None;
             job.spec.report = false;

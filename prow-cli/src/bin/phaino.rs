@@ -234,6 +234,7 @@ fn run(flags: Flags) -> anyhow::Result<ExitCode> {
             if flags.keep_going { continue } else { break }
         }
         if let Some(decoration) = job.spec.decoration_config.as_mut() {
+            let decoration = std::sync::Arc::make_mut(decoration);
             decoration.timeout = prow_core::Duration::from_std(timeout);
             decoration.grace_period = prow_core::Duration::from_std(grace);
         }

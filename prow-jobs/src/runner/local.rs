@@ -579,6 +579,7 @@ fn grace_period(job: &ProwJob) -> std::time::Duration {
 fn prepare_job(job: &ProwJob, artifacts: Option<&Path>) -> ProwJob {
     let mut job = job.clone();
     if let (Some(dir), Some(decoration)) = (artifacts, job.spec.decoration_config.as_mut()) {
+        let decoration = std::sync::Arc::make_mut(decoration);
         let gcs = decoration.gcs_configuration.get_or_insert_default();
         gcs.bucket = format!("file://{}", dir.display());
         decoration.gcs_credentials_secret = None;

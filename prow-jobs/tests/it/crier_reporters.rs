@@ -232,10 +232,7 @@ async fn the_gcs_reporter_writes_prowjob_json_into_the_jobs_artifacts() {
         ProwJobState::Pending,
         Value::Null,
     );
-    job.spec
-        .decoration_config
-        .as_mut()
-        .unwrap()
+    std::sync::Arc::make_mut(job.spec.decoration_config.as_mut().unwrap())
         .gcs_configuration
         .as_mut()
         .unwrap()

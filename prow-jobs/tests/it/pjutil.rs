@@ -299,11 +299,11 @@ fn the_prowjob_gets_the_presets_the_loaded_job_shares() {
         assert_eq!(mounts, [("va", "/a")]);
     }
     assert_eq!(pod.tolerations.as_ref().map(Vec::len), Some(1));
-    assert_eq!(nightly.effective_spec().as_deref(), Some(&pod));
+    assert_eq!(nightly.effective_spec().as_deref(), Some(&*pod));
 
     // No preset selects `plain`: its ProwJob gets the spec as written, lists left unset.
     let plain = &loaded.jobs.periodics[1];
     let pod = pjutil::periodic_spec(plain).unwrap().pod_spec.unwrap();
-    assert_eq!(Some(&pod), plain.spec.as_ref());
+    assert_eq!(Some(&*pod), plain.spec.as_ref());
     assert!(pod.volumes.is_none() && pod.containers[0].env.is_none());
 }

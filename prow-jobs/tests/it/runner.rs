@@ -418,13 +418,14 @@ async fn a_host_job_sees_prows_environment_and_not_the_runners() {
     let tmp = tempfile::tempdir().unwrap();
     let runner = runner(tmp.path());
     let mut env_job = job("env", "unused", None, None);
-    env_job.spec.pod_spec.as_mut().unwrap().containers[0] = serde_json::from_value(json!({
-        "name": "test",
-        "image": "alpine",
-        "command": ["env"],
-        "env": [{"name": "FROM_THE_SPEC", "value": "spec value"}],
-    }))
-    .unwrap();
+    std::sync::Arc::make_mut(env_job.spec.pod_spec.as_mut().unwrap()).containers[0] =
+        serde_json::from_value(json!({
+            "name": "test",
+            "image": "alpine",
+            "command": ["env"],
+            "env": [{"name": "FROM_THE_SPEC", "value": "spec value"}],
+        }))
+        .unwrap();
     runner.create(&env_job).await.unwrap();
     let pod = finished(&runner, "env").await;
     assert_eq!(pod.phase, PodPhase::Succeeded, "{pod:?}");

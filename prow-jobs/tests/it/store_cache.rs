@@ -319,3 +319,90 @@ proptest! {
         });
     }
 }
+
+/// A run of `job_name` whose pod spec runs `image` and whose decoration config times out
+/// after `timeout`.
+fn run_of(name: &str, image: &str, timeout: &str) -> ProwJob {
+    prowjob(
+        name,
+        json!({"prow.k8s.io/type": "periodic", "prow.k8s.io/job": "ci-test"}),
+        json!({
+            "type": "periodic", "job": "ci-test", "agent": "kubernetes",
+            "pod_spec": {"containers": [{"name": "test", "image": image, "args": ["make", "test"]}]},
+            "decoration_config": {"timeout": timeout, "gcs_configuration": {"bucket": "logs"}},
+            "rerun_auth_config": {"github_users": ["alice"]},
+            "extra_refs": [{"org": "o", "repo": "r", "base_ref": "main"}],
+        }),
+    )
+}
+
+#[tokio::test]
+async fn runs_of_one_job_share_its_pod_spec_and_decoration_config() {
+    let setup = Setup::new().await;
+    // Written by another process, so the cache decodes them from the rows…
+    let other = SqliteStore::open(&setup.path).await.unwrap();
+    for i in 0..4 {
+        other
+            .create(run_of(&format!("a{i}"), "golang:1.22", "2h"))
+            .await
+            .unwrap();
+    }
+    other
+        .create(run_of("b0", "golang:1.23", "2h"))
+        .await
+        .unwrap();
+    // …and by this one, so they reach it through the watch.
+    setup
+        .cache
+        .create(run_of("a9", "golang:1.22", "1h"))
+        .await
+        .unwrap();
+    let jobs = setup
+        .cache
+        .list_shared(&ListParams::default())
+        .await
+        .unwrap();
+    let by_name = |name: &str| {
+        jobs.iter()
+            .find(|j| j.metadata.name.as_deref() == Some(name))
+            .unwrap()
+    };
+    let spec = |name: &str| by_name(name).spec.pod_spec.clone().unwrap();
+    let decoration = |name: &str| by_name(name).spec.decoration_config.clone().unwrap();
+    for name in ["a1", "a2", "a3", "a9"] {
+        assert!(
+            Arc::ptr_eq(&spec("a0"), &spec(name)),
+            "{name} holds a0's pod spec"
+        );
+    }
+    assert!(!Arc::ptr_eq(&spec("a0"), &spec("b0")));
+    assert_eq!(
+        spec("b0").containers[0].image.as_deref(),
+        Some("golang:1.23")
+    );
+    assert!(Arc::ptr_eq(&decoration("a0"), &decoration("b0")));
+    assert!(!Arc::ptr_eq(&decoration("a0"), &decoration("a9")));
+    let rerun = |name: &str| by_name(name).spec.rerun_auth_config.clone().unwrap();
+    assert!(Arc::ptr_eq(&rerun("a0"), &rerun("a9")));
+    assert_eq!(rerun("b0").github_users, ["alice"]);
+    // A list read from JSON keeps room for more; what is kept holds only what it has.
+    assert_eq!(by_name("a1").spec.extra_refs.capacity(), 1);
+    assert_eq!(
+        decoration("a9").timeout.map(|t| t.to_string()),
+        Some("1h0m0s".to_owned())
+    );
+    // What is shared reads back as written.
+    assert_eq!(jobs.len(), 6);
+    for job in &jobs {
+        assert_eq!(
+            **job,
+            setup
+                .counting
+                .inner
+                .get(job.metadata.name.as_deref().unwrap())
+                .await
+                .unwrap()
+                .unwrap()
+        );
+    }
+}

@@ -130,7 +130,7 @@ pub fn omit_fields(job: &mut ProwJob, omit: &str) {
     if omit.contains(&"pod_spec")
         && let Some(spec) = &job.spec.pod_spec
     {
-        job.spec.pod_spec = Some(PodSpec {
+        job.spec.pod_spec = Some(std::sync::Arc::new(PodSpec {
             // Go writes an empty container as `{"name":"","resources":{}}`.
             containers: vec![
                 Container {
@@ -140,7 +140,7 @@ pub fn omit_fields(job: &mut ProwJob, omit: &str) {
                 spec.containers.len()
             ],
             ..PodSpec::default()
-        });
+        }));
     }
 }
 
