@@ -128,12 +128,12 @@ async fn prowjobs(State(deck): State<Arc<Deck>>, Query(query): Params) -> Respon
     let key = format!("{:?}", (&filter, &hidden));
     let version = deck.store.version().await.ok().flatten();
     if let Some(body) = version.and_then(|v| deck.prowjobs_bodies.get(v, &key)) {
-        return json_body(body);
+        return json_body(body.into_body());
     }
     let (start, started) = tokio::sync::oneshot::channel();
     tokio::spawn(build_prowjobs(deck, key, version, filter, start));
     match started.await {
-        Ok(Start::Kept(body)) => json_body(body),
+        Ok(Start::Kept(body)) => json_body(body.into_body()),
         Ok(Start::Refused(response)) => response,
         Ok(Start::Streaming(chunks)) => {
             let stream = futures::stream::unfold(chunks, |mut chunks| async move {
@@ -142,13 +142,7 @@ async fn prowjobs(State(deck): State<Arc<Deck>>, Query(query): Params) -> Respon
                     .await
                     .map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), chunks))
             });
-            no_cache(
-                (
-                    [(header::CONTENT_TYPE, "application/json")],
-                    axum::body::Body::from_stream(stream),
-                )
-                    .into_response(),
-            )
+            json_body(axum::body::Body::from_stream(stream))
         }
         Err(_) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -160,7 +154,7 @@ async fn prowjobs(State(deck): State<Arc<Deck>>, Query(query): Params) -> Respon
 /// How a `/prowjobs.js` answer starts.
 enum Start {
     /// Another request built the body meanwhile.
-    Kept(axum::body::Bytes),
+    Kept(super::listing::Kept),
     /// The jobs could not be listed.
     Refused(Response),
     /// The body, in pieces as they are written.
@@ -211,7 +205,7 @@ async fn build_prowjobs(
     match written {
         Ok(Ok(parts)) => {
             if let Some(version) = version {
-                cache.put(version, key, parts.concat().into());
+                cache.put(version, key, super::listing::Kept::new(parts));
             }
         }
         Ok(Err(e)) => tracing::error!(target: "deck", error = %e, "encoding /prowjobs.js failed"),
@@ -241,16 +235,20 @@ fn prowjobs_body<'a>(
             serde_json::to_writer(&mut body, &copy)?;
         }
         if body.len() >= PROWJOBS_CHUNK {
-            let next = Vec::with_capacity(PROWJOBS_CHUNK + 64 * 1024);
-            part(std::mem::replace(&mut body, next).into());
+            let mut full =
+                std::mem::replace(&mut body, Vec::with_capacity(PROWJOBS_CHUNK + 64 * 1024));
+            // Kept as it is; the room left over would be kept with it.
+            full.shrink_to_fit();
+            part(full.into());
         }
     }
     body.extend_from_slice(b"]}");
+    body.shrink_to_fit();
     part(body.into());
     Ok(())
 }
 
-fn json_body(body: axum::body::Bytes) -> Response {
+fn json_body(body: axum::body::Body) -> Response {
     no_cache(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
@@ -648,7 +646,7 @@ async fn authorise(
         .or(deck.acting_user.as_deref());
     let decision = auth::decide(
         auth::config_for(&config.config.prow.deck, &job.spec),
-        job.spec.rerun_auth_config.as_ref(),
+        job.spec.rerun_auth_config.as_deref(),
         user,
         deck.user_header.as_deref(),
     );

@@ -1288,6 +1288,10 @@ async fn a_prowjobs_js_body_of_many_pieces_streams_whole() {
         bodies[0].len()
     );
     assert_eq!(bodies[0], bodies[1], "the second answer is the first");
+    // The kept body is sent in the pieces it was built in, its length told up front.
+    let kept = http.get(format!("{url}/prowjobs.js")).send().await.unwrap();
+    assert_eq!(kept.content_length(), Some(bodies[0].len() as u64));
+    assert_eq!(kept.text().await.unwrap(), bodies[0]);
     let listed: Value = serde_json::from_str(&bodies[0]).unwrap();
     let got = names(&listed);
     let expected: Vec<String> = (0..2000).map(|i| format!("job-{i:04}")).collect();
