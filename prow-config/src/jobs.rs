@@ -17,15 +17,6 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-/// Reads an optional value into an `Arc`, so defaulting can share equal values between jobs.
-fn shared<'de, D, T>(d: D) -> Result<Option<Arc<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(d)?.map(Arc::new))
-}
-
 /// Declares a job struct carrying Prow's inline `JobBase` and `UtilityConfig` fields.
 ///
 /// Go embeds these structs; serde's `flatten` would drop unknown fields silently and lose
@@ -80,7 +71,7 @@ macro_rules! job_struct {
             pub hidden: bool,
             /// Defaults for the ProwJob (tenant, result store); after defaulting, jobs with
             /// equal defaults share one value.
-            #[serde(default, rename = "prowjob_defaults", deserialize_with = "shared")]
+            #[serde(default, rename = "prowjob_defaults")]
             pub prowjob_defaults: Option<Arc<ProwJobDefault>>,
             /// Name of a queue in `plank.job_queue_capacities`.
             #[serde(default, deserialize_with = "nullable")]
@@ -108,7 +99,7 @@ macro_rules! job_struct {
             pub extra_refs: Vec<Refs>,
             /// Decoration settings, merged over the defaults; after defaulting, jobs with
             /// equal settings share one value.
-            #[serde(default, deserialize_with = "shared")]
+            #[serde(default)]
             pub decoration_config: Option<Arc<DecorationConfig>>,
             /// Path of the file the job came from (not read from YAML).
             #[serde(skip)]
@@ -430,6 +421,22 @@ impl JobConfig {
     }
 
     /// Records `path` as the source of every job.
+    /// The files the jobs were read from: each was parsed in full.
+    pub(crate) fn source_paths(&self) -> std::collections::BTreeSet<&str> {
+        let pre = self
+            .presubmits
+            .values()
+            .flatten()
+            .map(|j| j.source_path.as_str());
+        let post = self
+            .postsubmits
+            .values()
+            .flatten()
+            .map(|j| j.source_path.as_str());
+        let per = self.periodics.iter().map(|j| j.source_path.as_str());
+        pre.chain(post).chain(per).collect()
+    }
+
     pub(crate) fn with_source(mut self, path: &std::path::Path) -> Self {
         let path = path.display().to_string();
         for list in self.presubmits.values_mut() {

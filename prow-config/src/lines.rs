@@ -70,7 +70,7 @@ impl LineIndex {
     /// Reads the structure of `text`, or `None` when it uses YAML the index leaves to the
     /// parser.
     pub(crate) fn scan(text: &str) -> Option<LineIndex> {
-        if text.contains(['\u{feff}', '\u{85}', '\u{2028}', '\u{2029}']) {
+        if Self::unusual_breaks(text) {
             return None;
         }
         // Only documents the parser reads in full: on anything else its answers depend on
@@ -87,6 +87,20 @@ impl LineIndex {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             index.filter(|_| parsed)
         })
+    }
+
+    /// [`LineIndex::scan`] of a document already known to parse in full (it was loaded), so
+    /// the parser's check is left out.
+    pub(crate) fn scan_parsed(text: &str) -> Option<LineIndex> {
+        if Self::unusual_breaks(text) {
+            return None;
+        }
+        Self::scan_structure(text)
+    }
+
+    /// A byte-order mark or a line break the index does not count as libyaml does.
+    fn unusual_breaks(text: &str) -> bool {
+        text.contains(['\u{feff}', '\u{85}', '\u{2028}', '\u{2029}'])
     }
 
     /// [`LineIndex::scan`] without the parser's check.

@@ -11,7 +11,7 @@ use crate::error::{Error, Finding};
 use crate::files::read_maybe_gzip;
 use crate::jobfiles::read_job_config_with_presets;
 use crate::jobs::JobConfig;
-use crate::locate::{FieldSegment, fill_lines, parse_field_path, render_field_path};
+use crate::locate::{FieldSegment, fill_lines_parsed, parse_field_path, render_field_path};
 use crate::parse::{parse, parse_from};
 use crate::prow::ProwConfig;
 use crate::supplemental::supplemental_merge;
@@ -197,8 +197,9 @@ pub fn load(options: &LoadOptions) -> Result<Config, Error> {
         errors.push(finding);
     }
     errors.extend(crate::validate::validate(&config, component_read));
-    fill_lines(&mut errors);
-    fill_lines(&mut warnings);
+    let parsed = config.jobs.source_paths();
+    fill_lines_parsed(&mut errors, &parsed);
+    fill_lines_parsed(&mut warnings, &parsed);
     if errors.is_empty() {
         config.warnings = warnings;
         Ok(config)

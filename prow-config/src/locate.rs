@@ -8,8 +8,8 @@
 //! key has: its value's first token (what the parser reports, used for job files) or the line
 //! that writes `key:` (used for `config.yaml` sections and `plugins.yaml`).
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use crate::error::Finding;
 use crate::files::read_maybe_gzip;
@@ -350,24 +350,45 @@ fn key_line(text: &str, key: &str, value_line: usize) -> Option<usize> {
 /// files and the number of findings, not with their product; a path the index cannot answer
 /// is located by the parser ([`locate`]).
 pub(crate) fn fill_lines(findings: &mut [Finding]) {
-    let mut docs: BTreeMap<PathBuf, Option<(String, Option<LineIndex>)>> = BTreeMap::new();
-    for finding in findings.iter_mut() {
+    fill_lines_parsed(findings, &BTreeSet::new());
+}
+
+/// [`fill_lines`], told which files (as displayed) were loaded, so parse in full: their index
+/// needs no parse to check it. Files are read and indexed on every core.
+pub(crate) fn fill_lines_parsed(findings: &mut [Finding], parsed: &BTreeSet<&str>) {
+    let mut by_file: BTreeMap<&Path, Vec<usize>> = BTreeMap::new();
+    for (i, finding) in findings.iter().enumerate() {
         if finding.line.is_some() || finding.field.is_empty() {
             continue;
         }
-        let Some(file) = &finding.file else { continue };
-        let doc = docs.entry(file.clone()).or_insert_with(|| {
-            read_maybe_gzip(file).ok().map(|text| {
-                let index = LineIndex::scan(&text);
-                (text, index)
-            })
-        });
-        if let Some((text, index)) = doc {
-            finding.line = index
-                .as_ref()
-                .and_then(|index| index.line_of(&parse_field_path(&finding.field)))
-                .or_else(|| locate(text, &finding.field));
+        if let Some(file) = &finding.file {
+            by_file.entry(file).or_default().push(i);
         }
+    }
+    let files: Vec<(&Path, Vec<usize>)> = by_file.into_iter().collect();
+    let placed = crate::parallel::map_ordered(&files, |(file, wanted)| {
+        let Ok(text) = read_maybe_gzip(file) else {
+            return Vec::new();
+        };
+        let index = if parsed.contains(file.display().to_string().as_str()) {
+            LineIndex::scan_parsed(&text)
+        } else {
+            LineIndex::scan(&text)
+        };
+        wanted
+            .iter()
+            .map(|&i| {
+                let field = &findings[i].field;
+                let line = index
+                    .as_ref()
+                    .and_then(|index| index.line_of(&parse_field_path(field)))
+                    .or_else(|| locate(&text, field));
+                (i, line)
+            })
+            .collect()
+    });
+    for (i, line) in placed.into_iter().flatten() {
+        findings[i].line = line;
     }
 }
 
@@ -503,5 +524,45 @@ plank:
         for (path, line) in table {
             assert_eq!(line_of(YAML, path), line, "{path}");
         }
+    }
+
+    #[test]
+    fn findings_get_their_lines_whether_or_not_their_files_are_known_to_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.yaml");
+        let b = dir.path().join("b.yaml");
+        std::fs::write(
+            &a,
+            "periodics:\n- name: one\n  interval: 1h\n- name: two\n  cron: '* * * * *'\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &b,
+            "presubmits:\n  org/repo:\n  - name: three\n    context: c\n",
+        )
+        .unwrap();
+        let gone = dir.path().join("gone.yaml");
+        let findings = || {
+            vec![
+                Finding::warning("w")
+                    .in_file(&b)
+                    .at("presubmits[\"org/repo\"][0].context"),
+                Finding::warning("w").in_file(&a).at("periodics[1].cron"),
+                Finding::warning("w").in_file(&gone).at("periodics[0]"),
+                Finding::warning("w")
+                    .in_file(&a)
+                    .at("periodics[0].interval"),
+                Finding::warning("w").in_file(&a),
+                Finding::warning("w").in_file(&a).at("periodics[0].name"),
+            ]
+        };
+        let mut checked = findings();
+        fill_lines(&mut checked);
+        let lines: Vec<_> = checked.iter().map(|f| f.line).collect();
+        assert_eq!(lines, [Some(4), Some(5), None, Some(3), None, Some(2)]);
+        let mut trusted = findings();
+        let (a, b) = (a.display().to_string(), b.display().to_string());
+        fill_lines_parsed(&mut trusted, &BTreeSet::from([a.as_str(), b.as_str()]));
+        assert_eq!(trusted, checked);
     }
 }

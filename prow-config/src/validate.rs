@@ -1175,6 +1175,6 @@ pub fn check_warnings(config: &Config, options: &WarningOptions) -> Vec<Finding>
             &options.supplemental_prow_configs_suffix,
         ));
     }
-    crate::locate::fill_lines(&mut out);
+    crate::locate::fill_lines_parsed(&mut out, &config.jobs.source_paths());
     out
 }
