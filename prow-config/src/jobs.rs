@@ -420,7 +420,6 @@ impl JobConfig {
         )
     }
 
-    /// Records `path` as the source of every job.
     /// The files the jobs were read from: each was parsed in full.
     pub(crate) fn source_paths(&self) -> std::collections::BTreeSet<&str> {
         let pre = self
@@ -437,6 +436,7 @@ impl JobConfig {
         pre.chain(post).chain(per).collect()
     }
 
+    /// Records `path` as the source of every job.
     pub(crate) fn with_source(mut self, path: &std::path::Path) -> Self {
         let path = path.display().to_string();
         for list in self.presubmits.values_mut() {

@@ -78,7 +78,8 @@ impl<T: Serialize + PartialEq> Interner<T> {
     /// held for the next equal value.
     pub fn share(&self, value: Arc<T>) -> Arc<T> {
         let hash = hash_of(&*value);
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = &mut *guard;
         let bucket = state.buckets.entry(hash).or_default();
         if let Some(held) = bucket
             .iter()
@@ -87,11 +88,11 @@ impl<T: Serialize + PartialEq> Interner<T> {
         {
             return held;
         }
-        let before = bucket.len();
+        let held = bucket.len();
         bucket.retain(|w| w.strong_count() > 0);
+        state.entries -= held - bucket.len();
         bucket.push(Arc::downgrade(&value));
-        let added = bucket.len() as isize - before as isize;
-        state.entries = state.entries.saturating_add_signed(added);
+        state.entries += 1;
         if state.entries >= state.sweep_at {
             state.sweep();
         }
@@ -119,9 +120,8 @@ pub struct ProwJobParts {
 }
 
 impl ProwJobParts {
-    /// Points `job`'s shared parts at the shared copies, and gives back
-    /// the room its refs were read with (a list read from JSON keeps room for four, and
-    /// most jobs have one).
+    /// Points `job`'s shared parts at the shared copies, and gives back the room its refs were
+    /// read with (a list read from JSON keeps room for four, and most jobs have one).
     pub fn share(&self, job: &mut ProwJob) {
         self.pod_specs.share_opt(&mut job.spec.pod_spec);
         self.decoration_configs
@@ -137,14 +137,6 @@ impl ProwJobParts {
         for refs in refs {
             refs.pulls.shrink_to_fit();
         }
-    }
-
-    /// How many distinct pod specs and decoration configs are held now.
-    pub fn distinct(&self) -> (usize, usize) {
-        (
-            self.pod_specs.distinct(),
-            self.decoration_configs.distinct(),
-        )
     }
 }
 

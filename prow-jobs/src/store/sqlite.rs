@@ -154,8 +154,18 @@ struct Inner {
     /// a write succeeds the store is not ready.
     write_failure: Mutex<Option<WriteFailure>>,
     /// The jobs this store hands out (listed, read, or sent to watchers) share one copy of
-    /// each distinct pod spec and decoration config: a store holds many runs of each job.
+    /// each distinct pod spec, decoration config and the like: a store holds many runs of
+    /// each job.
     parts: ProwJobParts,
+}
+
+impl Inner {
+    /// A stored job as [`decode`] reads it, pointed at the shared copies of its parts.
+    fn decode_shared(&self, name: &str, body: &Body) -> Result<ProwJob, StoreError> {
+        let mut job = decode(&self.location, name, body)?;
+        self.parts.share(&mut job);
+        Ok(job)
+    }
 }
 
 /// What [`Inner::write_failure`] remembers of a failed write: its kind and message.
@@ -696,53 +706,6 @@ const PACKED_DEFLATE: u8 = 1;
 /// default one (about 2.3×) at a fraction of the time.
 const PACK_LEVEL: flate2::Compression = flate2::Compression::fast();
 
-/// Listed rows, names and bodies one after another in one buffer.
-#[derive(Default)]
-struct Rows {
-    bytes: Vec<u8>,
-    /// Per row: where its name ends, where its body ends, and whether the body is text.
-    ends: Vec<(usize, usize, bool)>,
-}
-
-impl Rows {
-    /// Appends a row of `SELECT name, body`.
-    fn push(&mut self, row: &rusqlite::Row<'_>) -> rusqlite::Result<()> {
-        let name = row.get_ref(0)?.as_str()?;
-        self.bytes.extend_from_slice(name.as_bytes());
-        let name_end = self.bytes.len();
-        let text = match row.get_ref(1)? {
-            ValueRef::Text(text) => {
-                self.bytes.extend_from_slice(text);
-                true
-            }
-            ValueRef::Blob(blob) => {
-                self.bytes.extend_from_slice(blob);
-                false
-            }
-            other => {
-                return Err(rusqlite::Error::InvalidColumnType(
-                    1,
-                    "body".to_owned(),
-                    other.data_type(),
-                ));
-            }
-        };
-        self.ends.push((name_end, self.bytes.len(), text));
-        Ok(())
-    }
-
-    /// Each row's name, whether its body is text, and its body.
-    fn iter(&self) -> impl Iterator<Item = (&str, bool, &[u8])> {
-        let mut start = 0;
-        self.ends.iter().map(move |&(name_end, body_end, text)| {
-            let name = std::str::from_utf8(&self.bytes[start..name_end]).unwrap_or_default();
-            let body = &self.bytes[name_end..body_end];
-            start = body_end;
-            (name, text, body)
-        })
-    }
-}
-
 /// A row's `body` as stored: the JSON as text (every row written before schema version 3),
 /// or a blob whose first byte says how the JSON is packed.
 enum Body {
@@ -761,22 +724,14 @@ impl FromSql for Body {
 }
 
 fn decode(location: &str, name: &str, body: &Body) -> Result<ProwJob, StoreError> {
-    match body {
-        Body::Json(json) => decode_raw(location, name, true, json),
-        Body::Packed(packed) => decode_raw(location, name, false, packed),
-    }
-}
-
-/// [`decode`] of a body as its bytes: JSON text when `text`, else packed.
-fn decode_raw(location: &str, name: &str, text: bool, body: &[u8]) -> Result<ProwJob, StoreError> {
     let unreadable = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Backend {
         location: location.to_owned(),
         reason: format!("stored prowjob {name:?} is not readable"),
         source: Some(e),
     };
-    let json = match text {
-        true => return serde_json::from_slice(body).map_err(|e| unreadable(e.into())),
-        false => match body.split_first() {
+    let json = match body {
+        Body::Json(json) => return serde_json::from_slice(json).map_err(|e| unreadable(e.into())),
+        Body::Packed(packed) => match packed.split_first() {
             Some((&PACKED_DEFLATE, deflated)) => {
                 let mut json = Vec::with_capacity(deflated.len() * 4);
                 flate2::read::DeflateDecoder::new(deflated)
@@ -1071,12 +1026,7 @@ impl JobStore for SqliteStore {
                 .prepare_cached("SELECT body FROM prowjobs WHERE name = ?1")
                 .and_then(|mut stmt| stmt.query_row([&name], |row| row.get(0)).optional())
                 .map_err(sql_error(&inner.location, &name))?;
-            body.map(|b| {
-                let mut job = decode(&inner.location, &name, &b)?;
-                inner.parts.share(&mut job);
-                Ok(job)
-            })
-            .transpose()
+            body.map(|b| inner.decode_shared(&name, &b)).transpose()
         })
         .await
     }
@@ -1087,30 +1037,26 @@ impl JobStore for SqliteStore {
         // let go, so that a list of many jobs (every controller lists all of them when it
         // starts) does not hold up writes and the readiness probe for as long as decoding
         // takes.
-        //
-        // The rows are read into one buffer: thousands of small ones, freed once decoded,
-        // would leave holes among the decoded jobs that the process keeps.
         let rows = self
             .run(move |conn, inner| {
                 let (sql, args) = list_query(&query);
                 let err = sql_error(&inner.location, "*");
                 let mut stmt = conn.prepare_cached(&sql).map_err(&err)?;
-                let mut rows = stmt.query(params_from_iter(args.iter())).map_err(&err)?;
-                let mut read = Rows::default();
-                while let Some(row) = rows.next().map_err(&err)? {
-                    read.push(row).map_err(&err)?;
-                }
-                Ok(read)
+                let rows = stmt
+                    .query_map(params_from_iter(args.iter()), |row| {
+                        Ok((row.get::<_, String>(0)?, row.get::<_, Body>(1)?))
+                    })
+                    .map_err(&err)?;
+                rows.collect::<Result<Vec<_>, _>>().map_err(&err)
             })
             .await?;
         let params = params.clone();
         let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
-            let mut jobs = Vec::with_capacity(rows.ends.len());
-            for (name, text, body) in rows.iter() {
-                let mut job = decode_raw(&inner.location, name, text, body)?;
+            let mut jobs = Vec::with_capacity(rows.len());
+            for (name, body) in rows {
                 // Shared as each is decoded, so the copies never pile up.
-                inner.parts.share(&mut job);
+                let job = inner.decode_shared(&name, &body)?;
                 if params.matches(&job) {
                     jobs.push(job);
                 }
