@@ -291,7 +291,177 @@ fn parse<T: DeserializeOwned>(event: &str, payload: &[u8]) -> Result<T, Error> {
     })
 }
 
+/// Reads a typed event whose struct keeps `repository` and, in the same pass over the payload,
+/// reads its top-level `organization` as Prow's owner read does (no typed event keeps it). An
+/// error says only that one of the two failed; the caller asks which by reading again.
+fn parse_checking_owner<T: DeserializeOwned>(payload: &[u8]) -> Result<T, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(payload);
+    let event = serde::Deserializer::deserialize_map(
+        &mut deserializer,
+        owner_check::TopLevel::<T>::default(),
+    )?;
+    deserializer.end()?;
+    Ok(event)
+}
+
+mod owner_check {
+    //! A pass-through over a payload's top-level object that also reads its `organization` as
+    //! [`OrgName`](crate::hmac::OrgName), so that one pass both builds the typed event and
+    //! checks what Prow's owner read would refuse. Keys are handed on borrowed from the payload.
+
+    use std::borrow::Cow;
+    use std::marker::PhantomData;
+
+    use serde::de::value::{BorrowedStrDeserializer, MapAccessDeserializer, StringDeserializer};
+    use serde::de::{self, Deserialize, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};
+
+    use crate::hmac::OrgName;
+
+    /// Visits the top-level object and hands it to `T` through [`Watch`].
+    pub(super) struct TopLevel<T>(PhantomData<T>);
+
+    impl<T> Default for TopLevel<T> {
+        fn default() -> Self {
+            TopLevel(PhantomData)
+        }
+    }
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for TopLevel<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an event object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(MapAccessDeserializer::new(Watch {
+                map,
+                organization_next: false,
+                organization_seen: false,
+            }))
+        }
+    }
+
+    /// The top-level object's entries, passed on as they are but for `organization`, which is
+    /// read here and handed on as `()` (what a struct that skips the field accepts). A second
+    /// `organization` fails the read, as it fails the owner read.
+    struct Watch<A> {
+        map: A,
+        organization_next: bool,
+        organization_seen: bool,
+    }
+
+    impl<'de, A: MapAccess<'de>> MapAccess<'de> for Watch<A> {
+        type Error = A::Error;
+
+        fn next_key_seed<K: DeserializeSeed<'de>>(
+            &mut self,
+            seed: K,
+        ) -> Result<Option<K::Value>, A::Error> {
+            let Some(Key(key)) = self.map.next_key::<Key<'de>>()? else {
+                return Ok(None);
+            };
+            self.organization_next = key == "organization";
+            if self.organization_next && std::mem::replace(&mut self.organization_seen, true) {
+                return Err(de::Error::duplicate_field("organization"));
+            }
+            match key {
+                Cow::Borrowed(key) => seed.deserialize(BorrowedStrDeserializer::new(key)),
+                Cow::Owned(key) => seed.deserialize(StringDeserializer::new(key)),
+            }
+            .map(Some)
+        }
+
+        fn next_value_seed<V: DeserializeSeed<'de>>(
+            &mut self,
+            seed: V,
+        ) -> Result<V::Value, A::Error> {
+            if std::mem::take(&mut self.organization_next) {
+                self.map.next_value::<Option<OrgName<'de>>>()?;
+                return seed.deserialize(().into_deserializer());
+            }
+            self.map.next_value_seed(seed)
+        }
+
+        fn size_hint(&self) -> Option<usize> {
+            self.map.size_hint()
+        }
+    }
+
+    /// An object key, borrowed from the payload unless it had escapes.
+    struct Key<'de>(Cow<'de, str>);
+
+    impl<'de> Deserialize<'de> for Key<'de> {
+        fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            struct KeyVisitor;
+            impl<'de> Visitor<'de> for KeyVisitor {
+                type Value = Key<'de>;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a key")
+                }
+                fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Borrowed(v)))
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Owned(v.to_owned())))
+                }
+                fn visit_string<E: de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                    Ok(Key(Cow::Owned(v)))
+                }
+            }
+            deserializer.deserialize_str(KeyVisitor)
+        }
+    }
+}
+
 impl Event {
+    /// Whether `name`'s typed event keeps the payload's `repository`, so that
+    /// [`Event::parse_checking_owner`] reads it (every typed event but `ping`).
+    pub(crate) fn keeps_repository(name: &str) -> bool {
+        matches!(
+            name,
+            "issues"
+                | "issue_comment"
+                | "pull_request"
+                | "pull_request_review"
+                | "pull_request_review_comment"
+                | "push"
+                | "status"
+                | "check_run"
+                | "check_suite"
+                | "create"
+                | "delete"
+        )
+    }
+
+    /// [`Event::parse`] of a payload whose signature is already known good, in one pass that
+    /// also does Prow's owner read (see [`crate::verify_and_parse`]). `None`: the event does
+    /// not [keep the repository](Event::keeps_repository), or the payload failed one of the two
+    /// reads.
+    pub(crate) fn parse_checking_owner(name: &str, payload: &[u8]) -> Option<Event> {
+        let first = payload.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') {
+            return None;
+        }
+        let event = match name {
+            "issues" => Event::Issues(parse_checking_owner(payload).ok()?),
+            "issue_comment" => Event::IssueComment(parse_checking_owner(payload).ok()?),
+            "pull_request" => Event::PullRequest(parse_checking_owner(payload).ok()?),
+            "pull_request_review" => Event::PullRequestReview(parse_checking_owner(payload).ok()?),
+            "pull_request_review_comment" => {
+                Event::PullRequestReviewComment(parse_checking_owner(payload).ok()?)
+            }
+            "push" => Event::Push(parse_checking_owner(payload).ok()?),
+            "status" => Event::Status(parse_checking_owner(payload).ok()?),
+            "check_run" => Event::CheckRun(parse_checking_owner(payload).ok()?),
+            "check_suite" => Event::CheckSuite(parse_checking_owner(payload).ok()?),
+            "create" => Event::Create(parse_checking_owner(payload).ok()?),
+            "delete" => Event::Delete(parse_checking_owner(payload).ok()?),
+            _ => return None,
+        };
+        Some(event)
+    }
+
     /// Reads the payload of an `X-GitHub-Event: name` delivery.
     pub fn parse(name: &str, payload: &[u8]) -> Result<Event, Error> {
         Ok(match name {
@@ -532,5 +702,30 @@ impl GenericCommentEvent {
     /// [`GenericCommentEvent::is_new_on_open`], on a pull request.
     pub fn is_new_on_open_pull_request(&self) -> bool {
         self.is_pr && self.is_new_on_open()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Event;
+
+    #[test]
+    fn typed_events_are_read_with_their_owner_in_one_pass() {
+        let payload = br#"{"action":"created","organization":{"login":"o"},"repository":{"full_name":"o/r"}}"#;
+        let one = Event::parse_checking_owner("issue_comment", payload).expect("one pass");
+        assert_eq!(one, Event::parse("issue_comment", payload).unwrap());
+        // What the owner read refuses, the one pass leaves to the two-pass read.
+        for refused in [
+            &br#"{"organization":7}"#[..],
+            br#"{"organization":{},"organization":{}}"#,
+            br#"[]"#,
+            br#"null"#,
+            br#"{"action":"created"} x"#,
+        ] {
+            assert_eq!(Event::parse_checking_owner("issue_comment", refused), None);
+        }
+        // Events without a typed `repository` are not read this way.
+        assert!(!Event::keeps_repository("ping"));
+        assert_eq!(Event::parse_checking_owner("ping", br#"{"zen":"z"}"#), None);
     }
 }

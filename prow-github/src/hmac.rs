@@ -5,6 +5,13 @@
 //! to a list of `{value, created_at}` tokens. Only the most specific level that is configured
 //! for an event's repository counts, and any token listed there may match, which is how
 //! secrets are rotated without dropping events.
+//!
+//! To pick the secret, Prow decodes the payload into a struct of its `repository` and
+//! `organization`, and refuses a payload that does not decode (`invalid payload`). Ours reads
+//! only the two fields it needs, `repository.full_name` and `organization.login`, with serde's
+//! rules: Go's decoder also type-checks every other field of its `Repo` and `Organization`,
+//! matches keys without regard to case and lets a repeated key win where serde refuses it.
+//! No payload GitHub sends tells the two apart.
 
 use std::collections::BTreeMap;
 
@@ -64,6 +71,18 @@ impl HmacSecrets {
         }
     }
 
+    /// The tokens every payload is checked against whatever repository it names: the legacy
+    /// single token, or a file that configures only `*`. `None` when the repository decides.
+    pub(crate) fn global_tokens(&self) -> Option<Vec<&[u8]>> {
+        match self {
+            HmacSecrets::Single(token) => Some(vec![token.as_slice()]),
+            HmacSecrets::ByRepo(map) if map.len() == 1 => map
+                .get("*")
+                .map(|tokens| tokens.iter().map(|t| t.value.as_bytes()).collect()),
+            HmacSecrets::ByRepo(_) => None,
+        }
+    }
+
     /// The tokens for `org_repo` (`org/repo`, or `org` for organisation events): those of the
     /// repository if it has any, else of its org, else of `*`.
     pub fn tokens_for(&self, org_repo: &str) -> Result<Vec<&[u8]>, String> {
@@ -101,7 +120,7 @@ struct RepoName<'a> {
 }
 
 #[derive(Deserialize)]
-struct OrgName<'a> {
+pub(crate) struct OrgName<'a> {
     #[serde(default, borrow)]
     login: std::borrow::Cow<'a, str>,
 }
@@ -113,6 +132,14 @@ pub fn validate_payload(
     signature: &str,
     secrets: &HmacSecrets,
 ) -> Result<(), String> {
+    let org_repo = owner_of(payload)?;
+    verify_for(payload, signature, secrets, &org_repo)
+}
+
+/// Whose payload this is, read as Prow's hook reads it to pick the secret: its
+/// `repository.full_name`, else its `organization.login`, else empty. The error is Prow's
+/// reason for a payload it cannot read that way.
+pub(crate) fn owner_of(payload: &[u8]) -> Result<std::borrow::Cow<'_, str>, String> {
     // Go decodes into a struct only from an object or `null`; serde would also take an array.
     let first = payload.iter().find(|b| !b.is_ascii_whitespace());
     if !matches!(first, Some(b'{' | b'n')) {
@@ -124,11 +151,30 @@ pub fn validate_payload(
         repository: None,
         organization: None,
     });
-    let mut org_repo = owner.repository.map(|r| r.full_name).unwrap_or_default();
-    if org_repo.is_empty() {
-        org_repo = owner.organization.map(|o| o.login).unwrap_or_default();
+    let org_repo = owner.repository.map(|r| r.full_name).unwrap_or_default();
+    if !org_repo.is_empty() {
+        return Ok(org_repo);
     }
-    verify_for(payload, signature, secrets, &org_repo)
+    Ok(owner.organization.map(|o| o.login).unwrap_or_default())
+}
+
+/// The MAC a `sha256=<hex>` signature carries; the error is Prow's reason for any other form.
+pub(crate) fn signature_mac(signature: &str) -> Result<Vec<u8>, String> {
+    let hex_sig = signature
+        .strip_prefix(SIGNATURE_PREFIX)
+        .ok_or_else(|| "invalid signature".to_owned())?;
+    hex::decode(hex_sig).map_err(|_| "invalid signature".to_owned())
+}
+
+/// Whether `payload` signed with one of `tokens` gives `mac`, in constant time per token.
+pub(crate) fn signed_by(payload: &[u8], mac: &[u8], tokens: &[&[u8]]) -> bool {
+    // Like Prow's hook, the search stops at the first token that matches, which tells a timing
+    // observer only which configured secret was used.
+    tokens.iter().any(|key| {
+        let mut hmac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+        hmac.update(payload);
+        hmac.verify_slice(mac).is_ok()
+    })
 }
 
 /// Checks `signature` over `payload` against the secrets of `org_repo` (the payload's
@@ -139,21 +185,12 @@ pub fn verify_for(
     secrets: &HmacSecrets,
     org_repo: &str,
 ) -> Result<(), String> {
-    let hex_sig = signature
-        .strip_prefix(SIGNATURE_PREFIX)
-        .ok_or_else(|| "invalid signature".to_owned())?;
-    let expected = hex::decode(hex_sig).map_err(|_| "invalid signature".to_owned())?;
+    // Prow checks the signature's form before it looks for a secret.
+    let mac = signature_mac(signature)?;
     let tokens = secrets
         .tokens_for(org_repo)
         .map_err(|_| "failed to get an appropriate hmac secret".to_owned())?;
-    // Each comparison is constant-time; like Prow's hook, the search stops at the first token
-    // that matches, which tells a timing observer only which configured secret was used.
-    let matched = tokens.into_iter().any(|key| {
-        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-        mac.update(payload);
-        mac.verify_slice(&expected).is_ok()
-    });
-    if matched {
+    if signed_by(payload, &mac, &tokens) {
         Ok(())
     } else {
         Err(format!(

@@ -2,7 +2,7 @@
 
 use crate::error::Error;
 use crate::events::Event;
-use crate::hmac::{HmacSecrets, validate_payload};
+use crate::hmac::{HmacSecrets, signature_mac, signed_by, validate_payload};
 
 /// GitHub's cap on webhook payloads; larger bodies are refused before reading on.
 pub const MAX_PAYLOAD_BYTES: usize = 25 * 1024 * 1024;
@@ -130,18 +130,31 @@ pub fn validate_webhook<'a>(
 
 /// Checks a delivery body's signature, then reads its event.
 ///
-/// The signature is checked on the raw bytes before the event is built, as Prow's hook does:
-/// picking the secret reads only `repository.full_name` (or `organization.login`) into a small
-/// struct and skips everything else without keeping it, so an unsigned body of any shape costs
-/// no memory beyond the body itself. Only a correctly signed body is parsed as its event. The
-/// outer error refuses the delivery (403); the inner one is a correctly signed body that is not
-/// a valid `event`.
+/// The signature is checked on the raw bytes before the event is built, as Prow's hook does,
+/// so an unsigned body of any shape costs no memory beyond the body itself. Prow reads a
+/// payload's `repository.full_name` (or `organization.login`) to pick the secret and refuses
+/// a payload it cannot read that way. When the secrets do not depend on the repository (one
+/// legacy token, or only `*`), that read and the event's are one pass over the payload, made
+/// after the signature matched; a payload that fails it is read again the two-pass way to
+/// give Prow's answer. Otherwise the owner read borrows what it needs from the payload and
+/// skips everything else, and only a correctly signed body is parsed as its event.
+///
+/// The outer error refuses the delivery (403); the inner one is a correctly signed body that
+/// is not a valid `event`.
 pub fn verify_and_parse(
     event: &str,
     payload: &[u8],
     signature: &str,
     secrets: &HmacSecrets,
 ) -> Result<Result<Event, Error>, Rejection> {
+    if Event::keeps_repository(event)
+        && let Some(tokens) = secrets.global_tokens()
+        && let Ok(mac) = signature_mac(signature)
+        && signed_by(payload, &mac, &tokens)
+        && let Some(event) = Event::parse_checking_owner(event, payload)
+    {
+        return Ok(Ok(event));
+    }
     validate_payload(payload, signature, secrets)
         .map_err(|reason| Rejection::InvalidSignature { reason })?;
     Ok(Event::parse(event, payload))

@@ -84,43 +84,170 @@ fn verify_and_parse_agrees_with_validate_payload_on_the_corpus() {
         corpus.join("webhooks"),
         corpus.join("prow-testdata/cmd/phony/examples"),
     ];
-    let secrets = prow_github::HmacSecrets::parse(b"right");
+    // One legacy token and a file of only `*` take the one-pass read; per-repository secrets
+    // take the two-pass one.
+    let secret_files: [&[u8]; 3] = [
+        b"right",
+        b"'*':\n- value: right\n",
+        b"'*':\n- value: right\nsome-org:\n- value: right\n",
+    ];
     let mut checked = 0;
-    for root in roots {
-        for path in crate::support::files_under(&root) {
-            if path.extension().is_none_or(|e| e != "json") {
-                continue;
-            }
-            let payload = std::fs::read(&path).unwrap();
-            // The octokit corpus is filed by event name; phony's examples name it in the file.
-            let relative = path.strip_prefix(&root).unwrap().display().to_string();
-            let name = if relative.contains('/') {
-                relative.split('/').next().unwrap().to_owned()
-            } else {
-                continue;
-            };
-            for key in [&b"right"[..], b"wrong"] {
-                let signature = prow_github::sign(&payload, key);
-                let two_pass = prow_github::validate_payload(&payload, &signature, &secrets);
-                let one_pass = prow_github::verify_and_parse(&name, &payload, &signature, &secrets);
-                match (two_pass, one_pass) {
-                    (Ok(()), Ok(Ok(event))) => {
-                        assert_eq!(
-                            event,
-                            prow_github::Event::parse(&name, &payload).unwrap(),
-                            "{relative}"
-                        )
-                    }
-                    (Err(reason), Err(rejection)) => assert_eq!(
-                        rejection.to_string(),
-                        format!("403 Forbidden: Invalid X-Hub-Signature-256 - {reason}"),
-                        "{relative}"
-                    ),
-                    (two, one) => panic!("{relative}: two-pass {two:?}, one-pass {one:?}"),
+    for secrets in secret_files.map(prow_github::HmacSecrets::parse) {
+        for root in &roots {
+            for path in crate::support::files_under(&root) {
+                if path.extension().is_none_or(|e| e != "json") {
+                    continue;
                 }
-                checked += 1;
+                let payload = std::fs::read(&path).unwrap();
+                // The octokit corpus is filed by event name; phony's examples name it in the file.
+                let relative = path.strip_prefix(root).unwrap().display().to_string();
+                let name = if relative.contains('/') {
+                    relative.split('/').next().unwrap().to_owned()
+                } else {
+                    continue;
+                };
+                for key in [&b"right"[..], b"wrong"] {
+                    let signature = prow_github::sign(&payload, key);
+                    let two_pass = prow_github::validate_payload(&payload, &signature, &secrets);
+                    let one_pass =
+                        prow_github::verify_and_parse(&name, &payload, &signature, &secrets);
+                    match (two_pass, one_pass) {
+                        (Ok(()), Ok(Ok(event))) => {
+                            assert_eq!(
+                                event,
+                                prow_github::Event::parse(&name, &payload).unwrap(),
+                                "{relative}"
+                            )
+                        }
+                        (Err(reason), Err(rejection)) => assert_eq!(
+                            rejection.to_string(),
+                            format!("403 Forbidden: Invalid X-Hub-Signature-256 - {reason}"),
+                            "{relative}"
+                        ),
+                        (two, one) => panic!("{relative}: two-pass {two:?}, one-pass {one:?}"),
+                    }
+                    checked += 1;
+                }
             }
         }
     }
-    assert!(checked >= 200, "only {checked} checks");
+    assert!(checked >= 600, "only {checked} checks");
+}
+
+/// What Prow's hook answers, read the two-pass way: the owner read and the signature, then the
+/// typed event. `verify_and_parse` must answer the same whichever way it reads.
+fn two_pass(name: &str, payload: &[u8], signature: &str, secrets: &HmacSecrets) -> String {
+    match prow_github::validate_payload(payload, signature, secrets) {
+        Err(reason) => format!("403 Forbidden: Invalid X-Hub-Signature-256 - {reason}"),
+        Ok(()) => match prow_github::Event::parse(name, payload) {
+            Ok(event) => format!("accepted {event:?}"),
+            Err(e) => format!("400 {e}"),
+        },
+    }
+}
+
+fn one_pass(name: &str, payload: &[u8], signature: &str, secrets: &HmacSecrets) -> String {
+    match prow_github::verify_and_parse(name, payload, signature, secrets) {
+        Err(rejection) => rejection.to_string(),
+        Ok(Ok(event)) => format!("accepted {event:?}"),
+        Ok(Err(e)) => format!("400 {e}"),
+    }
+}
+
+/// JSON values of every shape, for the fields Prow's owner read is strict about.
+fn any_json() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just("null".to_owned()),
+        Just("7".to_owned()),
+        Just("true".to_owned()),
+        Just("\"o/r\"".to_owned()),
+        Just("[]".to_owned()),
+        Just("{}".to_owned()),
+        Just(r#"{"login":"o"}"#.to_owned()),
+        Just(r#"{"login":null}"#.to_owned()),
+        Just(r#"{"login":5}"#.to_owned()),
+        Just(r#"{"full_name":"o/r","name":"r","owner":{"login":"o"}}"#.to_owned()),
+        Just(r#"{"full_name":5}"#.to_owned()),
+        Just(r#"{"full_name":null}"#.to_owned()),
+        Just(r#"{"full_name":"","owner":[]}"#.to_owned()),
+        Just(r#"{"full_name":"o\/r"}"#.to_owned()),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+    /// Whatever `organization` and `repository` hold, under any kind of secrets file, signed
+    /// right or wrong, and whatever follows the object, the one-pass read answers exactly what
+    /// the two-pass read does.
+    #[test]
+    fn one_pass_answers_as_two_pass(
+        name in proptest::sample::select(vec!["issue_comment", "push", "status", "check_run", "ping", "release"]),
+        organization in proptest::option::of(any_json()),
+        repository in proptest::option::of(any_json()),
+        escaped_key in proptest::bool::ANY,
+        duplicate in proptest::bool::ANY,
+        tail in proptest::sample::select(vec!["", " ", "\n", "x", "{}"]),
+        secrets in proptest::sample::select(vec![
+            &b"right"[..],
+            b"'*':\n- value: right\n",
+            b"'*':\n- value: right\no:\n- value: other\n",
+            b"o/r:\n- value: right\n",
+        ]),
+        signed_right in proptest::bool::ANY,
+    ) {
+        let mut fields = vec![r#""action":"created""#.to_owned(), r#""sha":"abc""#.to_owned()];
+        if let Some(organization) = organization {
+            let key = if escaped_key { r#""organi\u007ation""# } else { r#""organization""# };
+            fields.push(format!("{key}:{organization}"));
+            if duplicate {
+                fields.push(format!("{key}:{organization}"));
+            }
+        }
+        if let Some(repository) = repository {
+            fields.push(format!(r#""repository":{repository}"#));
+        }
+        let payload = format!("{{{}}}{tail}", fields.join(","));
+        let secrets = HmacSecrets::parse(secrets);
+        let signature = sign(payload.as_bytes(), if signed_right { b"right" } else { b"wrong" });
+        proptest::prop_assert_eq!(
+            one_pass(name, payload.as_bytes(), &signature, &secrets),
+            two_pass(name, payload.as_bytes(), &signature, &secrets),
+            "{}", payload
+        );
+    }
+}
+
+#[test]
+fn a_signed_payload_prow_cannot_read_for_its_owner_is_refused_as_prow_refuses_it() {
+    let secrets = HmacSecrets::parse(b"right");
+    let answer = |payload: &str| {
+        one_pass(
+            "issue_comment",
+            payload.as_bytes(),
+            &sign(payload.as_bytes(), b"right"),
+            &secrets,
+        )
+    };
+    // Prow's owner read refuses these before it looks at the signature; the typed event alone
+    // would take the first (it keeps no `organization`).
+    assert_eq!(
+        answer(r#"{"action":"created","organization":7}"#),
+        "403 Forbidden: Invalid X-Hub-Signature-256 - invalid payload"
+    );
+    assert_eq!(
+        answer(r#"[{"action":"created"}]"#),
+        "403 Forbidden: Invalid X-Hub-Signature-256 - invalid payload"
+    );
+    // A payload the owner read takes and the event does not is a bad event, not a bad
+    // signature.
+    assert!(
+        answer(r#"{"action":7,"organization":{"login":"o"}}"#).starts_with("400 "),
+        "{}",
+        answer(r#"{"action":7}"#)
+    );
+    assert!(
+        answer(r#"{"action":"created","organization":{"login":"o"}}"#).starts_with("accepted ")
+    );
 }
