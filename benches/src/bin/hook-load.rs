@@ -10,7 +10,10 @@
 //!
 //! With `--wrk [--runs N]` it measures the way the peers in issue #10 were measured instead:
 //! `wrk -t2 -cCONNECTIONS -dSECONDS` (Debian's `wrk`), every plugin but rifle enabled, medians of N
-//! runs alternating the two servers, and hook's own count of what it accepted and processed.
+//! runs alternating the two servers, hook's own count of what it accepted and processed, and
+//! each server's CPU time per request (user and system, read from `/proc` once hook has
+//! processed everything it accepted): wrk shares the two cores, so this is the figure that
+//! says what hook's work costs beside the bare server's.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -204,6 +207,13 @@ fn hook(secrets: prow_github::HmacSecrets) -> prow_server::hook::Hook {
     let mut options = prow_server::hook::Options::default();
     // Plugins decide and their actions are only logged: the fake GitHub's state stays put.
     options.dry_run = true;
+    // `HOOK_LOAD_QUEUE_BYTES=N` tries another budget for the events waiting for a worker.
+    if let Some(bytes) = std::env::var("HOOK_LOAD_QUEUE_BYTES")
+        .ok()
+        .and_then(|b| b.parse().ok())
+    {
+        options.queue_bytes = bytes;
+    }
     let deps = prow_server::hook::Deps::new(github, store, "ci-robot", secrets, snapshot);
     prow_server::hook::Hook::start(options, deps)
 }
@@ -247,6 +257,9 @@ struct WrkRun {
     p99_ms: f64,
     non_2xx: u64,
     rss_mb: f64,
+    /// The server's CPU time (user and system, every thread) per request answered, counted
+    /// after hook has processed every accepted event.
+    cpu_us_per_request: f64,
 }
 
 /// The issue's measurement: `wrk -t2 -cCONNECTIONS -dSECONDS` against each server, RUNS times
@@ -305,17 +318,19 @@ end
             if kind == "hook" {
                 println!("       hook: {}", hook_stats_when_drained(port));
             }
+            let cpu_seconds = cpu_seconds(child.id());
             let _ = child.kill();
             let _ = child.wait();
             let text = String::from_utf8_lossy(&output.stdout);
-            let figures = parse_wrk(&text, rss_mb);
+            let figures = parse_wrk(&text, rss_mb, cpu_seconds);
             println!(
-                "run {}: {kind:>4}: {:>8.0} req/s, p99 {:.2} ms, non-2xx {}, peak RSS {:.1} MB",
+                "run {}: {kind:>4}: {:>8.0} req/s, p99 {:.2} ms, non-2xx {}, peak RSS {:.1} MB, server CPU {:.1} us/request",
                 run + 1,
                 figures.requests_per_second,
                 figures.p99_ms,
                 figures.non_2xx,
-                figures.rss_mb
+                figures.rss_mb,
+                figures.cpu_us_per_request
             );
             results.entry(kind).or_default().push(figures);
         }
@@ -332,10 +347,11 @@ end
             p99_ms: median(runs.iter().map(|r| r.p99_ms).collect()),
             non_2xx: runs.iter().map(|r| r.non_2xx).sum(),
             rss_mb: median(runs.iter().map(|r| r.rss_mb).collect()),
+            cpu_us_per_request: median(runs.iter().map(|r| r.cpu_us_per_request).collect()),
         };
         println!(
-            "median {kind:>4}: {:>8.0} req/s, p99 {:.2} ms, peak RSS {:.1} MB, non-2xx in all runs {}",
-            m.requests_per_second, m.p99_ms, m.rss_mb, m.non_2xx
+            "median {kind:>4}: {:>8.0} req/s, p99 {:.2} ms, peak RSS {:.1} MB, non-2xx in all runs {}, server CPU {:.1} us/request",
+            m.requests_per_second, m.p99_ms, m.rss_mb, m.non_2xx, m.cpu_us_per_request
         );
         medians.insert(*kind, m);
     }
@@ -344,7 +360,30 @@ end
             "hook / bare throughput: {:.2}",
             hook.requests_per_second / bare.requests_per_second.max(1.0)
         );
+        println!(
+            "server CPU per request, hook / bare: {:.2} (wrk shares the same two cores)",
+            hook.cpu_us_per_request / bare.cpu_us_per_request.max(f64::MIN_POSITIVE)
+        );
     }
+}
+
+/// The CPU time a process has used, user and system, from `/proc/PID/stat` (in clock ticks of
+/// Linux's fixed 100 Hz `USER_HZ`).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 /// hook's counters once every accepted event is processed (or after 30 s).
@@ -366,7 +405,7 @@ fn hook_stats_when_drained(port: u16) -> String {
 }
 
 /// Requests per second, the 99th percentile and non-2xx answers from wrk's `--latency` report.
-fn parse_wrk(text: &str, rss_mb: f64) -> WrkRun {
+fn parse_wrk(text: &str, rss_mb: f64, cpu_seconds: f64) -> WrkRun {
     let mut run = WrkRun {
         rss_mb,
         ..WrkRun::default()
@@ -374,6 +413,10 @@ fn parse_wrk(text: &str, rss_mb: f64) -> WrkRun {
     for line in text.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
         match words.as_slice() {
+            [requests, "requests", "in", ..] => {
+                let requests: f64 = requests.parse().unwrap_or(0.0);
+                run.cpu_us_per_request = cpu_seconds * 1e6 / requests.max(1.0);
+            }
             ["Requests/sec:", value] => run.requests_per_second = value.parse().unwrap_or(0.0),
             ["99%", value] => run.p99_ms = wrk_millis(value),
             ["Non-2xx", "or", "3xx", "responses:", n] => run.non_2xx = n.parse().unwrap_or(0),
