@@ -94,7 +94,7 @@ fn verify_and_parse_agrees_with_validate_payload_on_the_corpus() {
     let mut checked = 0;
     for secrets in secret_files.map(prow_github::HmacSecrets::parse) {
         for root in &roots {
-            for path in crate::support::files_under(&root) {
+            for path in crate::support::files_under(root) {
                 if path.extension().is_none_or(|e| e != "json") {
                     continue;
                 }
