@@ -341,8 +341,10 @@ fn phaino_shows_its_phases_and_the_git_command_that_failed_then_removes_its_dire
 #[test]
 fn the_demo_removes_its_temporary_directory_unless_kept() {
     let scratch = tempfile::tempdir().unwrap();
-    let port = crate::demo_support::free_port();
     for keep in [false, true] {
+        // A port of its own for each run: while the first ran, another test may have taken
+        // the first one.
+        let port = crate::demo_support::free_port();
         let mut demo = Command::new(env!("CARGO_BIN_EXE_prow"));
         demo.current_dir(examples().join(".."))
             .args(["demo", "--once", "--port", &port.to_string()])
