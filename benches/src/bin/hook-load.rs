@@ -84,6 +84,14 @@ fn plugins_yaml() -> String {
 }
 
 fn serve(kind: &str, port: u16) {
+    // `HOOK_LOAD_LOG=warn` (any tracing filter) shows what the server logs, to see why a
+    // plugin fails under the load.
+    if let Ok(filter) = std::env::var("HOOK_LOAD_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let workers = std::env::var("HOOK_LOAD_WORKERS")
         .ok()
         .and_then(|w| w.parse().ok())
@@ -112,10 +120,23 @@ fn serve(kind: &str, port: u16) {
                 axum::routing::get(move || {
                     let s = metrics.snapshot();
                     let dispatched: u64 = s.plugins.values().sum();
+                    // Plugins that did not end well, which would make the load unfair.
+                    let failed: Vec<String> = s
+                        .plugins
+                        .iter()
+                        .filter(|((_, outcome), _)| {
+                            *outcome != prow_server::hook::PluginOutcome::Ok
+                        })
+                        .map(|((name, outcome), n)| format!("{name} {outcome:?} {n}"))
+                        .collect();
                     async move {
                         format!(
-                            "accepted {} processed {} overloaded {} plugin calls {}",
-                            s.accepted, s.processed, s.overloaded, dispatched
+                            "accepted {} processed {} overloaded {} plugin calls {} not ok [{}]",
+                            s.accepted,
+                            s.processed,
+                            s.overloaded,
+                            dispatched,
+                            failed.join(", ")
                         )
                     }
                 }),
@@ -203,6 +224,9 @@ fn hook(secrets: prow_github::HmacSecrets) -> prow_server::hook::Hook {
     }))
     .expect("pr");
     github.add_pull_request("Codertocat", "Hello-World", pr);
+    // No request budget: once the fake's 5,000 were spent, lgtm failed at its first call and
+    // skipped the rest of its work on four events in five.
+    github.state().rate_limit.limit = 0;
     let store = Arc::new(prow_jobs::store::SqliteStore::in_memory().expect("store"));
     let mut options = prow_server::hook::Options::default();
     // Plugins decide and their actions are only logged: the fake GitHub's state stays put.
