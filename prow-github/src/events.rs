@@ -291,18 +291,23 @@ fn parse<T: DeserializeOwned>(event: &str, payload: &[u8]) -> Result<T, Error> {
     })
 }
 
-/// Reads a typed event whose struct keeps `repository` and, in the same pass over the payload,
-/// reads its top-level `organization` as Prow's owner read does (no typed event keeps it). An
-/// error says only that one of the two failed; the caller asks which by reading again.
-fn parse_checking_owner<T: DeserializeOwned>(payload: &[u8]) -> Result<T, serde_json::Error> {
+/// Reads a typed event whose struct keeps `repository` from a top-level object and, in the
+/// same pass over the payload, reads its `organization` as Prow's owner read does (no typed
+/// event keeps it). `None` says only that one of the two failed (or the payload is not an
+/// object); the caller asks which by reading again.
+fn parse_checking_owner<T: DeserializeOwned>(payload: &[u8]) -> Option<T> {
     let mut deserializer = serde_json::Deserializer::from_slice(payload);
     let event = serde::Deserializer::deserialize_map(
         &mut deserializer,
         owner_check::TopLevel::<T>::default(),
-    )?;
-    deserializer.end()?;
-    Ok(event)
+    )
+    .ok()?;
+    deserializer.end().ok()?;
+    Some(event)
 }
+
+/// Reads a correctly signed payload in one pass: see [`Event::owner_checking_reader`].
+pub(crate) type OnePassReader = fn(&[u8]) -> Option<Event>;
 
 mod owner_check {
     //! A pass-through over a payload's top-level object that also reads its `organization` as
@@ -415,51 +420,27 @@ mod owner_check {
 }
 
 impl Event {
-    /// Whether `name`'s typed event keeps the payload's `repository`, so that
-    /// [`Event::parse_checking_owner`] reads it (every typed event but `ping`).
-    pub(crate) fn keeps_repository(name: &str) -> bool {
-        matches!(
-            name,
-            "issues"
-                | "issue_comment"
-                | "pull_request"
-                | "pull_request_review"
-                | "pull_request_review_comment"
-                | "push"
-                | "status"
-                | "check_run"
-                | "check_suite"
-                | "create"
-                | "delete"
-        )
-    }
-
-    /// [`Event::parse`] of a payload whose signature is already known good, in one pass that
-    /// also does Prow's owner read (see [`crate::verify_and_parse`]). `None`: the event does
-    /// not [keep the repository](Event::keeps_repository), or the payload failed one of the two
-    /// reads.
-    pub(crate) fn parse_checking_owner(name: &str, payload: &[u8]) -> Option<Event> {
-        let first = payload.iter().find(|b| !b.is_ascii_whitespace());
-        if first != Some(&b'{') {
-            return None;
-        }
-        let event = match name {
-            "issues" => Event::Issues(parse_checking_owner(payload).ok()?),
-            "issue_comment" => Event::IssueComment(parse_checking_owner(payload).ok()?),
-            "pull_request" => Event::PullRequest(parse_checking_owner(payload).ok()?),
-            "pull_request_review" => Event::PullRequestReview(parse_checking_owner(payload).ok()?),
-            "pull_request_review_comment" => {
-                Event::PullRequestReviewComment(parse_checking_owner(payload).ok()?)
-            }
-            "push" => Event::Push(parse_checking_owner(payload).ok()?),
-            "status" => Event::Status(parse_checking_owner(payload).ok()?),
-            "check_run" => Event::CheckRun(parse_checking_owner(payload).ok()?),
-            "check_suite" => Event::CheckSuite(parse_checking_owner(payload).ok()?),
-            "create" => Event::Create(parse_checking_owner(payload).ok()?),
-            "delete" => Event::Delete(parse_checking_owner(payload).ok()?),
+    /// The one-pass reader of `name`'s payload, for a payload whose signature is already known
+    /// good: [`Event::parse`] and Prow's owner read together (see [`crate::verify_and_parse`]).
+    /// `None` for events whose typed form keeps no `repository` (`ping` and untyped events),
+    /// which the owner read needs; the reader answers `None` for a payload that failed one of
+    /// the two reads.
+    pub(crate) fn owner_checking_reader(name: &str) -> Option<OnePassReader> {
+        use parse_checking_owner as read;
+        Some(match name {
+            "issues" => |p| Some(Event::Issues(read(p)?)),
+            "issue_comment" => |p| Some(Event::IssueComment(read(p)?)),
+            "pull_request" => |p| Some(Event::PullRequest(read(p)?)),
+            "pull_request_review" => |p| Some(Event::PullRequestReview(read(p)?)),
+            "pull_request_review_comment" => |p| Some(Event::PullRequestReviewComment(read(p)?)),
+            "push" => |p| Some(Event::Push(read(p)?)),
+            "status" => |p| Some(Event::Status(read(p)?)),
+            "check_run" => |p| Some(Event::CheckRun(read(p)?)),
+            "check_suite" => |p| Some(Event::CheckSuite(read(p)?)),
+            "create" => |p| Some(Event::Create(read(p)?)),
+            "delete" => |p| Some(Event::Delete(read(p)?)),
             _ => return None,
-        };
-        Some(event)
+        })
     }
 
     /// Reads the payload of an `X-GitHub-Event: name` delivery.
@@ -711,8 +692,9 @@ mod tests {
 
     #[test]
     fn typed_events_are_read_with_their_owner_in_one_pass() {
+        let read = Event::owner_checking_reader("issue_comment").expect("a one-pass reader");
         let payload = br#"{"action":"created","organization":{"login":"o"},"repository":{"full_name":"o/r"}}"#;
-        let one = Event::parse_checking_owner("issue_comment", payload).expect("one pass");
+        let one = read(payload).expect("one pass");
         assert_eq!(one, Event::parse("issue_comment", payload).unwrap());
         // What the owner read refuses, the one pass leaves to the two-pass read.
         for refused in [
@@ -722,10 +704,10 @@ mod tests {
             br#"null"#,
             br#"{"action":"created"} x"#,
         ] {
-            assert_eq!(Event::parse_checking_owner("issue_comment", refused), None);
+            assert_eq!(read(refused), None);
         }
         // Events without a typed `repository` are not read this way.
-        assert!(!Event::keeps_repository("ping"));
-        assert_eq!(Event::parse_checking_owner("ping", br#"{"zen":"z"}"#), None);
+        assert!(Event::owner_checking_reader("ping").is_none());
+        assert!(Event::owner_checking_reader("release").is_none());
     }
 }

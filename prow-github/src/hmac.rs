@@ -74,13 +74,11 @@ impl HmacSecrets {
     /// The tokens every payload is checked against whatever repository it names: the legacy
     /// single token, or a file that configures only `*`. `None` when the repository decides.
     pub(crate) fn global_tokens(&self) -> Option<Vec<&[u8]>> {
-        match self {
-            HmacSecrets::Single(token) => Some(vec![token.as_slice()]),
-            HmacSecrets::ByRepo(map) if map.len() == 1 => map
-                .get("*")
-                .map(|tokens| tokens.iter().map(|t| t.value.as_bytes()).collect()),
-            HmacSecrets::ByRepo(_) => None,
-        }
+        let global = match self {
+            HmacSecrets::Single(_) => true,
+            HmacSecrets::ByRepo(map) => map.keys().eq(["*"]),
+        };
+        global.then(|| self.tokens_for("*").ok()).flatten()
     }
 
     /// The tokens for `org_repo` (`org/repo`, or `org` for organisation events): those of the
@@ -139,7 +137,7 @@ pub fn validate_payload(
 /// Whose payload this is, read as Prow's hook reads it to pick the secret: its
 /// `repository.full_name`, else its `organization.login`, else empty. The error is Prow's
 /// reason for a payload it cannot read that way.
-pub(crate) fn owner_of(payload: &[u8]) -> Result<std::borrow::Cow<'_, str>, String> {
+fn owner_of(payload: &[u8]) -> Result<std::borrow::Cow<'_, str>, String> {
     // Go decodes into a struct only from an object or `null`; serde would also take an array.
     let first = payload.iter().find(|b| !b.is_ascii_whitespace());
     if !matches!(first, Some(b'{' | b'n')) {

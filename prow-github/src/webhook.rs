@@ -147,11 +147,11 @@ pub fn verify_and_parse(
     signature: &str,
     secrets: &HmacSecrets,
 ) -> Result<Result<Event, Error>, Rejection> {
-    if Event::keeps_repository(event)
+    if let Some(read) = Event::owner_checking_reader(event)
         && let Some(tokens) = secrets.global_tokens()
         && let Ok(mac) = signature_mac(signature)
         && signed_by(payload, &mac, &tokens)
-        && let Some(event) = Event::parse_checking_owner(event, payload)
+        && let Some(event) = read(payload)
     {
         return Ok(Ok(event));
     }
